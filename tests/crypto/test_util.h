@@ -1,0 +1,47 @@
+// Helpers shared by the crypto test suites: hex, temp directories, environment variables.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/secret_bytes.h"
+
+namespace dbvault::crypto::test {
+
+std::vector<std::uint8_t> from_hex(std::string_view hex);
+std::string to_hex(std::span<const std::uint8_t> bytes);
+SecretBytes key_from_hex(std::string_view hex);
+std::span<const std::uint8_t> bytes_of(std::string_view text);
+
+// A fresh directory under the system temp dir, removed (recursively) on destruction.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view tag);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Sets (or unsets, for nullopt) an environment variable for the scope; restores it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::string name, std::optional<std::string> value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
+
+}  // namespace dbvault::crypto::test
