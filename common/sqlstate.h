@@ -36,6 +36,8 @@ inline constexpr SqlState kDatatypeMismatch{"42804"};
 inline constexpr SqlState kDuplicateObject{"42710"};
 inline constexpr SqlState kInvalidParameterValue{"22023"};
 inline constexpr SqlState kInvalidDatetimeFormat{"22007"};
+inline constexpr SqlState kNumericValueOutOfRange{"22003"};
+inline constexpr SqlState kCharacterNotInRepertoire{"22021"};
 inline constexpr SqlState kObjectNotInPrerequisiteState{"55000"};
 inline constexpr SqlState kFeatureNotSupported{"0A000"};
 inline constexpr SqlState kSystemError{"58000"};

@@ -1,0 +1,211 @@
+// Keys, tablespaces, encrypted and masked columns, backup and restore.
+#include <cctype>
+
+#include "grammar/build.h"
+#include "grammar/utf8.h"
+
+namespace dbvault::grammar::build {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  }
+  return true;
+}
+
+Result<ast::Cipher> cipher(P::StringContext* c) {
+  const std::string name = text(c);
+  for (std::string_view gcm : {"AES256", "AES256-GCM", "AES-256-GCM"}) {
+    if (iequals(name, gcm)) return ast::Cipher::kAes256Gcm;
+  }
+  if (iequals(name, "CHACHA20-POLY1305")) return ast::Cipher::kChaCha20Poly1305;
+  return error_at(sqlstate::kInvalidParameterValue,
+                  "unsupported cipher '" + name +
+                      "' (supported: 'AES256' = 'AES256-GCM', 'CHACHA20-POLY1305')",
+                  c);
+}
+
+bool is_constraint_word(const antlr4::Token* t) {
+  for (std::string_view w : {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}) {
+    if (iequals(t->getText(), w)) return true;
+  }
+  return false;
+}
+
+bool is_name_token(const antlr4::Token* t) {
+  if (t->getType() == P::QUOTED_IDENT) return true;
+  const std::string s = t->getText();
+  return !s.empty() && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_' ||
+                        static_cast<unsigned char>(s[0]) >= 0x80);
+}
+
+// Cuts [first, last] (and the whitespace before it) out of the CREATE TABLE text.
+class Cutter {
+ public:
+  explicit Cutter(P::CreateTableContext* c)
+      : base_(c->getStart()->getStartIndex()),
+        source_(c->getStart()->getInputStream()->getText(
+            antlr4::misc::Interval(c->getStart()->getStartIndex(), c->getStop()->getStopIndex()))),
+        offsets_(code_point_offsets(source_)) {}
+
+  void cut(const antlr4::Token* first, const antlr4::Token* last) {
+    std::size_t a = offsets_[first->getStartIndex() - base_];
+    const std::size_t b = offsets_[last->getStopIndex() + 1 - base_];
+    while (a > 0 && std::isspace(static_cast<unsigned char>(source_[a - 1]))) --a;
+    cuts_.emplace_back(a, b);
+  }
+  const std::string& source() const { return source_; }
+  std::string remainder() const {
+    std::string out;
+    std::size_t at = 0;
+    for (const auto& [a, b] : cuts_) {
+      out.append(source_, at, a - at);
+      at = b;
+    }
+    out.append(source_, at, std::string::npos);
+    return out;
+  }
+
+ private:
+  std::size_t base_;
+  std::string source_;
+  std::vector<std::size_t> offsets_;
+  std::vector<std::pair<std::size_t, std::size_t>> cuts_;  // in text order
+};
+
+Result<ast::Statement> create_table(P::CreateTableContext* c) {
+  Cutter cutter(c);
+  ast::CreateTable t{object_name(c->objectName()), {}, {}, std::nullopt, "", cutter.source()};
+  for (auto* element : c->tableElement()) {
+    const auto parts = element->elementPart();
+    const antlr4::Token* first = parts[0]->getStart();
+    if (parts[0]->LPAREN() != nullptr || !is_name_token(first) || is_constraint_word(first)) {
+      continue;  // a table constraint: the engine's business
+    }
+    t.columns.push_back(token_name(first));
+    bool encrypted = false;
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      const antlr4::Token* tok = parts[i]->getStart();
+      if (parts[i]->LPAREN() != nullptr || tok->getType() != P::ENCRYPTED) continue;
+      if (std::exchange(encrypted, true)) {
+        return error_at(sqlstate::kSyntaxError,
+                        "ENCRYPTED given twice for column \"" + t.columns.back() + "\"", parts[i]);
+      }
+      cutter.cut(tok, tok);
+    }
+    if (encrypted) t.encrypted_columns.push_back(t.columns.back());
+  }
+  for (auto* tail : c->tableTail()) {
+    if (tail->TABLESPACE() == nullptr) continue;
+    if (t.tablespace) {
+      return error_at(sqlstate::kSyntaxError, "conflicting or redundant options: TABLESPACE given twice",
+                      tail);
+    }
+    t.tablespace = name(tail->identifier());
+    cutter.cut(tail->getStart(), tail->getStop());
+  }
+  t.engine_sql = cutter.remainder();
+  return ast::Statement{std::move(t)};
+}
+
+Result<ast::Statement> column_encryption(P::SetColumnEncryptionContext* c) {
+  ast::SetColumnEncryption e{object_name(c->objectName()), name(c->identifier()),
+                             ast::SetColumnEncryption::Type::kRandomized, "", std::nullopt};
+  bool seen_type = false, seen_key = false, seen_alg = false;
+  for (auto* p : c->encryptionParam()) {
+    bool& seen = p->TYPE() ? seen_type : p->KEY_ID() ? seen_key : seen_alg;
+    if (std::exchange(seen, true)) {
+      return error_at(sqlstate::kSyntaxError,
+                      "conflicting or redundant options: " + p->getStart()->getText() + " given twice", p);
+    }
+    if (p->TYPE()) {
+      e.type = p->DETERMINISTIC() ? ast::SetColumnEncryption::Type::kDeterministic
+                                  : ast::SetColumnEncryption::Type::kRandomized;
+    } else if (p->KEY_ID()) {
+      e.key_id = text(p->string());
+    } else {
+      e.algorithm = text(p->string());
+    }
+  }
+  if (!seen_type || !seen_key) {
+    return error_at(sqlstate::kSyntaxError, "SET ENCRYPTED WITH needs both TYPE and KEY_ID", c);
+  }
+  return ast::Statement{std::move(e)};
+}
+
+std::optional<std::string> for_role(P::ForRoleContext* c) {
+  if (c == nullptr) return std::nullopt;
+  return name(c->identifier());
+}
+
+ast::MaskingMode masking_mode(P::MaskingModeContext* c) {
+  if (c->FULL()) return ast::MaskingMode::kFull;
+  if (c->PARTIAL()) return ast::MaskingMode::kPartial;
+  if (c->HASH()) return ast::MaskingMode::kHash;
+  return ast::MaskingMode::kNull;
+}
+
+Result<ast::Statement> alter_table(P::AlterTableContext* c) {
+  if (auto* r = dynamic_cast<P::RotateTableKeyContext*>(c)) {
+    return ast::Statement{ast::RotateTableKey{object_name(r->objectName())}};
+  }
+  if (auto* e = dynamic_cast<P::SetColumnEncryptionContext*>(c)) return column_encryption(e);
+  if (auto* m = dynamic_cast<P::SetColumnMaskingContext*>(c)) {
+    return ast::Statement{ast::SetColumnMasking{object_name(m->objectName()), name(m->identifier()),
+                                                masking_mode(m->maskingMode()), for_role(m->forRole())}};
+  }
+  auto* d = dynamic_cast<P::DropColumnMaskingContext*>(c);
+  return ast::Statement{
+      ast::DropColumnMasking{object_name(d->objectName()), name(d->identifier()), for_role(d->forRole())}};
+}
+
+ast::KeyProviderKind provider(P::CreateMasterKeyContext* c) {
+  if (c->HSM()) return ast::KeyProviderKind::kHsm;
+  if (c->KMS()) return ast::KeyProviderKind::kKms;
+  if (c->FILE()) return ast::KeyProviderKind::kFile;
+  return ast::KeyProviderKind::kEnv;
+}
+
+}  // namespace
+
+std::optional<Result<ast::Statement>> storage_statement(P::StatementContext* c) {
+  if (auto* s = c->createMasterKey()) {
+    return ast::Statement{ast::CreateMasterKey{provider(s), text(s->string())}};
+  }
+  if (auto* s = c->rotateMasterKey()) {
+    ast::RotateMasterKey r;
+    if (s->string() != nullptr) r.new_key_id = text(s->string());
+    return ast::Statement{r};
+  }
+  if (auto* s = c->createTablespace()) {
+    auto strings = s->string();
+    auto ci = cipher(strings[0]);
+    if (!ci) return std::move(ci).error();
+    ast::CreateTablespace t{name(s->identifier()), *ci, std::nullopt};
+    if (strings.size() > 1) t.key_id = text(strings[1]);
+    return ast::Statement{std::move(t)};
+  }
+  if (auto* s = c->alterTablespace()) {
+    if (auto* r = dynamic_cast<P::RotateTablespaceKeyContext*>(s)) {
+      return ast::Statement{ast::RotateTablespaceKey{name(r->identifier())}};
+    }
+    auto* e = dynamic_cast<P::EnableTablespaceEncryptionContext*>(s);
+    auto ci = cipher(e->string());
+    if (!ci) return std::move(ci).error();
+    return ast::Statement{ast::EnableTablespaceEncryption{name(e->identifier()), *ci}};
+  }
+  if (auto* s = c->createTable()) return create_table(s);
+  if (auto* s = c->alterTable()) return alter_table(s);
+  if (auto* s = c->backupDatabase()) {
+    return ast::Statement{ast::BackupDatabase{text(s->string(0)), text(s->string(1))}};
+  }
+  if (auto* s = c->restoreDatabase()) {
+    return ast::Statement{
+        ast::RestoreDatabase{text(s->string(0)), text(s->string(1)), secret(s->string(2))}};
+  }
+  return std::nullopt;
+}
+
+}  // namespace dbvault::grammar::build

@@ -1,0 +1,80 @@
+// The dbvault command line.
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/log.h"
+#include "server/parse_command.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(dbvault - a Database Vault for SQL databases
+
+usage: dbvault [global options] <command> [command options]
+
+commands:
+  parse [-c SQL | -f FILE]   split, classify and parse SQL (from SQL, FILE or standard input)
+                             and print each statement's kind and canonical form; secrets
+                             are printed as '********'
+  version                    print the version
+  help                       print this text
+
+global options:
+  --log-format text|json     log lines for humans (default) or one JSON object per line
+  --log-level LEVEL          trace, debug, info (default), warn, error, critical, off
+
+The server (dbvault serve), dbvault init and dbvault audit arrive with their issues; see
+docs/ for what is built so far.
+)";
+
+int usage_error(const std::string& message) {
+  std::cerr << "dbvault: " << message << "\n(see 'dbvault help')\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  dbvault::LogOptions log_options;
+  std::size_t i = 0;
+  for (; i < args.size() && args[i].starts_with("--"); ++i) {
+    if (i + 1 >= args.size()) return usage_error("option " + std::string(args[i]) + " needs a value");
+    if (args[i] == "--log-format") {
+      auto format = dbvault::parse_log_format(args[++i]);
+      if (!format) return usage_error(format.error().message);
+      log_options.format = *format;
+    } else if (args[i] == "--log-level") {
+      log_options.level = std::string(args[++i]);
+    } else {
+      return usage_error("unknown option " + std::string(args[i]));
+    }
+  }
+  if (auto s = dbvault::init_logging(log_options); !s) return usage_error(s.error().message);
+  if (i >= args.size() || args[i] == "help" || args[i] == "--help") {
+    std::cout << kUsage;
+    return i >= args.size() ? 2 : 0;
+  }
+  const std::string_view command = args[i++];
+  if (command == "version") {
+    std::cout << "dbvault 0.1.0\n";
+    return 0;
+  }
+  if (command == "parse") {
+    dbvault::server::ParseCommandOptions options;
+    for (; i < args.size(); ++i) {
+      if ((args[i] == "-c" || args[i] == "-f") && i + 1 < args.size()) {
+        (args[i] == "-c" ? options.sql : options.file) = std::string(args[i + 1]);
+        ++i;
+      } else {
+        return usage_error("parse: unexpected argument " + std::string(args[i]));
+      }
+    }
+    options.interactive = options.sql.empty() && options.file.empty() && isatty(STDIN_FILENO);
+    return dbvault::server::run_parse_command(options, std::cin, std::cout);
+  }
+  return usage_error("unknown command " + std::string(command));
+}
