@@ -1,0 +1,372 @@
+#include "crypto/tek_store.h"
+
+#include <sys/stat.h>
+
+#include "crypto/kdf.h"
+#include "crypto/mac.h"
+#include "crypto/random.h"
+
+namespace dbvault::crypto {
+namespace {
+
+using internal::SqliteDb;
+using internal::SqliteStmt;
+using internal::SqliteTransaction;
+
+constexpr std::int64_t kRecordVersion = 1;
+constexpr char kColumns[] =
+    "SELECT scope, version, algorithm, mek_id, created_at, state, wrapped, binding, "
+    "record_version FROM teks ";
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', '1');
+CREATE TABLE IF NOT EXISTS master_keys(
+  mek_id TEXT PRIMARY KEY, provider TEXT NOT NULL, kcv BLOB NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'retired')),
+  created_at INTEGER NOT NULL, retired_at INTEGER);
+CREATE TABLE IF NOT EXISTS teks(
+  scope TEXT NOT NULL, version INTEGER NOT NULL CHECK (version >= 1),
+  record_version INTEGER NOT NULL, algorithm TEXT NOT NULL,
+  mek_id TEXT NOT NULL REFERENCES master_keys(mek_id), created_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'decrypt_only')),
+  wrapped BLOB NOT NULL, binding BLOB NOT NULL, PRIMARY KEY (scope, version));
+)sql";
+
+std::int64_t micros(TimePoint t) { return t.time_since_epoch().count(); }
+
+Error mek_error(const std::string& message) {
+  return make_error(sqlstate::kSystemError, "master key: " + message);
+}
+
+Error not_found(const KeyScope& scope) {
+  return make_error(sqlstate::kUndefinedObject,
+                    "no encryption key for scope \"" + scope.to_string() + "\"");
+}
+
+// The binding tag of a wrapped-key record (docs/keys.md): HMAC-SHA256 under a subkey of the
+// TEK over the record's identity, so only a holder of the TEK can produce it.
+Result<MacTag> binding_tag(const SecretBytes& tek, const TekInfo& info) {
+  auto key = derive_subkey(tek, "dbvault tek binding v1");
+  if (!key) return std::move(key).error();
+  std::string msg = "dbvault-tek-record v1";
+  for (const std::string& field :
+       {info.scope.to_string(), std::to_string(info.version),
+        std::string(algorithm_name(info.algorithm)), std::to_string(micros(info.created_at))}) {
+    msg += '\0';
+    msg += field;
+  }
+  return hmac_sha256(*key, {reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()});
+}
+
+struct Row {
+  TekInfo info;
+  std::vector<std::uint8_t> wrapped;
+  std::vector<std::uint8_t> binding;
+};
+
+Result<Row> read_row(const SqliteStmt& st) {
+  auto scope = KeyScope::parse(st.text(0));
+  auto algorithm = parse_aead_algorithm(st.text(2));
+  if (!scope || !algorithm || st.int64(8) != kRecordVersion || st.int64(1) < 1 ||
+      st.int64(1) > UINT32_MAX) {
+    return make_error(sqlstate::kDataCorrupted, "key store: malformed wrapped-key record");
+  }
+  Row row;
+  row.info.scope = *scope;
+  row.info.version = static_cast<std::uint32_t>(st.int64(1));
+  row.info.algorithm = *algorithm;
+  row.info.mek_id = st.text(3);
+  row.info.created_at = TimePoint(std::chrono::microseconds(st.int64(4)));
+  row.info.state = st.text(5) == "active" ? TekState::kActive : TekState::kDecryptOnly;
+  row.wrapped = st.blob(6);
+  row.binding = st.blob(7);
+  return row;
+}
+
+Result<std::vector<Row>> query_rows(SqliteDb& db, const std::string& where, const KeyScope* scope) {
+  auto st = db.prepare(std::string(kColumns) + where);
+  if (!st) return std::move(st).error();
+  if (scope != nullptr) st->bind(1, scope->to_string());
+  std::vector<Row> rows;
+  for (;;) {
+    auto more = st->step();
+    if (!more) return std::move(more).error();
+    if (!*more) return rows;
+    auto row = read_row(*st);
+    if (!row) return std::move(row).error();
+    rows.push_back(std::move(*row));
+  }
+}
+
+}  // namespace
+
+TekStore::TekStore(Passkey, SqliteDb db, std::shared_ptr<MasterKeyProvider> mek,
+                   const Clock& clock)
+    : db_(std::move(db)), mek_(std::move(mek)), clock_(clock) {}
+
+Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& keys_dir,
+                                                 std::shared_ptr<MasterKeyProvider> mek,
+                                                 const Clock& clock) {
+  if (!mek) return mek_error("no master key provider configured");
+  std::error_code ec;
+  std::filesystem::create_directories(keys_dir, ec);
+  if (ec || ::chmod(keys_dir.c_str(), 0700) != 0) {
+    return make_error(sqlstate::kIoError, "key store: cannot create " + keys_dir.string());
+  }
+  auto db = SqliteDb::open(keys_dir / "keys.db");
+  if (!db) return std::move(db).error();
+  auto store = std::make_unique<TekStore>(Passkey(), std::move(*db), std::move(mek), clock);
+  DBV_RETURN_IF_ERROR(store->init_schema());
+  DBV_RETURN_IF_ERROR(store->verify_master_key());
+  return store;
+}
+
+Status TekStore::init_schema() {
+  DBV_RETURN_IF_ERROR(db_.exec(kSchema));
+  auto st = db_.prepare("SELECT value FROM meta WHERE key = 'format_version'");
+  if (!st) return std::move(st).error();
+  auto row = st->step();
+  if (!row) return std::move(row).error();
+  if (!*row || st->text(0) != "1") {
+    return make_error(sqlstate::kSystemError, "key store: unsupported keys.db format version");
+  }
+  return ok_status();
+}
+
+Status TekStore::verify_master_key() {
+  auto kcv = key_check_value(*mek_);
+  if (!kcv) return std::move(kcv).error();
+  const std::string& id = mek_->key_id();
+  auto st = db_.prepare("SELECT mek_id, state, kcv FROM master_keys ORDER BY state = 'active' DESC");
+  if (!st) return std::move(st).error();
+  std::string active;
+  for (;;) {
+    auto more = st->step();
+    if (!more) return std::move(more).error();
+    if (!*more) break;
+    if (st->text(1) == "active") active = st->text(0);
+    if (st->text(0) != id) continue;
+    if (st->text(1) != "active") {
+      return mek_error("\"" + id + "\" was retired by a master key rotation; the current key is \"" +
+                       active + "\"");
+    }
+    if (!equal_constant_time(st->blob(2), *kcv)) {
+      return mek_error("the key supplied as \"" + id +
+                       "\" does not match the key-check value recorded for it: wrong key");
+    }
+    return ok_status();
+  }
+  if (!active.empty()) {
+    return mek_error("\"" + id + "\" is not the key this data directory was created with (" +
+                     "expected \"" + active + "\")");
+  }
+  auto ins = db_.prepare(
+      "INSERT INTO master_keys(mek_id, provider, kcv, state, created_at) VALUES (?, ?, ?, "
+      "'active', ?)");
+  if (!ins) return std::move(ins).error();
+  ins->bind(1, id).bind(2, mek_->kind()).bind(3, std::span<const std::uint8_t>(*kcv));
+  ins->bind(4, micros(clock_.now()));
+  return db_.run(*ins);
+}
+
+Result<TekInfo> TekStore::insert_version(const KeyScope& scope, std::uint32_t version,
+                                         AeadAlgorithm algorithm) {
+  TekInfo info{scope, version, algorithm, mek_->key_id(), clock_.now(), TekState::kActive};
+  auto tek = random_key(32);
+  if (!tek) return std::move(tek).error();
+  auto wrapped = mek_->wrap(*tek);
+  if (!wrapped) return std::move(wrapped).error();
+  auto binding = binding_tag(*tek, info);
+  if (!binding) return std::move(binding).error();
+  auto st = db_.prepare(
+      "INSERT INTO teks(scope, version, record_version, algorithm, mek_id, created_at, state, "
+      "wrapped, binding) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)");
+  if (!st) return std::move(st).error();
+  st->bind(1, scope.to_string()).bind(2, std::int64_t{version}).bind(3, kRecordVersion);
+  st->bind(4, algorithm_name(algorithm)).bind(5, info.mek_id).bind(6, micros(info.created_at));
+  st->bind(7, std::span<const std::uint8_t>(*wrapped)).bind(8, std::span<const std::uint8_t>(*binding));
+  DBV_RETURN_IF_ERROR(db_.run(*st));
+  return info;
+}
+
+Result<TekInfo> TekStore::create_tek(const KeyScope& scope, AeadAlgorithm algorithm) {
+  DBV_RETURN_IF_ERROR(scope.validate());
+  std::lock_guard lock(mu_);
+  auto existing = versions_locked(scope);
+  if (!existing) return std::move(existing).error();
+  if (!existing->empty()) {
+    return make_error(sqlstate::kDuplicateObject,
+                      "scope \"" + scope.to_string() + "\" already has an encryption key");
+  }
+  return insert_version(scope, 1, algorithm);
+}
+
+Result<std::vector<TekInfo>> TekStore::versions_locked(const KeyScope& scope) {
+  auto rows = query_rows(db_, "WHERE scope = ? ORDER BY version", &scope);
+  if (!rows) return std::move(rows).error();
+  std::vector<TekInfo> out;
+  for (auto& row : *rows) out.push_back(std::move(row.info));
+  return out;
+}
+
+Result<std::vector<TekInfo>> TekStore::versions(const KeyScope& scope) {
+  std::lock_guard lock(mu_);
+  return versions_locked(scope);
+}
+
+Result<TekInfo> TekStore::current(const KeyScope& scope) {
+  auto all = versions(scope);
+  if (!all) return std::move(all).error();
+  if (all->empty() || all->back().state != TekState::kActive) return not_found(scope);
+  return all->back();
+}
+
+Result<UnwrappedTek> TekStore::unwrap_locked(const KeyScope& scope,
+                                             std::optional<std::uint32_t> version) {
+  auto rows = query_rows(db_, "WHERE scope = ? ORDER BY version DESC", &scope);
+  if (!rows) return std::move(rows).error();
+  for (auto& row : *rows) {
+    if (version ? row.info.version != *version : row.info.state != TekState::kActive) continue;
+    auto key = mek_->unwrap(row.wrapped);
+    if (!key) return std::move(key).error();
+    auto tag = binding_tag(*key, row.info);
+    if (!tag) return std::move(tag).error();
+    if (!equal_constant_time(*tag, row.binding)) {
+      return make_error(sqlstate::kDataCorrupted,
+                        "key store: the record of scope \"" + scope.to_string() + "\" version " +
+                            std::to_string(row.info.version) +
+                            " fails its binding check (moved or altered)");
+    }
+    return UnwrappedTek{std::move(row.info), std::move(*key)};
+  }
+  if (!version) return not_found(scope);
+  return make_error(sqlstate::kUndefinedObject, "no version " + std::to_string(*version) +
+                                                    " of the key for scope \"" +
+                                                    scope.to_string() + "\"");
+}
+
+Result<UnwrappedTek> TekStore::unwrap(const KeyScope& scope, std::optional<std::uint32_t> version) {
+  std::lock_guard lock(mu_);
+  return unwrap_locked(scope, version);
+}
+
+Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
+  std::lock_guard lock(mu_);
+  auto all = versions_locked(scope);
+  if (!all) return std::move(all).error();
+  if (all->empty()) return not_found(scope);
+  auto txn = SqliteTransaction::begin(db_);
+  if (!txn) return std::move(txn).error();
+  auto demote = db_.prepare("UPDATE teks SET state = 'decrypt_only' WHERE scope = ?");
+  if (!demote) return std::move(demote).error();
+  demote->bind(1, scope.to_string());
+  DBV_RETURN_IF_ERROR(db_.run(*demote));
+  auto info = insert_version(scope, all->back().version + 1, all->back().algorithm);
+  if (!info) return std::move(info).error();
+  DBV_RETURN_IF_ERROR(txn->commit());
+  return info;
+}
+
+Status TekStore::reencrypt_from(const KeyScope& scope, std::uint32_t old_version,
+                                const ReencryptStep& step, const ProgressSink& progress) {
+  auto from = unwrap(scope, old_version);
+  if (!from) return std::move(from).error();
+  auto to = unwrap(scope, std::nullopt);
+  if (!to) return std::move(to).error();
+  // The lock is not held while data is re-encrypted: releases go on meanwhile.
+  std::uint64_t last_done = 0;
+  for (bool first = true;; first = false) {
+    auto p = step(*from, *to);
+    if (!p) return std::move(p).error();
+    if (progress) progress(scope, *p);
+    if (p->done >= p->total) break;
+    if (!first && p->done <= last_done) {
+      return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                        "key rotation of \"" + scope.to_string() + "\" made no progress");
+    }
+    last_done = p->done;
+  }
+  std::lock_guard lock(mu_);
+  auto del = db_.prepare("DELETE FROM teks WHERE scope = ? AND version = ? AND state = 'decrypt_only'");
+  if (!del) return std::move(del).error();
+  del->bind(1, scope.to_string()).bind(2, std::int64_t{old_version});
+  return db_.run(*del);
+}
+
+Status TekStore::finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
+                                     const ProgressSink& progress) {
+  auto all = versions(scope);
+  if (!all) return std::move(all).error();
+  for (const auto& info : *all) {
+    if (info.state != TekState::kDecryptOnly) continue;
+    DBV_RETURN_IF_ERROR(reencrypt_from(scope, info.version, step, progress));
+  }
+  return ok_status();
+}
+
+Result<TekInfo> TekStore::rotate_tek(const KeyScope& scope, const ReencryptStep& step,
+                                     const ProgressSink& progress) {
+  auto info = begin_tek_rotation(scope);
+  if (!info) return std::move(info).error();
+  DBV_RETURN_IF_ERROR(finish_tek_rotation(scope, step, progress));
+  return info;
+}
+
+Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
+  if (!next) return mek_error("no new master key provider given");
+  std::lock_guard lock(mu_);
+  auto kcv = key_check_value(*next);
+  if (!kcv) return std::move(kcv).error();
+  auto txn = SqliteTransaction::begin(db_);
+  if (!txn) return std::move(txn).error();
+  auto used = db_.prepare("SELECT 1 FROM master_keys WHERE mek_id = ?");
+  if (!used) return std::move(used).error();
+  used->bind(1, next->key_id());
+  auto exists = used->step();
+  if (!exists) return std::move(exists).error();
+  if (*exists) {
+    return make_error(sqlstate::kDuplicateObject,
+                      "master key id \"" + next->key_id() + "\" was used before; choose a new id");
+  }
+  auto add = db_.prepare(
+      "INSERT INTO master_keys(mek_id, provider, kcv, state, created_at) VALUES (?, ?, ?, "
+      "'active', ?)");
+  if (!add) return std::move(add).error();
+  add->bind(1, next->key_id()).bind(2, next->kind()).bind(3, std::span<const std::uint8_t>(*kcv));
+  add->bind(4, micros(clock_.now()));
+  DBV_RETURN_IF_ERROR(db_.run(*add));
+  auto rows = query_rows(db_, "ORDER BY scope, version", nullptr);
+  if (!rows) return std::move(rows).error();
+  for (const auto& row : *rows) {
+    auto tek = unwrap_locked(row.info.scope, row.info.version);  // checks the binding too
+    if (!tek) return std::move(tek).error();
+    auto wrapped = next->wrap(tek->key);
+    if (!wrapped) return std::move(wrapped).error();
+    auto upd = db_.prepare("UPDATE teks SET wrapped = ?, mek_id = ? WHERE scope = ? AND version = ?");
+    if (!upd) return std::move(upd).error();
+    upd->bind(1, std::span<const std::uint8_t>(*wrapped)).bind(2, next->key_id());
+    upd->bind(3, row.info.scope.to_string()).bind(4, std::int64_t{row.info.version});
+    DBV_RETURN_IF_ERROR(db_.run(*upd));
+  }
+  auto retire = db_.prepare(
+      "UPDATE master_keys SET state = 'retired', retired_at = ? WHERE mek_id = ?");
+  if (!retire) return std::move(retire).error();
+  retire->bind(1, micros(clock_.now())).bind(2, mek_->key_id());
+  DBV_RETURN_IF_ERROR(db_.run(*retire));
+  DBV_RETURN_IF_ERROR(txn->commit());
+  mek_ = std::move(next);
+  return ok_status();
+}
+
+Status TekStore::check_provider() {
+  std::lock_guard lock(mu_);
+  return mek_->check();
+}
+
+std::string TekStore::mek_id() const {
+  std::lock_guard lock(mu_);
+  return mek_->key_id();
+}
+
+}  // namespace dbvault::crypto

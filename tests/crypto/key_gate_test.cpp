@@ -1,0 +1,237 @@
+// KeyGate: authorization, key_access auditing once per session and key, cache TTL with
+// zeroization (ManualClock, no sleeps), LOCK REALM, shutdown and rotation through the gate.
+#include <boost/test/unit_test.hpp>
+
+#include "crypto/env_provider.h"
+#include "crypto/key_gate.h"
+#include "tests/crypto/gate_fixtures.h"
+#include "tests/crypto/test_util.h"
+
+using namespace dbvault;
+using namespace dbvault::crypto;
+using namespace dbvault::crypto::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct GateFixture {
+  TempDir dir{"gate"};
+  ManualClock clock{TimePoint(std::chrono::seconds(1'700'000'000))};
+  InMemoryAuthorizer authorizer;
+  InMemoryAuditSink audit;
+  std::unique_ptr<TekStore> store;
+  std::unique_ptr<KeyGate> gate;
+  const KeyScope users = KeyScope::tablespace("users");
+  const KeyScope hr = KeyScope::columns("main.salaries");
+  const SessionRef alice{1, "alice"};
+  const SessionRef bob{2, "bob"};
+
+  GateFixture() {
+    ScopedEnv h("DBVAULT_MASTER_KEY_HEX",
+                "8f3a1c9e5b7d20461fa8c3e95d7b0a2c4e6f8091a2b3c4d5e6f708192a3b4c5d");
+    ScopedEnv i("DBVAULT_MASTER_KEY_ID", "prod-1");
+    auto mek = open_env_provider();
+    BOOST_REQUIRE(mek.ok());
+    auto s = TekStore::open(dir.path() / "keys", std::move(*mek), clock);
+    BOOST_REQUIRE(s.ok());
+    store = std::move(*s);
+    BOOST_REQUIRE(store->create_tek(users).ok());
+    BOOST_REQUIRE(store->create_tek(hr).ok());
+    gate = std::make_unique<KeyGate>(*store, authorizer, audit, clock);
+  }
+
+  TekHandle release(const SessionRef& s, const KeyScope& scope) {
+    auto h = gate->release(s, scope);
+    BOOST_REQUIRE_MESSAGE(h.ok(), (h.ok() ? "" : h.error().message));
+    return std::move(*h);
+  }
+};
+
+// The key's bytes, captured through the handle; the pointer stays valid while the handle lives.
+std::pair<const std::uint8_t*, std::size_t> key_bytes(const TekHandle& h) {
+  std::pair<const std::uint8_t*, std::size_t> out{nullptr, 0};
+  BOOST_REQUIRE(h.with_key([&](const SecretBytes& k) { out = {k.data(), k.size()}; }).ok());
+  return out;
+}
+
+bool all_zero(std::pair<const std::uint8_t*, std::size_t> bytes) {
+  for (std::size_t i = 0; i < bytes.second; ++i) {
+    if (bytes.first[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(key_gate, GateFixture)
+
+BOOST_AUTO_TEST_CASE(an_unauthorized_session_gets_no_key_and_no_audit_event) {
+  auto r = gate->release(alice, users);
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == sqlstate::kInsufficientPrivilege);
+  BOOST_TEST(r.error().message.find("tablespace:users") != std::string::npos);
+  BOOST_TEST(audit.events().empty());
+  BOOST_TEST(gate->cached_keys() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(key_access_is_audited_once_per_session_and_key) {
+  authorizer.grant(1, users);
+  authorizer.grant(1, hr);
+  authorizer.grant(2, users);
+  auto h = release(alice, users);
+  BOOST_TEST(h.key_id() == "tablespace:users@v1");
+  release(alice, users);
+  release(alice, users);
+  BOOST_REQUIRE(audit.events().size() == 1u);
+  const auto e = audit.events()[0];
+  BOOST_TEST(e.session_id == 1u);
+  BOOST_TEST(e.user == "alice");
+  BOOST_TEST(e.key_id == "tablespace:users@v1");
+  BOOST_TEST(e.version == 1u);
+  BOOST_TEST(e.mek_id == "prod-1");
+  release(alice, hr);
+  release(bob, users);
+  BOOST_TEST(audit.events().size() == 3u);
+  BOOST_TEST(gate->cached_keys() == 2u);  // one cache entry per key, shared by sessions
+  gate->end_session(1);
+  release(alice, users);
+  BOOST_TEST(audit.events().size() == 4u);
+  authorizer.revoke(1, users);  // authorization is asked on every release, cache or not
+  BOOST_TEST(!gate->release(alice, users).ok());
+}
+
+BOOST_AUTO_TEST_CASE(no_key_is_released_when_the_audit_log_cannot_record_it) {
+  authorizer.grant(1, users);
+  audit.set_available(false);
+  auto r = gate->release(alice, users);
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == sqlstate::kSystemError);
+  audit.set_available(true);
+  BOOST_TEST(gate->release(alice, users).ok());
+  BOOST_TEST(audit.events().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(cache_expiry_zeroizes_the_key) {
+  authorizer.grant(1, users);
+  auto h = release(alice, users);
+  auto bytes = key_bytes(h);
+  BOOST_REQUIRE(bytes.second == 32u);
+  BOOST_TEST(!all_zero(bytes));
+  auto aead = h.aead();
+  BOOST_REQUIRE(aead.ok());
+  auto sealed = aead->seal(bytes_of("row"), {});
+  BOOST_REQUIRE(sealed.ok());
+
+  clock.advance(14min + 59s);
+  BOOST_TEST(gate->purge_expired() == 0u);
+  BOOST_TEST(!h.expired());
+  clock.advance(1s);  // 15 minutes after the unwrap
+  BOOST_TEST(gate->purge_expired() == 1u);
+  BOOST_TEST(h.expired());
+  BOOST_TEST(all_zero(bytes));  // the very bytes the handle pointed at
+  BOOST_TEST(gate->cached_keys() == 0u);
+  auto late = h.aead();
+  BOOST_REQUIRE(!late.ok());
+  BOOST_TEST(late.error().code == sqlstate::kSystemError);
+
+  auto fresh = release(alice, users);  // unwraps again; same TEK
+  auto again = fresh.aead();
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->open(*sealed, {}).ok());
+  BOOST_TEST(aead->budget().used() == 1u);
+  BOOST_TEST(again->budget().used() == 1u);  // the invocation count survives the cache
+}
+
+BOOST_AUTO_TEST_CASE(release_purges_expired_keys_and_a_custom_ttl_applies) {
+  KeyGate short_gate(*store, authorizer, audit, clock, KeyGateOptions{30s, 4096});
+  authorizer.grant(1, users);
+  authorizer.grant(1, hr);
+  auto h = short_gate.release(alice, users);
+  BOOST_REQUIRE(h.ok());
+  clock.advance(31s);
+  BOOST_REQUIRE(short_gate.release(alice, hr).ok());  // purges on the way
+  BOOST_TEST(h->expired());
+  BOOST_TEST(short_gate.cached_keys() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(lock_realm_and_shutdown_zeroize_cached_keys) {
+  authorizer.grant(1, users);
+  authorizer.grant(1, hr);
+  auto u = release(alice, users);
+  auto s = release(alice, hr);
+  const auto ub = key_bytes(u), sb = key_bytes(s);
+  const KeyScope locked[] = {hr};
+  gate->lock_scopes(locked);
+  BOOST_TEST(s.expired());
+  BOOST_TEST(all_zero(sb));
+  BOOST_TEST(!u.expired());
+  gate.reset();  // shutdown
+  BOOST_TEST(u.expired());
+  BOOST_TEST(all_zero(ub));
+}
+
+BOOST_AUTO_TEST_CASE(the_cache_evicts_and_zeroizes_beyond_its_capacity) {
+  KeyGate small(*store, authorizer, audit, clock, KeyGateOptions{15min, 1});
+  authorizer.grant(1, users);
+  authorizer.grant(1, hr);
+  auto first = small.release(alice, users);
+  BOOST_REQUIRE(first.ok());
+  clock.advance(1s);
+  BOOST_REQUIRE(small.release(alice, hr).ok());
+  BOOST_TEST(small.cached_keys() == 1u);
+  BOOST_TEST(first->expired());
+}
+
+BOOST_AUTO_TEST_CASE(rotation_through_the_gate_switches_versions_and_keeps_old_data_readable) {
+  authorizer.grant(1, users);
+  auto v1 = release(alice, users);
+  auto v1_aead = v1.aead();
+  auto old_row = v1_aead->seal(bytes_of("old row"), bytes_of("users"));
+  BOOST_REQUIRE(old_row.ok());
+  std::vector<std::vector<std::uint8_t>> rows{*old_row};
+  bool checked_during_rotation = false;
+  auto step = [&](const UnwrappedTek& from, const UnwrappedTek& to) -> Result<RotationProgress> {
+    // Meanwhile new writes get version 2 and old data is still readable through version 1.
+    auto current = gate->release(alice, users);
+    BOOST_TEST(current->info().version == 2u);
+    auto old = gate->release(alice, users, 1);
+    BOOST_REQUIRE(old.ok());
+    BOOST_TEST(old->aead()->open(rows[0], bytes_of("users")).ok());
+    checked_during_rotation = true;
+    auto a = Aead::create(from.info.algorithm, from.key);
+    auto b = Aead::create(to.info.algorithm, to.key);
+    auto pt = a->open(rows[0], bytes_of("users"));
+    rows[0] = *b->seal(*pt, bytes_of("users"));
+    return RotationProgress{1, 1};
+  };
+  auto info = gate->rotate_tek(users, step, {});
+  BOOST_REQUIRE(info.ok());
+  BOOST_TEST(checked_during_rotation);
+  BOOST_TEST(v1.expired());  // the retired version is zeroized
+  auto v2 = release(alice, users);
+  BOOST_TEST(v2.info().version == 2u);
+  BOOST_TEST(v2.aead()->open(rows[0], bytes_of("users")).ok());
+  auto gone = gate->release(alice, users, 1);
+  BOOST_REQUIRE(!gone.ok());
+  BOOST_TEST(gone.error().code == sqlstate::kUndefinedObject);
+  BOOST_TEST(audit.events().size() == 2u);  // v1 before, v2 during; nothing twice
+}
+
+BOOST_AUTO_TEST_CASE(mek_rotation_through_the_gate_has_no_downtime) {
+  authorizer.grant(1, users);
+  auto before = release(alice, users);
+  ScopedEnv h("DBVAULT_MASTER_KEY_HEX",
+              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  ScopedEnv i("DBVAULT_MASTER_KEY_ID", "prod-2");
+  auto next = open_env_provider();
+  BOOST_REQUIRE(next.ok());
+  BOOST_REQUIRE(gate->rotate_mek(std::move(*next)).ok());
+  BOOST_TEST(!before.expired());  // cached keys stay usable
+  gate->clear();
+  auto after = release(alice, users);  // unwrapped under the new MEK
+  auto a = key_bytes(after);
+  BOOST_TEST(a.second == 32u);
+  BOOST_TEST(after.info().mek_id == "prod-2");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,240 @@
+// TekStore: key-check values, record binding, TEK rotation and MEK rotation with old
+// ciphertext still readable.
+#include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "crypto/env_provider.h"
+#include "crypto/file_provider.h"
+#include "crypto/tek_store.h"
+#include "tests/crypto/test_util.h"
+
+using namespace dbvault;
+using namespace dbvault::crypto;
+using namespace dbvault::crypto::test;
+
+namespace {
+
+const std::string kHexA = "8f3a1c9e5b7d20461fa8c3e95d7b0a2c4e6f8091a2b3c4d5e6f708192a3b4c5d";
+const std::string kHexB = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+std::shared_ptr<MasterKeyProvider> env_key(const std::string& hex, const std::string& id) {
+  ScopedEnv h("DBVAULT_MASTER_KEY_HEX", hex);
+  ScopedEnv i("DBVAULT_MASTER_KEY_ID", id);
+  auto p = open_env_provider();
+  BOOST_REQUIRE(p.ok());
+  return std::move(*p);
+}
+
+struct StoreFixture {
+  TempDir dir{"tekstore"};
+  ManualClock clock{TimePoint(std::chrono::seconds(1'700'000'000))};
+  std::filesystem::path keys() const { return dir.path() / "keys"; }
+  std::unique_ptr<TekStore> open(std::shared_ptr<MasterKeyProvider> mek) {
+    auto s = TekStore::open(keys(), std::move(mek), clock);
+    BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+    return std::move(*s);
+  }
+  void sql(const std::string& statement) {
+    sqlite3* db = nullptr;
+    BOOST_REQUIRE(sqlite3_open((keys() / "keys.db").c_str(), &db) == SQLITE_OK);
+    BOOST_REQUIRE(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+};
+
+std::vector<std::uint8_t> seal_with(const UnwrappedTek& tek, std::string_view text) {
+  auto aead = Aead::create(tek.info.algorithm, tek.key);
+  BOOST_REQUIRE(aead.ok());
+  auto sealed = aead->seal(bytes_of(text), {});
+  BOOST_REQUIRE(sealed.ok());
+  return *sealed;
+}
+
+std::string open_with(const UnwrappedTek& tek, const std::vector<std::uint8_t>& sealed) {
+  auto aead = Aead::create(tek.info.algorithm, tek.key);
+  BOOST_REQUIRE(aead.ok());
+  auto pt = aead->open(sealed, {});
+  BOOST_REQUIRE_MESSAGE(pt.ok(), "decrypt with " << tek.info.version);
+  return std::string(pt->begin(), pt->end());
+}
+
+void expect_code(const Status& s, SqlState code, std::string_view part = "") {
+  BOOST_REQUIRE(!s.ok());
+  BOOST_TEST(s.error().code == code, s.error().message);
+  BOOST_TEST(s.error().message.find(part) != std::string::npos, s.error().message);
+}
+
+template <typename T>
+Status status_of(const Result<T>& r) {
+  if (r.ok()) return ok_status();
+  return r.error();
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(tek_store, StoreFixture)
+
+BOOST_AUTO_TEST_CASE(a_new_store_records_the_mek_and_refuses_any_other) {
+  {
+    auto store = open(env_key(kHexA, "prod-1"));
+    BOOST_REQUIRE(store->create_tek(KeyScope::tablespace("users")).ok());
+    expect_code(status_of(store->create_tek(KeyScope::tablespace("users"))),
+                sqlstate::kDuplicateObject);
+    expect_code(status_of(store->create_tek(KeyScope::tablespace(""))),
+                sqlstate::kInvalidParameterValue);
+  }
+  BOOST_TEST(open(env_key(kHexA, "prod-1"))->current(KeyScope::tablespace("users")).ok());
+  expect_code(status_of(TekStore::open(keys(), env_key(kHexB, "prod-1"), clock)),
+              sqlstate::kSystemError, "does not match the key-check value");
+  expect_code(status_of(TekStore::open(keys(), env_key(kHexA, "prod-2"), clock)),
+              sqlstate::kSystemError, "not the key this data directory was created with");
+  expect_code(status_of(TekStore::open(keys(), nullptr, clock)), sqlstate::kSystemError);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(keys().c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0700u);
+}
+
+BOOST_AUTO_TEST_CASE(unwrap_returns_the_same_key_and_detects_moved_or_altered_records) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  const auto users = KeyScope::tablespace("users"), staff = KeyScope::columns("main.staff");
+  BOOST_REQUIRE(store->create_tek(users).ok());
+  BOOST_REQUIRE(store->create_tek(staff, AeadAlgorithm::kChaCha20Poly1305).ok());
+  auto a = store->unwrap(users, std::nullopt), b = store->unwrap(users, 1u);
+  BOOST_REQUIRE(a.ok() && b.ok());
+  BOOST_TEST(a->key.equals(b->key));
+  BOOST_TEST(a->key.size() == 32u);
+  BOOST_TEST((store->current(staff)->algorithm == AeadAlgorithm::kChaCha20Poly1305));
+  expect_code(status_of(store->unwrap(KeyScope::audit(), std::nullopt)),
+              sqlstate::kUndefinedObject);
+  expect_code(status_of(store->unwrap(users, 7u)), sqlstate::kUndefinedObject);
+  store.reset();
+  // An attacker with write access to keys.db copies the staff key into the users record.
+  sql("UPDATE teks SET (wrapped, binding) = (SELECT wrapped, binding FROM teks WHERE scope = "
+      "'columns:main.staff') WHERE scope = 'tablespace:users'");
+  store = open(env_key(kHexA, "prod-1"));
+  expect_code(status_of(store->unwrap(users, std::nullopt)), sqlstate::kDataCorrupted,
+              "binding check");
+  // A flipped bit in a wrapped key: the MEK refuses to unwrap it.
+  sql("UPDATE teks SET wrapped = zeroblob(40) WHERE scope = 'columns:main.staff'");
+  expect_code(status_of(store->unwrap(staff, std::nullopt)), sqlstate::kSystemError,
+              "cannot unwrap");
+}
+
+BOOST_AUTO_TEST_CASE(tek_rotation_keeps_old_ciphertext_readable_until_reencrypted) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  const auto scope = KeyScope::tablespace("users");
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  auto v1 = store->unwrap(scope, std::nullopt);
+  std::vector<std::vector<std::uint8_t>> pages;
+  for (int i = 0; i < 5; ++i) pages.push_back(seal_with(*v1, "page " + std::to_string(i)));
+
+  auto v2info = store->begin_tek_rotation(scope);
+  BOOST_REQUIRE(v2info.ok());
+  BOOST_TEST(v2info->version == 2u);
+  auto all = store->versions(scope);
+  BOOST_REQUIRE(all->size() == 2u);
+  BOOST_TEST(((*all)[0].state == TekState::kDecryptOnly));
+  BOOST_TEST(store->current(scope)->version == 2u);
+  // Old ciphertext still readable with version 1 during the rotation.
+  auto old = store->unwrap(scope, 1u);
+  BOOST_REQUIRE(old.ok());
+  BOOST_TEST(open_with(*old, pages[3]) == "page 3");
+
+  // A re-encryption that fails part-way leaves version 1 in place.
+  std::size_t next = 0;
+  int calls = 0;
+  auto failing = [&](const UnwrappedTek&, const UnwrappedTek&) -> Result<RotationProgress> {
+    if (++calls == 2) return make_error(sqlstate::kIoError, "disk full");
+    return RotationProgress{1, 5};
+  };
+  expect_code(store->finish_tek_rotation(scope, failing, {}), sqlstate::kIoError);
+  BOOST_TEST(store->unwrap(scope, 1u).ok());
+
+  std::vector<RotationProgress> reported;
+  auto step = [&](const UnwrappedTek& from, const UnwrappedTek& to) -> Result<RotationProgress> {
+    BOOST_TEST(from.info.version == 1u);
+    BOOST_TEST(to.info.version == 2u);
+    for (int k = 0; k < 2 && next < pages.size(); ++k, ++next) {
+      pages[next] = seal_with(to, open_with(from, pages[next]));
+    }
+    return RotationProgress{next, pages.size()};
+  };
+  BOOST_REQUIRE(store->finish_tek_rotation(
+                         scope, step,
+                         [&](const KeyScope& s, const RotationProgress& p) {
+                           BOOST_TEST(s.to_string() == "tablespace:users");
+                           reported.push_back(p);
+                         })
+                    .ok());
+  BOOST_REQUIRE(reported.size() == 3u);
+  BOOST_TEST(reported[0].done == 2u);
+  BOOST_TEST(reported[2].done == 5u);
+  BOOST_TEST(reported[2].total == 5u);
+  expect_code(status_of(store->unwrap(scope, 1u)), sqlstate::kUndefinedObject);
+  auto v2 = store->unwrap(scope, std::nullopt);
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    BOOST_TEST(open_with(*v2, pages[i]) == "page " + std::to_string(i));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_reencryption_is_an_error_not_a_hang) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  const auto scope = KeyScope::audit();
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  auto stalled = [](const UnwrappedTek&, const UnwrappedTek&) -> Result<RotationProgress> {
+    return RotationProgress{1, 9};
+  };
+  expect_code(status_of(store->rotate_tek(scope, stalled, {})),
+              sqlstate::kObjectNotInPrerequisiteState, "no progress");
+  BOOST_TEST(store->unwrap(scope, 1u).ok());
+}
+
+BOOST_AUTO_TEST_CASE(mek_rotation_rewraps_every_tek_and_retires_the_old_mek) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  std::vector<std::pair<KeyScope, std::vector<std::uint8_t>>> data;
+  for (const auto& scope : {KeyScope::tablespace("users"), KeyScope::columns("main.patients"),
+                            KeyScope::audit(), KeyScope::policy()}) {
+    BOOST_REQUIRE(store->create_tek(scope).ok());
+    data.emplace_back(scope, seal_with(*store->unwrap(scope, std::nullopt), scope.to_string()));
+  }
+  BOOST_REQUIRE(store->begin_tek_rotation(KeyScope::audit()).ok());  // two live versions
+  auto file_mek = create_file_provider(dir.path() / "next.key", "laptop-2");
+  BOOST_REQUIRE(file_mek.ok());
+  std::shared_ptr<MasterKeyProvider> next = std::move(*file_mek);
+  clock.advance(std::chrono::hours(24));
+  BOOST_REQUIRE(store->rotate_mek(next).ok());
+  BOOST_TEST(store->mek_id() == "laptop-2");
+  for (const auto& [scope, sealed] : data) {  // data untouched, still readable
+    auto tek = store->unwrap(scope, 1u);
+    BOOST_REQUIRE(tek.ok());
+    BOOST_TEST(tek->info.mek_id == "laptop-2");
+    BOOST_TEST(open_with(*tek, sealed) == scope.to_string());
+  }
+  BOOST_TEST(store->unwrap(KeyScope::audit(), 2u).ok());
+  expect_code(store->rotate_mek(env_key(kHexA, "prod-1")), sqlstate::kDuplicateObject);
+  store.reset();
+  expect_code(status_of(TekStore::open(keys(), env_key(kHexA, "prod-1"), clock)),
+              sqlstate::kSystemError, "was retired");
+  auto reopened = open(std::move(next));
+  BOOST_TEST(reopened->unwrap(KeyScope::policy(), std::nullopt).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_mek_rotation_changes_nothing) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(KeyScope::tablespace("a")).ok());
+  BOOST_REQUIRE(store->create_tek(KeyScope::tablespace("z")).ok());
+  store.reset();
+  sql("UPDATE teks SET binding = zeroblob(32) WHERE scope = 'tablespace:z'");  // last re-wrapped
+  store = open(env_key(kHexA, "prod-1"));
+  expect_code(store->rotate_mek(env_key(kHexB, "prod-2")), sqlstate::kDataCorrupted);
+  BOOST_TEST(store->mek_id() == "prod-1");
+  BOOST_TEST(store->current(KeyScope::tablespace("a"))->mek_id == "prod-1");
+  store.reset();
+  auto again = open(env_key(kHexA, "prod-1"));  // still the active MEK
+  BOOST_TEST(again->unwrap(KeyScope::tablespace("a"), std::nullopt).ok());
+  expect_code(status_of(TekStore::open(keys(), env_key(kHexB, "prod-2"), clock)),
+              sqlstate::kSystemError, "not the key");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
