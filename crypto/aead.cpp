@@ -2,7 +2,11 @@
 
 #include <openssl/crypto.h>
 
+#include <pthread.h>
+
+#include <cstring>
 #include <limits>
+#include <mutex>
 
 #include "crypto/random.h"
 
@@ -48,6 +52,18 @@ bool process(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t> aad,
     return false;
   }
   return true;
+}
+
+// Bumped in every child after fork(), so that Aead objects copied into a child discard the
+// nonces they drew before the fork (the parent may use the same ones).
+std::atomic<std::uint64_t> g_fork_generation{1};
+
+std::uint64_t fork_generation() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    ::pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); });
+  });
+  return g_fork_generation.load(std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -140,11 +156,25 @@ Status Aead::open_detached(std::span<const std::uint8_t> nonce,
   return ok_status();
 }
 
+Status Aead::next_nonce(std::span<std::uint8_t> nonce) {
+  const std::uint64_t generation = fork_generation();
+  if (nonces_left_ == 0 || generation != nonce_fork_generation_) {
+    DBV_RETURN_IF_ERROR(random_bytes(nonces_));
+    nonces_left_ = kNonceBatch;
+    nonce_fork_generation_ = generation;
+  }
+  --nonces_left_;
+  std::uint8_t* next = nonces_.data() + nonces_left_ * kAeadNonceSize;
+  std::memcpy(nonce.data(), next, kAeadNonceSize);
+  std::memset(next, 0, kAeadNonceSize);  // a used nonce is not kept around
+  return ok_status();
+}
+
 Status Aead::seal_into(std::span<const std::uint8_t> plaintext,
                        std::span<const std::uint8_t> aad, std::span<std::uint8_t> out) {
   if (out.size() != plaintext.size() + kAeadOverhead) return invalid("AEAD seal: wrong output size");
   const auto nonce = out.first(kAeadNonceSize);
-  Status s = random_bytes(nonce);
+  Status s = next_nonce(nonce);
   if (s.ok()) {
     s = seal_detached(nonce, plaintext, aad, out.subspan(kAeadNonceSize, plaintext.size()),
                       out.last(kAeadTagSize));

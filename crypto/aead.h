@@ -2,7 +2,7 @@
 // ChaCha20-Poly1305 (RFC 8439), both through OpenSSL's EVP interface.
 //
 // Nonces: seal() draws a random 96-bit nonce per message and prepends it, so callers cannot
-// reuse one by mistake. Random 96-bit nonces are safe for at most 2^32 messages per key (NIST SP
+// reuse one by mistake (a child process after fork() never reuses its parent's nonces). Random 96-bit nonces are safe for at most 2^32 messages per key (NIST SP
 // 800-38D §8.3); an InvocationBudget shared by every Aead made from the same key refuses to seal
 // past its limit (default 2^31, half the bound) and reports rotation_due() at a quarter of the
 // bound, so that the TEK is rotated well before the limit.
@@ -14,6 +14,7 @@
 // per thread (they may share one InvocationBudget, which is thread-safe).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -105,10 +106,18 @@ class Aead {
   Aead(AeadAlgorithm algorithm, internal::CipherCtxPtr enc, internal::CipherCtxPtr dec,
        std::shared_ptr<InvocationBudget> budget);
 
+  // Writes the next random nonce. Nonces are drawn from the CSPRNG in batches because one
+  // RAND_bytes call costs as much as encrypting 2 KiB; the batch is discarded after fork().
+  Status next_nonce(std::span<std::uint8_t> nonce);
+
+  static constexpr std::size_t kNonceBatch = 64;
   AeadAlgorithm algorithm_;
   internal::CipherCtxPtr enc_;  // keyed once; each message only sets the nonce
   internal::CipherCtxPtr dec_;
   std::shared_ptr<InvocationBudget> budget_;
+  std::array<std::uint8_t, kNonceBatch * kAeadNonceSize> nonces_{};
+  std::size_t nonces_left_ = 0;
+  std::uint64_t nonce_fork_generation_ = 0;
 };
 
 }  // namespace dbvault::crypto
