@@ -59,7 +59,11 @@ std::string_view function_name(Function f) {
   return kFunctionNames[static_cast<std::size_t>(f)];
 }
 std::optional<BuiltinRole> builtin_role_from_name(std::string_view name) {
-  return lookup<BuiltinRole>(kBuiltinRoleNames, name);
+  // Names arrive normalised (unquoted folded to lower case), so "DBA" in quotes is not dba.
+  for (std::size_t i = 0; i < kBuiltinRoleNames.size(); ++i) {
+    if (kBuiltinRoleNames[i] == name) return static_cast<BuiltinRole>(i);
+  }
+  return std::nullopt;
 }
 
 std::string_view statement_kind(const Statement& s) {

@@ -192,6 +192,7 @@ struct DropRuleSet {
 
 // ---- Vault administration, accounts, RBAC --------------------------------------------------
 enum class BuiltinRole { kVaultAdmin, kAuditViewer, kAccountManager, kDba };
+// REQUIRES: a normalised name; matches exactly vault_admin, audit_viewer, account_manager, dba.
 std::optional<BuiltinRole> builtin_role_from_name(std::string_view name);
 
 struct SetDatabaseVault {

@@ -118,10 +118,9 @@ Result<ast::Statement> parse(std::string_view sql) {
   const auto statements = split_statements(sql);
   if (statements.empty()) return make_error(sqlstate::kSyntaxError, "empty statement");
   if (statements.size() > 1) {
-    Error e = make_error(sqlstate::kSyntaxError,
-                         "cannot run more than one statement here; found a second one");
-    e.position = locate(sql, statements[1].offset).position;
-    return e;
+    // Relocating position 1 of the second statement words it like every syntax error.
+    return relocate(syntax_error(0, "cannot run more than one statement here; found a second one"),
+                    sql, statements[1]);
   }
   return parse_at(sql, statements[0]);
 }

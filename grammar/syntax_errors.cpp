@@ -22,7 +22,13 @@ const antlr4::misc::IntervalSet& non_reserved(antlr4::Parser* parser) {
   return set;
 }
 
-std::string describe_offending(const antlr4::Token* t) {
+// `previous` is the token before `t` (may be null).
+std::string describe_offending(const antlr4::Token* t, const antlr4::Token* previous) {
+  // A word right after PASSWORD or TOKEN is most likely a secret typed without quotes.
+  if (previous != nullptr && (previous->getType() == P::PASSWORD || previous->getType() == P::TOKEN) &&
+      t->getType() != antlr4::Token::EOF) {
+    return "unquoted text (passwords and tokens are written in single quotes)";
+  }
   switch (t->getType()) {
     case antlr4::Token::EOF: return "end of statement";
     // Never echo a string literal: it may be a password.
@@ -105,8 +111,22 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
     case P::UNTERMINATED_QUOTED_IDENT: what = "unterminated quoted identifier"; break;
     case P::UNTERMINATED_COMMENT: what = "unterminated /* comment"; break;
     default: {
-      what = "unexpected " + describe_offending(offending);
-      if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
+      auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
+      const antlr4::Token* previous = nullptr;
+      if (parser != nullptr && offending->getTokenIndex() > 0) {
+        // The previous token on the default channel (skipping whitespace and comments).
+        auto* stream = parser->getTokenStream();
+        for (std::size_t i = offending->getTokenIndex(); i-- > 0;) {
+          if (stream->get(i)->getChannel() == antlr4::Token::DEFAULT_CHANNEL) {
+            previous = stream->get(i);
+            break;
+          }
+        }
+      }
+      what = "unexpected " + describe_offending(offending, previous);
+      if (parser != nullptr && dynamic_cast<P::ExplainedContext*>(parser->getContext()) != nullptr) {
+        what += ", expected a statement to explain";
+      } else if (parser != nullptr) {
         const std::string expected = describe_expected(parser, parser->getExpectedTokens());
         if (!expected.empty()) what += ", expected " + expected;
       }
