@@ -81,8 +81,8 @@ void BM_Argon2id(benchmark::State& state) {
     if (!phc.ok()) state.SkipWithError("argon2id failed");
     benchmark::DoNotOptimize(phc);
   }
-  state.SetLabel("t=" + std::to_string(params.iterations) + " p=" +
-                 std::to_string(params.parallelism));
+  state.SetLabel("t=" + std::to_string(params.iterations) +
+                 " p=" + std::to_string(params.parallelism));
 }
 
 void BM_DeterministicSeal(benchmark::State& state) {

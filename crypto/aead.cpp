@@ -1,7 +1,6 @@
 #include "crypto/aead.h"
 
 #include <openssl/crypto.h>
-
 #include <pthread.h>
 
 #include <cstring>
@@ -20,19 +19,19 @@ const char* evp_name(AeadAlgorithm algorithm) {
   return algorithm == AeadAlgorithm::kAes256Gcm ? "AES-256-GCM" : "ChaCha20-Poly1305";
 }
 
-bool fits_int(std::size_t n) { return n <= static_cast<std::size_t>(std::numeric_limits<int>::max()); }
+bool fits_int(std::size_t n) {
+  return n <= static_cast<std::size_t>(std::numeric_limits<int>::max());
+}
 
 Error invalid(std::string message) {
   return make_error(sqlstate::kInvalidParameterValue, std::move(message));
 }
 
-Result<CipherCtxPtr> keyed_context(AeadAlgorithm algorithm, const SecretBytes& key,
-                                   bool encrypt) {
+Result<CipherCtxPtr> keyed_context(AeadAlgorithm algorithm, const SecretBytes& key, bool encrypt) {
   const EVP_CIPHER* cipher = internal::cached_cipher(evp_name(algorithm));
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (cipher == nullptr || !ctx ||
-      EVP_CipherInit_ex2(ctx.get(), cipher, key.data(), nullptr, encrypt ? 1 : 0, nullptr) !=
-          1) {
+      EVP_CipherInit_ex2(ctx.get(), cipher, key.data(), nullptr, encrypt ? 1 : 0, nullptr) != 1) {
     return openssl_error(sqlstate::kSystemError, "cannot initialize AEAD cipher");
   }
   return ctx;
@@ -60,9 +59,8 @@ std::atomic<std::uint64_t> g_fork_generation{1};
 
 std::uint64_t fork_generation() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    ::pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); });
-  });
+  std::call_once(
+      once, [] { ::pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); }); });
   return g_fork_generation.load(std::memory_order_relaxed);
 }
 
@@ -89,7 +87,10 @@ bool InvocationBudget::try_consume() {
 
 Aead::Aead(AeadAlgorithm algorithm, CipherCtxPtr enc, CipherCtxPtr dec,
            std::shared_ptr<InvocationBudget> budget)
-    : algorithm_(algorithm), enc_(std::move(enc)), dec_(std::move(dec)), budget_(std::move(budget)) {}
+    : algorithm_(algorithm),
+      enc_(std::move(enc)),
+      dec_(std::move(dec)),
+      budget_(std::move(budget)) {}
 
 Result<Aead> Aead::create(AeadAlgorithm algorithm, const SecretBytes& key,
                           std::shared_ptr<InvocationBudget> budget) {
@@ -142,7 +143,8 @@ Status Aead::open_detached(std::span<const std::uint8_t> nonce,
   EVP_CIPHER_CTX* ctx = dec_.get();
   int len = 0;
   // OpenSSL's ctrl takes a non-const tag pointer but only reads it.
-  auto* tag_ptr = const_cast<std::uint8_t*>(tag.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  auto* tag_ptr =
+      const_cast<std::uint8_t*>(tag.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
   if (EVP_DecryptInit_ex2(ctx, nullptr, nullptr, nonce.data(), nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kAeadTagSize, tag_ptr) != 1 ||
       !process(ctx, aad, ciphertext, plaintext.data()) ||
@@ -170,9 +172,10 @@ Status Aead::next_nonce(std::span<std::uint8_t> nonce) {
   return ok_status();
 }
 
-Status Aead::seal_into(std::span<const std::uint8_t> plaintext,
-                       std::span<const std::uint8_t> aad, std::span<std::uint8_t> out) {
-  if (out.size() != plaintext.size() + kAeadOverhead) return invalid("AEAD seal: wrong output size");
+Status Aead::seal_into(std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> aad,
+                       std::span<std::uint8_t> out) {
+  if (out.size() != plaintext.size() + kAeadOverhead)
+    return invalid("AEAD seal: wrong output size");
   const auto nonce = out.first(kAeadNonceSize);
   Status s = next_nonce(nonce);
   if (s.ok()) {
@@ -189,9 +192,8 @@ Status Aead::open_into(std::span<const std::uint8_t> sealed, std::span<const std
     return make_error(sqlstate::kDataCorrupted, "decryption failed: ciphertext is truncated");
   }
   if (out.size() != sealed.size() - kAeadOverhead) return invalid("AEAD open: wrong output size");
-  return open_detached(sealed.first(kAeadNonceSize),
-                       sealed.subspan(kAeadNonceSize, out.size()), aad,
-                       sealed.last(kAeadTagSize), out);
+  return open_detached(sealed.first(kAeadNonceSize), sealed.subspan(kAeadNonceSize, out.size()),
+                       aad, sealed.last(kAeadTagSize), out);
 }
 
 Result<std::vector<std::uint8_t>> Aead::seal(std::span<const std::uint8_t> plaintext,

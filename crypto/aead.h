@@ -2,10 +2,11 @@
 // ChaCha20-Poly1305 (RFC 8439), both through OpenSSL's EVP interface.
 //
 // Nonces: seal() draws a random 96-bit nonce per message and prepends it, so callers cannot
-// reuse one by mistake (a child process after fork() never reuses its parent's nonces). Random 96-bit nonces are safe for at most 2^32 messages per key (NIST SP
-// 800-38D §8.3); an InvocationBudget shared by every Aead made from the same key refuses to seal
-// past its limit (default 2^31, half the bound) and reports rotation_due() at a quarter of the
-// bound, so that the TEK is rotated well before the limit.
+// reuse one by mistake (a child process after fork() never reuses its parent's nonces). Random
+// 96-bit nonces are safe for at most 2^32 messages per key (NIST SP 800-38D §8.3); an
+// InvocationBudget shared by every Aead made from the same key refuses to seal past its limit
+// (default 2^31, half the bound) and reports rotation_due() at a quarter of the bound, so that the
+// TEK is rotated well before the limit.
 //
 // Sealed layout (both algorithms): nonce (12 bytes) || ciphertext (= plaintext length) || tag
 // (16 bytes). The AAD is not stored: the caller supplies the same AAD to open().
@@ -94,13 +95,12 @@ class Aead {
   // REQUIRES: nonce.size() == kAeadNonceSize, tag.size() == kAeadTagSize,
   // ciphertext.size() == plaintext.size(). The caller guarantees the nonce is never reused
   // with this key: reuse destroys confidentiality and authenticity.
-  Status seal_detached(std::span<const std::uint8_t> nonce,
-                       std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> aad,
-                       std::span<std::uint8_t> ciphertext, std::span<std::uint8_t> tag);
+  Status seal_detached(std::span<const std::uint8_t> nonce, std::span<const std::uint8_t> plaintext,
+                       std::span<const std::uint8_t> aad, std::span<std::uint8_t> ciphertext,
+                       std::span<std::uint8_t> tag);
   Status open_detached(std::span<const std::uint8_t> nonce,
-                       std::span<const std::uint8_t> ciphertext,
-                       std::span<const std::uint8_t> aad, std::span<const std::uint8_t> tag,
-                       std::span<std::uint8_t> plaintext);
+                       std::span<const std::uint8_t> ciphertext, std::span<const std::uint8_t> aad,
+                       std::span<const std::uint8_t> tag, std::span<std::uint8_t> plaintext);
 
  private:
   Aead(AeadAlgorithm algorithm, internal::CipherCtxPtr enc, internal::CipherCtxPtr dec,

@@ -32,8 +32,8 @@ bool run_siv(const SecretBytes& key, bool encrypt, std::span<const std::uint8_t>
   if (!encrypt && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kSivSize, tag) != 1) {
     return false;
   }
-  if (!aad.empty() && EVP_CipherUpdate(ctx.get(), nullptr, &len, aad.data(),
-                                       static_cast<int>(aad.size())) != 1) {
+  if (!aad.empty() &&
+      EVP_CipherUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
     return false;
   }
   // SIV takes the whole text in one update (it computes the IV over all of it first).
@@ -64,8 +64,8 @@ Result<DeterministicAead> DeterministicAead::create_with_siv_key(const SecretByt
   return DeterministicAead(siv_key.clone());
 }
 
-Result<std::vector<std::uint8_t>> DeterministicAead::seal(
-    std::span<const std::uint8_t> plaintext, std::span<const std::uint8_t> aad) const {
+Result<std::vector<std::uint8_t>> DeterministicAead::seal(std::span<const std::uint8_t> plaintext,
+                                                          std::span<const std::uint8_t> aad) const {
   // The framed text (version byte || plaintext) is never empty: OpenSSL 3.0 skips a
   // zero-length update, so SIV over an empty string would never compute its IV.
   std::vector<std::uint8_t> framed(plaintext.size() + 1);
@@ -74,7 +74,8 @@ Result<std::vector<std::uint8_t>> DeterministicAead::seal(
   std::vector<std::uint8_t> out(kSivSize + framed.size() + 16);
   const bool ok = run_siv(key_, true, framed, aad, out.data() + kSivSize, out.data());
   OPENSSL_cleanse(framed.data(), framed.size());
-  if (!ok) return internal::openssl_error(sqlstate::kSystemError, "deterministic encryption failed");
+  if (!ok)
+    return internal::openssl_error(sqlstate::kSystemError, "deterministic encryption failed");
   out.resize(kSivSize + framed.size());
   return out;
 }

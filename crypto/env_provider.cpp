@@ -20,9 +20,8 @@ Result<std::unique_ptr<MasterKeyProvider>> open_env_provider(const EnvProviderOp
                       "master key provider env: " + options.id_variable + " is not set");
   }
   if (!validate_key_id(id).ok()) {
-    return make_error(sqlstate::kSystemError,
-                      "master key provider env: " + options.id_variable +
-                          " must be 1..64 characters of A-Z a-z 0-9 . _ -");
+    return make_error(sqlstate::kSystemError, "master key provider env: " + options.id_variable +
+                                                  " must be 1..64 characters of A-Z a-z 0-9 . _ -");
   }
   auto mek = internal::decode_hex_key(std::string_view(hex, std::strlen(hex)), 32,
                                       "master key provider env: " + options.key_variable);

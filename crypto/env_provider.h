@@ -24,6 +24,7 @@ struct EnvProviderOptions {
 
 // Reads the variables once; later changes to the environment have no effect.
 // Thread-safety: call while no other thread modifies the environment (i.e. at startup).
-Result<std::unique_ptr<MasterKeyProvider>> open_env_provider(const EnvProviderOptions& options = {});
+Result<std::unique_ptr<MasterKeyProvider>> open_env_provider(
+    const EnvProviderOptions& options = {});
 
 }  // namespace dbvault::crypto

@@ -33,8 +33,7 @@ class UniqueFd {
 };
 
 Error file_error(const std::filesystem::path& path, const std::string& problem) {
-  return make_error(sqlstate::kSystemError,
-                    "master key file " + path.string() + " " + problem);
+  return make_error(sqlstate::kSystemError, "master key file " + path.string() + " " + problem);
 }
 
 std::string octal_mode(mode_t mode) {
@@ -53,8 +52,8 @@ Status check_file(int fd, const std::filesystem::path& path) {
                                 "; it must be readable by its owner only (chmod 600)");
   }
   if (st.st_uid != ::geteuid()) {
-    return file_error(path, "is owned by uid " + std::to_string(st.st_uid) +
-                                ", not by the server's user");
+    return file_error(
+        path, "is owned by uid " + std::to_string(st.st_uid) + ", not by the server's user");
   }
   if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > kMaxFile) {
     return file_error(path, "is malformed (unexpected size)");

@@ -17,7 +17,7 @@ Result<SecretBytes> hkdf_sha256(const SecretBytes& ikm, std::span<const std::uin
   internal::KdfCtxPtr ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
   if (!ctx) return internal::openssl_error(sqlstate::kSystemError, "HKDF unavailable");
   // OSSL_PARAM takes non-const pointers for input octet strings; OpenSSL only reads them.
-  auto* ikm_ptr = const_cast<std::uint8_t*>(ikm.data());   // NOLINT
+  auto* ikm_ptr = const_cast<std::uint8_t*>(ikm.data());    // NOLINT
   auto* salt_ptr = const_cast<std::uint8_t*>(salt.data());  // NOLINT
   auto* info_ptr = const_cast<std::uint8_t*>(info.data());  // NOLINT
   char digest[] = "SHA256";

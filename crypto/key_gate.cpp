@@ -86,9 +86,9 @@ Result<TekHandle> KeyGate::release_impl(const SessionRef& session, const KeyScop
                                         std::optional<std::uint32_t> version) {
   if (!authorizer_.authorized(session, scope)) {
     return make_error(sqlstate::kInsufficientPrivilege,
-                      "session " + std::to_string(session.session_id) + " (user \"" +
-                          session.user + "\") is not authorized for data protected by key \"" +
-                          scope.to_string() + "\"");
+                      "session " + std::to_string(session.session_id) + " (user \"" + session.user +
+                          "\") is not authorized for data protected by key \"" + scope.to_string() +
+                          "\"");
   }
   std::lock_guard lock(mu_);
   if (Status mek = store_.check_provider(); !mek.ok()) {
@@ -138,9 +138,9 @@ Status KeyGate::audit_locked(const SessionRef& session, const TekInfo& info) {
   KeyAccessEvent event{session.session_id, session.user, key_id_of(info), info.scope,
                        info.version,       info.mek_id,  clock_.now()};
   if (Status s = sink_.record_key_access(event); !s.ok()) {
-    return make_error(sqlstate::kSystemError,
-                      "key access not released: the audit log could not record it (" +
-                          s.error().message + ")");
+    return make_error(
+        sqlstate::kSystemError,
+        "key access not released: the audit log could not record it (" + s.error().message + ")");
   }
   audited_.insert(std::move(mark));
   return ok_status();

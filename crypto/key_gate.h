@@ -97,8 +97,8 @@ class TekHandle {
 class KeyGate {
  public:
   // `store`, `authorizer`, `sink` and `clock` must outlive the gate.
-  KeyGate(TekStore& store, const KeyAuthorizer& authorizer, KeyAccessSink& sink,
-          const Clock& clock, KeyGateOptions options = {});
+  KeyGate(TekStore& store, const KeyAuthorizer& authorizer, KeyAccessSink& sink, const Clock& clock,
+          KeyGateOptions options = {});
   ~KeyGate();  // zeroizes every cached key
   KeyGate(const KeyGate&) = delete;
   KeyGate& operator=(const KeyGate&) = delete;
@@ -151,7 +151,7 @@ class KeyGate {
 
   mutable std::mutex mu_;
   std::map<CacheKey, Entry> cache_;
-  std::map<std::string, std::uint32_t> active_version_;  // scope -> cached active version
+  std::map<std::string, std::uint32_t> active_version_;            // scope -> cached active version
   std::map<CacheKey, std::shared_ptr<InvocationBudget>> budgets_;  // survive cache expiry
   std::set<std::tuple<std::uint64_t, std::string, std::uint32_t>> audited_;
 };

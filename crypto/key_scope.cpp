@@ -4,10 +4,14 @@ namespace dbvault::crypto {
 
 std::string KeyScope::to_string() const {
   switch (kind_) {
-    case ScopeKind::kTablespace: return "tablespace:" + name_;
-    case ScopeKind::kColumns: return "columns:" + name_;
-    case ScopeKind::kAudit: return "audit";
-    case ScopeKind::kPolicy: return "policy";
+    case ScopeKind::kTablespace:
+      return "tablespace:" + name_;
+    case ScopeKind::kColumns:
+      return "columns:" + name_;
+    case ScopeKind::kAudit:
+      return "audit";
+    case ScopeKind::kPolicy:
+      return "policy";
   }
   return {};
 }

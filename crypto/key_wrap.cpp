@@ -48,7 +48,8 @@ Result<std::vector<std::uint8_t>> wrap_key(const SecretBytes& kek, const SecretB
 
 Result<SecretBytes> unwrap_key(const SecretBytes& kek, std::span<const std::uint8_t> wrapped) {
   if (!valid_kek(kek)) {
-    return make_error(sqlstate::kInvalidParameterValue, "key unwrap: KEK must be 16, 24 or 32 bytes");
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "key unwrap: KEK must be 16, 24 or 32 bytes");
   }
   if (wrapped.size() < 16 || wrapped.size() % 8 != 0 || wrapped.size() > kMaxKey + 8) {
     return make_error(sqlstate::kDataCorrupted, "key unwrap failed: wrapped key is malformed");

@@ -1,7 +1,7 @@
-// AES key wrap with padding (RFC 5649, NIST SP 800-38F KWP) under a 256-bit key-encryption key (KEK): the format of
-// every wrapped TEK, whether the MEK is in memory (env, file) or in an HSM (PKCS#11
-// CKM_AES_KEY_WRAP_PAD produces the same bytes). Key wrap is deterministic and carries a 32-bit
-// integrity check in its IV, which is why it is used for keys and never for data.
+// AES key wrap with padding (RFC 5649, NIST SP 800-38F KWP) under a 256-bit key-encryption key
+// (KEK): the format of every wrapped TEK, whether the MEK is in memory (env, file) or in an HSM
+// (PKCS#11 CKM_AES_KEY_WRAP_PAD produces the same bytes). Key wrap is deterministic and carries a
+// 32-bit integrity check in its IV, which is why it is used for keys and never for data.
 // Thread-safety: stateless; call from any thread.
 #pragma once
 

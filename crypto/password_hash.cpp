@@ -49,10 +49,10 @@ Result<std::string> hash_password(const SecretString& password, const Argon2Para
   std::string encoded(argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism,
                                         params.salt_bytes, params.hash_bytes, Argon2_id),
                       '\0');
-  const int rc = argon2id_hash_encoded(
-      params.iterations, params.memory_kib, params.parallelism, password.reveal().data(),
-      password.reveal().size(), salt, params.salt_bytes, params.hash_bytes, encoded.data(),
-      encoded.size());
+  const int rc =
+      argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism,
+                            password.reveal().data(), password.reveal().size(), salt,
+                            params.salt_bytes, params.hash_bytes, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) {
     return make_error(sqlstate::kSystemError,
                       std::string("Argon2id hashing failed: ") + argon2_error_message(rc));
@@ -87,8 +87,8 @@ Result<bool> verify_password(const SecretString& password, std::string_view phc)
   if (!params) return std::move(params).error();
   const std::string encoded(phc);  // argon2 wants a NUL-terminated string; not secret
   // argon2id_verify recomputes the hash and compares it in constant time.
-  const int rc = argon2id_verify(encoded.c_str(), password.reveal().data(),
-                                 password.reveal().size());
+  const int rc =
+      argon2id_verify(encoded.c_str(), password.reveal().data(), password.reveal().size());
   if (rc == ARGON2_OK) return true;
   if (rc == ARGON2_VERIFY_MISMATCH) return false;
   if (rc == ARGON2_MEMORY_ALLOCATION_ERROR) {

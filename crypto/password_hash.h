@@ -31,8 +31,7 @@ Status validate(const Argon2Params& params);
 
 // A PHC string for `password` with a fresh random salt. Errors: 22023 for bad parameters,
 // 58000 if hashing fails (e.g. memory cannot be allocated).
-Result<std::string> hash_password(const SecretString& password,
-                                  const Argon2Params& params = {});
+Result<std::string> hash_password(const SecretString& password, const Argon2Params& params = {});
 
 // True if `password` matches `phc` (compared in constant time). False on mismatch.
 // 22023 if `phc` is not an argon2id PHC string within validate()'s bounds (never "false": a

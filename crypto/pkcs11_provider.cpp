@@ -25,7 +25,9 @@ CK_ULONG kKeyLen = 32;
 
 CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, void* value, CK_ULONG len) { return {type, value, len}; }
 template <typename T>
-CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, T& value) { return {type, &value, sizeof value}; }
+CK_ATTRIBUTE attr(CK_ATTRIBUTE_TYPE type, T& value) {
+  return {type, &value, sizeof value};
+}
 
 Error p11_error(const std::string& token, const std::string& what, CK_RV rv) {
   return make_error(sqlstate::kSystemError,
@@ -70,10 +72,13 @@ class Pkcs11MasterKey final : public MasterKeyProvider {
   Result<std::vector<std::uint8_t>> wrap(const SecretBytes& key) override {
     std::lock_guard lock(mu_);
     auto fn = session_->fn();
-    CK_ATTRIBUTE tmpl[] = {attr(CKA_CLASS, kSecretKey), attr(CKA_KEY_TYPE, kGeneric),
-                           attr(CKA_TOKEN, kFalse), attr(CKA_SENSITIVE, kTrue),
-                           attr(CKA_EXTRACTABLE, kTrue),
-                           attr(CKA_VALUE, const_cast<std::uint8_t*>(key.data()), key.size())};  // NOLINT
+    CK_ATTRIBUTE tmpl[] = {
+        attr(CKA_CLASS, kSecretKey),
+        attr(CKA_KEY_TYPE, kGeneric),
+        attr(CKA_TOKEN, kFalse),
+        attr(CKA_SENSITIVE, kTrue),
+        attr(CKA_EXTRACTABLE, kTrue),
+        attr(CKA_VALUE, const_cast<std::uint8_t*>(key.data()), key.size())};  // NOLINT
     CK_OBJECT_HANDLE obj = CK_INVALID_HANDLE;
     CK_RV rv = fn->C_CreateObject(session_->handle(), tmpl, std::size(tmpl), &obj);
     if (rv != CKR_OK) return p11_error(token_, "cannot import a key to wrap", rv);
@@ -82,8 +87,10 @@ class Pkcs11MasterKey final : public MasterKeyProvider {
     CK_ULONG len = 0;
     rv = fn->C_WrapKey(session_->handle(), &mech, mek_, temp.get(), nullptr, &len);
     std::vector<std::uint8_t> out(len);
-    if (rv == CKR_OK) rv = fn->C_WrapKey(session_->handle(), &mech, mek_, temp.get(), out.data(), &len);
-    if (rv != CKR_OK) return p11_error(token_, "cannot wrap a key with master key \"" + id_ + "\"", rv);
+    if (rv == CKR_OK)
+      rv = fn->C_WrapKey(session_->handle(), &mech, mek_, temp.get(), out.data(), &len);
+    if (rv != CKR_OK)
+      return p11_error(token_, "cannot wrap a key with master key \"" + id_ + "\"", rv);
     out.resize(len);
     return out;
   }
@@ -100,8 +107,10 @@ class Pkcs11MasterKey final : public MasterKeyProvider {
                                const_cast<std::uint8_t*>(wrapped.data()), wrapped.size(),  // NOLINT
                                tmpl, std::size(tmpl), &obj);
     if (rv != CKR_OK) {
-      return p11_error(token_, "cannot unwrap a key with master key \"" + id_ +
-                                   "\": wrong master key or altered wrapped key", rv);
+      return p11_error(token_,
+                       "cannot unwrap a key with master key \"" + id_ +
+                           "\": wrong master key or altered wrapped key",
+                       rv);
     }
     Pkcs11TempObject temp(*session_, obj);
     CK_ATTRIBUTE value = attr(CKA_VALUE, nullptr, 0);
@@ -148,14 +157,17 @@ Result<std::unique_ptr<Pkcs11Session>> login(std::shared_ptr<Pkcs11Module> modul
   const SecretString pin(pin_env);
   auto fn = module->fn();
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
-  CK_RV rv = fn->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &handle);
+  CK_RV rv =
+      fn->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &handle);
   if (rv != CKR_OK) return p11_error(o.token_label, "cannot open a session", rv);
   auto session = std::make_unique<Pkcs11Session>(std::move(module), handle);
-  rv = fn->C_Login(handle, CKU_USER,
-                   reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.reveal().data())),  // NOLINT
-                   pin.size());
+  rv = fn->C_Login(
+      handle, CKU_USER,
+      reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.reveal().data())),  // NOLINT
+      pin.size());
   if (rv == CKR_PIN_INCORRECT) {
-    return p11_error(o.token_label, "login failed: incorrect PIN (from " + o.pin_variable + ")", rv);
+    return p11_error(o.token_label, "login failed: incorrect PIN (from " + o.pin_variable + ")",
+                     rv);
   }
   if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
     return p11_error(o.token_label, "login failed", rv);
@@ -165,17 +177,24 @@ Result<std::unique_ptr<Pkcs11Session>> login(std::shared_ptr<Pkcs11Module> modul
 
 Result<CK_OBJECT_HANDLE> generate_mek(const Pkcs11Session& s, const Pkcs11Options& o) {
   std::string label = o.key_label;
-  CK_ATTRIBUTE tmpl[] = {attr(CKA_CLASS, kSecretKey),     attr(CKA_KEY_TYPE, kAes),
-                         attr(CKA_TOKEN, kTrue),          attr(CKA_PRIVATE, kTrue),
-                         attr(CKA_SENSITIVE, kTrue),      attr(CKA_EXTRACTABLE, kFalse),
-                         attr(CKA_WRAP, kTrue),           attr(CKA_UNWRAP, kTrue),
-                         attr(CKA_ENCRYPT, kFalse),       attr(CKA_DECRYPT, kFalse),
-                         attr(CKA_VALUE_LEN, kKeyLen),    attr(CKA_LABEL, label.data(), label.size()),
+  CK_ATTRIBUTE tmpl[] = {attr(CKA_CLASS, kSecretKey),
+                         attr(CKA_KEY_TYPE, kAes),
+                         attr(CKA_TOKEN, kTrue),
+                         attr(CKA_PRIVATE, kTrue),
+                         attr(CKA_SENSITIVE, kTrue),
+                         attr(CKA_EXTRACTABLE, kFalse),
+                         attr(CKA_WRAP, kTrue),
+                         attr(CKA_UNWRAP, kTrue),
+                         attr(CKA_ENCRYPT, kFalse),
+                         attr(CKA_DECRYPT, kFalse),
+                         attr(CKA_VALUE_LEN, kKeyLen),
+                         attr(CKA_LABEL, label.data(), label.size()),
                          attr(CKA_ID, label.data(), label.size())};
   CK_MECHANISM mech{CKM_AES_KEY_GEN, nullptr, 0};
   CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
   const CK_RV rv = s.fn()->C_GenerateKey(s.handle(), &mech, tmpl, std::size(tmpl), &key);
-  if (rv != CKR_OK) return p11_error(o.token_label, "cannot generate master key \"" + label + "\"", rv);
+  if (rv != CKR_OK)
+    return p11_error(o.token_label, "cannot generate master key \"" + label + "\"", rv);
   return key;
 }
 

@@ -30,7 +30,7 @@ struct Pkcs11Options {
   std::optional<unsigned long> slot_id;   // ... or by slot (then the label, if set, must match)
   std::string key_label = "dbvault-mek";  // CKA_LABEL of the MEK; also its key id
   std::string pin_variable = "DBVAULT_PKCS11_PIN";
-  bool create_key_if_missing = false;     // `dbvault init` / MEK rotation: generate in-token
+  bool create_key_if_missing = false;  // `dbvault init` / MEK rotation: generate in-token
 };
 
 Result<std::unique_ptr<MasterKeyProvider>> open_pkcs11_provider(const Pkcs11Options& options);

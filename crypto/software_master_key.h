@@ -12,7 +12,8 @@ namespace dbvault::crypto::internal {
 
 // Decodes exactly `2 * bytes` hex digits into a SecretBytes. Errors (58000) name `source` and
 // the problem (length, position of a bad character, all-zero key), never the digits.
-Result<SecretBytes> decode_hex_key(std::string_view hex, std::size_t bytes, std::string_view source);
+Result<SecretBytes> decode_hex_key(std::string_view hex, std::size_t bytes,
+                                   std::string_view source);
 
 // A provider whose MEK is `mek` (32 bytes). REQUIRES: validate_key_id(id).ok().
 std::unique_ptr<MasterKeyProvider> make_software_provider(std::string kind, std::string id,

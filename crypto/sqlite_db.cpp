@@ -44,9 +44,9 @@ std::vector<std::uint8_t> SqliteStmt::blob(int column) const {
 
 Result<SqliteDb> SqliteDb::open(const std::filesystem::path& path) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   SqliteDb db(raw);
   if (rc != SQLITE_OK) return db.error("cannot open " + path.string());
   sqlite3_busy_timeout(raw, 5000);

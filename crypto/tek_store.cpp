@@ -101,8 +101,7 @@ Result<std::vector<Row>> query_rows(SqliteDb& db, const std::string& where, cons
 
 }  // namespace
 
-TekStore::TekStore(Passkey, SqliteDb db, std::shared_ptr<MasterKeyProvider> mek,
-                   const Clock& clock)
+TekStore::TekStore(Passkey, SqliteDb db, std::shared_ptr<MasterKeyProvider> mek, const Clock& clock)
     : db_(std::move(db)), mek_(std::move(mek)), clock_(clock) {}
 
 Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& keys_dir,
@@ -138,7 +137,8 @@ Status TekStore::verify_master_key() {
   auto kcv = key_check_value(*mek_);
   if (!kcv) return std::move(kcv).error();
   const std::string& id = mek_->key_id();
-  auto st = db_.prepare("SELECT mek_id, state, kcv FROM master_keys ORDER BY state = 'active' DESC");
+  auto st =
+      db_.prepare("SELECT mek_id, state, kcv FROM master_keys ORDER BY state = 'active' DESC");
   if (!st) return std::move(st).error();
   std::string active;
   for (;;) {
@@ -148,8 +148,9 @@ Status TekStore::verify_master_key() {
     if (st->text(1) == "active") active = st->text(0);
     if (st->text(0) != id) continue;
     if (st->text(1) != "active") {
-      return mek_error("\"" + id + "\" was retired by a master key rotation; the current key is \"" +
-                       active + "\"");
+      return mek_error("\"" + id +
+                       "\" was retired by a master key rotation; the current key is \"" + active +
+                       "\"");
     }
     if (!equal_constant_time(st->blob(2), *kcv)) {
       return mek_error("the key supplied as \"" + id +
@@ -185,7 +186,8 @@ Result<TekInfo> TekStore::insert_version(const KeyScope& scope, std::uint32_t ve
   if (!st) return std::move(st).error();
   st->bind(1, scope.to_string()).bind(2, std::int64_t{version}).bind(3, kRecordVersion);
   st->bind(4, algorithm_name(algorithm)).bind(5, info.mek_id).bind(6, micros(info.created_at));
-  st->bind(7, std::span<const std::uint8_t>(*wrapped)).bind(8, std::span<const std::uint8_t>(*binding));
+  st->bind(7, std::span<const std::uint8_t>(*wrapped))
+      .bind(8, std::span<const std::uint8_t>(*binding));
   DBV_RETURN_IF_ERROR(db_.run(*st));
   return info;
 }
@@ -242,8 +244,8 @@ Result<UnwrappedTek> TekStore::unwrap_locked(const KeyScope& scope,
   }
   if (!version) return not_found(scope);
   return make_error(sqlstate::kUndefinedObject, "no version " + std::to_string(*version) +
-                                                    " of the key for scope \"" +
-                                                    scope.to_string() + "\"");
+                                                    " of the key for scope \"" + scope.to_string() +
+                                                    "\"");
 }
 
 Result<UnwrappedTek> TekStore::unwrap(const KeyScope& scope, std::optional<std::uint32_t> version) {
@@ -288,7 +290,8 @@ Status TekStore::reencrypt_from(const KeyScope& scope, std::uint32_t old_version
     last_done = p->done;
   }
   std::lock_guard lock(mu_);
-  auto del = db_.prepare("DELETE FROM teks WHERE scope = ? AND version = ? AND state = 'decrypt_only'");
+  auto del =
+      db_.prepare("DELETE FROM teks WHERE scope = ? AND version = ? AND state = 'decrypt_only'");
   if (!del) return std::move(del).error();
   del->bind(1, scope.to_string()).bind(2, std::int64_t{old_version});
   return db_.run(*del);
@@ -343,14 +346,15 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
     if (!tek) return std::move(tek).error();
     auto wrapped = next->wrap(tek->key);
     if (!wrapped) return std::move(wrapped).error();
-    auto upd = db_.prepare("UPDATE teks SET wrapped = ?, mek_id = ? WHERE scope = ? AND version = ?");
+    auto upd =
+        db_.prepare("UPDATE teks SET wrapped = ?, mek_id = ? WHERE scope = ? AND version = ?");
     if (!upd) return std::move(upd).error();
     upd->bind(1, std::span<const std::uint8_t>(*wrapped)).bind(2, next->key_id());
     upd->bind(3, row.info.scope.to_string()).bind(4, std::int64_t{row.info.version});
     DBV_RETURN_IF_ERROR(db_.run(*upd));
   }
-  auto retire = db_.prepare(
-      "UPDATE master_keys SET state = 'retired', retired_at = ? WHERE mek_id = ?");
+  auto retire =
+      db_.prepare("UPDATE master_keys SET state = 'retired', retired_at = ? WHERE mek_id = ?");
   if (!retire) return std::move(retire).error();
   retire->bind(1, micros(clock_.now())).bind(2, mek_->key_id());
   DBV_RETURN_IF_ERROR(db_.run(*retire));

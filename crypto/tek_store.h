@@ -111,8 +111,8 @@ class TekStore {
                                  AeadAlgorithm algorithm);
   Result<std::vector<TekInfo>> versions_locked(const KeyScope& scope);
   Result<UnwrappedTek> unwrap_locked(const KeyScope& scope, std::optional<std::uint32_t> version);
-  Status reencrypt_from(const KeyScope& scope, std::uint32_t old_version,
-                        const ReencryptStep& step, const ProgressSink& progress);
+  Status reencrypt_from(const KeyScope& scope, std::uint32_t old_version, const ReencryptStep& step,
+                        const ProgressSink& progress);
 
   mutable std::mutex mu_;
   internal::SqliteDb db_;

@@ -1,7 +1,8 @@
 // AEAD: known answers (NIST GCM, RFC 8439), round trips and tamper detection.
+#include "crypto/aead.h"
+
 #include <boost/test/unit_test.hpp>
 
-#include "crypto/aead.h"
 #include "crypto/deterministic_aead.h"
 #include "crypto/random.h"
 #include "tests/crypto/test_util.h"
@@ -25,11 +26,9 @@ struct Vector {
 // GCM: "The Galois/Counter Mode of Operation" (McGrew & Viega, as used in NIST's GCM
 // validation), test cases 13 and 16 (AES-256). ChaCha20-Poly1305: RFC 8439 §2.8.2.
 const Vector kVectors[] = {
-    {AeadAlgorithm::kAes256Gcm,
-     "0000000000000000000000000000000000000000000000000000000000000000",
+    {AeadAlgorithm::kAes256Gcm, "0000000000000000000000000000000000000000000000000000000000000000",
      "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
-    {AeadAlgorithm::kAes256Gcm,
-     "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+    {AeadAlgorithm::kAes256Gcm, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
      "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2",
      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e24"
      "49a6b525b16aedf5aa0de657ba637b39",
@@ -37,8 +36,8 @@ const Vector kVectors[] = {
      "56828838c5f61e6393ba7a0abcc9f662",
      "76fc6ece0f4e1768cddf8853bb2d551b"},
     {AeadAlgorithm::kChaCha20Poly1305,
-     "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
-     "070000004041424344454647", "50515253c0c1c2c3c4c5c6c7",
+     "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", "070000004041424344454647",
+     "50515253c0c1c2c3c4c5c6c7",
      // "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the
      // future, sunscreen would be it."
      "4c616469657320616e642047656e746c656d656e206f662074686520636c617373206f66202739393a204966"

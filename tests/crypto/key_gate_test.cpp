@@ -1,9 +1,10 @@
 // KeyGate: authorization, key_access auditing once per session and key, cache TTL with
 // zeroization (ManualClock, no sleeps), LOCK REALM, shutdown and rotation through the gate.
+#include "crypto/key_gate.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include "crypto/env_provider.h"
-#include "crypto/key_gate.h"
 #include "tests/crypto/gate_fixtures.h"
 #include "tests/crypto/test_util.h"
 

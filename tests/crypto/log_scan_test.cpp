@@ -1,17 +1,17 @@
 // Runs the providers, the store and the gate (successes and failures) with the process log at
 // trace level written to a file, then scans the file and every error message for the key
 // material, PINs and TEKs that were used. None may appear, in hex of either case.
-#include <boost/test/unit_test.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "common/log.h"
+#include "crypto/crypto.h"
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
-#include "crypto/crypto.h"
 #include "crypto/pkcs11_provider.h"
 #include "tests/crypto/gate_fixtures.h"
 #include "tests/crypto/pkcs11_fixture.h"
@@ -99,7 +99,8 @@ BOOST_FIXTURE_TEST_CASE(process_logs_contain_no_key_material_or_pins, SoftHsm) {
   auto handle = gate.release({9, "mallory"}, scope);
   log_outcome(handle, "release");
   BOOST_REQUIRE(handle.ok());
-  BOOST_REQUIRE(handle->with_key([&](const SecretBytes& k) { secrets.push_back(to_hex(k.view())); }).ok());
+  BOOST_REQUIRE(
+      handle->with_key([&](const SecretBytes& k) { secrets.push_back(to_hex(k.view())); }).ok());
   log_outcome((*store)->rotate_mek(std::move(*hsm)), "rotate mek to pkcs11");
   remove_token();
   log_outcome(gate.release({9, "mallory"}, scope), "release after token removal");

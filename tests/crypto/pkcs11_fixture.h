@@ -31,7 +31,8 @@ struct SoftHsm {
     pin.emplace("DBVAULT_PKCS11_PIN", kPin);
     const std::string cmd = std::string("softhsm2-util --init-token --free --label ") + kLabel +
                             " --pin " + kPin + " --so-pin " + kSoPin + " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("softhsm2-util --init-token failed");
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error("softhsm2-util --init-token failed");
   }
 
   Pkcs11Options options(bool create) const {
@@ -46,7 +47,8 @@ struct SoftHsm {
   void remove_token() {
     const std::string cmd =
         std::string("softhsm2-util --delete-token --token ") + kLabel + " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("softhsm2-util --delete-token failed");
+    if (std::system(cmd.c_str()) != 0)
+      throw std::runtime_error("softhsm2-util --delete-token failed");
   }
 };
 

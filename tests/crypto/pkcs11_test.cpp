@@ -1,7 +1,6 @@
 // The pkcs11 master-key provider against a real SoftHSM2 token, created in a temporary
 // SOFTHSM2_CONF directory by softhsm2-util inside the test.
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <fstream>
 
@@ -80,7 +79,8 @@ BOOST_AUTO_TEST_CASE(wrong_or_missing_pin_is_refused) {
   }
   {
     ScopedEnv unset("DBVAULT_PKCS11_PIN", std::nullopt);
-    expect_refused(open_pkcs11_provider(options(true)), "DBVAULT_PKCS11_PIN (the user PIN) is not set");
+    expect_refused(open_pkcs11_provider(options(true)),
+                   "DBVAULT_PKCS11_PIN (the user PIN) is not set");
   }
   BOOST_TEST(open_pkcs11_provider(options(true)).ok());  // the right PIN still works
 }

@@ -1,7 +1,6 @@
 // SecretBytes, CSPRNG, key wrap (RFC 5649), HKDF (RFC 5869), HMAC (RFC 4231), Argon2id
 // (RFC 9106): known answers, tamper detection and contracts.
 #include <boost/test/unit_test.hpp>
-
 #include <set>
 
 #include "crypto/kdf.h"
@@ -109,12 +108,14 @@ BOOST_AUTO_TEST_CASE(hkdf_sha256_matches_rfc5869_vectors) {
   auto okm1 = hkdf_sha256(ikm, from_hex("000102030405060708090a0b0c"),
                           from_hex("f0f1f2f3f4f5f6f7f8f9"), 42);
   BOOST_REQUIRE(okm1.ok());
-  BOOST_TEST(to_hex(okm1->view()) ==
-             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  BOOST_TEST(
+      to_hex(okm1->view()) ==
+      "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
   auto okm3 = hkdf_sha256(ikm, {}, {}, 42);  // test case 3: no salt, no info
   BOOST_REQUIRE(okm3.ok());
-  BOOST_TEST(to_hex(okm3->view()) ==
-             "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+  BOOST_TEST(
+      to_hex(okm3->view()) ==
+      "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
   BOOST_TEST(!hkdf_sha256(SecretBytes(), {}, {}, 32).ok());
   BOOST_TEST(!hkdf_sha256(ikm, {}, {}, 255 * 32 + 1).ok());
   auto audit = derive_subkey(ikm, "dbvault audit-mac v1");
@@ -131,9 +132,11 @@ BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc4231_vectors) {
   } const vectors[] = {
       {std::vector<std::uint8_t>(20, 0x0b), "Hi There",
        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
-      {{'J', 'e', 'f', 'e'}, "what do ya want for nothing?",
+      {{'J', 'e', 'f', 'e'},
+       "what do ya want for nothing?",
        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
-      {std::vector<std::uint8_t>(131, 0xaa), "Test Using Larger Than Block-Size Key - Hash Key First",
+      {std::vector<std::uint8_t>(131, 0xaa),
+       "Test Using Larger Than Block-Size Key - Hash Key First",
        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
   };
   for (const auto& v : vectors) {
@@ -162,8 +165,7 @@ BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc4231_vectors) {
 
 BOOST_AUTO_TEST_CASE(argon2id_matches_rfc9106_vector) {
   // RFC 9106 §5.3: Argon2id, m = 32 KiB, t = 3, p = 4, 32-byte tag.
-  const std::vector<std::uint8_t> password(32, 0x01), salt(16, 0x02), secret(8, 0x03),
-      ad(12, 0x04);
+  const std::vector<std::uint8_t> password(32, 0x01), salt(16, 0x02), secret(8, 0x03), ad(12, 0x04);
   Argon2Params params;
   params.memory_kib = 32;
   params.iterations = 3;

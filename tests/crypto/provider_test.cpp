@@ -1,9 +1,8 @@
 // The env and file master-key providers: every fail-closed path, and the happy path.
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 
 #include "crypto/env_provider.h"
@@ -64,7 +63,8 @@ BOOST_AUTO_TEST_CASE(valid_variables_give_a_working_provider) {
   BOOST_TEST((*p)->kind() == "env");
   BOOST_TEST((*p)->key_id() == "prod-2025.01");
   expect_round_trip(**p);
-  ScopedEnv upper("DBVAULT_MASTER_KEY_HEX", "8F3A1C9E5B7D20461FA8C3E95D7B0A2C4E6F8091A2B3C4D5E6F708192A3B4C5D");
+  ScopedEnv upper("DBVAULT_MASTER_KEY_HEX",
+                  "8F3A1C9E5B7D20461FA8C3E95D7B0A2C4E6F8091A2B3C4D5E6F708192A3B4C5D");
   auto q = open_env_provider();
   BOOST_REQUIRE(q.ok());
   auto kcv1 = key_check_value(**p), kcv2 = key_check_value(**q);

@@ -1,12 +1,14 @@
 // TekStore: key-check values, record binding, TEK rotation and MEK rotation with old
 // ciphertext still readable.
-#include <boost/test/unit_test.hpp>
+#include "crypto/tek_store.h"
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <boost/test/unit_test.hpp>
+
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
-#include "crypto/tek_store.h"
 #include "tests/crypto/test_util.h"
 
 using namespace dbvault;
@@ -160,12 +162,12 @@ BOOST_AUTO_TEST_CASE(tek_rotation_keeps_old_ciphertext_readable_until_reencrypte
     }
     return RotationProgress{next, pages.size()};
   };
-  BOOST_REQUIRE(store->finish_tek_rotation(
-                         scope, step,
-                         [&](const KeyScope& s, const RotationProgress& p) {
-                           BOOST_TEST(s.to_string() == "tablespace:users");
-                           reported.push_back(p);
-                         })
+  BOOST_REQUIRE(store
+                    ->finish_tek_rotation(scope, step,
+                                          [&](const KeyScope& s, const RotationProgress& p) {
+                                            BOOST_TEST(s.to_string() == "tablespace:users");
+                                            reported.push_back(p);
+                                          })
                     .ok());
   BOOST_REQUIRE(reported.size() == 3u);
   BOOST_TEST(reported[0].done == 2u);
