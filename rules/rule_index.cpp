@@ -1,0 +1,208 @@
+#include "rules/rule_index.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+
+namespace dbvault::rules {
+namespace {
+
+// The rules already checked in one decision. Past its capacity it stops remembering, and a
+// rule is simply checked again (same verdict, more time).
+class CheckedRules {
+ public:
+  // True if `rule` was seen before; otherwise remembers it.
+  bool seen(std::uint32_t rule) {
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (ids_[i] == rule) return true;
+    }
+    if (n_ < ids_.size()) ids_[n_++] = rule;
+    return false;
+  }
+
+ private:
+  std::array<std::uint32_t, 32> ids_{};
+  std::size_t n_ = 0;
+};
+
+// Checks `rule` and records a denial. Returns true when the decision is final (ENABLED deny).
+bool consider(const CommandRule& rule, ast::Command command, ObjectId object, const Factors& f,
+              RuleDecision& d) {
+  const RuleCheck v = rule.check(f);
+  if (!v.denies) return false;
+  const RuleHit hit{&rule, command, object, v.reason};
+  if (rule.state == ast::ObjectState::kSimulation) {
+    d.simulated.push_back(hit);
+    return false;
+  }
+  d.denial = hit;
+  return true;
+}
+
+}  // namespace
+
+std::span<const RuleIndex::Entry> RuleIndex::Postings::of(std::uint32_t id) const {
+  if (std::size_t{id} + 1 >= offsets.size()) return {};
+  return std::span<const Entry>(entries).subspan(offsets[id], offsets[id + 1] - offsets[id]);
+}
+
+RuleIndex::Postings RuleIndex::Postings::build(
+    const std::vector<std::pair<std::uint32_t, Entry>>& pairs) {
+  Postings p;
+  std::uint32_t max_id = 0;
+  for (const auto& [id, e] : pairs) max_id = std::max(max_id, id);
+  if (pairs.empty()) return p;
+  p.offsets.assign(static_cast<std::size_t>(max_id) + 2, 0);
+  for (const auto& [id, e] : pairs) ++p.offsets[id + 1];
+  for (std::size_t i = 1; i < p.offsets.size(); ++i) p.offsets[i] += p.offsets[i - 1];
+  p.entries.resize(pairs.size());
+  std::vector<std::uint32_t> fill(p.offsets.begin(), p.offsets.end() - 1);
+  for (const auto& [id, e] : pairs) p.entries[fill[id]++] = e;  // pairs are in rule order
+  return p;
+}
+
+RuleIndex::RuleIndex(std::vector<CommandRule> rules) {
+  std::erase_if(rules, [](const CommandRule& r) { return r.state == ast::ObjectState::kDisabled; });
+  std::sort(rules.begin(), rules.end(),
+            [](const CommandRule& a, const CommandRule& b) { return a.id < b.id; });
+  rules_ = std::move(rules);
+  std::vector<std::pair<std::uint32_t, Entry>> objects;
+  std::vector<std::pair<std::uint32_t, Entry>> realms;
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const CommandRule& r = rules_[i];
+    assert(i == 0 || rules_[i - 1].id != r.id);
+    const Entry e{static_cast<std::uint32_t>(i), r.commands};
+    if (r.at_login) login_.push_back(e);
+    switch (r.target) {
+      case ast::RuleTarget::Kind::kTable:
+      case ast::RuleTarget::Kind::kColumn: objects.emplace_back(r.target_id, e); break;
+      case ast::RuleTarget::Kind::kRealm: {
+        realms.emplace_back(r.target_id, e);
+        const std::size_t w = r.target_id / 64;
+        if (w >= realms_with_rules_.size()) realms_with_rules_.resize(w + 1, 0);
+        realms_with_rules_[w] |= std::uint64_t{1} << (r.target_id % 64);
+        break;
+      }
+      case ast::RuleTarget::Kind::kAny: any_.push_back(e); break;
+    }
+  }
+  by_object_ = Postings::build(objects);
+  by_realm_ = Postings::build(realms);
+}
+
+template <typename Visit>
+bool RuleIndex::for_each_candidate(const ObjectAccess& access, Visit&& visit) const {
+  const auto each = [&](std::span<const Entry> entries) {
+    for (const Entry& e : entries) {
+      if (visit(e)) return true;
+    }
+    return false;
+  };
+  if (each(by_object_.of(access.object))) return true;
+  if (access.table != kNoId && access.table != access.object && each(by_object_.of(access.table))) {
+    return true;
+  }
+  // Realms the object is in AND realms that have rules, a word at a time.
+  const auto words = access.realms.words();
+  const std::size_t n = std::min(words.size(), realms_with_rules_.size());
+  for (std::size_t w = 0; w < n; ++w) {
+    for (std::uint64_t bits = words[w] & realms_with_rules_[w]; bits != 0; bits &= bits - 1) {
+      const auto realm = static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
+      if (each(by_realm_.of(realm))) return true;
+    }
+  }
+  return each(any_);
+}
+
+RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses,
+                                 const Factors& f) const {
+  RuleDecision d;
+  CheckedRules checked;
+  for (const ObjectAccess& a : accesses) {
+    const CommandMask want = command_mask(a.command);
+    const bool done = for_each_candidate(a, [&](const Entry& e) {
+      if ((e.commands & want) == 0 || checked.seen(e.rule)) return false;
+      return consider(rules_[e.rule], a.command, a.object, f, d);
+    });
+    if (done) break;
+  }
+  return d;
+}
+
+RuleDecision RuleIndex::evaluate_login(const Factors& f) const {
+  RuleDecision d;
+  for (const Entry& e : login_) {
+    if (consider(rules_[e.rule], ast::Command::kConnect, kNoId, f, d)) break;
+  }
+  return d;
+}
+
+ExplainRow RuleIndex::explain_row(const CommandRule& rule, ast::Command command, ObjectId object,
+                                  const Factors& f) const {
+  ExplainRow row{rule.id, rule.name, command, object, ExplainVerdict::kAllow, {}};
+  RuleCheck v;
+  row.why = "ON " + rule.target_text + "; " + rule.explain(f, &v);
+  if (v.denies) {
+    const bool sim = rule.state == ast::ObjectState::kSimulation;
+    row.verdict = sim ? ExplainVerdict::kSimulatedDeny : ExplainVerdict::kDeny;
+    if (sim) row.why += " (SIMULATION: allowed, audited)";
+  }
+  return row;
+}
+
+std::vector<ExplainRow> RuleIndex::explain(std::span<const ObjectAccess> accesses,
+                                           const Factors& f) const {
+  std::vector<ExplainRow> rows;
+  for (const ObjectAccess& a : accesses) {
+    const CommandMask want = command_mask(a.command);
+    for_each_candidate(a, [&](const Entry& e) {
+      if ((e.commands & want) != 0) rows.push_back(explain_row(rules_[e.rule], a.command, a.object, f));
+      return false;
+    });
+  }
+  return rows;
+}
+
+std::vector<ExplainRow> RuleIndex::explain_login(const Factors& f) const {
+  std::vector<ExplainRow> rows;
+  for (const Entry& e : login_) {
+    rows.push_back(explain_row(rules_[e.rule], ast::Command::kConnect, kNoId, f));
+  }
+  return rows;
+}
+
+std::vector<const CommandRule*> RuleIndex::applicable(const ObjectAccess& access) const {
+  std::vector<const CommandRule*> out;
+  const CommandMask want = command_mask(access.command);
+  for_each_candidate(access, [&](const Entry& e) {
+    if ((e.commands & want) != 0) out.push_back(&rules_[e.rule]);
+    return false;
+  });
+  return out;
+}
+
+const CommandRule* RuleIndex::find(RuleId id) const {
+  auto it = std::lower_bound(rules_.begin(), rules_.end(), id,
+                             [](const CommandRule& r, RuleId v) { return r.id < v; });
+  return it != rules_.end() && it->id == id ? &*it : nullptr;
+}
+
+Error RuleDecision::error() const {
+  assert(denial.has_value());
+  const CommandRule& r = *denial->rule;
+  Error e = make_error(sqlstate::kInsufficientPrivilege, r.message);
+  e.detail = "denied by command rule \"" + r.name + "\" (FOR " +
+             std::string(command_name(denial->command)) + " ON " + r.target_text + ")";
+  return e;
+}
+
+std::string_view explain_verdict_name(ExplainVerdict v) {
+  switch (v) {
+    case ExplainVerdict::kAllow: return "ALLOW";
+    case ExplainVerdict::kDeny: return "DENY";
+    case ExplainVerdict::kSimulatedDeny: return "SIMULATED DENY";
+  }
+  return "?";
+}
+
+}  // namespace dbvault::rules
