@@ -1,6 +1,9 @@
 // AEAD: known answers (NIST GCM, RFC 8439), round trips and tamper detection.
 #include "crypto/aead.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "crypto/deterministic_aead.h"
@@ -149,6 +152,32 @@ BOOST_AUTO_TEST_CASE(invocation_budget_is_shared_and_forces_rotation) {
   BOOST_TEST(refused.error().code == sqlstate::kObjectNotInPrerequisiteState);
   BOOST_TEST(budget->used() == 4u);
   BOOST_TEST(InvocationBudget().limit() == (std::uint64_t{1} << 31));
+}
+
+BOOST_AUTO_TEST_CASE(a_forked_child_never_reuses_the_parents_batched_nonces) {
+  Aead aead = make(AeadAlgorithm::kAes256Gcm);
+  BOOST_REQUIRE(aead.seal(bytes_of("x"), {}).ok());  // the parent now holds a nonce batch
+  int fds[2];
+  BOOST_REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {  // child: report the nonce of its next message, then leave at once
+    auto sealed = aead.seal(bytes_of("x"), {});
+    const bool ok = sealed.ok() && ::write(fds[1], sealed->data(), kAeadNonceSize) ==
+                                       static_cast<ssize_t>(kAeadNonceSize);
+    ::_exit(ok ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::uint8_t child_nonce[kAeadNonceSize] = {};
+  const ssize_t n = ::read(fds[0], child_nonce, sizeof child_nonce);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  BOOST_REQUIRE(n == static_cast<ssize_t>(kAeadNonceSize));
+  BOOST_REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto parent = aead.seal(bytes_of("x"), {});
+  BOOST_REQUIRE(parent.ok());
+  BOOST_TEST(to_hex(std::span(parent->data(), kAeadNonceSize)) != to_hex(child_nonce));
 }
 
 BOOST_AUTO_TEST_CASE(wrong_key_size_and_unknown_algorithm_names_are_refused) {
