@@ -1,0 +1,104 @@
+#include "audit/alert.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/segment.h"
+#include <spdlog/spdlog.h>
+
+namespace dbvault::audit {
+
+std::string alert_json(const Alert& alert) {
+  nlohmann::json j;
+  j["kind"] = alert.kind;
+  j["message"] = alert.message;
+  j["record"] = alert.record.empty() ? nlohmann::json() : nlohmann::json::parse(alert.record, nullptr, false);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status JsonlAlertSink::deliver(const Alert& alert) {
+  const std::string line = alert_json(alert) + "\n";
+  std::lock_guard lock(mu_);
+  internal::Fd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd.valid()) return internal::io_error("open", path_, errno);
+  const ssize_t n = ::write(fd.get(), line.data(), line.size());
+  if (n != static_cast<ssize_t>(line.size())) return internal::io_error("write", path_, errno);
+  return ok_status();
+}
+
+CommandAlertSink::CommandAlertSink(std::string command)
+    : command_(std::move(command)), thread_([this] { run(); }) {}
+
+CommandAlertSink::~CommandAlertSink() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+Status CommandAlertSink::deliver(const Alert& alert) {
+  std::lock_guard lock(mu_);
+  if (queue_.size() >= 1024) {
+    spdlog::warn("audit alert command queue full; alert dropped");
+    return make_error(sqlstate::kSystemError, "alert queue full");
+  }
+  queue_.push_back(alert_json(alert) + "\n");
+  cv_.notify_all();
+  return ok_status();
+}
+
+void CommandAlertSink::run() {
+  while (true) {
+    std::string line;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      line = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) continue;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(fds[0], STDIN_FILENO);
+      ::execl("/bin/sh", "sh", "-c", command_.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(fds[0]);
+    if (pid > 0) {
+      // A command that does not read its input must not kill us with SIGPIPE: write with
+      // MSG_NOSIGNAL is for sockets, so ignore EPIPE by blocking the signal for this thread.
+      sigset_t set, old;
+      sigemptyset(&set);
+      sigaddset(&set, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &set, &old);
+      [[maybe_unused]] ssize_t n = ::write(fds[1], line.data(), line.size());
+      ::close(fds[1]);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      struct timespec zero {};
+      siginfo_t info;
+      while (sigtimedwait(&set, &info, &zero) > 0) {
+      }
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        spdlog::warn("audit alert command exited with status {}", status);
+      }
+    } else {
+      ::close(fds[1]);
+      spdlog::warn("audit alert command could not be started: {}", std::strerror(errno));
+    }
+  }
+}
+
+}  // namespace dbvault::audit

@@ -1,0 +1,133 @@
+#include "tests/audit/test_util.h"
+
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "grammar/timestamp.h"
+
+namespace dbvault::audit::test {
+
+TempDir::TempDir(std::string_view tag) {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("dbvault_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" +
+           std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+AuditKeys test_keys(int variant) {
+  crypto::SecretBytes tek(32);
+  for (std::size_t i = 0; i < 32; ++i) tek.data()[i] = static_cast<std::uint8_t>(i * 7 + 1 + variant);
+  auto keys = AuditKeys::derive(tek, 1);
+  BOOST_REQUIRE(keys.ok());
+  return std::move(*keys);
+}
+
+TimePoint test_start() {
+  auto t = grammar::parse_timestamp("2025-10-11T04:30:00Z");
+  return TimePoint(std::chrono::duration_cast<std::chrono::microseconds>(t->time_since_epoch()));
+}
+
+Event sample_event(EventType type, int n) {
+  Event e;
+  e.type = type;
+  e.user = "user_" + std::to_string(n);
+  e.realm = "realm_" + std::to_string(n % 3);
+  e.ip_address = "10.0.5." + std::to_string(n % 250);
+  e.session_id = "sess_" + std::to_string(n);
+  e.result = Outcome::kSuccess;
+  switch (type) {
+    case EventType::kVaultUnlock:
+      e.vault_password_id = "vp_temp_" + std::to_string(n);
+      e.expires_at = std::chrono::floor<std::chrono::seconds>(test_start()) + std::chrono::hours(2);
+      break;
+    case EventType::kVaultUnlockFailed:
+    case EventType::kLoginFailed:
+      e.result = Outcome::kFailure;
+      e.detail = {{"attempts", 3}, {"lockout", false}};
+      break;
+    case EventType::kKeyAccess:
+      e.detail = {{"key_id", "tablespace:users/v1"}, {"operation", "release"}};
+      break;
+    case EventType::kRealmModified:
+      e.detail = {{"action", "add"}, {"object", "main.users"}};
+      break;
+    case EventType::kCommandRuleViolation:
+      e.result = Outcome::kDenied;
+      e.detail = {{"rule", "no_drop_pii"}, {"query", "DELETE FROM users WHERE id = 42"}};
+      break;
+    case EventType::kDataExport:
+      e.detail = {{"table", "main.users"}, {"rows", 1000}, {"destination", "s3-bucket"}};
+      break;
+    case EventType::kSodViolation:
+      e.result = Outcome::kDenied;
+      e.detail = {{"role", "dba"}, {"command", "GRANT VAULT PASSWORD"}};
+      break;
+    case EventType::kLogin:
+      e.detail = {{"auth_method", "scram-sha-256"}, {"program_name", "psql"}};
+      break;
+    case EventType::kPolicyChanged:
+      e.detail = {{"statement", "CREATE REALM pii"}, {"object", "pii"}};
+      break;
+    case EventType::kAuditPurge:
+      e.detail = {{"purged", 0}};
+      break;
+    case EventType::kAuditHold:
+      e.detail = {{"action", "create"}, {"hold", "h"}};
+      break;
+    case EventType::kEmergencyAccess:
+      e.detail = {{"stage", "request"}, {"request_id", "er_" + std::to_string(n)},
+                  {"reason", "Production outage - ticket INC-1"}, {"duration_s", 3600}};
+      break;
+  }
+  return e;
+}
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<Record> all_records(const Log& log) {
+  std::vector<Record> out;
+  auto st = log.scan({}, [&](const Record& r) {
+    out.push_back(r);
+    return true;
+  });
+  BOOST_REQUIRE_MESSAGE(st.ok(), (st.ok() ? std::string() : st.error().message));
+  return out;
+}
+
+LogFixture::LogFixture() { reopen(); }
+LogFixture::~LogFixture() { log.reset(); }
+
+LogOptions LogFixture::options() const {
+  LogOptions o;
+  o.dir = tmp.path() / "audit";
+  o.clock = &clock;
+  o.segment_bytes = 64 << 10;
+  return o;
+}
+
+void LogFixture::reopen() {
+  log.reset();
+  auto opened = Log::open(options(), test_keys());
+  BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? std::string() : opened.error().message));
+  log = std::move(*opened);
+}
+
+}  // namespace dbvault::audit::test
