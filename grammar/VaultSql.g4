@@ -14,7 +14,7 @@ statement
     | grantVaultPassword | revokeVaultPassword | revokeVaultToken
     | emergencyUnlock | decideEmergencyUnlock | reviewEmergencyUnlock
     | createCommandRule | alterCommandRule | dropCommandRule | createRuleSet | dropRuleSet
-    | setDatabaseVault | rotateMasterKey | createMasterKey
+    | alterDatabase | createMasterKey
     | createUser | alterUser | dropUser | createRole | dropRole
     | grantPrivileges | revokePrivileges | grantRole | revokeRole
     | explainVault
@@ -86,7 +86,8 @@ principal : principalKind? identifier ;  // without a kind: the kind of the one 
 ruleOption : MESSAGE string | objectState ;
 
 alterCommandRule
-    : ALTER COMMAND RULE identifier (ENABLE | DISABLE | SET SIMULATION | SET MESSAGE string) ;
+    : ALTER COMMAND RULE identifier
+      (ENABLE | DISABLE | SET (ENABLED | DISABLED | SIMULATION | MESSAGE string)) ;
 dropCommandRule : DROP COMMAND RULE ifExists? identifier ;
 createRuleSet : CREATE RULE SET identifier (ALL | ANY) LPAREN expr (COMMA expr)* RPAREN ;
 dropRuleSet : DROP RULE SET ifExists? identifier ;
@@ -114,7 +115,10 @@ valueExpr
 literal : string | MINUS? INTEGER | TRUE | FALSE | NULL_ ;
 
 // ---- Vault administration, accounts, RBAC ----------------------------------------------
-setDatabaseVault : ALTER DATABASE (ENABLE | DISABLE) DATABASE VAULT ;
+// ALTER DATABASE {ENABLE | DISABLE} DATABASE VAULT, or ROTATE MASTER KEY [TO KEY_ID 'id'].
+// One rule so that errors after ALTER DATABASE name what may follow it.
+alterDatabase
+    : ALTER DATABASE ((ENABLE | DISABLE) DATABASE VAULT | ROTATE MASTER KEY (TO KEY_ID string)?) ;
 createUser : CREATE USER identifier WITH? PASSWORD string ;
 alterUser : ALTER USER identifier WITH? PASSWORD string ;
 dropUser : DROP USER ifExists? identifier ;
@@ -130,27 +134,22 @@ explained : .+? ;  // any statement; kept as text and parsed again by itself
 
 // ---- Keys and encryption ----------------------------------------------------------------
 createMasterKey : CREATE MASTER KEY ENCRYPTION BY (HSM | KMS | FILE | ENV) KEY_ID string ;
-rotateMasterKey : ALTER DATABASE ROTATE MASTER KEY (TO KEY_ID string)? ;
 createTablespace : CREATE TABLESPACE identifier ENCRYPTION USING string (KEY_ID string)? ;
-alterTablespace
-    : ALTER TABLESPACE identifier ENABLE ENCRYPTION USING string   # enableTablespaceEncryption
-    | ALTER TABLESPACE identifier ROTATE ENCRYPTION KEY            # rotateTablespaceKey
-    ;
+alterTablespace : ALTER TABLESPACE identifier (ENABLE ENCRYPTION USING string | ROTATE ENCRYPTION KEY) ;
 
 // CREATE TABLE with ENCRYPTED columns or a TABLESPACE clause. Only the column names, the
 // ENCRYPTED markers and the tablespace are interpreted; the rest goes to the engine as text.
-createTable : CREATE TABLE (IF NOT EXISTS)? objectName LPAREN tableElement (COMMA tableElement)* RPAREN tableTail* ;
+createTable : CREATE (TEMP | TEMPORARY)? TABLE (IF NOT EXISTS)? objectName LPAREN tableElement (COMMA tableElement)* RPAREN tableTail* ;
 tableElement : elementPart+ ;
 elementPart : LPAREN balanced* RPAREN | ~(COMMA | LPAREN | RPAREN | SEMI) ;
 balanced : LPAREN balanced* RPAREN | ~(LPAREN | RPAREN) ;
 tableTail : TABLESPACE identifier | ~(TABLESPACE | SEMI) ;
 
-alterTable
-    : ALTER TABLE objectName ROTATE ENCRYPTION KEY                                   # rotateTableKey
-    | ALTER TABLE objectName ALTER COLUMN? identifier SET ENCRYPTED WITH
-          LPAREN encryptionParam (COMMA encryptionParam)* RPAREN                     # setColumnEncryption
-    | ALTER TABLE objectName ALTER COLUMN? identifier SET MASKING maskingMode forRole?  # setColumnMasking
-    | ALTER TABLE objectName ALTER COLUMN? identifier DROP MASKING forRole?          # dropColumnMasking
+alterTable : ALTER TABLE objectName (ROTATE ENCRYPTION KEY | ALTER COLUMN? identifier columnAction) ;
+columnAction
+    : SET ENCRYPTED WITH LPAREN encryptionParam (COMMA encryptionParam)* RPAREN    # setColumnEncryption
+    | SET MASKING maskingMode forRole?                                             # setColumnMasking
+    | DROP MASKING forRole?                                                        # dropColumnMasking
     ;
 encryptionParam
     : TYPE EQ (DETERMINISTIC | RANDOMIZED)
@@ -189,7 +188,7 @@ nonReserved
     | MASTER | MESSAGE | NOTES | ON | ONLY | OWNER | PARTIAL | PARTICIPANT | PASSWORD
     | PRIVILEGES | RANDOMIZED | REALM | REALMS | REASON | REGULAR | REJECT | REMOVE | REQUIRE
     | RESTORE | REVIEW | REVOKE | ROLE | ROTATE | RULE | SET | SIMULATION | TABLE | TABLESPACE
-    | TO | TOKEN | TRUNCATE | TYPE | UNAUTHORIZE | UNLOCK | USER | USING | VALID | VAULT
+    | TEMP | TEMPORARY | TO | TOKEN | TRUNCATE | TYPE | UNAUTHORIZE | UNLOCK | USER | USING | VALID | VAULT
     | VERIFY | WHEN | WITH
     ;
 
@@ -285,6 +284,8 @@ SET : S E T ;
 SIMULATION : S I M U L A T I O N ;
 TABLE : T A B L E ;
 TABLESPACE : T A B L E S P A C E ;
+TEMP : T E M P ;
+TEMPORARY : T E M P O R A R Y ;
 TO : T O ;
 TOKEN : T O K E N ;
 TRUE : T R U E ;

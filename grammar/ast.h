@@ -278,6 +278,7 @@ struct CreateTable {
   std::optional<std::string> tablespace;
   std::string engine_sql;
   std::string source;  // the statement as written; what to_sql prints
+  bool temporary = false;  // CREATE TEMP|TEMPORARY TABLE
   bool operator==(const CreateTable&) const = default;
 };
 struct RotateTableKey {

@@ -59,8 +59,11 @@ Result<ast::Statement> audit_hold(P::CreateAuditHoldContext* c) {
 }  // namespace
 
 std::optional<Result<ast::Statement>> admin_statement(P::StatementContext* c) {
-  if (auto* s = c->setDatabaseVault()) {
-    return ast::Statement{ast::SetDatabaseVault{s->ENABLE() != nullptr}};
+  if (auto* s = c->alterDatabase()) {
+    if (s->ROTATE() == nullptr) return ast::Statement{ast::SetDatabaseVault{s->ENABLE() != nullptr}};
+    ast::RotateMasterKey rotate;
+    if (s->string() != nullptr) rotate.new_key_id = text(s->string());
+    return ast::Statement{rotate};
   }
   if (auto* s = c->createUser()) {
     return ast::Statement{ast::CreateUser{name(s->identifier()), secret(s->string())}};

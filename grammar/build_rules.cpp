@@ -88,7 +88,7 @@ Result<ast::Statement> create_command_rule(P::CreateCommandRuleContext* c) {
 Result<ast::Statement> alter_command_rule(P::AlterCommandRuleContext* c) {
   using Ch = ast::AlterCommandRule::Change;
   ast::AlterCommandRule a{name(c->identifier()), Ch::kEnable, ""};
-  if (c->DISABLE()) {
+  if (c->DISABLE() || c->DISABLED()) {
     a.change = Ch::kDisable;
   } else if (c->SIMULATION()) {
     a.change = Ch::kSetSimulation;

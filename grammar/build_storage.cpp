@@ -77,7 +77,8 @@ class Cutter {
 
 Result<ast::Statement> create_table(P::CreateTableContext* c) {
   Cutter cutter(c);
-  ast::CreateTable t{object_name(c->objectName()), {}, {}, std::nullopt, "", cutter.source()};
+  ast::CreateTable t{object_name(c->objectName()), {}, {}, std::nullopt, "", cutter.source(),
+                     c->TEMP() != nullptr || c->TEMPORARY() != nullptr};
   for (auto* element : c->tableElement()) {
     const auto parts = element->elementPart();
     const antlr4::Token* first = parts[0]->getStart();
@@ -110,9 +111,28 @@ Result<ast::Statement> create_table(P::CreateTableContext* c) {
   return ast::Statement{std::move(t)};
 }
 
-Result<ast::Statement> column_encryption(P::SetColumnEncryptionContext* c) {
-  ast::SetColumnEncryption e{object_name(c->objectName()), name(c->identifier()),
+// ALG = '...' must suit the encryption type: AES-256-SIV for DETERMINISTIC (equality stays
+// searchable), an AEAD cipher for RANDOMIZED. Returns the canonical name.
+Result<std::string> column_algorithm(P::EncryptionParamContext* p,
+                                     ast::SetColumnEncryption::Type type) {
+  const std::string alg = text(p->string());
+  if (type == ast::SetColumnEncryption::Type::kDeterministic) {
+    for (std::string_view siv : {"AES256-SIV", "AES-256-SIV"}) {
+      if (iequals(alg, siv)) return std::string("AES256-SIV");
+    }
+    return error_at(sqlstate::kInvalidParameterValue,
+                    "unsupported algorithm '" + alg + "' for DETERMINISTIC (supported: 'AES256-SIV')",
+                    p->string());
+  }
+  auto c = cipher(p->string());
+  if (!c) return std::move(c).error();
+  return std::string(*c == ast::Cipher::kAes256Gcm ? "AES256-GCM" : "CHACHA20-POLY1305");
+}
+
+Result<ast::Statement> column_encryption(P::AlterTableContext* t, P::SetColumnEncryptionContext* c) {
+  ast::SetColumnEncryption e{object_name(t->objectName()), name(t->identifier()),
                              ast::SetColumnEncryption::Type::kRandomized, "", std::nullopt};
+  P::EncryptionParamContext* alg = nullptr;
   bool seen_type = false, seen_key = false, seen_alg = false;
   for (auto* p : c->encryptionParam()) {
     bool& seen = p->TYPE() ? seen_type : p->KEY_ID() ? seen_key : seen_alg;
@@ -126,11 +146,18 @@ Result<ast::Statement> column_encryption(P::SetColumnEncryptionContext* c) {
     } else if (p->KEY_ID()) {
       e.key_id = text(p->string());
     } else {
-      e.algorithm = text(p->string());
+      alg = p;
     }
   }
   if (!seen_type || !seen_key) {
-    return error_at(sqlstate::kSyntaxError, "SET ENCRYPTED WITH needs both TYPE and KEY_ID", c);
+    Error err = make_error(sqlstate::kSyntaxError, "SET ENCRYPTED WITH needs both TYPE and KEY_ID");
+    err.position = position(c->ENCRYPTED()->getSymbol());
+    return err;
+  }
+  if (alg != nullptr) {
+    auto canonical = column_algorithm(alg, e.type);
+    if (!canonical) return std::move(canonical).error();
+    e.algorithm = *canonical;
   }
   return ast::Statement{std::move(e)};
 }
@@ -148,17 +175,16 @@ ast::MaskingMode masking_mode(P::MaskingModeContext* c) {
 }
 
 Result<ast::Statement> alter_table(P::AlterTableContext* c) {
-  if (auto* r = dynamic_cast<P::RotateTableKeyContext*>(c)) {
-    return ast::Statement{ast::RotateTableKey{object_name(r->objectName())}};
-  }
-  if (auto* e = dynamic_cast<P::SetColumnEncryptionContext*>(c)) return column_encryption(e);
-  if (auto* m = dynamic_cast<P::SetColumnMaskingContext*>(c)) {
-    return ast::Statement{ast::SetColumnMasking{object_name(m->objectName()), name(m->identifier()),
+  if (c->ROTATE() != nullptr) return ast::Statement{ast::RotateTableKey{object_name(c->objectName())}};
+  auto* action = c->columnAction();
+  if (auto* e = dynamic_cast<P::SetColumnEncryptionContext*>(action)) return column_encryption(c, e);
+  if (auto* m = dynamic_cast<P::SetColumnMaskingContext*>(action)) {
+    return ast::Statement{ast::SetColumnMasking{object_name(c->objectName()), name(c->identifier()),
                                                 masking_mode(m->maskingMode()), for_role(m->forRole())}};
   }
-  auto* d = dynamic_cast<P::DropColumnMaskingContext*>(c);
+  auto* d = dynamic_cast<P::DropColumnMaskingContext*>(action);
   return ast::Statement{
-      ast::DropColumnMasking{object_name(d->objectName()), name(d->identifier()), for_role(d->forRole())}};
+      ast::DropColumnMasking{object_name(c->objectName()), name(c->identifier()), for_role(d->forRole())}};
 }
 
 ast::KeyProviderKind provider(P::CreateMasterKeyContext* c) {
@@ -174,11 +200,6 @@ std::optional<Result<ast::Statement>> storage_statement(P::StatementContext* c) 
   if (auto* s = c->createMasterKey()) {
     return ast::Statement{ast::CreateMasterKey{provider(s), text(s->string())}};
   }
-  if (auto* s = c->rotateMasterKey()) {
-    ast::RotateMasterKey r;
-    if (s->string() != nullptr) r.new_key_id = text(s->string());
-    return ast::Statement{r};
-  }
   if (auto* s = c->createTablespace()) {
     auto strings = s->string();
     auto ci = cipher(strings[0]);
@@ -188,13 +209,10 @@ std::optional<Result<ast::Statement>> storage_statement(P::StatementContext* c) 
     return ast::Statement{std::move(t)};
   }
   if (auto* s = c->alterTablespace()) {
-    if (auto* r = dynamic_cast<P::RotateTablespaceKeyContext*>(s)) {
-      return ast::Statement{ast::RotateTablespaceKey{name(r->identifier())}};
-    }
-    auto* e = dynamic_cast<P::EnableTablespaceEncryptionContext*>(s);
-    auto ci = cipher(e->string());
+    if (s->ROTATE() != nullptr) return ast::Statement{ast::RotateTablespaceKey{name(s->identifier())}};
+    auto ci = cipher(s->string());
     if (!ci) return std::move(ci).error();
-    return ast::Statement{ast::EnableTablespaceEncryption{name(e->identifier()), *ci}};
+    return ast::Statement{ast::EnableTablespaceEncryption{name(s->identifier()), *ci}};
   }
   if (auto* s = c->createTable()) return create_table(s);
   if (auto* s = c->alterTable()) return alter_table(s);

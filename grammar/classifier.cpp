@@ -85,6 +85,11 @@ StatementClass classify(std::string_view statement) {
   const SqlToken second = s.next();
   if (first.is("CREATE")) {
     if (second.is("TABLE")) return ext(create_table_needs_vault(s));
+    // A TEMP table with an ENCRYPTED column must not slip through to SQLite, which would take
+    // "TEXT ENCRYPTED" as a type name and store the column in the clear.
+    if ((second.is("TEMP") || second.is("TEMPORARY")) && s.next().is("TABLE")) {
+      return ext(create_table_needs_vault(s));
+    }
     return ext(is_any(second, {"REALM", "COMMAND", "RULE", "USER", "ROLE", "MASTER",
                                "TABLESPACE", "AUDIT"}));
   }

@@ -10,15 +10,15 @@ namespace {
 constexpr std::int64_t kMaxSeconds = 10LL * 366 * 24 * 3600;
 
 struct Unit {
-  std::string_view names[4];
+  std::string_view names[5];  // singular and plural first: format_interval prints them
   std::int64_t seconds;
 };
 constexpr std::array<Unit, 5> kUnits{{
-    {{"second", "seconds", "sec", "s"}, 1},
-    {{"minute", "minutes", "min", "mins"}, 60},
-    {{"hour", "hours", "hr", "h"}, 3600},
-    {{"day", "days", "d", ""}, 86400},
-    {{"week", "weeks", "w", ""}, 7 * 86400},
+    {{"second", "seconds", "sec", "secs", "s"}, 1},
+    {{"minute", "minutes", "min", "mins", ""}, 60},
+    {{"hour", "hours", "hr", "hrs", "h"}, 3600},
+    {{"day", "days", "d", "", ""}, 86400},
+    {{"week", "weeks", "w", "", ""}, 7 * 86400},
 }};
 
 std::string lower(std::string_view s) {
@@ -55,7 +55,7 @@ Result<std::chrono::seconds> parse_interval(std::string_view text) {
     skip_space();
     const std::size_t start = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    if (start == i) return bad(text, "a number needs a unit (seconds, minutes, hours, days)");
+    if (start == i) return bad(text, "a number needs a unit (seconds, minutes, hours, days, weeks)");
     const std::string unit = lower(text.substr(start, i - start));
     std::int64_t factor = 0;
     for (const Unit& u : kUnits) {

@@ -1,6 +1,6 @@
 // Interval literals of VALID FOR INTERVAL '...': one or more "<count> <unit>" pairs, e.g.
 // '2 HOURS', '90 minutes', '1 hour 30 minutes', '30 SECONDS', '7 days'. Units (any case,
-// singular or plural): second/sec/s, minute/min, hour/hr/h, day/d, week/w.
+// singular or plural): second/sec/secs/s, minute/min/mins, hour/hr/hrs/h, day/d, week/w.
 #pragma once
 
 #include <chrono>

@@ -38,6 +38,10 @@ Result<ast::Statement> explain(P::ExplainVaultContext* c, std::string_view text,
   const std::size_t begin = offsets[c->explained()->getStart()->getStartIndex()];
   const std::size_t end = offsets[c->explained()->getStop()->getStopIndex() + 1];
   auto inner = parse_statement_text(text.substr(begin, end - begin));
+  if (inner && std::holds_alternative<ast::ExplainVault>(inner->node)) {
+    return syntax_error(c->explained()->getStart()->getStartIndex(),
+                        "EXPLAIN VAULT cannot explain another EXPLAIN VAULT");
+  }
   if (!inner) {
     Error e = std::move(inner).error();
     if (e.position > 0) e.position += static_cast<int>(c->explained()->getStart()->getStartIndex());

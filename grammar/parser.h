@@ -22,7 +22,8 @@ namespace dbvault::grammar {
 //   22023 invalid parameter (interval, emergency interval over 1 hour, cipher, CIDR);
 //   22007 invalid timestamp; 22003 integer out of range;
 //   42883 unknown function, 42703 unknown factor, 42804 type error in a rule expression.
-// No error message contains a string literal of the input (it could be a password).
+// A syntax error never echoes a string literal, nor a word right after PASSWORD or TOKEN (it
+// could be a password); value errors (interval, timestamp, cipher, CIDR) quote the value.
 Result<ast::Statement> parse(std::string_view sql);
 
 // Parses one statement of a split script (see split_statements), reporting error positions

@@ -101,9 +101,24 @@ std::string describe_token_type(const antlr4::dfa::Vocabulary& vocabulary, std::
   return keyword;
 }
 
+// True when the parser could not choose between alternatives that share a prefix and failed
+// past its first token: its "expected" set then describes the start of the construct, not the
+// failing position, so it would mislead.
+bool expected_set_is_stale(std::exception_ptr e) {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const antlr4::NoViableAltException& nv) {
+    return nv.getStartToken() != nullptr && nv.getOffendingToken() != nullptr &&
+           nv.getStartToken()->getTokenIndex() != nv.getOffendingToken()->getTokenIndex();
+  } catch (...) {
+  }
+  return false;
+}
+
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending,
                                       size_t /*line*/, size_t /*column*/,
-                                      const std::string& /*msg*/, std::exception_ptr /*e*/) {
+                                      const std::string& /*msg*/, std::exception_ptr e) {
   if (error_ || offending == nullptr) return;
   std::string what;
   switch (offending->getType()) {
@@ -126,7 +141,7 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
       what = "unexpected " + describe_offending(offending, previous);
       if (parser != nullptr && dynamic_cast<P::ExplainedContext*>(parser->getContext()) != nullptr) {
         what += ", expected a statement to explain";
-      } else if (parser != nullptr) {
+      } else if (parser != nullptr && !expected_set_is_stale(e)) {
         const std::string expected = describe_expected(parser, parser->getExpectedTokens());
         if (!expected.empty()) what += ", expected " + expected;
       }

@@ -124,6 +124,10 @@ BOOST_AUTO_TEST_CASE(create_table_with_encrypted_columns_hands_the_rest_to_the_e
   BOOST_TEST(t.engine_sql ==
              "CREATE TABLE users (\n user_id BIGINT,\n ssn VARCHAR(11), -- TEK\n"
              " \"Card\" VARCHAR(16) NOT NULL,\n PRIMARY KEY (user_id)\n)");
+  BOOST_TEST(!t.temporary);
+  auto temp = parse_as<ast::CreateTable>("CREATE TEMP TABLE x (ssn TEXT ENCRYPTED)");
+  BOOST_TEST(temp.temporary);
+  BOOST_TEST(temp.engine_sql == "CREATE TEMP TABLE x (ssn TEXT)");
   auto plain = grammar::parse("CREATE TABLE t (encrypted INT, b TEXT)");
   BOOST_TEST(std::holds_alternative<ast::EngineSql>(plain->node));
 }

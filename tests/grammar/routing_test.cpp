@@ -64,7 +64,8 @@ BOOST_AUTO_TEST_CASE(classifier_routes_extension_statements_to_the_vault) {
       "REVIEW EMERGENCY UNLOCK", "EXPLAIN VAULT SELECT 1", "BACKUP DATABASE", "RESTORE DATABASE",
       "VERIFY AUDIT LOG", "CONNECT u", "/* lead */ -- comment\n CREATE REALM r",
       "CREATE TABLE t (a INT ENCRYPTED)", "CREATE TABLE IF NOT EXISTS s.t (a INT, b TEXT ENCRYPTED)",
-      "CREATE TABLE t (a INT) TABLESPACE ts",
+      "CREATE TABLE t (a INT) TABLESPACE ts", "CREATE TEMP TABLE t (ssn TEXT ENCRYPTED)",
+      "create temporary table t (a INT, b TEXT ENCRYPTED)",
   };
   for (const char* s : extension) BOOST_TEST((grammar::classify(s) == StatementClass::kExtension), s);
 }
@@ -78,7 +79,7 @@ BOOST_AUTO_TEST_CASE(classifier_passes_ordinary_sql_to_the_engine) {
       "ALTER TABLE t ALTER COLUMN c SET DEFAULT 1", "DROP TABLE t", "EXPLAIN SELECT 1",
       "EXPLAIN QUERY PLAN SELECT 1", "LOCK TABLE t", "WITH x AS (SELECT 1) SELECT * FROM x",
       "(SELECT 1)", "BEGIN", "COMMIT", "VACUUM", "PRAGMA table_info(t)", "", "   ", "'unlock realm'",
-      "\"CREATE\" REALM r",
+      "\"CREATE\" REALM r", "CREATE TEMP TABLE t (a INT)", "CREATE TEMP VIEW v AS SELECT 1",
   };
   for (const char* s : engine) BOOST_TEST((grammar::classify(s) == StatementClass::kEngine), s);
 }
