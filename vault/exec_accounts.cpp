@@ -1,0 +1,218 @@
+// Users, roles, role grants and table privileges, with the separation-of-duty checks:
+//   CREATE/ALTER/DROP USER            ACCOUNT_MANAGER (ALTER USER also the user itself)
+//   CREATE/DROP ROLE                  DBA or ACCOUNT_MANAGER
+//   GRANT/REVOKE VAULT_ADMIN, AUDIT_VIEWER   VAULT_ADMIN
+//   GRANT/REVOKE DBA, ACCOUNT_MANAGER        ACCOUNT_MANAGER
+//   GRANT/REVOKE another role         DBA or ACCOUNT_MANAGER
+//   GRANT/REVOKE table privileges     DBA
+#include "vault/vault_impl.h"
+
+namespace dbvault::vault {
+
+namespace {
+
+audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view statement,
+                          std::string_view object) {
+  audit::Event e = v.event(audit::EventType::kPolicyChanged, s);
+  e.detail["statement"] = std::string(statement);
+  e.detail["object"] = std::string(object);
+  return e;
+}
+
+std::uint32_t builtin_id(ast::BuiltinRole r) {
+  switch (r) {
+    case ast::BuiltinRole::kVaultAdmin: return kRoleVaultAdmin;
+    case ast::BuiltinRole::kAuditViewer: return kRoleAuditViewer;
+    case ast::BuiltinRole::kAccountManager: return kRoleAccountManager;
+    case ast::BuiltinRole::kDba: return kRoleDba;
+  }
+  return 0;
+}
+
+std::uint32_t privilege_mask(const std::vector<ast::Privilege>& privileges) {
+  std::uint32_t mask = 0;
+  for (auto p : privileges) {
+    switch (p) {
+      case ast::Privilege::kSelect: mask |= kPrivSelect; break;
+      case ast::Privilege::kInsert: mask |= kPrivInsert; break;
+      case ast::Privilege::kUpdate: mask |= kPrivUpdate; break;
+      case ast::Privilege::kDelete: mask |= kPrivDelete; break;
+      case ast::Privilege::kAll: mask |= kPrivAll; break;
+    }
+  }
+  return mask;
+}
+
+Error no_user(std::string_view name) {
+  return make_error(sqlstate::kUndefinedObject, "user " + std::string(name) + " does not exist");
+}
+
+}  // namespace
+
+Status require_either(VaultImpl& v, const Session& s, std::string_view statement) {
+  auto sn = v.snap();
+  if (sn->has_role(s.user_id(), kRoleDba) || sn->has_role(s.user_id(), kRoleAccountManager)) {
+    return ok_status();
+  }
+  return v.sod_violation(s, "DBA or ACCOUNT_MANAGER", statement);
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateUser& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "CREATE USER"));
+  if (snap()->find_user(st.name)) {
+    return make_error(sqlstate::kDuplicateObject, "user " + st.name + " already exists");
+  }
+  auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
+  if (!verifier) return std::move(verifier).error();
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
+                      st.name, *verifier, now_us());
+      },
+      policy_event(*this, s, "CREATE USER", st.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("CREATE USER");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
+  if (st.name != s.user_name()) {
+    DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "ALTER USER"));
+  }
+  auto id = snap()->find_user(st.name);
+  if (!id) return no_user(st.name);
+  auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
+  if (!verifier) return std::move(verifier).error();
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
+      },
+      policy_event(*this, s, "ALTER USER", st.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("ALTER USER");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "DROP USER"));
+  auto id = snap()->find_user(st.name);
+  if (!id) {
+    if (st.if_exists) return tag_only("DROP USER");
+    return no_user(st.name);
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(db.run(
+            "DELETE FROM realm_authorizations WHERE principal_kind = 0 AND principal_id = ?", *id));
+        DBV_RETURN_IF_ERROR(
+            db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
+        return db.run("DELETE FROM users WHERE id = ?", *id);
+      },
+      policy_event(*this, s, "DROP USER", st.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("DROP USER");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRole& st) {
+  DBV_RETURN_IF_ERROR(require_either(*this, s, "CREATE ROLE"));
+  if (snap()->find_role(st.name)) {
+    return make_error(sqlstate::kDuplicateObject, "role " + st.name + " already exists");
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) { return db.run("INSERT INTO roles (name) VALUES (?)", st.name); },
+      policy_event(*this, s, "CREATE ROLE", st.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("CREATE ROLE");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
+  DBV_RETURN_IF_ERROR(require_either(*this, s, "DROP ROLE"));
+  auto id = snap()->find_role(st.name);
+  if (!id) {
+    if (st.if_exists) return tag_only("DROP ROLE");
+    return make_error(sqlstate::kUndefinedObject, "role " + st.name + " does not exist");
+  }
+  if (*id <= kRoleDba) {
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "built-in role " + st.name + " cannot be dropped");
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(db.run(
+            "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?", *id));
+        DBV_RETURN_IF_ERROR(
+            db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
+        return db.run("DELETE FROM roles WHERE id = ?", *id);
+      },
+      policy_event(*this, s, "DROP ROLE", st.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("DROP ROLE");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantRole& st) {
+  const std::string statement = st.grant ? "GRANT ROLE" : "REVOKE ROLE";
+  auto sn = snap();
+  std::uint32_t role = 0;
+  if (st.builtin) {
+    role = builtin_id(*st.builtin);
+    const bool vault_side = role == kRoleVaultAdmin || role == kRoleAuditViewer;
+    DBV_RETURN_IF_ERROR(require_role(s, vault_side ? kRoleVaultAdmin : kRoleAccountManager,
+                                     statement + " " + std::string(sn->role_name(role))));
+  } else {
+    DBV_RETURN_IF_ERROR(require_either(*this, s, statement));
+    auto id = sn->find_role(st.role);
+    if (!id) return make_error(sqlstate::kUndefinedObject, "role " + st.role + " does not exist");
+    role = *id;
+  }
+  auto user = sn->find_user(st.grantee);
+  auto member_role = user ? std::nullopt : sn->find_role(st.grantee);
+  if (!user && !member_role) {
+    return make_error(sqlstate::kUndefinedObject,
+                      "user or role " + st.grantee + " does not exist");
+  }
+  if (member_role && *member_role == role) {
+    return make_error(sqlstate::kInvalidParameterValue, "a role cannot be a member of itself");
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        if (user) {
+          return st.grant ? db.run("INSERT OR IGNORE INTO user_roles VALUES (?, ?)", *user, role)
+                          : db.run("DELETE FROM user_roles WHERE user_id = ? AND role_id = ?",
+                                   *user, role);
+        }
+        return st.grant
+                   ? db.run("INSERT OR IGNORE INTO role_roles VALUES (?, ?)", *member_role, role)
+                   : db.run("DELETE FROM role_roles WHERE member_role_id = ? AND role_id = ?",
+                            *member_role, role);
+      },
+      policy_event(*this, s, statement, std::string(sn->role_name(role)) + " " + st.grantee)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only(st.grant ? "GRANT ROLE" : "REVOKE ROLE");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& st) {
+  const char* statement = st.grant ? "GRANT" : "REVOKE";
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleDba, statement));
+  auto sn = snap();
+  auto user = sn->find_user(st.grantee);
+  auto role = user ? std::nullopt : sn->find_role(st.grantee);
+  if (!user && !role) {
+    return make_error(sqlstate::kUndefinedObject,
+                      "user or role " + st.grantee + " does not exist");
+  }
+  const int kind = user ? 0 : 1;
+  const std::uint32_t grantee = user ? *user : *role;
+  const std::uint32_t mask = privilege_mask(st.privileges);
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) -> Status {
+        auto id = store::ensure_object(db, store::schema_of(st.table), st.table.name, "");
+        if (!id) return std::move(id).error();
+        if (st.grant) {
+          return db.run(
+              "INSERT INTO privileges VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+              "privileges = privileges | excluded.privileges",
+              *id, kind, grantee, mask);
+        }
+        DBV_RETURN_IF_ERROR(db.run(
+            "UPDATE privileges SET privileges = privileges & ~? WHERE object_id = ? AND "
+            "grantee_kind = ? AND grantee_id = ?",
+            mask, *id, kind, grantee));
+        return db.run("DELETE FROM privileges WHERE privileges = 0");
+      },
+      policy_event(*this, s, statement, st.table.name + " " + st.grantee)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only(statement);
+}
+
+}  // namespace dbvault::vault

@@ -1,0 +1,150 @@
+// EMERGENCY UNLOCK, APPROVE / REJECT EMERGENCY UNLOCK, REVIEW EMERGENCY UNLOCK: the two-person
+// break-glass procedure. Every step is an emergency_access event (CRITICAL, 10-year retention,
+// written durably; the audit log forwards CRITICAL records to its alert sink).
+#include <chrono>
+
+#include "vault/vault_impl.h"
+
+namespace dbvault::vault {
+
+namespace {
+
+struct Request {
+  std::uint32_t id = 0;
+  std::uint32_t realm = 0;
+  std::uint32_t user = 0;
+  std::string user_name, realm_name, state, reason;
+  std::int64_t valid_for_s = 0;
+  bool reviewed = false;
+};
+
+Result<Request> load_request(PolicyStore& store, std::string_view public_id) {
+  Request r;
+  if (Status outer_ = store.read([&](PolicyStore::Db& db) -> Status {
+    auto q = db.prepare(
+        "SELECT e.id, e.realm_id, e.user_id, u.name, r.name, e.state, e.reason, e.valid_for_s, "
+        "e.reviewed_by IS NOT NULL FROM emergency_requests e JOIN users u ON u.id = e.user_id "
+        "JOIN realms r ON r.id = e.realm_id WHERE e.public_id = ?");
+    if (!q) return std::move(q).error();
+    q->bind_all(public_id);
+    auto row = q->step();
+    if (!row) return std::move(row).error();
+    if (*row) {
+      r = {static_cast<std::uint32_t>(q->int64(0)), static_cast<std::uint32_t>(q->int64(1)),
+           static_cast<std::uint32_t>(q->int64(2)), q->text(3), q->text(4), q->text(5),
+           q->text(6), q->int64(7), q->int64(8) != 0};
+    }
+    return ok_status();
+  }); !outer_.ok()) return std::move(outer_).error();
+  if (r.id == 0) {
+    return make_error(sqlstate::kUndefinedObject,
+                      "emergency unlock request " + std::string(public_id) + " does not exist");
+  }
+  return r;
+}
+
+audit::Event emergency_event(const VaultImpl& v, const Session& s, std::string realm,
+                             std::string_view stage, std::string_view request_id) {
+  audit::Event e = v.event(audit::EventType::kEmergencyAccess, s, std::move(realm));
+  e.severity = audit::Severity::kCritical;
+  e.detail["stage"] = std::string(stage);
+  e.detail["request_id"] = std::string(request_id);
+  return e;
+}
+
+}  // namespace
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::EmergencyUnlock& st) {
+  auto sn = snap();
+  auto r = realm(*sn, st.realm);
+  if (!r) return std::move(r).error();
+  if (!sn->find_user(st.authorized_by)) {
+    return make_error(sqlstate::kUndefinedObject, "user " + st.authorized_by + " does not exist");
+  }
+  if (st.valid_for.count() < 1 || st.valid_for > ast::EmergencyUnlock::kMaxValidity) {
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "emergency unlock is limited to 1 hour; requested " +
+                          std::to_string(st.valid_for.count()) + " seconds");
+  }
+  auto id = random_id("em_");
+  if (!id) return std::move(id).error();
+  audit::Event e = emergency_event(*this, s, st.realm, "request", *id);
+  e.detail["reason"] = st.reason;
+  e.detail["approver"] = st.authorized_by;
+  e.detail["duration_s"] = static_cast<std::int64_t>(st.valid_for.count());
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "INSERT INTO emergency_requests (public_id, realm_id, user_id, authorizer, reason, "
+            "valid_for_s, requested_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+            *id, r->first, s.user_id(), st.authorized_by, st.reason,
+            static_cast<std::int64_t>(st.valid_for.count()), now_us());
+      },
+      e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+  StatementResult result{"EMERGENCY UNLOCK", {"request_id", "realm", "state"}, {}};
+  result.rows.push_back({*id, st.realm, "pending"});
+  return result;
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::DecideEmergencyUnlock& st) {
+  const char* statement = st.approve ? "APPROVE EMERGENCY UNLOCK" : "REJECT EMERGENCY UNLOCK";
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, statement));
+  auto req = load_request(*store, st.request_id);
+  if (!req) return std::move(req).error();
+  if (req->user == s.user_id()) {
+    return sod_violation(s, "a VAULT_ADMIN other than the requester", statement).error();
+  }
+  if (req->state != "pending") {
+    return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                      "emergency unlock request " + st.request_id + " is already " + req->state);
+  }
+  const std::int64_t now = now_us();
+  const std::int64_t expires = now + req->valid_for_s * 1'000'000;
+  audit::Event e = emergency_event(*this, s, req->realm_name,
+                                   st.approve ? "approval" : "rejection", st.request_id);
+  e.detail["approver"] = s.user_name();
+  e.detail["reason"] = req->reason;
+  e.detail["duration_s"] = req->valid_for_s;
+  if (st.approve) {
+    e.expires_at = audit::Timestamp(std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::microseconds(expires)));
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "UPDATE emergency_requests SET state = ?, decided_by = ?, decided_at = ?, "
+            "expires_at = ? WHERE id = ?",
+            st.approve ? "approved" : "rejected", s.user_name(), now,
+            st.approve ? std::optional<std::int64_t>(expires) : std::nullopt, req->id);
+      },
+      e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+  return tag_only(statement);
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::ReviewEmergencyUnlock& st) {
+  auto req = load_request(*store, st.request_id);
+  if (!req) return std::move(req).error();
+  if (req->user == s.user_id()) {
+    return sod_violation(s, "a user other than the requester", "REVIEW EMERGENCY UNLOCK").error();
+  }
+  if (req->state == "pending") {
+    return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                      "emergency unlock request " + st.request_id + " has not been decided");
+  }
+  if (req->reviewed) {
+    return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                      "emergency unlock request " + st.request_id + " is already reviewed");
+  }
+  audit::Event e = emergency_event(*this, s, req->realm_name, "review", st.request_id);
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "UPDATE emergency_requests SET reviewed_by = ?, reviewed_at = ?, notes = ? "
+            "WHERE id = ?",
+            s.user_name(), now_us(), st.notes, req->id);
+      },
+      e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("REVIEW EMERGENCY UNLOCK");
+}
+
+}  // namespace dbvault::vault

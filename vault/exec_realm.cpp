@@ -1,0 +1,184 @@
+// CREATE / ALTER / DROP REALM.
+#include "grammar/grammar.h"
+#include "vault/vault_impl.h"
+
+namespace dbvault::vault {
+
+namespace {
+
+std::string object_text(const ast::ObjectRef& o) {
+  std::string s = store::schema_of(o.table) + "." + o.table.name;
+  if (!o.column.empty()) s += "." + o.column;
+  return s;
+}
+
+audit::Event realm_event(const VaultImpl& v, const Session& s, std::string_view realm,
+                         std::string_view action, std::string object = {}) {
+  audit::Event e = v.event(audit::EventType::kRealmModified, s, std::string(realm));
+  e.detail["action"] = std::string(action);
+  e.detail["by"] = s.user_name();
+  if (!object.empty()) e.detail["object"] = std::move(object);
+  return e;
+}
+
+Result<std::uint32_t> principal_id(const PolicySnapshot& sn, const ast::Principal& p) {
+  auto id = p.kind == ast::PrincipalKind::kUser ? sn.find_user(p.name) : sn.find_role(p.name);
+  if (!id) {
+    return make_error(sqlstate::kUndefinedObject,
+                      std::string(p.kind == ast::PrincipalKind::kUser ? "user " : "role ") +
+                          p.name + " does not exist");
+  }
+  return *id;
+}
+
+}  // namespace
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "CREATE REALM"));
+  auto sn = snap();
+  if (sn->find_realm(st.name)) {
+    return make_error(sqlstate::kDuplicateObject, "realm " + st.name + " already exists");
+  }
+  std::optional<std::int64_t> owner;
+  if (st.owner) {
+    auto id = sn->find_user(*st.owner);
+    if (!id) return make_error(sqlstate::kUndefinedObject, "user " + *st.owner + " does not exist");
+    owner = *id;
+  }
+  std::optional<std::string> phc;
+  if (st.password) {
+    auto h = crypto::hash_password(*st.password, opts.argon2);
+    if (!h) return std::move(h).error();
+    phc = std::move(h).value();
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "INSERT INTO realms (name, description, owner_user_id, mode, state, require_password, "
+            "password_phc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            st.name, st.description.value_or(""), owner, static_cast<int>(st.mode),
+            static_cast<int>(st.state), st.require_password, phc, now_us());
+      },
+      realm_event(*this, s, st.name, "create")); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("CREATE REALM");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmObjects& st) {
+  auto sn = snap();
+  auto r = realm(*sn, st.realm);
+  if (!r) return std::move(r).error();
+  const bool add = st.op == ast::AlterRealmObjects::Op::kAdd;
+  DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, add ? "ALTER REALM ADD" : "ALTER REALM REMOVE"));
+  std::string objects;
+  for (const auto& o : st.objects) objects += (objects.empty() ? "" : ", ") + object_text(o);
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) -> Status {
+        for (const auto& o : st.objects) {
+          auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
+          if (!id) return std::move(id).error();
+          DBV_RETURN_IF_ERROR(add ? db.run("INSERT OR IGNORE INTO realm_objects VALUES (?, ?)",
+                                           r->first, *id)
+                                  : db.run("DELETE FROM realm_objects WHERE realm_id = ? AND "
+                                           "object_id = ?",
+                                           r->first, *id));
+        }
+        return ok_status();
+      },
+      realm_event(*this, s, st.realm, add ? "add" : "remove", objects)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("ALTER REALM");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmAuthorize& st) {
+  auto sn = snap();
+  auto r = realm(*sn, st.realm);
+  if (!r) return std::move(r).error();
+  DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, "ALTER REALM AUTHORIZE"));
+  auto pid = principal_id(*sn, st.principal);
+  if (!pid) return std::move(pid).error();
+  const bool owner = st.as == ast::AlterRealmAuthorize::As::kOwner;
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run("INSERT OR REPLACE INTO realm_authorizations VALUES (?, ?, ?, ?)", r->first,
+                      static_cast<int>(st.principal.kind), *pid, owner);
+      },
+      realm_event(*this, s, st.realm, owner ? "authorize_owner" : "authorize",
+                  st.principal.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("ALTER REALM");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmUnauthorize& st) {
+  auto sn = snap();
+  auto r = realm(*sn, st.realm);
+  if (!r) return std::move(r).error();
+  DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, "ALTER REALM UNAUTHORIZE"));
+  auto pid = principal_id(*sn, st.principal);
+  if (!pid) return std::move(pid).error();
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
+            "principal_id = ?",
+            r->first, static_cast<int>(st.principal.kind), *pid);
+      },
+      realm_event(*this, s, st.realm, "unauthorize", st.principal.name)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("ALTER REALM");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmSet& st) {
+  auto sn = snap();
+  auto r = realm(*sn, st.realm);
+  if (!r) return std::move(r).error();
+  const auto* pw = std::get_if<ast::AlterRealmSet::VaultPassword>(&st.setting);
+  if (pw != nullptr) {
+    DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, "ALTER REALM SET VAULT PASSWORD"));
+  } else {
+    DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "ALTER REALM SET"));
+  }
+  std::string sql;
+  std::optional<std::string> text;
+  std::optional<std::int64_t> number;
+  std::string action;
+  if (pw != nullptr) {
+    auto h = crypto::hash_password(pw->password, opts.argon2);
+    if (!h) return std::move(h).error();
+    sql = "UPDATE realms SET password_phc = ? WHERE id = ?";
+    text = std::move(h).value();
+    action = "set_password";
+  } else if (const auto* o = std::get_if<ast::AlterRealmSet::Owner>(&st.setting)) {
+    auto id = sn->find_user(o->user);
+    if (!id) return make_error(sqlstate::kUndefinedObject, "user " + o->user + " does not exist");
+    sql = "UPDATE realms SET owner_user_id = ? WHERE id = ?";
+    number = *id;
+    action = "set_owner";
+  } else if (const auto* d = std::get_if<ast::AlterRealmSet::Description>(&st.setting)) {
+    sql = "UPDATE realms SET description = ? WHERE id = ?";
+    text = d->text;
+    action = "set_description";
+  } else {
+    sql = "UPDATE realms SET state = ? WHERE id = ?";
+    number = static_cast<int>(std::get<ast::ObjectState>(st.setting));
+    action = "set_state";
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) {
+        return text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first);
+      },
+      realm_event(*this, s, st.realm, action)); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("ALTER REALM");
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRealm& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "DROP REALM"));
+  auto sn = snap();
+  auto id = sn->find_realm(st.name);
+  if (!id) {
+    if (st.if_exists) return tag_only("DROP REALM");
+    return make_error(sqlstate::kUndefinedObject, "realm " + st.name + " does not exist");
+  }
+  if (Status outer_ = change(
+      [&](PolicyStore::Db& db) { return db.run("DELETE FROM realms WHERE id = ?", *id); },
+      realm_event(*this, s, st.name, "drop")); !outer_.ok()) return std::move(outer_).error();
+  return tag_only("DROP REALM");
+}
+
+}  // namespace dbvault::vault

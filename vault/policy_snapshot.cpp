@@ -1,0 +1,312 @@
+#include "vault/policy_snapshot.h"
+
+#include <algorithm>
+
+#include "grammar/grammar.h"
+
+namespace dbvault::vault {
+
+namespace {
+
+void set_bit(std::vector<std::uint64_t>& words, std::uint32_t id) {
+  if (id / 64 >= words.size()) words.resize(id / 64 + 1, 0);
+  words[id / 64] |= std::uint64_t{1} << (id % 64);
+}
+
+bool intersects(rules::BitsetView a, const std::vector<std::uint64_t>& b) {
+  const auto wa = a.words();
+  const std::size_t n = std::min(wa.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if ((wa[i] & b[i]) != 0) return true;
+  }
+  return false;
+}
+
+std::string object_key(std::string_view schema, std::string_view table, std::string_view column) {
+  std::string key(schema);
+  key += '.';
+  key += table;
+  if (!column.empty()) {
+    key += '.';
+    key += column;
+  }
+  return key;
+}
+
+template <typename Map>
+std::optional<std::uint32_t> lookup(const Map& m, std::string_view name) {
+  auto it = m.find(std::string(name));
+  if (it == m.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint32_t privilege_bit(ast::Command c) {
+  switch (c) {
+    case ast::Command::kSelect:
+    case ast::Command::kExport: return kPrivSelect;
+    case ast::Command::kInsert: return kPrivInsert;
+    case ast::Command::kUpdate: return kPrivUpdate;
+    case ast::Command::kDelete: return kPrivDelete;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const PolicySnapshot> PolicySnapshot::build(PolicyData data) {
+  std::shared_ptr<PolicySnapshot> s(new PolicySnapshot());
+  s->data_ = std::move(data);
+  s->index_principals();
+  s->index_objects();
+  s->index_realms();
+  s->compile_rules();
+  return s;
+}
+
+void PolicySnapshot::index_principals() {
+  std::uint32_t max_user = 0, max_role = 0;
+  for (const auto& u : data_.users) max_user = std::max(max_user, u.id);
+  for (const auto& r : data_.roles) max_role = std::max(max_role, r.id);
+  user_names_.assign(max_user + 1, {});
+  role_names_.assign(max_role + 1, {});
+  for (const auto& u : data_.users) {
+    users_[u.name] = u.id;
+    user_names_[u.id] = u.name;
+  }
+  for (const auto& r : data_.roles) {
+    roles_[r.name] = r.id;
+    role_names_[r.id] = r.name;
+  }
+  role_stride_ = max_role / 64 + 1;
+  user_roles_.assign((max_user + 1) * role_stride_, 0);
+  // Role graph: parents_of_role[r] = roles r is a member of.
+  std::vector<std::vector<std::uint32_t>> parents(max_role + 1), direct(max_user + 1);
+  for (const auto& m : data_.memberships) {
+    if (m.member_kind == ast::PrincipalKind::kRole) {
+      if (m.member_id <= max_role) parents[m.member_id].push_back(m.role_id);
+    } else if (m.member_id <= max_user) {
+      direct[m.member_id].push_back(m.role_id);
+    }
+  }
+  for (std::uint32_t u = 0; u <= max_user; ++u) {
+    std::uint64_t* words = user_roles_.data() + u * role_stride_;
+    std::vector<std::uint32_t> todo = direct[u];
+    while (!todo.empty()) {  // transitive closure; the bitset stops cycles
+      const std::uint32_t r = todo.back();
+      todo.pop_back();
+      if ((words[r / 64] >> (r % 64)) & 1U) continue;
+      words[r / 64] |= std::uint64_t{1} << (r % 64);
+      for (std::uint32_t p : parents[r]) todo.push_back(p);
+    }
+  }
+}
+
+void PolicySnapshot::index_objects() {
+  std::uint32_t max_object = 0, max_realm = 0;
+  for (const auto& o : data_.objects) max_object = std::max(max_object, o.id);
+  for (const auto& r : data_.realms) max_realm = std::max(max_realm, r.id);
+  objects_.assign(max_object + 1, {});
+  for (const auto& o : data_.objects) {
+    auto& info = objects_[o.id];
+    info.exists = true;
+    info.schema = o.schema;
+    info.table = o.table;
+    info.column = o.column;
+    info.owner_user = o.owner_user;
+    objects_by_name_[object_key(o.schema, o.table, o.column)] = o.id;
+  }
+  for (auto& info : objects_) {  // link columns to tables; a column inherits the owner
+    if (!info.exists || info.column.empty()) continue;
+    if (auto t = lookup(objects_by_name_, object_key(info.schema, info.table, ""))) {
+      info.table_id = *t;
+      info.owner_user = objects_[*t].owner_user;
+    }
+  }
+  // Realm bitsets: only objects in some realm (directly or through their table) get words.
+  realm_stride_ = max_realm / 64 + 1;
+  std::vector<std::vector<std::uint32_t>> direct(max_object + 1);
+  for (const auto& ro : data_.realm_objects) {
+    if (ro.object_id <= max_object) direct[ro.object_id].push_back(ro.realm_id);
+  }
+  for (std::uint32_t id = 0; id <= max_object; ++id) {
+    auto& info = objects_[id];
+    if (!info.exists) continue;
+    std::vector<std::uint32_t> realms = direct[id];
+    if (info.table_id != rules::kNoId) {
+      realms.insert(realms.end(), direct[info.table_id].begin(), direct[info.table_id].end());
+    }
+    if (realms.empty()) continue;
+    info.in_realm = true;
+    info.realm_offset = static_cast<std::uint32_t>(realm_words_.size());
+    realm_words_.resize(realm_words_.size() + realm_stride_, 0);
+    for (std::uint32_t r : realms) {
+      realm_words_[info.realm_offset + r / 64] |= std::uint64_t{1} << (r % 64);
+    }
+  }
+  for (std::uint32_t i = 0; i < data_.privileges.size(); ++i) {
+    privileges_by_table_[data_.privileges[i].object_id].push_back(i);
+  }
+  for (std::uint32_t t : data_.revoked_tokens) set_bit(revoked_tokens_, t);
+}
+
+void PolicySnapshot::index_realms() {
+  std::uint32_t max_realm = 0;
+  for (const auto& r : data_.realms) max_realm = std::max(max_realm, r.id);
+  realms_.assign(max_realm + 1, {});
+  for (const auto& r : data_.realms) {
+    auto& info = realms_[r.id];
+    info.exists = true;
+    info.name = r.name;
+    info.description = r.description;
+    info.mode = r.mode;
+    info.state = r.state;
+    info.require_password = r.require_password;
+    info.has_password = r.has_password;
+    info.owner_user = r.owner_user;
+    if (r.owner_user != 0) info.owner_users.push_back(r.owner_user);
+    realms_by_name_[r.name] = r.id;
+  }
+  for (const auto& a : data_.authorizations) {
+    if (a.realm_id >= realms_.size() || !realms_[a.realm_id].exists) continue;
+    auto& info = realms_[a.realm_id];
+    info.has_authorizations = true;
+    if (a.kind == ast::PrincipalKind::kUser) {
+      info.users.push_back(a.principal_id);
+      if (a.as_owner) info.owner_users.push_back(a.principal_id);
+    } else {
+      set_bit(info.roles, a.principal_id);
+      if (a.as_owner) set_bit(info.owner_roles, a.principal_id);
+    }
+  }
+}
+
+void PolicySnapshot::compile_rules() {
+  for (const auto& row : data_.rule_sets) {
+    auto st = grammar::parse(row.sql);
+    if (st.ok()) {
+      if (auto* set = std::get_if<ast::CreateRuleSet>(&st->node)) rule_sets_[row.name] = *set;
+    }
+  }
+  rules::PredicateCompiler compiler(*this);
+  std::vector<rules::CommandRule> compiled;
+  for (const auto& row : data_.command_rules) {
+    auto st = grammar::parse(row.sql);
+    const auto* def = st.ok() ? std::get_if<ast::CreateCommandRule>(&st->node) : nullptr;
+    Error why = st.ok() ? make_error(sqlstate::kDataCorrupted, "stored rule is not a rule")
+                        : st.error();
+    if (def != nullptr) {
+      auto rule = rules::compile_command_rule(*def, row.id, compiler);
+      if (rule.ok()) {
+        compiled.push_back(std::move(rule).value());
+        continue;
+      }
+      why = rule.error();
+    }
+    // Fail closed: the rule stays in force, denying its commands everywhere.
+    compile_errors_.push_back("command rule " + row.name + ": " + why.message);
+    rules::CommandRule failing;
+    failing.id = row.id;
+    failing.name = row.name;
+    failing.commands = 0;
+    if (def != nullptr) {
+      for (ast::Command c : def->commands) failing.commands |= rules::command_mask(c);
+      failing.state = def->state;
+      if (def->message) failing.message = *def->message;
+    }
+    if (failing.commands == 0) failing.commands = rules::command_mask(ast::Command::kAll);
+    if (failing.message.empty()) failing.message = "command rule \"" + row.name + "\" is invalid";
+    failing.target = ast::RuleTarget::Kind::kAny;
+    failing.target_text = "ANY";
+    failing.action = ast::CreateCommandRule::Action::kDenyWhen;
+    failing.condition = rules::CompiledPredicate::failing(why, "invalid rule");
+    compiled.push_back(std::move(failing));
+  }
+  rule_index_ = rules::RuleIndex(std::move(compiled));
+}
+
+std::optional<rules::RoleId> PolicySnapshot::find_role(std::string_view name) const {
+  return lookup(roles_, name);
+}
+std::optional<rules::UserId> PolicySnapshot::find_user(std::string_view name) const {
+  return lookup(users_, name);
+}
+std::optional<rules::RealmId> PolicySnapshot::find_realm(std::string_view name) const {
+  return lookup(realms_by_name_, name);
+}
+std::optional<rules::ObjectId> PolicySnapshot::find_object(const ast::ObjectRef& ref) const {
+  const std::string schema = ref.table.schema.empty() ? "main" : ref.table.schema;
+  return lookup(objects_by_name_, object_key(schema, ref.table.name, ref.column));
+}
+const ast::CreateRuleSet* PolicySnapshot::find_rule_set(std::string_view name) const {
+  auto it = rule_sets_.find(name);
+  return it == rule_sets_.end() ? nullptr : &it->second;
+}
+
+std::optional<rules::ObjectId> PolicySnapshot::resolve_access_object(
+    const ast::ObjectRef& ref) const {
+  if (auto id = find_object(ref)) return id;
+  if (ref.column.empty()) return std::nullopt;
+  return find_object(ast::ObjectRef{ref.table, ""});
+}
+
+std::string PolicySnapshot::object_name(rules::ObjectId id) const {
+  const ObjectInfo* o = object(id);
+  if (o == nullptr) return "?";
+  return object_key(o->schema, o->table, o->column);
+}
+std::string_view PolicySnapshot::user_name(std::uint32_t id) const {
+  return id < user_names_.size() ? std::string_view(user_names_[id]) : std::string_view();
+}
+std::string_view PolicySnapshot::role_name(std::uint32_t id) const {
+  return id < role_names_.size() ? std::string_view(role_names_[id]) : std::string_view();
+}
+
+rules::BitsetView PolicySnapshot::roles_of(std::uint32_t user) const {
+  if ((static_cast<std::size_t>(user) + 1) * role_stride_ > user_roles_.size()) return {};
+  return rules::BitsetView({user_roles_.data() + user * role_stride_, role_stride_});
+}
+
+bool PolicySnapshot::emergency_active(std::uint32_t user, rules::RealmId realm,
+                                      std::int64_t now_us) const {
+  for (const auto& e : data_.emergency_access) {
+    if (e.user_id == user && e.realm_id == realm && e.expires_at > now_us) return true;
+  }
+  return false;
+}
+
+bool PolicySnapshot::emergency_pending(std::uint32_t user, rules::RealmId realm) const {
+  for (const auto& e : data_.emergency_pending) {
+    if (e.user_id == user && e.realm_id == realm) return true;
+  }
+  return false;
+}
+
+bool PolicySnapshot::authorized(std::uint32_t user, const RealmInfo& realm, bool as_owner) const {
+  const auto& users = as_owner ? realm.owner_users : realm.users;
+  if (std::find(users.begin(), users.end(), user) != users.end()) return true;
+  if (!as_owner && realm.owner_user == user && user != 0) return true;
+  return intersects(roles_of(user), as_owner ? realm.owner_roles : realm.roles);
+}
+
+bool PolicySnapshot::rbac_allows(std::uint32_t user, ast::Command command, const ObjectInfo& o,
+                                 rules::ObjectId id) const {
+  if (has_role(user, kRoleDba)) return true;
+  if (o.owner_user != 0 && o.owner_user == user) return true;
+  const std::uint32_t need = privilege_bit(command);
+  if (need == 0) return false;
+  const rules::ObjectId table = o.table_id == rules::kNoId ? id : o.table_id;
+  auto it = privileges_by_table_.find(table);
+  if (it == privileges_by_table_.end()) return false;
+  const auto roles = roles_of(user);
+  for (std::uint32_t i : it->second) {
+    const auto& p = data_.privileges[i];
+    if ((p.privileges & need) == 0) continue;
+    if (p.grantee_kind == ast::PrincipalKind::kUser ? p.grantee_id == user
+                                                    : roles.test(p.grantee_id)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace dbvault::vault

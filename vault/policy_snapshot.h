@@ -1,0 +1,148 @@
+// PolicySnapshot: an immutable, indexed copy of the policy, built from the store after every
+// change and published with an atomic swap (SnapshotHolder). Deciding reads only a snapshot:
+// no SQLite, no lock, no allocation on the allow path.
+//
+// Ids are the store's row ids (see policy_data.h): stable across snapshots, so a session's
+// unlocked-realm bitset stays meaningful when a new snapshot is published.
+//
+// Thread-safety: a PolicySnapshot is immutable; share it freely. SnapshotHolder::load/publish
+// may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "grammar/ast.h"
+#include "rules/rules.h"
+#include "vault/policy_data.h"
+
+namespace dbvault::vault {
+
+struct RealmInfo {
+  bool exists = false;
+  std::string name;
+  std::string description;
+  ast::RealmMode mode = ast::RealmMode::kMandatory;
+  ast::ObjectState state = ast::ObjectState::kEnabled;
+  bool require_password = false;
+  bool has_password = false;
+  std::uint32_t owner_user = 0;
+  bool has_authorizations = false;
+  std::vector<std::uint32_t> users;             // authorized users (participants and owners)
+  std::vector<std::uint32_t> owner_users;       // users authorized AS OWNER (+ owner_user)
+  std::vector<std::uint64_t> roles;             // bitset: authorized roles
+  std::vector<std::uint64_t> owner_roles;       // bitset: roles authorized AS OWNER
+};
+
+struct ObjectInfo {
+  bool exists = false;
+  std::string schema, table, column;
+  rules::ObjectId table_id = rules::kNoId;  // for a column: its table
+  std::uint32_t owner_user = 0;             // the table's recorded owner (0: none)
+  std::uint32_t realm_offset = 0;           // realms: realm_words_[offset, offset + words)
+  bool in_realm = false;
+};
+
+class PolicySnapshot final : public rules::NameResolver {
+ public:
+  // Builds the indexes and compiles every command rule. A rule that no longer compiles (a
+  // role it names was dropped, ...) is kept in force as a rule ON ANY that always denies its
+  // commands (fail closed) and reported in compile_errors().
+  static std::shared_ptr<const PolicySnapshot> build(PolicyData data);
+
+  std::uint64_t version() const { return data_.version; }
+  bool vault_enabled() const { return data_.vault_enabled; }
+  const PolicyData& data() const { return data_; }
+
+  // ---- names ----
+  std::optional<rules::RoleId> find_role(std::string_view name) const override;
+  std::optional<rules::UserId> find_user(std::string_view name) const override;
+  std::optional<rules::RealmId> find_realm(std::string_view name) const override;
+  std::optional<rules::ObjectId> find_object(const ast::ObjectRef& ref) const override;
+  const ast::CreateRuleSet* find_rule_set(std::string_view name) const override;
+  // The object a statement touches: the column when it is registered, else its table.
+  // nullopt when not even the table is known. Callers resolve once per prepared statement.
+  std::optional<rules::ObjectId> resolve_access_object(const ast::ObjectRef& ref) const;
+  std::string object_name(rules::ObjectId id) const;  // "main.users.ssn"
+  std::string_view user_name(std::uint32_t id) const;
+  std::string_view role_name(std::uint32_t id) const;
+
+  // ---- hot path ----
+  const ObjectInfo* object(rules::ObjectId id) const {
+    return id < objects_.size() && objects_[id].exists ? &objects_[id] : nullptr;
+  }
+  const RealmInfo* realm(rules::RealmId id) const {
+    return id < realms_.size() && realms_[id].exists ? &realms_[id] : nullptr;
+  }
+  // Every realm protecting the object (for a column, its table's realms too).
+  rules::BitsetView realms_of(const ObjectInfo& o) const {
+    if (!o.in_realm) return {};
+    return rules::BitsetView({realm_words_.data() + o.realm_offset, realm_stride_});
+  }
+  // The user's effective roles: direct, inherited, built-in. Empty for unknown users.
+  rules::BitsetView roles_of(std::uint32_t user) const;
+  bool has_role(std::uint32_t user, std::uint32_t role) const { return roles_of(user).test(role); }
+  bool token_revoked(std::uint32_t token_row) const {
+    return rules::BitsetView(revoked_tokens_).test(token_row);
+  }
+  // Approved emergency access of `user` on `realm` ending after `now_us`.
+  bool emergency_active(std::uint32_t user, rules::RealmId realm, std::int64_t now_us) const;
+  bool emergency_pending(std::uint32_t user, rules::RealmId realm) const;
+  // True if `user` (or one of its roles) is authorized on the realm; `as_owner` requires an
+  // owner authorization (or being the realm's OWNER).
+  bool authorized(std::uint32_t user, const RealmInfo& realm, bool as_owner) const;
+  // RBAC: may `user` run `command` on table/column `o`? DBA and the table owner may do
+  // everything; otherwise SELECT/INSERT/UPDATE/DELETE (EXPORT counts as SELECT) need a grant
+  // to the user or one of its roles, and every other command is refused.
+  bool rbac_allows(std::uint32_t user, ast::Command command, const ObjectInfo& o,
+                   rules::ObjectId id) const;
+
+  const rules::RuleIndex& rules() const { return rule_index_; }
+  const std::vector<std::string>& compile_errors() const { return compile_errors_; }
+
+ private:
+  PolicySnapshot() = default;
+  void index_principals();
+  void index_objects();
+  void index_realms();
+  void compile_rules();
+
+  PolicyData data_;
+  std::unordered_map<std::string, std::uint32_t> users_, roles_, realms_by_name_, objects_by_name_;
+  std::map<std::string, ast::CreateRuleSet, std::less<>> rule_sets_;
+  std::vector<std::string> user_names_, role_names_;
+  std::size_t role_stride_ = 1;
+  std::vector<std::uint64_t> user_roles_;  // user id * role_stride_ .. : effective roles
+  std::vector<ObjectInfo> objects_;
+  std::size_t realm_stride_ = 1;
+  std::vector<std::uint64_t> realm_words_;
+  std::vector<RealmInfo> realms_;
+  std::vector<std::uint64_t> revoked_tokens_;
+  std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> privileges_by_table_;  // rows
+  rules::RuleIndex rule_index_;
+  std::vector<std::string> compile_errors_;
+};
+
+// Holds the current snapshot. Readers take no lock (std::atomic<std::shared_ptr>).
+class SnapshotHolder {
+ public:
+  std::shared_ptr<const PolicySnapshot> load() const {
+    return current_.load(std::memory_order_acquire);
+  }
+  void publish(std::shared_ptr<const PolicySnapshot> s) {
+    current_.store(std::move(s), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const PolicySnapshot>> current_;
+};
+
+}  // namespace dbvault::vault

@@ -1,0 +1,66 @@
+#include "vault/session.h"
+
+#include <algorithm>
+
+#include "vault/policy_snapshot.h"
+
+namespace dbvault::vault {
+
+Session::Session(std::uint32_t user_id, std::string user_name, SessionInfo info)
+    : user_id_(user_id),
+      user_name_(std::move(user_name)),
+      info_(std::move(info)),
+      address_(rules::parse_client_address(info_.client_ip)) {}
+
+void Session::add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t token_row,
+                         std::string token_id, SecretString token) {
+  if (realm >= unlocks_.size()) unlocks_.resize(realm + 1);
+  if (unlocks_[realm].expires_us == 0) unlocked_.push_back(realm);
+  unlocks_[realm] = Unlock{expires.time_since_epoch().count(), token_row, std::move(token_id)};
+  tokens_.push_back(std::move(token));
+}
+
+void Session::remove_unlock(rules::RealmId realm) {
+  if (realm >= unlocks_.size()) return;
+  unlocks_[realm] = Unlock{};
+  unlocked_.erase(std::remove(unlocked_.begin(), unlocked_.end(), realm), unlocked_.end());
+}
+
+void Session::clear_unlocks() {
+  unlocks_.clear();
+  unlocked_.clear();
+  tokens_.clear();
+}
+
+bool Session::unlocked(rules::RealmId realm, std::int64_t now_us,
+                       const PolicySnapshot& snap) const {
+  if (realm >= unlocks_.size()) return false;
+  const Unlock& u = unlocks_[realm];
+  return u.expires_us > now_us && !snap.token_revoked(u.token_row);
+}
+
+rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
+  const std::int64_t now_us = now.time_since_epoch().count();
+  std::fill(unlocked_now_.begin(), unlocked_now_.end(), 0);
+  for (rules::RealmId r : unlocked_) {
+    if (!unlocked(r, now_us, snap) && !snap.emergency_active(user_id_, r, now_us)) continue;
+    if (r / 64 >= unlocked_now_.size()) unlocked_now_.resize(r / 64 + 1, 0);
+    unlocked_now_[r / 64] |= std::uint64_t{1} << (r % 64);
+  }
+  rules::Factors f;
+  f.current_user = user_name_;
+  f.session_user = user_name_;
+  f.program_name = info_.program_name;
+  f.client_ip = info_.client_ip;
+  f.auth_method = info_.auth_method;
+  f.tls = info_.tls;
+  f.now = now;
+  f.current_user_id = user_id_;
+  f.session_user_id = user_id_;
+  f.roles = snap.roles_of(user_id_);
+  f.unlocked_realms = rules::BitsetView(unlocked_now_);
+  f.client_address = address_;
+  return f;
+}
+
+}  // namespace dbvault::vault

@@ -1,0 +1,75 @@
+// Session: what the vault knows about one connection — its user, its connection attributes
+// (the factors command rules test) and the realms it has unlocked, each with an expiry and the
+// token that admitted it. Effective roles are not copied here: they are read from the current
+// PolicySnapshot at each decision, so a revoked role takes effect on the next statement.
+//
+// Expired unlocks simply count as locked (no sweeper). An unlock also ends when its token is
+// revoked (REVOKE VAULT TOKEN, REVOKE VAULT PASSWORD): the snapshot knows revoked tokens.
+//
+// Thread-safety: a Session belongs to one connection and is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/secret_string.h"
+#include "rules/factors.h"
+#include "rules/ids.h"
+
+namespace dbvault::vault {
+
+class PolicySnapshot;
+
+// Connection attributes, as the server (or a host database) saw them.
+struct SessionInfo {
+  std::string session_id;    // for audit records
+  std::string program_name;  // application_name
+  std::string client_ip;     // empty on a Unix-domain socket
+  std::string auth_method;   // e.g. "scram-sha-256"
+  bool tls = false;
+};
+
+class Session {
+ public:
+  Session(std::uint32_t user_id, std::string user_name, SessionInfo info);
+
+  std::uint32_t user_id() const { return user_id_; }
+  const std::string& user_name() const { return user_name_; }
+  const SessionInfo& info() const { return info_; }
+
+  struct Unlock {
+    std::int64_t expires_us = 0;   // 0: not unlocked
+    std::uint32_t token_row = 0;   // the token record that admitted it
+    std::string token_id;          // its public id
+  };
+  // Records an unlock of `realm` (replacing an earlier one) and keeps the token text so that
+  // the caller can show it again; the token is held as a SecretString.
+  void add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t token_row,
+                  std::string token_id, SecretString token);
+  void remove_unlock(rules::RealmId realm);
+  void clear_unlocks();
+  // True if the session holds an unexpired, unrevoked unlock of `realm` at `now_us`.
+  bool unlocked(rules::RealmId realm, std::int64_t now_us, const PolicySnapshot& snap) const;
+  const Unlock* unlock_of(rules::RealmId realm) const {
+    return realm < unlocks_.size() && unlocks_[realm].expires_us != 0 ? &unlocks_[realm] : nullptr;
+  }
+
+  // The factors for a statement at `now`. The view points into this session (and the
+  // snapshot): valid until the session changes or the snapshot is released. Recomputes the
+  // unlocked-realm bitset without allocating once it has its size.
+  rules::Factors factors(TimePoint now, const PolicySnapshot& snap);
+
+ private:
+  std::uint32_t user_id_;
+  std::string user_name_;
+  SessionInfo info_;
+  rules::ClientAddress address_;
+  std::vector<Unlock> unlocks_;            // by realm id
+  std::vector<rules::RealmId> unlocked_;   // realms with an entry in unlocks_
+  std::vector<SecretString> tokens_;       // tokens this session obtained
+  std::vector<std::uint64_t> unlocked_now_;  // scratch for factors()
+};
+
+}  // namespace dbvault::vault

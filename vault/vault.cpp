@@ -1,0 +1,228 @@
+#include "vault/vault.h"
+
+#include "grammar/grammar.h"
+#include "vault/vault_impl.h"
+
+namespace dbvault::vault {
+
+// ---- VaultImpl: shared helpers -----------------------------------------------------------
+
+Status VaultImpl::refresh() {
+  auto data = store->load(now());
+  if (!data) return std::move(data).error();
+  holder.publish(PolicySnapshot::build(std::move(data).value()));
+  return ok_status();
+}
+
+Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn,
+                         const audit::Event& ev, bool durable) {
+  std::lock_guard lock(change_mu);
+  if (Status outer_ = store->write([&](PolicyStore::Db& db) -> Status {
+    DBV_RETURN_IF_ERROR(fn(db));
+    return audit(ev, durable);  // last: a failed audit write rolls the change back
+  }); !outer_.ok()) return std::move(outer_).error();
+  return refresh();
+}
+
+Status VaultImpl::audit(const audit::Event& ev, bool durable) {
+  auto st = opts.audit->record(ev, durable);
+  if (!st.ok()) {
+    return make_error(sqlstate::kSystemError, "audit log unavailable: " + st.error().message);
+  }
+  return ok_status();
+}
+
+audit::Event VaultImpl::event(audit::EventType type, const Session& s, std::string realm) const {
+  audit::Event e;
+  e.type = type;
+  e.user = s.user_name();
+  e.realm = std::move(realm);
+  e.ip_address = s.info().client_ip;
+  e.session_id = s.info().session_id;
+  return e;
+}
+
+Status VaultImpl::sod_violation(const Session& s, std::string_view role,
+                                std::string_view statement) {
+  audit::Event e = event(audit::EventType::kSodViolation, s);
+  e.result = audit::Outcome::kDenied;
+  e.detail["role"] = std::string(role);
+  e.detail["command"] = std::string(statement);
+  (void)audit(e, false);  // the statement is refused either way
+  return make_error(sqlstate::kInsufficientPrivilege,
+                    std::string(statement) + " requires " + std::string(role));
+}
+
+Status VaultImpl::require_role(const Session& s, std::uint32_t role, std::string_view statement) {
+  auto sn = snap();
+  if (sn->has_role(s.user_id(), role)) return ok_status();
+  std::string name(sn->role_name(role));
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return sod_violation(s, name, statement);
+}
+
+Status VaultImpl::require_owner_or_admin(const Session& s, const RealmInfo& realm,
+                                         std::string_view statement) {
+  auto sn = snap();
+  if (sn->has_role(s.user_id(), kRoleVaultAdmin) || sn->authorized(s.user_id(), realm, true)) {
+    return ok_status();
+  }
+  return sod_violation(s, "VAULT_ADMIN or an owner of realm " + realm.name, statement);
+}
+
+Result<std::pair<rules::RealmId, const RealmInfo*>> VaultImpl::realm(const PolicySnapshot& sn,
+                                                                     std::string_view name) const {
+  auto id = sn.find_realm(name);
+  if (!id) return make_error(sqlstate::kUndefinedObject, "realm " + std::string(name) + " does not exist");
+  return std::make_pair(*id, sn.realm(*id));
+}
+
+// ---- Vault ---------------------------------------------------------------------------------
+
+Vault::Vault(std::unique_ptr<VaultImpl> impl) : impl_(std::move(impl)) {}
+Vault::~Vault() = default;
+
+Result<std::unique_ptr<Vault>> Vault::open(Options options) {
+  if (options.audit == nullptr) {
+    return make_error(sqlstate::kInvalidParameterValue, "vault options: no audit sink");
+  }
+  auto mac = TokenMac::create(options.token_root_key);
+  if (!mac) return std::move(mac).error();
+  auto impl = std::make_unique<VaultImpl>(std::move(options), std::move(mac).value());
+  impl->clock = impl->opts.clock != nullptr ? impl->opts.clock : &impl->system_clock;
+  auto store = PolicyStore::open(impl->opts.policy_path);
+  if (!store) return std::move(store).error();
+  impl->store = std::move(store).value();
+  DBV_RETURN_IF_ERROR(impl->refresh());
+  if (impl->snap()->data().users.empty()) {  // bootstrap the first administrator
+    if (impl->opts.bootstrap_password.empty() || impl->opts.bootstrap_admin.empty()) {
+      return make_error(sqlstate::kInvalidParameterValue,
+                        "vault options: an empty policy store needs a bootstrap admin password");
+    }
+    auto verifier = make_scram_verifier(impl->opts.bootstrap_password, impl->opts.scram_iterations);
+    if (!verifier) return std::move(verifier).error();
+    const std::string name = impl->opts.bootstrap_admin;
+    const std::int64_t now = impl->now_us();
+    Session system(0, "dbvault", {});
+    audit::Event ev = impl->event(audit::EventType::kPolicyChanged, system);
+    ev.detail["statement"] = "BOOTSTRAP";
+    ev.detail["object"] = name;
+    if (Status outer_ = impl->change(
+        [&](PolicyStore::Db& db) -> Status {
+          DBV_RETURN_IF_ERROR(db.run(
+              "INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)", name,
+              *verifier, now));
+          const auto id = db.last_insert_id();
+          return db.run("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?), (?, ?)", id,
+                        static_cast<int>(kRoleVaultAdmin), id,
+                        static_cast<int>(kRoleAccountManager));
+        },
+        ev); !outer_.ok()) return std::move(outer_).error();
+  }
+  return std::unique_ptr<Vault>(new Vault(std::move(impl)));
+}
+
+Result<Session> Vault::login(std::string_view user, SessionInfo info) {
+  auto sn = impl_->snap();
+  auto id = sn->find_user(user);
+  Session session(id.value_or(0), std::string(user), std::move(info));
+  if (!id) {
+    audit::Event e = impl_->event(audit::EventType::kLoginFailed, session);
+    e.result = audit::Outcome::kFailure;
+    e.detail["auth_method"] = session.info().auth_method;
+    (void)impl_->audit(e, false);
+    return make_error(sqlstate::kInvalidAuthorization,
+                      "role \"" + std::string(user) + "\" does not exist");
+  }
+  if (sn->vault_enabled()) {
+    const rules::Factors f = session.factors(impl_->now(), *sn);
+    rules::RuleDecision rd = sn->rules().evaluate_login(f);
+    for (const auto& hit : rd.simulated) {
+      audit::Event e = impl_->event(audit::EventType::kCommandRuleViolation, session);
+      e.detail["rule"] = hit.rule->name;
+      e.detail["command"] = "CONNECT";
+      e.detail["simulated"] = true;
+      DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+    }
+    if (rd.denial) {
+      audit::Event e = impl_->event(audit::EventType::kCommandRuleViolation, session);
+      e.result = audit::Outcome::kDenied;
+      e.detail["rule"] = rd.denial->rule->name;
+      e.detail["command"] = "CONNECT";
+      DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+      return rd.error();
+    }
+  }
+  audit::Event e = impl_->event(audit::EventType::kLogin, session);
+  e.detail["auth_method"] = session.info().auth_method;
+  e.detail["program_name"] = session.info().program_name;
+  DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+  return session;
+}
+
+std::optional<std::string> Vault::scram_verifier(std::string_view user) const {
+  auto sn = impl_->snap();
+  for (const auto& u : sn->data().users) {
+    if (u.name == user) return u.scram_verifier;
+  }
+  return std::nullopt;
+}
+
+Status Vault::register_table(const ast::ObjectName& table, const std::vector<std::string>& columns,
+                             std::string_view owner) {
+  auto owner_id = impl_->snap()->find_user(owner);
+  if (!owner_id) {
+    return make_error(sqlstate::kUndefinedObject, "user " + std::string(owner) + " does not exist");
+  }
+  Session system(*owner_id, std::string(owner), {});
+  audit::Event ev = impl_->event(audit::EventType::kPolicyChanged, system);
+  ev.detail["statement"] = "REGISTER TABLE";
+  ev.detail["object"] = store::schema_of(table) + "." + table.name;
+  return impl_->change(
+      [&](PolicyStore::Db& db) -> Status {
+        const std::string schema = store::schema_of(table);
+        auto id = store::ensure_object(db, schema, table.name, "");
+        if (!id) return std::move(id).error();
+        for (const auto& c : columns) {
+          auto cid = store::ensure_object(db, schema, table.name, c);
+          if (!cid) return std::move(cid).error();
+        }
+        return db.run("UPDATE objects SET owner_user_id = ? WHERE id = ?", *owner_id, *id);
+      },
+      ev);
+}
+
+Result<StatementResult> Vault::execute(Session& session, const ast::Statement& statement) {
+  return std::visit(
+      [&](const auto& node) -> Result<StatementResult> {
+        if constexpr (requires { impl_->run(session, node); }) {
+          return impl_->run(session, node);
+        } else {
+          return make_error(sqlstate::kFeatureNotSupported,
+                            std::string(ast::statement_kind(statement)) +
+                                " is not a statement of the vault");
+        }
+      },
+      statement.node);
+}
+
+Decision Vault::decide(Session& session, std::span<const Access> accesses) const {
+  auto sn = impl_->snap();
+  return vault::decide(*sn, session, accesses, impl_->now());
+}
+
+Status Vault::check(Session& session, std::span<const Access> accesses) {
+  Decision d = decide(session, accesses);
+  for (const auto& e : d.events) DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+  if (!d.allowed()) return *d.error;
+  return ok_status();
+}
+
+std::vector<ExplainRow> Vault::explain(Session& session, std::span<const Access> accesses) const {
+  auto sn = impl_->snap();
+  return vault::explain(*sn, session, accesses, impl_->now());
+}
+
+std::shared_ptr<const PolicySnapshot> Vault::snapshot() const { return impl_->snap(); }
+
+}  // namespace dbvault::vault

@@ -1,0 +1,111 @@
+// The vault module's public interface: open a policy store, log sessions in, execute the
+// vault's SQL statements (parsed by grammar::parse) and decide whether a session may run a
+// statement on a set of objects. docs/vault.md describes the concepts and every statement.
+//
+//   auto vault = Vault::open(options);                  // creates/migrates policy.db
+//   auto session = vault->login("dba_alice", info);     // CONNECT rules run here
+//   vault->execute(*session, grammar::parse("UNLOCK REALM pii PASSWORD '...'").value());
+//   Status s = vault->check(*session, accesses);        // realms -> rules -> RBAC, audited
+//
+// Errors follow ARCHITECTURE.md §6: 42501 denied (realm, rule, RBAC, separation of duties),
+// 28P01 wrong vault password / bad token, 28000 unlock lockout, 42704 unknown name, 42710
+// duplicate, 22023 bad parameter, 55000 emergency pending, 58000 audit sink or store failure
+// (the statement then changed nothing). Messages never carry a password or token.
+//
+// Thread-safety: every method may be called from any thread. A Session is used by one thread
+// at a time. Policy changes are serialised and each publishes a new PolicySnapshot;
+// decisions run on the snapshot current when they start, without locks.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "common/secret_string.h"
+#include "crypto/password_hash.h"
+#include "crypto/secret_bytes.h"
+#include "grammar/ast.h"
+#include "vault/audit_sink.h"
+#include "vault/decision.h"
+#include "vault/policy_snapshot.h"
+#include "vault/session.h"
+
+namespace dbvault::vault {
+
+struct Options {
+  std::filesystem::path policy_path;  // policy.db; created when missing
+  AuditSink* audit = nullptr;         // REQUIRED; must outlive the Vault
+  const Clock* clock = nullptr;       // default: the system clock; must outlive the Vault
+  // Root of the token MAC key (the server passes a key derived from the MEK). REQUIRED,
+  // non-empty, and the same across restarts or issued tokens stop verifying.
+  crypto::SecretBytes token_root_key;
+  crypto::Argon2Params argon2;        // realm passwords and temporary grants
+  int scram_iterations = 4096;        // user password verifiers
+  std::chrono::seconds default_token_lifetime{3600};  // unlock with the realm password
+  int lockout_failures = 5;                           // failed unlocks per (user, realm) ...
+  std::chrono::seconds lockout_window{900};           // ... within this window ...
+  std::chrono::seconds lockout_duration{900};         // ... lock the pair out this long
+  // Bootstrap: on an empty store, open() creates this user with VAULT_ADMIN and
+  // ACCOUNT_MANAGER so that someone can create the other accounts. Ignored afterwards.
+  std::string bootstrap_admin = "vault_owner";
+  SecretString bootstrap_password;  // REQUIRED on an empty store (22023 if empty)
+};
+
+// What a statement returns: a command tag and, for some statements, rows. The rows of UNLOCK
+// REALM (token) and GRANT VAULT PASSWORD (password) hold a secret: show them to the caller
+// once, never log them.
+struct StatementResult {
+  std::string tag;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+struct VaultImpl;
+
+class Vault {
+ public:
+  // Opens (creating, migrating) the policy store, bootstraps an empty one and publishes the
+  // first snapshot. 22023 for missing options; 58030 store errors.
+  static Result<std::unique_ptr<Vault>> open(Options options);
+  ~Vault();
+
+  // Starts a session for `user`: 28000 for an unknown user; CONNECT command rules run (42501
+  // with the rule's MESSAGE). Audited (login / login_failed). Authentication itself (SCRAM)
+  // is the caller's: it reads the verifier with scram_verifier().
+  Result<Session> login(std::string_view user, SessionInfo info);
+  std::optional<std::string> scram_verifier(std::string_view user) const;
+
+  // Records a table (and its columns) and its owner, as the engine reports CREATE TABLE.
+  // An object named by a realm or rule before it was registered is created without owner.
+  // 42704 for an unknown owner.
+  Status register_table(const ast::ObjectName& table, const std::vector<std::string>& columns,
+                        std::string_view owner);
+
+  // Executes one vault statement for `session`. Statements of other components (keys,
+  // audit holds, engine SQL) are 0A000. On error nothing was changed.
+  Result<StatementResult> execute(Session& session, const ast::Statement& statement);
+
+  // The decision for `accesses`, without writing audit events (see decision.h).
+  Decision decide(Session& session, std::span<const Access> accesses) const;
+  // decide() and write its events; ok when allowed. 58000 if an event cannot be written
+  // (the statement must then not run).
+  Status check(Session& session, std::span<const Access> accesses);
+  // EXPLAIN VAULT rows for an access set.
+  std::vector<ExplainRow> explain(Session& session, std::span<const Access> accesses) const;
+
+  // The current snapshot, e.g. to resolve object names once per prepared statement.
+  std::shared_ptr<const PolicySnapshot> snapshot() const;
+
+ private:
+  explicit Vault(std::unique_ptr<VaultImpl> impl);
+  std::unique_ptr<VaultImpl> impl_;
+};
+
+}  // namespace dbvault::vault

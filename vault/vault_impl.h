@@ -1,0 +1,95 @@
+// Internal to vault/: the state behind Vault and the statement executors, implemented in
+// vault.cpp (open, login, dispatch, shared helpers), exec_realm.cpp, exec_unlock.cpp,
+// exec_rules.cpp, exec_accounts.cpp and exec_emergency.cpp.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "vault/credentials.h"
+#include "vault/policy_store.h"
+#include "vault/vault.h"
+
+namespace dbvault::vault {
+
+struct VaultImpl {
+  VaultImpl(Options o, TokenMac mac) : opts(std::move(o)), token_mac(std::move(mac)) {}
+
+  Options opts;
+  SystemClock system_clock;
+  const Clock* clock = nullptr;
+  std::unique_ptr<PolicyStore> store;
+  SnapshotHolder holder;
+  TokenMac token_mac;
+  std::mutex change_mu;  // one policy change (write + publish) at a time
+
+  TimePoint now() const { return clock->now(); }
+  std::int64_t now_us() const { return now().time_since_epoch().count(); }
+  std::shared_ptr<const PolicySnapshot> snap() const { return holder.load(); }
+
+  // Rebuilds and publishes the snapshot from the store.
+  Status refresh();
+  // Runs `change` in one store transaction, records `event` (durably when `durable`) before
+  // committing — so a failed audit write rolls the change back (58000) — then publishes a
+  // new snapshot.
+  Status change(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
+                bool durable = false);
+  // Records an event; a failure becomes 58000 "audit log unavailable: ...".
+  Status audit(const audit::Event& event, bool durable);
+  audit::Event event(audit::EventType type, const Session& s, std::string realm = {}) const;
+
+  // Separation of duties: ok when the session holds `role`; else records sod_violation and
+  // returns 42501 naming the role and the statement.
+  Status require_role(const Session& s, std::uint32_t role, std::string_view statement);
+  // An owner of `realm` (OWNER, AUTHORIZE ... AS OWNER) or VAULT_ADMIN.
+  Status require_owner_or_admin(const Session& s, const RealmInfo& realm,
+                                std::string_view statement);
+  Status sod_violation(const Session& s, std::string_view role, std::string_view statement);
+
+  // The realm named `name`, or 42704.
+  Result<std::pair<rules::RealmId, const RealmInfo*>> realm(const PolicySnapshot& snap,
+                                                            std::string_view name) const;
+
+  // Executors, one per statement form.
+  Result<StatementResult> run(Session& s, const ast::CreateRealm& st);
+  Result<StatementResult> run(Session& s, const ast::AlterRealmObjects& st);
+  Result<StatementResult> run(Session& s, const ast::AlterRealmAuthorize& st);
+  Result<StatementResult> run(Session& s, const ast::AlterRealmUnauthorize& st);
+  Result<StatementResult> run(Session& s, const ast::AlterRealmSet& st);
+  Result<StatementResult> run(Session& s, const ast::DropRealm& st);
+  Result<StatementResult> run(Session& s, const ast::UnlockRealm& st);
+  Result<StatementResult> run(Session& s, const ast::LockRealm& st);
+  Result<StatementResult> run(Session& s, const ast::GrantVaultPassword& st);
+  Result<StatementResult> run(Session& s, const ast::RevokeVaultPassword& st);
+  Result<StatementResult> run(Session& s, const ast::RevokeVaultToken& st);
+  Result<StatementResult> run(Session& s, const ast::EmergencyUnlock& st);
+  Result<StatementResult> run(Session& s, const ast::DecideEmergencyUnlock& st);
+  Result<StatementResult> run(Session& s, const ast::ReviewEmergencyUnlock& st);
+  Result<StatementResult> run(Session& s, const ast::CreateCommandRule& st);
+  Result<StatementResult> run(Session& s, const ast::AlterCommandRule& st);
+  Result<StatementResult> run(Session& s, const ast::DropCommandRule& st);
+  Result<StatementResult> run(Session& s, const ast::CreateRuleSet& st);
+  Result<StatementResult> run(Session& s, const ast::DropRuleSet& st);
+  Result<StatementResult> run(Session& s, const ast::SetDatabaseVault& st);
+  Result<StatementResult> run(Session& s, const ast::CreateUser& st);
+  Result<StatementResult> run(Session& s, const ast::AlterUser& st);
+  Result<StatementResult> run(Session& s, const ast::DropUser& st);
+  Result<StatementResult> run(Session& s, const ast::CreateRole& st);
+  Result<StatementResult> run(Session& s, const ast::DropRole& st);
+  Result<StatementResult> run(Session& s, const ast::GrantRole& st);
+  Result<StatementResult> run(Session& s, const ast::GrantPrivileges& st);
+
+  // Unlock helpers (exec_unlock.cpp).
+  Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info);
+  Status record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
+                        std::string_view reason);
+};
+
+// DBA or ACCOUNT_MANAGER (exec_accounts.cpp).
+Status require_either(VaultImpl& v, const Session& s, std::string_view statement);
+
+// A result with only a command tag.
+inline StatementResult tag_only(std::string tag) { return StatementResult{std::move(tag), {}, {}}; }
+
+}  // namespace dbvault::vault
