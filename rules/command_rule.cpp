@@ -106,8 +106,8 @@ RuleCheck CommandRule::check(const Factors& f) const {
     if (!condition) return {true, RuleReason::kPrincipalMatched};
   }
   if (!condition) return {true, RuleReason::kEvaluationError};  // cannot happen once compiled
-  const Result<TriBool> v = condition->eval(f);
-  if (!v.ok()) return {true, RuleReason::kEvaluationError};
+  const std::optional<TriBool> v = condition->try_eval(f);
+  if (!v) return {true, RuleReason::kEvaluationError};
   return verdict(action, *v);
 }
 

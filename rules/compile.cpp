@@ -412,6 +412,13 @@ Result<TriBool> CompiledPredicate::eval(const Factors& factors) const {
   return make_error(sqlstate::kDatatypeMismatch, "rule condition is not boolean");
 }
 
+std::optional<TriBool> CompiledPredicate::try_eval(const Factors& factors) const {
+  const Value v = program_->eval(factors);
+  if (v.kind == Kind::kBool) return v.i != 0 ? TriBool::kTrue : TriBool::kFalse;
+  if (v.kind == Kind::kNull) return TriBool::kUnknown;
+  return std::nullopt;
+}
+
 const std::string& CompiledPredicate::source() const { return program_->source; }
 
 bool CompiledPredicate::is_constant() const {

@@ -64,6 +64,10 @@ class CompiledPredicate {
   // 22025 (LIKE pattern computed at run time ends with the escape character), or the error a
   // failing() predicate was made with. Never allocates unless it returns an Error.
   Result<TriBool> eval(const Factors& factors) const;
+  // eval() for the hot path: nullopt when eval() would return an Error.
+  std::optional<TriBool> try_eval(const Factors& factors) const;
+  // Internal to rules/ (RuleIndex prefetches programs): the compiled program.
+  const detail::Program* program() const { return program_.get(); }
 
   // The expression as canonical SQL, for EXPLAIN VAULT and audit records.
   const std::string& source() const;

@@ -7,22 +7,34 @@
 namespace dbvault::rules {
 namespace {
 
-// The rules already checked in one decision. Past its capacity it stops remembering, and a
-// rule is simply checked again (same verdict, more time).
+// The rules already checked in one decision: a small open-addressing set on the stack. Past
+// its capacity it stops remembering, and a rule is simply checked again (same verdict, more
+// time).
 class CheckedRules {
  public:
+  CheckedRules() { slots_.fill(kNoId); }
+
   // True if `rule` was seen before; otherwise remembers it.
   bool seen(std::uint32_t rule) {
-    for (std::size_t i = 0; i < n_; ++i) {
-      if (ids_[i] == rule) return true;
+    std::size_t i = (rule * 0x9E3779B1U) >> (32 - kBits);
+    for (std::size_t probes = 0; probes < kSlots; ++probes, i = (i + 1) & (kSlots - 1)) {
+      if (slots_[i] == rule) return true;
+      if (slots_[i] == kNoId) {
+        if (used_ < kSlots / 2) {
+          slots_[i] = rule;
+          ++used_;
+        }
+        return false;
+      }
     }
-    if (n_ < ids_.size()) ids_[n_++] = rule;
     return false;
   }
 
  private:
-  std::array<std::uint32_t, 32> ids_{};
-  std::size_t n_ = 0;
+  static constexpr unsigned kBits = 7;
+  static constexpr std::size_t kSlots = std::size_t{1} << kBits;
+  std::array<std::uint32_t, kSlots> slots_;
+  std::size_t used_ = 0;
 };
 
 // Checks `rule` and records a denial. Returns true when the decision is final (ENABLED deny).
