@@ -110,13 +110,17 @@ class RuleIndex {
   };
 
   // Calls visit(entry) for each candidate entry of `access` (any command) in checking
-  // order, until visit returns true; returns true if it stopped early.
+  // order, until visit returns true; returns true if it stopped early. skip_realms leaves out
+  // the ON REALM rules.
   template <typename Visit>
-  bool for_each_candidate(const ObjectAccess& access, Visit&& visit) const;
+  bool for_each_candidate(const ObjectAccess& access, Visit&& visit,
+                          bool skip_realms = false) const;
+  void prefetch(std::uint32_t rule, int stage) const;
   ExplainRow explain_row(const CommandRule& rule, ast::Command command, ObjectId object,
                          const Factors& f) const;
 
   std::vector<CommandRule> rules_;  // ascending id
+  std::vector<const detail::Program*> programs_;  // rules_[i].condition's program, or nullptr
   Postings by_object_;
   Postings by_realm_;
   std::vector<std::uint64_t> realms_with_rules_;  // bitset: realms that have any rule
