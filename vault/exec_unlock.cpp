@@ -191,8 +191,8 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
   }
 
   audit::Event e = event(audit::EventType::kVaultUnlock, s, info->name);
+  // The id of what admitted the session: the grant's id, or "realm_password".
   e.vault_password_id = match->grant_id.empty() ? "realm_password" : match->grant_id;
-  if (!by_password) e.vault_password_id = match->grant_id;
   e.expires_at = to_seconds(match->expires_us);
   e.detail["method"] = by_password ? "password" : "token";
   e.detail["token_id"] = token_id;

@@ -1,6 +1,7 @@
 #include "vault/session.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "vault/policy_snapshot.h"
 
@@ -14,6 +15,7 @@ Session::Session(std::uint32_t user_id, std::string user_name, SessionInfo info)
 
 void Session::add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t token_row,
                          std::string token_id, SecretString token) {
+  cached_snapshot_ = nullptr;
   if (realm >= unlocks_.size()) unlocks_.resize(realm + 1);
   if (unlocks_[realm].expires_us == 0) unlocked_.push_back(realm);
   unlocks_[realm] = Unlock{expires.time_since_epoch().count(), token_row, std::move(token_id)};
@@ -21,12 +23,14 @@ void Session::add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t 
 }
 
 void Session::remove_unlock(rules::RealmId realm) {
+  cached_snapshot_ = nullptr;
   if (realm >= unlocks_.size()) return;
   unlocks_[realm] = Unlock{};
   unlocked_.erase(std::remove(unlocked_.begin(), unlocked_.end(), realm), unlocked_.end());
 }
 
 void Session::clear_unlocks() {
+  cached_snapshot_ = nullptr;
   unlocks_.clear();
   unlocked_.clear();
   tokens_.clear();
@@ -41,11 +45,21 @@ bool Session::unlocked(rules::RealmId realm, std::int64_t now_us,
 
 rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
   const std::int64_t now_us = now.time_since_epoch().count();
-  std::fill(unlocked_now_.begin(), unlocked_now_.end(), 0);
-  for (rules::RealmId r : unlocked_) {
-    if (!unlocked(r, now_us, snap) && !snap.emergency_active(user_id_, r, now_us)) continue;
-    if (r / 64 >= unlocked_now_.size()) unlocked_now_.resize(r / 64 + 1, 0);
-    unlocked_now_[r / 64] |= std::uint64_t{1} << (r % 64);
+  if (cached_snapshot_ != &snap || cached_version_ != snap.version() ||
+      now_us >= cached_until_us_) {
+    std::fill(unlocked_now_.begin(), unlocked_now_.end(), 0);
+    cached_until_us_ = std::numeric_limits<std::int64_t>::max();
+    for (rules::RealmId r : unlocked_) {
+      if (!unlocked(r, now_us, snap) && !snap.emergency_active(user_id_, r, now_us)) continue;
+      if (r / 64 >= unlocked_now_.size()) unlocked_now_.resize(r / 64 + 1, 0);
+      unlocked_now_[r / 64] |= std::uint64_t{1} << (r % 64);
+      // An emergency unlock ends at its own time: recompute every call while one is in use.
+      cached_until_us_ = std::min(cached_until_us_, unlocked(r, now_us, snap)
+                                                        ? unlocks_[r].expires_us
+                                                        : now_us);
+    }
+    cached_snapshot_ = &snap;
+    cached_version_ = snap.version();
   }
   rules::Factors f;
   f.current_user = user_name_;

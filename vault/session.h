@@ -69,7 +69,12 @@ class Session {
   std::vector<Unlock> unlocks_;            // by realm id
   std::vector<rules::RealmId> unlocked_;   // realms with an entry in unlocks_
   std::vector<SecretString> tokens_;       // tokens this session obtained
-  std::vector<std::uint64_t> unlocked_now_;  // scratch for factors()
+  // factors()'s unlocked-realm bitset, reused while nothing it depends on changed: the
+  // snapshot (revocations, emergency access), the unlocks, and no unlock expired since.
+  std::vector<std::uint64_t> unlocked_now_;
+  std::uint64_t cached_version_ = 0;
+  const PolicySnapshot* cached_snapshot_ = nullptr;
+  std::int64_t cached_until_us_ = 0;  // the earliest expiry among the unlocks counted
 };
 
 }  // namespace dbvault::vault
