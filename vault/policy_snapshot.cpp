@@ -106,21 +106,35 @@ void PolicySnapshot::index_objects() {
   for (const auto& o : data_.objects) max_object = std::max(max_object, o.id);
   for (const auto& r : data_.realms) max_realm = std::max(max_realm, r.id);
   objects_.assign(max_object + 1, {});
+  object_names_.assign(max_object + 1, {});
   for (const auto& o : data_.objects) {
     auto& info = objects_[o.id];
     info.exists = true;
-    info.schema = o.schema;
-    info.table = o.table;
-    info.column = o.column;
     info.owner_user = o.owner_user;
+    object_names_[o.id] = {o.schema, o.table, o.column};
     objects_by_name_[object_key(o.schema, o.table, o.column)] = o.id;
   }
-  for (auto& info : objects_) {  // link columns to tables; a column inherits the owner
-    if (!info.exists || info.column.empty()) continue;
-    if (auto t = lookup(objects_by_name_, object_key(info.schema, info.table, ""))) {
+  for (std::uint32_t id = 0; id <= max_object; ++id) {  // link columns to their tables
+    auto& info = objects_[id];
+    const auto& n = object_names_[id];
+    if (!info.exists || n.column.empty()) continue;
+    if (auto t = lookup(objects_by_name_, object_key(n.schema, n.table, ""))) {
       info.table_id = *t;
-      info.owner_user = objects_[*t].owner_user;
+      info.owner_user = objects_[*t].owner_user;  // a column inherits the table's owner
     }
+  }
+  // Grants grouped by table.
+  std::vector<PrivilegeRow> privileges = data_.privileges;
+  std::stable_sort(privileges.begin(), privileges.end(),
+                   [](const auto& a, const auto& b) { return a.object_id < b.object_id; });
+  for (std::size_t i = 0; i < privileges.size(); ++i) {
+    const auto& p = privileges[i];
+    if (p.object_id > max_object) continue;
+    auto& info = objects_[p.object_id];
+    if (info.grant_count == 0) info.grant_offset = static_cast<std::uint32_t>(grants_.size());
+    if (info.grant_count == UINT16_MAX) continue;  // absurd; fail closed (fewer grants)
+    grants_.push_back({p.grantee_kind, p.grantee_id, p.privileges});
+    ++info.grant_count;
   }
   // Realm bitsets: only objects in some realm (directly or through their table) get words.
   realm_stride_ = max_realm / 64 + 1;
@@ -142,9 +156,6 @@ void PolicySnapshot::index_objects() {
     for (std::uint32_t r : realms) {
       realm_words_[info.realm_offset + r / 64] |= std::uint64_t{1} << (r % 64);
     }
-  }
-  for (std::uint32_t i = 0; i < data_.privileges.size(); ++i) {
-    privileges_by_table_[data_.privileges[i].object_id].push_back(i);
   }
   for (std::uint32_t t : data_.revoked_tokens) set_bit(revoked_tokens_, t);
 }
@@ -250,9 +261,9 @@ std::optional<rules::ObjectId> PolicySnapshot::resolve_access_object(
 }
 
 std::string PolicySnapshot::object_name(rules::ObjectId id) const {
-  const ObjectInfo* o = object(id);
-  if (o == nullptr) return "?";
-  return object_key(o->schema, o->table, o->column);
+  if (object(id) == nullptr) return "?";
+  const auto& n = object_names_[id];
+  return object_key(n.schema, n.table, n.column);
 }
 std::string_view PolicySnapshot::user_name(std::uint32_t id) const {
   return id < user_names_.size() ? std::string_view(user_names_[id]) : std::string_view();
@@ -295,14 +306,14 @@ bool PolicySnapshot::rbac_allows(std::uint32_t user, ast::Command command, const
   const std::uint32_t need = privilege_bit(command);
   if (need == 0) return false;
   const rules::ObjectId table = o.table_id == rules::kNoId ? id : o.table_id;
-  auto it = privileges_by_table_.find(table);
-  if (it == privileges_by_table_.end()) return false;
+  const ObjectInfo* t = table == id ? &o : object(table);
+  if (t == nullptr) return false;
   const auto roles = roles_of(user);
-  for (std::uint32_t i : it->second) {
-    const auto& p = data_.privileges[i];
-    if ((p.privileges & need) == 0) continue;
-    if (p.grantee_kind == ast::PrincipalKind::kUser ? p.grantee_id == user
-                                                    : roles.test(p.grantee_id)) {
+  for (std::uint32_t i = t->grant_offset; i < t->grant_offset + t->grant_count; ++i) {
+    const TableGrant& g = grants_[i];
+    if ((g.privileges & need) == 0) continue;
+    if (g.grantee_kind == ast::PrincipalKind::kUser ? g.grantee_id == user
+                                                    : roles.test(g.grantee_id)) {
       return true;
     }
   }
