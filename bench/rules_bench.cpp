@@ -87,8 +87,8 @@ std::string instantiate(std::string text, int i) {
   }
   return text;
 }
-const char* const kCommands[] = {"SELECT", "SELECT, UPDATE", "INSERT, UPDATE, DELETE", "ALL",
-                                 "DELETE", "SELECT"};
+const char* const kCommands[] = {"SELECT", "SELECT, UPDATE", "INSERT, UPDATE, DELETE",
+                                 "ALL",    "DELETE",         "SELECT"};
 
 RuleIndex build_index(std::mt19937& rng) {
   BenchResolver resolver;
@@ -110,9 +110,9 @@ RuleIndex build_index(std::mt19937& rng) {
     } else {
       target = "COLUMN t" + std::to_string(table(rng)) + ".c" + std::to_string(column(rng));
     }
-    const std::string sql = "CREATE COMMAND RULE rule" + std::to_string(i) + " FOR " + commands +
-                            " ON " + target + " " +
-                            instantiate(kActions[static_cast<std::size_t>(i) % std::size(kActions)], i);
+    const std::string sql =
+        "CREATE COMMAND RULE rule" + std::to_string(i) + " FOR " + commands + " ON " + target +
+        " " + instantiate(kActions[static_cast<std::size_t>(i) % std::size(kActions)], i);
     auto st = grammar::parse(sql);
     auto rule = compile_command_rule(std::get<ast::CreateCommandRule>(st->node),
                                      static_cast<RuleId>(i), compiler);
@@ -151,7 +151,8 @@ struct Workload {
             realm_words.data() + static_cast<std::size_t>(t) * kWords, kWords));
         accesses.push_back({cmd, table_id(t), kNoId, realms});
         for (int c = 0; c < 3; ++c) {
-          accesses.push_back({cmd, table_id(t) + 1 + static_cast<ObjectId>(c), table_id(t), realms});
+          accesses.push_back(
+              {cmd, table_id(t) + 1 + static_cast<ObjectId>(c), table_id(t), realms});
         }
       }
       statements.push_back(std::move(accesses));
@@ -230,29 +231,28 @@ void run_percentiles() {
   }
   std::printf("rules_bench: %zu rules, %d realms, %d objects, %d accesses per statement\n",
               s.index.size(), kRealms, kObjects, kAccessesPerStatement);
-  std::printf("applicable rules per statement: %.1f, of which distinct (each checked once): %.1f; "
-              "denied %zu of %zu; simulated denials %zu\n",
-              static_cast<double>(checked) / static_cast<double>(st.size()),
-              static_cast<double>(distinct) / static_cast<double>(st.size()), denied, st.size(),
-              simulated);
+  std::printf(
+      "applicable rules per statement: %.1f, of which distinct (each checked once): %.1f; "
+      "denied %zu of %zu; simulated denials %zu\n",
+      static_cast<double>(checked) / static_cast<double>(st.size()),
+      static_cast<double>(distinct) / static_cast<double>(st.size()), denied, st.size(), simulated);
   constexpr int kN = 1'000'000;
   const auto stmt = [&](int i) -> const std::vector<ObjectAccess>& {
     return st[static_cast<std::size_t>(i) % st.size()];
   };
   percentiles("baseline: clock", kN, [](int) {});
-  percentiles("baseline: empty", kN, [&](int i) {
-    benchmark::DoNotOptimize(s.empty.evaluate(stmt(i), s.work.factors));
-  });
-  percentiles("rules (10k)", kN, [&](int i) {
-    benchmark::DoNotOptimize(s.index.evaluate(stmt(i), s.work.factors));
-  });
+  percentiles("baseline: empty", kN,
+              [&](int i) { benchmark::DoNotOptimize(s.empty.evaluate(stmt(i), s.work.factors)); });
+  percentiles("rules (10k)", kN,
+              [&](int i) { benchmark::DoNotOptimize(s.index.evaluate(stmt(i), s.work.factors)); });
 }
 
 void BM_EmptyIndex(benchmark::State& state) {
   Setup& s = setup();
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(s.empty.evaluate(s.work.statements[i++ % kStatements], s.work.factors));
+    benchmark::DoNotOptimize(
+        s.empty.evaluate(s.work.statements[i++ % kStatements], s.work.factors));
   }
 }
 BENCHMARK(BM_EmptyIndex);
@@ -261,7 +261,8 @@ void BM_Decision10kRules(benchmark::State& state) {
   Setup& s = setup();
   std::size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(s.index.evaluate(s.work.statements[i++ % kStatements], s.work.factors));
+    benchmark::DoNotOptimize(
+        s.index.evaluate(s.work.statements[i++ % kStatements], s.work.factors));
   }
 }
 BENCHMARK(BM_Decision10kRules);

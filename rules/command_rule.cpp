@@ -63,9 +63,12 @@ Status resolve_principals(const std::vector<ast::Principal>& ps, const NameResol
 // The verdict of the rule's action given its condition's value.
 RuleCheck verdict(Action action, TriBool v) {
   switch (v) {
-    case TriBool::kTrue: return {action != Action::kAllowOnlyWhen, RuleReason::kConditionTrue};
-    case TriBool::kFalse: return {action == Action::kAllowOnlyWhen, RuleReason::kConditionFalse};
-    case TriBool::kUnknown: break;
+    case TriBool::kTrue:
+      return {action != Action::kAllowOnlyWhen, RuleReason::kConditionTrue};
+    case TriBool::kFalse:
+      return {action == Action::kAllowOnlyWhen, RuleReason::kConditionFalse};
+    case TriBool::kUnknown:
+      break;
   }
   return {true, RuleReason::kConditionUnknown};
 }
@@ -83,9 +86,9 @@ CommandMask command_mask(ast::Command c) {
 }
 
 std::string_view command_name(ast::Command c) {
-  static constexpr std::array<std::string_view, 12> kNames{
-      "SELECT", "INSERT", "UPDATE", "DELETE", "DROP", "TRUNCATE",
-      "ALTER",  "CREATE", "GRANT",  "CONNECT", "EXPORT", "ALL"};
+  static constexpr std::array<std::string_view, 12> kNames{"SELECT", "INSERT",   "UPDATE", "DELETE",
+                                                           "DROP",   "TRUNCATE", "ALTER",  "CREATE",
+                                                           "GRANT",  "CONNECT",  "EXPORT", "ALL"};
   const auto i = static_cast<std::size_t>(c);
   return i < kNames.size() ? kNames[i] : "?";
 }
@@ -130,16 +133,23 @@ std::string CommandRule::explain(const Factors& f, RuleCheck* out) const {
   }
   if (!condition) return why + "rule has no condition (fail closed)";
   switch (c.reason) {
-    case RuleReason::kConditionTrue: why += "condition is TRUE: "; break;
-    case RuleReason::kConditionFalse: why += "condition is FALSE: "; break;
-    case RuleReason::kConditionUnknown: why += "condition is UNKNOWN (fail closed): "; break;
+    case RuleReason::kConditionTrue:
+      why += "condition is TRUE: ";
+      break;
+    case RuleReason::kConditionFalse:
+      why += "condition is FALSE: ";
+      break;
+    case RuleReason::kConditionUnknown:
+      why += "condition is UNKNOWN (fail closed): ";
+      break;
     case RuleReason::kEvaluationError: {
       auto v = condition->eval(f);
       why += "condition could not be evaluated (fail closed): " +
              (v.ok() ? std::string("?") : v.error().message) + ": ";
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return why + condition->source();
 }

@@ -40,8 +40,8 @@ enum class RuleReason : std::uint8_t {
   kPrincipalMatched,    // DENY FROM without WHEN (deny)
   kConditionTrue,
   kConditionFalse,
-  kConditionUnknown,    // deny, whatever the action
-  kEvaluationError,     // deny, whatever the action
+  kConditionUnknown,  // deny, whatever the action
+  kEvaluationError,   // deny, whatever the action
 };
 
 struct RuleCheck {
@@ -59,7 +59,7 @@ struct CommandRule {
   // What check() reads comes first, so that it shares a cache line or two.
   ast::CreateCommandRule::Action action = ast::CreateCommandRule::Action::kDenyWhen;
   ast::ObjectState state = ast::ObjectState::kEnabled;
-  std::vector<Principal> principals;         // DENY FROM
+  std::vector<Principal> principals;           // DENY FROM
   std::optional<CompiledPredicate> condition;  // DENY WHEN, ALLOW ONLY WHEN, DENY FROM ... WHEN
 
   RuleId id = kNoId;
@@ -69,7 +69,7 @@ struct CommandRule {
   ast::RuleTarget::Kind target = ast::RuleTarget::Kind::kAny;
   std::uint32_t target_id = kNoId;  // ObjectId (TABLE, COLUMN) or RealmId (REALM)
   std::string target_text;          // "TABLE users", "COLUMN users.ssn", "REALM pii", "ANY"
-  std::string message;  // the MESSAGE text, or 'denied by command rule "name"'
+  std::string message;              // the MESSAGE text, or 'denied by command rule "name"'
 
   // The rule's verdict for a session. Never allocates (an evaluation error is only reported
   // as kEvaluationError; explain() gives its text).

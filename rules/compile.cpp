@@ -41,9 +41,17 @@ auto find_folded(std::string_view name, Find find) -> decltype(find(name)) {
 
 bool is_pure(Op op) {
   switch (op) {
-    case Op::kNot: case Op::kCompare: case Op::kBetween: case Op::kIn: case Op::kLike:
-    case Op::kLikeLiteral: case Op::kIsNull: case Op::kHour: case Op::kDayOfWeek:
-    case Op::kInCidr: case Op::kInCidrLiteral:
+    case Op::kNot:
+    case Op::kCompare:
+    case Op::kBetween:
+    case Op::kIn:
+    case Op::kLike:
+    case Op::kLikeLiteral:
+    case Op::kIsNull:
+    case Op::kHour:
+    case Op::kDayOfWeek:
+    case Op::kInCidr:
+    case Op::kInCidrLiteral:
       return true;
     default:
       return false;
@@ -102,7 +110,9 @@ class ExprCompiler {
   Result<std::uint32_t> node(const ast::Expr&, const ast::Literal& lit) {
     Node n{Op::kConst};
     switch (lit.value.index()) {
-      case 0: n.sub = static_cast<std::uint8_t>(Kind::kNull); break;
+      case 0:
+        n.sub = static_cast<std::uint8_t>(Kind::kNull);
+        break;
       case 1: {
         const auto& s = std::get<std::string>(lit.value);
         n.sub = static_cast<std::uint8_t>(Kind::kString);
@@ -154,7 +164,9 @@ class ExprCompiler {
     const std::uint32_t i = emit(n);
     if (is_const(*a) && is_const(*b)) {  // NULL AND TRUE, ...
       const Value v = p_.eval(i, Factors{});
-      if (v.kind != Kind::kFault) return emit_bool_or_null(v.kind == Kind::kBool ? std::optional<bool>(v.i != 0) : std::nullopt);
+      if (v.kind != Kind::kFault)
+        return emit_bool_or_null(v.kind == Kind::kBool ? std::optional<bool>(v.i != 0)
+                                                       : std::nullopt);
     }
     return i;
   }
@@ -251,10 +263,12 @@ Result<std::uint32_t> ExprCompiler::node(const ast::Expr& e, const ast::Call& c)
       n.a = *a;
       return emit_folded(n);
     }
-    case ast::Function::kInCidr: return in_cidr(c);
+    case ast::Function::kInCidr:
+      return in_cidr(c);
     case ast::Function::kHasRole:
     case ast::Function::kRealmUnlocked:
-    case ast::Function::kRuleSet: return named(e, c);
+    case ast::Function::kRuleSet:
+      return named(e, c);
   }
   return error_at(sqlstate::kUndefinedFunction, "unknown function", e);
 }
@@ -302,12 +316,14 @@ Result<std::uint32_t> ExprCompiler::named(const ast::Expr& e, const ast::Call& c
   Node n;
   if (c.function == ast::Function::kHasRole) {
     const auto id = find_folded(*name, [&](std::string_view s) { return r.find_role(s); });
-    if (!id) return error_at(sqlstate::kUndefinedObject, "role \"" + *name + "\" does not exist", e);
+    if (!id)
+      return error_at(sqlstate::kUndefinedObject, "role \"" + *name + "\" does not exist", e);
     n = Node{Op::kHasRole};
     n.a = *id;
   } else if (c.function == ast::Function::kRealmUnlocked) {
     const auto id = find_folded(*name, [&](std::string_view s) { return r.find_realm(s); });
-    if (!id) return error_at(sqlstate::kUndefinedObject, "realm \"" + *name + "\" does not exist", e);
+    if (!id)
+      return error_at(sqlstate::kUndefinedObject, "realm \"" + *name + "\" does not exist", e);
     n = Node{Op::kRealmUnlocked};
     n.a = *id;
   } else {
@@ -342,7 +358,7 @@ Result<CompiledPredicate> PredicateCompiler::compile(const ast::Expr& condition)
 // ALL (c1, c2, ...) -> c1 AND c2 AND ...; ANY -> OR. An empty list is TRUE for ALL, FALSE
 // for ANY (the grammar requires at least one condition).
 Result<std::uint32_t> PredicateCompiler::compile_conditions(const ast::CreateRuleSet& def,
-                                                             Program& program) {
+                                                            Program& program) {
   ExprCompiler compiler(*this, program);
   std::optional<std::uint32_t> root;
   for (const ast::Expr& condition : def.conditions) {
@@ -375,8 +391,8 @@ Result<CompiledPredicate> PredicateCompiler::compile_rule_set(std::string_view n
   if (std::find(in_progress_.begin(), in_progress_.end(), def->name) != in_progress_.end()) {
     std::string chain;
     for (const auto& n : in_progress_) chain += n + " -> ";
-    return make_error(SqlState("42P17"), "rule set \"" + def->name +
-                                             "\" references itself: " + chain + def->name);
+    return make_error(SqlState("42P17"),
+                      "rule set \"" + def->name + "\" references itself: " + chain + def->name);
   }
   if (in_progress_.size() >= kMaxRuleSetDepth) {
     return make_error(SqlState("54001"), "rule sets are nested more than " +
@@ -404,10 +420,14 @@ CompiledPredicate CompiledPredicate::failing(Error why, std::string source) {
 Result<TriBool> CompiledPredicate::eval(const Factors& factors) const {
   const Value v = program_->eval(factors);
   switch (v.kind) {
-    case Kind::kBool: return v.i != 0 ? TriBool::kTrue : TriBool::kFalse;
-    case Kind::kNull: return TriBool::kUnknown;
-    case Kind::kFault: return program_->fault_error(static_cast<detail::Fault>(v.i));
-    default: break;
+    case Kind::kBool:
+      return v.i != 0 ? TriBool::kTrue : TriBool::kFalse;
+    case Kind::kNull:
+      return TriBool::kUnknown;
+    case Kind::kFault:
+      return program_->fault_error(static_cast<detail::Fault>(v.i));
+    default:
+      break;
   }
   return make_error(sqlstate::kDatatypeMismatch, "rule condition is not boolean");
 }
@@ -427,9 +447,12 @@ bool CompiledPredicate::is_constant() const {
 
 std::string_view tribool_name(TriBool v) {
   switch (v) {
-    case TriBool::kFalse: return "FALSE";
-    case TriBool::kTrue: return "TRUE";
-    case TriBool::kUnknown: return "UNKNOWN";
+    case TriBool::kFalse:
+      return "FALSE";
+    case TriBool::kTrue:
+      return "TRUE";
+    case TriBool::kUnknown:
+      return "UNKNOWN";
   }
   return "?";
 }

@@ -27,12 +27,18 @@ Value compare(ast::CompareOp op, const Value& a, const Value& b) {
   if (a.kind == Kind::kNull || b.kind == Kind::kNull) return Value::null();
   const int c = order(a, b);
   switch (op) {
-    case ast::CompareOp::kEq: return Value::boolean(c == 0);
-    case ast::CompareOp::kNe: return Value::boolean(c != 0);
-    case ast::CompareOp::kLt: return Value::boolean(c < 0);
-    case ast::CompareOp::kLe: return Value::boolean(c <= 0);
-    case ast::CompareOp::kGt: return Value::boolean(c > 0);
-    case ast::CompareOp::kGe: return Value::boolean(c >= 0);
+    case ast::CompareOp::kEq:
+      return Value::boolean(c == 0);
+    case ast::CompareOp::kNe:
+      return Value::boolean(c != 0);
+    case ast::CompareOp::kLt:
+      return Value::boolean(c < 0);
+    case ast::CompareOp::kLe:
+      return Value::boolean(c <= 0);
+    case ast::CompareOp::kGt:
+      return Value::boolean(c > 0);
+    case ast::CompareOp::kGe:
+      return Value::boolean(c >= 0);
   }
   return Value::null();
 }
@@ -57,12 +63,18 @@ bool is_false(const Value& v) { return v.kind == Kind::kBool && v.i == 0; }
 Value factor(ast::Factor f, const Factors& fs) {
   const auto str = [](std::string_view s) { return Value{Kind::kString, 0, s}; };
   switch (f) {
-    case ast::Factor::kCurrentUser: return str(fs.current_user);
-    case ast::Factor::kSessionUser: return str(fs.session_user);
-    case ast::Factor::kProgramName: return str(fs.program_name);
-    case ast::Factor::kClientIp: return str(fs.client_ip);
-    case ast::Factor::kAuthMethod: return str(fs.auth_method);
-    case ast::Factor::kTls: return Value::boolean(fs.tls);
+    case ast::Factor::kCurrentUser:
+      return str(fs.current_user);
+    case ast::Factor::kSessionUser:
+      return str(fs.session_user);
+    case ast::Factor::kProgramName:
+      return str(fs.program_name);
+    case ast::Factor::kClientIp:
+      return str(fs.client_ip);
+    case ast::Factor::kAuthMethod:
+      return str(fs.auth_method);
+    case ast::Factor::kTls:
+      return Value::boolean(fs.tls);
     case ast::Factor::kCurrentTimestamp:
       return Value{Kind::kTimestamp, fs.now.time_since_epoch().count(), {}};
   }
@@ -75,7 +87,8 @@ bool block_contains(const grammar::Cidr& block, const grammar::Cidr& address) {
   if (block.v6 != address.v6) return false;
   const int full = block.prefix / 8;
   for (int i = 0; i < full; ++i) {
-    if (block.address[static_cast<std::size_t>(i)] != address.address[static_cast<std::size_t>(i)]) {
+    if (block.address[static_cast<std::size_t>(i)] !=
+        address.address[static_cast<std::size_t>(i)]) {
       return false;
     }
   }
@@ -93,9 +106,12 @@ Value in_cidr(const Node& node, const Value& ip, const grammar::Cidr& block, con
   if (ip.kind == Kind::kNull) return Value::null();
   const ClientAddress addr = node.sub != 0 ? fs.client_address : parse_client_address(ip.s);
   switch (addr.state) {
-    case ClientAddress::State::kNone: return Value::boolean(false);
-    case ClientAddress::State::kMalformed: return Value::fault(Fault::kMalformedClientIp);
-    case ClientAddress::State::kValid: break;
+    case ClientAddress::State::kNone:
+      return Value::boolean(false);
+    case ClientAddress::State::kMalformed:
+      return Value::fault(Fault::kMalformedClientIp);
+    case ClientAddress::State::kValid:
+      break;
   }
   return Value::boolean(block_contains(block, addr.address));
 }
@@ -117,7 +133,8 @@ Value Program::eval(std::uint32_t n, const Factors& f) const {
       if (kind == Kind::kString) return {kind, 0, std::string_view(strings).substr(node.a, node.b)};
       return {kind, node.imm, {}};
     }
-    case Op::kFactor: return factor(static_cast<ast::Factor>(node.sub), f);
+    case Op::kFactor:
+      return factor(static_cast<ast::Factor>(node.sub), f);
     case Op::kNot:
       if (!sub(node.a, a)) return a;
       return negate(a, true);
@@ -137,8 +154,9 @@ Value Program::eval(std::uint32_t n, const Factors& f) const {
       if (!sub(node.a, v) || !sub(node.b, a) || !sub(node.c, b)) {
         return v.kind == Kind::kFault ? v : (a.kind == Kind::kFault ? a : b);
       }
-      return negate(kleene_and(compare(ast::CompareOp::kGe, v, a), compare(ast::CompareOp::kLe, v, b)),
-                    node.negated);
+      return negate(
+          kleene_and(compare(ast::CompareOp::kGe, v, a), compare(ast::CompareOp::kLe, v, b)),
+          node.negated);
     }
     case Op::kIn: {
       // x IN (a, b) is x = a OR x = b: TRUE on a match, else UNKNOWN if anything was NULL.
@@ -174,8 +192,10 @@ Value Program::eval(std::uint32_t n, const Factors& f) const {
       const std::int64_t days = floor_div(a.i, kMicrosPerDay);
       return {Kind::kInt, days + 3 - floor_div(days + 3, 7) * 7 + 1, {}};
     }
-    case Op::kHasRole: return Value::boolean(f.roles.test(node.a));
-    case Op::kRealmUnlocked: return Value::boolean(f.unlocked_realms.test(node.a));
+    case Op::kHasRole:
+      return Value::boolean(f.roles.test(node.a));
+    case Op::kRealmUnlocked:
+      return Value::boolean(f.unlocked_realms.test(node.a));
     case Op::kInCidr: {
       if (!sub(node.a, a) || !sub(node.b, b)) return a.kind == Kind::kFault ? a : b;
       if (b.kind == Kind::kNull) return Value::null();
@@ -186,8 +206,10 @@ Value Program::eval(std::uint32_t n, const Factors& f) const {
     case Op::kInCidrLiteral:
       if (!sub(node.a, a)) return a;
       return in_cidr(node, a, cidrs[node.b], f);
-    case Op::kRuleSet: return rule_sets[node.a]->eval(f);
-    case Op::kFail: return Value::fault(Fault::kFailing);
+    case Op::kRuleSet:
+      return rule_sets[node.a]->eval(f);
+    case Op::kFail:
+      return Value::fault(Fault::kFailing);
   }
   return Value::fault(Fault::kFailing);
 }

@@ -101,11 +101,16 @@ LikePattern LikePattern::analyse(std::string_view pattern) {
 
 bool LikePattern::matches(std::string_view s) const {
   switch (shape) {
-    case Shape::kExact: return s == text;
-    case Shape::kPrefix: return s.starts_with(text);
-    case Shape::kSuffix: return s.ends_with(text);
-    case Shape::kContains: return s.find(text) != std::string_view::npos;
-    case Shape::kGeneral: break;
+    case Shape::kExact:
+      return s == text;
+    case Shape::kPrefix:
+      return s.starts_with(text);
+    case Shape::kSuffix:
+      return s.ends_with(text);
+    case Shape::kContains:
+      return s.find(text) != std::string_view::npos;
+    case Shape::kGeneral:
+      break;
   }
   return like_match(s, text);
 }

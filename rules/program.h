@@ -78,8 +78,8 @@ struct Program {
   std::vector<grammar::Cidr> cidrs;  // literal IN_CIDR blocks
   std::vector<LikePattern> likes;    // literal LIKE patterns
   std::vector<std::shared_ptr<const Program>> rule_sets;
-  std::optional<Error> failure;      // for Op::kFail
-  std::string source;                // canonical SQL
+  std::optional<Error> failure;  // for Op::kFail
+  std::string source;            // canonical SQL
 
   Value eval(std::uint32_t node, const Factors& f) const;
   Value eval(const Factors& f) const { return eval(root, f); }

@@ -89,7 +89,9 @@ RuleIndex::RuleIndex(std::vector<CommandRule> rules) {
     if (r.at_login) login_.push_back(e);
     switch (r.target) {
       case ast::RuleTarget::Kind::kTable:
-      case ast::RuleTarget::Kind::kColumn: objects.emplace_back(r.target_id, e); break;
+      case ast::RuleTarget::Kind::kColumn:
+        objects.emplace_back(r.target_id, e);
+        break;
       case ast::RuleTarget::Kind::kRealm: {
         realms.emplace_back(r.target_id, e);
         const std::size_t w = r.target_id / 64;
@@ -97,7 +99,9 @@ RuleIndex::RuleIndex(std::vector<CommandRule> rules) {
         realms_with_rules_[w] |= std::uint64_t{1} << (r.target_id % 64);
         break;
       }
-      case ast::RuleTarget::Kind::kAny: any_.push_back(e); break;
+      case ast::RuleTarget::Kind::kAny:
+        any_.push_back(e);
+        break;
     }
   }
   for (const CommandRule& r : rules_) {
@@ -125,7 +129,8 @@ bool RuleIndex::for_each_candidate(const ObjectAccess& access, Visit&& visit,
   const std::size_t n = skip_realms ? 0 : std::min(words.size(), realms_with_rules_.size());
   for (std::size_t w = 0; w < n; ++w) {
     for (std::uint64_t bits = words[w] & realms_with_rules_[w]; bits != 0; bits &= bits - 1) {
-      const auto realm = static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
+      const auto realm =
+          static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(__builtin_ctzll(bits)));
       if (each(by_realm_.of(realm))) return true;
     }
   }
@@ -135,8 +140,7 @@ bool RuleIndex::for_each_candidate(const ObjectAccess& access, Visit&& visit,
 // Rules are gathered for a whole statement first and their data prefetched before any is
 // checked: the rules of a decision are scattered over the snapshot, and overlapping their cache
 // misses matters more than anything else on this path.
-RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses,
-                                 const Factors& f) const {
+RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const Factors& f) const {
   struct Candidate {
     std::uint32_t rule;
     std::uint32_t access;
@@ -231,7 +235,8 @@ std::vector<ExplainRow> RuleIndex::explain(std::span<const ObjectAccess> accesse
   for (const ObjectAccess& a : accesses) {
     const CommandMask want = command_mask(a.command);
     for_each_candidate(a, [&](const Entry& e) {
-      if ((e.commands & want) != 0) rows.push_back(explain_row(rules_[e.rule], a.command, a.object, f));
+      if ((e.commands & want) != 0)
+        rows.push_back(explain_row(rules_[e.rule], a.command, a.object, f));
       return false;
     });
   }
@@ -273,9 +278,12 @@ Error RuleDecision::error() const {
 
 std::string_view explain_verdict_name(ExplainVerdict v) {
   switch (v) {
-    case ExplainVerdict::kAllow: return "ALLOW";
-    case ExplainVerdict::kDeny: return "DENY";
-    case ExplainVerdict::kSimulatedDeny: return "SIMULATED DENY";
+    case ExplainVerdict::kAllow:
+      return "ALLOW";
+    case ExplainVerdict::kDeny:
+      return "DENY";
+    case ExplainVerdict::kSimulatedDeny:
+      return "SIMULATED DENY";
   }
   return "?";
 }

@@ -52,7 +52,7 @@ struct RuleHit {
 };
 
 struct RuleDecision {
-  std::optional<RuleHit> denial;  // empty: the command rules allow the statement
+  std::optional<RuleHit> denial;   // empty: the command rules allow the statement
   std::vector<RuleHit> simulated;  // SIMULATION rules that would have denied, for the audit log
 
   bool allowed() const { return !denial.has_value(); }
@@ -119,7 +119,7 @@ class RuleIndex {
   ExplainRow explain_row(const CommandRule& rule, ast::Command command, ObjectId object,
                          const Factors& f) const;
 
-  std::vector<CommandRule> rules_;  // ascending id
+  std::vector<CommandRule> rules_;                // ascending id
   std::vector<const detail::Program*> programs_;  // rules_[i].condition's program, or nullptr
   Postings by_object_;
   Postings by_realm_;

@@ -21,8 +21,11 @@ struct Fixture {
   IdBitset finance_realm;  // realms of financial_records
 
   Fixture() {
-    resolver.objects = {{"users", kUsers}, {"users.ssn", kSsn}, {"users.email", kEmail},
-                        {"financial_records", kFinancial}, {"orders", kOrders}};
+    resolver.objects = {{"users", kUsers},
+                        {"users.ssn", kSsn},
+                        {"users.email", kEmail},
+                        {"financial_records", kFinancial},
+                        {"orders", kOrders}};
     resolver.realms = {{"pii", kPii}, {"finance", kFinance}};
     resolver.roles = {{"dba", kDba}, {"sysadmin", kSysadmin}, {"analyst", kAnalyst}};
     resolver.users = {{"alice", kAlice}, {"bob", kBob}};
@@ -91,7 +94,7 @@ BOOST_AUTO_TEST_CASE(no_drop_pii_denies_role_dba_and_sysadmin_only) {
   BOOST_TEST(e.code.code() == "42501");
   BOOST_TEST(e.message == "PII tables cannot be dropped without approval");
   BOOST_TEST(e.detail == "denied by command rule \"no_drop_pii\" (FOR DELETE ON TABLE users)");
-  BOOST_TEST(denied_by(idx, {on(C::kSelect, kUsers)}) == "");  // other command
+  BOOST_TEST(denied_by(idx, {on(C::kSelect, kUsers)}) == "");   // other command
   BOOST_TEST(denied_by(idx, {on(C::kDelete, kOrders)}) == "");  // other table
   session.roles = IdBitset();
   session.roles.set(kSysadmin);
@@ -144,8 +147,9 @@ BOOST_AUTO_TEST_CASE(rule_on_a_table_applies_to_its_columns) {
 }
 
 BOOST_AUTO_TEST_CASE(rule_on_a_realm_applies_to_every_object_in_it) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE pii_tls FOR SELECT, UPDATE ON REALM pii "
-                               "ALLOW ONLY WHEN tls"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE pii_tls FOR SELECT, UPDATE ON REALM pii "
+             "ALLOW ONLY WHEN tls"});
   session.tls = false;
   BOOST_TEST(denied_by(idx, {on(C::kSelect, kUsers)}) == "pii_tls");
   BOOST_TEST(denied_by(idx, {on(C::kUpdate, kSsn)}) == "pii_tls");
@@ -166,8 +170,9 @@ BOOST_AUTO_TEST_CASE(object_in_many_realms) {
 }
 
 BOOST_AUTO_TEST_CASE(on_any_and_for_all) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE no_tool FOR ALL ON ANY "
-                               "DENY WHEN program_name LIKE 'dump%'"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE no_tool FOR ALL ON ANY "
+             "DENY WHEN program_name LIKE 'dump%'"});
   session.program_name = "dumper";
   for (C c : {C::kSelect, C::kInsert, C::kUpdate, C::kDelete, C::kDrop, C::kTruncate, C::kAlter,
               C::kCreate, C::kGrant, C::kExport}) {
@@ -214,8 +219,9 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_FIXTURE_TEST_SUITE(actions, Fixture)
 
 BOOST_AUTO_TEST_CASE(deny_from_user_matches_current_or_session_user) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE no_alice FOR SELECT ON TABLE orders "
-                               "DENY FROM USER alice"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE no_alice FOR SELECT ON TABLE orders "
+             "DENY FROM USER alice"});
   BOOST_TEST(denied_by(idx, {on(C::kSelect, kOrders)}) == "no_alice");
   session.user_id = kBob;
   BOOST_TEST(denied_by(idx, {on(C::kSelect, kOrders)}) == "");
@@ -226,8 +232,9 @@ BOOST_AUTO_TEST_CASE(deny_from_user_matches_current_or_session_user) {
 }
 
 BOOST_AUTO_TEST_CASE(deny_from_with_when) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE dba_psql_only FOR SELECT ON ANY "
-                               "DENY FROM ROLE dba WHEN program_name <> 'psql'"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE dba_psql_only FOR SELECT ON ANY "
+             "DENY FROM ROLE dba WHEN program_name <> 'psql'"});
   session.program_name = "excel";
   BOOST_TEST(denied_by(idx, {on(C::kSelect, kOrders)}) == "");  // not a dba
   session.roles.set(kDba);
@@ -237,9 +244,10 @@ BOOST_AUTO_TEST_CASE(deny_from_with_when) {
 }
 
 BOOST_AUTO_TEST_CASE(allow_only_when) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE office FOR ALL ON TABLE orders "
-                               "ALLOW ONLY WHEN IN_CIDR(client_ip, '10.0.0.0/8') "
-                               "MESSAGE 'office network only'"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE office FOR ALL ON TABLE orders "
+             "ALLOW ONLY WHEN IN_CIDR(client_ip, '10.0.0.0/8') "
+             "MESSAGE 'office network only'"});
   session.client_ip = "10.20.30.40";
   BOOST_TEST(denied_by(idx, {on(C::kUpdate, kOrders)}) == "");
   session.client_ip = "192.168.1.1";
@@ -260,17 +268,20 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_FIXTURE_TEST_SUITE(fail_closed, Fixture)
 
 BOOST_AUTO_TEST_CASE(unknown_denies_whatever_the_action) {
-  const RuleIndex deny_when = index({"CREATE COMMAND RULE u FOR SELECT ON ANY "
-                                     "DENY WHEN program_name = NULL"});
+  const RuleIndex deny_when =
+      index({"CREATE COMMAND RULE u FOR SELECT ON ANY "
+             "DENY WHEN program_name = NULL"});
   auto d = decide(deny_when, {on(C::kSelect, kOrders)});
   BOOST_TEST_REQUIRE(!d.allowed());
   BOOST_TEST((d.denial->reason == RuleReason::kConditionUnknown));
-  const RuleIndex allow_only = index({"CREATE COMMAND RULE u FOR SELECT ON ANY "
-                                      "ALLOW ONLY WHEN program_name = NULL OR FALSE"});
+  const RuleIndex allow_only =
+      index({"CREATE COMMAND RULE u FOR SELECT ON ANY "
+             "ALLOW ONLY WHEN program_name = NULL OR FALSE"});
   BOOST_TEST(denied_by(allow_only, {on(C::kSelect, kOrders)}) == "u");
   session.roles.set(kDba);
-  const RuleIndex deny_from = index({"CREATE COMMAND RULE u FOR SELECT ON ANY "
-                                     "DENY FROM ROLE dba WHEN NULL"});
+  const RuleIndex deny_from =
+      index({"CREATE COMMAND RULE u FOR SELECT ON ANY "
+             "DENY FROM ROLE dba WHEN NULL"});
   BOOST_TEST(denied_by(deny_from, {on(C::kSelect, kOrders)}) == "u");
 }
 
@@ -342,8 +353,8 @@ BOOST_AUTO_TEST_CASE(disabled_rules_are_ignored) {
   BOOST_TEST(idx.find(2) != nullptr);
   BOOST_TEST(denied_by(idx, {on(C::kSelect, kOrders)}) == "");
   BOOST_TEST(denied_by(idx, {on(C::kSelect, kUsers)}) == "on_");
-  BOOST_TEST(idx.explain(std::vector<ObjectAccess>{on(C::kSelect, kOrders)}, session.factors())
-                 .empty());
+  BOOST_TEST(
+      idx.explain(std::vector<ObjectAccess>{on(C::kSelect, kOrders)}, session.factors()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(connect_rules_run_at_login_only) {
@@ -383,8 +394,7 @@ BOOST_AUTO_TEST_CASE(one_row_per_rule_checked_past_the_first_denial) {
   BOOST_TEST(rows[0].rule_name == "no_export_ssn");
   BOOST_TEST(rows[0].object == kSsn);
   BOOST_TEST((rows[0].verdict == ExplainVerdict::kDeny));
-  BOOST_TEST(rows[0].why ==
-             "ON COLUMN users.ssn; condition is TRUE: program_name = 'export_tool'");
+  BOOST_TEST(rows[0].why == "ON COLUMN users.ssn; condition is TRUE: program_name = 'export_tool'");
   BOOST_TEST(rows[1].rule_name == "pii_sim");
   BOOST_TEST((rows[1].verdict == ExplainVerdict::kSimulatedDeny));
   BOOST_TEST(rows[1].why == "ON REALM pii; session is ROLE dba (SIMULATION: allowed, audited)");
@@ -396,9 +406,10 @@ BOOST_AUTO_TEST_CASE(one_row_per_rule_checked_past_the_first_denial) {
 }
 
 BOOST_AUTO_TEST_CASE(why_for_principals_not_matched_and_unknown) {
-  const RuleIndex idx = index({kNoDropPii,
-                               "CREATE COMMAND RULE n FOR DELETE ON ANY DENY WHEN client_ip = NULL"});
-  const auto rows = idx.explain(std::vector<ObjectAccess>{on(C::kDelete, kUsers)}, session.factors());
+  const RuleIndex idx =
+      index({kNoDropPii, "CREATE COMMAND RULE n FOR DELETE ON ANY DENY WHEN client_ip = NULL"});
+  const auto rows =
+      idx.explain(std::vector<ObjectAccess>{on(C::kDelete, kUsers)}, session.factors());
   BOOST_TEST_REQUIRE(rows.size() == 2U);
   BOOST_TEST(rows[0].why == "ON TABLE users; session is none of ROLE dba, ROLE sysadmin");
   BOOST_TEST((rows[1].verdict == ExplainVerdict::kDeny));

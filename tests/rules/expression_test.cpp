@@ -16,8 +16,8 @@ void expect(std::string_view cond, TriBool want, const Session& s = Session{},
             const MapResolver& r = MapResolver{}) {
   auto got = eval(cond, s, r);
   BOOST_TEST_REQUIRE(got.ok(), cond << ": " << (got.ok() ? "" : got.error().message));
-  BOOST_TEST((*got == want), cond << " = " << tribool_name(*got) << ", expected "
-                                  << tribool_name(want));
+  BOOST_TEST((*got == want),
+             cond << " = " << tribool_name(*got) << ", expected " << tribool_name(want));
 }
 
 void expect_error(std::string_view cond, std::string_view sqlstate, const Session& s = Session{},
@@ -64,9 +64,9 @@ BOOST_AUTO_TEST_CASE(or_truth_table) {
 }
 
 BOOST_AUTO_TEST_CASE(precedence_and_binds_tighter_than_or) {
-  expect("TRUE OR FALSE AND FALSE", T);     // TRUE OR (FALSE AND FALSE)
+  expect("TRUE OR FALSE AND FALSE", T);  // TRUE OR (FALSE AND FALSE)
   expect("(TRUE OR FALSE) AND FALSE", F);
-  expect("NOT FALSE AND FALSE", F);         // (NOT FALSE) AND FALSE
+  expect("NOT FALSE AND FALSE", F);  // (NOT FALSE) AND FALSE
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -315,8 +315,9 @@ BOOST_AUTO_TEST_CASE(in_cidr_with_a_malformed_client_ip_cannot_be_evaluated) {
 }
 
 BOOST_AUTO_TEST_CASE(literal_cidr_is_checked_when_parsed) {
-  auto st = grammar::parse("CREATE COMMAND RULE t FOR SELECT ON ANY DENY WHEN "
-                           "IN_CIDR(client_ip, '10.0.0.0/33')");
+  auto st = grammar::parse(
+      "CREATE COMMAND RULE t FOR SELECT ON ANY DENY WHEN "
+      "IN_CIDR(client_ip, '10.0.0.0/33')");
   BOOST_TEST_REQUIRE(!st.ok());
   BOOST_TEST(st.error().code.code() == "22023");
 }
@@ -335,7 +336,8 @@ BOOST_AUTO_TEST_CASE(constant_sub_expressions_are_folded) {
     BOOST_TEST_REQUIRE(p.ok());
     BOOST_TEST(p->is_constant(), cond);
   }
-  for (std::string_view cond : {"tls", "HAS_ROLE('dba') AND FALSE", "HOUR(CURRENT_TIMESTAMP) = 1"}) {
+  for (std::string_view cond :
+       {"tls", "HAS_ROLE('dba') AND FALSE", "HOUR(CURRENT_TIMESTAMP) = 1"}) {
     auto p = c.compile(parse_condition(cond));
     BOOST_TEST_REQUIRE(p.ok());
     BOOST_TEST(!p->is_constant(), cond);

@@ -11,10 +11,12 @@ struct Fixture {
   Session session;
   Fixture() {
     resolver.roles = {{"dba", 0}};
-    resolver.add_rule_set("CREATE RULE SET corp ANY (IN_CIDR(client_ip, '10.0.0.0/8'), "
-                          "IN_CIDR(client_ip, 'fd00::/8'))");
-    resolver.add_rule_set("CREATE RULE SET hours ALL (HOUR(CURRENT_TIMESTAMP) >= 9, "
-                          "HOUR(CURRENT_TIMESTAMP) < 18, DAY_OF_WEEK(CURRENT_TIMESTAMP) <= 5)");
+    resolver.add_rule_set(
+        "CREATE RULE SET corp ANY (IN_CIDR(client_ip, '10.0.0.0/8'), "
+        "IN_CIDR(client_ip, 'fd00::/8'))");
+    resolver.add_rule_set(
+        "CREATE RULE SET hours ALL (HOUR(CURRENT_TIMESTAMP) >= 9, "
+        "HOUR(CURRENT_TIMESTAMP) < 18, DAY_OF_WEEK(CURRENT_TIMESTAMP) <= 5)");
     resolver.add_rule_set("CREATE RULE SET safe ALL (RULE_SET('corp'), RULE_SET('hours'), tls)");
   }
   TriBool value(std::string_view cond) {
@@ -106,8 +108,7 @@ BOOST_AUTO_TEST_CASE(cycles_are_rejected) {
   resolver.add_rule_set("CREATE RULE SET a ALL (RULE_SET('b'))");
   resolver.add_rule_set("CREATE RULE SET b ALL (tls, RULE_SET('c'))");
   resolver.add_rule_set("CREATE RULE SET c ANY (FALSE, RULE_SET('a'))");
-  BOOST_TEST(error("RULE_SET('a')") ==
-             "42P17 rule set \"a\" references itself: a -> b -> c -> a");
+  BOOST_TEST(error("RULE_SET('a')") == "42P17 rule set \"a\" references itself: a -> b -> c -> a");
   BOOST_TEST(error("tls OR RULE_SET('c')").starts_with("42P17"));
 }
 

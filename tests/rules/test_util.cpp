@@ -7,8 +7,8 @@ namespace dbvault::rules::test {
 namespace {
 ast::Statement parse_ok(std::string_view sql) {
   auto st = grammar::parse(sql);
-  BOOST_TEST_REQUIRE(st.ok(), "parse failed: " << (st.ok() ? "" : st.error().message) << " in "
-                                                << sql);
+  BOOST_TEST_REQUIRE(st.ok(),
+                     "parse failed: " << (st.ok() ? "" : st.error().message) << " in " << sql);
   return std::move(st).value();
 }
 }  // namespace
