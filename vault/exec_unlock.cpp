@@ -78,7 +78,7 @@ Status VaultImpl::record_failure(const Session& s, rules::RealmId realm, const R
   const bool lock = attempts >= opts.lockout_failures;
   e.detail["attempts"] = attempts;
   e.detail["lockout"] = lock;
-  return change(
+  return record_state(
       [&](PolicyStore::Db& db) -> Status {
         DBV_RETURN_IF_ERROR(
             db.run("INSERT INTO failed_unlocks VALUES (?, ?, ?)", s.user_id(), realm, now));
@@ -197,7 +197,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
   e.detail["method"] = by_password ? "password" : "token";
   e.detail["token_id"] = token_id;
   if (by_password) {
-    if (Status outer_ = change(
+    if (Status outer_ = record_state(
         [&](PolicyStore::Db& db) -> Status {
           DBV_RETURN_IF_ERROR(db.run(
               "INSERT INTO vault_tokens (public_id, user_id, realm_id, issued_at, expires_at, "

@@ -192,12 +192,22 @@ Status PolicyStore::migrate() {
 }
 
 Status PolicyStore::write(const std::function<Status(Db&)>& change) {
+  return transaction(change, true);
+}
+
+Status PolicyStore::write_state(const std::function<Status(Db&)>& change) {
+  return transaction(change, false);
+}
+
+Status PolicyStore::transaction(const std::function<Status(Db&)>& change, bool bump_version) {
   std::lock_guard lock(mu_);
   auto tx = internal::PolicyTransaction::begin(db_);
   if (!tx) return std::move(tx).error();
   DBV_RETURN_IF_ERROR(change(db_));
-  DBV_RETURN_IF_ERROR(db_.run(
-      "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'policy_version'"));
+  if (bump_version) {
+    DBV_RETURN_IF_ERROR(db_.run(
+        "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'policy_version'"));
+  }
   return tx->commit();
 }
 

@@ -42,6 +42,9 @@ class PolicyStore {
   // Runs `change` in one transaction (BEGIN IMMEDIATE .. COMMIT) and bumps the policy version.
   // If `change` or the commit fails, the transaction is rolled back and the error returned.
   Status write(const std::function<Status(Db&)>& change);
+  // As write(), for state that is not part of the policy snapshot (failed unlocks, lockouts,
+  // token records): the policy version stays, so no snapshot needs rebuilding.
+  Status write_state(const std::function<Status(Db&)>& change);
 
   // Runs `query` (reads only) under the store's lock, outside any transaction.
   Status read(const std::function<Status(Db&)>& query);
@@ -49,6 +52,7 @@ class PolicyStore {
  private:
   explicit PolicyStore(Db db) : db_(std::move(db)) {}
   Status migrate();
+  Status transaction(const std::function<Status(Db&)>& change, bool bump_version);
 
   std::mutex mu_;
   Db db_;

@@ -24,6 +24,14 @@ Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn,
   return refresh();
 }
 
+Status VaultImpl::record_state(const std::function<Status(PolicyStore::Db&)>& fn,
+                               const audit::Event& ev, bool durable) {
+  return store->write_state([&](PolicyStore::Db& db) -> Status {
+    DBV_RETURN_IF_ERROR(fn(db));
+    return audit(ev, durable);
+  });
+}
+
 Status VaultImpl::audit(const audit::Event& ev, bool durable) {
   auto st = opts.audit->record(ev, durable);
   if (!st.ok()) {
