@@ -221,6 +221,11 @@ Result<std::uint64_t> Log::Writer::submit(Event event, bool sync) {
   std::unique_lock lock(mu_);
   if (failed_) return *failed_;
   if (stopping_) return make_error(sqlstate::kSystemError, "audit log unavailable: closing");
+  // Back-pressure: producers faster than the disk wait instead of growing the queue unbounded.
+  if (queue_.size() >= 4 * options_.max_batch) {
+    space_cv_.wait(lock, [&] { return queue_.size() < 4 * options_.max_batch || failed_ || stopping_; });
+    if (failed_) return *failed_;
+  }
   const std::uint64_t seq = next_seq_++;
   queue_.push_back(Pending{seq, std::chrono::floor<std::chrono::seconds>(options_.clock->now()),
                            std::move(event)});
@@ -261,6 +266,7 @@ void Log::Writer::run() {
     batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
     queue_.erase(queue_.begin(), queue_.begin() + n);
     lock.unlock();
+    space_cv_.notify_all();
     alerts.clear();
     Status status;
     {
@@ -277,6 +283,7 @@ void Log::Writer::run() {
     }
     lock.unlock();
     done_cv_.notify_all();
+    space_cv_.notify_all();
     if (options_.alerts) {
       for (const auto& alert : alerts) {
         if (auto s = options_.alerts->deliver(alert); !s) {

@@ -55,6 +55,7 @@ class Log::Writer {
   mutable std::mutex mu_;  // guards the queue and the counters below
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
+  std::condition_variable space_cv_;
   std::vector<Pending> queue_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t durable_seq_ = 0;
