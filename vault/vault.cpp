@@ -214,6 +214,10 @@ Result<StatementResult> Vault::execute(Session& session, const ast::Statement& s
       statement.node);
 }
 
+Result<StatementResult> Vault::query_view(Session& session, std::string_view view) {
+  return impl_->view(session, view);
+}
+
 Decision Vault::decide(Session& session, std::span<const Access> accesses) const {
   auto sn = impl_->snap();
   return vault::decide(*sn, session, accesses, impl_->now());

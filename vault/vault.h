@@ -92,6 +92,15 @@ class Vault {
   // audit holds, engine SQL) are 0A000. On error nothing was changed.
   Result<StatementResult> execute(Session& session, const ast::Statement& statement);
 
+  // The rows of a read-only vault view, for AUDIT_VIEWER and VAULT_ADMIN (else 42501):
+  //   vault.emergency_unlocks  every emergency request, its decision and whether it still
+  //                            needs its post-incident review (needs_review)
+  //   vault.tokens             token records (public id, user, realm, issued, expires,
+  //                            revoked, the grant that issued it) — never the token itself
+  //   vault.realms             realms with owner, mode, state, password requirement, object count
+  // 42704 for another name.
+  Result<StatementResult> query_view(Session& session, std::string_view view);
+
   // The decision for `accesses`, without writing audit events (see decision.h).
   Decision decide(Session& session, std::span<const Access> accesses) const;
   // decide() and write its events; ok when allowed. 58000 if an event cannot be written

@@ -84,6 +84,9 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::GrantRole& st);
   Result<StatementResult> run(Session& s, const ast::GrantPrivileges& st);
 
+  // A vault.* view (exec_views.cpp).
+  Result<StatementResult> view(Session& s, std::string_view name);
+
   // Unlock helpers (exec_unlock.cpp).
   Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info);
   Status record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,

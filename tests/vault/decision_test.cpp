@@ -105,6 +105,16 @@ BOOST_AUTO_TEST_CASE(unlock_event_carries_ids_and_expiry) {
   BOOST_TEST(access(bob, Command::kSelect, "financial_records").ok());
   ok(bob, "REVOKE VAULT TOKEN '" + u.rows[0][2] + "'");  // own token
   BOOST_TEST(!access(bob, Command::kSelect, "financial_records").ok());
+  auto tokens = vault->query_view(admin, "vault.tokens");
+  BOOST_TEST_REQUIRE(tokens.ok());
+  BOOST_TEST_REQUIRE(tokens->rows.size() == 1U);
+  BOOST_TEST(tokens->rows[0][0] == u.rows[0][2]);
+  BOOST_TEST(tokens->rows[0][5] == "true");
+  BOOST_TEST(tokens->rows[0][6] == g.rows[0][3]);
+  auto realms = vault->query_view(admin, "vault.realms");
+  BOOST_TEST_REQUIRE(realms.ok());
+  BOOST_TEST(realms->rows.size() == 1U);
+  BOOST_TEST(realms->rows[0][6] == "1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,8 @@
 // Vault passwords, temporary grants, tokens, lockout, emergency unlock, and the audit trail.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "tests/vault/vault_fixture.h"
 
 namespace dbvault::vault::test {
@@ -195,6 +197,25 @@ BOOST_AUTO_TEST_CASE(emergency_unlock_two_person) {
   BOOST_TEST(critical == 4U);  // two requests, an approval, a review
   Session admin2 = login("admin2");
   ok(admin2, "REJECT EMERGENCY UNLOCK '" + own.rows[0][0] + "'");
+
+  // vault.emergency_unlocks: for AUDIT_VIEWER and VAULT_ADMIN; shows what needs review.
+  BOOST_TEST(vault->query_view(dba, "vault.emergency_unlocks").error().code.code() == "42501");
+  Session carol = login("carol");
+  auto view = vault->query_view(carol, "vault.emergency_unlocks");
+  BOOST_TEST_REQUIRE(view.ok());
+  BOOST_TEST_REQUIRE(view->rows.size() == 2U);
+  const auto& cols = view->columns;
+  auto col = [&](std::string_view n) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), n) - cols.begin());
+  };
+  BOOST_TEST(view->rows[0][col("request_id")] == id);
+  BOOST_TEST(view->rows[0][col("state")] == "approved");
+  BOOST_TEST(view->rows[0][col("requester")] == "dba_alice");
+  BOOST_TEST(view->rows[0][col("needs_review")] == "false");
+  BOOST_TEST(view->rows[0][col("expires_at")] == "2025-10-13T13:00:00Z");
+  BOOST_TEST(view->rows[1][col("state")] == "rejected");
+  BOOST_TEST(view->rows[1][col("needs_review")] == "true");
+  BOOST_TEST(vault->query_view(carol, "vault.nothing").error().code.code() == "42704");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
