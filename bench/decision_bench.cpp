@@ -48,7 +48,8 @@ PolicyData make_policy() {
   PolicyData d;
   d.version = 1;
   d.users.push_back({kUser, "bench", ""});
-  for (std::uint32_t r = 1; r <= 4; ++r) d.roles.push_back({r, "builtin" + std::to_string(r), true});
+  for (std::uint32_t r = 1; r <= 4; ++r)
+    d.roles.push_back({r, "builtin" + std::to_string(r), true});
   d.roles.push_back({kReaders, "readers", false});
   for (std::uint32_t r = 6; r < 16; ++r) d.roles.push_back({r, "role" + std::to_string(r), false});
   d.memberships.push_back({kReaders, ast::PrincipalKind::kUser, kUser});
@@ -79,10 +80,14 @@ PolicyData make_policy() {
   };
   for (std::uint32_t i = 0; i < kRules; ++i) {
     std::string target;
-    if (i % 5 == 0) target = "REALM r" + std::to_string(1 + i % kRealms);
-    else if (i % 5 == 1 || i % 5 == 2) target = "TABLE t" + std::to_string((i * 7) % kTables);
-    else if (i < kRules - 8) target = "COLUMN t" + std::to_string((i * 13) % kTables) + ".c1";
-    else target = "ANY";
+    if (i % 5 == 0)
+      target = "REALM r" + std::to_string(1 + i % kRealms);
+    else if (i % 5 == 1 || i % 5 == 2)
+      target = "TABLE t" + std::to_string((i * 7) % kTables);
+    else if (i < kRules - 8)
+      target = "COLUMN t" + std::to_string((i * 13) % kTables) + ".c1";
+    else
+      target = "ANY";
     std::string cond = conditions[i % 5];
     if (auto p = cond.find("{i}"); p != std::string::npos) cond.replace(p, 3, std::to_string(i));
     d.command_rules.push_back({i + 1, "rule" + std::to_string(i),
@@ -99,7 +104,8 @@ std::vector<std::vector<Access>> make_statements() {
     for (int k = 0; k < 2; ++k) {
       const std::uint32_t t = rng() % kTables;
       st.push_back({ast::Command::kSelect, table_object(t)});
-      for (std::uint32_t c = 0; c < 3; ++c) st.push_back({ast::Command::kSelect, table_object(t) + 1 + c});
+      for (std::uint32_t c = 0; c < 3; ++c)
+        st.push_back({ast::Command::kSelect, table_object(t) + 1 + c});
     }
   }
   return out;
@@ -132,8 +138,9 @@ void percentiles(const char* label, int n, F&& f) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::sort(ns.begin(), ns.end());
   auto at = [&](double q) { return ns[static_cast<std::size_t>(q * (n - 1))]; };
-  std::printf("%-24s p50 %7.0f ns  p90 %7.0f ns  p99 %7.0f ns  p99.9 %8.0f ns  %10.0f decisions/s\n",
-              label, at(0.5), at(0.9), at(0.99), at(0.999), n / total_s);
+  std::printf(
+      "%-24s p50 %7.0f ns  p90 %7.0f ns  p99 %7.0f ns  p99.9 %8.0f ns  %10.0f decisions/s\n", label,
+      at(0.5), at(0.9), at(0.99), at(0.999), n / total_s);
 }
 
 struct Fixture {
@@ -164,8 +171,8 @@ void run_percentiles() {
   for (std::size_t i = 0; i < errors.size() && i < 3; ++i) std::printf("  %s\n", errors[i].c_str());
   // Sanity: the bench statement is allowed (else we would time the denial path).
   auto d = decide(*f.holder.load(), f.session, f.statements[0], f.now);
-  std::printf("sanity: %s%s\n", d.allowed() ? "allowed" : "DENIED: ",
-              d.allowed() ? "" : d.error->message.c_str());
+  std::printf("sanity: %s%s\n",
+              d.allowed() ? "allowed" : "DENIED: ", d.allowed() ? "" : d.error->message.c_str());
   constexpr int kN = 200000;
   percentiles("baseline: clock", kN, [](int) {});
   int sink = 0;

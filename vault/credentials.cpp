@@ -33,7 +33,10 @@ std::optional<Bytes> unbase64(std::string_view in) {
                                 static_cast<int>(in.size()));
   if (n < 0) return std::nullopt;
   std::size_t len = static_cast<std::size_t>(n);
-  if (in.ends_with("==")) len -= 2; else if (in.ends_with("=")) len -= 1;
+  if (in.ends_with("=="))
+    len -= 2;
+  else if (in.ends_with("="))
+    len -= 1;
   out.resize(len);
   return out;
 }
@@ -97,8 +100,8 @@ Result<bool> verify_scram_password(const SecretString& password, std::string_vie
   const auto colon1 = verifier.find(':');
   const auto dollar = verifier.find('$');
   const auto colon2 = verifier.rfind(':');
-  if (colon1 == std::string_view::npos || dollar == std::string_view::npos ||
-      colon2 <= dollar || colon1 >= dollar) {
+  if (colon1 == std::string_view::npos || dollar == std::string_view::npos || colon2 <= dollar ||
+      colon1 >= dollar) {
     return malformed;
   }
   int iterations = 0;

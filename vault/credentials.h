@@ -57,8 +57,8 @@ class TokenMac {
 
  private:
   explicit TokenMac(crypto::SecretBytes key) : key_(std::move(key)) {}
-  Result<std::string> mac(std::string_view token_id, std::string_view user,
-                          std::string_view realm, std::int64_t expires_us) const;
+  Result<std::string> mac(std::string_view token_id, std::string_view user, std::string_view realm,
+                          std::int64_t expires_us) const;
   crypto::SecretBytes key_;
 };
 

@@ -7,8 +7,14 @@ namespace dbvault::vault {
 namespace {
 
 enum class RealmCheck {
-  kDisabled, kOwnerExempt, kUnlocked, kAuthorized, kEmergency,  // pass
-  kLocked, kNotAuthorized, kPending,                              // fail
+  kDisabled,
+  kOwnerExempt,
+  kUnlocked,
+  kAuthorized,
+  kEmergency,  // pass
+  kLocked,
+  kNotAuthorized,
+  kPending,  // fail
 };
 
 bool passes(RealmCheck c) { return c <= RealmCheck::kEmergency; }
@@ -31,14 +37,22 @@ RealmCheck check_realm(const PolicySnapshot& snap, const Session& s, rules::Real
 
 std::string_view realm_check_text(RealmCheck c) {
   switch (c) {
-    case RealmCheck::kDisabled: return "realm is DISABLED";
-    case RealmCheck::kOwnerExempt: return "REGULAR realm: the session user owns the object";
-    case RealmCheck::kUnlocked: return "realm unlocked by this session";
-    case RealmCheck::kAuthorized: return "session user or role is authorized on the realm";
-    case RealmCheck::kEmergency: return "approved emergency unlock";
-    case RealmCheck::kLocked: return "realm requires a vault password and is locked";
-    case RealmCheck::kNotAuthorized: return "session user is not authorized on the realm";
-    case RealmCheck::kPending: return "emergency unlock awaiting approval";
+    case RealmCheck::kDisabled:
+      return "realm is DISABLED";
+    case RealmCheck::kOwnerExempt:
+      return "REGULAR realm: the session user owns the object";
+    case RealmCheck::kUnlocked:
+      return "realm unlocked by this session";
+    case RealmCheck::kAuthorized:
+      return "session user or role is authorized on the realm";
+    case RealmCheck::kEmergency:
+      return "approved emergency unlock";
+    case RealmCheck::kLocked:
+      return "realm requires a vault password and is locked";
+    case RealmCheck::kNotAuthorized:
+      return "session user is not authorized on the realm";
+    case RealmCheck::kPending:
+      return "emergency unlock awaiting approval";
   }
   return "";
 }
@@ -56,8 +70,8 @@ Error realm_error(RealmCheck c, const RealmInfo& realm, const std::string& objec
   return e;
 }
 
-audit::Event violation(const Session& s, std::string realm, std::string rule,
-                       ast::Command command, std::string object, bool simulated) {
+audit::Event violation(const Session& s, std::string realm, std::string rule, ast::Command command,
+                       std::string object, bool simulated) {
   audit::Event e;
   e.type = audit::EventType::kCommandRuleViolation;
   e.user = s.user_name();
@@ -143,8 +157,8 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
     const rules::Factors f = session.factors(now, snap);
     rules::RuleDecision rd = snap.rules().evaluate(rule_accesses, f);
     for (const auto& hit : rd.simulated) {
-      events.push_back(violation(session, "", hit.rule->name, hit.command,
-                                 snap.object_name(hit.object), true));
+      events.push_back(
+          violation(session, "", hit.rule->name, hit.command, snap.object_name(hit.object), true));
     }
     if (rd.denial) {
       events.push_back(violation(session, "", rd.denial->rule->name, rd.denial->command,
@@ -201,8 +215,8 @@ std::vector<ExplainRow> explain(const PolicySnapshot& snap, Session& session,
       });
     }
     rule_accesses.push_back(ra);
-    const bool ok = dba || (obj != nullptr && snap.rbac_allows(session.user_id(), a.command,
-                                                               *obj, a.object));
+    const bool ok =
+        dba || (obj != nullptr && snap.rbac_allows(session.user_id(), a.command, *obj, a.object));
     rows.push_back({name, "privilege " + std::string(rules::command_name(a.command)),
                     ok ? "ALLOW" : "DENY",
                     dba ? "session holds DBA" : (ok ? "granted or owner" : "no grant")});

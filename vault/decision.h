@@ -46,8 +46,8 @@ struct Access {
 struct Decision {
   enum class Verdict { kAllow, kDeny, kAllowWithSimulatedDenials };
   Verdict verdict = Verdict::kAllow;
-  std::optional<Error> error;         // set when kDeny
-  std::vector<audit::Event> events;   // to write (denials, simulated denials)
+  std::optional<Error> error;        // set when kDeny
+  std::vector<audit::Event> events;  // to write (denials, simulated denials)
 
   bool allowed() const { return verdict != Verdict::kDeny; }
 };

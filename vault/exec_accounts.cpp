@@ -21,10 +21,14 @@ audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view
 
 std::uint32_t builtin_id(ast::BuiltinRole r) {
   switch (r) {
-    case ast::BuiltinRole::kVaultAdmin: return kRoleVaultAdmin;
-    case ast::BuiltinRole::kAuditViewer: return kRoleAuditViewer;
-    case ast::BuiltinRole::kAccountManager: return kRoleAccountManager;
-    case ast::BuiltinRole::kDba: return kRoleDba;
+    case ast::BuiltinRole::kVaultAdmin:
+      return kRoleVaultAdmin;
+    case ast::BuiltinRole::kAuditViewer:
+      return kRoleAuditViewer;
+    case ast::BuiltinRole::kAccountManager:
+      return kRoleAccountManager;
+    case ast::BuiltinRole::kDba:
+      return kRoleDba;
   }
   return 0;
 }
@@ -33,11 +37,21 @@ std::uint32_t privilege_mask(const std::vector<ast::Privilege>& privileges) {
   std::uint32_t mask = 0;
   for (auto p : privileges) {
     switch (p) {
-      case ast::Privilege::kSelect: mask |= kPrivSelect; break;
-      case ast::Privilege::kInsert: mask |= kPrivInsert; break;
-      case ast::Privilege::kUpdate: mask |= kPrivUpdate; break;
-      case ast::Privilege::kDelete: mask |= kPrivDelete; break;
-      case ast::Privilege::kAll: mask |= kPrivAll; break;
+      case ast::Privilege::kSelect:
+        mask |= kPrivSelect;
+        break;
+      case ast::Privilege::kInsert:
+        mask |= kPrivInsert;
+        break;
+      case ast::Privilege::kUpdate:
+        mask |= kPrivUpdate;
+        break;
+      case ast::Privilege::kDelete:
+        mask |= kPrivDelete;
+        break;
+      case ast::Privilege::kAll:
+        mask |= kPrivAll;
+        break;
     }
   }
   return mask;
@@ -65,11 +79,13 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateUser& st) {
   auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
   if (!verifier) return std::move(verifier).error();
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
-                      st.name, *verifier, now_us());
-      },
-      policy_event(*this, s, "CREATE USER", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
+                          st.name, *verifier, now_us());
+          },
+          policy_event(*this, s, "CREATE USER", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("CREATE USER");
 }
 
@@ -82,10 +98,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
   auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
   if (!verifier) return std::move(verifier).error();
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
-      },
-      policy_event(*this, s, "ALTER USER", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
+          },
+          policy_event(*this, s, "ALTER USER", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER USER");
 }
 
@@ -97,14 +115,17 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
     return no_user(st.name);
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        DBV_RETURN_IF_ERROR(db.run(
-            "DELETE FROM realm_authorizations WHERE principal_kind = 0 AND principal_id = ?", *id));
-        DBV_RETURN_IF_ERROR(
-            db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
-        return db.run("DELETE FROM users WHERE id = ?", *id);
-      },
-      policy_event(*this, s, "DROP USER", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) -> Status {
+            DBV_RETURN_IF_ERROR(db.run(
+                "DELETE FROM realm_authorizations WHERE principal_kind = 0 AND principal_id = ?",
+                *id));
+            DBV_RETURN_IF_ERROR(
+                db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
+            return db.run("DELETE FROM users WHERE id = ?", *id);
+          },
+          policy_event(*this, s, "DROP USER", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("DROP USER");
 }
 
@@ -114,8 +135,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRole& st) {
     return make_error(sqlstate::kDuplicateObject, "role " + st.name + " already exists");
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) { return db.run("INSERT INTO roles (name) VALUES (?)", st.name); },
-      policy_event(*this, s, "CREATE ROLE", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("INSERT INTO roles (name) VALUES (?)", st.name);
+          },
+          policy_event(*this, s, "CREATE ROLE", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("CREATE ROLE");
 }
 
@@ -131,14 +156,17 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
                       "built-in role " + st.name + " cannot be dropped");
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        DBV_RETURN_IF_ERROR(db.run(
-            "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?", *id));
-        DBV_RETURN_IF_ERROR(
-            db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
-        return db.run("DELETE FROM roles WHERE id = ?", *id);
-      },
-      policy_event(*this, s, "DROP ROLE", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) -> Status {
+            DBV_RETURN_IF_ERROR(db.run(
+                "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?",
+                *id));
+            DBV_RETURN_IF_ERROR(
+                db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
+            return db.run("DELETE FROM roles WHERE id = ?", *id);
+          },
+          policy_event(*this, s, "DROP ROLE", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("DROP ROLE");
 }
 
@@ -160,25 +188,28 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantRole& st) {
   auto user = sn->find_user(st.grantee);
   auto member_role = user ? std::nullopt : sn->find_role(st.grantee);
   if (!user && !member_role) {
-    return make_error(sqlstate::kUndefinedObject,
-                      "user or role " + st.grantee + " does not exist");
+    return make_error(sqlstate::kUndefinedObject, "user or role " + st.grantee + " does not exist");
   }
   if (member_role && *member_role == role) {
     return make_error(sqlstate::kInvalidParameterValue, "a role cannot be a member of itself");
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        if (user) {
-          return st.grant ? db.run("INSERT OR IGNORE INTO user_roles VALUES (?, ?)", *user, role)
-                          : db.run("DELETE FROM user_roles WHERE user_id = ? AND role_id = ?",
-                                   *user, role);
-        }
-        return st.grant
-                   ? db.run("INSERT OR IGNORE INTO role_roles VALUES (?, ?)", *member_role, role)
-                   : db.run("DELETE FROM role_roles WHERE member_role_id = ? AND role_id = ?",
-                            *member_role, role);
-      },
-      policy_event(*this, s, statement, std::string(sn->role_name(role)) + " " + st.grantee)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            if (user) {
+              return st.grant
+                         ? db.run("INSERT OR IGNORE INTO user_roles VALUES (?, ?)", *user, role)
+                         : db.run("DELETE FROM user_roles WHERE user_id = ? AND role_id = ?", *user,
+                                  role);
+            }
+            return st.grant
+                       ? db.run("INSERT OR IGNORE INTO role_roles VALUES (?, ?)", *member_role,
+                                role)
+                       : db.run("DELETE FROM role_roles WHERE member_role_id = ? AND role_id = ?",
+                                *member_role, role);
+          },
+          policy_event(*this, s, statement, std::string(sn->role_name(role)) + " " + st.grantee));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only(st.grant ? "GRANT ROLE" : "REVOKE ROLE");
 }
 
@@ -189,29 +220,30 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& s
   auto user = sn->find_user(st.grantee);
   auto role = user ? std::nullopt : sn->find_role(st.grantee);
   if (!user && !role) {
-    return make_error(sqlstate::kUndefinedObject,
-                      "user or role " + st.grantee + " does not exist");
+    return make_error(sqlstate::kUndefinedObject, "user or role " + st.grantee + " does not exist");
   }
   const int kind = user ? 0 : 1;
   const std::uint32_t grantee = user ? *user : *role;
   const std::uint32_t mask = privilege_mask(st.privileges);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        auto id = store::ensure_object(db, store::schema_of(st.table), st.table.name, "");
-        if (!id) return std::move(id).error();
-        if (st.grant) {
-          return db.run(
-              "INSERT INTO privileges VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-              "privileges = privileges | excluded.privileges",
-              *id, kind, grantee, mask);
-        }
-        DBV_RETURN_IF_ERROR(db.run(
-            "UPDATE privileges SET privileges = privileges & ~? WHERE object_id = ? AND "
-            "grantee_kind = ? AND grantee_id = ?",
-            mask, *id, kind, grantee));
-        return db.run("DELETE FROM privileges WHERE privileges = 0");
-      },
-      policy_event(*this, s, statement, st.table.name + " " + st.grantee)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) -> Status {
+            auto id = store::ensure_object(db, store::schema_of(st.table), st.table.name, "");
+            if (!id) return std::move(id).error();
+            if (st.grant) {
+              return db.run(
+                  "INSERT INTO privileges VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                  "privileges = privileges | excluded.privileges",
+                  *id, kind, grantee, mask);
+            }
+            DBV_RETURN_IF_ERROR(
+                db.run("UPDATE privileges SET privileges = privileges & ~? WHERE object_id = ? AND "
+                       "grantee_kind = ? AND grantee_id = ?",
+                       mask, *id, kind, grantee));
+            return db.run("DELETE FROM privileges WHERE privileges = 0");
+          },
+          policy_event(*this, s, statement, st.table.name + " " + st.grantee));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only(statement);
 }
 

@@ -1,6 +1,8 @@
 // EMERGENCY UNLOCK, APPROVE / REJECT EMERGENCY UNLOCK, REVIEW EMERGENCY UNLOCK: the two-person
 // break-glass procedure. Every step is an emergency_access event (CRITICAL, 10-year retention,
 // written durably; the audit log forwards CRITICAL records to its alert sink).
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 
 #include "vault/vault_impl.h"
@@ -21,21 +23,29 @@ struct Request {
 Result<Request> load_request(PolicyStore& store, std::string_view public_id) {
   Request r;
   if (Status outer_ = store.read([&](PolicyStore::Db& db) -> Status {
-    auto q = db.prepare(
-        "SELECT e.id, e.realm_id, e.user_id, u.name, r.name, e.state, e.reason, e.valid_for_s, "
-        "e.reviewed_by IS NOT NULL FROM emergency_requests e JOIN users u ON u.id = e.user_id "
-        "JOIN realms r ON r.id = e.realm_id WHERE e.public_id = ?");
-    if (!q) return std::move(q).error();
-    q->bind_all(public_id);
-    auto row = q->step();
-    if (!row) return std::move(row).error();
-    if (*row) {
-      r = {static_cast<std::uint32_t>(q->int64(0)), static_cast<std::uint32_t>(q->int64(1)),
-           static_cast<std::uint32_t>(q->int64(2)), q->text(3), q->text(4), q->text(5),
-           q->text(6), q->int64(7), q->int64(8) != 0};
-    }
-    return ok_status();
-  }); !outer_.ok()) return std::move(outer_).error();
+        auto q = db.prepare(
+            "SELECT e.id, e.realm_id, e.user_id, u.name, r.name, e.state, e.reason, e.valid_for_s, "
+            "e.reviewed_by IS NOT NULL FROM emergency_requests e JOIN users u ON u.id = e.user_id "
+            "JOIN realms r ON r.id = e.realm_id WHERE e.public_id = ?");
+        if (!q) return std::move(q).error();
+        q->bind_all(public_id);
+        auto row = q->step();
+        if (!row) return std::move(row).error();
+        if (*row) {
+          r = {static_cast<std::uint32_t>(q->int64(0)),
+               static_cast<std::uint32_t>(q->int64(1)),
+               static_cast<std::uint32_t>(q->int64(2)),
+               q->text(3),
+               q->text(4),
+               q->text(5),
+               q->text(6),
+               q->int64(7),
+               q->int64(8) != 0};
+        }
+        return ok_status();
+      });
+      !outer_.ok())
+    return std::move(outer_).error();
   if (r.id == 0) {
     return make_error(sqlstate::kUndefinedObject,
                       "emergency unlock request " + std::string(public_id) + " does not exist");
@@ -73,14 +83,18 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::EmergencyUnlock& s
   e.detail["approver"] = st.authorized_by;
   e.detail["duration_s"] = static_cast<std::int64_t>(st.valid_for.count());
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run(
-            "INSERT INTO emergency_requests (public_id, realm_id, user_id, authorizer, reason, "
-            "valid_for_s, requested_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
-            *id, r->first, s.user_id(), st.authorized_by, st.reason,
-            static_cast<std::int64_t>(st.valid_for.count()), now_us());
-      },
-      e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run(
+                "INSERT INTO emergency_requests (public_id, realm_id, user_id, authorizer, reason, "
+                "valid_for_s, requested_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                *id, r->first, s.user_id(), st.authorized_by, st.reason,
+                static_cast<std::int64_t>(st.valid_for.count()), now_us());
+          },
+          e, /*durable=*/true);
+      !outer_.ok())
+    return std::move(outer_).error();
+  spdlog::critical("emergency unlock {} requested by {} on realm {} for {} s (approver {})", *id,
+                   s.user_name(), st.realm, st.valid_for.count(), st.authorized_by);
   StatementResult result{"EMERGENCY UNLOCK", {"request_id", "realm", "state"}, {}};
   result.rows.push_back({*id, st.realm, "pending"});
   return result;
@@ -100,24 +114,29 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DecideEmergencyUnl
   }
   const std::int64_t now = now_us();
   const std::int64_t expires = now + req->valid_for_s * 1'000'000;
-  audit::Event e = emergency_event(*this, s, req->realm_name,
-                                   st.approve ? "approval" : "rejection", st.request_id);
+  audit::Event e = emergency_event(*this, s, req->realm_name, st.approve ? "approval" : "rejection",
+                                   st.request_id);
   e.detail["approver"] = s.user_name();
   e.detail["reason"] = req->reason;
   e.detail["duration_s"] = req->valid_for_s;
   if (st.approve) {
-    e.expires_at = audit::Timestamp(std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::microseconds(expires)));
+    e.expires_at = audit::Timestamp(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::microseconds(expires)));
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run(
-            "UPDATE emergency_requests SET state = ?, decided_by = ?, decided_at = ?, "
-            "expires_at = ? WHERE id = ?",
-            st.approve ? "approved" : "rejected", s.user_name(), now,
-            st.approve ? std::optional<std::int64_t>(expires) : std::nullopt, req->id);
-      },
-      e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run(
+                "UPDATE emergency_requests SET state = ?, decided_by = ?, decided_at = ?, "
+                "expires_at = ? WHERE id = ?",
+                st.approve ? "approved" : "rejected", s.user_name(), now,
+                st.approve ? std::optional<std::int64_t>(expires) : std::nullopt, req->id);
+          },
+          e, /*durable=*/true);
+      !outer_.ok())
+    return std::move(outer_).error();
+  spdlog::critical("emergency unlock {} of realm {} for {} {} by {}", st.request_id,
+                   req->realm_name, req->user_name, st.approve ? "APPROVED" : "rejected",
+                   s.user_name());
   return tag_only(statement);
 }
 
@@ -137,13 +156,15 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::ReviewEmergencyUnl
   }
   audit::Event e = emergency_event(*this, s, req->realm_name, "review", st.request_id);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run(
-            "UPDATE emergency_requests SET reviewed_by = ?, reviewed_at = ?, notes = ? "
-            "WHERE id = ?",
-            s.user_name(), now_us(), st.notes, req->id);
-      },
-      e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run(
+                "UPDATE emergency_requests SET reviewed_by = ?, reviewed_at = ?, notes = ? "
+                "WHERE id = ?",
+                s.user_name(), now_us(), st.notes, req->id);
+          },
+          e, /*durable=*/true);
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("REVIEW EMERGENCY UNLOCK");
 }
 

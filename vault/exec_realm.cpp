@@ -52,14 +52,17 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
     phc = std::move(h).value();
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run(
-            "INSERT INTO realms (name, description, owner_user_id, mode, state, require_password, "
-            "password_phc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            st.name, st.description.value_or(""), owner, static_cast<int>(st.mode),
-            static_cast<int>(st.state), st.require_password, phc, now_us());
-      },
-      realm_event(*this, s, st.name, "create")); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run(
+                "INSERT INTO realms (name, description, owner_user_id, mode, state, "
+                "require_password, "
+                "password_phc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                st.name, st.description.value_or(""), owner, static_cast<int>(st.mode),
+                static_cast<int>(st.state), st.require_password, phc, now_us());
+          },
+          realm_event(*this, s, st.name, "create"));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("CREATE REALM");
 }
 
@@ -68,23 +71,26 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmObjects&
   auto r = realm(*sn, st.realm);
   if (!r) return std::move(r).error();
   const bool add = st.op == ast::AlterRealmObjects::Op::kAdd;
-  DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, add ? "ALTER REALM ADD" : "ALTER REALM REMOVE"));
+  DBV_RETURN_IF_ERROR(
+      require_owner_or_admin(s, *r->second, add ? "ALTER REALM ADD" : "ALTER REALM REMOVE"));
   std::string objects;
   for (const auto& o : st.objects) objects += (objects.empty() ? "" : ", ") + object_text(o);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        for (const auto& o : st.objects) {
-          auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
-          if (!id) return std::move(id).error();
-          DBV_RETURN_IF_ERROR(add ? db.run("INSERT OR IGNORE INTO realm_objects VALUES (?, ?)",
-                                           r->first, *id)
-                                  : db.run("DELETE FROM realm_objects WHERE realm_id = ? AND "
-                                           "object_id = ?",
-                                           r->first, *id));
-        }
-        return ok_status();
-      },
-      realm_event(*this, s, st.realm, add ? "add" : "remove", objects)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) -> Status {
+            for (const auto& o : st.objects) {
+              auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
+              if (!id) return std::move(id).error();
+              DBV_RETURN_IF_ERROR(
+                  add ? db.run("INSERT OR IGNORE INTO realm_objects VALUES (?, ?)", r->first, *id)
+                      : db.run("DELETE FROM realm_objects WHERE realm_id = ? AND "
+                               "object_id = ?",
+                               r->first, *id));
+            }
+            return ok_status();
+          },
+          realm_event(*this, s, st.realm, add ? "add" : "remove", objects));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER REALM");
 }
 
@@ -97,12 +103,14 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmAuthoriz
   if (!pid) return std::move(pid).error();
   const bool owner = st.as == ast::AlterRealmAuthorize::As::kOwner;
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("INSERT OR REPLACE INTO realm_authorizations VALUES (?, ?, ?, ?)", r->first,
-                      static_cast<int>(st.principal.kind), *pid, owner);
-      },
-      realm_event(*this, s, st.realm, owner ? "authorize_owner" : "authorize",
-                  st.principal.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("INSERT OR REPLACE INTO realm_authorizations VALUES (?, ?, ?, ?)",
+                          r->first, static_cast<int>(st.principal.kind), *pid, owner);
+          },
+          realm_event(*this, s, st.realm, owner ? "authorize_owner" : "authorize",
+                      st.principal.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER REALM");
 }
 
@@ -114,13 +122,15 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmUnauthor
   auto pid = principal_id(*sn, st.principal);
   if (!pid) return std::move(pid).error();
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run(
-            "DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
-            "principal_id = ?",
-            r->first, static_cast<int>(st.principal.kind), *pid);
-      },
-      realm_event(*this, s, st.realm, "unauthorize", st.principal.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run(
+                "DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
+                "principal_id = ?",
+                r->first, static_cast<int>(st.principal.kind), *pid);
+          },
+          realm_event(*this, s, st.realm, "unauthorize", st.principal.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER REALM");
 }
 
@@ -160,10 +170,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmSet& st)
     action = "set_state";
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first);
-      },
-      realm_event(*this, s, st.realm, action)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first);
+          },
+          realm_event(*this, s, st.realm, action));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER REALM");
 }
 
@@ -176,8 +188,10 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRealm& st) {
     return make_error(sqlstate::kUndefinedObject, "realm " + st.name + " does not exist");
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) { return db.run("DELETE FROM realms WHERE id = ?", *id); },
-      realm_event(*this, s, st.name, "drop")); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) { return db.run("DELETE FROM realms WHERE id = ?", *id); },
+          realm_event(*this, s, st.name, "drop"));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("DROP REALM");
 }
 

@@ -64,16 +64,18 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateCommandRule&
   if (!compiled) return std::move(compiled).error();
   const std::string sql = grammar::to_sql(ast::Statement{st}, grammar::Secrets::kReveal);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        const auto kind = st.target.kind;
-        if (kind == ast::RuleTarget::Kind::kTable || kind == ast::RuleTarget::Kind::kColumn) {
-          const auto& o = st.target.object;
-          auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
-          if (!id) return std::move(id).error();
-        }
-        return db.run("INSERT INTO command_rules (name, sql) VALUES (?, ?)", st.name, sql);
-      },
-      policy_event(*this, s, "CREATE COMMAND RULE", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) -> Status {
+            const auto kind = st.target.kind;
+            if (kind == ast::RuleTarget::Kind::kTable || kind == ast::RuleTarget::Kind::kColumn) {
+              const auto& o = st.target.object;
+              auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
+              if (!id) return std::move(id).error();
+            }
+            return db.run("INSERT INTO command_rules (name, sql) VALUES (?, ?)", st.name, sql);
+          },
+          policy_event(*this, s, "CREATE COMMAND RULE", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("CREATE COMMAND RULE");
 }
 
@@ -91,19 +93,27 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterCommandRule& 
     return make_error(sqlstate::kDataCorrupted, "stored command rule " + st.name + " is corrupt");
   }
   switch (st.change) {
-    case ast::AlterCommandRule::Change::kEnable: rule->state = ast::ObjectState::kEnabled; break;
-    case ast::AlterCommandRule::Change::kDisable: rule->state = ast::ObjectState::kDisabled; break;
+    case ast::AlterCommandRule::Change::kEnable:
+      rule->state = ast::ObjectState::kEnabled;
+      break;
+    case ast::AlterCommandRule::Change::kDisable:
+      rule->state = ast::ObjectState::kDisabled;
+      break;
     case ast::AlterCommandRule::Change::kSetSimulation:
       rule->state = ast::ObjectState::kSimulation;
       break;
-    case ast::AlterCommandRule::Change::kSetMessage: rule->message = st.message; break;
+    case ast::AlterCommandRule::Change::kSetMessage:
+      rule->message = st.message;
+      break;
   }
   const std::string sql = grammar::to_sql(*parsed, grammar::Secrets::kReveal);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("UPDATE command_rules SET sql = ? WHERE id = ?", sql, row->id);
-      },
-      policy_event(*this, s, "ALTER COMMAND RULE", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("UPDATE command_rules SET sql = ? WHERE id = ?", sql, row->id);
+          },
+          policy_event(*this, s, "ALTER COMMAND RULE", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER COMMAND RULE");
 }
 
@@ -116,8 +126,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropCommandRule& s
     return make_error(sqlstate::kUndefinedObject, "command rule " + st.name + " does not exist");
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) { return db.run("DELETE FROM command_rules WHERE id = ?", row->id); },
-      policy_event(*this, s, "DROP COMMAND RULE", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("DELETE FROM command_rules WHERE id = ?", row->id);
+          },
+          policy_event(*this, s, "DROP COMMAND RULE", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("DROP COMMAND RULE");
 }
 
@@ -133,10 +147,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRuleSet& st)
   if (!compiled) return std::move(compiled).error();
   const std::string sql = grammar::to_sql(ast::Statement{st}, grammar::Secrets::kReveal);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("INSERT INTO rule_sets (name, sql) VALUES (?, ?)", st.name, sql);
-      },
-      policy_event(*this, s, "CREATE RULE SET", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("INSERT INTO rule_sets (name, sql) VALUES (?, ?)", st.name, sql);
+          },
+          policy_event(*this, s, "CREATE RULE SET", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("CREATE RULE SET");
 }
 
@@ -149,21 +165,27 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRuleSet& st) {
     return make_error(sqlstate::kUndefinedObject, "rule set " + st.name + " does not exist");
   }
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) { return db.run("DELETE FROM rule_sets WHERE id = ?", row->id); },
-      policy_event(*this, s, "DROP RULE SET", st.name)); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("DELETE FROM rule_sets WHERE id = ?", row->id);
+          },
+          policy_event(*this, s, "DROP RULE SET", st.name));
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("DROP RULE SET");
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::SetDatabaseVault& st) {
-  const char* statement = st.enable ? "ALTER DATABASE ENABLE DATABASE VAULT"
-                                    : "ALTER DATABASE DISABLE DATABASE VAULT";
+  const char* statement =
+      st.enable ? "ALTER DATABASE ENABLE DATABASE VAULT" : "ALTER DATABASE DISABLE DATABASE VAULT";
   DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, statement));
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("UPDATE settings SET value = ? WHERE key = 'vault_enabled'",
-                      st.enable ? "1" : "0");
-      },
-      policy_event(*this, s, statement, "database vault"), /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("UPDATE settings SET value = ? WHERE key = 'vault_enabled'",
+                          st.enable ? "1" : "0");
+          },
+          policy_event(*this, s, statement, "database vault"), /*durable=*/true);
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("ALTER DATABASE");
 }
 

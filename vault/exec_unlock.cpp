@@ -1,5 +1,7 @@
 // UNLOCK / LOCK REALM, GRANT / REVOKE VAULT PASSWORD, REVOKE VAULT TOKEN, and the brute-force
 // lockout.
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 
 #include "vault/vault_impl.h"
@@ -34,14 +36,17 @@ struct Candidate {
 Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info) {
   std::int64_t until = 0;
   if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
-    auto st = db.prepare("SELECT until FROM unlock_lockouts WHERE user_id = ? AND realm_id = ?");
-    if (!st) return std::move(st).error();
-    st->bind_all(s.user_id(), realm);
-    auto row = st->step();
-    if (!row) return std::move(row).error();
-    if (*row) until = st->int64(0);
-    return ok_status();
-  }); !outer_.ok()) return std::move(outer_).error();
+        auto st =
+            db.prepare("SELECT until FROM unlock_lockouts WHERE user_id = ? AND realm_id = ?");
+        if (!st) return std::move(st).error();
+        st->bind_all(s.user_id(), realm);
+        auto row = st->step();
+        if (!row) return std::move(row).error();
+        if (*row) until = st->int64(0);
+        return ok_status();
+      });
+      !outer_.ok())
+    return std::move(outer_).error();
   if (until <= now_us()) return ok_status();
   audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info.name);
   e.severity = audit::Severity::kWarning;
@@ -49,9 +54,9 @@ Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const Re
   e.detail["reason"] = "locked_out";
   e.detail["lockout"] = true;
   DBV_RETURN_IF_ERROR(audit(e, false));
-  return make_error(sqlstate::kInvalidAuthorization,
-                    "too many failed unlocks of realm " + info.name + "; try again after " +
-                        time_text(until));
+  return make_error(
+      sqlstate::kInvalidAuthorization,
+      "too many failed unlocks of realm " + info.name + "; try again after " + time_text(until));
 }
 
 Status VaultImpl::record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
@@ -66,18 +71,24 @@ Status VaultImpl::record_failure(const Session& s, rules::RealmId realm, const R
   e.detail["reason"] = std::string(reason);
   // The event's attempt count is only known inside the transaction; count first.
   if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
-    auto st = db.prepare(
-        "SELECT COUNT(*) FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND at > ?");
-    if (!st) return std::move(st).error();
-    st->bind_all(s.user_id(), realm, now - window);
-    auto row = st->step();
-    if (!row) return std::move(row).error();
-    attempts = st->int64(0) + 1;
-    return ok_status();
-  }); !outer_.ok()) return std::move(outer_).error();
+        auto st = db.prepare(
+            "SELECT COUNT(*) FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND at > ?");
+        if (!st) return std::move(st).error();
+        st->bind_all(s.user_id(), realm, now - window);
+        auto row = st->step();
+        if (!row) return std::move(row).error();
+        attempts = st->int64(0) + 1;
+        return ok_status();
+      });
+      !outer_.ok())
+    return std::move(outer_).error();
   const bool lock = attempts >= opts.lockout_failures;
   e.detail["attempts"] = attempts;
   e.detail["lockout"] = lock;
+  if (lock) {
+    spdlog::warn("vault: user {} locked out of realm {} after {} failed unlocks", s.user_name(),
+                 info.name, attempts);
+  }
   return record_state(
       [&](PolicyStore::Db& db) -> Status {
         DBV_RETURN_IF_ERROR(
@@ -85,8 +96,8 @@ Status VaultImpl::record_failure(const Session& s, rules::RealmId realm, const R
         if (!lock) return ok_status();
         DBV_RETURN_IF_ERROR(db.run("INSERT OR REPLACE INTO unlock_lockouts VALUES (?, ?, ?)",
                                    s.user_id(), realm, now + lock_us));
-        return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?",
-                      s.user_id(), realm);
+        return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?", s.user_id(),
+                      realm);
       },
       e);
 }
@@ -115,20 +126,23 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
   if (by_password) {
     std::vector<Candidate> candidates;
     if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
-      auto q = db.prepare(
-          "SELECT password_phc, 0, '', 0 FROM realms WHERE id = ?1 AND password_phc IS NOT NULL "
-          "UNION ALL SELECT password_phc, id, public_id, expires_at FROM vault_grants "
-          "WHERE realm_id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3");
-      if (!q) return std::move(q).error();
-      q->bind_all(realm_id, s.user_id(), now);
-      for (;;) {
-        auto row = q->step();
-        if (!row) return std::move(row).error();
-        if (!*row) return ok_status();
-        candidates.push_back({q->text(0), static_cast<std::uint32_t>(q->int64(1)), q->text(2),
-                              q->int64(3)});
-      }
-    }); !outer_.ok()) return std::move(outer_).error();
+          auto q = db.prepare(
+              "SELECT password_phc, 0, '', 0 FROM realms WHERE id = ?1 AND password_phc IS NOT "
+              "NULL "
+              "UNION ALL SELECT password_phc, id, public_id, expires_at FROM vault_grants "
+              "WHERE realm_id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3");
+          if (!q) return std::move(q).error();
+          q->bind_all(realm_id, s.user_id(), now);
+          for (;;) {
+            auto row = q->step();
+            if (!row) return std::move(row).error();
+            if (!*row) return ok_status();
+            candidates.push_back(
+                {q->text(0), static_cast<std::uint32_t>(q->int64(1)), q->text(2), q->int64(3)});
+          }
+        });
+        !outer_.ok())
+      return std::move(outer_).error();
     for (const auto& c : candidates) {  // every candidate costs the full KDF
       auto ok = crypto::verify_password(st.secret, c.phc);
       if (!ok) return std::move(ok).error();
@@ -161,21 +175,26 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
     } row;
     if (parts.ok()) {
       if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
-        auto q = db.prepare(
-            "SELECT t.id, t.user_id, t.realm_id, t.expires_at, t.revoked, "
-            "COALESCE(g.public_id, '') FROM vault_tokens t LEFT JOIN vault_grants g "
-            "ON g.id = t.grant_id WHERE t.public_id = ?");
-        if (!q) return std::move(q).error();
-        q->bind_all(parts->token_id);
-        auto found = q->step();
-        if (!found) return std::move(found).error();
-        if (*found) {
-          row = {static_cast<std::uint32_t>(q->int64(0)), static_cast<std::uint32_t>(q->int64(1)),
-                 static_cast<std::uint32_t>(q->int64(2)), q->int64(3), q->int64(4) != 0,
-                 q->text(5)};
-        }
-        return ok_status();
-      }); !outer_.ok()) return std::move(outer_).error();
+            auto q = db.prepare(
+                "SELECT t.id, t.user_id, t.realm_id, t.expires_at, t.revoked, "
+                "COALESCE(g.public_id, '') FROM vault_tokens t LEFT JOIN vault_grants g "
+                "ON g.id = t.grant_id WHERE t.public_id = ?");
+            if (!q) return std::move(q).error();
+            q->bind_all(parts->token_id);
+            auto found = q->step();
+            if (!found) return std::move(found).error();
+            if (*found) {
+              row = {static_cast<std::uint32_t>(q->int64(0)),
+                     static_cast<std::uint32_t>(q->int64(1)),
+                     static_cast<std::uint32_t>(q->int64(2)),
+                     q->int64(3),
+                     q->int64(4) != 0,
+                     q->text(5)};
+            }
+            return ok_status();
+          });
+          !outer_.ok())
+        return std::move(outer_).error();
     }
     const bool valid = parts.ok() && row.id != 0 && !row.revoked && row.expires > now &&
                        row.user == s.user_id() && row.realm == realm_id &&
@@ -198,18 +217,20 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
   e.detail["token_id"] = token_id;
   if (by_password) {
     if (Status outer_ = record_state(
-        [&](PolicyStore::Db& db) -> Status {
-          DBV_RETURN_IF_ERROR(db.run(
-              "INSERT INTO vault_tokens (public_id, user_id, realm_id, issued_at, expires_at, "
-              "grant_id) VALUES (?, ?, ?, ?, ?, ?)",
-              token_id, s.user_id(), realm_id, now, match->expires_us,
-              match->grant_row == 0 ? std::optional<std::int64_t>()
-                                    : std::optional<std::int64_t>(match->grant_row)));
-          token_row = static_cast<std::uint32_t>(db.last_insert_id());
-          return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?",
-                        s.user_id(), realm_id);
-        },
-        e, /*durable=*/true); !outer_.ok()) return std::move(outer_).error();
+            [&](PolicyStore::Db& db) -> Status {
+              DBV_RETURN_IF_ERROR(db.run(
+                  "INSERT INTO vault_tokens (public_id, user_id, realm_id, issued_at, expires_at, "
+                  "grant_id) VALUES (?, ?, ?, ?, ?, ?)",
+                  token_id, s.user_id(), realm_id, now, match->expires_us,
+                  match->grant_row == 0 ? std::optional<std::int64_t>()
+                                        : std::optional<std::int64_t>(match->grant_row)));
+              token_row = static_cast<std::uint32_t>(db.last_insert_id());
+              return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?",
+                            s.user_id(), realm_id);
+            },
+            e, /*durable=*/true);
+        !outer_.ok())
+      return std::move(outer_).error();
   } else {
     DBV_RETURN_IF_ERROR(audit(e, true));
   }
@@ -254,25 +275,28 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantVaultPassword
   e.vault_password_id = *grant_id;
   e.expires_at = to_seconds(expires);
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        // One live grant per (realm, user): a new grant replaces the old one and its tokens.
-        DBV_RETURN_IF_ERROR(db.run(
-            "UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM vault_grants "
-            "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
-            r->first, *user));
-        DBV_RETURN_IF_ERROR(db.run(
-            "UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ?", r->first,
-            *user));
-        return db.run(
-            "INSERT INTO vault_grants (public_id, realm_id, user_id, password_phc, issued_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            *grant_id, r->first, *user, *phc, now, expires);
-      },
-      e); !outer_.ok()) return std::move(outer_).error();
-  StatementResult result{"GRANT VAULT PASSWORD",
-                         {"realm", "user", "password", "password_id", "expires_at"}, {}};
-  result.rows.push_back({st.realm, st.user, std::string(password->reveal()), *grant_id,
-                         time_text(expires)});
+          [&](PolicyStore::Db& db) -> Status {
+            // One live grant per (realm, user): a new grant replaces the old one and its tokens.
+            DBV_RETURN_IF_ERROR(
+                db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM "
+                       "vault_grants "
+                       "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
+                       r->first, *user));
+            DBV_RETURN_IF_ERROR(
+                db.run("UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ?",
+                       r->first, *user));
+            return db.run(
+                "INSERT INTO vault_grants (public_id, realm_id, user_id, password_phc, issued_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                *grant_id, r->first, *user, *phc, now, expires);
+          },
+          e);
+      !outer_.ok())
+    return std::move(outer_).error();
+  StatementResult result{
+      "GRANT VAULT PASSWORD", {"realm", "user", "password", "password_id", "expires_at"}, {}};
+  result.rows.push_back(
+      {st.realm, st.user, std::string(password->reveal()), *grant_id, time_text(expires)});
   return result;
 }
 
@@ -288,24 +312,26 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultPasswor
   e.detail["object"] = st.user;
   bool found = false;
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) -> Status {
-        DBV_RETURN_IF_ERROR(db.run(
-            "UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM vault_grants "
-            "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
-            r->first, *user));
-        DBV_RETURN_IF_ERROR(db.run(
-            "UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND "
-            "revoked = 0",
-            r->first, *user));
-        found = db.changes() > 0;
-        if (!found) {
-          return make_error(sqlstate::kUndefinedObject, "user " + st.user +
-                                                             " has no vault password on realm " +
-                                                             st.realm);
-        }
-        return ok_status();
-      },
-      e); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) -> Status {
+            DBV_RETURN_IF_ERROR(
+                db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM "
+                       "vault_grants "
+                       "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
+                       r->first, *user));
+            DBV_RETURN_IF_ERROR(
+                db.run("UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND "
+                       "revoked = 0",
+                       r->first, *user));
+            found = db.changes() > 0;
+            if (!found) {
+              return make_error(sqlstate::kUndefinedObject,
+                                "user " + st.user + " has no vault password on realm " + st.realm);
+            }
+            return ok_status();
+          },
+          e);
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("REVOKE VAULT PASSWORD");
 }
 
@@ -314,19 +340,21 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultToken& 
   std::uint32_t owner = 0;
   std::string realm_name;
   if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
-    auto q = db.prepare(
-        "SELECT t.user_id, r.name FROM vault_tokens t JOIN realms r ON r.id = t.realm_id "
-        "WHERE t.public_id = ?");
-    if (!q) return std::move(q).error();
-    q->bind_all(st.token_id);
-    auto row = q->step();
-    if (!row) return std::move(row).error();
-    if (*row) {
-      owner = static_cast<std::uint32_t>(q->int64(0));
-      realm_name = q->text(1);
-    }
-    return ok_status();
-  }); !outer_.ok()) return std::move(outer_).error();
+        auto q = db.prepare(
+            "SELECT t.user_id, r.name FROM vault_tokens t JOIN realms r ON r.id = t.realm_id "
+            "WHERE t.public_id = ?");
+        if (!q) return std::move(q).error();
+        q->bind_all(st.token_id);
+        auto row = q->step();
+        if (!row) return std::move(row).error();
+        if (*row) {
+          owner = static_cast<std::uint32_t>(q->int64(0));
+          realm_name = q->text(1);
+        }
+        return ok_status();
+      });
+      !outer_.ok())
+    return std::move(outer_).error();
   if (owner == 0) {
     return make_error(sqlstate::kUndefinedObject, "vault token " + st.token_id + " does not exist");
   }
@@ -337,10 +365,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultToken& 
   e.detail["statement"] = "REVOKE VAULT TOKEN";
   e.detail["token_id"] = st.token_id;
   if (Status outer_ = change(
-      [&](PolicyStore::Db& db) {
-        return db.run("UPDATE vault_tokens SET revoked = 1 WHERE public_id = ?", st.token_id);
-      },
-      e); !outer_.ok()) return std::move(outer_).error();
+          [&](PolicyStore::Db& db) {
+            return db.run("UPDATE vault_tokens SET revoked = 1 WHERE public_id = ?", st.token_id);
+          },
+          e);
+      !outer_.ok())
+    return std::move(outer_).error();
   return tag_only("REVOKE VAULT TOKEN");
 }
 

@@ -1,5 +1,7 @@
 #include "vault/policy_snapshot.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "grammar/grammar.h"
@@ -43,11 +45,16 @@ std::optional<std::uint32_t> lookup(const Map& m, std::string_view name) {
 std::uint32_t privilege_bit(ast::Command c) {
   switch (c) {
     case ast::Command::kSelect:
-    case ast::Command::kExport: return kPrivSelect;
-    case ast::Command::kInsert: return kPrivInsert;
-    case ast::Command::kUpdate: return kPrivUpdate;
-    case ast::Command::kDelete: return kPrivDelete;
-    default: return 0;
+    case ast::Command::kExport:
+      return kPrivSelect;
+    case ast::Command::kInsert:
+      return kPrivInsert;
+    case ast::Command::kUpdate:
+      return kPrivUpdate;
+    case ast::Command::kDelete:
+      return kPrivDelete;
+    default:
+      return 0;
   }
 }
 
@@ -203,8 +210,8 @@ void PolicySnapshot::compile_rules() {
   for (const auto& row : data_.command_rules) {
     auto st = grammar::parse(row.sql);
     const auto* def = st.ok() ? std::get_if<ast::CreateCommandRule>(&st->node) : nullptr;
-    Error why = st.ok() ? make_error(sqlstate::kDataCorrupted, "stored rule is not a rule")
-                        : st.error();
+    Error why =
+        st.ok() ? make_error(sqlstate::kDataCorrupted, "stored rule is not a rule") : st.error();
     if (def != nullptr) {
       auto rule = rules::compile_command_rule(*def, row.id, compiler);
       if (rule.ok()) {
@@ -215,6 +222,7 @@ void PolicySnapshot::compile_rules() {
     }
     // Fail closed: the rule stays in force, denying its commands everywhere.
     compile_errors_.push_back("command rule " + row.name + ": " + why.message);
+    spdlog::warn("vault: {} (the rule now denies its commands everywhere)", compile_errors_.back());
     rules::CommandRule failing;
     failing.id = row.id;
     failing.name = row.name;

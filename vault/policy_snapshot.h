@@ -36,10 +36,10 @@ struct RealmInfo {
   bool has_password = false;
   std::uint32_t owner_user = 0;
   bool has_authorizations = false;
-  std::vector<std::uint32_t> users;             // authorized users (participants and owners)
-  std::vector<std::uint32_t> owner_users;       // users authorized AS OWNER (+ owner_user)
-  std::vector<std::uint64_t> roles;             // bitset: authorized roles
-  std::vector<std::uint64_t> owner_roles;       // bitset: roles authorized AS OWNER
+  std::vector<std::uint32_t> users;        // authorized users (participants and owners)
+  std::vector<std::uint32_t> owner_users;  // users authorized AS OWNER (+ owner_user)
+  std::vector<std::uint64_t> roles;        // bitset: authorized roles
+  std::vector<std::uint64_t> owner_roles;  // bitset: roles authorized AS OWNER
 };
 
 // The hot part of an object, kept small so that 100,000 of them stay cache-friendly; the
@@ -141,7 +141,7 @@ class PolicySnapshot final : public rules::NameResolver {
   std::vector<RealmInfo> realms_;
   std::vector<std::uint64_t> revoked_tokens_;
   std::vector<ObjectName> object_names_;  // by object id
-  std::vector<TableGrant> grants_;         // grouped by table (ObjectInfo::grant_offset)
+  std::vector<TableGrant> grants_;        // grouped by table (ObjectInfo::grant_offset)
   rules::RuleIndex rule_index_;
   std::vector<std::string> compile_errors_;
 };

@@ -143,8 +143,7 @@ ast::PrincipalKind kind(const internal::PolicyStmt& st, int c) {
   return st.int64(c) == 0 ? ast::PrincipalKind::kUser : ast::PrincipalKind::kRole;
 }
 
-Result<std::uint32_t> id_by_name(PolicyStore::Db& db, std::string_view sql,
-                                 std::string_view name) {
+Result<std::uint32_t> id_by_name(PolicyStore::Db& db, std::string_view sql, std::string_view name) {
   auto st = db.prepare(sql);
   if (!st) return std::move(st).error();
   st->bind_all(name);
@@ -167,18 +166,18 @@ Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::pa
 
 Status PolicyStore::migrate() {
   std::lock_guard lock(mu_);
-  DBV_RETURN_IF_ERROR(db_.exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-      "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"));
+  DBV_RETURN_IF_ERROR(
+      db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+               "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"));
   auto st = db_.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   if (!st) return std::move(st).error();
   auto row = st->step();
   if (!row) return std::move(row).error();
   const auto current = static_cast<std::size_t>(st->int64(0));
   if (current > kMigrations.size()) {
-    return make_error(sqlstate::kDataCorrupted,
-                      "policy store schema version " + std::to_string(current) +
-                          " is newer than this build supports");
+    return make_error(sqlstate::kDataCorrupted, "policy store schema version " +
+                                                    std::to_string(current) +
+                                                    " is newer than this build supports");
   }
   for (std::size_t v = current; v < kMigrations.size(); ++v) {
     auto tx = internal::PolicyTransaction::begin(db_);
@@ -223,7 +222,11 @@ Result<PolicyData> PolicyStore::load(TimePoint now) {
   if (!tx) return std::move(tx).error();
   std::vector<std::pair<std::string, std::string>> settings;
   if (Status outer_ = load_rows(db_, "SELECT key, value FROM settings", settings,
-                                [](auto& st, auto& r) { r = {st.text(0), st.text(1)}; }); !outer_.ok()) return std::move(outer_).error();
+                                [](auto& st, auto& r) {
+                                  r = {st.text(0), st.text(1)};
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
   for (const auto& [k, v] : settings) {
     if (k == "vault_enabled") d.vault_enabled = v == "1";
     if (k == "policy_version") d.version = std::stoull(v);
@@ -231,72 +234,111 @@ Result<PolicyData> PolicyStore::load(TimePoint now) {
   if (Status outer_ = load_rows(db_, "SELECT id, name, scram_verifier FROM users", d.users,
                                 [](auto& st, UserRow& r) {
                                   r = {u32(st, 0), st.text(1), st.text(2)};
-                                }); !outer_.ok()) return std::move(outer_).error();
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
   if (Status outer_ = load_rows(db_, "SELECT id, name, builtin FROM roles", d.roles,
                                 [](auto& st, RoleRow& r) {
                                   r = {u32(st, 0), st.text(1), st.int64(2) != 0};
-                                }); !outer_.ok()) return std::move(outer_).error();
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ = load_rows(db_,
+                                "SELECT role_id, 0, user_id FROM user_roles UNION ALL "
+                                "SELECT role_id, 1, member_role_id FROM role_roles",
+                                d.memberships,
+                                [](auto& st, MembershipRow& r) {
+                                  r = {u32(st, 0), kind(st, 1), u32(st, 2)};
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ = load_rows(db_,
+                                "SELECT id, schema_name, table_name, column_name, "
+                                "COALESCE(owner_user_id, 0) FROM objects",
+                                d.objects,
+                                [](auto& st, ObjectRow& r) {
+                                  r = {u32(st, 0), st.text(1), st.text(2), st.text(3), u32(st, 4)};
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ =
+          load_rows(db_, "SELECT object_id, grantee_kind, grantee_id, privileges FROM privileges",
+                    d.privileges,
+                    [](auto& st, PrivilegeRow& r) {
+                      r = {u32(st, 0), kind(st, 1), u32(st, 2), u32(st, 3)};
+                    });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ = load_rows(db_,
+                                "SELECT id, name, description, COALESCE(owner_user_id, 0), mode, "
+                                "state, require_password, "
+                                "password_phc IS NOT NULL FROM realms",
+                                d.realms,
+                                [](auto& st, RealmRow& r) {
+                                  r.id = u32(st, 0);
+                                  r.name = st.text(1);
+                                  r.description = st.text(2);
+                                  r.owner_user = u32(st, 3);
+                                  r.mode = static_cast<ast::RealmMode>(st.int64(4));
+                                  r.state = static_cast<ast::ObjectState>(st.int64(5));
+                                  r.require_password = st.int64(6) != 0;
+                                  r.has_password = st.int64(7) != 0;
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ =
+          load_rows(db_, "SELECT realm_id, object_id FROM realm_objects", d.realm_objects,
+                    [](auto& st, RealmObjectRow& r) {
+                      r = {u32(st, 0), u32(st, 1)};
+                    });
+      !outer_.ok())
+    return std::move(outer_).error();
   if (Status outer_ = load_rows(
-      db_,
-      "SELECT role_id, 0, user_id FROM user_roles UNION ALL "
-      "SELECT role_id, 1, member_role_id FROM role_roles",
-      d.memberships,
-      [](auto& st, MembershipRow& r) { r = {u32(st, 0), kind(st, 1), u32(st, 2)}; }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(
-      db_,
-      "SELECT id, schema_name, table_name, column_name, COALESCE(owner_user_id, 0) FROM objects",
-      d.objects, [](auto& st, ObjectRow& r) {
-        r = {u32(st, 0), st.text(1), st.text(2), st.text(3), u32(st, 4)};
-      }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(
-      db_, "SELECT object_id, grantee_kind, grantee_id, privileges FROM privileges", d.privileges,
-      [](auto& st, PrivilegeRow& r) { r = {u32(st, 0), kind(st, 1), u32(st, 2), u32(st, 3)}; }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(
-      db_,
-      "SELECT id, name, description, COALESCE(owner_user_id, 0), mode, state, require_password, "
-      "password_phc IS NOT NULL FROM realms",
-      d.realms, [](auto& st, RealmRow& r) {
-        r.id = u32(st, 0);
-        r.name = st.text(1);
-        r.description = st.text(2);
-        r.owner_user = u32(st, 3);
-        r.mode = static_cast<ast::RealmMode>(st.int64(4));
-        r.state = static_cast<ast::ObjectState>(st.int64(5));
-        r.require_password = st.int64(6) != 0;
-        r.has_password = st.int64(7) != 0;
-      }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(db_, "SELECT realm_id, object_id FROM realm_objects",
-                                d.realm_objects, [](auto& st, RealmObjectRow& r) {
-                                  r = {u32(st, 0), u32(st, 1)};
-                                }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(
-      db_, "SELECT realm_id, principal_kind, principal_id, as_owner FROM realm_authorizations",
-      d.authorizations, [](auto& st, AuthorizationRow& r) {
-        r = {u32(st, 0), kind(st, 1), u32(st, 2), st.int64(3) != 0};
-      }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(db_, "SELECT id FROM vault_tokens WHERE revoked != 0",
-                                d.revoked_tokens,
-                                [](auto& st, std::uint32_t& r) { r = u32(st, 0); }); !outer_.ok()) return std::move(outer_).error();
+          db_, "SELECT realm_id, principal_kind, principal_id, as_owner FROM realm_authorizations",
+          d.authorizations,
+          [](auto& st, AuthorizationRow& r) {
+            r = {u32(st, 0), kind(st, 1), u32(st, 2), st.int64(3) != 0};
+          });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ =
+          load_rows(db_, "SELECT id FROM vault_tokens WHERE revoked != 0", d.revoked_tokens,
+                    [](auto& st, std::uint32_t& r) { r = u32(st, 0); });
+      !outer_.ok())
+    return std::move(outer_).error();
   const std::int64_t now_us = now.time_since_epoch().count();
   if (Status outer_ = load_rows(
-      db_,
-      "SELECT realm_id, user_id, expires_at FROM emergency_requests "
-      "WHERE state = 'approved' AND expires_at > ?",
-      d.emergency_access,
-      [](auto& st, EmergencyAccessRow& r) { r = {u32(st, 0), u32(st, 1), st.int64(2)}; },
-      now_us); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(
-      db_, "SELECT realm_id, user_id FROM emergency_requests WHERE state = 'pending'",
-      d.emergency_pending,
-      [](auto& st, EmergencyPendingRow& r) { r = {u32(st, 0), u32(st, 1)}; }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(db_, "SELECT id, name, sql FROM command_rules ORDER BY id",
-                                d.command_rules, [](auto& st, RuleRow& r) {
+          db_,
+          "SELECT realm_id, user_id, expires_at FROM emergency_requests "
+          "WHERE state = 'approved' AND expires_at > ?",
+          d.emergency_access,
+          [](auto& st, EmergencyAccessRow& r) {
+            r = {u32(st, 0), u32(st, 1), st.int64(2)};
+          },
+          now_us);
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ =
+          load_rows(db_, "SELECT realm_id, user_id FROM emergency_requests WHERE state = 'pending'",
+                    d.emergency_pending,
+                    [](auto& st, EmergencyPendingRow& r) {
+                      r = {u32(st, 0), u32(st, 1)};
+                    });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ =
+          load_rows(db_, "SELECT id, name, sql FROM command_rules ORDER BY id", d.command_rules,
+                    [](auto& st, RuleRow& r) {
+                      r = {u32(st, 0), st.text(1), st.text(2)};
+                    });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ = load_rows(db_, "SELECT id, name, sql FROM rule_sets ORDER BY id", d.rule_sets,
+                                [](auto& st, RuleRow& r) {
                                   r = {u32(st, 0), st.text(1), st.text(2)};
-                                }); !outer_.ok()) return std::move(outer_).error();
-  if (Status outer_ = load_rows(db_, "SELECT id, name, sql FROM rule_sets ORDER BY id",
-                                d.rule_sets, [](auto& st, RuleRow& r) {
-                                  r = {u32(st, 0), st.text(1), st.text(2)};
-                                }); !outer_.ok()) return std::move(outer_).error();
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
   return d;
 }
 

@@ -54,9 +54,8 @@ rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
       if (r / 64 >= unlocked_now_.size()) unlocked_now_.resize(r / 64 + 1, 0);
       unlocked_now_[r / 64] |= std::uint64_t{1} << (r % 64);
       // An emergency unlock ends at its own time: recompute every call while one is in use.
-      cached_until_us_ = std::min(cached_until_us_, unlocked(r, now_us, snap)
-                                                        ? unlocks_[r].expires_us
-                                                        : now_us);
+      cached_until_us_ =
+          std::min(cached_until_us_, unlocked(r, now_us, snap) ? unlocks_[r].expires_us : now_us);
     }
     cached_snapshot_ = &snap;
     cached_version_ = snap.version();

@@ -40,9 +40,9 @@ class Session {
   const SessionInfo& info() const { return info_; }
 
   struct Unlock {
-    std::int64_t expires_us = 0;   // 0: not unlocked
-    std::uint32_t token_row = 0;   // the token record that admitted it
-    std::string token_id;          // its public id
+    std::int64_t expires_us = 0;  // 0: not unlocked
+    std::uint32_t token_row = 0;  // the token record that admitted it
+    std::string token_id;         // its public id
   };
   // Records an unlock of `realm` (replacing an earlier one) and keeps the token text so that
   // the caller can show it again; the token is held as a SecretString.
@@ -66,9 +66,9 @@ class Session {
   std::string user_name_;
   SessionInfo info_;
   rules::ClientAddress address_;
-  std::vector<Unlock> unlocks_;            // by realm id
-  std::vector<rules::RealmId> unlocked_;   // realms with an entry in unlocks_
-  std::vector<SecretString> tokens_;       // tokens this session obtained
+  std::vector<Unlock> unlocks_;           // by realm id
+  std::vector<rules::RealmId> unlocked_;  // realms with an entry in unlocks_
+  std::vector<SecretString> tokens_;      // tokens this session obtained
   // factors()'s unlocked-realm bitset, reused while nothing it depends on changed: the
   // snapshot (revocations, emergency access), the unlocks, and no unlock expired since.
   std::vector<std::uint64_t> unlocked_now_;

@@ -46,7 +46,10 @@ class PolicyStmt {
   void bind_one(int i, std::nullopt_t);
   template <typename T>
   void bind_one(int i, const std::optional<T>& v) {
-    if (v) bind_one(i, *v); else bind_one(i, std::nullopt);
+    if (v)
+      bind_one(i, *v);
+    else
+      bind_one(i, std::nullopt);
   }
 
   struct Finalize {

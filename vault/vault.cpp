@@ -14,13 +14,15 @@ Status VaultImpl::refresh() {
   return ok_status();
 }
 
-Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn,
-                         const audit::Event& ev, bool durable) {
+Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& ev,
+                         bool durable) {
   std::lock_guard lock(change_mu);
   if (Status outer_ = store->write([&](PolicyStore::Db& db) -> Status {
-    DBV_RETURN_IF_ERROR(fn(db));
-    return audit(ev, durable);  // last: a failed audit write rolls the change back
-  }); !outer_.ok()) return std::move(outer_).error();
+        DBV_RETURN_IF_ERROR(fn(db));
+        return audit(ev, durable);  // last: a failed audit write rolls the change back
+      });
+      !outer_.ok())
+    return std::move(outer_).error();
   return refresh();
 }
 
@@ -81,7 +83,8 @@ Status VaultImpl::require_owner_or_admin(const Session& s, const RealmInfo& real
 Result<std::pair<rules::RealmId, const RealmInfo*>> VaultImpl::realm(const PolicySnapshot& sn,
                                                                      std::string_view name) const {
   auto id = sn.find_realm(name);
-  if (!id) return make_error(sqlstate::kUndefinedObject, "realm " + std::string(name) + " does not exist");
+  if (!id)
+    return make_error(sqlstate::kUndefinedObject, "realm " + std::string(name) + " does not exist");
   return std::make_pair(*id, sn.realm(*id));
 }
 
@@ -116,16 +119,18 @@ Result<std::unique_ptr<Vault>> Vault::open(Options options) {
     ev.detail["statement"] = "BOOTSTRAP";
     ev.detail["object"] = name;
     if (Status outer_ = impl->change(
-        [&](PolicyStore::Db& db) -> Status {
-          DBV_RETURN_IF_ERROR(db.run(
-              "INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)", name,
-              *verifier, now));
-          const auto id = db.last_insert_id();
-          return db.run("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?), (?, ?)", id,
-                        static_cast<int>(kRoleVaultAdmin), id,
-                        static_cast<int>(kRoleAccountManager));
-        },
-        ev); !outer_.ok()) return std::move(outer_).error();
+            [&](PolicyStore::Db& db) -> Status {
+              DBV_RETURN_IF_ERROR(
+                  db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
+                         name, *verifier, now));
+              const auto id = db.last_insert_id();
+              return db.run("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?), (?, ?)", id,
+                            static_cast<int>(kRoleVaultAdmin), id,
+                            static_cast<int>(kRoleAccountManager));
+            },
+            ev);
+        !outer_.ok())
+      return std::move(outer_).error();
   }
   return std::unique_ptr<Vault>(new Vault(std::move(impl)));
 }
@@ -206,9 +211,9 @@ Result<StatementResult> Vault::execute(Session& session, const ast::Statement& s
         if constexpr (requires { impl_->run(session, node); }) {
           return impl_->run(session, node);
         } else {
-          return make_error(sqlstate::kFeatureNotSupported,
-                            std::string(ast::statement_kind(statement)) +
-                                " is not a statement of the vault");
+          return make_error(
+              sqlstate::kFeatureNotSupported,
+              std::string(ast::statement_kind(statement)) + " is not a statement of the vault");
         }
       },
       statement.node);

@@ -46,8 +46,8 @@ struct Options {
   // Root of the token MAC key (the server passes a key derived from the MEK). REQUIRED,
   // non-empty, and the same across restarts or issued tokens stop verifying.
   crypto::SecretBytes token_root_key;
-  crypto::Argon2Params argon2;        // realm passwords and temporary grants
-  int scram_iterations = 4096;        // user password verifiers
+  crypto::Argon2Params argon2;                        // realm passwords and temporary grants
+  int scram_iterations = 4096;                        // user password verifiers
   std::chrono::seconds default_token_lifetime{3600};  // unlock with the realm password
   int lockout_failures = 5;                           // failed unlocks per (user, realm) ...
   std::chrono::seconds lockout_window{900};           // ... within this window ...

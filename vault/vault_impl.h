@@ -37,8 +37,8 @@ struct VaultImpl {
                 bool durable = false);
   // As change(), for state outside the snapshot (failed unlocks, lockouts, token records):
   // nothing is republished.
-  Status record_state(const std::function<Status(PolicyStore::Db&)>& fn,
-                      const audit::Event& event, bool durable = false);
+  Status record_state(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
+                      bool durable = false);
   // Records an event; a failure becomes 58000 "audit log unavailable: ...".
   Status audit(const audit::Event& event, bool durable);
   audit::Event event(audit::EventType type, const Session& s, std::string realm = {}) const;

@@ -1,8 +1,7 @@
 // The decision engine directly: EXPLAIN rows, unknown objects, and decisions running while
 // other threads publish policy changes.
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <map>
 #include <thread>
 
@@ -21,8 +20,9 @@ BOOST_AUTO_TEST_CASE(explain_lists_every_check) {
   ok(admin, "ALTER REALM pii ADD COLUMN users.ssn");
   ok(admin, "CREATE REALM trial SIMULATION");
   ok(admin, "ALTER REALM trial ADD TABLE users");
-  ok(admin, "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
-            "DENY WHEN program_name = 'export_tool' MESSAGE 'no export'");
+  ok(admin,
+     "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
+     "DENY WHEN program_name = 'export_tool' MESSAGE 'no export'");
   Session tool = login("bob", "export_tool");
   auto snap = vault->snapshot();
   std::vector<Access> accesses{{Command::kSelect, *snap->find_object({{"", "users"}, "ssn"})}};

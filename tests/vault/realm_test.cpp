@@ -14,8 +14,9 @@ BOOST_AUTO_TEST_CASE(dba_denied_until_unlock_then_allowed) {
   Session admin = login("sec_admin");
   Session dba = login("dba_alice");
   BOOST_TEST(access(dba, Command::kSelect, "users").ok());  // no realm yet: DBA bypasses RBAC
-  ok(admin, "CREATE REALM pii_protection DESCRIPTION 'PII' REQUIRE VAULT PASSWORD "
-            "'vault_secret_2025'");
+  ok(admin,
+     "CREATE REALM pii_protection DESCRIPTION 'PII' REQUIRE VAULT PASSWORD "
+     "'vault_secret_2025'");
   ok(admin, "ALTER REALM pii_protection ADD TABLE users");
   auto denied = access(dba, Command::kSelect, "users");
   BOOST_TEST_REQUIRE(!denied.ok());
@@ -73,9 +74,9 @@ BOOST_AUTO_TEST_CASE(simulation_allows_and_audits_disabled_protects_nothing) {
   ok(admin, "CREATE REALM trial SIMULATION");
   ok(admin, "ALTER REALM trial ADD COLUMN users.ssn");
   sink.clear();
-  auto d = vault->decide(dba, std::vector<Access>{
-                                  {Command::kSelect, *vault->snapshot()->find_object(
-                                                         {{"", "users"}, "ssn"})}});
+  auto d = vault->decide(
+      dba, std::vector<Access>{
+               {Command::kSelect, *vault->snapshot()->find_object({{"", "users"}, "ssn"})}});
   BOOST_TEST(d.allowed());
   BOOST_TEST(static_cast<int>(d.verdict) ==
              static_cast<int>(Decision::Verdict::kAllowWithSimulatedDenials));

@@ -17,22 +17,22 @@ BOOST_AUTO_TEST_CASE(deny_from_role_dba_sysadmin) {
   ok(acct, "CREATE ROLE sysadmin");
   ok(acct, "CREATE USER ops PASSWORD 'pw-ops'");
   ok(acct, "GRANT sysadmin TO ops");
-  ok(admin, "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba, "
-            "sysadmin MESSAGE 'PII tables cannot be dropped without approval'");
+  ok(admin,
+     "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba, "
+     "sysadmin MESSAGE 'PII tables cannot be dropped without approval'");
   Session dba = login("dba_alice");
   auto st = access(dba, Command::kDelete, "users");
   BOOST_TEST_REQUIRE(!st.ok());
   BOOST_TEST(st.error().code.code() == "42501");
   BOOST_TEST(st.error().message == "PII tables cannot be dropped without approval");
-  BOOST_TEST(access(dba, Command::kSelect, "users").ok());  // only DELETE
+  BOOST_TEST(access(dba, Command::kSelect, "users").ok());       // only DELETE
   BOOST_TEST(!access(dba, Command::kDelete, "users.ssn").ok());  // a table rule covers columns
   Session ops = login("ops");
   BOOST_TEST(access(ops, Command::kDelete, "users").error().message.find("PII") == 0U);
   BOOST_TEST(count_events(audit::EventType::kCommandRuleViolation) >= 2U);
   fails(admin, "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba",
         "42710");
-  fails(admin, "CREATE COMMAND RULE r2 FOR DELETE ON TABLE users DENY FROM ROLE nobody",
-        "42704");
+  fails(admin, "CREATE COMMAND RULE r2 FOR DELETE ON TABLE users DENY FROM ROLE nobody", "42704");
   ok(admin, "ALTER COMMAND RULE no_drop_pii DISABLE");
   BOOST_TEST(access(dba, Command::kDelete, "users").ok());
   ok(admin, "ALTER COMMAND RULE no_drop_pii ENABLE");
@@ -46,9 +46,10 @@ BOOST_AUTO_TEST_CASE(deny_from_role_dba_sysadmin) {
 BOOST_AUTO_TEST_CASE(deny_when_program_name_export_tool) {
   cast();
   Session admin = login("sec_admin");
-  ok(admin, "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
-            "DENY WHEN program_name = 'export_tool' "
-            "MESSAGE 'SSN export requires security team approval'");
+  ok(admin,
+     "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
+     "DENY WHEN program_name = 'export_tool' "
+     "MESSAGE 'SSN export requires security team approval'");
   Session psql = login("bob", "psql");
   Session tool = login("bob", "export_tool");
   BOOST_TEST(access(psql, Command::kSelect, "users.ssn").ok());
@@ -61,12 +62,13 @@ BOOST_AUTO_TEST_CASE(deny_when_program_name_export_tool) {
 BOOST_AUTO_TEST_CASE(business_hours_only_and_simulation) {
   cast();
   Session admin = login("sec_admin");
-  ok(admin, "CREATE COMMAND RULE business_hours_only FOR SELECT ON TABLE financial_records "
-            "DENY WHEN HOUR(CURRENT_TIMESTAMP) NOT BETWEEN 9 AND 17 "
-            "MESSAGE 'Financial data accessible only during business hours'");
+  ok(admin,
+     "CREATE COMMAND RULE business_hours_only FOR SELECT ON TABLE financial_records "
+     "DENY WHEN HOUR(CURRENT_TIMESTAMP) NOT BETWEEN 9 AND 17 "
+     "MESSAGE 'Financial data accessible only during business hours'");
   Session bob = login("bob");
   BOOST_TEST(access(bob, Command::kSelect, "financial_records").ok());  // 12:00 UTC
-  clock.advance(std::chrono::hours(8));                                   // 20:00 UTC
+  clock.advance(std::chrono::hours(8));                                 // 20:00 UTC
   auto st = access(bob, Command::kSelect, "financial_records");
   BOOST_TEST_REQUIRE(!st.ok());
   BOOST_TEST(st.error().message == "Financial data accessible only during business hours");
@@ -84,14 +86,15 @@ BOOST_AUTO_TEST_CASE(rule_sets_and_realm_targets_and_connect_rules) {
   ok(admin, "ALTER REALM fin AUTHORIZE USER bob");
   ok(admin, "CREATE RULE SET office ALL (tls, IN_CIDR(client_ip, '10.0.0.0/8'))");
   fails(admin, "CREATE RULE SET office ANY (tls)", "42710");
-  ok(admin, "CREATE COMMAND RULE fin_office FOR ALL ON REALM fin "
-            "ALLOW ONLY WHEN RULE_SET('office') MESSAGE 'office only'");
-  fails(admin, "CREATE COMMAND RULE bad FOR SELECT ON ANY DENY WHEN RULE_SET('missing')",
-        "42704");
+  ok(admin,
+     "CREATE COMMAND RULE fin_office FOR ALL ON REALM fin "
+     "ALLOW ONLY WHEN RULE_SET('office') MESSAGE 'office only'");
+  fails(admin, "CREATE COMMAND RULE bad FOR SELECT ON ANY DENY WHEN RULE_SET('missing')", "42704");
   Session bob = login("bob");
   BOOST_TEST(access(bob, Command::kSelect, "financial_records").ok());  // 10.0.5.42, TLS
-  ok(admin, "CREATE COMMAND RULE no_weekend_bob FOR CONNECT ON ANY DENY FROM USER bob "
-            "WHEN DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7) MESSAGE 'weekdays only'");
+  ok(admin,
+     "CREATE COMMAND RULE no_weekend_bob FOR CONNECT ON ANY DENY FROM USER bob "
+     "WHEN DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7) MESSAGE 'weekdays only'");
   clock.advance(std::chrono::hours(24 * 5));  // Saturday
   auto s = vault->login("bob", SessionInfo{});
   BOOST_TEST_REQUIRE(!s.ok());

@@ -1,7 +1,7 @@
 // The policy store and credentials: schema, restart, SCRAM verifiers, token format.
-#include <boost/test/unit_test.hpp>
-
 #include <sqlite3.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include "tests/vault/vault_fixture.h"
 #include "vault/credentials.h"
@@ -19,8 +19,9 @@ BOOST_AUTO_TEST_CASE(restart_restores_realms_rules_grants_and_tokens) {
   ok(admin, "CREATE REALM pii REQUIRE VAULT PASSWORD 'pii-pw'");
   ok(admin, "ALTER REALM pii ADD TABLE users");
   ok(admin, "CREATE RULE SET daytime ALL (HOUR(CURRENT_TIMESTAMP) BETWEEN 9 AND 17)");
-  ok(admin, "CREATE COMMAND RULE fin_day FOR SELECT ON TABLE financial_records "
-            "ALLOW ONLY WHEN RULE_SET('daytime') MESSAGE 'daytime only'");
+  ok(admin,
+     "CREATE COMMAND RULE fin_day FOR SELECT ON TABLE financial_records "
+     "ALLOW ONLY WHEN RULE_SET('daytime') MESSAGE 'daytime only'");
   auto g = ok(admin, "GRANT VAULT PASSWORD ON REALM pii TO bob VALID FOR '3 hours'");
   Session dba = login("dba_alice");
   auto u = ok(dba, "UNLOCK REALM pii PASSWORD 'pii-pw'");
@@ -30,7 +31,7 @@ BOOST_AUTO_TEST_CASE(restart_restores_realms_rules_grants_and_tokens) {
   reopen();
   Session dba2 = login("dba_alice");
   BOOST_TEST(!access(dba2, Command::kSelect, "users").ok());  // realm and its table restored
-  ok(dba2, "UNLOCK REALM pii TOKEN '" + u.rows[0][1] + "'");    // token restored
+  ok(dba2, "UNLOCK REALM pii TOKEN '" + u.rows[0][1] + "'");  // token restored
   BOOST_TEST(access(dba2, Command::kSelect, "users").ok());
   Session dba3 = login("dba_alice");
   fails(dba3, "UNLOCK REALM pii TOKEN '" + expired.rows[0][1] + "'", "28P01");  // revoked stays
@@ -120,7 +121,8 @@ BOOST_AUTO_TEST_CASE(users_and_verifiers_through_sql) {
   BOOST_TEST(*verify_scram_password(SecretString("Correct-Horse"), *v));
   Session dave = login("dave");
   ok(dave, "ALTER USER dave PASSWORD 'Battery-Staple'");  // own password
-  BOOST_TEST(*verify_scram_password(SecretString("Battery-Staple"), *vault->scram_verifier("dave")));
+  BOOST_TEST(
+      *verify_scram_password(SecretString("Battery-Staple"), *vault->scram_verifier("dave")));
   fails(dave, "ALTER USER sec_admin PASSWORD 'x'", "42501");
   ok(admin, "DROP USER dave");
   fails(admin, "DROP USER dave", "42704");

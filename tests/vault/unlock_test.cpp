@@ -1,7 +1,6 @@
 // Vault passwords, temporary grants, tokens, lockout, emergency unlock, and the audit trail.
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 
 #include "tests/vault/vault_fixture.h"
 
@@ -24,8 +23,9 @@ BOOST_FIXTURE_TEST_SUITE(unlock, VaultFixture)
 BOOST_AUTO_TEST_CASE(temporary_grant_expires_and_its_token_dies_with_it) {
   pii_realm(*this);
   Session admin = login("sec_admin");
-  auto g = ok(admin, "GRANT VAULT PASSWORD ON REALM pii_protection TO dba_alice "
-                     "VALID FOR INTERVAL '2 HOURS'");
+  auto g = ok(admin,
+              "GRANT VAULT PASSWORD ON REALM pii_protection TO dba_alice "
+              "VALID FOR INTERVAL '2 HOURS'");
   BOOST_TEST_REQUIRE(g.rows.size() == 1U);
   const std::string temp = g.rows[0][2];
   BOOST_TEST(g.rows[0][4] == "2025-10-13T14:00:00Z");
@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(token_reuse_same_user_only) {
 BOOST_AUTO_TEST_CASE(revoke_vault_password_ends_grant_and_tokens) {
   pii_realm(*this);
   Session admin = login("sec_admin");
-  auto g = ok(admin, "GRANT VAULT PASSWORD ON REALM pii_protection TO dba_alice VALID FOR '1 hour'");
+  auto g =
+      ok(admin, "GRANT VAULT PASSWORD ON REALM pii_protection TO dba_alice VALID FOR '1 hour'");
   Session dba = login("dba_alice");
   ok(dba, "UNLOCK REALM pii_protection PASSWORD '" + g.rows[0][2] + "'");
   BOOST_TEST(access(dba, Command::kSelect, "users").ok());
@@ -126,16 +127,17 @@ BOOST_AUTO_TEST_CASE(lockout_after_five_failures_released_after_fifteen_minutes)
 BOOST_AUTO_TEST_CASE(audit_never_sees_secrets_and_failure_refuses_unlock) {
   pii_realm(*this);
   Session admin = login("sec_admin");
-  auto g = ok(admin, "GRANT VAULT PASSWORD ON REALM pii_protection TO dba_alice VALID FOR '1 hour'");
+  auto g =
+      ok(admin, "GRANT VAULT PASSWORD ON REALM pii_protection TO dba_alice VALID FOR '1 hour'");
   Session dba = login("dba_alice");
   fails(dba, "UNLOCK REALM pii_protection PASSWORD 'wrong-guess-xyz'", "28P01");
   auto u = ok(dba, "UNLOCK REALM pii_protection PASSWORD '" + g.rows[0][2] + "'");
   Session pooled = login("dba_alice");
   ok(pooled, "UNLOCK REALM pii_protection TOKEN '" + u.rows[0][1] + "'");
   const std::string json = events_json();
-  for (const std::string& secret : {std::string("vault_secret_2025"), g.rows[0][2], u.rows[0][1],
-                                   std::string("wrong-guess-xyz"), std::string("pw-bob"),
-                                   std::string("Bootstrap-Pw-1")}) {
+  for (const std::string& secret :
+       {std::string("vault_secret_2025"), g.rows[0][2], u.rows[0][1],
+        std::string("wrong-guess-xyz"), std::string("pw-bob"), std::string("Bootstrap-Pw-1")}) {
     BOOST_TEST(json.find(secret) == std::string::npos, "secret in audit: " << secret);
   }
   BOOST_TEST(json.find(g.rows[0][3]) != std::string::npos);  // the grant's id is recorded
@@ -167,18 +169,20 @@ BOOST_AUTO_TEST_CASE(audit_sink_failure_refuses_unlock_with_58000) {
 BOOST_AUTO_TEST_CASE(emergency_unlock_two_person) {
   pii_realm(*this);
   Session dba = login("dba_alice");
-  auto req = ok(dba, "EMERGENCY UNLOCK REALM pii_protection AUTHORIZED BY sec_admin "
-                     "REASON 'Production outage - INC-1' VALID FOR INTERVAL '1 HOUR'");
+  auto req = ok(dba,
+                "EMERGENCY UNLOCK REALM pii_protection AUTHORIZED BY sec_admin "
+                "REASON 'Production outage - INC-1' VALID FOR INTERVAL '1 HOUR'");
   const std::string id = req.rows[0][0];
   auto pending = access(dba, Command::kSelect, "users");
   BOOST_TEST_REQUIRE(!pending.ok());
   BOOST_TEST(pending.error().code.code() == "55000");
-  fails(dba, "APPROVE EMERGENCY UNLOCK '" + id + "'", "42501");  // not VAULT_ADMIN
+  fails(dba, "APPROVE EMERGENCY UNLOCK '" + id + "'", "42501");           // not VAULT_ADMIN
   fails(dba, "REVIEW EMERGENCY UNLOCK '" + id + "' NOTES 'n'", "42501");  // requester
   Session admin = login("sec_admin");
   // A VAULT_ADMIN cannot approve their own request.
-  auto own = ok(admin, "EMERGENCY UNLOCK REALM pii_protection AUTHORIZED BY admin2 "
-                       "REASON 'self' VALID FOR '10 minutes'");
+  auto own = ok(admin,
+                "EMERGENCY UNLOCK REALM pii_protection AUTHORIZED BY admin2 "
+                "REASON 'self' VALID FOR '10 minutes'");
   fails(admin, "APPROVE EMERGENCY UNLOCK '" + own.rows[0][0] + "'", "42501");
   fails(admin, "APPROVE EMERGENCY UNLOCK 'em_nope'", "42704");
   fails(admin, "REVIEW EMERGENCY UNLOCK '" + id + "' NOTES 'too early'", "55000");

@@ -1,7 +1,6 @@
 #include "tests/vault/vault_fixture.h"
 
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 
 namespace dbvault::vault::test {
@@ -71,9 +70,9 @@ Result<StatementResult> VaultFixture::run(Session& s, std::string_view sql) {
 
 StatementResult VaultFixture::ok(Session& s, std::string_view sql) {
   auto r = run(s, sql);
-  BOOST_TEST_REQUIRE(r.ok(), sql << " as " << s.user_name() << ": "
-                                 << (r.ok() ? "" : std::string(r.error().code.code()) + " " +
-                                                       r.error().message));
+  BOOST_TEST_REQUIRE(
+      r.ok(), sql << " as " << s.user_name() << ": "
+                  << (r.ok() ? "" : std::string(r.error().code.code()) + " " + r.error().message));
   return std::move(r).value();
 }
 
