@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "server/audit_command.h"
 #include "server/parse_command.h"
 
 namespace {
@@ -19,6 +20,8 @@ commands:
   parse [-c SQL | -f FILE]   split, classify and parse SQL (from SQL, FILE or standard input)
                              and print each statement's kind and canonical form; secrets
                              are printed as '********'
+  audit verify|export ...    verify the audit log's hash chain, or export it as JSON Lines
+                             (dbvault audit help; docs/audit.md)
   version                    print the version
   help                       print this text
 
@@ -62,6 +65,10 @@ int main(int argc, char** argv) {
   if (command == "version") {
     std::cout << "dbvault 0.1.0\n";
     return 0;
+  }
+  if (command == "audit") {
+    return dbvault::server::run_audit_command({args.begin() + static_cast<long>(i), args.end()},
+                                              std::cout, std::cerr);
   }
   if (command == "parse") {
     dbvault::server::ParseCommandOptions options;
