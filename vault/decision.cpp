@@ -128,6 +128,8 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
   }
 
   // 1. Realms.
+  const rules::BitsetView admitted =
+      vault_on ? session.admitted_realms(now_us, snap) : rules::BitsetView();
   for (std::size_t i = 0; i < accesses.size(); ++i) {
     const Access& a = accesses[i];
     rule_accesses[i] = rules::ObjectAccess{a.command, a.object, rules::kNoId, {}};
@@ -135,7 +137,16 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
     if (obj == nullptr) continue;
     rule_accesses[i].table = obj->table_id;
     rule_accesses[i].realms = snap.realms_of(*obj);
-    if (!vault_on) continue;
+    if (!vault_on || !obj->in_realm) continue;
+    // The common case: every realm of the object is one the session passes anyway.
+    const auto realm_words = rule_accesses[i].realms.words();
+    const auto admitted_words = admitted.words();
+    bool all_admitted = true;
+    for (std::size_t w = 0; w < realm_words.size() && all_admitted; ++w) {
+      const std::uint64_t ok = w < admitted_words.size() ? admitted_words[w] : 0;
+      all_admitted = (realm_words[w] & ~ok) == 0;
+    }
+    if (all_admitted) continue;
     std::optional<Error> failure;
     for_each_realm(rule_accesses[i].realms, [&](rules::RealmId id) {
       const RealmInfo* realm = snap.realm(id);

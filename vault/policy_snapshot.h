@@ -96,6 +96,7 @@ class PolicySnapshot final : public rules::NameResolver {
   const RealmInfo* realm(rules::RealmId id) const {
     return id < realms_.size() && realms_[id].exists ? &realms_[id] : nullptr;
   }
+  std::uint32_t realm_capacity() const { return static_cast<std::uint32_t>(realms_.size()); }
   // Every realm protecting the object (for a column, its table's realms too).
   rules::BitsetView realms_of(const ObjectInfo& o) const {
     if (!o.in_realm) return {};

@@ -15,7 +15,7 @@ Session::Session(std::uint32_t user_id, std::string user_name, SessionInfo info)
 
 void Session::add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t token_row,
                          std::string token_id, SecretString token) {
-  cached_snapshot_ = nullptr;
+  unlocked_key_ = admitted_key_ = CacheKey{};
   if (realm >= unlocks_.size()) unlocks_.resize(realm + 1);
   if (unlocks_[realm].expires_us == 0) unlocked_.push_back(realm);
   unlocks_[realm] = Unlock{expires.time_since_epoch().count(), token_row, std::move(token_id)};
@@ -23,14 +23,14 @@ void Session::add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t 
 }
 
 void Session::remove_unlock(rules::RealmId realm) {
-  cached_snapshot_ = nullptr;
+  unlocked_key_ = admitted_key_ = CacheKey{};
   if (realm >= unlocks_.size()) return;
   unlocks_[realm] = Unlock{};
   unlocked_.erase(std::remove(unlocked_.begin(), unlocked_.end(), realm), unlocked_.end());
 }
 
 void Session::clear_unlocks() {
-  cached_snapshot_ = nullptr;
+  unlocked_key_ = admitted_key_ = CacheKey{};
   unlocks_.clear();
   unlocked_.clear();
   tokens_.clear();
@@ -45,20 +45,18 @@ bool Session::unlocked(rules::RealmId realm, std::int64_t now_us,
 
 rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
   const std::int64_t now_us = now.time_since_epoch().count();
-  if (cached_snapshot_ != &snap || cached_version_ != snap.version() ||
-      now_us >= cached_until_us_) {
+  if (!unlocked_key_.fresh(snap, now_us)) {
     std::fill(unlocked_now_.begin(), unlocked_now_.end(), 0);
-    cached_until_us_ = std::numeric_limits<std::int64_t>::max();
+    unlocked_key_ = {&snap, snap.version(), std::numeric_limits<std::int64_t>::max()};
     for (rules::RealmId r : unlocked_) {
-      if (!unlocked(r, now_us, snap) && !snap.emergency_active(user_id_, r, now_us)) continue;
+      const bool by_unlock = unlocked(r, now_us, snap);
+      if (!by_unlock && !snap.emergency_active(user_id_, r, now_us)) continue;
       if (r / 64 >= unlocked_now_.size()) unlocked_now_.resize(r / 64 + 1, 0);
       unlocked_now_[r / 64] |= std::uint64_t{1} << (r % 64);
       // An emergency unlock ends at its own time: recompute every call while one is in use.
-      cached_until_us_ =
-          std::min(cached_until_us_, unlocked(r, now_us, snap) ? unlocks_[r].expires_us : now_us);
+      unlocked_key_.until_us =
+          std::min(unlocked_key_.until_us, by_unlock ? unlocks_[r].expires_us : now_us);
     }
-    cached_snapshot_ = &snap;
-    cached_version_ = snap.version();
   }
   rules::Factors f;
   f.current_user = user_name_;
@@ -74,6 +72,35 @@ rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
   f.unlocked_realms = rules::BitsetView(unlocked_now_);
   f.client_address = address_;
   return f;
+}
+
+bool Session::CacheKey::fresh(const PolicySnapshot& snap, std::int64_t now_us) const {
+  return snapshot == &snap && version == snap.version() && now_us < until_us;
+}
+
+rules::BitsetView Session::admitted_realms(std::int64_t now_us, const PolicySnapshot& snap) {
+  if (admitted_key_.fresh(snap, now_us)) return rules::BitsetView(admitted_);
+  admitted_.assign(snap.realm_capacity() / 64 + 1, 0);
+  admitted_key_ = {&snap, snap.version(), std::numeric_limits<std::int64_t>::max()};
+  for (rules::RealmId r = 0; r < snap.realm_capacity(); ++r) {
+    const RealmInfo* realm = snap.realm(r);
+    if (realm == nullptr) continue;
+    std::int64_t until = std::numeric_limits<std::int64_t>::max();
+    bool pass = realm->state == ast::ObjectState::kDisabled ||
+                (!realm->require_password && snap.authorized(user_id_, *realm, false));
+    if (!pass && unlocked(r, now_us, snap)) {
+      pass = true;
+      until = unlocks_[r].expires_us;
+    }
+    if (!pass && snap.emergency_active(user_id_, r, now_us)) {
+      pass = true;
+      until = now_us;  // re-evaluated on every call while it lasts (rare)
+    }
+    if (!pass) continue;
+    admitted_[r / 64] |= std::uint64_t{1} << (r % 64);
+    admitted_key_.until_us = std::min(admitted_key_.until_us, until);
+  }
+  return rules::BitsetView(admitted_);
 }
 
 }  // namespace dbvault::vault

@@ -61,6 +61,13 @@ class Session {
   // unlocked-realm bitset without allocating once it has its size.
   rules::Factors factors(TimePoint now, const PolicySnapshot& snap);
 
+  // The realms this session passes at `now_us` whatever the object: DISABLED realms, realms
+  // it holds an unexpired, unrevoked unlock of, realms without REQUIRE VAULT PASSWORD that
+  // authorize its user or a role of it, and realms of an active emergency unlock. Cached
+  // until the snapshot changes or the earliest expiry among them passes, so that the realm
+  // check of an access is a few word-wide AND-NOTs (decision.cpp).
+  rules::BitsetView admitted_realms(std::int64_t now_us, const PolicySnapshot& snap);
+
  private:
   std::uint32_t user_id_;
   std::string user_name_;
@@ -71,10 +78,16 @@ class Session {
   std::vector<SecretString> tokens_;      // tokens this session obtained
   // factors()'s unlocked-realm bitset, reused while nothing it depends on changed: the
   // snapshot (revocations, emergency access), the unlocks, and no unlock expired since.
+  struct CacheKey {
+    const PolicySnapshot* snapshot = nullptr;
+    std::uint64_t version = 0;
+    std::int64_t until_us = 0;  // the earliest expiry among what was counted
+    bool fresh(const PolicySnapshot& snap, std::int64_t now_us) const;
+  };
   std::vector<std::uint64_t> unlocked_now_;
-  std::uint64_t cached_version_ = 0;
-  const PolicySnapshot* cached_snapshot_ = nullptr;
-  std::int64_t cached_until_us_ = 0;  // the earliest expiry among the unlocks counted
+  CacheKey unlocked_key_;
+  std::vector<std::uint64_t> admitted_;
+  CacheKey admitted_key_;
 };
 
 }  // namespace dbvault::vault
