@@ -228,9 +228,13 @@ Decision Vault::decide(Session& session, std::span<const Access> accesses) const
   return vault::decide(*sn, session, accesses, impl_->now());
 }
 
-Status Vault::check(Session& session, std::span<const Access> accesses) {
+Status Vault::check(Session& session, std::span<const Access> accesses,
+                    std::string_view statement) {
   Decision d = decide(session, accesses);
-  for (const auto& e : d.events) DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+  for (auto& e : d.events) {
+    if (!statement.empty()) e.detail["query"] = std::string(statement);
+    DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+  }
   if (!d.allowed()) return *d.error;
   return ok_status();
 }

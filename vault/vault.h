@@ -104,8 +104,9 @@ class Vault {
   // The decision for `accesses`, without writing audit events (see decision.h).
   Decision decide(Session& session, std::span<const Access> accesses) const;
   // decide() and write its events; ok when allowed. 58000 if an event cannot be written
-  // (the statement must then not run).
-  Status check(Session& session, std::span<const Access> accesses);
+  // (the statement must then not run). `statement`, when given, is recorded as the events'
+  // `query` detail (the audit log replaces its literals by '?').
+  Status check(Session& session, std::span<const Access> accesses, std::string_view statement = {});
   // EXPLAIN VAULT rows for an access set.
   std::vector<ExplainRow> explain(Session& session, std::span<const Access> accesses) const;
 

@@ -65,6 +65,30 @@ BOOST_AUTO_TEST_CASE(mandatory_blocks_owner_regular_exempts_owner) {
   Session dba_again = login("dba_alice");
   ok(admin, "ALTER REALM m AUTHORIZE ROLE dba");
   BOOST_TEST(access(dba_again, Command::kSelect, "users").ok());
+  // Revoking the role takes effect on the session's next statement.
+  ok(admin, "REVOKE DBA FROM dba_alice");
+  BOOST_TEST(!access(dba_again, Command::kSelect, "users").ok());
+  ok(admin, "GRANT DBA TO dba_alice");
+  BOOST_TEST(access(dba_again, Command::kSelect, "users").ok());
+  ok(admin, "ALTER REALM m SET DISABLED");
+  BOOST_TEST(access(carol, Command::kSelect, "financial_records").ok() == false);  // RBAC
+  BOOST_TEST(access(bob, Command::kSelect, "users").ok());  // realm off, bob owns users
+}
+
+BOOST_AUTO_TEST_CASE(denial_events_carry_the_statement_without_literals) {
+  cast();
+  Session admin = login("sec_admin");
+  ok(admin, "CREATE REALM m");
+  ok(admin, "ALTER REALM m ADD TABLE users");
+  Session dba = login("dba_alice");
+  auto id = *vault->snapshot()->find_object({{"", "users"}, ""});
+  std::vector<Access> a{{Command::kSelect, id}};
+  sink.clear();
+  BOOST_TEST(!vault->check(dba, a, "SELECT * FROM users WHERE ssn = '123-45-6789'").ok());
+  const std::string json = events_json();
+  BOOST_TEST(json.find("SELECT * FROM users WHERE ssn = ?") != std::string::npos);
+  BOOST_TEST(json.find("123-45-6789") == std::string::npos);
+  BOOST_TEST(json.find("\"check\":\"realm\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(simulation_allows_and_audits_disabled_protects_nothing) {
