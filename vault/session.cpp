@@ -18,8 +18,8 @@ void Session::add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t 
   unlocked_key_ = admitted_key_ = CacheKey{};
   if (realm >= unlocks_.size()) unlocks_.resize(realm + 1);
   if (unlocks_[realm].expires_us == 0) unlocked_.push_back(realm);
-  unlocks_[realm] = Unlock{expires.time_since_epoch().count(), token_row, std::move(token_id)};
-  tokens_.push_back(std::move(token));
+  unlocks_[realm] =
+      Unlock{expires.time_since_epoch().count(), token_row, std::move(token_id), std::move(token)};
 }
 
 void Session::remove_unlock(rules::RealmId realm) {
@@ -33,7 +33,6 @@ void Session::clear_unlocks() {
   unlocked_key_ = admitted_key_ = CacheKey{};
   unlocks_.clear();
   unlocked_.clear();
-  tokens_.clear();
 }
 
 bool Session::unlocked(rules::RealmId realm, std::int64_t now_us,

@@ -43,9 +43,10 @@ class Session {
     std::int64_t expires_us = 0;  // 0: not unlocked
     std::uint32_t token_row = 0;  // the token record that admitted it
     std::string token_id;         // its public id
+    SecretString token;           // the token itself, for a pooled connection to reuse
   };
-  // Records an unlock of `realm` (replacing an earlier one) and keeps the token text so that
-  // the caller can show it again; the token is held as a SecretString.
+  // Records an unlock of `realm` (replacing an earlier one) with its token, kept as a
+  // SecretString (wiped when the unlock ends) for the caller to hand to a pooled connection.
   void add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t token_row,
                   std::string token_id, SecretString token);
   void remove_unlock(rules::RealmId realm);
@@ -75,7 +76,6 @@ class Session {
   rules::ClientAddress address_;
   std::vector<Unlock> unlocks_;           // by realm id
   std::vector<rules::RealmId> unlocked_;  // realms with an entry in unlocks_
-  std::vector<SecretString> tokens_;      // tokens this session obtained
   // factors()'s unlocked-realm bitset, reused while nothing it depends on changed: the
   // snapshot (revocations, emergency access), the unlocks, and no unlock expired since.
   struct CacheKey {
