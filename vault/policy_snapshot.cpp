@@ -60,13 +60,13 @@ std::uint32_t privilege_bit(ast::Command c) {
 
 }  // namespace
 
-std::shared_ptr<const PolicySnapshot> PolicySnapshot::build(PolicyData data) {
+std::shared_ptr<const PolicySnapshot> PolicySnapshot::build(PolicyData data, ParseCache* parsed) {
   std::shared_ptr<PolicySnapshot> s(new PolicySnapshot());
   s->data_ = std::move(data);
   s->index_principals();
   s->index_objects();
   s->index_realms();
-  s->compile_rules();
+  s->compile_rules(parsed);
   return s;
 }
 
@@ -198,9 +198,17 @@ void PolicySnapshot::index_realms() {
   }
 }
 
-void PolicySnapshot::compile_rules() {
+void PolicySnapshot::compile_rules(ParseCache* parsed) {
+  ParseCache local;
+  ParseCache& cache = parsed != nullptr ? *parsed : local;
+  ParseCache next;  // only the rules of this policy survive into the next build
+  auto parse = [&](const std::string& sql) -> const Result<ast::Statement>& {
+    auto it = cache.find(sql);
+    if (it == cache.end()) it = cache.emplace(sql, grammar::parse(sql)).first;
+    return next.emplace(sql, it->second).first->second;
+  };
   for (const auto& row : data_.rule_sets) {
-    auto st = grammar::parse(row.sql);
+    const auto& st = parse(row.sql);
     if (st.ok()) {
       if (auto* set = std::get_if<ast::CreateRuleSet>(&st->node)) rule_sets_[row.name] = *set;
     }
@@ -208,7 +216,7 @@ void PolicySnapshot::compile_rules() {
   rules::PredicateCompiler compiler(*this);
   std::vector<rules::CommandRule> compiled;
   for (const auto& row : data_.command_rules) {
-    auto st = grammar::parse(row.sql);
+    const auto& st = parse(row.sql);
     const auto* def = st.ok() ? std::get_if<ast::CreateCommandRule>(&st->node) : nullptr;
     Error why =
         st.ok() ? make_error(sqlstate::kDataCorrupted, "stored rule is not a rule") : st.error();
@@ -241,6 +249,7 @@ void PolicySnapshot::compile_rules() {
     compiled.push_back(std::move(failing));
   }
   rule_index_ = rules::RuleIndex(std::move(compiled));
+  if (parsed != nullptr) *parsed = std::move(next);
 }
 
 std::optional<rules::RoleId> PolicySnapshot::find_role(std::string_view name) const {

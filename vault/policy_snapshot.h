@@ -70,7 +70,11 @@ class PolicySnapshot final : public rules::NameResolver {
   // Builds the indexes and compiles every command rule. A rule that no longer compiles (a
   // role it names was dropped, ...) is kept in force as a rule ON ANY that always denies its
   // commands (fail closed) and reported in compile_errors().
-  static std::shared_ptr<const PolicySnapshot> build(PolicyData data);
+  // `parsed`, when given, maps stored rule SQL to its parse and is reused across builds (a
+  // rule unchanged since the last build is not parsed again); entries of rules that are gone
+  // are dropped. REQUIRES: one build at a time per cache.
+  using ParseCache = std::unordered_map<std::string, Result<ast::Statement>>;
+  static std::shared_ptr<const PolicySnapshot> build(PolicyData data, ParseCache* parsed = nullptr);
 
   std::uint64_t version() const { return data_.version; }
   bool vault_enabled() const { return data_.vault_enabled; }
@@ -128,7 +132,7 @@ class PolicySnapshot final : public rules::NameResolver {
   void index_principals();
   void index_objects();
   void index_realms();
-  void compile_rules();
+  void compile_rules(ParseCache* parsed);
 
   PolicyData data_;
   std::unordered_map<std::string, std::uint32_t> users_, roles_, realms_by_name_, objects_by_name_;

@@ -1,5 +1,7 @@
 #include "vault/vault.h"
 
+#include <type_traits>
+
 #include "grammar/grammar.h"
 #include "vault/vault_impl.h"
 
@@ -10,7 +12,7 @@ namespace dbvault::vault {
 Status VaultImpl::refresh() {
   auto data = store->load(now());
   if (!data) return std::move(data).error();
-  holder.publish(PolicySnapshot::build(std::move(data).value()));
+  holder.publish(PolicySnapshot::build(std::move(data).value(), &parse_cache));
   return ok_status();
 }
 
@@ -210,6 +212,12 @@ Result<StatementResult> Vault::execute(Session& session, const ast::Statement& s
       [&](const auto& node) -> Result<StatementResult> {
         if constexpr (requires { impl_->run(session, node); }) {
           return impl_->run(session, node);
+        } else if constexpr (std::is_same_v<std::decay_t<decltype(node)>, ast::ExplainVault>) {
+          // The checks depend on what the inner statement touches, which only the engine
+          // knows: the caller computes the access set and calls explain().
+          return make_error(sqlstate::kFeatureNotSupported,
+                            "EXPLAIN VAULT needs the statement's access set: use "
+                            "Vault::explain(session, accesses)");
         } else {
           return make_error(
               sqlstate::kFeatureNotSupported,

@@ -22,7 +22,8 @@ struct VaultImpl {
   std::unique_ptr<PolicyStore> store;
   SnapshotHolder holder;
   TokenMac token_mac;
-  std::mutex change_mu;  // one policy change (write + publish) at a time
+  std::mutex change_mu;                    // one policy change (write + publish) at a time
+  PolicySnapshot::ParseCache parse_cache;  // stored rule SQL -> parse; used by refresh()
 
   TimePoint now() const { return clock->now(); }
   std::int64_t now_us() const { return now().time_since_epoch().count(); }
