@@ -97,6 +97,13 @@ struct VaultImpl {
 // DBA or ACCOUNT_MANAGER (exec_accounts.cpp).
 Status require_either(VaultImpl& v, const Session& s, std::string_view statement);
 
+// Microseconds since the epoch as an audit timestamp (seconds) and as RFC 3339 text.
+inline audit::Timestamp to_seconds(std::int64_t us) {
+  return audit::Timestamp(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::microseconds(us)));
+}
+inline std::string time_text(std::int64_t us) { return audit::format_time(to_seconds(us)); }
+
 // A result with only a command tag.
 inline StatementResult tag_only(std::string tag) { return StatementResult{std::move(tag), {}, {}}; }
 
