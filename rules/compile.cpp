@@ -222,7 +222,7 @@ class ExprCompiler {
     const auto* text = lit != nullptr ? std::get_if<std::string>(&lit->value) : nullptr;
     if (text != nullptr) {
       if (detail::like_pattern_invalid(*text)) {
-        return error_at(SqlState("22025"), "LIKE pattern must not end with escape character",
+        return error_at(sqlstate::kInvalidEscapeSequence, "LIKE pattern must not end with escape character",
                         *x.pattern);
       }
       n.op = Op::kLikeLiteral;
@@ -391,11 +391,11 @@ Result<CompiledPredicate> PredicateCompiler::compile_rule_set(std::string_view n
   if (std::find(in_progress_.begin(), in_progress_.end(), def->name) != in_progress_.end()) {
     std::string chain;
     for (const auto& n : in_progress_) chain += n + " -> ";
-    return make_error(SqlState("42P17"),
+    return make_error(sqlstate::kInvalidObjectDefinition,
                       "rule set \"" + def->name + "\" references itself: " + chain + def->name);
   }
   if (in_progress_.size() >= kMaxRuleSetDepth) {
-    return make_error(SqlState("54001"), "rule sets are nested more than " +
+    return make_error(sqlstate::kStatementTooComplex, "rule sets are nested more than " +
                                              std::to_string(kMaxRuleSetDepth) + " deep");
   }
   in_progress_.push_back(def->name);

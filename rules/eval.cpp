@@ -223,7 +223,7 @@ Error Program::fault_error(Fault fault) const {
       return make_error(sqlstate::kInvalidParameterValue,
                         "IN_CIDR(): the block computed at run time is not a valid CIDR block");
     case Fault::kLikeEscape:
-      return make_error(SqlState("22025"), "LIKE pattern must not end with escape character");
+      return make_error(sqlstate::kInvalidEscapeSequence, "LIKE pattern must not end with escape character");
     case Fault::kFailing:
     case Fault::kNone:
       break;
