@@ -166,6 +166,32 @@ BOOST_AUTO_TEST_CASE(audit_sink_failure_refuses_unlock_with_58000) {
   BOOST_TEST(!vault->snapshot()->find_realm("never").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(audit_sink_failure_refuses_emergency_steps_and_simulated_access) {
+  pii_realm(*this);
+  Session dba = login("dba_alice");
+  Session admin = login("sec_admin");
+  sink.set_failing(true);
+  fails(dba,
+        "EMERGENCY UNLOCK REALM pii_protection AUTHORIZED BY sec_admin REASON 'x' "
+        "VALID FOR '5 minutes'",
+        "58000");
+  sink.set_failing(false);
+  auto req = ok(dba,
+                "EMERGENCY UNLOCK REALM pii_protection AUTHORIZED BY sec_admin REASON 'x' "
+                "VALID FOR '5 minutes'");
+  sink.set_failing(true);
+  fails(admin, "APPROVE EMERGENCY UNLOCK '" + req.rows[0][0] + "'", "58000");
+  sink.set_failing(false);
+  BOOST_TEST(access(dba, Command::kSelect, "users").error().code.code() == "55000");  // pending
+  // A statement allowed only because a realm is in SIMULATION needs its audit record.
+  ok(admin, "CREATE REALM trial SIMULATION");
+  ok(admin, "ALTER REALM trial ADD TABLE financial_records");
+  sink.set_failing(true);
+  BOOST_TEST(access(dba, Command::kSelect, "financial_records").error().code.code() == "58000");
+  sink.set_failing(false);
+  BOOST_TEST(access(dba, Command::kSelect, "financial_records").ok());
+}
+
 BOOST_AUTO_TEST_CASE(emergency_unlock_two_person) {
   pii_realm(*this);
   Session dba = login("dba_alice");
