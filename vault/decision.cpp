@@ -150,7 +150,14 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
     std::optional<Error> failure;
     for_each_realm(rule_accesses[i].realms, [&](rules::RealmId id) {
       const RealmInfo* realm = snap.realm(id);
-      if (realm == nullptr) return true;
+      if (realm == nullptr) {
+        // The object names a realm the snapshot does not hold: an inconsistent policy.
+        // Fail closed rather than treat an unknown realm as no realm.
+        failure = make_error(sqlstate::kInternalError,
+                             "policy snapshot is inconsistent (object " +
+                                 snap.object_name(a.object) + " names an unknown realm); refused");
+        return false;
+      }
       const RealmCheck c = check_realm(snap, session, id, *realm, *obj, now_us);
       if (passes(c)) return true;
       const bool simulated = realm->state == ast::ObjectState::kSimulation;
