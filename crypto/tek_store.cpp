@@ -9,9 +9,6 @@
 namespace dbvault::crypto {
 namespace {
 
-using internal::SqliteDb;
-using internal::SqliteStmt;
-using internal::SqliteTransaction;
 
 constexpr std::int64_t kRecordVersion = 1;
 constexpr char kColumns[] =
@@ -65,7 +62,7 @@ struct Row {
   std::vector<std::uint8_t> binding;
 };
 
-Result<Row> read_row(const SqliteStmt& st) {
+Result<Row> read_row(const sqlite::Statement& st) {
   auto scope = KeyScope::parse(st.text(0));
   auto algorithm = parse_aead_algorithm(st.text(2));
   if (!scope || !algorithm || st.int64(8) != kRecordVersion || st.int64(1) < 1 ||
@@ -84,7 +81,7 @@ Result<Row> read_row(const SqliteStmt& st) {
   return row;
 }
 
-Result<std::vector<Row>> query_rows(SqliteDb& db, const std::string& where, const KeyScope* scope) {
+Result<std::vector<Row>> query_rows(sqlite::Database& db, const std::string& where, const KeyScope* scope) {
   auto st = db.prepare(std::string(kColumns) + where);
   if (!st) return std::move(st).error();
   if (scope != nullptr) st->bind(1, scope->to_string());
@@ -101,7 +98,7 @@ Result<std::vector<Row>> query_rows(SqliteDb& db, const std::string& where, cons
 
 }  // namespace
 
-TekStore::TekStore(Passkey, SqliteDb db, std::shared_ptr<MasterKeyProvider> mek, const Clock& clock)
+TekStore::TekStore(Passkey, sqlite::Database db, std::shared_ptr<MasterKeyProvider> mek, const Clock& clock)
     : db_(std::move(db)), mek_(std::move(mek)), clock_(clock) {}
 
 Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& keys_dir,
@@ -113,7 +110,7 @@ Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& ke
   if (ec || ::chmod(keys_dir.c_str(), 0700) != 0) {
     return make_error(sqlstate::kIoError, "key store: cannot create " + keys_dir.string());
   }
-  auto db = SqliteDb::open(keys_dir / "keys.db");
+  auto db = sqlite::Database::open(keys_dir / "keys.db", {"key store", false});
   if (!db) return std::move(db).error();
   auto store = std::make_unique<TekStore>(Passkey(), std::move(*db), std::move(mek), clock);
   DBV_RETURN_IF_ERROR(store->init_schema());
@@ -258,7 +255,7 @@ Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
   auto all = versions_locked(scope);
   if (!all) return std::move(all).error();
   if (all->empty()) return not_found(scope);
-  auto txn = SqliteTransaction::begin(db_);
+  auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return std::move(txn).error();
   auto demote = db_.prepare("UPDATE teks SET state = 'decrypt_only' WHERE scope = ?");
   if (!demote) return std::move(demote).error();
@@ -321,7 +318,7 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
   std::lock_guard lock(mu_);
   auto kcv = key_check_value(*next);
   if (!kcv) return std::move(kcv).error();
-  auto txn = SqliteTransaction::begin(db_);
+  auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return std::move(txn).error();
   auto used = db_.prepare("SELECT 1 FROM master_keys WHERE mek_id = ?");
   if (!used) return std::move(used).error();

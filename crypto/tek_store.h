@@ -24,7 +24,7 @@
 #include "crypto/aead.h"
 #include "crypto/key_scope.h"
 #include "crypto/master_key_provider.h"
-#include "crypto/sqlite_db.h"
+#include "common/sqlite_db.h"
 
 namespace dbvault::crypto {
 
@@ -101,7 +101,7 @@ class TekStore {
     friend class TekStore;
     Passkey() = default;
   };
-  TekStore(Passkey, internal::SqliteDb db, std::shared_ptr<MasterKeyProvider> mek,
+  TekStore(Passkey, sqlite::Database db, std::shared_ptr<MasterKeyProvider> mek,
            const Clock& clock);
 
  private:
@@ -115,7 +115,7 @@ class TekStore {
                         const ProgressSink& progress);
 
   mutable std::mutex mu_;
-  internal::SqliteDb db_;
+  sqlite::Database db_;
   std::shared_ptr<MasterKeyProvider> mek_;
   const Clock& clock_;
 };

@@ -5,7 +5,7 @@ namespace dbvault::vault {
 
 namespace {
 
-std::string time_or_empty(const internal::PolicyStmt& st, int c) {
+std::string time_or_empty(const sqlite::Statement& st, int c) {
   if (st.is_null(c)) return {};
   const auto us = std::chrono::microseconds(st.int64(c));
   return audit::format_time(audit::Timestamp(std::chrono::duration_cast<std::chrono::seconds>(us)));

@@ -136,10 +136,10 @@ Status load_rows(PolicyStore::Db& db, std::string_view sql, std::vector<Row>& ou
   }
 }
 
-std::uint32_t u32(const internal::PolicyStmt& st, int c) {
+std::uint32_t u32(const sqlite::Statement& st, int c) {
   return static_cast<std::uint32_t>(st.int64(c));
 }
-ast::PrincipalKind kind(const internal::PolicyStmt& st, int c) {
+ast::PrincipalKind kind(const sqlite::Statement& st, int c) {
   return st.int64(c) == 0 ? ast::PrincipalKind::kUser : ast::PrincipalKind::kRole;
 }
 
@@ -157,7 +157,7 @@ Result<std::uint32_t> id_by_name(PolicyStore::Db& db, std::string_view sql, std:
 int PolicyStore::schema_version() { return static_cast<int>(kMigrations.size()); }
 
 Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path) {
-  auto db = Db::open(path);
+  auto db = Db::open(path, {"policy store", true});
   if (!db) return std::move(db).error();
   std::unique_ptr<PolicyStore> store(new PolicyStore(std::move(db).value()));
   DBV_RETURN_IF_ERROR(store->migrate());
@@ -180,7 +180,7 @@ Status PolicyStore::migrate() {
                                                     " is newer than this build supports");
   }
   for (std::size_t v = current; v < kMigrations.size(); ++v) {
-    auto tx = internal::PolicyTransaction::begin(db_);
+    auto tx = sqlite::Transaction::begin(db_);
     if (!tx) return std::move(tx).error();
     DBV_RETURN_IF_ERROR(db_.exec(kMigrations[v]));
     DBV_RETURN_IF_ERROR(
@@ -200,7 +200,7 @@ Status PolicyStore::write_state(const std::function<Status(Db&)>& change) {
 
 Status PolicyStore::transaction(const std::function<Status(Db&)>& change, bool bump_version) {
   std::lock_guard lock(mu_);
-  auto tx = internal::PolicyTransaction::begin(db_);
+  auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return std::move(tx).error();
   DBV_RETURN_IF_ERROR(change(db_));
   if (bump_version) {
@@ -218,7 +218,7 @@ Status PolicyStore::read(const std::function<Status(Db&)>& query) {
 Result<PolicyData> PolicyStore::load(TimePoint now) {
   std::lock_guard lock(mu_);
   PolicyData d;
-  auto tx = internal::PolicyTransaction::begin(db_);  // one consistent view
+  auto tx = sqlite::Transaction::begin(db_);  // one consistent view
   if (!tx) return std::move(tx).error();
   std::vector<std::pair<std::string, std::string>> settings;
   if (Status outer_ = load_rows(db_, "SELECT key, value FROM settings", settings,

@@ -21,13 +21,13 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "vault/policy_data.h"
-#include "vault/sqlite_db.h"
+#include "common/sqlite_db.h"
 
 namespace dbvault::vault {
 
 class PolicyStore {
  public:
-  using Db = internal::PolicyDb;
+  using Db = sqlite::Database;
 
   // Opens or creates the store at `path` and applies pending migrations. 58030 if the file
   // cannot be opened or migrated; XX001 if its schema is newer than this build knows.
