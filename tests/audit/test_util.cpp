@@ -11,19 +11,6 @@
 
 namespace dbvault::audit::test {
 
-TempDir::TempDir(std::string_view tag) {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("dbvault_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" +
-           std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 AuditKeys test_keys(int variant) {
   crypto::SecretBytes tek(32);
   for (std::size_t i = 0; i < 32; ++i) tek.data()[i] = static_cast<std::uint8_t>(i * 7 + 1 + variant);

@@ -2,6 +2,8 @@
 // type, and a fixture with an open Log on a ManualClock.
 #pragma once
 
+#include "tests/support/temp_dir.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -20,18 +22,7 @@ inline std::ostream& operator<<(std::ostream& os, EventType t) { return os << ev
 
 namespace dbvault::audit::test {
 
-// A fresh directory under the system temp dir, removed (recursively) on destruction.
-class TempDir {
- public:
-  explicit TempDir(std::string_view tag);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using dbvault::test::TempDir;  // tests/support/temp_dir.h
 
 // Keys derived from a fixed test TEK (`variant` gives another TEK).
 AuditKeys test_keys(int variant = 0);

@@ -33,19 +33,6 @@ std::span<const std::uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
-TempDir::TempDir(std::string_view tag) {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("dbvault_" + std::string(tag) + "_" + std::to_string(::getpid()) + "_" +
-           std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 ScopedEnv::ScopedEnv(std::string name, std::optional<std::string> value) : name_(std::move(name)) {
   if (const char* old = std::getenv(name_.c_str())) old_ = old;
   if (value) {

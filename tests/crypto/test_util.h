@@ -1,6 +1,8 @@
 // Helpers shared by the crypto test suites: hex, temp directories, environment variables.
 #pragma once
 
+#include "tests/support/temp_dir.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -18,18 +20,7 @@ std::string to_hex(std::span<const std::uint8_t> bytes);
 SecretBytes key_from_hex(std::string_view hex);
 std::span<const std::uint8_t> bytes_of(std::string_view text);
 
-// A fresh directory under the system temp dir, removed (recursively) on destruction.
-class TempDir {
- public:
-  explicit TempDir(std::string_view tag);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using dbvault::test::TempDir;  // tests/support/temp_dir.h
 
 // Sets (or unsets, for nullopt) an environment variable for the scope; restores it after.
 class ScopedEnv {

@@ -11,18 +11,9 @@ TimePoint monday_noon() {
   return time_point_cast<microseconds>(day + hours{12});
 }
 
-VaultFixture::VaultFixture() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "vault_test_XXXXXX").string();
-  BOOST_TEST_REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-  dir = tmpl;
-  open();
-}
+VaultFixture::VaultFixture() { open(); }
 
-VaultFixture::~VaultFixture() {
-  vault.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-}
+VaultFixture::~VaultFixture() { vault.reset(); }  // before the directory goes
 
 Options VaultFixture::options() {
   Options o;

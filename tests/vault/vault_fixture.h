@@ -2,6 +2,8 @@
 // a MemoryAuditSink, cheap Argon2 parameters, and helpers that run statements written as SQL.
 #pragma once
 
+#include "tests/support/temp_dir.h"
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -20,7 +22,8 @@ struct VaultFixture {
   VaultFixture();
   ~VaultFixture();
 
-  std::filesystem::path dir;
+  dbvault::test::TempDir tmp{"vault"};
+  std::filesystem::path dir = tmp.path();
   ManualClock clock{monday_noon()};
   MemoryAuditSink sink;
   std::unique_ptr<Vault> vault;
