@@ -29,8 +29,8 @@ global options:
   --log-format text|json     log lines for humans (default) or one JSON object per line
   --log-level LEVEL          trace, debug, info (default), warn, error, critical, off
 
-The server (dbvault serve), dbvault init and dbvault audit arrive with their issues; see
-docs/ for what is built so far.
+The server (dbvault serve) and dbvault init arrive with their issues; see docs/ for what is
+built so far.
 )";
 
 int usage_error(const std::string& message) {
