@@ -78,15 +78,13 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateUser& st) {
   }
   auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
   if (!verifier) return std::move(verifier).error();
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
-                          st.name, *verifier, now_us());
-          },
-          policy_event(*this, s, "CREATE USER", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("CREATE USER");
+  return apply_change(
+      "CREATE USER",
+      [&](PolicyStore::Db& db) {
+        return db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
+                      st.name, *verifier, now_us());
+      },
+      policy_event(*this, s, "CREATE USER", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
@@ -97,14 +95,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
   if (!id) return no_user(st.name);
   auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
   if (!verifier) return std::move(verifier).error();
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
-          },
-          policy_event(*this, s, "ALTER USER", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER USER");
+  return apply_change(
+      "ALTER USER",
+      [&](PolicyStore::Db& db) {
+        return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
+      },
+      policy_event(*this, s, "ALTER USER", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
@@ -114,19 +110,16 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
     if (st.if_exists) return tag_only("DROP USER");
     return no_user(st.name);
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            DBV_RETURN_IF_ERROR(db.run(
-                "DELETE FROM realm_authorizations WHERE principal_kind = 0 AND principal_id = ?",
-                *id));
-            DBV_RETURN_IF_ERROR(
-                db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
-            return db.run("DELETE FROM users WHERE id = ?", *id);
-          },
-          policy_event(*this, s, "DROP USER", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("DROP USER");
+  return apply_change(
+      "DROP USER",
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(db.run(
+            "DELETE FROM realm_authorizations WHERE principal_kind = 0 AND principal_id = ?", *id));
+        DBV_RETURN_IF_ERROR(
+            db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
+        return db.run("DELETE FROM users WHERE id = ?", *id);
+      },
+      policy_event(*this, s, "DROP USER", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRole& st) {
@@ -134,14 +127,10 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRole& st) {
   if (snap()->find_role(st.name)) {
     return make_error(sqlstate::kDuplicateObject, "role " + st.name + " already exists");
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("INSERT INTO roles (name) VALUES (?)", st.name);
-          },
-          policy_event(*this, s, "CREATE ROLE", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("CREATE ROLE");
+  return apply_change(
+      "CREATE ROLE",
+      [&](PolicyStore::Db& db) { return db.run("INSERT INTO roles (name) VALUES (?)", st.name); },
+      policy_event(*this, s, "CREATE ROLE", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
@@ -155,19 +144,16 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
     return make_error(sqlstate::kInsufficientPrivilege,
                       "built-in role " + st.name + " cannot be dropped");
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            DBV_RETURN_IF_ERROR(db.run(
-                "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?",
-                *id));
-            DBV_RETURN_IF_ERROR(
-                db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
-            return db.run("DELETE FROM roles WHERE id = ?", *id);
-          },
-          policy_event(*this, s, "DROP ROLE", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("DROP ROLE");
+  return apply_change(
+      "DROP ROLE",
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(db.run(
+            "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?", *id));
+        DBV_RETURN_IF_ERROR(
+            db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
+        return db.run("DELETE FROM roles WHERE id = ?", *id);
+      },
+      policy_event(*this, s, "DROP ROLE", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantRole& st) {
@@ -225,26 +211,24 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& s
   const int kind = user ? 0 : 1;
   const std::uint32_t grantee = user ? *user : *role;
   const std::uint32_t mask = privilege_mask(st.privileges);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            auto id = store::ensure_object(db, store::schema_of(st.table), st.table.name, "");
-            if (!id) return std::move(id).error();
-            if (st.grant) {
-              return db.run(
-                  "INSERT INTO privileges VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                  "privileges = privileges | excluded.privileges",
-                  *id, kind, grantee, mask);
-            }
-            DBV_RETURN_IF_ERROR(
-                db.run("UPDATE privileges SET privileges = privileges & ~? WHERE object_id = ? AND "
-                       "grantee_kind = ? AND grantee_id = ?",
-                       mask, *id, kind, grantee));
-            return db.run("DELETE FROM privileges WHERE privileges = 0");
-          },
-          policy_event(*this, s, statement, st.table.name + " " + st.grantee));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only(statement);
+  return apply_change(
+      statement,
+      [&](PolicyStore::Db& db) -> Status {
+        auto id = store::ensure_object(db, store::schema_of(st.table), st.table.name, "");
+        if (!id) return std::move(id).error();
+        if (st.grant) {
+          return db.run(
+              "INSERT INTO privileges VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+              "privileges = privileges | excluded.privileges",
+              *id, kind, grantee, mask);
+        }
+        DBV_RETURN_IF_ERROR(
+            db.run("UPDATE privileges SET privileges = privileges & ~? WHERE object_id = ? AND "
+                   "grantee_kind = ? AND grantee_id = ?",
+                   mask, *id, kind, grantee));
+        return db.run("DELETE FROM privileges WHERE privileges = 0");
+      },
+      policy_event(*this, s, statement, st.table.name + " " + st.grantee));
 }
 
 }  // namespace dbvault::vault

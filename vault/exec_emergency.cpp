@@ -155,17 +155,15 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::ReviewEmergencyUnl
                       "emergency unlock request " + st.request_id + " is already reviewed");
   }
   audit::Event e = emergency_event(*this, s, req->realm_name, "review", st.request_id);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run(
-                "UPDATE emergency_requests SET reviewed_by = ?, reviewed_at = ?, notes = ? "
-                "WHERE id = ?",
-                s.user_name(), now_us(), st.notes, req->id);
-          },
-          e, /*durable=*/true);
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("REVIEW EMERGENCY UNLOCK");
+  return apply_change(
+      "REVIEW EMERGENCY UNLOCK",
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "UPDATE emergency_requests SET reviewed_by = ?, reviewed_at = ?, notes = ? "
+            "WHERE id = ?",
+            s.user_name(), now_us(), st.notes, req->id);
+      },
+      e, /*durable=*/true);
 }
 
 }  // namespace dbvault::vault

@@ -67,28 +67,26 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultPasswor
   e.detail["statement"] = "REVOKE VAULT PASSWORD";
   e.detail["object"] = st.user;
   bool found = false;
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            DBV_RETURN_IF_ERROR(
-                db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM "
-                       "vault_grants "
-                       "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
-                       r->first, *user));
-            DBV_RETURN_IF_ERROR(
-                db.run("UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND "
-                       "revoked = 0",
-                       r->first, *user));
-            found = db.changes() > 0;
-            if (!found) {
-              return make_error(sqlstate::kUndefinedObject,
-                                "user " + st.user + " has no vault password on realm " + st.realm);
-            }
-            return ok_status();
-          },
-          e);
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("REVOKE VAULT PASSWORD");
+  return apply_change(
+      "REVOKE VAULT PASSWORD",
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(
+            db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM "
+                   "vault_grants "
+                   "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
+                   r->first, *user));
+        DBV_RETURN_IF_ERROR(
+            db.run("UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND "
+                   "revoked = 0",
+                   r->first, *user));
+        found = db.changes() > 0;
+        if (!found) {
+          return make_error(sqlstate::kUndefinedObject,
+                            "user " + st.user + " has no vault password on realm " + st.realm);
+        }
+        return ok_status();
+      },
+      e);
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultToken& st) {
@@ -120,14 +118,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultToken& 
   audit::Event e = event(audit::EventType::kPolicyChanged, s, realm_name);
   e.detail["statement"] = "REVOKE VAULT TOKEN";
   e.detail["token_id"] = st.token_id;
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("UPDATE vault_tokens SET revoked = 1 WHERE public_id = ?", st.token_id);
-          },
-          e);
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("REVOKE VAULT TOKEN");
+  return apply_change(
+      "REVOKE VAULT TOKEN",
+      [&](PolicyStore::Db& db) {
+        return db.run("UPDATE vault_tokens SET revoked = 1 WHERE public_id = ?", st.token_id);
+      },
+      e);
 }
 
 }  // namespace dbvault::vault

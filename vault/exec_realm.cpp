@@ -51,19 +51,17 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
     if (!h) return std::move(h).error();
     phc = std::move(h).value();
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run(
-                "INSERT INTO realms (name, description, owner_user_id, mode, state, "
-                "require_password, "
-                "password_phc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                st.name, st.description.value_or(""), owner, static_cast<int>(st.mode),
-                static_cast<int>(st.state), st.require_password, phc, now_us());
-          },
-          realm_event(*this, s, st.name, "create"));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("CREATE REALM");
+  return apply_change(
+      "CREATE REALM",
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "INSERT INTO realms (name, description, owner_user_id, mode, state, "
+            "require_password, "
+            "password_phc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            st.name, st.description.value_or(""), owner, static_cast<int>(st.mode),
+            static_cast<int>(st.state), st.require_password, phc, now_us());
+      },
+      realm_event(*this, s, st.name, "create"));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmObjects& st) {
@@ -75,23 +73,21 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmObjects&
       require_owner_or_admin(s, *r->second, add ? "ALTER REALM ADD" : "ALTER REALM REMOVE"));
   std::string objects;
   for (const auto& o : st.objects) objects += (objects.empty() ? "" : ", ") + object_text(o);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            for (const auto& o : st.objects) {
-              auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
-              if (!id) return std::move(id).error();
-              DBV_RETURN_IF_ERROR(
-                  add ? db.run("INSERT OR IGNORE INTO realm_objects VALUES (?, ?)", r->first, *id)
-                      : db.run("DELETE FROM realm_objects WHERE realm_id = ? AND "
-                               "object_id = ?",
-                               r->first, *id));
-            }
-            return ok_status();
-          },
-          realm_event(*this, s, st.realm, add ? "add" : "remove", objects));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER REALM");
+  return apply_change(
+      "ALTER REALM",
+      [&](PolicyStore::Db& db) -> Status {
+        for (const auto& o : st.objects) {
+          auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
+          if (!id) return std::move(id).error();
+          DBV_RETURN_IF_ERROR(
+              add ? db.run("INSERT OR IGNORE INTO realm_objects VALUES (?, ?)", r->first, *id)
+                  : db.run("DELETE FROM realm_objects WHERE realm_id = ? AND "
+                           "object_id = ?",
+                           r->first, *id));
+        }
+        return ok_status();
+      },
+      realm_event(*this, s, st.realm, add ? "add" : "remove", objects));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmAuthorize& st) {
@@ -102,16 +98,13 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmAuthoriz
   auto pid = principal_id(*sn, st.principal);
   if (!pid) return std::move(pid).error();
   const bool owner = st.as == ast::AlterRealmAuthorize::As::kOwner;
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("INSERT OR REPLACE INTO realm_authorizations VALUES (?, ?, ?, ?)",
-                          r->first, static_cast<int>(st.principal.kind), *pid, owner);
-          },
-          realm_event(*this, s, st.realm, owner ? "authorize_owner" : "authorize",
-                      st.principal.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER REALM");
+  return apply_change(
+      "ALTER REALM",
+      [&](PolicyStore::Db& db) {
+        return db.run("INSERT OR REPLACE INTO realm_authorizations VALUES (?, ?, ?, ?)", r->first,
+                      static_cast<int>(st.principal.kind), *pid, owner);
+      },
+      realm_event(*this, s, st.realm, owner ? "authorize_owner" : "authorize", st.principal.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmUnauthorize& st) {
@@ -121,17 +114,15 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmUnauthor
   DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, "ALTER REALM UNAUTHORIZE"));
   auto pid = principal_id(*sn, st.principal);
   if (!pid) return std::move(pid).error();
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run(
-                "DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
-                "principal_id = ?",
-                r->first, static_cast<int>(st.principal.kind), *pid);
-          },
-          realm_event(*this, s, st.realm, "unauthorize", st.principal.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER REALM");
+  return apply_change(
+      "ALTER REALM",
+      [&](PolicyStore::Db& db) {
+        return db.run(
+            "DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
+            "principal_id = ?",
+            r->first, static_cast<int>(st.principal.kind), *pid);
+      },
+      realm_event(*this, s, st.realm, "unauthorize", st.principal.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmSet& st) {
@@ -169,14 +160,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmSet& st)
     number = static_cast<int>(std::get<ast::ObjectState>(st.setting));
     action = "set_state";
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first);
-          },
-          realm_event(*this, s, st.realm, action));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER REALM");
+  return apply_change(
+      "ALTER REALM",
+      [&](PolicyStore::Db& db) {
+        return text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first);
+      },
+      realm_event(*this, s, st.realm, action));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRealm& st) {
@@ -187,12 +176,10 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRealm& st) {
     if (st.if_exists) return tag_only("DROP REALM");
     return make_error(sqlstate::kUndefinedObject, "realm " + st.name + " does not exist");
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) { return db.run("DELETE FROM realms WHERE id = ?", *id); },
-          realm_event(*this, s, st.name, "drop"));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("DROP REALM");
+  return apply_change(
+      "DROP REALM",
+      [&](PolicyStore::Db& db) { return db.run("DELETE FROM realms WHERE id = ?", *id); },
+      realm_event(*this, s, st.name, "drop"));
 }
 
 }  // namespace dbvault::vault

@@ -63,20 +63,18 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateCommandRule&
   auto compiled = rules::compile_command_rule(st, 0, compiler);
   if (!compiled) return std::move(compiled).error();
   const std::string sql = grammar::to_sql(ast::Statement{st}, grammar::Secrets::kReveal);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            const auto kind = st.target.kind;
-            if (kind == ast::RuleTarget::Kind::kTable || kind == ast::RuleTarget::Kind::kColumn) {
-              const auto& o = st.target.object;
-              auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
-              if (!id) return std::move(id).error();
-            }
-            return db.run("INSERT INTO command_rules (name, sql) VALUES (?, ?)", st.name, sql);
-          },
-          policy_event(*this, s, "CREATE COMMAND RULE", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("CREATE COMMAND RULE");
+  return apply_change(
+      "CREATE COMMAND RULE",
+      [&](PolicyStore::Db& db) -> Status {
+        const auto kind = st.target.kind;
+        if (kind == ast::RuleTarget::Kind::kTable || kind == ast::RuleTarget::Kind::kColumn) {
+          const auto& o = st.target.object;
+          auto id = store::ensure_object(db, store::schema_of(o.table), o.table.name, o.column);
+          if (!id) return std::move(id).error();
+        }
+        return db.run("INSERT INTO command_rules (name, sql) VALUES (?, ?)", st.name, sql);
+      },
+      policy_event(*this, s, "CREATE COMMAND RULE", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterCommandRule& st) {
@@ -107,14 +105,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterCommandRule& 
       break;
   }
   const std::string sql = grammar::to_sql(*parsed, grammar::Secrets::kReveal);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("UPDATE command_rules SET sql = ? WHERE id = ?", sql, row->id);
-          },
-          policy_event(*this, s, "ALTER COMMAND RULE", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER COMMAND RULE");
+  return apply_change(
+      "ALTER COMMAND RULE",
+      [&](PolicyStore::Db& db) {
+        return db.run("UPDATE command_rules SET sql = ? WHERE id = ?", sql, row->id);
+      },
+      policy_event(*this, s, "ALTER COMMAND RULE", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropCommandRule& st) {
@@ -125,14 +121,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropCommandRule& s
     if (st.if_exists) return tag_only("DROP COMMAND RULE");
     return make_error(sqlstate::kUndefinedObject, "command rule " + st.name + " does not exist");
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("DELETE FROM command_rules WHERE id = ?", row->id);
-          },
-          policy_event(*this, s, "DROP COMMAND RULE", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("DROP COMMAND RULE");
+  return apply_change(
+      "DROP COMMAND RULE",
+      [&](PolicyStore::Db& db) {
+        return db.run("DELETE FROM command_rules WHERE id = ?", row->id);
+      },
+      policy_event(*this, s, "DROP COMMAND RULE", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRuleSet& st) {
@@ -146,14 +140,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRuleSet& st)
   auto compiled = compiler.compile_rule_set(st.name);
   if (!compiled) return std::move(compiled).error();
   const std::string sql = grammar::to_sql(ast::Statement{st}, grammar::Secrets::kReveal);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("INSERT INTO rule_sets (name, sql) VALUES (?, ?)", st.name, sql);
-          },
-          policy_event(*this, s, "CREATE RULE SET", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("CREATE RULE SET");
+  return apply_change(
+      "CREATE RULE SET",
+      [&](PolicyStore::Db& db) {
+        return db.run("INSERT INTO rule_sets (name, sql) VALUES (?, ?)", st.name, sql);
+      },
+      policy_event(*this, s, "CREATE RULE SET", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRuleSet& st) {
@@ -164,29 +156,23 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRuleSet& st) {
     if (st.if_exists) return tag_only("DROP RULE SET");
     return make_error(sqlstate::kUndefinedObject, "rule set " + st.name + " does not exist");
   }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("DELETE FROM rule_sets WHERE id = ?", row->id);
-          },
-          policy_event(*this, s, "DROP RULE SET", st.name));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("DROP RULE SET");
+  return apply_change(
+      "DROP RULE SET",
+      [&](PolicyStore::Db& db) { return db.run("DELETE FROM rule_sets WHERE id = ?", row->id); },
+      policy_event(*this, s, "DROP RULE SET", st.name));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::SetDatabaseVault& st) {
   const char* statement =
       st.enable ? "ALTER DATABASE ENABLE DATABASE VAULT" : "ALTER DATABASE DISABLE DATABASE VAULT";
   DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, statement));
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            return db.run("UPDATE settings SET value = ? WHERE key = 'vault_enabled'",
-                          st.enable ? "1" : "0");
-          },
-          policy_event(*this, s, statement, "database vault"), /*durable=*/true);
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only("ALTER DATABASE");
+  return apply_change(
+      "ALTER DATABASE",
+      [&](PolicyStore::Db& db) {
+        return db.run("UPDATE settings SET value = ? WHERE key = 'vault_enabled'",
+                      st.enable ? "1" : "0");
+      },
+      policy_event(*this, s, statement, "database vault"), /*durable=*/true);
 }
 
 }  // namespace dbvault::vault

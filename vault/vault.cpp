@@ -28,6 +28,13 @@ Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn, cons
   return refresh();
 }
 
+Result<StatementResult> VaultImpl::apply_change(std::string tag,
+                                                const std::function<Status(PolicyStore::Db&)>& fn,
+                                                const audit::Event& ev, bool durable) {
+  DBV_RETURN_IF_ERROR(change(fn, ev, durable));
+  return tag_only(std::move(tag));
+}
+
 Status VaultImpl::record_state(const std::function<Status(PolicyStore::Db&)>& fn,
                                const audit::Event& ev, bool durable) {
   return store->write_state([&](PolicyStore::Db& db) -> Status {

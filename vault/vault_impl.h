@@ -36,6 +36,10 @@ struct VaultImpl {
   // new snapshot.
   Status change(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
                 bool durable = false);
+  // change(), then the statement's command tag: what most executors return.
+  Result<StatementResult> apply_change(std::string tag,
+                                       const std::function<Status(PolicyStore::Db&)>& fn,
+                                       const audit::Event& event, bool durable = false);
   // As change(), for state outside the snapshot (failed unlocks, lockouts, token records):
   // nothing is republished.
   Status record_state(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
