@@ -8,6 +8,19 @@ namespace dbvault::vault {
 namespace {
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
+
+// Ends a user's live temporary grants on a realm and every token issued from them; returns
+// how many grants it ended. Shared by REVOKE and by GRANT, which replaces the previous grant.
+Result<int> end_live_grants(PolicyStore::Db& db, std::int64_t realm_id, std::int64_t user_id) {
+  DBV_RETURN_IF_ERROR(
+      db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM vault_grants "
+             "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
+             realm_id, user_id));
+  DBV_RETURN_IF_ERROR(db.run(
+      "UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND revoked = 0",
+      realm_id, user_id));
+  return db.changes();
+}
 }  // namespace
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantVaultPassword& st) {
@@ -30,25 +43,16 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantVaultPassword
   e.detail["object"] = st.user;
   e.vault_password_id = *grant_id;
   e.expires_at = to_seconds(expires);
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) -> Status {
-            // One live grant per (realm, user): a new grant replaces the old one and its tokens.
-            DBV_RETURN_IF_ERROR(
-                db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM "
-                       "vault_grants "
-                       "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
-                       r->first, *user));
-            DBV_RETURN_IF_ERROR(
-                db.run("UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ?",
-                       r->first, *user));
-            return db.run(
-                "INSERT INTO vault_grants (public_id, realm_id, user_id, password_phc, issued_at, "
-                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                *grant_id, r->first, *user, *phc, now, expires);
-          },
-          e);
-      !outer_.ok())
-    return std::move(outer_).error();
+  const auto grant = [&](PolicyStore::Db& db) -> Status {
+    // One live grant per (realm, user): a new grant replaces the old one and its tokens.
+    auto ended = end_live_grants(db, r->first, *user);
+    if (!ended) return std::move(ended).error();
+    return db.run(
+        "INSERT INTO vault_grants (public_id, realm_id, user_id, password_phc, issued_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        *grant_id, r->first, *user, *phc, now, expires);
+  };
+  DBV_RETURN_IF_ERROR(change(grant, e));
   StatementResult result{
       "GRANT VAULT PASSWORD", {"realm", "user", "password", "password_id", "expires_at"}, {}};
   result.rows.push_back(
@@ -66,21 +70,12 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::RevokeVaultPasswor
   audit::Event e = event(audit::EventType::kPolicyChanged, s, st.realm);
   e.detail["statement"] = "REVOKE VAULT PASSWORD";
   e.detail["object"] = st.user;
-  bool found = false;
   return apply_change(
       "REVOKE VAULT PASSWORD",
       [&](PolicyStore::Db& db) -> Status {
-        DBV_RETURN_IF_ERROR(
-            db.run("UPDATE vault_tokens SET revoked = 1 WHERE grant_id IN (SELECT id FROM "
-                   "vault_grants "
-                   "WHERE realm_id = ? AND user_id = ? AND revoked = 0)",
-                   r->first, *user));
-        DBV_RETURN_IF_ERROR(
-            db.run("UPDATE vault_grants SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND "
-                   "revoked = 0",
-                   r->first, *user));
-        found = db.changes() > 0;
-        if (!found) {
+        auto ended = end_live_grants(db, r->first, *user);
+        if (!ended) return std::move(ended).error();
+        if (*ended == 0) {
           return make_error(sqlstate::kUndefinedObject,
                             "user " + st.user + " has no vault password on realm " + st.realm);
         }
