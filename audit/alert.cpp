@@ -23,6 +23,17 @@ std::string alert_json(const Alert& alert) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::optional<Alert> alert_for(const Record& record) {
+  const auto lockout = record.event.detail.find("lockout");
+  const bool locked_out =
+      lockout != record.event.detail.end() && lockout->is_boolean() && lockout->get<bool>();
+  if (record.event.severity != Severity::kCritical && !locked_out) return std::nullopt;
+  return Alert{"audit_event",
+               std::string(event_type_name(record.event.type)) + (locked_out ? " (lockout)" : "") +
+                   " seq " + std::to_string(record.seq),
+               export_json(record)};
+}
+
 Status JsonlAlertSink::deliver(const Alert& alert) {
   const std::string line = alert_json(alert) + "\n";
   std::lock_guard lock(mu_);

@@ -1,5 +1,6 @@
-// Alert sinks: where critical audit events (emergency access, lockouts — any CRITICAL record)
-// and verification failures go besides the log, so that someone is woken up.
+// Alert sinks: where critical audit events (every CRITICAL record, e.g. emergency access; every
+// lockout, which is a WARNING record) and verification failures go besides the log, so that
+// someone is woken up.
 //
 // The Log calls deliver() from its writer thread after the record is durable; implementations
 // must not block for long (CommandAlertSink hands work to its own thread). A failing sink never
@@ -12,9 +13,11 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "audit/event.h"
 #include "common/result.h"
 
 namespace dbvault::audit {
@@ -62,5 +65,10 @@ class CommandAlertSink final : public AlertSink {
 
 // The alert as one JSON line (no newline).
 std::string alert_json(const Alert& alert);
+
+// The alert a stored record raises (kind "audit_event"), or nullopt. Raised by every CRITICAL
+// record and by every lockout — a record whose detail has `lockout: true` — whatever its
+// severity: the vault records lockouts with severity WARNING, yet they must reach a human.
+std::optional<Alert> alert_for(const Record& record);
 
 }  // namespace dbvault::audit

@@ -42,7 +42,7 @@ struct LogOptions {
   RetentionPolicy retention;                    // defaults: 7 years, emergency_access 10
   std::uint64_t segment_bytes = 16 << 20;       // preallocated size of a segment file
   std::size_t max_batch = 8192;                 // events per group commit at most
-  std::shared_ptr<AlertSink> alerts;            // optional: CRITICAL records, verify failures
+  std::shared_ptr<AlertSink> alerts;            // optional: alert_for() records, verify failures
 };
 
 // Who performs a hold or purge (recorded in its audit record).

@@ -327,12 +327,7 @@ Status Log::Writer::write_batch(std::vector<Pending>& batch, std::vector<Alert>&
     DBV_RETURN_IF_ERROR(
         internal::seal_frame(*seg_aead_, FrameKind::kRecord, r.seq, r.seq, payload, buf));
     last_hash_ = r.hash;
-    if (r.event.severity == Severity::kCritical) {
-      alerts.push_back(Alert{"audit_event",
-                             std::string(event_type_name(r.event.type)) + " seq " +
-                                 std::to_string(r.seq),
-                             export_json(r)});
-    }
+    if (auto alert = alert_for(r)) alerts.push_back(std::move(*alert));
   }
   DBV_RETURN_IF_ERROR(internal::write_all(seg_fd_.get(), buf, write_offset_, seg_file_.path));
   write_offset_ += buf.size();
