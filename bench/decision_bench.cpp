@@ -9,11 +9,16 @@
 // Statement: 8 accesses (2 tables x (table + 3 columns)), from 4,096 pre-generated statements.
 //
 // Printed: p50/p90/p99/p99.9 per decision (each timed alone with steady_clock) for
-//   baseline: clock      two back-to-back clock reads
-//   baseline: no rules   the same policy without command rules (realms + RBAC only)
-//   decide               one thread
-//   decide + publishing  while a second thread publishes a new snapshot every millisecond
-//                        (the decision loads the current snapshot each time, as the server does)
+//   baseline: clock          two back-to-back clock reads
+//   baseline: no rules       the same policy without command rules (realms + RBAC only)
+//   decide, load() per call  the snapshot taken with SnapshotHolder::load() for each decision
+//   decide, memo cold        the session's VerdictMemo forgotten before each decision (untimed):
+//                            every applicable rule is evaluated, as on a session's first
+//                            statement or the first after a policy change
+//   decide                   one thread, snapshot read through a SnapshotHolder::Pin, memo warm
+//   decide + publish/N ms    while a second thread publishes a new snapshot every N ms (100:
+//                            about the time the store takes to rebuild this policy, so as often
+//                            as it can; 1: a stress case in which the memo never warms up)
 // and decisions/s; then Google Benchmark's mean for `decide`.
 #include <benchmark/benchmark.h>
 
@@ -124,11 +129,13 @@ TimePoint now_point() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
-template <typename F>
-void percentiles(const char* label, int n, F&& f) {
+// Times f(i) for i in [0, n); prepare(i), if given, runs before each f(i), untimed.
+template <typename F, typename P = void (*)(int)>
+void percentiles(const char* label, int n, F&& f, P&& prepare = [](int) {}) {
   std::vector<double> ns(static_cast<std::size_t>(n));
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
+    prepare(i);
     const auto t0 = std::chrono::steady_clock::now();
     f(i);
     const auto t1 = std::chrono::steady_clock::now();
@@ -183,41 +190,59 @@ void run_percentiles() {
   std::printf("sanity: %s%s\n",
               d.allowed() ? "allowed" : "DENIED: ", d.allowed() ? "" : d.error->message.c_str());
   constexpr int kN = 200000;
+  constexpr int kNPublishing = 2000000;  // long enough to see several publishes at 100 ms
   percentiles("baseline: clock", kN, [](int) {});
   int sink = 0;
   percentiles("baseline: no rules", kN, [&](int i) {
     sink += decide(*f.no_rules, f.session, f.statements[i % kStatements], f.now).allowed();
   });
+  percentiles("decide, load() per call", kN, [&](int i) {
+    auto snap = f.holder.load();
+    sink += decide(*snap, f.session, f.statements[i % kStatements], f.now).allowed();
+  });
+  SnapshotHolder::Pin pin;
+  percentiles(
+      "decide, memo cold", kN,
+      [&](int i) {
+        sink += decide(*f.holder.current(pin), f.session, f.statements[i % kStatements], f.now)
+                    .allowed();
+      },
+      [&](int) { f.session.rule_memo().forget(); });
   percentiles("decide", kN, [&](int i) {
-    auto snap = f.holder.load();
-    sink += decide(*snap, f.session, f.statements[i % kStatements], f.now).allowed();
+    sink +=
+        decide(*f.holder.current(pin), f.session, f.statements[i % kStatements], f.now).allowed();
   });
-  std::atomic<bool> stop{false};
-  std::atomic<int> published{0};
-  std::thread publisher([&] {
-    bool flip = false;
-    while (!stop.load()) {
-      f.holder.publish(flip ? f.a : f.b);
-      flip = !flip;
-      published.fetch_add(1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  });
-  percentiles("decide + publishing", kN, [&](int i) {
-    auto snap = f.holder.load();
-    sink += decide(*snap, f.session, f.statements[i % kStatements], f.now).allowed();
-  });
-  stop = true;
-  publisher.join();
-  std::printf("snapshots published meanwhile: %d; allowed: %d\n", published.load(), sink);
+  for (const int period_ms : {100, 1}) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> published{0};
+    std::thread publisher([&] {
+      bool flip = false;
+      while (!stop.load()) {
+        f.holder.publish(flip ? f.a : f.b);
+        flip = !flip;
+        published.fetch_add(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(period_ms));
+      }
+    });
+    const std::string label = "decide + publish/" + std::to_string(period_ms) + "ms";
+    percentiles(label.c_str(), kNPublishing, [&](int i) {
+      sink += decide(*f.holder.current(pin), f.session, f.statements[i % kStatements], f.now)
+                  .allowed();
+    });
+    stop = true;
+    publisher.join();
+    std::printf("  snapshots published meanwhile: %d\n", published.load());
+  }
+  std::printf("allowed: %d\n", sink);
 }
 
 void BM_decide(benchmark::State& state) {
   Fixture& f = fixture();
+  SnapshotHolder::Pin pin;
   int i = 0;
   for (auto _ : state) {
-    auto snap = f.holder.load();
-    benchmark::DoNotOptimize(decide(*snap, f.session, f.statements[i++ % kStatements], f.now));
+    benchmark::DoNotOptimize(
+        decide(*f.holder.current(pin), f.session, f.statements[i++ % kStatements], f.now));
   }
 }
 BENCHMARK(BM_decide);

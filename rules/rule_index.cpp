@@ -11,13 +11,15 @@ namespace {
 
 // The rules already checked in one decision: a small open-addressing set on the stack. Past
 // its capacity it stops remembering, and a rule is simply checked again (same verdict, more
-// time).
+// time). Its slots are cleared on first use: with a VerdictMemo most decisions never need it.
 class CheckedRules {
  public:
-  CheckedRules() { slots_.fill(kNoId); }
-
   // True if `rule` was seen before; otherwise remembers it.
   bool seen(std::uint32_t rule) {
+    if (!cleared_) {
+      slots_.fill(kNoId);
+      cleared_ = true;
+    }
     std::size_t i = (rule * 0x9E3779B1U) >> (32 - kBits);
     for (std::size_t probes = 0; probes < kSlots; ++probes, i = (i + 1) & (kSlots - 1)) {
       if (slots_[i] == rule) return true;
@@ -36,14 +38,13 @@ class CheckedRules {
   static constexpr unsigned kBits = 7;
   static constexpr std::size_t kSlots = std::size_t{1} << kBits;
   std::array<std::uint32_t, kSlots> slots_;
+  bool cleared_ = false;
   std::size_t used_ = 0;
 };
 
-// Checks `rule` and records a denial. Returns true when the decision is final (ENABLED deny).
-bool consider(const CommandRule& rule, ast::Command command, ObjectId object, const Factors& f,
-              RuleDecision& d) {
-  const RuleCheck v = rule.check(f);
-  if (!v.denies) return false;
+// Records a denial by `rule`. Returns true when the decision is final (ENABLED deny).
+bool record_denial(const CommandRule& rule, RuleCheck v, ast::Command command, ObjectId object,
+                   RuleDecision& d) {
   const RuleHit hit{&rule, command, object, v.reason};
   if (rule.state == ast::ObjectState::kSimulation) {
     d.simulated.push_back(hit);
@@ -58,6 +59,10 @@ bool consider(const CommandRule& rule, ast::Command command, ObjectId object, co
 std::span<const RuleIndex::Entry> RuleIndex::Postings::of(std::uint32_t id) const {
   if (std::size_t{id} + 1 >= offsets.size()) return {};
   return std::span<const Entry>(entries).subspan(offsets[id], offsets[id + 1] - offsets[id]);
+}
+
+void RuleIndex::Postings::prefetch(std::uint32_t id) const {
+  if (std::size_t{id} + 1 < offsets.size()) __builtin_prefetch(&offsets[id]);
 }
 
 RuleIndex::Postings RuleIndex::Postings::build(
@@ -106,6 +111,8 @@ RuleIndex::RuleIndex(std::vector<CommandRule> rules) {
   }
   for (const CommandRule& r : rules_) {
     programs_.push_back(r.condition ? r.condition->program() : nullptr);
+    time_.push_back(programs_.back() != nullptr ? detail::time_dependence(*programs_.back())
+                                                : detail::TimeDependence::kNone);
   }
   by_object_ = Postings::build(objects);
   by_realm_ = Postings::build(realms);
@@ -137,10 +144,22 @@ bool RuleIndex::for_each_candidate(const ObjectAccess& access, Visit&& visit,
   return each(any_);
 }
 
+RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const Factors& f) const {
+  return evaluate_with(accesses, f, nullptr);
+}
+
+RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const Factors& f,
+                                 VerdictMemo& memo, std::uint64_t generation) const {
+  memo.begin(*this, generation, f.now.time_since_epoch().count());
+  return evaluate_with(accesses, f, &memo);
+}
+
 // Rules are gathered for a whole statement first and their data prefetched before any is
 // checked: the rules of a decision are scattered over the snapshot, and overlapping their cache
 // misses matters more than anything else on this path.
-RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const Factors& f) const {
+RuleDecision RuleIndex::evaluate_with(std::span<const ObjectAccess> accesses, const Factors& f,
+                                      VerdictMemo* memo) const {
+  const std::int64_t now_us = f.now.time_since_epoch().count();
   struct Candidate {
     std::uint32_t rule;
     std::uint32_t access;
@@ -154,29 +173,53 @@ RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const F
     for (std::size_t i = 0; i < n; ++i) prefetch(batch[i].rule, 0);
     for (std::size_t i = 0; i < n; ++i) prefetch(batch[i].rule, 1);
     for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t rule = batch[i].rule;
+      const RuleCheck v = rules_[rule].check(f);
+      if (!v.denies) {
+        if (memo != nullptr) {
+          memo->remember_allowed(rule, detail::verdict_valid_until(time_[rule], now_us));
+        }
+        continue;
+      }
       const ObjectAccess& a = accesses[batch[i].access];
-      if (consider(rules_[batch[i].rule], a.command, a.object, f, d)) return true;
+      if (record_denial(rules_[rule], v, a.command, a.object, d)) return true;
     }
     n = 0;
     return false;
   };
+  for (const ObjectAccess& a : accesses) {  // start the postings' cache misses at once
+    if (memo != nullptr && memo->cleared(static_cast<unsigned>(a.command), a.object)) continue;
+    by_object_.prefetch(a.object);
+    if (a.table != kNoId) by_object_.prefetch(a.table);
+  }
   // Two cheap short-cuts before the checked-rules set: the ON ANY rules (first 64) are
   // remembered in a bit mask, and an access with the same realms and command as the one
   // before it (a table and its columns) skips the realm rules it would only find checked.
   std::uint64_t any_done = 0;
   const std::uint64_t* last_realms = nullptr;
   CommandMask last_want = 0;
+  bool last_clean = false;
   for (std::uint32_t ai = 0; ai < accesses.size(); ++ai) {
     const ObjectAccess& access = accesses[ai];
+    const auto command = static_cast<unsigned>(access.command);
     const CommandMask want = command_mask(access.command);
     const std::uint64_t* realms = access.realms.words().data();
     const bool same_realms = realms != nullptr && realms == last_realms && want == last_want;
+    if (memo != nullptr && memo->cleared(command, access.object)) {
+      last_realms = nullptr;  // its realm rules were not visited now
+      continue;
+    }
+    // Clean: every rule of this access is remembered as allowing (the realm rules skipped
+    // with same_realms are those of the access before, so they count only if it was clean).
+    bool clean = memo != nullptr && (!same_realms || last_clean);
     last_realms = realms;
     last_want = want;
     const bool done = for_each_candidate(
         access,
         [&](const Entry& e) {
           if ((e.commands & want) == 0) return false;
+          if (memo != nullptr && memo->allowed(e.rule)) return false;
+          clean = false;
           const auto any = static_cast<std::size_t>(&e - any_.data());
           if (any < std::min<std::size_t>(any_.size(), 64)) {
             if ((any_done >> any) & 1U) return false;
@@ -189,6 +232,8 @@ RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const F
         },
         same_realms);
     if (done) return d;
+    if (clean) memo->mark_cleared(command, access.object);
+    last_clean = clean;
   }
   flush();
   return d;
@@ -211,7 +256,8 @@ void RuleIndex::prefetch(std::uint32_t rule, int stage) const {
 RuleDecision RuleIndex::evaluate_login(const Factors& f) const {
   RuleDecision d;
   for (const Entry& e : login_) {
-    if (consider(rules_[e.rule], ast::Command::kConnect, kNoId, f, d)) break;
+    const RuleCheck v = rules_[e.rule].check(f);
+    if (v.denies && record_denial(rules_[e.rule], v, ast::Command::kConnect, kNoId, d)) break;
   }
   return d;
 }

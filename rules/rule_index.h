@@ -31,7 +31,9 @@
 #include "grammar/ast.h"
 #include "rules/command_rule.h"
 #include "rules/factors.h"
+#include "rules/time_dependence.h"
 #include "rules/ids.h"
+#include "rules/verdict_memo.h"
 
 namespace dbvault::rules {
 
@@ -81,6 +83,10 @@ class RuleIndex {
   explicit RuleIndex(std::vector<CommandRule> rules);
 
   RuleDecision evaluate(std::span<const ObjectAccess> accesses, const Factors& factors) const;
+  // The same decision, skipping the rules `memo` remembers as allowing and remembering the
+  // ones that allow now (verdict_memo.h says when the caller must change `generation`).
+  RuleDecision evaluate(std::span<const ObjectAccess> accesses, const Factors& factors,
+                        VerdictMemo& memo, std::uint64_t generation) const;
   RuleDecision evaluate_login(const Factors& factors) const;
 
   // Every rule checked, one row per (access, rule), not stopping at the first denial and
@@ -106,6 +112,7 @@ class RuleIndex {
     std::vector<std::uint32_t> offsets;
     std::vector<Entry> entries;
     std::span<const Entry> of(std::uint32_t id) const;
+    void prefetch(std::uint32_t id) const;
     static Postings build(const std::vector<std::pair<std::uint32_t, Entry>>& pairs);
   };
 
@@ -115,12 +122,15 @@ class RuleIndex {
   template <typename Visit>
   bool for_each_candidate(const ObjectAccess& access, Visit&& visit,
                           bool skip_realms = false) const;
+  RuleDecision evaluate_with(std::span<const ObjectAccess> accesses, const Factors& factors,
+                             VerdictMemo* memo) const;
   void prefetch(std::uint32_t rule, int stage) const;
   ExplainRow explain_row(const CommandRule& rule, ast::Command command, ObjectId object,
                          const Factors& f) const;
 
   std::vector<CommandRule> rules_;                // ascending id
   std::vector<const detail::Program*> programs_;  // rules_[i].condition's program, or nullptr
+  std::vector<detail::TimeDependence> time_;      // of rules_[i]'s verdict
   Postings by_object_;
   Postings by_realm_;
   std::vector<std::uint64_t> realms_with_rules_;  // bitset: realms that have any rule

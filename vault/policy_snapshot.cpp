@@ -143,26 +143,32 @@ void PolicySnapshot::index_objects() {
     grants_.push_back({p.grantee_kind, p.grantee_id, p.privileges});
     ++info.grant_count;
   }
-  // Realm bitsets: only objects in some realm (directly or through their table) get words.
+  // Realm bitsets: only objects in some realm (directly or through their table) get one, and
+  // objects with the same realms share it (a table and its columns, the tables of one realm),
+  // so that the sets stay few and cache-resident and equal sets have equal addresses.
   realm_stride_ = max_realm / 64 + 1;
   std::vector<std::vector<std::uint32_t>> direct(max_object + 1);
   for (const auto& ro : data_.realm_objects) {
     if (ro.object_id <= max_object) direct[ro.object_id].push_back(ro.realm_id);
   }
+  std::map<std::vector<std::uint64_t>, std::uint32_t> interned;  // words -> realm_offset
+  std::vector<std::uint64_t> words(realm_stride_);
   for (std::uint32_t id = 0; id <= max_object; ++id) {
     auto& info = objects_[id];
     if (!info.exists) continue;
-    std::vector<std::uint32_t> realms = direct[id];
-    if (info.table_id != rules::kNoId) {
-      realms.insert(realms.end(), direct[info.table_id].begin(), direct[info.table_id].end());
+    const auto& own = direct[id];
+    const auto* inherited = info.table_id != rules::kNoId ? &direct[info.table_id] : nullptr;
+    if (own.empty() && (inherited == nullptr || inherited->empty())) continue;
+    std::fill(words.begin(), words.end(), 0);
+    for (std::uint32_t r : own) words[r / 64] |= std::uint64_t{1} << (r % 64);
+    if (inherited != nullptr) {
+      for (std::uint32_t r : *inherited) words[r / 64] |= std::uint64_t{1} << (r % 64);
     }
-    if (realms.empty()) continue;
+    auto [it, added] =
+        interned.try_emplace(words, static_cast<std::uint32_t>(realm_words_.size()));
+    if (added) realm_words_.insert(realm_words_.end(), words.begin(), words.end());
     info.in_realm = true;
-    info.realm_offset = static_cast<std::uint32_t>(realm_words_.size());
-    realm_words_.resize(realm_words_.size() + realm_stride_, 0);
-    for (std::uint32_t r : realms) {
-      realm_words_[info.realm_offset + r / 64] |= std::uint64_t{1} << (r % 64);
-    }
+    info.realm_offset = it->second;
   }
   for (std::uint32_t t : data_.revoked_tokens) set_bit(revoked_tokens_, t);
 }

@@ -97,6 +97,9 @@ class PolicySnapshot final : public rules::NameResolver {
   const ObjectInfo* object(rules::ObjectId id) const {
     return id < objects_.size() && objects_[id].exists ? &objects_[id] : nullptr;
   }
+  void prefetch_object(rules::ObjectId id) const {
+    if (id < objects_.size()) __builtin_prefetch(&objects_[id]);
+  }
   const RealmInfo* realm(rules::RealmId id) const {
     return id < realms_.size() && realms_[id].exists ? &realms_[id] : nullptr;
   }
@@ -142,7 +145,7 @@ class PolicySnapshot final : public rules::NameResolver {
   std::vector<std::uint64_t> user_roles_;  // user id * role_stride_ .. : effective roles
   std::vector<ObjectInfo> objects_;
   std::size_t realm_stride_ = 1;
-  std::vector<std::uint64_t> realm_words_;
+  std::vector<std::uint64_t> realm_words_;  // interned realm sets, realm_stride_ words each
   std::vector<RealmInfo> realms_;
   std::vector<std::uint64_t> revoked_tokens_;
   std::vector<ObjectName> object_names_;  // by object id
@@ -159,9 +162,39 @@ class SnapshotHolder {
   }
   void publish(std::shared_ptr<const PolicySnapshot> s) {
     current_.store(std::move(s), std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+
+  // A reader's reference to the snapshot it last read (e.g. one per worker thread). Keeps
+  // that one snapshot alive until the pin is used again after a publish, or destroyed.
+  class Pin {
+    friend class SnapshotHolder;
+    std::uint64_t holder_ = 0;  // SnapshotHolder::id_ (unique in the process, never reused)
+    std::uint64_t generation_ = 0;
+    std::shared_ptr<const PolicySnapshot> snapshot_;
+  };
+  // The current snapshot, read through `pin`: one atomic load when nothing was published
+  // since the pin last read this holder, else a load() (which takes a lock bit and a
+  // reference count). nullptr before the first publish. The pointer stays valid until `pin`
+  // is used again or destroyed.
+  const PolicySnapshot* current(Pin& pin) const {
+    const std::uint64_t g = generation_.load(std::memory_order_acquire);
+    if (pin.holder_ != id_ || pin.generation_ != g) {
+      pin.snapshot_ = load();
+      pin.holder_ = id_;
+      pin.generation_ = g;
+    }
+    return pin.snapshot_.get();
   }
 
  private:
+  static std::uint64_t next_id() {
+    static std::atomic<std::uint64_t> ids{0};
+    return ids.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+
+  const std::uint64_t id_ = next_id();
+  std::atomic<std::uint64_t> generation_{0};
   std::atomic<std::shared_ptr<const PolicySnapshot>> current_;
 };
 

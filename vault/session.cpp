@@ -45,6 +45,7 @@ bool Session::unlocked(rules::RealmId realm, std::int64_t now_us,
 rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
   const std::int64_t now_us = now.time_since_epoch().count();
   if (!unlocked_key_.fresh(snap, now_us)) {
+    ++factors_generation_;
     std::fill(unlocked_now_.begin(), unlocked_now_.end(), 0);
     unlocked_key_ = {&snap, snap.version(), std::numeric_limits<std::int64_t>::max()};
     for (rules::RealmId r : unlocked_) {

@@ -17,6 +17,7 @@
 #include "common/secret_string.h"
 #include "rules/factors.h"
 #include "rules/ids.h"
+#include "rules/verdict_memo.h"
 
 namespace dbvault::vault {
 
@@ -69,6 +70,12 @@ class Session {
   // check of an access is a few word-wide AND-NOTs (decision.cpp).
   rules::BitsetView admitted_realms(std::int64_t now_us, const PolicySnapshot& snap);
 
+  // The command-rule verdicts this session has earned (rules/verdict_memo.h), and the
+  // generation they belong to: it changes whenever factors() had to recompute anything other
+  // than the time — a new snapshot, an unlock gained, lost or expired.
+  rules::VerdictMemo& rule_memo() { return rule_memo_; }
+  std::uint64_t factors_generation() const { return factors_generation_; }
+
  private:
   std::uint32_t user_id_;
   std::string user_name_;
@@ -88,6 +95,8 @@ class Session {
   CacheKey unlocked_key_;
   std::vector<std::uint64_t> admitted_;
   CacheKey admitted_key_;
+  rules::VerdictMemo rule_memo_;
+  std::uint64_t factors_generation_ = 0;
 };
 
 }  // namespace dbvault::vault

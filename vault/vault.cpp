@@ -239,7 +239,10 @@ Result<StatementResult> Vault::query_view(Session& session, std::string_view vie
 }
 
 Decision Vault::decide(Session& session, std::span<const Access> accesses) const {
-  auto sn = impl_->snap();
+  // One pin per thread: a decision costs one atomic load to find the snapshot, and a thread
+  // keeps at most one snapshot alive.
+  thread_local SnapshotHolder::Pin pin;
+  const PolicySnapshot* sn = impl_->holder.current(pin);
   return vault::decide(*sn, session, accesses, impl_->now());
 }
 

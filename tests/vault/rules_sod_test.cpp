@@ -106,6 +106,45 @@ BOOST_AUTO_TEST_CASE(rule_sets_and_realm_targets_and_connect_rules) {
   BOOST_TEST(!access(dba, Command::kSelect, "users").ok());
 }
 
+// A session remembers the rule verdicts it earned (rules/verdict_memo.h); a policy change, an
+// unlock, an unlock's expiry or the hour changing must each make it check the rules again.
+BOOST_AUTO_TEST_CASE(remembered_verdicts_follow_policy_unlocks_and_time) {
+  cast();
+  Session admin = login("sec_admin");
+  ok(admin, "CREATE REALM fin REQUIRE VAULT PASSWORD 'fin-secret-2025'");
+  ok(admin, "ALTER REALM fin ADD TABLE financial_records");
+  ok(admin, "CREATE REALM hr");
+  ok(admin, "ALTER REALM hr ADD TABLE users");
+  ok(admin, "ALTER REALM hr AUTHORIZE USER bob");
+  Session bob = login("bob");
+  for (int i = 0; i < 3; ++i) BOOST_TEST(access(bob, Command::kSelect, "users.ssn").ok());
+  ok(admin, "CREATE COMMAND RULE no_psql FOR SELECT ON REALM hr DENY WHEN program_name = 'psql'");
+  BOOST_TEST(access(bob, Command::kSelect, "users.ssn").error().code.code() == "42501");
+  ok(admin, "ALTER COMMAND RULE no_psql DISABLE");
+  BOOST_TEST(access(bob, Command::kSelect, "users.ssn").ok());
+  // REALM_UNLOCKED: bob's users access depends on his unlock of fin.
+  ok(admin,
+     "CREATE COMMAND RULE hr_after_fin FOR SELECT ON TABLE users "
+     "ALLOW ONLY WHEN REALM_UNLOCKED('fin') MESSAGE 'unlock fin first'");
+  BOOST_TEST(access(bob, Command::kSelect, "users").error().message == "unlock fin first");
+  ok(bob, "UNLOCK REALM fin PASSWORD 'fin-secret-2025'");
+  BOOST_TEST(access(bob, Command::kSelect, "users").ok());
+  BOOST_TEST(access(bob, Command::kSelect, "users").ok());
+  clock.advance(std::chrono::hours(2));  // the 1-hour token has expired
+  BOOST_TEST(access(bob, Command::kSelect, "users").error().message == "unlock fin first");
+  ok(admin, "DROP COMMAND RULE hr_after_fin");
+  // HOUR(): allowed until the hour turns, in the same session and generation.
+  ok(admin,
+     "CREATE COMMAND RULE day_only FOR SELECT ON REALM hr "
+     "DENY WHEN HOUR(CURRENT_TIMESTAMP) >= 15");  // it is 14:00
+  BOOST_TEST(access(bob, Command::kSelect, "users.name").ok());
+  BOOST_TEST(access(bob, Command::kSelect, "users.name").ok());
+  clock.advance(std::chrono::minutes(59));
+  BOOST_TEST(access(bob, Command::kSelect, "users.name").ok());
+  clock.advance(std::chrono::minutes(1));
+  BOOST_TEST(!access(bob, Command::kSelect, "users.name").ok());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(separation_of_duties, VaultFixture)
