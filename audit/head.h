@@ -29,8 +29,9 @@ class HeadFile {
   // state to continue from (counter and the slot to write next follow from it).
   static Result<HeadFile> open(const std::filesystem::path& path, const crypto::SecretBytes& mac_key,
                                const HeadState& current);
-  // Writes the next slot (no fsync: HEAD is only ever written after the data it names is
-  // durable, so it cannot run ahead of the segments).
+  // Writes the next slot, without syncing. REQUIRES: the data it names is durable, so HEAD
+  // never runs ahead of the segments. The writer calls sync() before acknowledging the batch,
+  // so HEAD never lags an acknowledgement either (docs/audit.md §4).
   Status write(std::uint64_t last_seq, const ChainHash& last_hash);
   Status sync();
   const HeadState& state() const { return state_; }

@@ -2,11 +2,12 @@
 //
 // Writes go through one writer thread with group commit: events queued by any thread are
 // serialised, chained (hash = HMAC(mac_key, prev_hash || canonical JSON)), sealed and written as
-// one batch, fdatasync'ed, and only then acknowledged. append_sync() returns after its record is
-// durable; an operation gated on a record (unlock, emergency access, rule violation) must be
-// refused when it returns an error (58000). After any write or sync failure the log stops
-// accepting events (every later call fails with 58000) until it is reopened: after a failed
-// fsync the state of the file is unknown, so the only safe answer is to refuse.
+// one batch, fdatasync'ed, HEAD written and fdatasync'ed, and only then acknowledged.
+// append_sync() returns after its record is durable; an operation gated on a record (unlock,
+// emergency access, rule violation) must be refused when it returns an error (58000). After any
+// write or sync failure the log stops accepting events (every later call fails with 58000) until
+// it is reopened: after a failed fsync the state of the file is unknown, so the only safe answer
+// is to refuse.
 //
 // Nothing deletes or changes records except purge(), which removes only records past
 // retain_until and outside every legal hold, logs an audit_purge record first, and leaves a

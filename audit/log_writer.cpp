@@ -332,7 +332,10 @@ Status Log::Writer::write_batch(std::vector<Pending>& batch, std::vector<Alert>&
   DBV_RETURN_IF_ERROR(internal::write_all(seg_fd_.get(), buf, write_offset_, seg_file_.path));
   write_offset_ += buf.size();
   DBV_RETURN_IF_ERROR(internal::sync_fd(seg_fd_.get(), seg_file_.path));
-  return head_->write(batch.back().seq, last_hash_);
+  // HEAD is flushed before the acknowledgement (a second fdatasync): only then does "after
+  // HEAD's seq" mean "never acknowledged" after a power loss (docs/audit.md §4).
+  DBV_RETURN_IF_ERROR(head_->write(batch.back().seq, last_hash_));
+  return head_->sync();
 }
 
 Status Log::Writer::rewrite_for_purge(const std::vector<std::uint64_t>& seqs,
