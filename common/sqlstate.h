@@ -31,6 +31,7 @@ inline constexpr SqlState kInvalidAuthorization{"28000"};
 inline constexpr SqlState kSyntaxError{"42601"};
 inline constexpr SqlState kUndefinedObject{"42704"};
 inline constexpr SqlState kUndefinedColumn{"42703"};
+inline constexpr SqlState kUndefinedTable{"42P01"};
 inline constexpr SqlState kUndefinedFunction{"42883"};
 inline constexpr SqlState kDatatypeMismatch{"42804"};
 inline constexpr SqlState kDuplicateObject{"42710"};

@@ -222,15 +222,18 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
 }
 
 std::vector<ExplainRow> explain(const PolicySnapshot& snap, Session& session,
-                                std::span<const Access> accesses, TimePoint now) {
+                                std::span<const Access> accesses, TimePoint now,
+                                std::span<const std::string> names) {
   const std::int64_t now_us = now.time_since_epoch().count();
   std::vector<ExplainRow> rows;
   std::vector<rules::ObjectAccess> rule_accesses;
   const bool dba = snap.has_role(session.user_id(), kRoleDba);
-  for (const Access& a : accesses) {
-    const std::string name = snap.object_name(a.object);
-    rules::ObjectAccess ra{a.command, a.object, rules::kNoId, {}};
+  for (std::size_t i = 0; i < accesses.size(); ++i) {
+    const Access& a = accesses[i];
     const ObjectInfo* obj = snap.object(a.object);
+    const std::string name =
+        obj == nullptr && i < names.size() ? names[i] : snap.object_name(a.object);
+    rules::ObjectAccess ra{a.command, a.object, rules::kNoId, {}};
     if (obj != nullptr) {
       ra.table = obj->table_id;
       ra.realms = snap.realms_of(*obj);
@@ -252,9 +255,12 @@ std::vector<ExplainRow> explain(const PolicySnapshot& snap, Session& session,
     rule_accesses.push_back(ra);
     const bool ok =
         dba || (obj != nullptr && snap.rbac_allows(session.user_id(), a.command, *obj, a.object));
+    const char* why = dba                ? "session holds DBA"
+                      : ok               ? "granted or owner"
+                      : obj == nullptr ? "the object is not registered with the vault"
+                                       : "no grant";
     rows.push_back({name, "privilege " + std::string(rules::command_name(a.command)),
-                    ok ? "ALLOW" : "DENY",
-                    dba ? "session holds DBA" : (ok ? "granted or owner" : "no grant")});
+                    ok ? "ALLOW" : "DENY", why});
   }
   if (snap.vault_enabled()) {
     const rules::Factors f = session.factors(now, snap);

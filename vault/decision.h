@@ -62,8 +62,11 @@ struct ExplainRow {
   std::string verdict;  // "ALLOW", "DENY", "SIMULATED DENY"
   std::string why;
 };
-// Every check decide() would make, without stopping at the first denial.
+// Every check decide() would make, without stopping at the first denial: per access its
+// realms, its privilege, then every command rule that applies. `names`, when given, names
+// the accesses (names[i] for accesses[i]) where the vault does not know the object.
 std::vector<ExplainRow> explain(const PolicySnapshot& snap, Session& session,
-                                std::span<const Access> accesses, TimePoint now);
+                                std::span<const Access> accesses, TimePoint now,
+                                std::span<const std::string> names = {});
 
 }  // namespace dbvault::vault

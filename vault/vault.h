@@ -32,6 +32,7 @@
 #include "crypto/password_hash.h"
 #include "crypto/secret_bytes.h"
 #include "grammar/ast.h"
+#include "vault/access_resolver.h"
 #include "vault/audit_sink.h"
 #include "vault/decision.h"
 #include "vault/policy_snapshot.h"
@@ -56,6 +57,10 @@ struct Options {
   // ACCOUNT_MANAGER so that someone can create the other accounts. Ignored afterwards.
   std::string bootstrap_admin = "vault_owner";
   SecretString bootstrap_password;  // REQUIRED on an empty store (22023 if empty)
+  // The engine's access sets, for EXPLAIN VAULT of engine SQL (storage::SqliteAccessResolver
+  // for the embedded engine). Optional: without one, EXPLAIN VAULT of engine SQL is 0A000.
+  // Must outlive the Vault.
+  const AccessResolver* access_resolver = nullptr;
 };
 
 // What a statement returns: a command tag and, for some statements, rows. The rows of UNLOCK
@@ -90,6 +95,8 @@ class Vault {
 
   // Executes one vault statement for `session`. Statements of other components (keys,
   // audit holds, engine SQL) are 0A000. On error nothing was changed.
+  // EXPLAIN VAULT <engine SQL> returns the rows of explain() (columns object, check,
+  // verdict, why) for the accesses Options::access_resolver finds, without running anything.
   Result<StatementResult> execute(Session& session, const ast::Statement& statement);
 
   // The rows of a read-only vault view, for AUDIT_VIEWER and VAULT_ADMIN (else 42501):
@@ -115,6 +122,7 @@ class Vault {
 
  private:
   explicit Vault(std::unique_ptr<VaultImpl> impl);
+  Result<StatementResult> explain_statement(Session& session, const ast::Statement& inner);
   std::unique_ptr<VaultImpl> impl_;
 };
 

@@ -27,6 +27,7 @@ Options VaultFixture::options() {
   o.scram_iterations = 64;
   o.bootstrap_admin = "sec_admin";
   o.bootstrap_password = SecretString("Bootstrap-Pw-1");
+  o.access_resolver = access_resolver;
   return o;
 }
 

@@ -27,6 +27,7 @@ struct VaultFixture {
   ManualClock clock{monday_noon()};
   MemoryAuditSink sink;
   std::unique_ptr<Vault> vault;
+  const AccessResolver* access_resolver = nullptr;  // for options(); set, then reopen()
 
   Options options();
   void open();
