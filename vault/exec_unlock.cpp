@@ -43,8 +43,7 @@ Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const Re
   audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info.name);
   e.severity = audit::Severity::kWarning;
   e.result = audit::Outcome::kDenied;
-  e.detail["reason"] = "locked_out";
-  e.detail["lockout"] = true;
+  e.detail["reason"] = "locked_out";  // not "lockout": only the locking failure is alerted
   DBV_RETURN_IF_ERROR(audit(e, false));
   return make_error(
       sqlstate::kInvalidAuthorization,

@@ -110,12 +110,18 @@ BOOST_AUTO_TEST_CASE(lockout_after_five_failures_released_after_fifteen_minutes)
   clock.advance(minutes(2));
   ok(dba, "UNLOCK REALM pii_protection PASSWORD 'vault_secret_2025'");
   bool warned = false;
+  int lockouts = 0, refusals = 0;
   for (const auto& e : sink.events()) {
-    if (e.type == audit::EventType::kVaultUnlockFailed && e.detail.value("lockout", false)) {
+    if (e.type != audit::EventType::kVaultUnlockFailed) continue;
+    if (e.detail.value("lockout", false)) {
       warned = e.severity == audit::Severity::kWarning;
+      ++lockouts;
     }
+    if (e.detail.value("reason", "") == "locked_out") ++refusals;
   }
   BOOST_TEST(warned);
+  BOOST_TEST(lockouts == 1);  // only the locking failure is flagged (and alerted)
+  BOOST_TEST(refusals == 2);
   // Failures spread over more than 15 minutes do not lock out.
   Session dba2 = login("dba_alice");
   for (int i = 0; i < 8; ++i) {
