@@ -1,5 +1,8 @@
 #include "common/sqlite_db.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace dbvault::sqlite {
 namespace {
 
@@ -53,6 +56,10 @@ bool Statement::is_null(int column) const {
 }
 
 Result<Database> Database::open(const std::filesystem::path& path, OpenOptions options) {
+  // A new store is created owner-only (0600) whatever the umask; SQLite gives its -wal and
+  // -shm files the database file's permissions.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,

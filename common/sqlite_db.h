@@ -69,7 +69,8 @@ struct OpenOptions {
 
 class Database {
  public:
-  // Opens (creating) `path` with synchronous=FULL, foreign keys on and a busy timeout.
+  // Opens (creating, mode 0600) `path` with synchronous=FULL, foreign keys on and a busy
+  // timeout.
   // 58030 on failure.
   static Result<Database> open(const std::filesystem::path& path, OpenOptions options);
   Status exec(std::string_view sql);
