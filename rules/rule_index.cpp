@@ -61,10 +61,6 @@ std::span<const RuleIndex::Entry> RuleIndex::Postings::of(std::uint32_t id) cons
   return std::span<const Entry>(entries).subspan(offsets[id], offsets[id + 1] - offsets[id]);
 }
 
-void RuleIndex::Postings::prefetch(std::uint32_t id) const {
-  if (std::size_t{id} + 1 < offsets.size()) __builtin_prefetch(&offsets[id]);
-}
-
 RuleIndex::Postings RuleIndex::Postings::build(
     const std::vector<std::pair<std::uint32_t, Entry>>& pairs) {
   Postings p;
@@ -145,18 +141,19 @@ bool RuleIndex::for_each_candidate(const ObjectAccess& access, Visit&& visit,
 }
 
 RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const Factors& f) const {
-  return evaluate_with(accesses, f, nullptr);
+  return evaluate_with<false>(accesses, f, nullptr);
 }
 
 RuleDecision RuleIndex::evaluate(std::span<const ObjectAccess> accesses, const Factors& f,
                                  VerdictMemo& memo, std::uint64_t generation) const {
   memo.begin(*this, generation, f.now.time_since_epoch().count());
-  return evaluate_with(accesses, f, &memo);
+  return evaluate_with<true>(accesses, f, &memo);
 }
 
 // Rules are gathered for a whole statement first and their data prefetched before any is
 // checked: the rules of a decision are scattered over the snapshot, and overlapping their cache
 // misses matters more than anything else on this path.
+template <bool kMemo>
 RuleDecision RuleIndex::evaluate_with(std::span<const ObjectAccess> accesses, const Factors& f,
                                       VerdictMemo* memo) const {
   const std::int64_t now_us = f.now.time_since_epoch().count();
@@ -176,7 +173,7 @@ RuleDecision RuleIndex::evaluate_with(std::span<const ObjectAccess> accesses, co
       const std::uint32_t rule = batch[i].rule;
       const RuleCheck v = rules_[rule].check(f);
       if (!v.denies) {
-        if (memo != nullptr) {
+        if constexpr (kMemo) {
           memo->remember_allowed(rule, detail::verdict_valid_until(time_[rule], now_us));
         }
         continue;
@@ -187,11 +184,6 @@ RuleDecision RuleIndex::evaluate_with(std::span<const ObjectAccess> accesses, co
     n = 0;
     return false;
   };
-  for (const ObjectAccess& a : accesses) {  // start the postings' cache misses at once
-    if (memo != nullptr && memo->cleared(static_cast<unsigned>(a.command), a.object)) continue;
-    by_object_.prefetch(a.object);
-    if (a.table != kNoId) by_object_.prefetch(a.table);
-  }
   // Two cheap short-cuts before the checked-rules set: the ON ANY rules (first 64) are
   // remembered in a bit mask, and an access with the same realms and command as the one
   // before it (a table and its columns) skips the realm rules it would only find checked.
@@ -205,20 +197,20 @@ RuleDecision RuleIndex::evaluate_with(std::span<const ObjectAccess> accesses, co
     const CommandMask want = command_mask(access.command);
     const std::uint64_t* realms = access.realms.words().data();
     const bool same_realms = realms != nullptr && realms == last_realms && want == last_want;
-    if (memo != nullptr && memo->cleared(command, access.object)) {
+    if (kMemo && memo->cleared(command, access.object)) {
       last_realms = nullptr;  // its realm rules were not visited now
       continue;
     }
     // Clean: every rule of this access is remembered as allowing (the realm rules skipped
     // with same_realms are those of the access before, so they count only if it was clean).
-    bool clean = memo != nullptr && (!same_realms || last_clean);
+    bool clean = kMemo && (!same_realms || last_clean);
     last_realms = realms;
     last_want = want;
     const bool done = for_each_candidate(
         access,
         [&](const Entry& e) {
           if ((e.commands & want) == 0) return false;
-          if (memo != nullptr && memo->allowed(e.rule)) return false;
+          if (kMemo && memo->allowed(e.rule)) return false;
           clean = false;
           const auto any = static_cast<std::size_t>(&e - any_.data());
           if (any < std::min<std::size_t>(any_.size(), 64)) {
@@ -232,7 +224,9 @@ RuleDecision RuleIndex::evaluate_with(std::span<const ObjectAccess> accesses, co
         },
         same_realms);
     if (done) return d;
-    if (clean) memo->mark_cleared(command, access.object);
+    if constexpr (kMemo) {
+      if (clean) memo->mark_cleared(command, access.object);
+    }
     last_clean = clean;
   }
   flush();

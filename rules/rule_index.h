@@ -112,7 +112,6 @@ class RuleIndex {
     std::vector<std::uint32_t> offsets;
     std::vector<Entry> entries;
     std::span<const Entry> of(std::uint32_t id) const;
-    void prefetch(std::uint32_t id) const;
     static Postings build(const std::vector<std::pair<std::uint32_t, Entry>>& pairs);
   };
 
@@ -122,6 +121,7 @@ class RuleIndex {
   template <typename Visit>
   bool for_each_candidate(const ObjectAccess& access, Visit&& visit,
                           bool skip_realms = false) const;
+  template <bool kMemo>
   RuleDecision evaluate_with(std::span<const ObjectAccess> accesses, const Factors& factors,
                              VerdictMemo* memo) const;
   void prefetch(std::uint32_t rule, int stage) const;
