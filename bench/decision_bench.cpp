@@ -131,7 +131,8 @@ TimePoint now_point() {
 
 // Times f(i) for i in [0, n); prepare(i), if given, runs before each f(i), untimed.
 template <typename F, typename P = void (*)(int)>
-void percentiles(const char* label, int n, F&& f, P&& prepare = [](int) {}) {
+void percentiles(
+    const char* label, int n, F&& f, P&& prepare = [](int) {}) {
   std::vector<double> ns(static_cast<std::size_t>(n));
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
@@ -229,8 +230,8 @@ void run_percentiles() {
     });
     const std::string label = "decide + publish/" + std::to_string(period_ms) + "ms";
     percentiles(label.c_str(), kNPublishing, [&](int i) {
-      sink += decide(*f.holder.current(pin), f.session, f.statements[i % kStatements], f.now)
-                  .allowed();
+      sink +=
+          decide(*f.holder.current(pin), f.session, f.statements[i % kStatements], f.now).allowed();
     });
     stop = true;
     publisher.join();

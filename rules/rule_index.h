@@ -31,8 +31,8 @@
 #include "grammar/ast.h"
 #include "rules/command_rule.h"
 #include "rules/factors.h"
-#include "rules/time_dependence.h"
 #include "rules/ids.h"
+#include "rules/time_dependence.h"
 #include "rules/verdict_memo.h"
 
 namespace dbvault::rules {

@@ -9,8 +9,8 @@ namespace dbvault::rules {
 
 void VerdictMemo::begin(const RuleIndex& index, std::uint64_t generation, std::int64_t now_us) {
   // A clock that went back may have left the period a verdict was valid for: forget.
-  const bool fresh = index_ == &index && generation_ == generation && now_us >= now_us_ &&
-                     now_us < until_us_;
+  const bool fresh =
+      index_ == &index && generation_ == generation && now_us >= now_us_ && now_us < until_us_;
   now_us_ = now_us;
   if (fresh) return;
   index_ = &index;

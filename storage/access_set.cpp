@@ -26,8 +26,7 @@ struct Collected {
     refs.emplace_back(command, std::move(ref));
   }
   // A column access also counts as an access to its table (listed first).
-  void add_column(ast::Command command, const char* schema, const char* table,
-                  const char* column) {
+  void add_column(ast::Command command, const char* schema, const char* table, const char* column) {
     add(command, schema, table, nullptr);
     if (column != nullptr && *column != '\0') add(command, schema, table, column);
   }
@@ -91,12 +90,12 @@ Error engine_error(sqlite3* db) {
 Result<std::unique_ptr<SqliteAccessResolver>> SqliteAccessResolver::open(
     const std::filesystem::path& database) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    Error e = make_error(sqlstate::kIoError, "cannot open the engine database " +
-                                                 database.string() + ": " +
-                                                 (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    Error e =
+        make_error(sqlstate::kIoError, "cannot open the engine database " + database.string() +
+                                           ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     sqlite3_close_v2(db);
     return e;
   }

@@ -162,9 +162,9 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
       if (realm == nullptr) {
         // The object names a realm the snapshot does not hold: an inconsistent policy.
         // Fail closed rather than treat an unknown realm as no realm.
-        failure = make_error(sqlstate::kInternalError,
-                             "policy snapshot is inconsistent (object " +
-                                 snap.object_name(a.object) + " names an unknown realm); refused");
+        failure = make_error(sqlstate::kInternalError, "policy snapshot is inconsistent (object " +
+                                                           snap.object_name(a.object) +
+                                                           " names an unknown realm); refused");
         return false;
       }
       const RealmCheck c = check_realm(snap, session, id, *realm, *obj, now_us);
@@ -255,8 +255,8 @@ std::vector<ExplainRow> explain(const PolicySnapshot& snap, Session& session,
     rule_accesses.push_back(ra);
     const bool ok =
         dba || (obj != nullptr && snap.rbac_allows(session.user_id(), a.command, *obj, a.object));
-    const char* why = dba                ? "session holds DBA"
-                      : ok               ? "granted or owner"
+    const char* why = dba              ? "session holds DBA"
+                      : ok             ? "granted or owner"
                       : obj == nullptr ? "the object is not registered with the vault"
                                        : "no grant";
     rows.push_back({name, "privilege " + std::string(rules::command_name(a.command)),

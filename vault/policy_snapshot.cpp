@@ -164,8 +164,7 @@ void PolicySnapshot::index_objects() {
     if (inherited != nullptr) {
       for (std::uint32_t r : *inherited) words[r / 64] |= std::uint64_t{1} << (r % 64);
     }
-    auto [it, added] =
-        interned.try_emplace(words, static_cast<std::uint32_t>(realm_words_.size()));
+    auto [it, added] = interned.try_emplace(words, static_cast<std::uint32_t>(realm_words_.size()));
     if (added) realm_words_.insert(realm_words_.end(), words.begin(), words.end());
     info.in_realm = true;
     info.realm_offset = it->second;

@@ -276,9 +276,10 @@ Result<StatementResult> Vault::explain_statement(Session& session, const ast::St
   StatementResult r;
   r.tag = "EXPLAIN";
   r.columns = {"object", "check", "verdict", "why"};
-  for (auto& row : vault::explain(*sn, session, accesses->accesses, impl_->now(), accesses->names)) {
-    r.rows.push_back({std::move(row.object), std::move(row.check), std::move(row.verdict),
-                      std::move(row.why)});
+  for (auto& row :
+       vault::explain(*sn, session, accesses->accesses, impl_->now(), accesses->names)) {
+    r.rows.push_back(
+        {std::move(row.object), std::move(row.check), std::move(row.verdict), std::move(row.why)});
   }
   return r;
 }

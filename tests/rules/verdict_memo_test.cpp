@@ -2,7 +2,6 @@
 // rule afresh — across hour and day boundaries, clocks that go back, new generations, and
 // SIMULATION rules, which must be reported on every statement.
 #include <boost/test/unit_test.hpp>
-
 #include <random>
 
 #include "rules/program.h"
@@ -52,15 +51,14 @@ BOOST_AUTO_TEST_CASE(time_dependence_of_conditions) {
     return dependence_of("CREATE COMMAND RULE r FOR SELECT ON ANY DENY WHEN " + std::string(cond));
   };
   BOOST_TEST((dep("program_name = 'x'") == TimeDependence::kNone));
-  BOOST_TEST((dep("HAS_ROLE('dba') AND IN_CIDR(client_ip, '10.0.0.0/8')") ==
-              TimeDependence::kNone));
+  BOOST_TEST(
+      (dep("HAS_ROLE('dba') AND IN_CIDR(client_ip, '10.0.0.0/8')") == TimeDependence::kNone));
   BOOST_TEST((dep("HOUR(CURRENT_TIMESTAMP) NOT BETWEEN 9 AND 17") == TimeDependence::kHour));
   BOOST_TEST((dep("DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7) OR HOUR(CURRENT_TIMESTAMP) > 20") ==
               TimeDependence::kDay));
   BOOST_TEST((dep("CURRENT_TIMESTAMP > CURRENT_TIMESTAMP") == TimeDependence::kExact));
   BOOST_TEST((dep("program_name = 'x' OR CURRENT_TIMESTAMP IS NULL") == TimeDependence::kExact));
-  resolver.add_rule_set(
-      "CREATE RULE SET weekend ANY (DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7))");
+  resolver.add_rule_set("CREATE RULE SET weekend ANY (DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7))");
   BOOST_TEST((dep("RULE_SET('weekend')") == TimeDependence::kDay));
 }
 
@@ -91,8 +89,9 @@ BOOST_AUTO_TEST_CASE(hour_rule_denies_again_at_the_boundary) {
 }
 
 BOOST_AUTO_TEST_CASE(exact_time_rules_are_never_remembered) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE odd FOR SELECT ON ANY "
-                               "DENY WHEN CURRENT_TIMESTAMP IS NULL OR HOUR(CURRENT_TIMESTAMP) = 13"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE odd FOR SELECT ON ANY "
+             "DENY WHEN CURRENT_TIMESTAMP IS NULL OR HOUR(CURRENT_TIMESTAMP) = 13"});
   session.now = Session::at(2025, 10, 13, 12, 59, 59);
   for (int i = 0; i < 2; ++i) {
     BOOST_TEST(memo_denied_by(idx, {on(C::kSelect, kOrders)}) == "");
@@ -104,8 +103,9 @@ BOOST_AUTO_TEST_CASE(exact_time_rules_are_never_remembered) {
 }
 
 BOOST_AUTO_TEST_CASE(a_new_generation_forgets) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE no_export FOR SELECT ON COLUMN users.ssn "
-                               "DENY WHEN program_name = 'export_tool'"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE no_export FOR SELECT ON COLUMN users.ssn "
+             "DENY WHEN program_name = 'export_tool'"});
   BOOST_TEST(memo_denied_by(idx, {on(C::kSelect, kSsn)}) == "");
   BOOST_TEST(!memo.cleared(static_cast<unsigned>(C::kSelect), kSsn));  // its rule was new
   BOOST_TEST(memo_denied_by(idx, {on(C::kSelect, kSsn)}) == "");
@@ -126,8 +126,9 @@ BOOST_AUTO_TEST_CASE(another_index_forgets) {
 }
 
 BOOST_AUTO_TEST_CASE(simulation_is_reported_on_every_statement) {
-  const RuleIndex idx = index({"CREATE COMMAND RULE sim FOR SELECT ON REALM pii "
-                               "DENY WHEN program_name = 'psql' SIMULATION"});
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE sim FOR SELECT ON REALM pii "
+             "DENY WHEN program_name = 'psql' SIMULATION"});
   for (int i = 0; i < 3; ++i) {
     auto d = memo_decide(idx, {on(C::kSelect, kUsers), on(C::kSelect, kSsn)});
     BOOST_TEST(d.allowed());
@@ -153,10 +154,10 @@ BOOST_AUTO_TEST_CASE(cleared_access_still_sees_a_denying_rule_of_another_access)
 BOOST_AUTO_TEST_CASE(realm_rules_skipped_for_a_column_do_not_clear_it) {
   // users and users.ssn share their realm set, so the realm rule is looked up once, for users;
   // it denies, and ssn alone must still be denied afterwards.
-  const RuleIndex idx = index({"CREATE COMMAND RULE pii_closed FOR SELECT ON REALM pii "
-                               "DENY WHEN program_name = 'psql'"});
-  BOOST_TEST(memo_denied_by(idx, {on(C::kSelect, kUsers), on(C::kSelect, kSsn)}) ==
-             "pii_closed");
+  const RuleIndex idx =
+      index({"CREATE COMMAND RULE pii_closed FOR SELECT ON REALM pii "
+             "DENY WHEN program_name = 'psql'"});
+  BOOST_TEST(memo_denied_by(idx, {on(C::kSelect, kUsers), on(C::kSelect, kSsn)}) == "pii_closed");
   BOOST_TEST(!memo.cleared(static_cast<unsigned>(C::kSelect), kSsn));
   BOOST_TEST(memo_denied_by(idx, {on(C::kSelect, kSsn)}) == "pii_closed");
 }
@@ -164,18 +165,18 @@ BOOST_AUTO_TEST_CASE(realm_rules_skipped_for_a_column_do_not_clear_it) {
 // Random statements, factors and clock moves: the memoised decision always equals the fresh
 // one (memo_decide checks every call), whatever was remembered before.
 BOOST_AUTO_TEST_CASE(memoised_equals_fresh_under_random_changes) {
-  const RuleIndex idx = index(
-      {kBusinessHours,
-       "CREATE COMMAND RULE weekend FOR UPDATE ON REALM pii "
-       "DENY WHEN DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7)",
-       "CREATE COMMAND RULE tool FOR SELECT, UPDATE ON COLUMN users.ssn "
-       "DENY WHEN program_name LIKE 'export%'",
-       "CREATE COMMAND RULE dbas FOR ALL ON TABLE users DENY FROM ROLE dba",
-       "CREATE COMMAND RULE unlocked FOR SELECT ON REALM finance "
-       "ALLOW ONLY WHEN REALM_UNLOCKED('finance')",
-       "CREATE COMMAND RULE sim FOR DELETE ON ANY DENY WHEN HAS_ROLE('analyst') SIMULATION",
-       "CREATE COMMAND RULE late FOR SELECT ON TABLE orders "
-       "DENY WHEN CURRENT_TIMESTAMP IS NULL OR HOUR(CURRENT_TIMESTAMP) >= 22"});
+  const RuleIndex idx =
+      index({kBusinessHours,
+             "CREATE COMMAND RULE weekend FOR UPDATE ON REALM pii "
+             "DENY WHEN DAY_OF_WEEK(CURRENT_TIMESTAMP) IN (6, 7)",
+             "CREATE COMMAND RULE tool FOR SELECT, UPDATE ON COLUMN users.ssn "
+             "DENY WHEN program_name LIKE 'export%'",
+             "CREATE COMMAND RULE dbas FOR ALL ON TABLE users DENY FROM ROLE dba",
+             "CREATE COMMAND RULE unlocked FOR SELECT ON REALM finance "
+             "ALLOW ONLY WHEN REALM_UNLOCKED('finance')",
+             "CREATE COMMAND RULE sim FOR DELETE ON ANY DENY WHEN HAS_ROLE('analyst') SIMULATION",
+             "CREATE COMMAND RULE late FOR SELECT ON TABLE orders "
+             "DENY WHEN CURRENT_TIMESTAMP IS NULL OR HOUR(CURRENT_TIMESTAMP) >= 22"});
   std::mt19937 rng(7);
   const C commands[] = {C::kSelect, C::kUpdate, C::kDelete};
   const ObjectId objects[] = {kUsers, kSsn, kEmail, kFinancial, kOrders};

@@ -1,9 +1,9 @@
 // EXPLAIN VAULT <SQL>: the engine's access set (storage::SqliteAccessResolver on a real SQLite
 // database) checked by the vault without running the statement — one row per realm, privilege
 // and rule check, with the verdict and why.
-#include <boost/test/unit_test.hpp>
-
 #include <sqlite3.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include "storage/access_set.h"
 #include "tests/vault/vault_fixture.h"
@@ -74,8 +74,9 @@ BOOST_AUTO_TEST_CASE(why_the_dba_is_denied_and_what_unlocking_changes) {
   BOOST_TEST(has(rows, "main.users.name | realm pii | DENY | " + locked));
   BOOST_TEST(has(rows, "main.users.ssn | realm pii | DENY | " + locked));
   BOOST_TEST(has(rows, "main.users.ssn | privilege SELECT | ALLOW | session holds DBA"));
-  BOOST_TEST(has(rows, "main.users.ssn | rule no_export_ssn | ALLOW | ON COLUMN users.ssn; "
-                       "condition is FALSE: program_name = 'export_tool'"));
+  BOOST_TEST(has(rows,
+                 "main.users.ssn | rule no_export_ssn | ALLOW | ON COLUMN users.ssn; "
+                 "condition is FALSE: program_name = 'export_tool'"));
   BOOST_TEST(!access(dba, ast::Command::kSelect, "users.ssn").ok());  // as explained
 
   ok(dba, "UNLOCK REALM pii PASSWORD 'pii-secret-2025'");
@@ -86,8 +87,9 @@ BOOST_AUTO_TEST_CASE(why_the_dba_is_denied_and_what_unlocking_changes) {
   Session tool = login("dba_alice", "export_tool");
   ok(tool, "UNLOCK REALM pii PASSWORD 'pii-secret-2025'");
   rows = explain(tool, "SELECT ssn FROM users");
-  BOOST_TEST(has(rows, "main.users.ssn | rule no_export_ssn | DENY | ON COLUMN users.ssn; "
-                       "condition is TRUE: program_name = 'export_tool'"));
+  BOOST_TEST(has(rows,
+                 "main.users.ssn | rule no_export_ssn | DENY | ON COLUMN users.ssn; "
+                 "condition is TRUE: program_name = 'export_tool'"));
 }
 
 BOOST_AUTO_TEST_CASE(privileges_and_unregistered_tables) {
@@ -100,8 +102,9 @@ BOOST_AUTO_TEST_CASE(privileges_and_unregistered_tables) {
   rows = explain(bob, "UPDATE users SET name = 'x' WHERE id = 1");
   BOOST_TEST(has(rows, "main.users | privilege UPDATE | ALLOW | granted or owner"));
   rows = explain(bob, "SELECT * FROM orders");
-  BOOST_TEST(has(rows, "main.orders | privilege SELECT | DENY | the object is not registered "
-                       "with the vault"));
+  BOOST_TEST(has(rows,
+                 "main.orders | privilege SELECT | DENY | the object is not registered "
+                 "with the vault"));
 }
 
 BOOST_AUTO_TEST_CASE(nothing_runs) {

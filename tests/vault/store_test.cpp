@@ -59,8 +59,9 @@ BOOST_AUTO_TEST_CASE(schema_is_versioned_wal_and_holds_no_plaintext_secret) {
   auto u = ok(bob, "UNLOCK REALM pii PASSWORD 'pii-plain-pw'");
   for (const char* file : {"policy.db", "policy.db-wal"}) {  // owner-only, whatever the umask
     const auto perms = std::filesystem::status(dir / file).permissions();
-    BOOST_TEST((perms == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)),
-               file);
+    BOOST_TEST(
+        (perms == (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)),
+        file);
   }
   vault.reset();
   sqlite3* db = nullptr;
