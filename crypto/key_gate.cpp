@@ -90,16 +90,42 @@ Result<TekHandle> KeyGate::release_impl(const SessionRef& session, const KeyScop
                           "\") is not authorized for data protected by key \"" + scope.to_string() +
                           "\"");
   }
-  std::lock_guard lock(mu_);
-  if (Status mek = store_.check_provider(); !mek.ok()) {
-    clear_locked();  // fail closed: nothing stays usable without the MEK
-    return std::move(mek).error();
+  std::shared_ptr<CachedTek> tek;
+  std::optional<KeyAccessEvent> unrecorded;  // this session's first access to this key version
+  {
+    std::lock_guard lock(mu_);
+    if (Status mek = store_.check_provider(); !mek.ok()) {
+      clear_locked();  // fail closed: nothing stays usable without the MEK
+      return std::move(mek).error();
+    }
+    purge_locked(clock_.now());
+    auto found = lookup_locked(scope, version);
+    if (!found) return std::move(found).error();
+    tek = std::move(*found);
+    const TekInfo& info = tek->info();
+    if (audited_.count({session.session_id, info.scope.to_string(), info.version}) == 0) {
+      unrecorded = KeyAccessEvent{session.session_id, session.user, key_id_of(info), info.scope,
+                                  info.version,       info.mek_id,  clock_.now()};
+    }
   }
-  purge_locked(clock_.now());
-  auto tek = lookup_locked(scope, version);
-  if (!tek) return std::move(tek).error();
-  DBV_RETURN_IF_ERROR(audit_locked(session, (*tek)->info()));
-  return TekHandle(std::move(*tek));
+  if (unrecorded) {
+    // Recording waits for the audit log's flush: not under the gate's lock, so that other
+    // sessions' releases (and locks, expiry, shutdown) go on meanwhile. The key is handed out
+    // only once its record is durable. Two concurrent first releases may both record.
+    if (Status s = sink_.record_key_access(*unrecorded); !s.ok()) {
+      return make_error(
+          sqlstate::kSystemError,
+          "key access not released: the audit log could not record it (" + s.error().message + ")");
+    }
+    std::lock_guard lock(mu_);
+    audited_.insert({session.session_id, unrecorded->scope.to_string(), unrecorded->version});
+  }
+  if (tek->zeroized()) {  // locked, expired or the MEK failed while the access was recorded
+    return make_error(sqlstate::kSystemError,
+                      "the key of \"" + scope.to_string() +
+                          "\" was withdrawn while its access was being recorded; release it again");
+  }
+  return TekHandle(std::move(tek));
 }
 
 Result<std::shared_ptr<CachedTek>> KeyGate::lookup_locked(const KeyScope& scope,
@@ -130,20 +156,6 @@ Result<std::shared_ptr<CachedTek>> KeyGate::lookup_locked(const KeyScope& scope,
   auto tek = std::make_shared<CachedTek>(std::move(*unwrapped), budget);
   cache_[key] = Entry{tek, clock_.now() + options_.cache_ttl};
   return tek;
-}
-
-Status KeyGate::audit_locked(const SessionRef& session, const TekInfo& info) {
-  auto mark = std::make_tuple(session.session_id, info.scope.to_string(), info.version);
-  if (audited_.count(mark) != 0) return ok_status();
-  KeyAccessEvent event{session.session_id, session.user, key_id_of(info), info.scope,
-                       info.version,       info.mek_id,  clock_.now()};
-  if (Status s = sink_.record_key_access(event); !s.ok()) {
-    return make_error(
-        sqlstate::kSystemError,
-        "key access not released: the audit log could not record it (" + s.error().message + ")");
-  }
-  audited_.insert(std::move(mark));
-  return ok_status();
 }
 
 std::size_t KeyGate::purge_locked(TimePoint now) {

@@ -138,7 +138,6 @@ class KeyGate {
                                  std::optional<std::uint32_t> version);
   Result<std::shared_ptr<CachedTek>> lookup_locked(const KeyScope& scope,
                                                    std::optional<std::uint32_t> version);
-  Status audit_locked(const SessionRef& session, const TekInfo& info);
   void evict_locked(const std::string& scope);
   void clear_locked();
   std::size_t purge_locked(TimePoint now);

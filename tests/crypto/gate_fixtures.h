@@ -3,7 +3,10 @@
 // vector, which can be switched to "unavailable" like a full disk.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -32,13 +35,32 @@ class InMemoryAuthorizer final : public KeyAuthorizer {
   std::set<std::pair<std::uint64_t, std::string>> grants_;
 };
 
+// Records in memory. hold(session) makes that session's records wait (as a slow flush of
+// the audit log would) until release_hold(); entered() counts records begun.
 class InMemoryAuditSink final : public KeyAccessSink {
  public:
   Status record_key_access(const KeyAccessEvent& event) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !held_ || *held_ != event.session_id; });
     if (!available_) return make_error(sqlstate::kSystemError, "audit store is full");
     events_.push_back(event);
     return ok_status();
+  }
+  void hold(std::uint64_t session) {
+    std::lock_guard lock(mu_);
+    held_ = session;
+  }
+  void release_hold() {
+    std::lock_guard lock(mu_);
+    held_.reset();
+    changed_.notify_all();
+  }
+  // Waits until `n` records have begun (or 10 s); true if they have.
+  bool wait_entered(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return entered_ >= n; });
   }
   void set_available(bool available) {
     std::lock_guard lock(mu_);
@@ -51,6 +73,9 @@ class InMemoryAuditSink final : public KeyAccessSink {
 
  private:
   mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::optional<std::uint64_t> held_;
+  std::size_t entered_ = 0;
   bool available_ = true;
   std::vector<KeyAccessEvent> events_;
 };

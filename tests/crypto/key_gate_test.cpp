@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <future>
 #include <thread>
 
 #include "crypto/env_provider.h"
@@ -237,6 +238,41 @@ BOOST_AUTO_TEST_CASE(mek_rotation_through_the_gate_has_no_downtime) {
   BOOST_TEST(after.info().mek_id == "prod-2");
 }
 
+// Recording a key access waits for the audit log's flush. That wait must not hold the gate:
+// other sessions' releases go on meanwhile, the waiting session gets its key only once the
+// record is made, and a key locked meanwhile is not handed out.
+BOOST_AUTO_TEST_CASE(a_slow_audit_record_holds_up_only_its_own_release) {
+  authorizer.grant(alice.session_id, users);
+  authorizer.grant(alice.session_id, hr);
+  authorizer.grant(bob.session_id, users);
+  release(bob, users);  // bob's access to users is already recorded
+  audit.hold(alice.session_id);
+  const std::size_t before = audit.events().size();
+  auto alice_users = std::async(std::launch::async, [&] { return gate->release(alice, users); });
+  BOOST_REQUIRE(audit.wait_entered(before + 1));
+  auto bob_users = std::async(std::launch::async, [&] { return gate->release(bob, users); });
+  const bool bob_done = bob_users.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  const bool alice_waiting =
+      alice_users.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready;
+  audit.release_hold();
+  BOOST_TEST(bob_done);       // not held up by alice's record
+  BOOST_TEST(alice_waiting);  // no key before its record
+  BOOST_TEST(bob_users.get().ok());
+  BOOST_TEST(alice_users.get().ok());
+  BOOST_TEST(audit.events().size() == before + 1);
+
+  // A key locked while its access is being recorded is not handed out.
+  audit.hold(alice.session_id);
+  auto alice_hr = std::async(std::launch::async, [&] { return gate->release(alice, hr); });
+  BOOST_REQUIRE(audit.wait_entered(before + 2));
+  const KeyScope scopes[] = {hr};
+  gate->lock_scopes(scopes);
+  audit.release_hold();
+  auto r = alice_hr.get();
+  BOOST_TEST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code.code() == "58000");
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_releases_and_locks_are_safe) {
   for (std::uint64_t id = 1; id <= 4; ++id) authorizer.grant(id, users);
   std::atomic<bool> stop{false};
@@ -246,7 +282,10 @@ BOOST_AUTO_TEST_CASE(concurrent_releases_and_locks_are_safe) {
     workers.emplace_back([&, id] {
       for (int i = 0; i < 200; ++i) {
         auto h = gate->release({id, "u" + std::to_string(id)}, users);
-        if (!h.ok()) continue;
+        if (!h.ok()) {  // locked while the release was under way: refused as withdrawn
+          if (h.error().code.code() == "58000") ++withdrawn;
+          continue;
+        }
         auto aead = h->aead();
         if (!aead.ok()) {
           ++withdrawn;  // locked between release and use: refused, never a stale key
