@@ -24,7 +24,8 @@
 #include <array>
 #include <cstdint>
 #include <limits>
-#include <vector>
+
+#include "rules/ids.h"
 
 namespace dbvault::rules {
 
@@ -41,37 +42,27 @@ class VerdictMemo {
   void forget() { index_ = nullptr; }
 
   // True if rule `rule` (its position in the index) was remembered as allowing.
-  bool allowed(std::uint32_t rule) const {
-    const std::size_t w = rule / 64;
-    return w < allowed_.size() && ((allowed_[w] >> (rule % 64)) & 1U) != 0;
-  }
+  bool allowed(std::uint32_t rule) const { return allowed_.test(rule); }
   // Remembers that `rule` allows until `until_us` (exclusive). A verdict already out of date
   // (until_us <= now) is not remembered.
   void remember_allowed(std::uint32_t rule, std::int64_t until_us);
 
   // True if the access (command, object) was cleared in this generation.
   bool cleared(unsigned command, std::uint32_t object) const {
-    if (command >= kCommands) return false;
-    const auto& bits = cleared_[command];
-    const std::size_t w = object / 64;
-    return w < bits.size() && ((bits[w] >> (object % 64)) & 1U) != 0;
+    return command < kCommands && cleared_[command].test(object);
   }
   // REQUIRES: every rule that applies to (command, object) is remembered as allowing.
   void mark_cleared(unsigned command, std::uint32_t object);
 
  private:
+  static constexpr unsigned kCommands = 16;  // > the number of ast::Command values
+
   const RuleIndex* index_ = nullptr;
   std::uint64_t generation_ = 0;
   std::int64_t now_us_ = 0;
   std::int64_t until_us_ = std::numeric_limits<std::int64_t>::max();  // earliest expiry held
-  std::vector<std::uint64_t> allowed_;
-  static constexpr unsigned kCommands = 16;  // > the number of ast::Command values
-  std::array<std::vector<std::uint64_t>, kCommands> cleared_;
-  // Which words of cleared_ hold a bit (command << 26 | word), so that forgetting costs what
-  // was used rather than the size of the bitsets; past kMaxTouched, every word is cleared.
-  static constexpr std::size_t kMaxTouched = 1024;
-  std::vector<std::uint32_t> touched_;
-  bool touched_overflow_ = false;
+  IdBitset allowed_;                                                  // by rule position
+  std::array<IdBitset, kCommands> cleared_;                           // by command, then object id
 };
 
 }  // namespace dbvault::rules

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 #include <utility>
@@ -65,11 +66,10 @@ int authorize(void* ctx, int action, const char* a1, const char* a2, const char*
   return SQLITE_OK;
 }
 
-bool only_space_or_semicolons(const char* p) {
-  for (; p != nullptr && *p != '\0'; ++p) {
-    if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') return false;
-  }
-  return true;
+bool only_space_or_semicolons(std::string_view rest) {
+  return std::all_of(rest.begin(), rest.end(), [](char ch) {
+    return std::isspace(static_cast<unsigned char>(ch)) != 0 || ch == ';';
+  });
 }
 
 Error engine_error(sqlite3* db) {
@@ -117,7 +117,7 @@ Result<vault::StatementAccesses> SqliteAccessResolver::accesses(const vault::Pol
   if (rc != SQLITE_OK) return engine_error(db_);
   if (stmt == nullptr) return make_error(sqlstate::kSyntaxError, "no statement to explain");
   const char* end = sql.data() + sql.size();
-  if (tail != nullptr && tail < end && !only_space_or_semicolons(std::string(tail, end).c_str())) {
+  if (tail != nullptr && tail < end && !only_space_or_semicolons(std::string_view(tail, end))) {
     return make_error(sqlstate::kSyntaxError, "EXPLAIN VAULT explains one statement at a time");
   }
   vault::StatementAccesses out;
