@@ -30,6 +30,8 @@ constexpr TypeInfo kTypes[] = {
     {EventType::kAuditPurge, "audit_purge", Severity::kInfo},
     {EventType::kAuditHold, "audit_hold", Severity::kInfo},
     {EventType::kEmergencyAccess, "emergency_access", Severity::kCritical},
+    {EventType::kLogout, "logout", Severity::kInfo},
+    {EventType::kRealmAccess, "realm_access", Severity::kInfo},
 };
 
 constexpr std::size_t kMaxField = 256;

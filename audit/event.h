@@ -34,6 +34,8 @@ enum class EventType : std::uint8_t {
   kAuditPurge,
   kAuditHold,
   kEmergencyAccess,
+  kLogout,       // a session ended (server)
+  kRealmAccess,  // a statement read or wrote realm-protected objects (server)
 };
 
 // Every type, in declaration order.

@@ -173,7 +173,9 @@ sqlite3_module make_module() {
   sqlite3_module m;
   std::memset(&m, 0, sizeof m);
   m.iVersion = 1;
-  m.xCreate = nullptr;  // eponymous only: exists without CREATE, cannot be dropped
+  // Eponymous (exists without CREATE, cannot be dropped) and also creatable under another
+  // name, as the server does on its private connection for vault.audit_log.
+  m.xCreate = connect;
   m.xConnect = connect;
   m.xBestIndex = best_index;
   m.xDisconnect = disconnect;

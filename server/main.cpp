@@ -8,7 +8,9 @@
 
 #include "common/log.h"
 #include "server/audit_command.h"
+#include "server/init_command.h"
 #include "server/parse_command.h"
+#include "server/serve_command.h"
 
 namespace {
 
@@ -17,6 +19,18 @@ constexpr std::string_view kUsage = R"(dbvault - a Database Vault for SQL databa
 usage: dbvault [global options] <command> [command options]
 
 commands:
+  init --data-dir D [--kms file|env|pkcs11] [--pkcs11-module M] [--pkcs11-token-label L]
+       [--pkcs11-key-label K]
+                             create a data directory: key store, audit log, policy store with
+                             the accounts dba, secadmin and auditor (passwords from
+                             DBVAULT_DBA_PASSWORD, DBVAULT_SECADMIN_PASSWORD and
+                             DBVAULT_AUDITOR_PASSWORD, else generated and printed once), the
+                             engine database, a self-signed TLS certificate, dbvault.conf
+  serve --data-dir D [--listen HOST:PORT] [--tls-cert F --tls-key F] [--require-tls]
+        [--max-connections N] [--port-file F]
+                             serve the data directory over the PostgreSQL protocol (default
+                             127.0.0.1:6543); SIGTERM/SIGINT stop it cleanly, SIGHUP reloads
+                             the TLS certificate (docs/server.md)
   parse [-c SQL | -f FILE]   split, classify and parse SQL (from SQL, FILE or standard input)
                              and print each statement's kind and canonical form; secrets
                              are printed as '********'
@@ -29,8 +43,7 @@ global options:
   --log-format text|json     log lines for humans (default) or one JSON object per line
   --log-level LEVEL          trace, debug, info (default), warn, error, critical, off
 
-The server (dbvault serve) and dbvault init arrive with their issues; see docs/ for what is
-built so far.
+Documentation: docs/quickstart.md, docs/server.md, docs/sql-reference.md.
 )";
 
 int usage_error(const std::string& message) {
@@ -66,6 +79,9 @@ int main(int argc, char** argv) {
     std::cout << "dbvault 0.1.0\n";
     return 0;
   }
+  const std::vector<std::string_view> rest(args.begin() + static_cast<long>(i), args.end());
+  if (command == "init") return dbvault::server::run_init_command(rest, std::cout, std::cerr);
+  if (command == "serve") return dbvault::server::run_serve_command(rest, std::cout, std::cerr);
   if (command == "audit") {
     return dbvault::server::run_audit_command({args.begin() + static_cast<long>(i), args.end()},
                                               std::cout, std::cerr);

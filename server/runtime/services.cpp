@@ -1,0 +1,66 @@
+#include "server/runtime/services.h"
+
+#include "audit/keys.h"
+#include "crypto/kdf.h"
+
+namespace dbvault::server {
+namespace {
+
+// The vault's token MAC root: derived from the `policy` TEK (wrapped by the MEK), so tokens
+// verify across restarts and are worthless without the master key.
+Result<crypto::SecretBytes> token_root_key(crypto::TekStore& keys, bool create) {
+  const auto scope = crypto::KeyScope::policy();
+  if (create) {
+    if (auto made = keys.create_tek(scope); !made) return std::move(made).error();
+  }
+  auto tek = keys.unwrap(scope, std::nullopt);
+  if (!tek) return std::move(tek).error();
+  return crypto::derive_subkey(tek->key, "dbvault vault-token root v1");
+}
+
+}  // namespace
+
+Services::~Services() {
+  vault.reset();
+  sink.reset();
+  audit.reset();
+}
+
+Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const ServerConfig& config,
+                                                const Clock& clock, OpenMode mode) {
+  auto s = std::make_unique<Services>();
+  s->dir = dir;
+  s->config = config;
+  s->clock = &clock;
+  auto mek = open_master_key(dir, config, mode.create);
+  if (!mek) return std::move(mek).error();
+  auto keys = crypto::TekStore::open(dir.keys(), std::move(*mek), clock);
+  if (!keys) return std::move(keys).error();
+  s->keys = std::move(*keys);
+  auto audit_keys = audit::load_audit_keys(*s->keys, mode.create);
+  if (!audit_keys) return std::move(audit_keys).error();
+  audit::LogOptions log_options;
+  log_options.dir = dir.audit();
+  log_options.clock = &clock;
+  auto log = audit::Log::open(std::move(log_options), std::move(*audit_keys));
+  if (!log) return std::move(log).error();
+  s->audit = std::move(*log);
+  s->sink = std::make_unique<vault::AuditLogSink>(*s->audit);
+  auto root = token_root_key(*s->keys, mode.create);
+  if (!root) return std::move(root).error();
+
+  vault::Options o;
+  o.policy_path = dir.policy();
+  o.audit = s->sink.get();
+  o.clock = &clock;
+  o.token_root_key = std::move(*root);
+  if (mode.create) {
+    if (auto st = apply_initial_accounts(o, mode.accounts); !st) return std::move(st).error();
+  }
+  auto vault = vault::Vault::open(std::move(o));
+  if (!vault) return std::move(vault).error();
+  s->vault = std::move(*vault);
+  return s;
+}
+
+}  // namespace dbvault::server

@@ -1,0 +1,169 @@
+#include "server/serve_command.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <thread>
+
+#include "crypto/random.h"
+#include "server/command_flags.h"
+#include "server/net/listener.h"
+#include "server/net/tls.h"
+#include "server/runtime/services.h"
+#include "server/runtime/test_clock.h"
+#include "server/session/client_connection.h"
+#include "server/session/connection_threads.h"
+#include "storage/engine.h"
+
+namespace dbvault::server {
+namespace {
+
+int fail(std::ostream& err, const Error& e) {
+  err << "dbvault serve: ERROR " << e.code << ": " << e.message << "\n";
+  return 3;
+}
+
+// Applies the flags over the configuration file's settings.
+Status apply_flags(const ParsedFlags& flags, ServerConfig& config) {
+  if (auto v = flags.get("--listen")) DBV_RETURN_IF_ERROR(apply_setting(config, "listen", *v));
+  if (auto v = flags.get("--tls-cert")) DBV_RETURN_IF_ERROR(apply_setting(config, "tls.cert", *v));
+  if (auto v = flags.get("--tls-key")) DBV_RETURN_IF_ERROR(apply_setting(config, "tls.key", *v));
+  if (auto v = flags.get("--max-connections")) {
+    DBV_RETURN_IF_ERROR(apply_setting(config, "max_connections", *v));
+  }
+  if (flags.has("--require-tls")) config.require_tls = true;
+  return ok_status();
+}
+
+// Blocks the signals the server handles in every thread; a dedicated thread takes them.
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+struct SqliteCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+
+}  // namespace
+
+int run_serve_command(const std::vector<std::string_view>& args, std::ostream& out,
+                      std::ostream& err) {
+  std::string problem;
+  const auto flags = parse_flags(args,
+                                 {"--data-dir", "--listen", "--tls-cert", "--tls-key",
+                                  "--max-connections", "--port-file", "--test-clock-file"},
+                                 {"--require-tls"}, problem);
+  if (!flags) {
+    err << "dbvault serve: " << problem << " (see 'dbvault help')\n";
+    return 2;
+  }
+  DataDir dir{flags->get("--data-dir").value_or("")};
+  if (dir.root.empty()) {
+    err << "dbvault serve: --data-dir is required\n";
+    return 2;
+  }
+  if (!std::filesystem::exists(dir.policy())) {
+    err << "dbvault serve: " << dir.root.string()
+        << " is not a dbvault data directory (run 'dbvault init --data-dir " << dir.root.string()
+        << "' first)\n";
+    return 3;
+  }
+  ServerConfig config;
+  if (auto s = load_config_file(dir.config(), config); !s) return fail(err, s.error());
+  if (auto s = apply_flags(*flags, config); !s) return fail(err, s.error());
+
+  SystemClock system_clock;
+  std::unique_ptr<FileOffsetClock> test_clock;
+  const Clock* clock = &system_clock;
+  if (auto f = flags->get("--test-clock-file")) {
+    const char* allow = std::getenv("DBVAULT_ALLOW_TEST_CLOCK");
+    if (allow == nullptr || std::string_view(allow) != "1") {
+      err << "dbvault serve: --test-clock-file is for tests only and needs "
+             "DBVAULT_ALLOW_TEST_CLOCK=1\n";
+      return 2;
+    }
+    spdlog::warn("the clock is the system clock plus the offset in {} (tests only)", *f);
+    test_clock = std::make_unique<FileOffsetClock>(*f);
+    clock = test_clock.get();
+  }
+
+  const sigset_t signals = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto services = open_services(dir, config, *clock, {});
+  if (!services) return fail(err, services.error());
+  storage::EngineOptions engine_options;
+  engine_options.database = dir.engine_db();
+  engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(),
+                                    dir.config()};
+  auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
+  if (!engine) return fail(err, engine.error());
+  sqlite3* catalog_raw = nullptr;
+  if (sqlite3_open_v2(dir.engine_db().c_str(), &catalog_raw, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close_v2(catalog_raw);
+    return fail(err, make_error(sqlstate::kIoError, "cannot open the engine database"));
+  }
+  std::unique_ptr<sqlite3, SqliteCloser> catalog_db(catalog_raw);
+  auto tls = net::TlsConfig::load({dir.resolve(config.tls_cert), dir.resolve(config.tls_key),
+                                   dir.resolve(config.tls_client_ca)});
+  if (!tls) return fail(err, tls.error());
+  auto mock_secret = crypto::random_key(32);
+  if (!mock_secret) return fail(err, mock_secret.error());
+  auto listener = net::Listener::open(config.listen_host, config.listen_port);
+  if (!listener) return fail(err, listener.error());
+
+  session::SessionRegistry registry(config.max_connections);
+  session::ServerContext ctx{**services, **engine, tls->get(), registry, std::move(*mock_secret)};
+  ctx.catalog_db = catalog_db.get();
+  session::ConnectionThreads threads(2 * config.max_connections);
+
+  if (auto f = flags->get("--port-file")) {
+    // Written whole, then renamed: a reader never sees a half-written number.
+    { std::ofstream(*f + ".tmp") << (*listener)->port() << "\n"; }
+    std::filesystem::rename(*f + ".tmp", *f);
+  }
+  out << "dbvault: listening on " << config.listen_host << ":" << (*listener)->port() << " ("
+      << dir.root.string() << ")" << std::endl;
+  spdlog::info("listening on {}:{}", config.listen_host, (*listener)->port());
+
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        if (auto s = (*tls)->reload(); !s) {
+          spdlog::error("SIGHUP: TLS files not reloaded: {}", s.error().message);
+        } else {
+          spdlog::info("SIGHUP: TLS certificate and key reloaded");
+        }
+        continue;
+      }
+      spdlog::info("signal {}: shutting down", sig);
+      (*listener)->stop();
+      return;
+    }
+  });
+  (*listener)->run([&](int fd, net::Peer peer) {
+    if (!threads.spawn([&ctx, fd, peer] { session::serve_connection(ctx, fd, peer); })) {
+      ::close(fd);
+    }
+  });
+  signal_thread.join();
+  registry.shutdown();
+  threads.wait_all();
+  spdlog::info("all sessions ended; flushing the audit log");
+  return 0;
+}
+
+}  // namespace dbvault::server

@@ -1,0 +1,33 @@
+// ServerContext: what every client connection of one running server shares. Built by
+// `dbvault serve` (server/serve_command.cpp); outlives every connection.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "crypto/secret_bytes.h"
+#include "server/net/tls.h"
+#include "server/runtime/services.h"
+#include "server/session/registry.h"
+#include "storage/engine.h"
+
+struct sqlite3;
+
+namespace dbvault::server::session {
+
+struct ServerContext {
+  Services& services;
+  storage::Engine& engine;
+  net::TlsConfig* tls = nullptr;  // nullptr: SSLRequest is answered 'N'
+  SessionRegistry& registry;
+  crypto::SecretBytes mock_verifier_secret;  // for unknown users (server/wire/scram.h)
+  std::atomic<std::uint64_t> next_session_id{1};
+  // A read-only connection to the engine database for catalog queries (catalog.h).
+  sqlite3* catalog_db = nullptr;
+  std::mutex catalog_mu;
+
+  const ServerConfig& config() const { return services.config; }
+};
+
+}  // namespace dbvault::server::session

@@ -1,0 +1,144 @@
+// COPY ... TO STDOUT and COPY ... FROM STDIN (QueryLoop, query_loop.h). Both go through the
+// engine like any statement — COPY TO runs a SELECT, COPY FROM an INSERT per row — so the
+// vault checks them like any read or write. COPY TO is EXPORT-class: a data_export record is
+// made durable before the first row leaves.
+#include <algorithm>
+
+#include "grammar/printer.h"
+#include "server/session/copy_format.h"
+#include "server/session/query_loop.h"
+
+namespace dbvault::server::session {
+namespace {
+
+std::string column_list(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const auto& c : columns) out += (out.empty() ? "" : ", ") + grammar::quote_identifier(c);
+  return out;
+}
+
+}  // namespace
+
+Status QueryLoop::run_copy(const pgcompat::CopySpec& spec) {
+  return spec.direction == pgcompat::CopySpec::Direction::kTo ? copy_out(spec) : copy_in(spec);
+}
+
+Status QueryLoop::copy_out(const pgcompat::CopySpec& spec) {
+  const std::string sql =
+      !spec.query.empty()
+          ? spec.query
+          : "SELECT " + (spec.columns.empty() ? std::string("*") : column_list(spec.columns)) +
+                " FROM " + grammar::quote_identifier(spec.table);
+  auto st = conn_->prepare(sql);
+  if (!st) return std::move(st).error();
+  auto& stmt = **st;
+  audit::Event e;
+  e.type = audit::EventType::kDataExport;
+  e.user = vsession_.user_name();
+  e.ip_address = vsession_.info().client_ip;
+  e.session_id = vsession_.info().session_id;
+  e.detail["method"] = "COPY TO STDOUT";
+  e.detail["object"] = spec.table.empty() ? std::string("(query)") : spec.table;
+  e.detail["program_name"] = vsession_.info().program_name;
+  if (auto r = ctx_.services.audit->append_sync(std::move(e)); !r) return std::move(r).error();
+
+  const auto n = static_cast<std::size_t>(stmt.column_count());
+  std::vector<wire::Format> formats(n, wire::Format::kText);
+  DBV_RETURN_IF_ERROR(wire::append_copy_out_response(io_.out(), wire::Format::kText, formats));
+  if (spec.header) {
+    std::vector<CopyField> names;
+    for (std::size_t i = 0; i < n; ++i) names.emplace_back(stmt.column_name(static_cast<int>(i)));
+    DBV_RETURN_IF_ERROR(wire::append_copy_data(io_.out(), format_copy_row(spec, names)));
+  }
+  std::vector<wire::FieldDescription> fields;
+  std::int64_t rows = 0;
+  for (;;) {
+    auto more = stmt.step();
+    if (!more) return std::move(more).error();
+    if (!*more) break;
+    const Row row = current_row(stmt);
+    if (rows == 0) fields = describe_columns(stmt, &row, {});
+    std::vector<CopyField> text;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      auto v = wire::encode_text(fields[i].type_oid, to_wire(row[i]));
+      if (!v) return std::move(v).error();
+      text.push_back(std::move(*v));
+    }
+    DBV_RETURN_IF_ERROR(wire::append_copy_data(io_.out(), format_copy_row(spec, text)));
+    ++rows;
+    if (io_.out().size() > 256 * 1024) io_.flush();
+  }
+  wire::append_copy_done(io_.out());
+  wire::append_command_complete(io_.out(), "COPY " + std::to_string(rows));
+  return ok_status();
+}
+
+Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
+  std::string placeholders;
+  for (std::size_t i = 0; i < spec.columns.size(); ++i) placeholders += i == 0 ? "?" : ", ?";
+  const std::string insert = "INSERT INTO " + grammar::quote_identifier(spec.table) + " (" +
+                             column_list(spec.columns) + ") VALUES (" + placeholders + ")";
+  auto st = conn_->prepare(insert);
+  if (!st) return std::move(st).error();
+  auto& stmt = **st;
+  // All rows or none, as PostgreSQL's COPY: a savepoint (which opens a transaction when none).
+  DBV_RETURN_IF_ERROR(run_quietly("SAVEPOINT dbvault_copy"));
+  auto undo = [&](Error e) -> Status {
+    (void)run_quietly("ROLLBACK TO dbvault_copy");
+    (void)run_quietly("RELEASE dbvault_copy");
+    return e;
+  };
+  std::vector<wire::Format> formats(spec.columns.size(), wire::Format::kText);
+  DBV_RETURN_IF_ERROR(wire::append_copy_in_response(io_.out(), wire::Format::kText, formats));
+  io_.flush();
+  CopyRowParser parser(spec);
+  std::int64_t rows = 0;
+  bool at_end = false;
+  while (!parser.finished()) {
+    auto row = parser.next(at_end);
+    if (!row) return undo(std::move(row).error());
+    if (!*row) {
+      if (at_end) break;
+      auto next = io_.next();
+      if (next.event != ConnectionIo::Event::kMessage) {
+        terminate_ = true;
+        return undo(next.error.value_or(
+            make_error(sqlstate::kProtocolViolation, "connection lost during COPY")));
+      }
+      auto& m = *next.message;
+      if (auto* data = std::get_if<wire::CopyData>(&m)) {
+        parser.feed(data->bytes);
+      } else if (std::holds_alternative<wire::CopyDone>(m)) {
+        at_end = true;
+      } else if (auto* fail = std::get_if<wire::CopyFail>(&m)) {
+        return undo(make_error(SqlState{"57014"}, "COPY from stdin failed: " + fail->message));
+      } else if (!std::holds_alternative<wire::Flush>(m) && !std::holds_alternative<wire::Sync>(m)) {
+        return undo(make_error(sqlstate::kProtocolViolation,
+                               "unexpected " + std::string(wire::message_name(m)) +
+                                   " message during COPY from stdin"));
+      }
+      continue;
+    }
+    const auto& fields = **row;
+    if (fields.size() != spec.columns.size()) {
+      return undo(make_error(SqlState{"22P04"}, "row " + std::to_string(rows + 1) + " has " +
+                                                    std::to_string(fields.size()) +
+                                                    " columns, expected " +
+                                                    std::to_string(spec.columns.size())));
+    }
+    stmt.reset();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      storage::Value v = fields[i] ? storage::Value(*fields[i]) : storage::Value(std::monostate{});
+      if (auto s = stmt.bind(static_cast<int>(i + 1), v); !s) return undo(std::move(s).error());
+    }
+    auto done = stmt.step();
+    if (!done) return undo(std::move(done).error());
+    ++rows;
+  }
+  stmt.reset();
+  if (auto release = run_quietly("RELEASE dbvault_copy"); !release) return undo(std::move(release).error());
+  wire::append_command_complete(io_.out(), "COPY " + std::to_string(rows));
+  return ok_status();
+}
+
+}  // namespace dbvault::server::session

@@ -1,0 +1,346 @@
+#include "server/session/query_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include "grammar/classifier.h"
+#include "grammar/parser.h"
+#include "grammar/splitter.h"
+#include "server/session/catalog.h"
+#include "server/session/realm_access.h"
+#include "server/session/vault_views.h"
+#include "server/session/statement_words.h"
+
+namespace dbvault::server::session {
+namespace {
+
+constexpr std::size_t kFlushThreshold = 256 * 1024;
+
+Error shifted(Error e, std::size_t offset) {
+  if (e.position > 0) e.position += static_cast<int>(offset);
+  return e;
+}
+
+}  // namespace
+
+QueryLoop::QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session session,
+                     std::uint64_t session_id)
+    : ctx_(ctx), io_(io), vsession_(std::move(session)), session_id_(session_id) {}
+
+QueryLoop::~QueryLoop() {
+  portals_.clear();
+  prepared_.clear();
+  {
+    std::lock_guard lock(conn_mu_);
+    conn_.reset();
+  }
+  if (ticket_) ctx_.registry.leave(ticket_->pid);
+  audit::Event e;
+  e.type = audit::EventType::kLogout;
+  e.user = vsession_.user_name();
+  e.ip_address = vsession_.info().client_ip;
+  e.session_id = vsession_.info().session_id;
+  (void)ctx_.services.audit->append(std::move(e));
+}
+
+Status QueryLoop::start(const wire::Startup& startup) {
+  SessionSummary summary;
+  summary.session_id = vsession_.info().session_id;
+  summary.user = vsession_.user_name();
+  summary.client_ip = vsession_.info().client_ip;
+  summary.program_name = vsession_.info().program_name;
+  summary.started_at = audit::format_time(
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  summary.tls = vsession_.info().tls;
+  ticket_ = ctx_.registry.enter(
+      std::move(summary),
+      [this] {
+        std::lock_guard lock(conn_mu_);
+        if (conn_) conn_->interrupt();
+      },
+      [this] { io_.stream().shutdown(); });
+  if (!ticket_) {
+    return make_error(SqlState{"53300"}, "sorry, too many clients already");
+  }
+  pgcompat::SessionIdentity identity;
+  identity.user = vsession_.user_name();
+  identity.database = std::string(startup.parameter("database").value_or(identity.user));
+  identity.backend_pid = ticket_->pid;
+  settings_ = std::make_unique<pgcompat::Settings>(identity);
+  for (const auto& [key, value] : startup.parameters) {
+    if (key == "user" || key == "database" || key == "options" || key.starts_with("_pq_.")) continue;
+    if (key == "replication") {
+      return make_error(sqlstate::kFeatureNotSupported, "replication connections are not supported");
+    }
+    if (auto s = settings_->apply_startup(key, value); !s) return s;
+  }
+  auto conn = ctx_.engine.connect(vsession_, [this](sqlite3* db) {
+    return pgcompat::prepare_connection(db, *settings_);
+  });
+  if (!conn) return std::move(conn).error();
+  {
+    std::lock_guard lock(conn_mu_);
+    conn_ = std::move(*conn);
+  }
+  catalog_ = make_catalog(ctx_, vsession_);
+  wire::append_authentication_ok(io_.out());
+  for (const auto& [name, value] : settings_->reported()) {
+    wire::append_parameter_status(io_.out(), name, value);
+  }
+  (void)settings_->take_changed();
+  wire::append_backend_key_data(io_.out(), ticket_->pid, ticket_->secret);
+  ready_for_query();
+  return ok_status();
+}
+
+char QueryLoop::transaction_status() const {
+  if (block_failed_) return 'E';
+  return conn_ && conn_->in_transaction() ? 'T' : 'I';
+}
+
+void QueryLoop::ready_for_query() {
+  wire::append_ready_for_query(io_.out(), transaction_status());
+  io_.flush();
+}
+
+void QueryLoop::send_changed_parameters() {
+  for (const auto& [name, value] : settings_->take_changed()) {
+    wire::append_parameter_status(io_.out(), name, value);
+  }
+}
+
+std::optional<std::chrono::milliseconds> QueryLoop::read_timeout() const {
+  const bool in_tx = conn_ && conn_->in_transaction();
+  std::int64_t ms = in_tx ? settings_->idle_in_transaction_timeout_ms() : 0;
+  if (ms == 0) {
+    const auto s = in_tx ? ctx_.config().idle_in_transaction_timeout : ctx_.config().idle_timeout;
+    ms = std::chrono::duration_cast<std::chrono::milliseconds>(s).count();
+  }
+  if (ms <= 0) return std::nullopt;
+  return std::chrono::milliseconds(ms);
+}
+
+void QueryLoop::run() {
+  while (!terminate_) {
+    auto next = io_.next(read_timeout());
+    switch (next.event) {
+      case ConnectionIo::Event::kMessage:
+        if (!handle(*next.message)) return;
+        if (io_.out().size() > kFlushThreshold) io_.flush();
+        break;
+      case ConnectionIo::Event::kTimeout: {
+        const bool in_tx = conn_ && conn_->in_transaction();
+        io_.error(make_error(SqlState{in_tx ? "25P03" : "57P05"},
+                             in_tx ? "terminating connection due to idle-in-transaction timeout"
+                                   : "terminating connection due to idle-session timeout"),
+                  "FATAL");
+        return;
+      }
+      case ConnectionIo::Event::kError:
+        io_.error(*next.error, "FATAL");
+        return;
+      case ConnectionIo::Event::kClosed:
+        if (ctx_.registry.shutting_down()) {
+          io_.error(make_error(SqlState{"57P01"},
+                               "terminating connection due to administrator command"),
+                    "FATAL");
+        }
+        return;
+    }
+  }
+}
+
+bool QueryLoop::handle(wire::FrontendMessage& m) {
+  if (auto* q = std::get_if<wire::Query>(&m)) {
+    simple_query(q->sql);
+  } else if (auto* p = std::get_if<wire::Parse>(&m)) {
+    on_parse(*p);
+  } else if (auto* b = std::get_if<wire::Bind>(&m)) {
+    on_bind(*b);
+  } else if (auto* d = std::get_if<wire::Describe>(&m)) {
+    on_describe(*d);
+  } else if (auto* e = std::get_if<wire::Execute>(&m)) {
+    on_execute(*e);
+  } else if (auto* c = std::get_if<wire::Close>(&m)) {
+    on_close(*c);
+  } else if (std::holds_alternative<wire::Sync>(m)) {
+    on_sync();
+  } else if (std::holds_alternative<wire::Flush>(m)) {
+    io_.flush();
+  } else if (std::holds_alternative<wire::Terminate>(m)) {
+    return false;
+  } else if (std::holds_alternative<wire::CopyData>(m) || std::holds_alternative<wire::CopyDone>(m) ||
+             std::holds_alternative<wire::CopyFail>(m)) {
+    // COPY messages outside COPY: PostgreSQL ignores them too (the copy already ended).
+  } else if (std::holds_alternative<wire::FunctionCall>(m)) {
+    extended_error(make_error(sqlstate::kFeatureNotSupported,
+                              "the fast-path function call interface is not supported"));
+    if (!skip_until_sync_) ready_for_query();
+  } else {
+    io_.error(make_error(sqlstate::kProtocolViolation,
+                         "unexpected " + std::string(wire::message_name(m)) + " message"),
+              "FATAL");
+    return false;
+  }
+  return true;
+}
+
+void QueryLoop::note_error() {
+  if (conn_ && conn_->in_transaction()) block_failed_ = true;
+}
+
+bool QueryLoop::aborted_block_allows(std::string_view text) const {
+  const auto words = leading_words(text, 2);
+  if (words.empty()) return false;
+  if (words[0] == "ROLLBACK" || words[0] == "ABORT") return true;
+  return words[0] == "COMMIT" || words[0] == "END";
+}
+
+void QueryLoop::simple_query(const std::string& sql) {
+  // A simple Query ends any extended-protocol error state.
+  skip_until_sync_ = false;
+  const auto statements = grammar::split_statements(sql);
+  if (statements.empty()) {
+    wire::append_empty_query_response(io_.out());
+    ready_for_query();
+    return;
+  }
+  for (const auto& st : statements) {
+    auto s = run_statement(st.text);
+    if (!s) {
+      io_.error(shifted(std::move(s).error(), st.offset));
+      note_error();
+      break;
+    }
+    send_changed_parameters();
+    if (io_.out().size() > kFlushThreshold) io_.flush();
+  }
+  ready_for_query();
+}
+
+Status QueryLoop::run_statement(std::string_view text) {
+  if (block_failed_) {
+    if (!aborted_block_allows(text)) {
+      return make_error(SqlState{"25P02"},
+                        "current transaction is aborted, commands ignored until end of "
+                        "transaction block");
+    }
+    // COMMIT of a failed block rolls back, as in PostgreSQL.
+    auto s = run_engine_sql("ROLLBACK", "ROLLBACK");
+    block_failed_ = false;
+    settings_->on_transaction_end(false);
+    return s;
+  }
+  if (grammar::classify(text) == grammar::StatementClass::kExtension) {
+    return run_vault_statement(text);
+  }
+  return run_engine_statement(text);
+}
+
+Status QueryLoop::run_vault_statement(std::string_view text) {
+  auto parsed = grammar::parse(text);
+  if (!parsed) return std::move(parsed).error();
+  auto result = ctx_.services.vault->execute(vsession_, *parsed);
+  if (!result) return std::move(result).error();
+  if (!result->columns.empty()) {
+    DBV_RETURN_IF_ERROR(send_vault_rows(result->columns, result->rows));
+  }
+  wire::append_command_complete(io_.out(), result->tag);
+  return ok_status();
+}
+
+Status QueryLoop::send_vault_rows(const std::vector<std::string>& columns,
+                                  const std::vector<std::vector<std::string>>& rows) {
+  std::vector<wire::FieldDescription> fields;
+  for (const auto& c : columns) {
+    wire::FieldDescription f;
+    f.name = c;
+    f.type_oid = wire::oid::kText;
+    fields.push_back(std::move(f));
+  }
+  DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
+  for (const auto& row : rows) {
+    std::vector<std::optional<std::string>> values(row.begin(), row.end());
+    DBV_RETURN_IF_ERROR(wire::append_data_row(io_.out(), values));
+  }
+  return ok_status();
+}
+
+Status QueryLoop::send_result_set(const pgcompat::ResultSet& rs) {
+  if (!rs.columns.empty()) {
+    std::vector<wire::FieldDescription> fields;
+    for (const auto& c : rs.columns) {
+      wire::FieldDescription f;
+      f.name = c.name;
+      f.type_oid = c.type_oid;
+      f.type_size = wire::type_size(c.type_oid);
+      fields.push_back(std::move(f));
+    }
+    DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
+    for (const auto& row : rs.rows) DBV_RETURN_IF_ERROR(wire::append_data_row(io_.out(), row));
+  }
+  wire::append_command_complete(io_.out(), rs.tag);
+  return ok_status();
+}
+
+Status QueryLoop::run_engine_statement(std::string_view text) {
+  if (names_vault_view(text)) {
+    if (!views_) views_ = std::make_unique<VaultViews>(ctx_, vsession_);
+    auto rs = views_->query(text);
+    if (!rs) return std::move(rs).error();
+    return send_result_set(*rs);
+  }
+  auto translated = pgcompat::translate(text, *settings_, *catalog_);
+  if (!translated) return std::move(translated).error();
+  if (auto* rs = std::get_if<pgcompat::ResultSet>(&*translated)) return send_result_set(*rs);
+  if (auto* copy = std::get_if<pgcompat::CopySpec>(&*translated)) return run_copy(*copy);
+  const auto& rw = std::get<pgcompat::Rewritten>(*translated);
+  if (rw.statements.size() == 1) return run_engine_sql(rw.statements[0], rw.tag);
+  // The parts' own results are replaced by the rewrite's one tag.
+  auto s = pgcompat::run_as_one(rw, [&](std::string_view sql) { return run_quietly(std::string(sql)); });
+  if (!s) return s;
+  wire::append_command_complete(io_.out(), rw.tag.empty() ? "OK" : rw.tag);
+  return ok_status();
+}
+
+Status QueryLoop::run_quietly(const std::string& sql) {
+  std::string saved = std::move(io_.out());
+  io_.out().clear();
+  auto s = run_engine_sql(sql, "-");
+  io_.out() = std::move(saved);
+  return s;
+}
+
+Status QueryLoop::run_engine_sql(const std::string& sql, const std::string& tag_override) {
+  auto st = conn_->prepare(sql);
+  if (!st) return std::move(st).error();
+  auto& stmt = **st;
+  DBV_RETURN_IF_ERROR(audit_realm_access(ctx_, vsession_, stmt));
+  std::vector<wire::FieldDescription> fields;
+  std::int64_t rows = 0;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    Row values = current_row(stmt);
+    if (rows == 0) {
+      fields = describe_columns(stmt, &values, {});
+      DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
+    }
+    DBV_RETURN_IF_ERROR(append_row(io_.out(), values, fields));
+    ++rows;
+    if (io_.out().size() > kFlushThreshold && !io_.flush()) {
+      return make_error(SqlState{"08006"}, "connection lost while sending rows");
+    }
+  }
+  if (rows == 0 && stmt.column_count() > 0) {
+    fields = describe_columns(stmt, nullptr, {});
+    DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
+  }
+  const std::string tag = !tag_override.empty()
+                              ? tag_override
+                              : command_tag(sql, rows, stmt.changes(), stmt.column_count() > 0);
+  wire::append_command_complete(io_.out(), tag);
+  return ok_status();
+}
+
+}  // namespace dbvault::server::session

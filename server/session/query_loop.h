@@ -1,0 +1,105 @@
+// QueryLoop: an authenticated session, from its ParameterStatus messages to Terminate — the
+// simple and extended query protocols, COPY, transaction status, timeouts and cancellation.
+//
+// Every statement is routed (grammar::classify): vault statements are parsed and executed by
+// the vault and return their rows; engine statements go through pgcompat::translate and then
+// storage::Connection, which checks each access set with the vault before anything runs.
+// After an error inside a transaction block every statement but ROLLBACK (or COMMIT, which
+// then rolls back) fails with 25P02, as in PostgreSQL; after an error in the extended protocol
+// messages are discarded until Sync.
+//
+// Thread-safety: one thread (the connection's). interrupt() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "server/pgcompat/pgcompat.h"
+#include "server/session/connection_io.h"
+#include "server/session/context.h"
+#include "server/session/rows.h"
+#include "storage/engine.h"
+#include "vault/session.h"
+
+namespace dbvault::server::session {
+
+class VaultViews;
+
+class QueryLoop {
+ public:
+  QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session session,
+            std::uint64_t session_id);
+  ~QueryLoop();
+
+  // Registers the session, opens its engine connection, applies the startup parameters and
+  // sends AuthenticationOk, ParameterStatus, BackendKeyData and ReadyForQuery. On error the
+  // caller sends it as FATAL.
+  Status start(const wire::Startup& startup);
+  // Serves messages until Terminate, a closed connection, a fatal error or shutdown.
+  void run();
+
+ private:
+  friend class ExtendedProtocol;
+  friend class CopyRunner;
+  struct Prepared;
+  struct Portal;
+
+  // One statement of a simple Query message (or of an Execute): writes its results.
+  Status run_statement(std::string_view text);
+  Status run_vault_statement(std::string_view text);
+  Status run_engine_statement(std::string_view text);
+  Status run_engine_sql(const std::string& sql, const std::string& tag_override);
+  // Runs an engine statement of the server's own (savepoints around COPY) without output.
+  Status run_quietly(const std::string& sql);
+  Status send_result_set(const pgcompat::ResultSet& rs);
+  Status send_vault_rows(const std::vector<std::string>& columns,
+                         const std::vector<std::vector<std::string>>& rows);
+
+  void simple_query(const std::string& sql);
+  bool handle(wire::FrontendMessage& m);  // false: end the session
+  char transaction_status() const;
+  void ready_for_query();
+  void send_changed_parameters();
+  // After an error: inside a transaction block the block is failed until it ends.
+  void note_error();
+  bool aborted_block_allows(std::string_view text) const;
+  std::optional<std::chrono::milliseconds> read_timeout() const;
+  bool statement_timeout_expired() const;
+
+  // Extended protocol.
+  void on_parse(wire::Parse& m);
+  void on_bind(wire::Bind& m);
+  void on_describe(const wire::Describe& m);
+  void on_execute(const wire::Execute& m);
+  void on_close(const wire::Close& m);
+  void on_sync();
+  void extended_error(const Error& e);
+
+  // COPY (copy.cpp).
+  Status run_copy(const pgcompat::CopySpec& spec);
+  Status copy_out(const pgcompat::CopySpec& spec);
+  Status copy_in(const pgcompat::CopySpec& spec);
+
+  ServerContext& ctx_;
+  ConnectionIo& io_;
+  vault::Session vsession_;
+  std::uint64_t session_id_;
+  std::optional<SessionRegistry::Ticket> ticket_;
+  std::unique_ptr<pgcompat::Settings> settings_;
+  std::unique_ptr<storage::Connection> conn_;
+  std::unique_ptr<pgcompat::CatalogSource> catalog_;
+  std::unique_ptr<VaultViews> views_;
+  std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
+  bool block_failed_ = false;
+  bool skip_until_sync_ = false;
+  bool terminate_ = false;
+  std::map<std::string, std::unique_ptr<Prepared>, std::less<>> prepared_;
+  std::map<std::string, std::unique_ptr<Portal>, std::less<>> portals_;
+};
+
+}  // namespace dbvault::server::session
