@@ -22,6 +22,7 @@ Result<crypto::SecretBytes> token_root_key(crypto::TekStore& keys, bool create) 
 
 Services::~Services() {
   vault.reset();
+  resolver.reset();
   sink.reset();
   audit.reset();
 }
@@ -49,7 +50,13 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   auto root = token_root_key(*s->keys, mode.create);
   if (!root) return std::move(root).error();
 
+  if (std::filesystem::exists(dir.engine_db())) {
+    auto resolver = storage::SqliteAccessResolver::open(dir.engine_db());
+    if (!resolver) return std::move(resolver).error();
+    s->resolver = std::move(*resolver);
+  }
   vault::Options o;
+  o.access_resolver = s->resolver.get();
   o.policy_path = dir.policy();
   o.audit = s->sink.get();
   o.clock = &clock;

@@ -20,6 +20,7 @@
 #include "crypto/tek_store.h"
 #include "server/runtime/config.h"
 #include "server/runtime/data_dir.h"
+#include "storage/access_set.h"
 #include "vault/audit_log_sink.h"
 #include "vault/vault.h"
 
@@ -32,6 +33,9 @@ struct Services {
   std::unique_ptr<crypto::TekStore> keys;
   std::unique_ptr<audit::Log> audit;
   std::unique_ptr<vault::AuditLogSink> sink;
+  // EXPLAIN VAULT's access sets (a read-only connection to the engine database; absent until
+  // the engine database exists, i.e. during init).
+  std::unique_ptr<storage::SqliteAccessResolver> resolver;
   std::unique_ptr<vault::Vault> vault;
 
   ~Services();  // closes the vault, then flushes and closes the audit log

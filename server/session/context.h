@@ -10,6 +10,7 @@
 #include "server/net/tls.h"
 #include "server/runtime/services.h"
 #include "server/session/registry.h"
+#include "server/session/watchdog.h"
 #include "storage/engine.h"
 
 struct sqlite3;
@@ -26,6 +27,7 @@ struct ServerContext {
   // A read-only connection to the engine database for catalog queries (catalog.h).
   sqlite3* catalog_db = nullptr;
   std::mutex catalog_mu;
+  Watchdog watchdog;  // statement timeouts
 
   const ServerConfig& config() const { return services.config; }
 };

@@ -42,7 +42,7 @@ QueryLoop::Portal::~Portal() {
 }
 
 void QueryLoop::extended_error(const Error& e) {
-  io_.error(e);
+  io_.error(explain_cancel(e));
   note_error();
   skip_until_sync_ = true;
 }
@@ -263,6 +263,11 @@ void QueryLoop::on_execute(const wire::Execute& m) {
   };
   std::int64_t sent = 0;
   const std::int64_t limit = m.max_rows > 0 ? m.max_rows : -1;
+  arm_timeout();
+  struct Disarm {
+    QueryLoop& q;
+    ~Disarm() { q.disarm_timeout(); }
+  } disarm{*this};
   if (p.peeked) {
     if (auto s = emit(*p.peeked); !s) return extended_error(s.error());
     p.peeked.reset();

@@ -27,6 +27,7 @@ QueryLoop::QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session sessio
     : ctx_(ctx), io_(io), vsession_(std::move(session)), session_id_(session_id) {}
 
 QueryLoop::~QueryLoop() {
+  if (ticket_) ctx_.watchdog.disarm(ticket_->pid);
   portals_.clear();
   prepared_.clear();
   {
@@ -195,6 +196,28 @@ bool QueryLoop::aborted_block_allows(std::string_view text) const {
   return words[0] == "COMMIT" || words[0] == "END";
 }
 
+void QueryLoop::arm_timeout() {
+  timed_out_ = false;
+  std::int64_t ms = settings_->statement_timeout_ms();
+  if (ms <= 0) ms = ctx_.config().statement_timeout.count();
+  if (ms <= 0) return;
+  ctx_.watchdog.arm(ticket_->pid, Watchdog::Clock::now() + std::chrono::milliseconds(ms), [this] {
+    timed_out_ = true;
+    std::lock_guard lock(conn_mu_);
+    if (conn_) conn_->interrupt();
+  });
+}
+
+void QueryLoop::disarm_timeout() { ctx_.watchdog.disarm(ticket_->pid); }
+
+Error QueryLoop::explain_cancel(Error e) const {
+  if (e.code == SqlState{"57014"}) {
+    e.message = timed_out_ ? "canceling statement due to statement timeout"
+                           : "canceling statement due to user request";
+  }
+  return e;
+}
+
 void QueryLoop::simple_query(const std::string& sql) {
   // A simple Query ends any extended-protocol error state.
   skip_until_sync_ = false;
@@ -205,9 +228,11 @@ void QueryLoop::simple_query(const std::string& sql) {
     return;
   }
   for (const auto& st : statements) {
+    arm_timeout();
     auto s = run_statement(st.text);
+    disarm_timeout();
     if (!s) {
-      io_.error(shifted(std::move(s).error(), st.offset));
+      io_.error(shifted(explain_cancel(std::move(s).error()), st.offset));
       note_error();
       break;
     }

@@ -69,7 +69,11 @@ class QueryLoop {
   void note_error();
   bool aborted_block_allows(std::string_view text) const;
   std::optional<std::chrono::milliseconds> read_timeout() const;
-  bool statement_timeout_expired() const;
+  // Arms the statement timeout (SET statement_timeout, else statement_timeout_ms) for the
+  // statement about to run; disarm_timeout() after it. A 57014 error then says why.
+  void arm_timeout();
+  void disarm_timeout();
+  Error explain_cancel(Error e) const;
 
   // Extended protocol.
   void on_parse(wire::Parse& m);
@@ -95,6 +99,7 @@ class QueryLoop {
   std::unique_ptr<pgcompat::CatalogSource> catalog_;
   std::unique_ptr<VaultViews> views_;
   std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
+  std::atomic<bool> timed_out_{false};
   bool block_failed_ = false;
   bool skip_until_sync_ = false;
   bool terminate_ = false;
