@@ -124,7 +124,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   if (!listener) return fail(err, listener.error());
 
   session::SessionRegistry registry(config.max_connections);
-  session::ServerContext ctx{**services, **engine, tls->get(), registry, std::move(*mock_secret)};
+  session::ServerContext ctx(**services, **engine, tls->get(), registry, std::move(*mock_secret));
   ctx.catalog_db = catalog_db.get();
   session::ConnectionThreads threads(2 * config.max_connections);
 

@@ -41,7 +41,8 @@ Result<std::string> read_password_packet(ConnectionIo& io) {
                       "expected a SASL response, got " +
                           std::string(wire::message_name(*next.message)));
   }
-  return std::move(p->payload);
+  // SCRAM messages carry nonces and proofs, never the password itself.
+  return std::string(p->payload.reveal());
 }
 
 Status scram_exchange(ServerContext& ctx, ConnectionIo& io, const std::string& user,

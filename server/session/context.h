@@ -18,6 +18,10 @@ struct sqlite3;
 namespace dbvault::server::session {
 
 struct ServerContext {
+  ServerContext(Services& s, storage::Engine& e, net::TlsConfig* t, SessionRegistry& r,
+                crypto::SecretBytes mock)
+      : services(s), engine(e), tls(t), registry(r), mock_verifier_secret(std::move(mock)) {}
+
   Services& services;
   storage::Engine& engine;
   net::TlsConfig* tls = nullptr;  // nullptr: SSLRequest is answered 'N'

@@ -6,6 +6,7 @@
 #include "grammar/parser.h"
 #include "grammar/splitter.h"
 #include "server/session/catalog.h"
+#include "server/session/extended.h"
 #include "server/session/realm_access.h"
 #include "server/session/vault_views.h"
 #include "server/session/statement_words.h"
