@@ -18,6 +18,23 @@ Result<crypto::SecretBytes> token_root_key(crypto::TekStore& keys, bool create) 
   return crypto::derive_subkey(tek->key, "dbvault vault-token root v1");
 }
 
+// The three accounts of a new data directory (vault::Options::bootstrap): on an empty policy
+// store the vault creates them in one transaction, so no account ever holds VAULT_ADMIN with
+// DBA or ACCOUNT_MANAGER.
+Status apply_initial_accounts(vault::Options& o, std::vector<InitialAccount>& accounts) {
+  for (auto& a : accounts) {
+    vault::BootstrapAccount* slot = a.name == "dba"        ? &o.bootstrap.dba
+                                    : a.name == "secadmin" ? &o.bootstrap.secadmin
+                                    : a.name == "auditor"  ? &o.bootstrap.auditor
+                                                           : nullptr;
+    if (slot == nullptr) {
+      return make_error(sqlstate::kInvalidParameterValue, "unknown initial account " + a.name);
+    }
+    slot->password = std::move(a.password);
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Services::~Services() {
