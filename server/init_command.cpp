@@ -120,7 +120,7 @@ int run_init_command(const std::vector<std::string_view>& args, std::ostream& ou
   std::vector<std::pair<std::string, SecretString>> to_print;
   for (const auto& a : accounts) {
     for (const auto& g : generated) {
-      if (g == a.name) to_print.emplace_back(a.name, a.password.clone());
+      if (g == a.name) to_print.emplace_back(a.name, SecretString(a.password.reveal()));
     }
   }
   if (auto s = create(dir, config, std::move(accounts)); !s) {
