@@ -116,7 +116,7 @@ struct CopyFail {  // 'f'
 // 'p': PasswordMessage, SASLInitialResponse or SASLResponse; parse the payload with one of
 // the parse_* functions below, according to the authentication request the server sent.
 struct PasswordPacket {
-  std::string payload;
+  SecretString payload;  // may be a password: wiped when the message is destroyed
   bool operator==(const PasswordPacket&) const = default;
 };
 // 'F': decoded (and checked) only so that it can be refused cleanly with 0A000.
