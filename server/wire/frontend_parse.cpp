@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "server/wire/assign.h"
 #include "server/wire/wire_bytes.h"
 
 namespace dbvault::server::wire::internal {
@@ -87,12 +88,6 @@ class Fields {
   std::string_view what_;
   ByteReader in_;
 };
-
-// Propagates the error of a Result-returning expression, else binds its value.
-#define DBV_ASSIGN(lhs, expr)                           \
-  auto lhs##_r = (expr);                                \
-  if (!lhs##_r.ok()) return std::move(lhs##_r).error(); \
-  auto lhs = std::move(lhs##_r).value()
 
 template <typename T>
 Result<FrontendMessage> finished(Fields& f, T message) {

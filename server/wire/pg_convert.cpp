@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "server/wire/assign.h"
 #include "server/wire/pg_datetime.h"
 #include "server/wire/pg_kind.h"
 #include "server/wire/pg_numeric.h"
@@ -124,46 +125,40 @@ Result<std::string> text_of_date(std::int32_t days) {
   return *s;
 }
 
-// Propagates an error, else binds the value.
-#define DBV_TRY(lhs, expr)                              \
-  auto lhs##_r = (expr);                                \
-  if (!lhs##_r.ok()) return std::move(lhs##_r).error(); \
-  auto lhs = std::move(lhs##_r).value()
-
 Result<std::string> text_form(Oid type, const SqlValue& v) {
   switch (kind_of(type)) {
     case Kind::kInt: {
-      DBV_TRY(i, as_int(type, v));
+      DBV_ASSIGN(i, as_int(type, v));
       return std::to_string(i);
     }
     case Kind::kFloat4: {
-      DBV_TRY(f, as_float4(v));
+      DBV_ASSIGN(f, as_float4(v));
       return internal::format_float4(f);
     }
     case Kind::kFloat8: {
-      DBV_TRY(d, as_double(type, v));
+      DBV_ASSIGN(d, as_double(type, v));
       return internal::format_float8(d);
     }
     case Kind::kBool: {
-      DBV_TRY(b, as_bool(v));
+      DBV_ASSIGN(b, as_bool(v));
       return std::string(b ? "t" : "f");
     }
     case Kind::kNumeric: {
-      DBV_TRY(d, as_decimal(v));
+      DBV_ASSIGN(d, as_decimal(v));
       return internal::format_decimal(d);
     }
     case Kind::kBytea: {
-      DBV_TRY(b, as_bytes(v));
+      DBV_ASSIGN(b, as_bytes(v));
       return internal::format_bytea(b);
     }
     case Kind::kTimestamp:
     case Kind::kTimestamptz: {
       const bool tz = kind_of(type) == Kind::kTimestamptz;
-      DBV_TRY(t, as_timestamp(type, v, tz));
+      DBV_ASSIGN(t, as_timestamp(type, v, tz));
       return text_of_timestamp(type, t, tz);
     }
     case Kind::kDate: {
-      DBV_TRY(t, as_timestamp(type, v, false));
+      DBV_ASSIGN(t, as_timestamp(type, v, false));
       return text_of_date(internal::date_of(t));
     }
     case Kind::kText:
@@ -186,25 +181,25 @@ std::string big_endian(T v) {
 Result<std::string> binary_form(Oid type, const SqlValue& v) {
   switch (kind_of(type)) {
     case Kind::kInt: {
-      DBV_TRY(i, as_int(type, v));
+      DBV_ASSIGN(i, as_int(type, v));
       if (type == oid::kInt2) return big_endian(static_cast<std::int16_t>(i));
       if (type == oid::kInt8) return big_endian(i);
       return big_endian(static_cast<std::uint32_t>(i));  // int4 (two's complement) and oid
     }
     case Kind::kFloat4: {
-      DBV_TRY(f, as_float4(v));
+      DBV_ASSIGN(f, as_float4(v));
       return big_endian(std::bit_cast<std::uint32_t>(f));
     }
     case Kind::kFloat8: {
-      DBV_TRY(d, as_double(type, v));
+      DBV_ASSIGN(d, as_double(type, v));
       return big_endian(std::bit_cast<std::uint64_t>(d));
     }
     case Kind::kBool: {
-      DBV_TRY(b, as_bool(v));
+      DBV_ASSIGN(b, as_bool(v));
       return std::string(1, b ? '\1' : '\0');
     }
     case Kind::kNumeric: {
-      DBV_TRY(d, as_decimal(v));
+      DBV_ASSIGN(d, as_decimal(v));
       return internal::numeric_send(d);
     }
     case Kind::kBytea:
@@ -213,13 +208,13 @@ Result<std::string> binary_form(Oid type, const SqlValue& v) {
       return as_text(v);
     case Kind::kTimestamp:
     case Kind::kTimestamptz: {
-      DBV_TRY(t, as_timestamp(type, v, kind_of(type) == Kind::kTimestamptz));
+      DBV_ASSIGN(t, as_timestamp(type, v, kind_of(type) == Kind::kTimestamptz));
       // The same range as the text form.
       if (auto c = text_of_timestamp(type, t, false); !c) return std::move(c).error();
       return big_endian(t);
     }
     case Kind::kDate: {
-      DBV_TRY(t, as_timestamp(type, v, false));
+      DBV_ASSIGN(t, as_timestamp(type, v, false));
       const std::int32_t days = internal::date_of(t);
       if (auto c = text_of_date(days); !c) return std::move(c).error();
       return big_endian(days);

@@ -1,6 +1,7 @@
 // Bind parameters (text or binary) to the engine values they bind as (docs/protocol.md §Types).
 #include <bit>
 
+#include "server/wire/assign.h"
 #include "server/wire/pg_datetime.h"
 #include "server/wire/pg_kind.h"
 #include "server/wire/pg_numeric.h"
@@ -89,31 +90,26 @@ Result<std::uint64_t> fixed(Oid type, std::string_view bytes, std::size_t size) 
   return *in.u64();
 }
 
-#define DBV_TRY(lhs, expr)                              \
-  auto lhs##_r = (expr);                                \
-  if (!lhs##_r.ok()) return std::move(lhs##_r).error(); \
-  auto lhs = std::move(lhs##_r).value()
-
 Result<SqlValue> decode_binary(Oid type, const std::string& bytes) {
   switch (kind_of(type)) {
     case Kind::kInt: {
       const std::size_t size = type == oid::kInt2 ? 2 : type == oid::kInt8 ? 8 : 4;
-      DBV_TRY(u, fixed(type, bytes, size));
+      DBV_ASSIGN(u, fixed(type, bytes, size));
       if (type == oid::kInt2) return SqlValue(std::int64_t{static_cast<std::int16_t>(u)});
       if (type == oid::kInt4) return SqlValue(std::int64_t{static_cast<std::int32_t>(u)});
       if (type == oid::kOid) return SqlValue(static_cast<std::int64_t>(u));
       return SqlValue(static_cast<std::int64_t>(u));
     }
     case Kind::kFloat4: {
-      DBV_TRY(u, fixed(type, bytes, 4));
+      DBV_ASSIGN(u, fixed(type, bytes, 4));
       return SqlValue(static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(u))));
     }
     case Kind::kFloat8: {
-      DBV_TRY(u, fixed(type, bytes, 8));
+      DBV_ASSIGN(u, fixed(type, bytes, 8));
       return SqlValue(std::bit_cast<double>(u));
     }
     case Kind::kBool: {
-      DBV_TRY(u, fixed(type, bytes, 1));
+      DBV_ASSIGN(u, fixed(type, bytes, 1));
       return SqlValue(std::int64_t{u != 0 ? 1 : 0});
     }
     case Kind::kNumeric: {
@@ -125,11 +121,11 @@ Result<SqlValue> decode_binary(Oid type, const std::string& bytes) {
       return SqlValue(Blob{bytes});
     case Kind::kTimestamp:
     case Kind::kTimestamptz: {
-      DBV_TRY(u, fixed(type, bytes, 8));
+      DBV_ASSIGN(u, fixed(type, bytes, 8));
       return timestamp_text(type, static_cast<std::int64_t>(u));
     }
     case Kind::kDate: {
-      DBV_TRY(u, fixed(type, bytes, 4));
+      DBV_ASSIGN(u, fixed(type, bytes, 4));
       const auto days = static_cast<std::int32_t>(u);
       auto s = internal::format_date(days);
       if (!s) return out_of_range(type);
