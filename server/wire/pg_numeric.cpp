@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "server/wire/pg_scalar.h"
 #include "server/wire/wire_bytes.h"
 
 namespace dbvault::server::wire::internal {
@@ -11,19 +12,6 @@ namespace {
 
 constexpr std::uint16_t kPositive = 0x0000, kNegative = 0x4000, kNaN = 0xC000, kPosInf = 0xD000,
                         kNegInf = 0xF000;
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-bool iequals(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 bool all_digits(std::string_view s) {
   for (char c : s) {
@@ -57,19 +45,22 @@ std::string four_digits(std::uint16_t v) {
 }  // namespace
 
 std::optional<Decimal> parse_decimal(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  text = trim_space(text);
+  switch (parse_special(text)) {
+    case Special::kNaN:
+      return Decimal{Decimal::Kind::kNaN, false, {}, {}};
+    case Special::kPosInf:
+      return Decimal{Decimal::Kind::kPosInf, false, {}, {}};
+    case Special::kNegInf:
+      return Decimal{Decimal::Kind::kNegInf, false, {}, {}};
+    case Special::kNone:
+      break;
+  }
   Decimal d;
-  if (iequals(text, "nan")) return Decimal{Decimal::Kind::kNaN, false, {}, {}};
   std::string_view s = text;
   if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
     d.negative = s.front() == '-';
     s.remove_prefix(1);
-  }
-  if (iequals(s, "infinity") || iequals(s, "inf")) {
-    d.kind = d.negative ? Decimal::Kind::kNegInf : Decimal::Kind::kPosInf;
-    d.negative = false;
-    return d;
   }
   int exponent = 0;
   if (const auto e = s.find_first_of("eE"); e != std::string_view::npos) {

@@ -8,26 +8,6 @@ namespace dbvault::server::wire::internal {
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
 // True when `s` (lower-cased) is a prefix of `word` at least `min` characters long.
 bool iprefix(std::string_view s, std::string_view word, std::size_t min = 1) {
   return s.size() >= min && s.size() <= word.size() && iequals(s, word.substr(0, s.size()));
@@ -83,10 +63,39 @@ int hex_value(char c) {
 
 }  // namespace
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string_view trim_space(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+Special parse_special(std::string_view s) {
+  if (iequals(s, "nan")) return Special::kNaN;
+  const bool negative = s.starts_with('-');
+  if (negative || s.starts_with('+')) s.remove_prefix(1);
+  if (iequals(s, "infinity") || iequals(s, "inf")) {
+    return negative ? Special::kNegInf : Special::kPosInf;
+  }
+  return Special::kNone;
+}
+
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max,
                                           bool& out_of_range) {
   out_of_range = false;
-  std::string_view s = trim(text);
+  std::string_view s = trim_space(text);
   bool negative = false;
   if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
     negative = s.front() == '-';
@@ -120,18 +129,21 @@ std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t mi
 }
 
 std::optional<double> parse_float(std::string_view text) {
-  std::string_view s = trim(text);
-  bool negative = false;
+  const std::string_view s = trim_space(text);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  switch (parse_special(s)) {
+    case Special::kNaN:
+      return std::numeric_limits<double>::quiet_NaN();
+    case Special::kPosInf:
+      return kInf;
+    case Special::kNegInf:
+      return -kInf;
+    case Special::kNone:
+      break;
+  }
   std::string_view body = s;
-  if (!body.empty() && (body.front() == '+' || body.front() == '-')) {
-    negative = body.front() == '-';
-    body.remove_prefix(1);
-  }
-  if (iequals(s, "nan")) return std::numeric_limits<double>::quiet_NaN();
-  if (iequals(body, "infinity") || iequals(body, "inf")) {
-    return negative ? -std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::infinity();
-  }
+  const bool negative = body.starts_with('-');
+  if (negative || body.starts_with('+')) body.remove_prefix(1);
   if (body.empty() || !((body.front() >= '0' && body.front() <= '9') || body.front() == '.')) {
     return std::nullopt;  // from_chars would accept "nan", "inf"... spelled differently
   }
@@ -152,7 +164,7 @@ std::optional<float> to_float4(double v) {
 std::string format_float4(float v) { return format_shortest(v, 6); }
 
 std::optional<bool> parse_bool(std::string_view text) {
-  const std::string_view s = trim(text);
+  const std::string_view s = trim_space(text);
   if (s.empty()) return std::nullopt;
   if (iprefix(s, "true") || iprefix(s, "yes") || iprefix(s, "on", 2) || s == "1") return true;
   if (iprefix(s, "false") || iprefix(s, "no") || iprefix(s, "off", 2) || s == "0") return false;

@@ -10,6 +10,14 @@
 
 namespace dbvault::server::wire::internal {
 
+// Helpers shared with pg_numeric.cpp.
+bool is_space(char c);                                     // isspace() in the C locale
+std::string_view trim_space(std::string_view s);           // without leading and trailing spaces
+bool iequals(std::string_view a, std::string_view lower);  // a, ASCII case-folded, == lower
+// NaN, [+-]Infinity and [+-]inf (case-insensitive), as float8in and numeric_in spell them.
+enum class Special { kNone, kNaN, kPosInf, kNegInf };
+Special parse_special(std::string_view trimmed);
+
 // int2in/int4in/int8in: optional surrounding whitespace, an optional sign, decimal digits.
 // nullopt when not an integer; `out_of_range` set when it is one but outside [min, max].
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max,
