@@ -32,6 +32,10 @@ namespace dbvault::server::wire {
 
 enum class Phase { kStartup, kNormal };
 
+// PostgreSQL reads authentication messages with a 65,535-byte limit (PG_MAX_AUTH_TOKEN_LENGTH,
+// body only): before a client has authenticated it may not make the server buffer 64 MiB.
+inline constexpr std::size_t kMaxAuthMessageSize = 65'535 + 4;
+
 struct DecoderOptions {
   // Largest message accepted in kNormal, counting the length field (not the type byte).
   std::size_t max_message_size = std::size_t{64} << 20;
@@ -56,6 +60,9 @@ class Decoder {
 
   // The caller may switch phases (e.g. a connection layer that handled startup elsewhere).
   void set_phase(Phase phase) { phase_ = phase; }
+  // Changes the normal-phase limit for the messages still to come, e.g. kMaxAuthMessageSize
+  // until authentication succeeds, then the configured maximum.
+  void set_max_message_size(std::size_t size) { options_.max_message_size = size; }
   Phase phase() const { return phase_; }
 
   bool failed() const { return error_.has_value(); }

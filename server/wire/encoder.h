@@ -40,7 +40,7 @@ void append_backend_key_data(std::string& out, std::int32_t process_id, std::int
 void append_negotiate_protocol_version(std::string& out, int newest_minor,
                                        std::span<const std::string> options);
 
-// status: 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block.
+// REQUIRES: status is 'I' idle, 'T' in a transaction block or 'E' in a failed one.
 void append_ready_for_query(std::string& out, char status);
 
 // --- Results ---

@@ -112,6 +112,7 @@ Result<std::string> ScramServer::handle_client_first(std::string_view mechanism,
   } else {
     return fail("malformed SCRAM message: invalid channel-binding flag");
   }
+  if (rest.empty()) return fail("malformed SCRAM message: incomplete GS2 header");
   if (!rest.starts_with(",")) {
     return fail("client uses authorization identity, but it is not supported");
   }

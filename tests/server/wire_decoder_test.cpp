@@ -275,6 +275,17 @@ BOOST_AUTO_TEST_CASE(a_message_under_the_limit_is_buffered_only_as_its_bytes_arr
       sqlstate::kProtocolViolation);
 }
 
+BOOST_AUTO_TEST_CASE(the_limit_can_be_lowered_until_authentication) {
+  Decoder d({.phase = Phase::kNormal});
+  d.set_max_message_size(kMaxAuthMessageSize);
+  d.feed(from_hex("70 0000ffff"));  // 65,535 bytes of body: the most PostgreSQL reads
+  BOOST_TEST((d.next().ok() && !d.next()->has_value()));
+  d.feed(std::string(65'531, 'x'));
+  BOOST_TEST(std::holds_alternative<PasswordPacket>(**d.next()));
+  d.feed(from_hex("70 00010004"));  // one byte more
+  BOOST_TEST(d.next().error().message == "message of 65540 bytes exceeds the limit of 65539 bytes");
+}
+
 BOOST_AUTO_TEST_CASE(after_an_error_the_decoder_stays_failed) {
   Decoder d({.phase = Phase::kNormal});
   d.feed(from_hex("5a 00000004"));

@@ -275,6 +275,13 @@ BOOST_AUTO_TEST_CASE(malformed_client_first_messages) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(an_incomplete_gs2_header_is_malformed) {
+  auto server = ScramServer::create(kRfcVerifier, with_binding("h"));
+  auto r = server->handle_client_first(kScramSha256Plus, "p=tls-server-end-point");
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().message == "malformed SCRAM message: incomplete GS2 header");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_client_final_messages) {
   const std::string r = "r=abc" + std::string(kRfcServerNonce);
   const std::string proof = ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
