@@ -35,6 +35,14 @@ Result<std::vector<std::string>> column_values(sqlite3* db, Authorizer& auth,
   return out;
 }
 
+}  // namespace
+
+Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
+                                               std::string_view schema, std::string_view table,
+                                               bool hidden);
+
+namespace {
+
 // Adds an access per column of each table-wide access, and for VACUUM a read of every table.
 Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
   if (f.whole_database) {
@@ -53,9 +61,7 @@ Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
   }
   const std::vector<EngineAccess> expand = f.expand;  // f.add does not touch f.expand
   for (const auto& e : expand) {
-    auto cols = column_values(
-        db, auth, "PRAGMA " + quote_ident(e.schema) + ".table_xinfo(" + quote_ident(e.table) + ")",
-        1);
+    auto cols = table_columns(db, auth, e.schema, e.table, true);
     if (!cols) return std::move(cols).error();
     for (const auto& c : *cols) f.add({e.command, e.schema, e.table, c, e.context});
   }
@@ -63,6 +69,15 @@ Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
+                                               std::string_view schema, std::string_view table,
+                                               bool hidden) {
+  return column_values(db, auth,
+                       "PRAGMA " + quote_ident(schema) + (hidden ? ".table_xinfo(" : ".table_info(") +
+                           quote_ident(table) + ")",
+                       1);
+}
 
 std::string quote_ident(std::string_view name) {
   std::string out = "\"";

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "storage/authorizer.h"
@@ -39,6 +40,11 @@ Error engine_error(sqlite3* db, int rc);
 
 // Runs an internal statement returning no rows (authorizer in internal mode). 58030 on error.
 Status exec_internal(sqlite3* db, Authorizer& auth, const std::string& sql);
+
+// The column names of `schema`.`table` (with hidden and generated ones when `hidden`).
+Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
+                                               std::string_view schema, std::string_view table,
+                                               bool hidden);
 
 // "name" quoted as an SQL identifier.
 std::string quote_ident(std::string_view name);
