@@ -1,14 +1,12 @@
-// SqliteAccessResolver: the access set of an SQL statement for the embedded SQLite engine,
-// found by preparing (never running) it on the engine's database with an authorizer that
-// records every table and column SQLite says the statement would touch:
-//   read of t.c        -> (SELECT, t) and (SELECT, t.c)
-//   UPDATE of t.c      -> (UPDATE, t) and (UPDATE, t.c)
-//   INSERT / DELETE t  -> (INSERT / DELETE, t)
-//   DROP / ALTER t     -> (DROP / ALTER, t);  CREATE TABLE t -> (CREATE, t)
-// each once, in the order SQLite reports them. SQLite's own tables (sqlite_*) are left out.
-// Objects are resolved against the policy snapshot (a column the vault does not know counts
-// as its table; an unknown table is kNoId, which only a DBA passes).
+// SqliteAccessResolver: the access set of an SQL statement for the embedded SQLite engine, for
+// EXPLAIN VAULT: the statement is compiled (never run) on a read-only connection of the engine
+// database by storage::compile, the same authorizer and completion the engine's connections
+// enforce with (storage/authorizer.h has the mapping), and resolved against the snapshot
+// (a column the vault does not know counts as its table; an unknown table is kNoId, which
+// only a DBA passes). Statements the engine would refuse outright (ATTACH, load_extension,
+// ...) are errors here too (42501).
 //
+// The Vault takes its resolver at open, before an Engine exists: open this one first.
 // Thread-safety: one read-only connection, used under a mutex.
 #pragma once
 
@@ -22,6 +20,8 @@ struct sqlite3;
 
 namespace dbvault::storage {
 
+class Authorizer;
+
 class SqliteAccessResolver final : public vault::AccessResolver {
  public:
   // Opens `database` read-only. 58030 if it cannot be opened.
@@ -29,13 +29,14 @@ class SqliteAccessResolver final : public vault::AccessResolver {
   ~SqliteAccessResolver() override;
 
   // 42601: not exactly one statement, or a syntax error; 42P01 / 42703: unknown table or
-  // column; the engine's message otherwise (42000).
+  // column; 42501: a statement the engine refuses; the engine's message otherwise (42000).
   Result<vault::StatementAccesses> accesses(const vault::PolicySnapshot& snap,
                                             std::string_view sql) const override;
 
  private:
-  explicit SqliteAccessResolver(sqlite3* db) : db_(db) {}
+  explicit SqliteAccessResolver(sqlite3* db);
   sqlite3* db_;
+  std::unique_ptr<Authorizer> auth_;
   mutable std::mutex mu_;
 };
 

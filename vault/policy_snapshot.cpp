@@ -35,6 +35,17 @@ std::string object_key(std::string_view schema, std::string_view table, std::str
   return key;
 }
 
+// The key objects are found by: SQLite compares schema, table and column names without
+// regard to ASCII case (and only ASCII: 'É' and 'é' are different names to it), so the
+// vault must too, or `Patients` in the engine would miss `patients` in a realm and escape it.
+std::string folded_key(std::string_view schema, std::string_view table, std::string_view column) {
+  std::string key = object_key(schema, table, column);
+  for (char& ch : key) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return key;
+}
+
 template <typename Map>
 std::optional<std::uint32_t> lookup(const Map& m, std::string_view name) {
   auto it = m.find(std::string(name));
@@ -114,24 +125,49 @@ void PolicySnapshot::index_objects() {
   for (const auto& r : data_.realms) max_realm = std::max(max_realm, r.id);
   objects_.assign(max_object + 1, {});
   object_names_.assign(max_object + 1, {});
-  for (const auto& o : data_.objects) {
-    auto& info = objects_[o.id];
-    info.exists = true;
-    info.owner_user = o.owner_user;
-    object_names_[o.id] = {o.schema, o.table, o.column};
-    objects_by_name_[object_key(o.schema, o.table, o.column)] = o.id;
+  canonical_.assign(max_object + 1, rules::kNoId);
+  // The store keeps names as written, so `patients` (a realm's) and `Patients` (the engine's)
+  // can be two rows for one engine object. All rows of one folded name act as one object:
+  // the lowest id (canonical_) carries the union of their realms and grants, and every id of
+  // the group resolves to it. Their owners must agree, else the object has none (fail closed).
+  std::vector<std::uint32_t> ordered;
+  for (const auto& o : data_.objects) ordered.push_back(o.id);
+  std::sort(ordered.begin(), ordered.end());
+  std::vector<const ObjectRow*> rows(max_object + 1, nullptr);
+  std::vector<bool> owner_conflict(max_object + 1, false);
+  for (const auto& o : data_.objects) rows[o.id] = &o;
+  for (std::uint32_t id : ordered) {
+    const ObjectRow& o = *rows[id];
+    object_names_[id] = {o.schema, o.table, o.column};
+    const auto [it, first] =
+        objects_by_name_.try_emplace(folded_key(o.schema, o.table, o.column), id);
+    const std::uint32_t c = it->second;
+    canonical_[id] = c;
+    auto& info = objects_[c];
+    if (first) {
+      info.exists = true;
+      info.owner_user = o.owner_user;
+    } else if (o.owner_user != 0 && o.owner_user != info.owner_user && !owner_conflict[c]) {
+      owner_conflict[c] = info.owner_user != 0;
+      info.owner_user = owner_conflict[c] ? 0 : o.owner_user;
+    }
   }
   for (std::uint32_t id = 0; id <= max_object; ++id) {  // link columns to their tables
     auto& info = objects_[id];
     const auto& n = object_names_[id];
     if (!info.exists || n.column.empty()) continue;
-    if (auto t = lookup(objects_by_name_, object_key(n.schema, n.table, ""))) {
+    if (auto t = lookup(objects_by_name_, folded_key(n.schema, n.table, ""))) {
       info.table_id = *t;
       info.owner_user = objects_[*t].owner_user;  // a column inherits the table's owner
     }
   }
   // Grants grouped by table.
   std::vector<PrivilegeRow> privileges = data_.privileges;
+  for (auto& p : privileges) {
+    if (p.object_id <= max_object && canonical_[p.object_id] != rules::kNoId) {
+      p.object_id = canonical_[p.object_id];
+    }
+  }
   std::stable_sort(privileges.begin(), privileges.end(),
                    [](const auto& a, const auto& b) { return a.object_id < b.object_id; });
   for (std::size_t i = 0; i < privileges.size(); ++i) {
@@ -149,7 +185,9 @@ void PolicySnapshot::index_objects() {
   realm_stride_ = max_realm / 64 + 1;
   std::vector<std::vector<std::uint32_t>> direct(max_object + 1);
   for (const auto& ro : data_.realm_objects) {
-    if (ro.object_id <= max_object) direct[ro.object_id].push_back(ro.realm_id);
+    if (ro.object_id > max_object) continue;
+    const std::uint32_t c = canonical_[ro.object_id];
+    direct[c != rules::kNoId ? c : ro.object_id].push_back(ro.realm_id);
   }
   std::map<std::vector<std::uint64_t>, std::uint32_t> interned;  // words -> realm_offset
   std::vector<std::uint64_t> words(realm_stride_);
@@ -168,6 +206,11 @@ void PolicySnapshot::index_objects() {
     if (added) realm_words_.insert(realm_words_.end(), words.begin(), words.end());
     info.in_realm = true;
     info.realm_offset = it->second;
+  }
+  // Every other id of a folded name answers as its canonical object does.
+  for (std::uint32_t id = 0; id <= max_object; ++id) {
+    const std::uint32_t c = canonical_[id];
+    if (c != rules::kNoId && c != id) objects_[id] = objects_[c];
   }
   for (std::uint32_t t : data_.revoked_tokens) set_bit(revoked_tokens_, t);
 }
@@ -268,7 +311,7 @@ std::optional<rules::RealmId> PolicySnapshot::find_realm(std::string_view name) 
 }
 std::optional<rules::ObjectId> PolicySnapshot::find_object(const ast::ObjectRef& ref) const {
   const std::string schema = ref.table.schema.empty() ? "main" : ref.table.schema;
-  return lookup(objects_by_name_, object_key(schema, ref.table.name, ref.column));
+  return lookup(objects_by_name_, folded_key(schema, ref.table.name, ref.column));
 }
 const ast::CreateRuleSet* PolicySnapshot::find_rule_set(std::string_view name) const {
   auto it = rule_sets_.find(name);

@@ -86,6 +86,10 @@ class PolicySnapshot final : public rules::NameResolver {
   std::optional<rules::RealmId> find_realm(std::string_view name) const override;
   std::optional<rules::ObjectId> find_object(const ast::ObjectRef& ref) const override;
   const ast::CreateRuleSet* find_rule_set(std::string_view name) const override;
+  // Object names compare as SQLite compares them: ASCII case-insensitive in schema, table
+  // and column ("main.\"Patients\"" is main.patients). Store rows whose names differ only in
+  // case are one object (the lowest id; their realms and grants united, their owner the
+  // common one or none).
   // The object a statement touches: the column when it is registered, else its table.
   // nullopt when not even the table is known. Callers resolve once per prepared statement.
   std::optional<rules::ObjectId> resolve_access_object(const ast::ObjectRef& ref) const;
@@ -149,6 +153,7 @@ class PolicySnapshot final : public rules::NameResolver {
   std::vector<RealmInfo> realms_;
   std::vector<std::uint64_t> revoked_tokens_;
   std::vector<ObjectName> object_names_;  // by object id
+  std::vector<std::uint32_t> canonical_;  // by object id: the id its folded name resolves to
   std::vector<TableGrant> grants_;        // grouped by table (ObjectInfo::grant_offset)
   rules::RuleIndex rule_index_;
   std::vector<std::string> compile_errors_;

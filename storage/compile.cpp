@@ -1,0 +1,179 @@
+#include "storage/compile.h"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+#include "common/sqlstate.h"
+#include "storage/sql_words.h"
+
+namespace dbvault::storage {
+namespace {
+
+bool only_space_or_semicolons(std::string_view rest) {
+  return std::all_of(rest.begin(), rest.end(), [](char ch) {
+    return std::isspace(static_cast<unsigned char>(ch)) != 0 || ch == ';';
+  });
+}
+
+// Rows of column `col` of an internal query.
+Result<std::vector<std::string>> column_values(sqlite3* db, Authorizer& auth,
+                                               const std::string& sql, int col) {
+  auto scope = auth.internal();
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(db));
+  }
+  StmtPtr st(raw);
+  std::vector<std::string> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(st.get(), col);
+    out.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+  }
+  if (rc != SQLITE_DONE) return engine_error(db, rc);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
+                                               std::string_view schema, std::string_view table,
+                                               bool hidden);
+
+namespace {
+
+// Adds an access per column of each table-wide access, and for VACUUM a read of every table.
+Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
+  if (f.whole_database) {
+    for (const char* schema : {"main", "temp"}) {
+      auto tables = column_values(db, auth,
+                                  std::string("SELECT name FROM ") + schema +
+                                      ".sqlite_schema WHERE type IN ('table', 'view') AND "
+                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                                  0);
+      if (!tables) return std::move(tables).error();
+      for (const auto& t : *tables) {
+        f.add({ast::Command::kSelect, schema, t, "", ""});
+        f.expand.push_back({ast::Command::kSelect, schema, t, "", ""});
+      }
+    }
+  }
+  const std::vector<EngineAccess> expand = f.expand;  // f.add does not touch f.expand
+  for (const auto& e : expand) {
+    auto cols = table_columns(db, auth, e.schema, e.table, true);
+    if (!cols) return std::move(cols).error();
+    for (const auto& c : *cols) f.add({e.command, e.schema, e.table, c, e.context});
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
+                                               std::string_view schema, std::string_view table,
+                                               bool hidden) {
+  return column_values(db, auth,
+                       "PRAGMA " + quote_ident(schema) + (hidden ? ".table_xinfo(" : ".table_info(") +
+                           quote_ident(table) + ")",
+                       1);
+}
+
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    out += c;
+    if (c == '"') out += '"';
+  }
+  return out + "\"";
+}
+
+Error engine_error(sqlite3* db, int rc) {
+  const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  SqlState code{"42000"};
+  const int primary = rc & 0xff;
+  if (msg.starts_with("no such table")) {
+    code = sqlstate::kUndefinedTable;
+  } else if (msg.starts_with("no such column")) {
+    code = sqlstate::kUndefinedColumn;
+  } else if (msg.starts_with("no such function")) {
+    code = sqlstate::kUndefinedFunction;
+  } else if (msg.find("syntax error") != std::string::npos || msg.starts_with("incomplete input")) {
+    code = sqlstate::kSyntaxError;
+  } else if (primary == SQLITE_INTERRUPT) {
+    code = SqlState{"57014"};  // query_canceled
+  } else if (rc == SQLITE_BUSY_SNAPSHOT) {
+    code = SqlState{"40001"};  // serialization_failure: retry the transaction
+  } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    code = SqlState{"55P03"};  // lock_not_available
+  } else if (primary == SQLITE_CONSTRAINT) {
+    code = SqlState{"23000"};  // integrity_constraint_violation
+  } else if (primary == SQLITE_AUTH) {
+    code = sqlstate::kInsufficientPrivilege;
+  } else if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN ||
+             primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+    code = sqlstate::kIoError;
+  }
+  return make_error(code, msg);
+}
+
+Status exec_internal(sqlite3* db, Authorizer& auth, const std::string& sql) {
+  auto scope = auth.internal();
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    Error e = make_error(sqlstate::kIoError, "engine: " + std::string(err ? err : "error"));
+    sqlite3_free(err);
+    return e;
+  }
+  return ok_status();
+}
+
+Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
+  Compiled c;
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = SQLITE_OK;
+  {
+    auto scope = auth.collect(c.facts);
+    rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), 0, &raw, &tail);
+  }
+  c.stmt.reset(raw);
+  if (c.facts.refusal) return *c.facts.refusal;  // refused while compiling: SQLITE_AUTH
+  if (rc != SQLITE_OK) return engine_error(db, rc);
+  if (!c.stmt) return make_error(sqlstate::kSyntaxError, "empty statement");
+  const char* end = sql.data() + sql.size();
+  if (tail != nullptr && tail < end && !only_space_or_semicolons(std::string_view(tail, end))) {
+    return make_error(sqlstate::kSyntaxError, "one statement at a time: text follows the first");
+  }
+  const StatementShape shape = statement_shape(sql);
+  c.facts.whole_database = shape.vacuum;
+  c.facts.renames = shape.renames && c.facts.ddl;
+  // Fail closed: a statement SQLite said nothing about is one whose access set is unknown.
+  if (c.facts.callbacks == 0 && !c.facts.whole_database) {
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "the engine reported no access for this statement, so the vault cannot "
+                      "check it; refused");
+  }
+  if (c.facts.system_tables && !c.facts.ddl) {
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "sqlite_stat* and sqlite_sequence are maintained by the engine; no "
+                      "statement may read or write them");
+  }
+  DBV_RETURN_IF_ERROR(complete(db, auth, c.facts));
+  return c;
+}
+
+vault::StatementAccesses resolve(const vault::PolicySnapshot& snap, const StatementFacts& facts) {
+  vault::StatementAccesses out;
+  out.accesses.reserve(facts.accesses.size());
+  for (const auto& a : facts.accesses) {
+    const ast::ObjectRef ref{{a.schema, a.table}, a.column};
+    out.accesses.push_back({a.command, snap.resolve_access_object(ref).value_or(rules::kNoId)});
+    std::string name = a.schema + "." + a.table;
+    if (!a.column.empty()) name += "." + a.column;
+    out.names.push_back(std::move(name));
+  }
+  return out;
+}
+
+}  // namespace dbvault::storage

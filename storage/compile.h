@@ -1,0 +1,56 @@
+// compile(): one statement of SQLite SQL compiled with the Authorizer collecting, completed
+// with what the authorizer cannot report itself (every column of a table-wide access, every
+// table of a whole-database copy, whether ALTER TABLE renames), and refused when its access
+// set cannot be determined. The one piece both the engine connections and the EXPLAIN VAULT
+// resolver use, so that what is explained is what is enforced.
+// Thread-safety: the connection's thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "storage/authorizer.h"
+#include "vault/access_resolver.h"
+#include "vault/policy_snapshot.h"
+
+namespace dbvault::storage {
+
+struct FinalizeStmt {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using StmtPtr = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
+
+struct Compiled {
+  StmtPtr stmt;
+  StatementFacts facts;
+};
+
+// 42601: a syntax error, no statement, or more than one; 42501: the authorizer refused an
+// action, or the statement's access set cannot be determined; the engine's error otherwise
+// (engine_error). Nothing ran.
+Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql);
+
+// SQLite's error on `db` (after `rc`) as an Error with a fitting SQLSTATE.
+Error engine_error(sqlite3* db, int rc);
+
+// Runs an internal statement returning no rows (authorizer in internal mode). 58030 on error.
+Status exec_internal(sqlite3* db, Authorizer& auth, const std::string& sql);
+
+// The column names of `schema`.`table` (with hidden and generated ones when `hidden`).
+Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
+                                               std::string_view schema, std::string_view table,
+                                               bool hidden);
+
+// "name" quoted as an SQL identifier.
+std::string quote_ident(std::string_view name);
+
+// The facts' accesses resolved against `snap` (PolicySnapshot::resolve_access_object; kNoId
+// for an object the vault does not know), named "schema.table[.column]".
+vault::StatementAccesses resolve(const vault::PolicySnapshot& snap, const StatementFacts& facts);
+
+}  // namespace dbvault::storage

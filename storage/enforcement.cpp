@@ -1,0 +1,191 @@
+#include "storage/enforcement.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/sqlstate.h"
+
+namespace dbvault::storage {
+namespace {
+
+using ast::Command;
+
+std::string fold(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Realms that enforce (ENABLED) among those protecting access `i`'s object.
+std::vector<rules::RealmId> enforcing_realms(const vault::PolicySnapshot& snap,
+                                             rules::ObjectId id) {
+  std::vector<rules::RealmId> out;
+  const vault::ObjectInfo* o = snap.object(id);
+  if (o == nullptr) return out;
+  snap.realms_of(*o).for_each([&](rules::RealmId r) {
+    const vault::RealmInfo* realm = snap.realm(r);
+    if (realm == nullptr || realm->state == ast::ObjectState::kEnabled) out.push_back(r);
+  });
+  return out;
+}
+
+bool writes_data(Command c) {
+  return c == Command::kInsert || c == Command::kUpdate || c == Command::kCreate;
+}
+
+// Check 2 over the accesses `in` selects.
+Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
+               const vault::StatementAccesses& r, const std::vector<bool>& in) {
+  if (!snap.vault_enabled()) return ok_status();
+  // A table written column by column is judged by its columns (its table-level access
+  // comes along with them); a table written as a whole (CREATE) by itself.
+  std::set<std::pair<std::string, std::string>> column_written;
+  for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+    const auto& a = f.accesses[i];
+    if (in[i] && writes_data(a.command) && !a.column.empty()) {
+      column_written.insert({fold(a.schema), fold(a.table)});
+    }
+  }
+  for (std::size_t w = 0; w < f.accesses.size(); ++w) {
+    const auto& wa = f.accesses[w];
+    if (!in[w] || !writes_data(wa.command)) continue;
+    if (wa.column.empty() && column_written.contains({fold(wa.schema), fold(wa.table)})) continue;
+    const auto target = enforcing_realms(snap, r.accesses[w].object);
+    for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+      if (!in[i] || f.accesses[i].command != Command::kSelect) continue;
+      for (rules::RealmId realm : enforcing_realms(snap, r.accesses[i].object)) {
+        if (std::find(target.begin(), target.end(), realm) != target.end()) continue;
+        Error e = make_error(sqlstate::kInsufficientPrivilege,
+                             "realm " + snap.realm(realm)->name + ": the statement would copy " +
+                                 r.names[i] + " into " + r.names[w] +
+                                 ", which the realm does not protect");
+        e.detail = "data of a realm stays in objects of that realm";
+        return e;
+      }
+    }
+  }
+  return ok_status();
+}
+
+// For each body (folded name): the bodies that use it (a view read inside a trigger ...).
+std::map<std::string, std::set<std::string>> users_of_bodies(const StatementFacts& f) {
+  std::set<std::string> bodies;
+  for (const auto& a : f.accesses) {
+    if (!a.context.empty()) bodies.insert(fold(a.context));
+  }
+  std::map<std::string, std::set<std::string>> users;
+  for (const auto& a : f.accesses) {
+    if (!a.context.empty() && bodies.contains(fold(a.table))) {
+      users[fold(a.table)].insert(fold(a.context));
+    }
+  }
+  return users;
+}
+
+// `body` and every body that (transitively) uses it.
+std::set<std::string> with_users(const std::string& body,
+                                 const std::map<std::string, std::set<std::string>>& users) {
+  std::set<std::string> out{body};
+  std::vector<std::string> todo{body};
+  while (!todo.empty()) {
+    const std::string b = todo.back();
+    todo.pop_back();
+    auto it = users.find(b);
+    if (it == users.end()) continue;
+    for (const auto& u : it->second) {
+      if (out.insert(u).second) todo.push_back(u);
+    }
+  }
+  return out;
+}
+
+// Check 3 for the accesses made inside `only` (folded; "" = every body).
+Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
+                    const StatementFacts& f, const vault::StatementAccesses& r,
+                    const std::string& only, std::string_view sql) {
+  const auto users = users_of_bodies(f);
+  // answerable[b]: the accesses whose body is b or is used by b.
+  std::map<std::string, std::vector<vault::Access>> answerable;
+  std::map<std::string, std::vector<std::size_t>> indexes;
+  for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+    if (f.accesses[i].context.empty()) continue;
+    const std::string own = fold(f.accesses[i].context);
+    for (const auto& b : with_users(own, users)) {
+      if (!only.empty() && b != only) continue;
+      answerable[b].push_back(r.accesses[i]);
+      indexes[b].push_back(i);
+    }
+  }
+  for (const auto& [body, accesses] : answerable) {
+    auto creators = ctx.creators(body);
+    if (!creators) return std::move(creators).error();
+    if (creators->empty()) {
+      for (std::size_t i : indexes[body]) {
+        if (!enforcing_realms(snap, r.accesses[i].object).empty()) {
+          return make_error(sqlstate::kInsufficientPrivilege,
+                            "trigger or view " + body +
+                                " has no recorded creator, so its body "
+                                "may not touch " +
+                                r.names[i] + ", which a realm protects");
+        }
+      }
+      continue;
+    }
+    for (const auto& c : *creators) {
+      if (snap.find_user(c.user) != c.user_id) {
+        return make_error(sqlstate::kInsufficientPrivilege,
+                          "the creator " + c.user + " of trigger or view " + body +
+                              " no longer exists; its body may not run");
+      }
+      vault::Session creator(c.user_id, c.user, ctx.session.info());  // no unlocks: standing
+      Status s = ctx.vault.check(creator, accesses, sql);
+      if (!s.ok()) {
+        Error e = std::move(s).error();
+        e.message = "trigger or view " + body + " (created by " + c.user + "): " + e.message;
+        return e;
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status enforce(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
+               const StatementFacts& facts, const vault::StatementAccesses& resolved,
+               std::string_view sql) {
+  DBV_RETURN_IF_ERROR(ctx.vault.check(ctx.session, resolved.accesses, sql));
+  if (facts.renames) {
+    for (std::size_t i = 0; i < facts.accesses.size(); ++i) {
+      if (facts.accesses[i].command != Command::kAlter) continue;
+      const auto realms = enforcing_realms(snap, resolved.accesses[i].object);
+      if (realms.empty()) continue;
+      return make_error(sqlstate::kInsufficientPrivilege,
+                        "realm " + snap.realm(realms.front())->name + ": renaming " +
+                            resolved.names[i] +
+                            " would take it out of the realm (membership is by name)");
+    }
+  }
+  DBV_RETURN_IF_ERROR(
+      contain(snap, facts, resolved, std::vector<bool>(facts.accesses.size(), true)));
+  return check_bodies(ctx, snap, facts, resolved, "", sql);
+}
+
+Status enforce_body(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
+                    const StatementFacts& facts, const vault::StatementAccesses& resolved,
+                    std::string_view body, std::string_view sql) {
+  const std::string b = fold(body);
+  const auto users = users_of_bodies(facts);
+  std::vector<bool> in(facts.accesses.size(), false);
+  for (std::size_t i = 0; i < facts.accesses.size(); ++i) {
+    const auto& c = facts.accesses[i].context;
+    in[i] = !c.empty() && with_users(fold(c), users).contains(b);
+  }
+  DBV_RETURN_IF_ERROR(contain(snap, facts, resolved, in));
+  return check_bodies(ctx, snap, facts, resolved, b, sql);
+}
+
+}  // namespace dbvault::storage

@@ -1,0 +1,194 @@
+#include "storage/engine.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <system_error>
+
+#include "common/sqlstate.h"
+#include "storage/engine_internal.h"
+
+namespace dbvault::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path canonical_as_far_as_exists(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  if (ec) return p;
+  fs::path c = fs::weakly_canonical(abs, ec);
+  return ec ? abs.lexically_normal() : c;
+}
+
+bool within(const fs::path& p, const fs::path& dir) {
+  auto d = dir.begin(), q = p.begin();
+  for (; d != dir.end(); ++d, ++q) {
+    if (q == p.end() || *q != *d) return false;
+  }
+  return true;
+}
+
+Error open_error(const fs::path& path, sqlite3* db, int rc) {
+  return make_error(sqlstate::kIoError, "cannot open the engine database " + path.string() + ": " +
+                                            (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+// The settings of every engine connection (docs/engine.md, "Connection settings").
+Status configure(sqlite3* db, const EngineOptions& o) {
+  int ignored = 0;
+  const std::pair<int, int> settings[] = {
+      {SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0}, {SQLITE_DBCONFIG_DEFENSIVE, 1},
+      {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},        {SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0},
+      {SQLITE_DBCONFIG_DQS_DML, 0},               {SQLITE_DBCONFIG_DQS_DDL, 0},
+      {SQLITE_DBCONFIG_ENABLE_TRIGGER, 1},        {SQLITE_DBCONFIG_ENABLE_VIEW, 1}};
+  for (const auto& [op, value] : settings) {
+    if (sqlite3_db_config(db, op, value, &ignored) != SQLITE_OK) {
+      return make_error(sqlstate::kIoError, "engine: cannot configure the connection");
+    }
+  }
+  sqlite3_busy_timeout(db, o.busy_timeout_ms);
+  char* err = nullptr;
+  const char* pragmas =
+      "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0;"
+      "PRAGMA foreign_keys = OFF; PRAGMA cell_size_check = ON;";
+  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &err) != SQLITE_OK) {
+    Error e = make_error(sqlstate::kIoError, "engine: " + std::string(err ? err : "pragma failed"));
+    sqlite3_free(err);
+    return e;
+  }
+  if (o.on_open) return o.on_open(db);
+  return ok_status();
+}
+
+// Creates the file mode 0600 if missing, so that SQLite never creates it world-readable.
+Status create_private(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return make_error(sqlstate::kIoError, "cannot create the engine database " + path.string() +
+                                              ": " + std::error_code(errno, std::generic_category()).message());
+  }
+  ::close(fd);
+  return ok_status();
+}
+
+}  // namespace
+
+bool EngineShared::file_allowed(std::string_view name) const {
+  if (name.empty() || name == ":memory:") return true;  // plain VACUUM's temporary copy
+  if (name.starts_with("file:")) return false;          // no URI options
+  const fs::path p = canonical_as_far_as_exists(fs::path(std::string(name)));
+  for (const auto& f : forbidden) {
+    if (within(p, f)) return false;
+  }
+  return true;
+}
+
+Engine::Engine(std::unique_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault& vault) {
+  if (options.database.empty()) {
+    return make_error(sqlstate::kInvalidParameterValue, "engine: no database path");
+  }
+  DBV_RETURN_IF_ERROR(create_private(options.database));
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(options.database.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> owned(db, sqlite3_close_v2);
+  if (rc != SQLITE_OK) return open_error(options.database, db, rc);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  char* err = nullptr;
+  if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, &err) != SQLITE_OK) {
+    Error e = make_error(sqlstate::kIoError, "engine: cannot use WAL: " + std::string(err ? err : ""));
+    sqlite3_free(err);
+    return e;
+  }
+  DBV_RETURN_IF_ERROR(ensure_creators_table(db));
+  auto shared = std::make_unique<EngineShared>(EngineShared{std::move(options), vault, {}});
+  for (const auto& p : shared->options.protected_paths) {
+    shared->forbidden.push_back(canonical_as_far_as_exists(p));
+  }
+  shared->forbidden.push_back(canonical_as_far_as_exists(shared->options.database).parent_path());
+  return std::unique_ptr<Engine>(new Engine(std::move(shared)));
+}
+
+Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(shared_->options.database.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = open_error(shared_->options.database, db, rc);
+    sqlite3_close_v2(db);
+    return e;
+  }
+  auto state = std::make_unique<ConnectionState>(*shared_, session, db);  // owns db now
+  DBV_RETURN_IF_ERROR(configure(db, shared_->options));
+  state->auth = std::make_unique<Authorizer>(db, shared_->options.allowed_functions);
+  EngineShared* shared = shared_.get();
+  state->auth->set_file_policy([shared](std::string_view f) { return shared->file_allowed(f); });
+  return std::unique_ptr<Connection>(new Connection(std::move(state)));
+}
+
+ConnectionState::ConnectionState(EngineShared& e, vault::Session& s, sqlite3* d)
+    : engine(e), session(s), db(d) {}
+
+ConnectionState::~ConnectionState() {
+  auth.reset();  // before the handle goes
+  sqlite3_close_v2(db);
+}
+
+EnforcementContext ConnectionState::enforcement() {
+  return EnforcementContext{engine.vault, session,
+                            [this](std::string_view body) { return creators_of(body); }};
+}
+
+Result<std::vector<BodyCreator>> ConnectionState::creators_of(std::string_view body) {
+  auto scope = auth->internal();
+  sqlite3_stmt* raw = nullptr;
+  const std::string sql = "SELECT creator_id, creator FROM main." + std::string(kCreatorsTable) +
+                          " WHERE name = ?1 COLLATE NOCASE";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(db));
+  }
+  StmtPtr st(raw);
+  sqlite3_bind_text(raw, 1, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+  std::vector<BodyCreator> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    const auto* name = sqlite3_column_text(raw, 1);
+    out.push_back({static_cast<std::uint32_t>(sqlite3_column_int64(raw, 0)),
+                   name != nullptr ? reinterpret_cast<const char*>(name) : ""});
+  }
+  if (rc != SQLITE_DONE) return engine_error(db, rc);
+  return out;
+}
+
+Connection::Connection(std::unique_ptr<ConnectionState> state) : state_(std::move(state)) {}
+Connection::~Connection() = default;
+
+Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql) {
+  auto c = compile(state_->db, *state_->auth, sql);
+  if (!c) return std::move(c).error();
+  auto st = std::make_unique<StatementState>(*state_, std::string(sql));
+  st->compiled = std::move(c).value();
+  const auto snap = state_->engine.vault.snapshot();
+  st->resolved = resolve(*snap, st->compiled.facts);
+  st->resolved_version = snap->version();
+  DBV_RETURN_IF_ERROR(enforce(state_->enforcement(), *snap, st->compiled.facts, st->resolved, sql));
+  return std::unique_ptr<Statement>(new Statement(std::move(st)));
+}
+
+Result<vault::StatementAccesses> Connection::accesses(std::string_view sql) {
+  auto c = compile(state_->db, *state_->auth, sql);
+  if (!c) return std::move(c).error();
+  return resolve(*state_->engine.vault.snapshot(), c->facts);
+}
+
+void Connection::interrupt() { sqlite3_interrupt(state_->db); }
+
+bool Connection::in_transaction() const { return sqlite3_get_autocommit(state_->db) == 0; }
+
+vault::Session& Connection::session() { return state_->session; }
+
+}  // namespace dbvault::storage

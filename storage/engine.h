@@ -1,0 +1,178 @@
+// The embedded SQLite engine, with the vault enforced on every statement.
+//
+//   auto engine = Engine::open({.database = dir / "data" / "engine.db",
+//                               .protected_paths = {dir / "policy.db", dir / "keys",
+//                                                   dir / "audit"}}, *vault);
+//   auto conn = (*engine)->connect(session);                    // one per client session
+//   auto st = (*conn)->prepare("SELECT name FROM users WHERE id = ?");  // checked here ...
+//   (*st)->bind(1, std::int64_t{7});
+//   while (auto row = (*st)->step(); row.ok() && *row) { ... }  // ... and on the first step
+//
+// Enforcement (docs/engine.md): prepare() compiles ONE statement with SQLite's authorizer
+// installed (storage/authorizer.h), which reports every table and column the statement — and
+// every trigger or view body it would run — touches, and refuses what the engine must never
+// do (ATTACH, load_extension, schema-changing PRAGMAs, ...). That access set goes to
+// Vault::check (realm -> command rules -> RBAC, audited) before anything runs, and again on
+// the first step() of every execution, against the snapshot and session state of that moment.
+// Accesses made from a trigger or view body must also be allowed for the body's creator
+// (docs/vault.md, "Trigger and view bodies"). When SQLite re-prepares a statement on its own
+// (another connection changed the schema), the authorizer refuses every access that was not in
+// the checked set, so the re-prepared program cannot read or write anything new.
+//
+// EXPLAIN VAULT: the Vault takes its AccessResolver at open, before an Engine can exist, so
+// the server opens storage::SqliteAccessResolver (storage/access_set.h, the same authorizer on
+// a read-only connection) for Vault Options, or calls Connection::accesses() itself.
+//
+// Errors: 42501 denied (the realm or rule, with the rule's MESSAGE); 42601 syntax error or
+// more than one statement; 42P01 / 42703 unknown table / column; 57014 interrupted; 58030 the
+// engine file cannot be opened; 55P03 a lock was not granted within busy_timeout_ms (40001
+// when a WAL read snapshot went stale inside a transaction: retry the transaction); other
+// engine errors 42000 with SQLite's message. On a denial nothing was read or written.
+//
+// Thread-safety: an Engine may be shared by all threads. A Connection and its Statements are
+// used by one thread at a time, except Connection::interrupt(), which any thread may call
+// while the Connection lives.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+#include "vault/access_resolver.h"
+#include "vault/session.h"
+#include "vault/vault.h"
+
+struct sqlite3;
+
+namespace dbvault::storage {
+
+struct Blob {
+  std::vector<std::uint8_t> bytes;
+  bool operator==(const Blob&) const = default;
+};
+
+// An SQL value: NULL, INTEGER, REAL, TEXT (UTF-8), BLOB.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
+
+struct EngineOptions {
+  // The engine database (created, mode 0600, when missing). REQUIRED.
+  std::filesystem::path database;
+  // How long a statement waits for another connection's lock before failing with 55P03.
+  int busy_timeout_ms = 5000;
+  // Files and directories no statement may write to or read from (VACUUM INTO targets, ...):
+  // the data directory's policy.db, keys/ and audit/. The engine database's own directory
+  // is refused as a VACUUM INTO target too.
+  std::vector<std::filesystem::path> protected_paths;
+  // Run on every new SQLite connection before the authorizer is installed, e.g. to register
+  // the server's PostgreSQL-compatibility functions. Functions it registers are callable
+  // only when named in allowed_functions (every other non-built-in function is refused).
+  std::function<Status(sqlite3*)> on_open;
+  std::vector<std::string> allowed_functions;
+};
+
+class Statement;
+class Connection;
+struct EngineShared;
+
+class Engine {
+ public:
+  // Opens (creating) the engine database: WAL mode, and the engine's own bookkeeping table
+  // (who created which trigger and view). `vault` must outlive the Engine.
+  // 22023 for a missing database path; 58030 if the file cannot be opened or set up.
+  static Result<std::unique_ptr<Engine>> open(EngineOptions options, vault::Vault& vault);
+  ~Engine();
+
+  // A new SQLite connection for `session`, which must outlive the Connection and is used by
+  // the Connection's thread only. 58030 if the connection cannot be opened.
+  Result<std::unique_ptr<Connection>> connect(vault::Session& session);
+
+ private:
+  explicit Engine(std::unique_ptr<EngineShared> shared);
+  std::unique_ptr<EngineShared> shared_;
+};
+
+struct ConnectionState;
+
+class Connection {
+ public:
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Compiles ONE statement of SQLite SQL (42601 if `sql` holds more than one or none) and
+  // checks its access set with Vault::check. Nothing runs. On a denial: 42501, audited.
+  Result<std::unique_ptr<Statement>> prepare(std::string_view sql);
+
+  // The access set of `sql` as prepare() computes it, without checking or running it (for
+  // EXPLAIN VAULT on this session's connection, which sees its TEMP objects).
+  Result<vault::StatementAccesses> accesses(std::string_view sql);
+
+  // Makes the statement running on this connection (if any) fail with 57014 soon. Thread-safe
+  // (CancelRequest, statement timeout). REQUIRES: the Connection is alive.
+  void interrupt();
+
+  // True inside BEGIN ... COMMIT/ROLLBACK (for ReadyForQuery 'T').
+  bool in_transaction() const;
+
+  vault::Session& session();
+
+ private:
+  friend class Engine;
+  friend class Statement;
+  explicit Connection(std::unique_ptr<ConnectionState> state);
+  std::unique_ptr<ConnectionState> state_;
+};
+
+struct StatementState;
+
+// A prepared statement. REQUIRES: destroyed before its Connection.
+class Statement {
+ public:
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Parameters are 1-based as in SQLite; parameter_name(i) is "$1", ":x", "@x", or "" for "?".
+  int parameter_count() const;
+  std::string parameter_name(int index) const;
+  // 22023 for an index out of range. Text and blobs are copied.
+  Status bind(int index, const Value& value);
+  void clear_bindings();
+
+  // Result columns (0-based), for RowDescription.
+  int column_count() const;
+  std::string column_name(int i) const;
+  std::string column_decltype(int i) const;  // declared type, "" for an expression
+  std::string column_table(int i) const;     // origin table, "" for an expression
+  std::string column_origin(int i) const;    // origin column, "" for an expression
+
+  // Runs the statement until the next row. true: a row is ready (read it with column());
+  // false: done. The first step of every execution (after prepare or reset) checks the access
+  // set again with Vault::check (unlocks expire, policies change): on a denial nothing is read
+  // or written. After a CREATE TABLE/VIEW/TRIGGER completes, the new object is registered
+  // (Vault::register_table with the session user as owner; the creator of a view or trigger).
+  Result<bool> step();
+  // REQUIRES: the last step() returned true; 0 <= i < column_count().
+  Value column(int i) const;
+  // Ends the current execution (bindings are kept); the next step() starts a new one.
+  void reset();
+
+  std::int64_t changes() const;  // rows changed by the last completed execution
+  bool read_only() const;        // the statement writes nothing (SELECT, ...)
+  const std::string& sql() const;
+  // The checked access set (names are the engine's, "main.users.ssn").
+  const vault::StatementAccesses& accesses() const;
+
+ private:
+  friend class Connection;
+  explicit Statement(std::unique_ptr<StatementState> state);
+  std::unique_ptr<StatementState> state_;
+};
+
+}  // namespace dbvault::storage

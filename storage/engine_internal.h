@@ -1,0 +1,68 @@
+// The state behind engine.h's handles, shared by engine.cpp, statement.cpp and ddl.cpp.
+// Internal to storage/.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/authorizer.h"
+#include "storage/compile.h"
+#include "storage/enforcement.h"
+#include "storage/engine.h"
+
+namespace dbvault::storage {
+
+struct EngineShared {
+  EngineOptions options;
+  vault::Vault& vault;
+  // Where VACUUM INTO may not write: the protected paths and the engine's own directory,
+  // made absolute and canonical (as far as they exist).
+  std::vector<std::filesystem::path> forbidden;
+
+  bool file_allowed(std::string_view name) const;
+};
+
+struct ConnectionState {
+  ConnectionState(EngineShared& e, vault::Session& s, sqlite3* d);
+  ~ConnectionState();
+
+  EngineShared& engine;
+  vault::Session& session;
+  sqlite3* db;
+  std::unique_ptr<Authorizer> auth;
+
+  EnforcementContext enforcement();
+  Result<std::vector<BodyCreator>> creators_of(std::string_view body);
+};
+
+struct StatementState {
+  StatementState(ConnectionState& c, std::string text) : conn(c), sql(std::move(text)) {}
+  ConnectionState& conn;
+  std::string sql;
+  Compiled compiled;
+  vault::StatementAccesses resolved;
+  std::uint64_t resolved_version = 0;
+  bool started = false;   // this execution passed its check
+  bool finished = false;  // the last step returned DONE or an error
+  bool in_savepoint = false;
+  std::vector<bool> preexisting;  // per compiled.facts.created: the name existed already
+  std::int64_t changes = 0;
+};
+
+// DDL bookkeeping (ddl.cpp). The engine's table of trigger and view creators.
+Status ensure_creators_table(sqlite3* db);
+// Before the first step of a statement that creates objects: opens a savepoint and notes
+// which of the names exist already (IF NOT EXISTS creates nothing then).
+Status begin_ddl(StatementState& st);
+// After it completed: registers the new objects (tables and views with the vault, owner the
+// session user; views' and triggers' creators in the engine's table), checks each new body
+// for its creator, and releases the savepoint; on any failure rolls the creation back.
+Status finish_ddl(StatementState& st);
+// After a failed step: rolls the savepoint back.
+void abort_ddl(StatementState& st);
+
+}  // namespace dbvault::storage

@@ -1,0 +1,83 @@
+#include "storage/sql_words.h"
+
+#include <cctype>
+
+namespace dbvault::storage {
+namespace {
+
+bool word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Skips white space and comments from `i`; returns the new position.
+std::size_t skip_space(std::string_view s, std::size_t i) {
+  while (i < s.size()) {
+    if (std::isspace(static_cast<unsigned char>(s[i])) != 0) {
+      ++i;
+    } else if (s.compare(i, 2, "--") == 0) {
+      while (i < s.size() && s[i] != '\n') ++i;
+    } else if (s.compare(i, 2, "/*") == 0) {
+      const auto end = s.find("*/", i + 2);
+      i = end == std::string_view::npos ? s.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+}  // namespace
+
+std::vector<std::string> leading_words(std::string_view s, std::size_t max) {
+  std::vector<std::string> words;
+  std::size_t i = skip_space(s, 0);
+  while (i < s.size() && words.size() < max) {
+    const char c = s[i];
+    std::string w;
+    if (c == '"' || c == '`' || c == '[' || c == '\'') {
+      const char close = c == '[' ? ']' : c;
+      for (++i; i < s.size(); ++i) {
+        if (s[i] == close) {
+          if (close != ']' && i + 1 < s.size() && s[i + 1] == close) {
+            w += close;
+            ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        w += s[i];
+      }
+      if (c == '\'') w.assign(1, '\'');  // a string literal: its text does not matter
+    } else if (word_char(c)) {
+      while (i < s.size() && word_char(s[i])) {
+        w += static_cast<char>(std::toupper(static_cast<unsigned char>(s[i])));
+        ++i;
+      }
+    } else {
+      w.push_back(c);
+      ++i;
+    }
+    words.push_back(std::move(w));
+    i = skip_space(s, i);
+  }
+  return words;
+}
+
+StatementShape statement_shape(std::string_view sql) {
+  const auto w = leading_words(sql, 12);
+  std::size_t i = 0;
+  if (i < w.size() && w[i] == "EXPLAIN") ++i;
+  if (i + 1 < w.size() && w[i] == "QUERY" && w[i + 1] == "PLAN") i += 2;
+  StatementShape shape;
+  if (i < w.size() && w[i] == "VACUUM") shape.vacuum = true;
+  if (i + 2 < w.size() && w[i] == "ALTER" && w[i + 1] == "TABLE") {
+    std::size_t j = i + 3;                        // after the (first part of the) name
+    if (j + 1 < w.size() && w[j] == ".") j += 2;  // schema.table
+    shape.renames = j < w.size() && w[j] == "RENAME";
+  }
+  return shape;
+}
+
+}  // namespace dbvault::storage

@@ -1,0 +1,23 @@
+// The leading words of a statement of SQLite SQL, for the few facts the authorizer does not
+// report: whether it is VACUUM (SQLite calls no authorizer while compiling it) and whether an
+// ALTER TABLE renames (the authorizer reports RENAME, ADD and DROP COLUMN alike).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbvault::storage {
+
+// Up to `max` words: keywords and identifiers upper-cased (quoted identifiers unquoted, kept
+// as written), punctuation as one-character words; comments and white space skipped.
+std::vector<std::string> leading_words(std::string_view sql, std::size_t max);
+
+struct StatementShape {
+  bool vacuum = false;   // VACUUM [schema] [INTO file], also after EXPLAIN
+  bool renames = false;  // ALTER TABLE t RENAME ...
+};
+StatementShape statement_shape(std::string_view sql);
+
+}  // namespace dbvault::storage

@@ -1,0 +1,144 @@
+#include <sqlite3.h>
+
+#include "common/sqlstate.h"
+#include "storage/engine.h"
+#include "storage/engine_internal.h"
+
+namespace dbvault::storage {
+
+Statement::Statement(std::unique_ptr<StatementState> state) : state_(std::move(state)) {}
+
+Statement::~Statement() {
+  if (state_->in_savepoint) abort_ddl(*state_);
+}
+
+int Statement::parameter_count() const {
+  return sqlite3_bind_parameter_count(state_->compiled.stmt.get());
+}
+
+std::string Statement::parameter_name(int index) const {
+  const char* n = sqlite3_bind_parameter_name(state_->compiled.stmt.get(), index);
+  return n != nullptr ? n : "";
+}
+
+Status Statement::bind(int index, const Value& value) {
+  sqlite3_stmt* s = state_->compiled.stmt.get();
+  if (index < 1 || index > sqlite3_bind_parameter_count(s)) {
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "no parameter " + std::to_string(index) + " in the statement");
+  }
+  const int rc = std::visit(
+      [&](const auto& v) -> int {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return sqlite3_bind_null(s, index);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          return sqlite3_bind_int64(s, index, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          return sqlite3_bind_double(s, index, v);
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return sqlite3_bind_text64(s, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        } else {
+          return sqlite3_bind_blob64(s, index, v.bytes.data(), v.bytes.size(), SQLITE_TRANSIENT);
+        }
+      },
+      value);
+  if (rc != SQLITE_OK) return engine_error(state_->conn.db, rc);
+  return ok_status();
+}
+
+void Statement::clear_bindings() { sqlite3_clear_bindings(state_->compiled.stmt.get()); }
+
+int Statement::column_count() const { return sqlite3_column_count(state_->compiled.stmt.get()); }
+
+namespace {
+std::string text_or_empty(const char* s) { return s != nullptr ? s : ""; }
+}  // namespace
+
+std::string Statement::column_name(int i) const {
+  return text_or_empty(sqlite3_column_name(state_->compiled.stmt.get(), i));
+}
+std::string Statement::column_decltype(int i) const {
+  return text_or_empty(sqlite3_column_decltype(state_->compiled.stmt.get(), i));
+}
+std::string Statement::column_table(int i) const {
+  return text_or_empty(sqlite3_column_table_name(state_->compiled.stmt.get(), i));
+}
+std::string Statement::column_origin(int i) const {
+  return text_or_empty(sqlite3_column_origin_name(state_->compiled.stmt.get(), i));
+}
+
+// The check of this execution: against the snapshot and session of this moment (names are
+// resolved again when the policy changed since prepare).
+static Status check_execution(StatementState& st) {
+  const auto snap = st.conn.engine.vault.snapshot();
+  if (snap->version() != st.resolved_version) {
+    st.resolved = resolve(*snap, st.compiled.facts);
+    st.resolved_version = snap->version();
+  }
+  return enforce(st.conn.enforcement(), *snap, st.compiled.facts, st.resolved, st.sql);
+}
+
+Result<bool> Statement::step() {
+  StatementState& st = *state_;
+  if (st.finished) reset();  // SQLite would restart it on its own: make it a new execution
+  if (!st.started) {
+    DBV_RETURN_IF_ERROR(check_execution(st));
+    if (!st.compiled.facts.created.empty()) DBV_RETURN_IF_ERROR(begin_ddl(st));
+    st.started = true;
+  }
+  int rc = SQLITE_OK;
+  {
+    auto scope = st.conn.auth->verify(st.compiled.facts);
+    rc = sqlite3_step(st.compiled.stmt.get());
+  }
+  if (rc == SQLITE_ROW) return true;
+  st.finished = true;
+  if (rc == SQLITE_DONE) {
+    st.changes = sqlite3_changes64(st.conn.db);
+    if (st.in_savepoint) DBV_RETURN_IF_ERROR(finish_ddl(st));
+    return false;
+  }
+  Error e = st.conn.auth->verify_refused() ? *st.conn.auth->verify_refused()
+                                           : engine_error(st.conn.db, rc);
+  if (st.in_savepoint) abort_ddl(st);
+  return e;
+}
+
+Value Statement::column(int i) const {
+  sqlite3_stmt* s = state_->compiled.stmt.get();
+  switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER:
+      return std::int64_t{sqlite3_column_int64(s, i)};
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(s, i);
+    case SQLITE_TEXT: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+      return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+    }
+    case SQLITE_BLOB: {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, i));
+      return Blob{std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(s, i))};
+    }
+    default:
+      return std::monostate{};
+  }
+}
+
+void Statement::reset() {
+  StatementState& st = *state_;
+  sqlite3_reset(st.compiled.stmt.get());
+  if (st.in_savepoint) abort_ddl(st);  // an unfinished creation does not stay half-registered
+  st.started = false;
+  st.finished = false;
+}
+
+std::int64_t Statement::changes() const { return state_->changes; }
+
+bool Statement::read_only() const { return sqlite3_stmt_readonly(state_->compiled.stmt.get()) != 0; }
+
+const std::string& Statement::sql() const { return state_->sql; }
+
+const vault::StatementAccesses& Statement::accesses() const { return state_->resolved; }
+
+}  // namespace dbvault::storage
