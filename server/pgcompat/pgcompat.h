@@ -33,6 +33,7 @@ namespace dbvault::server::pgcompat {
 namespace type_oid {
 inline constexpr std::uint32_t kBool = 16;
 inline constexpr std::uint32_t kBytea = 17;
+inline constexpr std::uint32_t kChar = 18;  // "char", a single byte
 inline constexpr std::uint32_t kName = 19;
 inline constexpr std::uint32_t kInt8 = 20;
 inline constexpr std::uint32_t kInt2 = 21;
@@ -43,6 +44,7 @@ inline constexpr std::uint32_t kJson = 114;
 inline constexpr std::uint32_t kFloat4 = 700;
 inline constexpr std::uint32_t kFloat8 = 701;
 inline constexpr std::uint32_t kUnknown = 705;
+inline constexpr std::uint32_t kNameArray = 1003;
 inline constexpr std::uint32_t kBpchar = 1042;
 inline constexpr std::uint32_t kVarchar = 1043;
 inline constexpr std::uint32_t kDate = 1082;
@@ -50,6 +52,7 @@ inline constexpr std::uint32_t kTime = 1083;
 inline constexpr std::uint32_t kTimestamp = 1114;
 inline constexpr std::uint32_t kTimestamptz = 1184;
 inline constexpr std::uint32_t kNumeric = 1700;
+inline constexpr std::uint32_t kRegclass = 2205;
 inline constexpr std::uint32_t kUuid = 2950;
 inline constexpr std::uint32_t kJsonb = 3802;
 }  // namespace type_oid
@@ -69,10 +72,13 @@ struct Column {
 // An answer computed without the engine. Values are in PostgreSQL's text format; nullopt is
 // SQL NULL. `tag` is the CommandComplete tag ("SELECT 3", "SHOW", "SET", "BEGIN", ...). A
 // ResultSet without columns is a command without rows (send no RowDescription).
+// `notice`, when not empty, is a WARNING to send (NoticeResponse) before CommandComplete, as
+// PostgreSQL does for BEGIN inside a transaction or COMMIT outside one.
 struct ResultSet {
   std::vector<Column> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::string tag;
+  std::string notice;
 };
 
 // Run these engine statements instead of the original, in order. When there are several
@@ -156,6 +162,13 @@ class Settings {
   void on_transaction_begin();
   void on_transaction_end(bool committed);
   bool in_transaction() const { return in_transaction_; }
+  // PostgreSQL's failed transaction block: after an error inside a transaction, every
+  // statement but ROLLBACK [TO SAVEPOINT] is refused (25P02) and COMMIT rolls back.
+  // translate() marks it for its own errors; the session layer calls on_statement_failed()
+  // for the engine's and the vault's errors. No effect outside a transaction.
+  void on_statement_failed() { failed_ = in_transaction_; }
+  void on_savepoint_rollback() { failed_ = false; }
+  bool transaction_failed() const { return failed_; }
 
   // Typed views for the session layer (0 = no limit).
   std::int64_t statement_timeout_ms() const;
@@ -171,6 +184,7 @@ class Settings {
   Values at_begin_;       // session_ when the transaction began (restored by ROLLBACK)
   Values last_reported_;  // what the client was last told by ParameterStatus
   bool in_transaction_ = false;
+  bool failed_ = false;
 };
 
 // --- The catalog the emulated pg_catalog answers from -------------------------------------------
@@ -261,6 +275,7 @@ Status run_as_one(const Rewritten& rewritten,
 // from an explicit $n::type cast; otherwise text (25), so that clients send text, which the
 // engine's type affinity converts as the column requires. Never fails: a statement it
 // cannot analyse gets text for every parameter.
+// REQUIRES: `sql` is the statement as the client sent it (with $n, before translate()).
 std::vector<std::uint32_t> infer_parameter_types(std::string_view sql, int n_params,
                                                  const CatalogSource& catalog);
 
@@ -270,6 +285,8 @@ std::vector<std::uint32_t> infer_parameter_types(std::string_view sql, int n_par
 // SQLite's message with the SQLSTATE PostgreSQL would use (42601 syntax, 42P01 no such table,
 // 42703 no such column, 42883 no such function, 23505 unique violation, 23502 not null,
 // 23503 foreign key, 23514 check, 42P07 already exists, 40001 busy/locked...).
+// REQUIRES: `sql` is the statement as the client sent it (before translate()), so that
+// PostgreSQL's parser can read it.
 Error explain_engine_error(std::string_view sql, std::string_view sqlite_message);
 
 // Prepares a session's engine connection for PostgreSQL clients: registers version(),

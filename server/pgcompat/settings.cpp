@@ -149,6 +149,7 @@ void Settings::on_transaction_begin() {
 void Settings::on_transaction_end(bool committed) {
   if (!in_transaction_) return;
   in_transaction_ = false;
+  failed_ = false;
   if (!committed) session_ = at_begin_;
   effective_ = session_;  // SET LOCAL values end with the transaction
   effective_["transaction_isolation"] = session_["default_transaction_isolation"];

@@ -108,6 +108,34 @@ std::optional<std::uint32_t> oid_of_canonical(std::string_view canonical) {
   return std::nullopt;
 }
 
+std::string format_type(std::string_view declared) {
+  static constexpr Alias kDisplay[] = {{"int4", "integer"},
+                                       {"int8", "bigint"},
+                                       {"int2", "smallint"},
+                                       {"float8", "double precision"},
+                                       {"float4", "real"},
+                                       {"bool", "boolean"},
+                                       {"varchar", "character varying"},
+                                       {"bpchar", "character"},
+                                       {"timestamptz", "timestamp with time zone"},
+                                       {"timestamp", "timestamp without time zone"},
+                                       {"time", "time without time zone"}};
+  const std::string canonical = canonical_type_name(declared);
+  std::string modifiers;
+  if (const auto open = declared.find('('); open != std::string_view::npos) {
+    const auto close = declared.find(')', open);
+    modifiers = std::string(
+        declared.substr(open, close == std::string_view::npos ? close : close - open + 1));
+    std::erase(modifiers, ' ');
+  }
+  for (const auto& d : kDisplay) {
+    if (canonical != d.written) continue;
+    if (modifiers.empty() || canonical.starts_with("time")) return std::string(d.canonical);
+    return std::string(d.canonical) + modifiers;
+  }
+  return canonical + modifiers;
+}
+
 }  // namespace detail
 
 std::uint32_t type_oid_for_declared(std::string_view declared_type) {

@@ -17,4 +17,8 @@ std::string canonical_type_name(std::string_view written);
 // The OID of a canonical name, or nullopt for a name dbvault does not know.
 std::optional<std::uint32_t> oid_of_canonical(std::string_view canonical);
 
+// What PostgreSQL's format_type() prints for a declared type: "integer", "character
+// varying(100)", "timestamp with time zone"; unknown names as written, lower-cased.
+std::string format_type(std::string_view declared);
+
 }  // namespace dbvault::server::pgcompat::detail
