@@ -1,0 +1,117 @@
+// psql 15's relation lists: \d, \dt, \di, \dv, \ds, \dm (with + they send other columns and
+// are not recognised). Their text varies with the command (the relkind list, the joins, a
+// name or schema pattern), so they are recognised by shape rather than fingerprint: a SELECT
+// from pg_catalog.pg_class whose columns are psql's "Schema", "Name", "Type", "Owner"
+// [, "Table"].
+#include <algorithm>
+
+#include "server/pgcompat/catalog_query.h"
+
+namespace dbvault::server::pgcompat::detail {
+namespace {
+
+std::vector<std::string> target_names(const Json& select) {
+  std::vector<std::string> names;
+  for (const auto& target : select.value("targetList", Json::array())) {
+    names.push_back(target.contains("ResTarget") ? target["ResTarget"].value("name", "") : "");
+  }
+  return names;
+}
+
+bool from_pg_class(const Json& select) {
+  bool found = false;
+  walk(select.value("fromClause", Json::array()), [&](const std::string& type, const Json& body) {
+    if (type == "RangeVar" && body.value("relname", "") == "pg_class" &&
+        body.value("schemaname", "") == "pg_catalog") {
+      found = true;
+    }
+    return !found;
+  });
+  return found;
+}
+
+// The relkinds of "c.relkind IN ('r','p','')".
+std::string relkinds(const Json& select) {
+  std::string kinds;
+  walk(select.value("whereClause", Json::object()), [&](const std::string& type, const Json& body) {
+    if (type != "A_Expr" || body.value("kind", "") != "AEXPR_IN" ||
+        column_name(body["lexpr"]) != "relkind")
+      return true;
+    for (const auto& item : body["rexpr"]["List"]["items"]) {
+      if (auto k = const_string(item); k && !k->empty()) kinds += *k;
+    }
+    return false;
+  });
+  return kinds;
+}
+
+const char* type_name(char kind) {
+  switch (kind) {
+    case 'r':
+      return "table";
+    case 'v':
+      return "view";
+    case 'i':
+      return "index";
+    default:
+      return "table";
+  }
+}
+
+struct Listed {
+  std::string name;
+  char kind;
+  std::string owner;
+  std::string table;  // for an index
+};
+
+Result<std::vector<Listed>> everything(const CatalogSource& catalog) {
+  auto relations = catalog.relations();
+  if (!relations) return std::move(relations).error();
+  std::vector<Listed> out;
+  for (const auto& r : *relations) {
+    out.push_back({r.name, r.kind, r.owner, {}});
+    if (r.kind != 'r') continue;
+    auto indexes = catalog.indexes(r.name);
+    if (!indexes) return std::move(indexes).error();
+    for (const auto& ix : *indexes) out.push_back({ix.name, 'i', r.owner, r.name});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Result<ResultSet>> relation_list(const CatalogContext& c) {
+  if (!c.tree.contains("SelectStmt")) return std::nullopt;
+  const Json& select = c.tree["SelectStmt"];
+  const auto names = target_names(select);
+  const std::vector<std::string> four{"Schema", "Name", "Type", "Owner"};
+  const std::vector<std::string> five{"Schema", "Name", "Type", "Owner", "Table"};
+  if ((names != four && names != five) || !from_pg_class(select)) return std::nullopt;
+  const std::string kinds = relkinds(select);
+  const auto name_pattern = compared_constant(select, "relname", "~");
+  auto schema_ok = pattern_matches(compared_constant(select, "nspname", "~"), "public");
+  if (!schema_ok) return Result<ResultSet>(std::move(schema_ok).error());
+  auto all = everything(c.catalog);
+  if (!all) return Result<ResultSet>(std::move(all).error());
+  std::sort(all->begin(), all->end(),
+            [](const Listed& a, const Listed& b) { return a.name < b.name; });
+  std::vector<Row> rows;
+  for (const auto& l : *all) {
+    if (kinds.find(l.kind) == std::string::npos || !*schema_ok) continue;
+    auto ok = pattern_matches(name_pattern, l.name);
+    if (!ok) return Result<ResultSet>(std::move(ok).error());
+    if (!*ok) continue;
+    Row row{"public", l.name, type_name(l.kind), l.owner};
+    if (names.size() == 5) row.push_back(l.table);
+    rows.push_back(std::move(row));
+  }
+  std::vector<Column> columns{{"Schema", type_oid::kName},
+                              {"Name", type_oid::kName},
+                              {"Type", type_oid::kText},
+                              {"Owner", type_oid::kName}};
+  if (names.size() == 5) columns.push_back({"Table", type_oid::kName});
+  return Result<ResultSet>(rows_result(std::move(columns), std::move(rows)));
+}
+
+}  // namespace dbvault::server::pgcompat::detail

@@ -1,0 +1,166 @@
+// SET / RESET / SHOW on the session's Settings. None of them reaches the engine.
+#include "server/pgcompat/parameters.h"
+#include "server/pgcompat/statement.h"
+
+namespace dbvault::server::pgcompat::detail {
+namespace {
+
+// SET's right-hand side: a list of words, numbers, strings (value text joined by ", ").
+Result<std::string> set_value(const Stmt& s, std::size_t i, bool keep_quotes) {
+  std::string out;
+  bool expect_value = true;
+  for (; i < s.size(); ++i) {
+    const Token& t = s.tokens[i];
+    if (!expect_value) {
+      if (!t.is_punct(',')) return syntax_error(s, i);
+      out += ", ";
+      expect_value = true;
+      continue;
+    }
+    std::string sign;
+    if ((t.is_punct('-') || t.is_punct('+')) && i + 1 < s.size() &&
+        s.tokens[i + 1].kind == Token::Kind::kNumber) {
+      sign = std::string(t.text);
+      ++i;
+    }
+    const Token& v = s.tokens[i];
+    switch (v.kind) {
+      case Token::Kind::kString:
+        out += string_value(v);
+        break;
+      case Token::Kind::kNumber:
+        out += sign + std::string(v.text);
+        break;
+      case Token::Kind::kQuoted:
+        out += keep_quotes ? std::string(v.text) : identifier_name(v);
+        break;
+      case Token::Kind::kWord:
+        out += identifier_name(v);
+        break;
+      default:
+        return syntax_error(s, i);
+    }
+    // "5 s" or "1.5": a number may be followed by a unit word or a fraction.
+    while (i + 1 < s.size() && v.kind == Token::Kind::kNumber &&
+           (s.tokens[i + 1].is_punct('.') || s.tokens[i + 1].kind == Token::Kind::kNumber)) {
+      out += std::string(s.tokens[++i].text);
+    }
+    expect_value = false;
+  }
+  if (expect_value) return syntax_error(s, i);
+  return out;
+}
+
+Result<Translation> set(const Stmt& s, Settings& settings) {
+  std::size_t i = 1;
+  bool local = false;
+  if (s.word(i, "SESSION") || s.word(i, "LOCAL")) local = s.word(i++, "LOCAL");
+  if (s.word(i, "ROLE") || (s.word(i, "SESSION") && s.word(i + 1, "AUTHORIZATION"))) {
+    return not_supported("SET ROLE / SET SESSION AUTHORIZATION", s, i,
+                         "a dbvault session keeps the identity it logged in with");
+  }
+  if (s.word(i, "CONSTRAINTS")) return not_supported("SET CONSTRAINTS", s, i);
+  std::string name;
+  if (s.word(i, "TIME") && s.word(i + 1, "ZONE")) {
+    name = "TimeZone", i += 2;
+    if (s.word(i, "LOCAL") || s.word(i, "DEFAULT")) {
+      DBV_RETURN_IF_ERROR(settings.reset(name));
+      return Translation{command_done("SET")};
+    }
+  } else if (s.word(i, "SCHEMA") || s.word(i, "NAMES")) {
+    name = s.word(i, "SCHEMA") ? "search_path" : "client_encoding", i += 1;
+  } else {
+    if (i >= s.size() ||
+        (s.tokens[i].kind != Token::Kind::kWord && s.tokens[i].kind != Token::Kind::kQuoted)) {
+      return syntax_error(s, i);
+    }
+    name = identifier_name(s.tokens[i++]);
+    while (s.punct(i, '.') && i + 1 < s.size())
+      name += "." + identifier_name(s.tokens[i + 1]), i += 2;
+    if (!s.word(i, "TO") && !s.punct(i, '=')) return syntax_error(s, i);
+    ++i;
+    if (s.word(i, "DEFAULT") && i + 1 == s.size()) {
+      DBV_RETURN_IF_ERROR(settings.reset(name));
+      return Translation{command_done("SET")};
+    }
+  }
+  auto value = set_value(s, i, lower(name) == "search_path");
+  if (!value) return std::move(value).error();
+  DBV_RETURN_IF_ERROR(settings.set(name, *value, local));
+  return Translation{command_done("SET")};
+}
+
+Result<Translation> reset(const Stmt& s, Settings& settings) {
+  std::string name;
+  if (s.word(1, "TIME") && s.word(2, "ZONE") && s.size() == 3) {
+    name = "TimeZone";
+  } else if (s.word(1, "ROLE") || s.word(1, "SESSION")) {
+    return Translation{command_done("RESET")};  // the identity never changed
+  } else if (s.size() >= 2 &&
+             (s.tokens[1].kind == Token::Kind::kWord || s.tokens[1].kind == Token::Kind::kQuoted)) {
+    name = identifier_name(s.tokens[1]);
+    std::size_t i = 2;
+    while (s.punct(i, '.') && i + 1 < s.size())
+      name += "." + identifier_name(s.tokens[i + 1]), i += 2;
+    if (i != s.size()) return syntax_error(s, i);
+  } else {
+    return syntax_error(s, 1);
+  }
+  DBV_RETURN_IF_ERROR(settings.reset(name));
+  return Translation{command_done("RESET")};
+}
+
+ResultSet one_value(std::string column, std::string value) {
+  ResultSet r;
+  r.columns.push_back(Column{std::move(column), type_oid::kText});
+  r.rows.push_back({std::move(value)});
+  r.tag = "SHOW";
+  return r;
+}
+
+Result<Translation> show(const Stmt& s, const Settings& settings) {
+  if (s.word(1, "ALL") && s.size() == 2) {
+    ResultSet r;
+    r.columns = {
+        {"name", type_oid::kText}, {"setting", type_oid::kText}, {"description", type_oid::kText}};
+    for (auto& [name, value] : settings.all()) {
+      const ParameterDef* def = find_parameter(name);
+      r.rows.push_back({name, value, std::string(def ? def->description : "")});
+    }
+    r.tag = "SHOW";
+    return Translation{std::move(r)};
+  }
+  std::string name;
+  if (s.word(1, "TIME") && s.word(2, "ZONE") && s.size() == 3) {
+    name = "TimeZone";
+  } else if (s.word(1, "TRANSACTION") && s.word(2, "ISOLATION") && s.word(3, "LEVEL") &&
+             s.size() == 4) {
+    name = "transaction_isolation";
+  } else if (s.word(1, "SESSION") && s.word(2, "AUTHORIZATION") && s.size() == 3) {
+    name = "session_authorization";
+  } else if (s.size() >= 2 &&
+             (s.tokens[1].kind == Token::Kind::kWord || s.tokens[1].kind == Token::Kind::kQuoted)) {
+    name = identifier_name(s.tokens[1]);
+    std::size_t i = 2;
+    while (s.punct(i, '.') && i + 1 < s.size())
+      name += "." + identifier_name(s.tokens[i + 1]), i += 2;
+    if (i != s.size()) return syntax_error(s, i);
+  } else {
+    return syntax_error(s, 1);
+  }
+  auto value = settings.show(name);
+  if (!value) return std::move(value).error();
+  const ParameterDef* def = find_parameter(name);
+  return Translation{one_value(def ? std::string(def->name) : name, *value)};
+}
+
+}  // namespace
+
+std::optional<Result<Translation>> translate_settings(const Stmt& s, Settings& settings) {
+  if (s.word(0, "SET")) return set(s, settings);
+  if (s.word(0, "RESET")) return reset(s, settings);
+  if (s.word(0, "SHOW")) return show(s, settings);
+  return std::nullopt;
+}
+
+}  // namespace dbvault::server::pgcompat::detail

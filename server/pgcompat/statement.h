@@ -1,0 +1,57 @@
+// One engine statement as the translators see it (its text and tokens), the translators of
+// each statement family, and the errors they share. Internal to pgcompat.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "server/pgcompat/pgcompat.h"
+#include "server/pgcompat/tokens.h"
+
+namespace dbvault::server::pgcompat::detail {
+
+struct Stmt {
+  std::string_view sql;
+  std::vector<Token> tokens;
+
+  std::size_t size() const { return tokens.size(); }
+  // True if token i is the keyword (upper case), false past the end.
+  bool word(std::size_t i, std::string_view upper_keyword) const {
+    return i < tokens.size() && tokens[i].is(upper_keyword);
+  }
+  bool punct(std::size_t i, char c) const { return i < tokens.size() && tokens[i].is_punct(c); }
+  // Byte offset of token i (the end of the statement past the last token).
+  std::size_t offset(std::size_t i) const {
+    return i < tokens.size() ? tokens[i].offset : sql.size();
+  }
+};
+
+// 42601 "syntax error at or near ..." pointing at token i (or at the end).
+Error syntax_error(const Stmt& s, std::size_t i);
+// 0A000 "<feature> is PostgreSQL syntax the embedded engine does not support".
+Error not_supported(std::string_view feature, const Stmt& s, std::size_t i,
+                    std::string_view hint = {});
+
+struct TableName {
+  std::string sql;   // for the engine, as written without a "public." qualifier
+  std::string name;  // the identifier, for catalog look-ups
+};
+// [public. | main.] name at token i; advances i past it. 0A000 for another schema.
+Result<TableName> table_name(const Stmt& s, std::size_t& i);
+
+// A ResultSet that answers a command without rows.
+ResultSet command_done(std::string tag, std::string notice = {});
+Rewritten run_instead(std::string statement, std::string tag);
+
+// The statement families; each returns nullopt when the statement is not of its family.
+std::optional<Result<Translation>> translate_transaction(const Stmt& s, Settings& settings);
+std::optional<Result<Translation>> translate_settings(const Stmt& s, Settings& settings);
+std::optional<Result<Translation>> translate_ddl(const Stmt& s, const CatalogSource& catalog);
+// psql's and pgbench's catalog queries; nullopt when the statement reads no catalog.
+std::optional<Result<Translation>> translate_catalog_query(const Stmt& s, const Settings& settings,
+                                                           const CatalogSource& catalog);
+
+}  // namespace dbvault::server::pgcompat::detail

@@ -1,0 +1,51 @@
+// Tokens of an engine statement, as the engine (SQLite) will read them, with PostgreSQL's
+// own markers recognised: $n parameters and :: casts. Lexical forms on which the two dialects
+// disagree are refused here, before anything runs: they would either fail in SQLite with a
+// confusing message or, worse, run with another meaning. Internal to pgcompat.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "grammar/sql_scanner.h"
+
+namespace dbvault::server::pgcompat::detail {
+
+struct Token {
+  enum class Kind { kWord, kQuoted, kString, kNumber, kPunct, kParam, kCast };
+  Kind kind;
+  std::string_view text;   // as written
+  std::size_t offset = 0;  // byte offset in the statement
+  int param = 0;           // kParam: n of $n
+
+  bool is(std::string_view upper_keyword) const;  // a word, case-insensitively
+  bool is_punct(char c) const { return kind == Kind::kPunct && text.size() == 1 && text[0] == c; }
+  std::size_t end() const { return offset + text.size(); }
+};
+
+// The tokens of `sql` (comments and blanks dropped). 0A000 for PostgreSQL lexical forms the
+// engine would misread: dollar-quoted strings, E'...' / U&'...' / B'...' / X'...' strings,
+// nested comments, square brackets (SQLite quotes identifiers with them; PostgreSQL builds
+// arrays), SQLite's own parameter markers (?, :name, @name), and $0 / $n above 65535.
+// The error position (1-based) points at the offending text.
+Result<std::vector<Token>> tokenize(std::string_view sql);
+
+// An identifier's name: unquoted words lower-cased (PostgreSQL folds them), "quoted" ones
+// unquoted with "" undoubled and their case kept.
+std::string identifier_name(const Token& t);
+
+// A string literal's value ('' undoubled).
+std::string string_value(const Token& t);
+
+// SQL text for an identifier, quoted when needed ("" doubled).
+std::string quote_identifier(std::string_view name);
+
+// SQL text for a string literal ('' doubled).
+std::string quote_literal(std::string_view value);
+
+// The items separated by `separator`.
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+}  // namespace dbvault::server::pgcompat::detail

@@ -1,0 +1,154 @@
+// translate(): what psql, pgbench and drivers send, statement by statement, with the exact
+// SQL they send (captured from psql 15 / pgbench 15 with log_statement=all).
+#include <boost/test/unit_test.hpp>
+
+#include "tests/server/pgcompat_fixture.h"
+
+using namespace dbvault;
+using namespace dbvault::server::pgcompat;
+using test::PgSession;
+
+BOOST_AUTO_TEST_SUITE(pgcompat_translate)
+
+BOOST_AUTO_TEST_CASE(ordinary_sql_passes_unchanged) {
+  PgSession s;
+  const std::string q = "SELECT abalance FROM pgbench_accounts WHERE aid = 10801;";
+  BOOST_TEST(s.rewritten(q) == q);
+  BOOST_TEST(s.rewritten("select 'it''s :: $1' -- $2::int\n, \"a::b\"") ==
+             "select 'it''s :: $1' -- $2::int\n, \"a::b\"");
+}
+
+BOOST_AUTO_TEST_CASE(dollar_parameters_become_numbered_sqlite_parameters) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;") ==
+             "UPDATE pgbench_accounts SET abalance = abalance + ?1 WHERE aid = ?2;");
+  BOOST_TEST(s.rewritten("SELECT $2, $1, $2") == "SELECT ?2, ?1, ?2");
+  BOOST_TEST(s.error_code("SELECT $0") == "42601");
+  BOOST_TEST(s.error_code("SELECT ?") == "42601");  // SQLite's markers mean nothing to clients
+  BOOST_TEST(s.error_code("SELECT :name") == "42601");
+}
+
+BOOST_AUTO_TEST_CASE(casts_become_pg_cast_calls) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("SELECT x::int FROM t") == "SELECT pg_cast(x, 'int4') FROM t");
+  BOOST_TEST(s.rewritten("SELECT t.x::bigint, '1'::double precision") ==
+             "SELECT pg_cast(t.x, 'int8'), pg_cast('1', 'float8')");
+  BOOST_TEST(s.rewritten("SELECT f(a, b)::text::varchar(3)") ==
+             "SELECT pg_cast(pg_cast(f(a, b), 'text'), 'varchar(3)')");
+  BOOST_TEST(s.rewritten("SELECT (a + 1)::numeric(10,2)") ==
+             "SELECT pg_cast((a + 1), 'numeric(10,2)')");
+  BOOST_TEST(s.rewritten("SELECT CASE WHEN a THEN 1 ELSE 2 END::text") ==
+             "SELECT pg_cast(CASE WHEN a THEN 1 ELSE 2 END, 'text')");
+  BOOST_TEST(s.rewritten("SELECT $1::timestamp with time zone") ==
+             "SELECT pg_cast(?1, 'timestamptz')");
+  BOOST_TEST(s.rewritten("SELECT -1::int") ==
+             "SELECT -pg_cast(1, 'int4')");  // :: binds tighter than -
+  BOOST_TEST(s.rewritten("SELECT 1.5::pg_catalog.int4") == "SELECT pg_cast(1.5, 'int4')");
+  BOOST_TEST(s.error_code("SELECT x::regclass") == "0A000");
+  BOOST_TEST(s.error_code("SELECT x::interval") == "0A000");
+  BOOST_TEST(s.error_code("SELECT ::int") == "42601");
+}
+
+BOOST_AUTO_TEST_CASE(casts_follow_postgresql_conversion_rules) {
+  PgSession s;
+  BOOST_TEST(s.run("SELECT 3.7::int") == "4");  // SQLite's CAST would truncate to 3
+  BOOST_TEST(s.run("SELECT '42'::int + 1") == "43");
+  BOOST_TEST(s.run("SELECT 'abc'::int") == "ERROR 22P02");  // refused, not 0 as CAST would give
+  BOOST_TEST(s.run("SELECT 't'::boolean") == "1");
+  BOOST_TEST(s.run("SELECT 'abcdef'::varchar(3)") == "abc");
+  BOOST_TEST(s.run("SELECT 70000::smallint") == "ERROR 22003");
+  BOOST_TEST(s.run("SELECT NULL::int") == "NULL");
+}
+
+BOOST_AUTO_TEST_CASE(session_functions_answer_from_settings) {
+  PgSession s;
+  BOOST_TEST(s.run("SELECT version()").starts_with("PostgreSQL 15.0 (dbvault 0.1)"));
+  BOOST_TEST(s.run("SELECT current_user") == "alice");
+  BOOST_TEST(s.run("SELECT session_user") == "alice");
+  BOOST_TEST(s.run("SELECT current_database()") == "dbvault");
+  BOOST_TEST(s.run("SELECT pg_backend_pid()") == "4242");
+  BOOST_TEST(s.run("SELECT current_setting('DateStyle')") == "ISO, MDY");
+  BOOST_TEST(s.run("SELECT current_setting('nope', true)") == "NULL");
+  BOOST_TEST(s.run("SELECT pg_catalog.version()").starts_with("PostgreSQL"));
+  BOOST_TEST(s.run("SELECT now()").size() == std::string("2026-12-01 09:22:22.123456+00").size());
+}
+
+BOOST_AUTO_TEST_CASE(like_is_case_sensitive_with_backslash_escape) {
+  PgSession s;
+  BOOST_TEST(s.run("SELECT 'ABC' LIKE 'abc'") == "0");  // SQLite's own LIKE says 1
+  BOOST_TEST(s.run("SELECT 'a_c' LIKE 'a\\_c'") == "1");
+  BOOST_TEST(s.run("SELECT 'abc' LIKE 'a\\_c'") == "0");
+  BOOST_TEST(s.run("SELECT 'ABC' ILIKE 'a%'") == "1");
+  BOOST_TEST(s.run("SELECT 'héllo' LIKE 'h_llo'") == "1");
+  BOOST_TEST(
+      s.run(
+          "SELECT 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' LIKE '%a%a%a%a%a%a%a%a%a%a%a%a%b'") ==
+      "0");
+}
+
+BOOST_AUTO_TEST_CASE(postgresql_lexical_forms_the_engine_misreads_are_refused) {
+  PgSession s;
+  BOOST_TEST(s.error_code("SELECT $$text$$") == "0A000");
+  BOOST_TEST(s.error_code("SELECT E'a\\nb'") == "0A000");
+  BOOST_TEST(s.error_code("SELECT /* a /* nested */ 1 */ 2") == "0A000");
+  BOOST_TEST(s.error_code("SELECT ARRAY[1,2]") == "0A000");
+  BOOST_TEST(s.error_code("SELECT a[1] FROM t") == "0A000");
+  BOOST_TEST(s.error_code("SELECT 'x' ILIKE 'y' ESCAPE '#'") == "0A000");
+}
+
+BOOST_AUTO_TEST_CASE(pgbench_initialisation_statements) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("drop table if exists pgbench_accounts, pgbench_branches, "
+                         "pgbench_history, pgbench_tellers") ==
+             "DROP TABLE IF EXISTS pgbench_accounts; DROP TABLE IF EXISTS pgbench_branches; "
+             "DROP TABLE IF EXISTS pgbench_history; DROP TABLE IF EXISTS pgbench_tellers");
+  BOOST_TEST(
+      s.rewritten("create table pgbench_tellers(tid int not null,bid int,tbalance int,filler "
+                  "char(84)) with (fillfactor=100)") ==
+      "create table pgbench_tellers(tid int not null,bid int,tbalance int,filler char(84)) ");
+  BOOST_TEST(s.rewritten("create table pgbench_history(tid int,bid int,aid    int,delta int,mtime "
+                         "timestamp,filler char(22))") ==
+             "create table pgbench_history(tid int,bid int,aid    int,delta int,mtime "
+             "timestamp,filler char(22))");
+  s.exec("create table pgbench_branches(bid int not null,bbalance int,filler char(88))");
+  s.exec("create table pgbench_history(tid int,bid int)");
+  BOOST_TEST(s.rewritten("truncate table pgbench_branches, pgbench_history") ==
+             "DELETE FROM pgbench_branches; DELETE FROM pgbench_history");
+  auto t = s.translate("truncate pgbench_history");
+  BOOST_TEST(std::get<Rewritten>(*t).tag == "TRUNCATE TABLE");
+  auto v = s.translate("vacuum analyze pgbench_branches");
+  BOOST_TEST(std::get<ResultSet>(*v).tag == "VACUUM");
+  BOOST_TEST(s.rewritten("alter table pgbench_branches add primary key (bid)") ==
+             "CREATE UNIQUE INDEX \"pgbench_branches_pkey\" /* primary key */ ON pgbench_branches "
+             "(\"bid\")");
+  BOOST_TEST(s.run("alter table pgbench_branches add primary key (bid)") == "(no rows)");
+  BOOST_TEST(s.error_code("alter table pgbench_branches add primary key (bid)") == "42P16");
+  BOOST_TEST(s.error_code("alter table pgbench_history add primary key (tid)") ==
+             "0A000");  // tid may be NULL
+  s.exec("INSERT INTO pgbench_branches VALUES (1, 0, '')");
+  BOOST_TEST(s.run("INSERT INTO pgbench_branches VALUES (1, 0, '')") == "ERROR 23505");
+}
+
+BOOST_AUTO_TEST_CASE(create_table_gets_postgresql_key_semantics) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL)") ==
+             "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name text NOT NULL)");
+  BOOST_TEST(s.rewritten("CREATE TABLE k (code varchar(10) PRIMARY KEY)") ==
+             "CREATE TABLE k (code varchar(10) PRIMARY KEY NOT NULL)");
+  BOOST_TEST(s.rewritten("CREATE TABLE k2 (a int, b int, PRIMARY KEY (a, b))") ==
+             "CREATE TABLE k2 (a int NOT NULL, b int NOT NULL, PRIMARY KEY (a, b))");
+  BOOST_TEST(
+      s.rewritten("CREATE TABLE d (t timestamptz DEFAULT now(), u text DEFAULT current_user)") ==
+      "CREATE TABLE d (t timestamptz DEFAULT (now()), u text DEFAULT ((current_user())))");
+  BOOST_TEST(s.rewritten("CREATE UNLOGGED TABLE u (a int)") == "CREATE TABLE u (a int)");
+  BOOST_TEST(s.error_code("CREATE TABLE s (n serial)") == "0A000");
+  BOOST_TEST(s.error_code("CREATE TABLE s (n int) WITH (oids=true)") == "0A000");
+  BOOST_TEST(s.error_code("CREATE TABLE s (n int) INHERITS (t)") == "0A000");
+  BOOST_TEST(s.run("CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, created "
+                   "timestamptz DEFAULT now())") == "(no rows)");
+  BOOST_TEST(s.run("INSERT INTO users (name) VALUES ('a') RETURNING id") == "1");
+  BOOST_TEST(s.run("CREATE TABLE k (code varchar(10) PRIMARY KEY)") == "(no rows)");
+  BOOST_TEST(s.run("INSERT INTO k VALUES (NULL)") == "ERROR 23502");  // SQLite alone accepts it
+}
+
+BOOST_AUTO_TEST_SUITE_END()
