@@ -9,7 +9,7 @@ namespace {
 
 // Migration n (1-based) brings the schema from version n-1 to n. Append only: never edit a
 // migration that has shipped.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO settings VALUES ('vault_enabled', '1'), ('policy_version', '0');
@@ -117,6 +117,11 @@ CREATE TABLE rule_sets (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   name TEXT NOT NULL UNIQUE,
   sql TEXT NOT NULL);
+)sql",
+    // 2: an unlock attempt is reserved (pending = 1) before its secret is checked, and
+    // settled afterwards, so that parallel attempts are counted before they run.
+    R"sql(
+ALTER TABLE failed_unlocks ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
