@@ -1,5 +1,6 @@
 #include "vault/policy_store.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -193,15 +194,17 @@ Result<std::uint32_t> id_by_name(PolicyStore::Db& db, std::string_view sql, std:
 
 int PolicyStore::schema_version() { return static_cast<int>(kMigrations.size()); }
 
-Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path) {
+Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path,
+                                                       int up_to) {
   auto db = Db::open(path, {"policy store", true});
   if (!db) return std::move(db).error();
   std::unique_ptr<PolicyStore> store(new PolicyStore(std::move(db).value()));
-  DBV_RETURN_IF_ERROR(store->migrate());
+  const auto last = static_cast<std::size_t>(std::clamp(up_to, 1, schema_version()));
+  DBV_RETURN_IF_ERROR(store->migrate(last));
   return store;
 }
 
-Status PolicyStore::migrate() {
+Status PolicyStore::migrate(std::size_t up_to) {
   std::lock_guard lock(mu_);
   DBV_RETURN_IF_ERROR(
       db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
@@ -219,7 +222,7 @@ Status PolicyStore::migrate() {
                                                     std::to_string(current) +
                                                     " is newer than this build supports");
   }
-  for (std::size_t v = current; v < kMigrations.size(); ++v) {
+  for (std::size_t v = current; v < up_to; ++v) {
     auto tx = sqlite::Transaction::begin(db_);
     if (!tx) return std::move(tx).error();
     DBV_RETURN_IF_ERROR(db_.exec(kMigrations[v]));

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "tests/vault/vault_fixture.h"
+#include "vault/credentials.h"
+#include "vault/policy_store.h"
 
 namespace dbvault::vault::test {
 
@@ -189,6 +191,46 @@ BOOST_AUTO_TEST_CASE(dropping_users_keeps_emergency_history) {
   ok(admin, "DROP REALM pii");
   BOOST_TEST(row_of(id)["realm"] == "pii");
   BOOST_TEST(row_of(id)["reviewed_by"] == "carol");
+}
+
+// A store written by the first release (schema 1, ON DELETE CASCADE) keeps its emergency
+// history through the migration, and the approver it names is resolved to its account.
+BOOST_AUTO_TEST_CASE(migration_keeps_requests_of_a_version_1_store) {
+  vault.reset();
+  for (const char* f : {"policy.db", "policy.db-wal", "policy.db-shm"}) {
+    std::filesystem::remove(dir / f);
+  }
+  {
+    auto v1 = PolicyStore::open(dir / "policy.db", 1);
+    BOOST_TEST_REQUIRE(v1.ok());
+    auto verifier = make_scram_verifier(SecretString("pw"), 64);
+    BOOST_TEST_REQUIRE(verifier.ok());
+    const Status st = (*v1)->write([&](PolicyStore::Db& db) -> Status {
+      for (const char* u : {"sec_admin", "admin2", "oncall", "carol"}) {
+        DBV_RETURN_IF_ERROR(db.run(
+            "INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, 0)", u, *verifier));
+      }
+      DBV_RETURN_IF_ERROR(db.run("INSERT INTO user_roles VALUES (1, 1), (2, 1), (4, 2)"));
+      DBV_RETURN_IF_ERROR(
+          db.run("INSERT INTO realms (name, mode, state, require_password, created_at) "
+                 "VALUES ('pii', 0, 0, 0, 0)"));
+      return db.run(
+          "INSERT INTO emergency_requests (public_id, realm_id, user_id, authorizer, reason, "
+          "valid_for_s, requested_at, state) VALUES "
+          "('em_old', 1, 3, 'admin2', 'old', 60, 0, 'pending'), "
+          "('em_done', 1, 3, 'sec_admin', 'old', 60, 0, 'rejected')");
+    });
+    BOOST_TEST_REQUIRE(st.ok(), st.error().message);
+  }
+  open();  // migrates to the current schema
+  Session boot = login("sec_admin");
+  fails(boot, "APPROVE EMERGENCY UNLOCK 'em_old'", "42501");  // admin2 is the one named
+  Session admin2 = login("admin2");
+  ok(admin2, "APPROVE EMERGENCY UNLOCK 'em_old'");
+  auto row = row_of("em_done");
+  BOOST_TEST(row["requester"] == "oncall");
+  BOOST_TEST(row["realm"] == "pii");
+  BOOST_TEST(row_of("em_old")["state"] == "approved");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
