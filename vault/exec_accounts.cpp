@@ -1,37 +1,17 @@
-// Users, roles, role grants and table privileges, with the separation-of-duty checks:
-//   CREATE/ALTER/DROP USER            ACCOUNT_MANAGER (ALTER USER also the user itself)
+// Users, roles and table privileges, with the separation-of-duty checks (vault/duties.h):
+//   CREATE USER                       ACCOUNT_MANAGER
+//   ALTER USER, DROP USER             the manager of the account's side: VAULT_ADMIN for a
+//                                     holder of VAULT_ADMIN or AUDIT_VIEWER, else
+//                                     ACCOUNT_MANAGER (ALTER USER also the user itself)
 //   CREATE/DROP ROLE                  DBA or ACCOUNT_MANAGER
-//   GRANT/REVOKE VAULT_ADMIN, AUDIT_VIEWER   VAULT_ADMIN
-//   GRANT/REVOKE DBA, ACCOUNT_MANAGER        ACCOUNT_MANAGER
-//   GRANT/REVOKE another role         DBA or ACCOUNT_MANAGER
+//   GRANT/REVOKE a role               exec_role_grants.cpp
 //   GRANT/REVOKE table privileges     DBA
+#include "vault/duties.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
 
 namespace {
-
-audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view statement,
-                          std::string_view object) {
-  audit::Event e = v.event(audit::EventType::kPolicyChanged, s);
-  e.detail["statement"] = std::string(statement);
-  e.detail["object"] = std::string(object);
-  return e;
-}
-
-std::uint32_t builtin_id(ast::BuiltinRole r) {
-  switch (r) {
-    case ast::BuiltinRole::kVaultAdmin:
-      return kRoleVaultAdmin;
-    case ast::BuiltinRole::kAuditViewer:
-      return kRoleAuditViewer;
-    case ast::BuiltinRole::kAccountManager:
-      return kRoleAccountManager;
-    case ast::BuiltinRole::kDba:
-      return kRoleDba;
-  }
-  return 0;
-}
 
 std::uint32_t privilege_mask(const std::vector<ast::Privilege>& privileges) {
   std::uint32_t mask = 0;
@@ -57,11 +37,48 @@ std::uint32_t privilege_mask(const std::vector<ast::Privilege>& privileges) {
   return mask;
 }
 
+}  // namespace
+
+audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view statement,
+                          std::string_view object) {
+  audit::Event e = v.event(audit::EventType::kPolicyChanged, s);
+  e.detail["statement"] = std::string(statement);
+  e.detail["object"] = std::string(object);
+  return e;
+}
+
 Error no_user(std::string_view name) {
   return make_error(sqlstate::kUndefinedObject, "user " + std::string(name) + " does not exist");
 }
 
-}  // namespace
+Error sod_refusal(VaultImpl& v, const Session& s, std::string_view statement, std::string_view rule,
+                  std::string message) {
+  audit::Event e = v.event(audit::EventType::kSodViolation, s);
+  e.result = audit::Outcome::kDenied;
+  e.detail["command"] = std::string(statement);
+  e.detail["rule"] = std::string(rule);
+  (void)v.audit(e, false);  // the statement is refused either way
+  return make_error(sqlstate::kInsufficientPrivilege, std::move(message));
+}
+
+Status require_manager(VaultImpl& v, const Session& s, std::uint32_t user,
+                       std::string_view statement) {
+  const DutySide side = side_of_user(*v.snap(), user);
+  const std::string what = std::string(statement) +
+                           (side == DutySide::kVault ? " of a VAULT_ADMIN or AUDIT_VIEWER" : "");
+  return v.require_role(s, manager_of(side), what);
+}
+
+Status keep_last_vault_admin(VaultImpl& v, const Session& s, std::uint32_t user,
+                             std::string_view statement) {
+  auto sn = v.snap();
+  if (!sn->has_role(user, kRoleVaultAdmin) || holder_count(*sn, kRoleVaultAdmin) > 1) {
+    return ok_status();
+  }
+  return sod_refusal(v, s, statement, "last_vault_admin",
+                     std::string(statement) + " would leave no VAULT_ADMIN: " +
+                         std::string(sn->user_name(user)) + " is the last one");
+}
 
 Status require_either(VaultImpl& v, const Session& s, std::string_view statement) {
   auto sn = v.snap();
@@ -88,10 +105,13 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateUser& st) {
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
-  if (st.name != s.user_name()) {
-    DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "ALTER USER"));
-  }
   auto id = snap()->find_user(st.name);
+  if (!id || *id != s.user_id()) {
+    // Resetting another account's password is logging in as it: only its side's manager.
+    // Checked before the name, so the error does not tell who exists.
+    DBV_RETURN_IF_ERROR(id ? require_manager(*this, s, *id, "ALTER USER")
+                           : require_role(s, kRoleAccountManager, "ALTER USER"));
+  }
   if (!id) return no_user(st.name);
   auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
   if (!verifier) return std::move(verifier).error();
@@ -104,12 +124,14 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
-  DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "DROP USER"));
   auto id = snap()->find_user(st.name);
+  DBV_RETURN_IF_ERROR(id ? require_manager(*this, s, *id, "DROP USER")
+                         : require_role(s, kRoleAccountManager, "DROP USER"));
   if (!id) {
     if (st.if_exists) return tag_only("DROP USER");
     return no_user(st.name);
   }
+  DBV_RETURN_IF_ERROR(keep_last_vault_admin(*this, s, *id, "DROP USER"));
   return apply_change(
       "DROP USER",
       [&](PolicyStore::Db& db) -> Status {
@@ -154,49 +176,6 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
         return db.run("DELETE FROM roles WHERE id = ?", *id);
       },
       policy_event(*this, s, "DROP ROLE", st.name));
-}
-
-Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantRole& st) {
-  const std::string statement = st.grant ? "GRANT ROLE" : "REVOKE ROLE";
-  auto sn = snap();
-  std::uint32_t role = 0;
-  if (st.builtin) {
-    role = builtin_id(*st.builtin);
-    const bool vault_side = role == kRoleVaultAdmin || role == kRoleAuditViewer;
-    DBV_RETURN_IF_ERROR(require_role(s, vault_side ? kRoleVaultAdmin : kRoleAccountManager,
-                                     statement + " " + std::string(sn->role_name(role))));
-  } else {
-    DBV_RETURN_IF_ERROR(require_either(*this, s, statement));
-    auto id = sn->find_role(st.role);
-    if (!id) return make_error(sqlstate::kUndefinedObject, "role " + st.role + " does not exist");
-    role = *id;
-  }
-  auto user = sn->find_user(st.grantee);
-  auto member_role = user ? std::nullopt : sn->find_role(st.grantee);
-  if (!user && !member_role) {
-    return make_error(sqlstate::kUndefinedObject, "user or role " + st.grantee + " does not exist");
-  }
-  if (member_role && *member_role == role) {
-    return make_error(sqlstate::kInvalidParameterValue, "a role cannot be a member of itself");
-  }
-  if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
-            if (user) {
-              return st.grant
-                         ? db.run("INSERT OR IGNORE INTO user_roles VALUES (?, ?)", *user, role)
-                         : db.run("DELETE FROM user_roles WHERE user_id = ? AND role_id = ?", *user,
-                                  role);
-            }
-            return st.grant
-                       ? db.run("INSERT OR IGNORE INTO role_roles VALUES (?, ?)", *member_role,
-                                role)
-                       : db.run("DELETE FROM role_roles WHERE member_role_id = ? AND role_id = ?",
-                                *member_role, role);
-          },
-          policy_event(*this, s, statement, std::string(sn->role_name(role)) + " " + st.grantee));
-      !outer_.ok())
-    return std::move(outer_).error();
-  return tag_only(st.grant ? "GRANT ROLE" : "REVOKE ROLE");
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& st) {

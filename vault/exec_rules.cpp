@@ -42,14 +42,6 @@ const RuleRow* find_row(const std::vector<RuleRow>& rows, std::string_view name)
   return nullptr;
 }
 
-audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view statement,
-                          std::string_view object) {
-  audit::Event e = v.event(audit::EventType::kPolicyChanged, s);
-  e.detail["statement"] = std::string(statement);
-  e.detail["object"] = std::string(object);
-  return e;
-}
-
 }  // namespace
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateCommandRule& st) {

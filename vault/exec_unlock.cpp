@@ -25,73 +25,118 @@ struct Candidate {
 
 }  // namespace
 
+// The attempt is reserved in the same transaction that checks the lockout and counts the
+// pair's failures (the store serialises its transactions), so N parallel attempts cannot all
+// pass the check before any of them is counted: at most lockout_failures secrets are checked
+// per window. A reservation counts as a failure until it is settled, so an attempt whose
+// outcome was never recorded (a crash during the KDF) still counts.
 Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info) {
+  const std::int64_t now = now_us();
+  const std::int64_t window = duration_cast<microseconds>(opts.lockout_window).count();
   std::int64_t until = 0;
-  if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
-        auto st =
-            db.prepare("SELECT until FROM unlock_lockouts WHERE user_id = ? AND realm_id = ?");
-        if (!st) return std::move(st).error();
-        st->bind_all(s.user_id(), realm);
-        auto row = st->step();
-        if (!row) return std::move(row).error();
-        if (*row) until = st->int64(0);
-        return ok_status();
-      });
-      !outer_.ok())
-    return std::move(outer_).error();
-  if (until <= now_us()) return ok_status();
+  bool full = false;
+  Status reserved = store->write_state([&](PolicyStore::Db& db) -> Status {
+    auto lockout =
+        db.prepare("SELECT until FROM unlock_lockouts WHERE user_id = ? AND realm_id = ?");
+    if (!lockout) return std::move(lockout).error();
+    lockout->bind_all(s.user_id(), realm);
+    auto row = lockout->step();
+    if (!row) return std::move(row).error();
+    if (*row) until = lockout->int64(0);
+    if (until > now) return ok_status();
+    auto attempts = db.prepare(
+        "SELECT COUNT(*) FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND at > ?");
+    if (!attempts) return std::move(attempts).error();
+    attempts->bind_all(s.user_id(), realm, now - window);
+    auto counted = attempts->step();
+    if (!counted) return std::move(counted).error();
+    full = attempts->int64(0) >= opts.lockout_failures;
+    if (full) return ok_status();
+    return db.run("INSERT INTO failed_unlocks (user_id, realm_id, at, pending) VALUES (?, ?, ?, 1)",
+                  s.user_id(), realm, now);
+  });
+  if (!reserved.ok()) return std::move(reserved).error();
+  if (until <= now && !full) return ok_status();
   audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info.name);
   e.severity = audit::Severity::kWarning;
   e.result = audit::Outcome::kDenied;
   e.detail["reason"] = "locked_out";  // not "lockout": only the locking failure is alerted
   DBV_RETURN_IF_ERROR(audit(e, false));
-  return make_error(
-      sqlstate::kInvalidAuthorization,
-      "too many failed unlocks of realm " + info.name + "; try again after " + time_text(until));
+  return make_error(sqlstate::kInvalidAuthorization,
+                    "too many failed unlocks of realm " + info.name + "; try again " +
+                        (until > now ? "after " + time_text(until) : std::string("later")));
 }
 
+// Settles one of the pair's reservations as a failure (any one: they are alike). When a
+// success released them all meanwhile, the failure is recorded afresh.
 Status VaultImpl::record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
                                  std::string_view reason) {
   const std::int64_t now = now_us();
   const std::int64_t window = duration_cast<microseconds>(opts.lockout_window).count();
   const std::int64_t lock_us = duration_cast<microseconds>(opts.lockout_duration).count();
+  bool lock = false;
   std::int64_t attempts = 0;
   audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info.name);
   e.severity = audit::Severity::kWarning;
   e.result = audit::Outcome::kFailure;
   e.detail["reason"] = std::string(reason);
-  // The event's attempt count is only known inside the transaction; count first.
-  if (Status outer_ = store->read([&](PolicyStore::Db& db) -> Status {
+  // record_state() records `e` after the callback: the callback completes it.
+  Status settled = record_state(
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(db.run(
+            "UPDATE failed_unlocks SET pending = 0, at = ?1 WHERE rowid = (SELECT rowid FROM "
+            "failed_unlocks WHERE user_id = ?2 AND realm_id = ?3 AND pending = 1 LIMIT 1)",
+            now, s.user_id(), realm));
+        if (db.changes() == 0) {
+          DBV_RETURN_IF_ERROR(db.run(
+              "INSERT INTO failed_unlocks (user_id, realm_id, at, pending) VALUES (?, ?, ?, 0)",
+              s.user_id(), realm, now));
+        }
         auto st = db.prepare(
-            "SELECT COUNT(*) FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND at > ?");
+            "SELECT COUNT(*) FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND "
+            "pending = 0 AND at > ?");
         if (!st) return std::move(st).error();
         st->bind_all(s.user_id(), realm, now - window);
         auto row = st->step();
         if (!row) return std::move(row).error();
-        attempts = st->int64(0) + 1;
-        return ok_status();
-      });
-      !outer_.ok())
-    return std::move(outer_).error();
-  const bool lock = attempts >= opts.lockout_failures;
-  e.detail["attempts"] = attempts;
-  e.detail["lockout"] = lock;
+        attempts = st->int64(0);
+        lock = attempts >= opts.lockout_failures;
+        e.detail["attempts"] = attempts;
+        e.detail["lockout"] = lock;
+        if (!lock) return ok_status();
+        DBV_RETURN_IF_ERROR(db.run("INSERT OR REPLACE INTO unlock_lockouts VALUES (?, ?, ?)",
+                                   s.user_id(), realm, now + lock_us));
+        return db.run(
+            "DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND pending = 0",
+            s.user_id(), realm);
+      },
+      e);
+  if (!settled.ok()) return std::move(settled).error();
   if (lock) {
     spdlog::warn("vault: user {} locked out of realm {} after {} failed unlocks", s.user_name(),
                  info.name, attempts);
   }
-  return record_state(
-      [&](PolicyStore::Db& db) -> Status {
-        DBV_RETURN_IF_ERROR(
-            db.run("INSERT INTO failed_unlocks VALUES (?, ?, ?)", s.user_id(), realm, now));
-        if (!lock) return ok_status();
-        DBV_RETURN_IF_ERROR(db.run("INSERT OR REPLACE INTO unlock_lockouts VALUES (?, ?, ?)",
-                                   s.user_id(), realm, now + lock_us));
-        return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?", s.user_id(),
-                      realm);
-      },
-      e);
+  return ok_status();
 }
+
+namespace {
+
+// Releases one of the pair's reservations after a success; `clear_failures` (the realm
+// password itself matched) also forgets the pair's earlier failures. A token or a temporary
+// grant clears nothing, or its holder could reset the count between guesses at the realm
+// password.
+Status release_attempt(PolicyStore::Db& db, const Session& s, rules::RealmId realm,
+                       bool clear_failures) {
+  DBV_RETURN_IF_ERROR(
+      db.run("DELETE FROM failed_unlocks WHERE rowid = (SELECT rowid FROM failed_unlocks WHERE "
+             "user_id = ? AND realm_id = ? AND pending = 1 LIMIT 1)",
+             s.user_id(), realm));
+  if (!clear_failures) return ok_status();
+  return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ? AND pending = 0",
+                s.user_id(), realm);
+}
+
+}  // namespace
 
 namespace {
 
@@ -263,13 +308,13 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
               a.grant_row == 0 ? std::optional<std::int64_t>()
                                : std::optional<std::int64_t>(a.grant_row)));
           a.token_row = static_cast<std::uint32_t>(db.last_insert_id());
-          return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?",
-                        s.user_id(), realm_id);
+          return release_attempt(db, s, realm_id, a.grant_row == 0);
         },
         e, /*durable=*/true);
     if (!stored.ok()) return std::move(stored).error();
   } else {
-    DBV_RETURN_IF_ERROR(audit(e, true));
+    DBV_RETURN_IF_ERROR(record_state(
+        [&](PolicyStore::Db& db) { return release_attempt(db, s, realm_id, false); }, e, true));
   }
   StatementResult result{"UNLOCK REALM", {"realm", "token", "token_id", "expires_at"}, {}};
   result.rows.push_back(

@@ -24,12 +24,12 @@ const std::vector<View>& views() {
        {"request_id", "realm", "requester", "authorized_by", "reason", "valid_for_s", "state",
         "requested_at", "decided_by", "decided_at", "expires_at", "reviewed_by", "reviewed_at",
         "needs_review"},
-       "SELECT e.public_id, r.name, u.name, e.authorizer, e.reason, e.valid_for_s, e.state, "
+       "SELECT e.public_id, e.realm_name, e.requester, e.authorizer, e.reason, e.valid_for_s, "
+       "e.state, "
        "e.requested_at, COALESCE(e.decided_by, ''), e.decided_at, e.expires_at, "
        "COALESCE(e.reviewed_by, ''), e.reviewed_at, "
        "CASE WHEN e.state != 'pending' AND e.reviewed_by IS NULL THEN 'true' ELSE 'false' END "
-       "FROM emergency_requests e JOIN realms r ON r.id = e.realm_id "
-       "JOIN users u ON u.id = e.user_id ORDER BY e.id",
+       "FROM emergency_requests e ORDER BY e.id",
        {7, 9, 10, 12}},
       {"vault.tokens",
        {"token_id", "user", "realm", "issued_at", "expires_at", "revoked", "password_id"},

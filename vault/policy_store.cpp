@@ -1,5 +1,6 @@
 #include "vault/policy_store.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -9,7 +10,7 @@ namespace {
 
 // Migration n (1-based) brings the schema from version n-1 to n. Append only: never edit a
 // migration that has shipped.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO settings VALUES ('vault_enabled', '1'), ('policy_version', '0');
@@ -118,6 +119,43 @@ CREATE TABLE rule_sets (
   name TEXT NOT NULL UNIQUE,
   sql TEXT NOT NULL);
 )sql",
+    // 2: an unlock attempt is reserved (pending = 1) before its secret is checked, and
+    // settled afterwards, so that parallel attempts are counted before they run.
+    R"sql(
+ALTER TABLE failed_unlocks ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 3: emergency requests are history: dropping their user or realm must not delete them
+    // (migration 1 cascaded), so they keep the names, and the approver named by AUTHORIZED BY
+    // is kept by id as well, so that a later account of the same name cannot decide.
+    R"sql(
+CREATE TABLE emergency_requests_v3 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  public_id TEXT NOT NULL UNIQUE,
+  realm_id INTEGER REFERENCES realms(id) ON DELETE SET NULL,
+  realm_name TEXT NOT NULL,
+  user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  requester TEXT NOT NULL,
+  authorizer TEXT NOT NULL,
+  authorizer_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  reason TEXT NOT NULL,
+  valid_for_s INTEGER NOT NULL,
+  requested_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at INTEGER,
+  expires_at INTEGER,
+  reviewed_by TEXT,
+  reviewed_at INTEGER,
+  notes TEXT);
+INSERT INTO emergency_requests_v3
+  SELECT e.id, e.public_id, e.realm_id, r.name, e.user_id, u.name, e.authorizer,
+         (SELECT a.id FROM users a WHERE a.name = e.authorizer), e.reason, e.valid_for_s,
+         e.requested_at, e.state, e.decided_by, e.decided_at, e.expires_at, e.reviewed_by,
+         e.reviewed_at, e.notes
+  FROM emergency_requests e JOIN realms r ON r.id = e.realm_id JOIN users u ON u.id = e.user_id;
+DROP TABLE emergency_requests;
+ALTER TABLE emergency_requests_v3 RENAME TO emergency_requests;
+)sql",
 };
 
 template <typename Row, typename Fill>
@@ -156,30 +194,35 @@ Result<std::uint32_t> id_by_name(PolicyStore::Db& db, std::string_view sql, std:
 
 int PolicyStore::schema_version() { return static_cast<int>(kMigrations.size()); }
 
-Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path) {
+Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path,
+                                                       int up_to) {
   auto db = Db::open(path, {"policy store", true});
   if (!db) return std::move(db).error();
   std::unique_ptr<PolicyStore> store(new PolicyStore(std::move(db).value()));
-  DBV_RETURN_IF_ERROR(store->migrate());
+  const auto last = static_cast<std::size_t>(std::clamp(up_to, 1, schema_version()));
+  DBV_RETURN_IF_ERROR(store->migrate(last));
   return store;
 }
 
-Status PolicyStore::migrate() {
+Status PolicyStore::migrate(std::size_t up_to) {
   std::lock_guard lock(mu_);
   DBV_RETURN_IF_ERROR(
       db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                "applied_at INTEGER NOT NULL DEFAULT (strftime('%s','now')))"));
-  auto st = db_.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!st) return std::move(st).error();
-  auto row = st->step();
-  if (!row) return std::move(row).error();
-  const auto current = static_cast<std::size_t>(st->int64(0));
+  std::size_t current = 0;
+  {  // finalised before the migrations run: an open statement would lock DROP TABLE
+    auto st = db_.prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!st) return std::move(st).error();
+    auto row = st->step();
+    if (!row) return std::move(row).error();
+    current = static_cast<std::size_t>(st->int64(0));
+  }
   if (current > kMigrations.size()) {
     return make_error(sqlstate::kDataCorrupted, "policy store schema version " +
                                                     std::to_string(current) +
                                                     " is newer than this build supports");
   }
-  for (std::size_t v = current; v < kMigrations.size(); ++v) {
+  for (std::size_t v = current; v < up_to; ++v) {
     auto tx = sqlite::Transaction::begin(db_);
     if (!tx) return std::move(tx).error();
     DBV_RETURN_IF_ERROR(db_.exec(kMigrations[v]));
@@ -310,7 +353,8 @@ Result<PolicyData> PolicyStore::load(TimePoint now) {
   if (Status outer_ = load_rows(
           db_,
           "SELECT realm_id, user_id, expires_at FROM emergency_requests "
-          "WHERE state = 'approved' AND expires_at > ?",
+          "WHERE state = 'approved' AND expires_at > ? AND user_id IS NOT NULL "
+          "AND realm_id IS NOT NULL",
           d.emergency_access,
           [](auto& st, EmergencyAccessRow& r) {
             r = {u32(st, 0), u32(st, 1), st.int64(2)};
@@ -319,7 +363,9 @@ Result<PolicyData> PolicyStore::load(TimePoint now) {
       !outer_.ok())
     return std::move(outer_).error();
   if (Status outer_ =
-          load_rows(db_, "SELECT realm_id, user_id FROM emergency_requests WHERE state = 'pending'",
+          load_rows(db_,
+                    "SELECT realm_id, user_id FROM emergency_requests WHERE state = 'pending' "
+                    "AND user_id IS NOT NULL AND realm_id IS NOT NULL",
                     d.emergency_pending,
                     [](auto& st, EmergencyPendingRow& r) {
                       r = {u32(st, 0), u32(st, 1)};

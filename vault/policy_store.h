@@ -20,8 +20,8 @@
 
 #include "common/clock.h"
 #include "common/result.h"
-#include "vault/policy_data.h"
 #include "common/sqlite_db.h"
+#include "vault/policy_data.h"
 
 namespace dbvault::vault {
 
@@ -31,7 +31,10 @@ class PolicyStore {
 
   // Opens or creates the store at `path` and applies pending migrations. 58030 if the file
   // cannot be opened or migrated; XX001 if its schema is newer than this build knows.
-  static Result<std::unique_ptr<PolicyStore>> open(const std::filesystem::path& path);
+  // `up_to` stops the migrations at that version (REQUIRES 1 <= up_to <= schema_version()):
+  // for tests that build a store as an older release wrote it.
+  static Result<std::unique_ptr<PolicyStore>> open(const std::filesystem::path& path,
+                                                   int up_to = schema_version());
 
   // The schema version this build writes.
   static int schema_version();
@@ -51,7 +54,7 @@ class PolicyStore {
 
  private:
   explicit PolicyStore(Db db) : db_(std::move(db)) {}
-  Status migrate();
+  Status migrate(std::size_t up_to);
   Status transaction(const std::function<Status(Db&)>& change, bool bump_version);
 
   std::mutex mu_;

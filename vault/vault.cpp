@@ -114,32 +114,8 @@ Result<std::unique_ptr<Vault>> Vault::open(Options options) {
   if (!store) return std::move(store).error();
   impl->store = std::move(store).value();
   DBV_RETURN_IF_ERROR(impl->refresh());
-  if (impl->snap()->data().users.empty()) {  // bootstrap the first administrator
-    if (impl->opts.bootstrap_password.empty() || impl->opts.bootstrap_admin.empty()) {
-      return make_error(sqlstate::kInvalidParameterValue,
-                        "vault options: an empty policy store needs a bootstrap admin password");
-    }
-    auto verifier = make_scram_verifier(impl->opts.bootstrap_password, impl->opts.scram_iterations);
-    if (!verifier) return std::move(verifier).error();
-    const std::string name = impl->opts.bootstrap_admin;
-    const std::int64_t now = impl->now_us();
-    Session system(0, "dbvault", {});
-    audit::Event ev = impl->event(audit::EventType::kPolicyChanged, system);
-    ev.detail["statement"] = "BOOTSTRAP";
-    ev.detail["object"] = name;
-    if (Status outer_ = impl->change(
-            [&](PolicyStore::Db& db) -> Status {
-              DBV_RETURN_IF_ERROR(
-                  db.run("INSERT INTO users (name, scram_verifier, created_at) VALUES (?, ?, ?)",
-                         name, *verifier, now));
-              const auto id = db.last_insert_id();
-              return db.run("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?), (?, ?)", id,
-                            static_cast<int>(kRoleVaultAdmin), id,
-                            static_cast<int>(kRoleAccountManager));
-            },
-            ev);
-        !outer_.ok())
-      return std::move(outer_).error();
+  if (impl->snap()->data().users.empty()) {
+    DBV_RETURN_IF_ERROR(bootstrap_accounts(*impl));
   }
   return std::unique_ptr<Vault>(new Vault(std::move(impl)));
 }

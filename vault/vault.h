@@ -40,6 +40,19 @@
 
 namespace dbvault::vault {
 
+// One account that open() creates on an empty store.
+struct BootstrapAccount {
+  std::string name;
+  SecretString password;
+};
+
+// The accounts `dbvault init` creates, with the roles each receives.
+struct BootstrapAccounts {
+  BootstrapAccount dba{"dba", {}};            // DBA + ACCOUNT_MANAGER
+  BootstrapAccount secadmin{"secadmin", {}};  // VAULT_ADMIN
+  BootstrapAccount auditor{"auditor", {}};    // AUDIT_VIEWER
+};
+
 struct Options {
   std::filesystem::path policy_path;  // policy.db; created when missing
   AuditSink* audit = nullptr;         // REQUIRED; must outlive the Vault
@@ -53,10 +66,12 @@ struct Options {
   int lockout_failures = 5;                           // failed unlocks per (user, realm) ...
   std::chrono::seconds lockout_window{900};           // ... within this window ...
   std::chrono::seconds lockout_duration{900};         // ... lock the pair out this long
-  // Bootstrap: on an empty store, open() creates this user with VAULT_ADMIN and
-  // ACCOUNT_MANAGER so that someone can create the other accounts. Ignored afterwards.
-  std::string bootstrap_admin = "vault_owner";
-  SecretString bootstrap_password;  // REQUIRED on an empty store (22023 if empty)
+  // Bootstrap: on an empty store, open() creates these three accounts in one transaction,
+  // so that the duties are split between people from the first statement on and no single
+  // account ever holds a separated pair (docs/vault.md §10). REQUIRED on an empty store:
+  // three distinct, non-empty names and non-empty passwords (22023 otherwise). Ignored once
+  // the store has users.
+  BootstrapAccounts bootstrap;
   // The engine's access sets, for EXPLAIN VAULT of engine SQL (storage::SqliteAccessResolver
   // for the embedded engine). Optional: without one, EXPLAIN VAULT of engine SQL is 0A000.
   // Must outlive the Vault.

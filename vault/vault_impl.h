@@ -98,8 +98,29 @@ struct VaultImpl {
                         std::string_view reason);
 };
 
-// DBA or ACCOUNT_MANAGER (exec_accounts.cpp).
+// Creates Options::bootstrap's accounts on an empty store (bootstrap.cpp). 22023 for a
+// missing or repeated name or a missing password; nothing is created on error.
+Status bootstrap_accounts(VaultImpl& v);
+
+// Account helpers (exec_accounts.cpp).
+// DBA or ACCOUNT_MANAGER.
 Status require_either(VaultImpl& v, const Session& s, std::string_view statement);
+// The manager of `user`'s side of the duties (vault/duties.h): VAULT_ADMIN for a holder of
+// VAULT_ADMIN or AUDIT_VIEWER, else ACCOUNT_MANAGER. 42501 + sod_violation otherwise.
+Status require_manager(VaultImpl& v, const Session& s, std::uint32_t user,
+                       std::string_view statement);
+// 42501 + sod_violation when `user` is the last holder of VAULT_ADMIN: nobody could manage
+// the vault any more.
+Status keep_last_vault_admin(VaultImpl& v, const Session& s, std::uint32_t user,
+                             std::string_view statement);
+// Records a sod_violation (detail command, rule) and returns 42501 with `message`.
+Error sod_refusal(VaultImpl& v, const Session& s, std::string_view statement, std::string_view rule,
+                  std::string message);
+// A policy_changed event for `statement` on `object`.
+audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view statement,
+                          std::string_view object);
+// 42704 "user N does not exist".
+Error no_user(std::string_view name);
 
 // Microseconds since the epoch as an audit timestamp (seconds) and as RFC 3339 text.
 inline audit::Timestamp to_seconds(std::int64_t us) {

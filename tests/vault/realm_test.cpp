@@ -66,9 +66,10 @@ BOOST_AUTO_TEST_CASE(mandatory_blocks_owner_regular_exempts_owner) {
   ok(admin, "ALTER REALM m AUTHORIZE ROLE dba");
   BOOST_TEST(access(dba_again, Command::kSelect, "users").ok());
   // Revoking the role takes effect on the session's next statement.
-  ok(admin, "REVOKE DBA FROM dba_alice");
+  Session acct = login("acct");
+  ok(acct, "REVOKE DBA FROM dba_alice");
   BOOST_TEST(!access(dba_again, Command::kSelect, "users").ok());
-  ok(admin, "GRANT DBA TO dba_alice");
+  ok(acct, "GRANT DBA TO dba_alice");
   BOOST_TEST(access(dba_again, Command::kSelect, "users").ok());
   ok(admin, "ALTER REALM m SET DISABLED");
   BOOST_TEST(access(carol, Command::kSelect, "financial_records").ok() == false);  // RBAC

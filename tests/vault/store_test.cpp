@@ -42,12 +42,16 @@ BOOST_AUTO_TEST_CASE(restart_restores_realms_rules_grants_and_tokens) {
   auto st = access(bob, Command::kSelect, "financial_records");
   BOOST_TEST_REQUIRE(!st.ok());
   BOOST_TEST(st.error().message == "daytime only");  // rule and rule set restored
-  // The bootstrap happened once: the first admin still holds both roles.
+  // The bootstrap happened once, and split the duties.
   auto snap = vault->snapshot();
   const auto id = *snap->find_user("sec_admin");
   BOOST_TEST(snap->has_role(id, kRoleVaultAdmin));
-  BOOST_TEST(snap->has_role(id, kRoleAccountManager));
+  BOOST_TEST(!snap->has_role(id, kRoleAccountManager));
   BOOST_TEST(!snap->has_role(id, kRoleDba));
+  const auto boot = *snap->find_user("dba_boot");
+  BOOST_TEST(snap->has_role(boot, kRoleDba));
+  BOOST_TEST(snap->has_role(boot, kRoleAccountManager));
+  BOOST_TEST(!snap->has_role(boot, kRoleVaultAdmin));
 }
 
 BOOST_AUTO_TEST_CASE(schema_is_versioned_wal_and_holds_no_plaintext_secret) {
@@ -119,7 +123,7 @@ BOOST_AUTO_TEST_CASE(scram_verifier_matches_postgres_format) {
 }
 
 BOOST_AUTO_TEST_CASE(users_and_verifiers_through_sql) {
-  Session admin = login("sec_admin");
+  Session admin = login("dba_boot");
   ok(admin, "CREATE USER dave PASSWORD 'Correct-Horse'");
   fails(admin, "CREATE USER dave PASSWORD 'x'", "42710");
   auto v = vault->scram_verifier("dave");

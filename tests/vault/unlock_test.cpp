@@ -223,7 +223,8 @@ BOOST_AUTO_TEST_CASE(emergency_unlock_two_person) {
   BOOST_TEST(access(dba, Command::kSelect, "users").ok());
   clock.advance(minutes(61));
   BOOST_TEST(!access(dba, Command::kSelect, "users").ok());
-  ok(admin, "REVIEW EMERGENCY UNLOCK '" + id + "' NOTES 'disk full; access reviewed'");
+  Session auditor = login("carol");
+  ok(auditor, "REVIEW EMERGENCY UNLOCK '" + id + "' NOTES 'disk full; access reviewed'");
   std::size_t critical = 0;
   for (const auto& e : sink.events()) {
     if (e.type == audit::EventType::kEmergencyAccess) {

@@ -25,8 +25,9 @@ Options VaultFixture::options() {
   o.argon2.memory_kib = 64;
   o.argon2.iterations = 1;
   o.scram_iterations = 64;
-  o.bootstrap_admin = "sec_admin";
-  o.bootstrap_password = SecretString("Bootstrap-Pw-1");
+  o.bootstrap.dba = {"dba_boot", SecretString("Bootstrap-Dba-1")};
+  o.bootstrap.secadmin = {"sec_admin", SecretString("Bootstrap-Sec-1")};
+  o.bootstrap.auditor = {"carol", SecretString("Bootstrap-Aud-1")};
   o.access_resolver = access_resolver;
   return o;
 }
@@ -86,14 +87,14 @@ Status VaultFixture::access(Session& s, ast::Command command, std::string_view o
 }
 
 void VaultFixture::cast() {
-  Session admin = login("sec_admin");
-  for (const char* u : {"admin2", "dba_alice", "bob", "carol", "acct"}) {
-    ok(admin, std::string("CREATE USER ") + u + " PASSWORD 'pw-" + u + "'");
+  Session boot = login("dba_boot");
+  for (const char* u : {"admin2", "dba_alice", "bob", "acct"}) {
+    ok(boot, std::string("CREATE USER ") + u + " PASSWORD 'pw-" + u + "'");
   }
+  ok(boot, "GRANT DBA TO dba_alice");
+  ok(boot, "GRANT ACCOUNT_MANAGER TO acct");
+  Session admin = login("sec_admin");
   ok(admin, "GRANT VAULT_ADMIN TO admin2");
-  ok(admin, "GRANT AUDIT_VIEWER TO carol");
-  ok(admin, "GRANT DBA TO dba_alice");
-  ok(admin, "GRANT ACCOUNT_MANAGER TO acct");
   BOOST_TEST_REQUIRE(vault->register_table({"", "users"}, {"id", "name", "ssn"}, "bob").ok());
   BOOST_TEST_REQUIRE(
       vault->register_table({"", "financial_records"}, {"id", "amount"}, "bob").ok());

@@ -42,10 +42,10 @@ struct VaultFixture {
   // check() for one access to `object` ("users" or "users.ssn").
   Status access(Session& s, ast::Command command, std::string_view object);
 
-  // The standard cast: sec_admin (bootstrap: VAULT_ADMIN, ACCOUNT_MANAGER), admin2
-  // (VAULT_ADMIN), dba_alice (DBA), bob (no roles), carol (AUDIT_VIEWER), acct
-  // (ACCOUNT_MANAGER); tables users(id, name, ssn) and financial_records(id, amount) owned by
-  // bob; bob may SELECT both.
+  // The bootstrap accounts (options()): dba_boot (DBA, ACCOUNT_MANAGER), sec_admin
+  // (VAULT_ADMIN), carol (AUDIT_VIEWER). The standard cast adds admin2 (VAULT_ADMIN),
+  // dba_alice (DBA), bob (no roles), acct (ACCOUNT_MANAGER); tables users(id, name, ssn) and
+  // financial_records(id, amount) owned by bob; bob may SELECT both.
   void cast();
 
   // The canonical JSON of every recorded event, concatenated.

@@ -1,0 +1,121 @@
+// GRANT / REVOKE a role, with the separation-of-duty rules of vault/duties.h:
+//   - nobody grants a role to themselves (nor to a role they are a member of);
+//   - built-in roles go to users only: a role holding one would let whoever manages that
+//     role's members mint holders;
+//   - VAULT_ADMIN and AUDIT_VIEWER are granted and revoked by a VAULT_ADMIN, DBA and
+//     ACCOUNT_MANAGER by an ACCOUNT_MANAGER;
+//   - no account holds roles of both sides (vault: VAULT_ADMIN, AUDIT_VIEWER; account: DBA,
+//     ACCOUNT_MANAGER);
+//   - an ordinary role is granted to or revoked from a holder of VAULT_ADMIN or AUDIT_VIEWER
+//     by a VAULT_ADMIN, to anyone else by a DBA or an ACCOUNT_MANAGER;
+//   - the last VAULT_ADMIN keeps the role.
+// Every refusal is 42501 with a sod_violation event.
+#include "vault/duties.h"
+#include "vault/vault_impl.h"
+
+namespace dbvault::vault {
+
+namespace {
+
+std::uint32_t builtin_id(ast::BuiltinRole r) {
+  switch (r) {
+    case ast::BuiltinRole::kVaultAdmin:
+      return kRoleVaultAdmin;
+    case ast::BuiltinRole::kAuditViewer:
+      return kRoleAuditViewer;
+    case ast::BuiltinRole::kAccountManager:
+      return kRoleAccountManager;
+    case ast::BuiltinRole::kDba:
+      return kRoleDba;
+  }
+  return 0;
+}
+
+// Who the grant goes to: a user, else a role of that name.
+struct Grantee {
+  std::optional<std::uint32_t> user, role;
+};
+
+// The caller's authority over this grant, and the rules that hold whoever the caller is.
+Status check_duties(VaultImpl& v, const Session& s, const ast::GrantRole& st, std::uint32_t role,
+                    const Grantee& to, const std::string& statement) {
+  auto sn = v.snap();
+  const bool builtin = side_of_role(role) != DutySide::kNone;
+  if (builtin) {
+    DBV_RETURN_IF_ERROR(v.require_role(s, manager_of(side_of_role(role)), statement));
+  } else if (to.user && side_of_user(*sn, *to.user) == DutySide::kVault) {
+    DBV_RETURN_IF_ERROR(
+        v.require_role(s, kRoleVaultAdmin, statement + " of a VAULT_ADMIN or AUDIT_VIEWER"));
+  } else {
+    DBV_RETURN_IF_ERROR(require_either(v, s, statement));
+  }
+  if (!st.grant) {
+    return role == kRoleVaultAdmin && to.user ? keep_last_vault_admin(v, s, *to.user, statement)
+                                              : ok_status();
+  }
+  if (builtin && to.role) {
+    return sod_refusal(
+        v, s, statement, "builtin_to_role",
+        statement + ": built-in roles are granted to users only, not to role " + st.grantee);
+  }
+  const bool to_self = to.user ? *to.user == s.user_id() : sn->has_role(s.user_id(), *to.role);
+  if (to_self) {
+    return sod_refusal(v, s, statement, "self_grant",
+                       statement + ": nobody may grant a role to themselves");
+  }
+  if (!to.user) return ok_status();
+  if (auto held = conflicting_role(*sn, *to.user, role)) {
+    return sod_refusal(v, s, statement, "conflicting_roles",
+                       statement + ": " + st.grantee + " holds " + role_label(*sn, *held) +
+                           ", which may not be held together with " + role_label(*sn, role));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantRole& st) {
+  std::string statement = st.grant ? "GRANT ROLE" : "REVOKE ROLE";
+  auto sn = snap();
+  std::uint32_t role = 0;
+  if (st.builtin) {
+    role = builtin_id(*st.builtin);
+    statement += " " + role_label(*sn, role);
+  } else {
+    auto id = sn->find_role(st.role);
+    if (!id) {
+      DBV_RETURN_IF_ERROR(require_either(*this, s, statement));
+      return make_error(sqlstate::kUndefinedObject, "role " + st.role + " does not exist");
+    }
+    role = *id;
+  }
+  Grantee to{sn->find_user(st.grantee), std::nullopt};
+  if (!to.user) to.role = sn->find_role(st.grantee);
+  if (!to.user && !to.role) {
+    DBV_RETURN_IF_ERROR(require_either(*this, s, statement));
+    return make_error(sqlstate::kUndefinedObject, "user or role " + st.grantee + " does not exist");
+  }
+  if (to.role && *to.role == role) {
+    return make_error(sqlstate::kInvalidParameterValue, "a role cannot be a member of itself");
+  }
+  DBV_RETURN_IF_ERROR(check_duties(*this, s, st, role, to, statement));
+  if (Status outer_ = change(
+          [&](PolicyStore::Db& db) {
+            if (to.user) {
+              return st.grant
+                         ? db.run("INSERT OR IGNORE INTO user_roles VALUES (?, ?)", *to.user, role)
+                         : db.run("DELETE FROM user_roles WHERE user_id = ? AND role_id = ?",
+                                  *to.user, role);
+            }
+            return st.grant
+                       ? db.run("INSERT OR IGNORE INTO role_roles VALUES (?, ?)", *to.role, role)
+                       : db.run("DELETE FROM role_roles WHERE member_role_id = ? AND role_id = ?",
+                                *to.role, role);
+          },
+          policy_event(*this, s, statement, std::string(sn->role_name(role)) + " " + st.grantee));
+      !outer_.ok())
+    return std::move(outer_).error();
+  return tag_only(st.grant ? "GRANT ROLE" : "REVOKE ROLE");
+}
+
+}  // namespace dbvault::vault
