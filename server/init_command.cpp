@@ -47,7 +47,9 @@ Status write_config(const DataDir& dir, const ServerConfig& config) {
 }
 
 Status create(const DataDir& dir, const ServerConfig& config, std::vector<InitialAccount> accounts) {
-  for (const auto& p : {dir.root, dir.data(), dir.tls()}) DBV_RETURN_IF_ERROR(make_dir(p));
+  for (const auto& p : {dir.root, dir.data(), dir.tls(), dir.keys()}) {
+    DBV_RETURN_IF_ERROR(make_dir(p));
+  }
   DBV_RETURN_IF_ERROR(write_config(dir, config));
   DBV_RETURN_IF_ERROR(net::write_self_signed(dir.tls() / "server.crt", dir.tls() / "server.key",
                                              "dbvault", 3650));

@@ -13,6 +13,7 @@
 #include "server/command_flags.h"
 #include "server/net/listener.h"
 #include "server/net/tls.h"
+#include "server/pgcompat/pgcompat.h"
 #include "server/runtime/services.h"
 #include "server/runtime/test_clock.h"
 #include "server/session/client_connection.h"
@@ -104,6 +105,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   if (!services) return fail(err, services.error());
   storage::EngineOptions engine_options;
   engine_options.database = dir.engine_db();
+  engine_options.allowed_functions = pgcompat::function_names();
   engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(),
                                     dir.config()};
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
@@ -126,6 +128,9 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   session::SessionRegistry registry(config.max_connections);
   session::ServerContext ctx(**services, **engine, tls->get(), registry, std::move(*mock_secret));
   ctx.catalog_db = catalog_db.get();
+  // Session ids are unique across restarts too (audit records join on them): microseconds at
+  // start, then one more per session.
+  ctx.next_session_id = static_cast<std::uint64_t>(system_clock.now().time_since_epoch().count());
   session::ConnectionThreads threads(2 * config.max_connections);
 
   if (auto f = flags->get("--port-file")) {

@@ -113,7 +113,8 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   return std::unique_ptr<Engine>(new Engine(std::move(shared)));
 }
 
-Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session) {
+Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
+                                                    const std::function<Status(sqlite3*)>& setup) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(shared_->options.database.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -124,6 +125,7 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session) {
   }
   auto state = std::make_unique<ConnectionState>(*shared_, session, db);  // owns db now
   DBV_RETURN_IF_ERROR(configure(db, shared_->options));
+  if (setup) DBV_RETURN_IF_ERROR(setup(db));
   state->auth = std::make_unique<Authorizer>(db, shared_->options.allowed_functions);
   EngineShared* shared = shared_.get();
   state->auth->set_file_policy([shared](std::string_view f) { return shared->file_allowed(f); });

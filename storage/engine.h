@@ -90,7 +90,11 @@ class Engine {
 
   // A new SQLite connection for `session`, which must outlive the Connection and is used by
   // the Connection's thread only. 58030 if the connection cannot be opened.
-  Result<std::unique_ptr<Connection>> connect(vault::Session& session);
+  // `setup`, when given, runs on the new SQLite connection after EngineOptions::on_open and
+  // before the authorizer is installed: per-session functions (the server's current_setting(),
+  // which reads that session's settings). Functions it registers follow allowed_functions too.
+  Result<std::unique_ptr<Connection>> connect(vault::Session& session,
+                                              const std::function<Status(sqlite3*)>& setup = {});
 
  private:
   explicit Engine(std::unique_ptr<EngineShared> shared);

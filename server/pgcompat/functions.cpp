@@ -120,6 +120,12 @@ constexpr Function kFunctions[] = {
 
 }  // namespace
 
+std::vector<std::string> function_names() {
+  std::vector<std::string> names;
+  for (const auto& f : kFunctions) names.emplace_back(f.name);
+  return names;
+}
+
 Status prepare_connection(sqlite3* db, const Settings& settings) {
   // "x" is an identifier in PostgreSQL; SQLite would fall back to a string if no column x exists.
   if (sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, nullptr) != SQLITE_OK ||

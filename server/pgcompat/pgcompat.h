@@ -297,4 +297,7 @@ Error explain_engine_error(std::string_view sql, std::string_view sqlite_message
 // use by this session. 58000 on failure.
 Status prepare_connection(sqlite3* db, const Settings& settings);
 
+// The names of the functions prepare_connection() registers (for the engine's allow-list).
+std::vector<std::string> function_names();
+
 }  // namespace dbvault::server::pgcompat

@@ -10,9 +10,13 @@ class SessionCatalog final : public pgcompat::CatalogSource {
   SessionCatalog(ServerContext& ctx, std::string user)
       : ctx_(ctx), inner_(ctx.catalog_db, std::move(user)) {}
 
+  // The engine's own bookkeeping tables (dbvault_*) are not the user's: not listed.
   Result<std::vector<pgcompat::RelationInfo>> relations() const override {
     std::lock_guard lock(ctx_.catalog_mu);
-    return inner_.relations();
+    auto all = inner_.relations();
+    if (!all) return all;
+    std::erase_if(*all, [](const auto& r) { return r.name.starts_with("dbvault_"); });
+    return all;
   }
   Result<std::vector<pgcompat::ColumnInfo>> columns(std::string_view table) const override {
     std::lock_guard lock(ctx_.catalog_mu);
@@ -38,6 +42,10 @@ class SessionCatalog final : public pgcompat::CatalogSource {
       out.push_back(std::move(r));
     }
     for (const auto& role : data.roles) {
+      // A role named like a user (the account dba holds the role dba) is listed once.
+      if (std::any_of(out.begin(), out.end(), [&](const auto& x) { return x.name == role.name; })) {
+        continue;
+      }
       pgcompat::RoleInfo r;
       r.name = role.name;
       r.can_login = false;

@@ -186,7 +186,7 @@ Rows to_rows(const vault::StatementResult& r) { return r.rows; }
 // the next query).
 Status require_viewer(const vault::Vault& v, const vault::Session& s) {
   const auto snap = v.snapshot();
-  for (const char* role : {"AUDIT_VIEWER", "VAULT_ADMIN"}) {
+  for (const char* role : {"audit_viewer", "vault_admin"}) {
     const auto id = snap->find_role(role);
     if (id && snap->has_role(s.user_id(), *id)) return ok_status();
   }
