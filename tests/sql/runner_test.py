@@ -119,6 +119,15 @@ class ScriptsAreChecked(unittest.TestCase):
         with self.assertRaisesRegex(ScriptError, "x.test:1: query needs column types"):
             parse_script("x.test", "query\nSELECT 1\n")
 
+    def test_every_file_parses(self):
+        root = Path(__file__).resolve().parent
+        files = sorted(root.rglob("*.test"))
+        self.assertGreater(len(files), 5)
+        for path in files:
+            with self.subTest(path=str(path.relative_to(root))):
+                script = parse_script(str(path), path.read_text())
+                self.assertTrue(script.records)
+
     def test_durations(self):
         self.assertEqual(parse_duration("2h"), 7200)
         self.assertEqual(parse_duration("1h 30m"), 5400)

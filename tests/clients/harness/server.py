@@ -53,6 +53,7 @@ class Server:
         self.port = 0
         self.dbname = "dbvault"
         self.log_path = workdir / "server.log"
+        self.data_dir = workdir  # subclasses: the data directory inside workdir
         self.tls_cert: Path | None = None  # the server's certificate (PEM), for openssl tests
 
     # --- connecting -------------------------------------------------------------------

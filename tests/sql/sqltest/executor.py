@@ -32,6 +32,7 @@ class Runner:
         self.script = script
         self.out = out or sys.stdout
         self.variables = {f"{a}_password": pw for a, pw in server.passwords.items()}
+        self.variables["data_dir"] = str(server.data_dir)
         self.connections: dict[str, psycopg2.extensions.connection] = {}
         self.current: str | None = None
         self.secrets = SecretSet()
@@ -51,7 +52,7 @@ class Runner:
                 self.passed += 1
             except RecordFailure as failure:
                 self.failed += 1
-                print(f"FAILED {self.script.path}:{record.line}: {failure}", file=self.out)
+                print(f"FAILED {record.source}:{record.line}: {failure}", file=self.out)
         self.close_connections()
 
     def _applies(self, record: Record) -> bool:
@@ -207,18 +208,20 @@ class Runner:
     def _let(self, record: Let) -> None:
         sql = self.substitute(record.sql)
         cursor, error = self._run_sql(sql)
+        what = "let " + ", ".join(record.names)
         if error is not None:
-            raise RecordFailure(f"let {record.name}: {error.pgcode}: {_message(error)}"
-                                + self._where(sql))
+            raise RecordFailure(f"{what}: {error.pgcode}: {_message(error)}" + self._where(sql))
         rows = cursor.fetchall() if cursor.description else []
         names = [c.name for c in cursor.description or []]
-        column = record.column or (names[0] if len(names) == 1 else None)
-        if not rows or column not in names:
-            raise RecordFailure(f"let {record.name}: needs a row and "
-                                + (f"a column {column}" if record.column else "one column")
-                                + f"; got {len(rows)} rows, columns {names}" + self._where(sql))
-        value = rows[0][names.index(column)]
-        self.variables[record.name] = value if isinstance(value, str) else format_value(value)
+        columns = record.columns or (names if len(names) == len(record.names) else [])
+        missing = [c for c in columns if c not in names]
+        if not rows or not columns or missing:
+            raise RecordFailure(f"{what}: needs a row with columns "
+                                f"{', '.join(columns) or len(record.names)}; got {len(rows)} "
+                                f"rows, columns {', '.join(names)}" + self._where(sql))
+        for name, column in zip(record.names, columns):
+            value = rows[0][names.index(column)]
+            self.variables[name] = value if isinstance(value, str) else format_value(value)
 
     def _advance(self, record: Advance) -> None:
         self._require_clock()

@@ -9,8 +9,10 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 SORT_MODES = ("nosort", "rowsort", "valuesort")
+MAX_INCLUDE_DEPTH = 8
 COLUMN_TYPES = set("ITRB?")
 
 
@@ -30,6 +32,7 @@ class Expectation:
 @dataclass
 class Record:
     line: int
+    source: str = ""  # the file the record is in (an included file's own path)
     onlyif: list[str] = field(default_factory=list)
     skipif: list[str] = field(default_factory=list)
 
@@ -67,8 +70,8 @@ class Disconnect(Record):
 
 @dataclass
 class Let(Record):
-    name: str = ""
-    column: str | None = None
+    names: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # empty: the result's columns in order
     sql: str = ""
 
 
@@ -129,7 +132,9 @@ class _Reader:
         return out, False
 
 
-def parse_script(path: str, text: str) -> Script:
+def parse_script(path: str, text: str, depth: int = 0) -> Script:
+    """Parses `text` (the contents of `path`); `include FILE` lines are replaced by the
+    records of FILE, a path relative to the including file. Raises ScriptError."""
     reader = _Reader(path, text)
     records: list[Record] = []
     requires: list[str] = []
@@ -150,11 +155,28 @@ def parse_script(path: str, text: str) -> Script:
         if word in ("onlyif", "skipif"):
             (onlyif if word == "onlyif" else skipif).append(rest)
             continue
+        if word == "include":
+            included = _include(reader, lineno, rest, depth)
+            requires += included.requires
+            records += included.records
+            continue
         record = _parse_record(reader, lineno, word, rest)
+        record.source = path
         record.onlyif, record.skipif = onlyif, skipif
         onlyif, skipif = [], []
         records.append(record)
     return Script(path, requires, records)
+
+
+def _include(reader: _Reader, lineno: int, name: str, depth: int) -> Script:
+    if depth >= MAX_INCLUDE_DEPTH:
+        raise reader.fail(lineno, f"include nested more than {MAX_INCLUDE_DEPTH} deep")
+    target = Path(reader.path).parent / name
+    try:
+        text = target.read_text()
+    except OSError as e:
+        raise reader.fail(lineno, f"cannot include {name}: {e.strerror}") from None
+    return parse_script(str(target), text, depth + 1)
 
 
 def _parse_record(reader: _Reader, lineno: int, word: str, rest: str) -> Record:
@@ -231,13 +253,19 @@ def _parse_connect(reader: _Reader, lineno: int, rest: str) -> Connect:
 
 
 def _parse_let(reader: _Reader, lineno: int, rest: str) -> Let:
-    m = re.fullmatch(r"(\w+)(?:\s+from\s+(\w+))?(?:\s*=\s*(.+))?", rest)
+    m = re.fullmatch(r"(\w+(?:\s*,\s*\w+)*)(?:\s+from\s+(\w+(?:\s*,\s*\w+)*))?"
+                     r"(?:\s*=\s*(.+))?", rest)
     if not m:
-        raise reader.fail(lineno, "let NAME [from COLUMN] [= SQL]  (or the SQL on the next lines)")
+        raise reader.fail(lineno, "let NAME[, NAME ...] [from COLUMN[, COLUMN ...]] [= SQL]"
+                                  "  (or the SQL on the next lines)")
+    names = re.split(r"\s*,\s*", m.group(1))
+    columns = re.split(r"\s*,\s*", m.group(2)) if m.group(2) else []
+    if columns and len(columns) != len(names):
+        raise reader.fail(lineno, f"let: {len(names)} names but {len(columns)} columns")
     sql = m.group(3)
     if sql is None:
         sql, _ = _sql_block(reader, lineno, "let")
-    return Let(lineno, name=m.group(1), column=m.group(2), sql=sql)
+    return Let(lineno, names=names, columns=columns, sql=sql)
 
 
 def _parse_clock(reader: _Reader, lineno: int, rest: str) -> ClockAt:
