@@ -26,9 +26,10 @@ class PostgresServer(Server):
     kind = "postgresql"
 
     def __init__(self, workdir: Path, settings: dict[str, str] | None = None,
-                 durable: bool = False):
+                 durable: bool = False, require_tls: bool = False):
         """initdb + start in `workdir`. `settings` are extra postgresql.conf lines; with
-        durable=False fsync is off (tests), with durable=True PostgreSQL's defaults stay.
+        durable=False fsync is off (tests), with durable=True PostgreSQL's defaults stay;
+        require_tls=True refuses logins without TLS (like dbvault's --require-tls).
 
         Raises ServerUnavailable without PostgreSQL 15 binaries, ServerError on failure.
         """
@@ -43,7 +44,7 @@ class PostgresServer(Server):
             pw = pwd.getpwnam("postgres")
             os.chown(workdir, pw.pw_uid, pw.pw_gid)
         self._initdb()
-        self._configure(settings or {}, durable)
+        self._configure(settings or {}, durable, require_tls)
         self._start()
         self._create_accounts()
 
@@ -63,7 +64,7 @@ class PostgresServer(Server):
                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                   "--locale=C", "--no-sync")
 
-    def _configure(self, settings: dict[str, str], durable: bool) -> None:
+    def _configure(self, settings: dict[str, str], durable: bool, require_tls: bool) -> None:
         self._make_certificate()
         self.port = _free_port()
         conf = {
@@ -84,8 +85,9 @@ class PostgresServer(Server):
         with open(self.data_dir / "postgresql.conf", "a") as f:
             f.write("\n# dbvault test harness\n")
             f.writelines(f"{k} = {v}\n" for k, v in conf.items())
+        tcp = "hostssl" if require_tls else "host"
         (self.data_dir / "pg_hba.conf").write_text(
-            "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
+            f"local all all trust\n{tcp} all all 127.0.0.1/32 scram-sha-256\n")
 
     def _make_certificate(self) -> None:
         self.tls_cert = self.workdir / "server.crt"

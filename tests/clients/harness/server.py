@@ -86,7 +86,8 @@ class Server:
         names = {"host": "PGHOST", "port": "PGPORT", "dbname": "PGDATABASE", "user": "PGUSER",
                  "password": "PGPASSWORD", "sslmode": "PGSSLMODE",
                  "connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPPNAME",
-                 "channel_binding": "PGCHANNELBINDING"}
+                 "channel_binding": "PGCHANNELBINDING", "sslrootcert": "PGSSLROOTCERT",
+                 "options": "PGOPTIONS"}
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         for key, value in self.conninfo(user, password, **params).items():
             env[names[key]] = value
