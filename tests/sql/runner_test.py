@@ -105,6 +105,15 @@ class RunnerFailsWhenItShould(unittest.TestCase):
             "'leaky-password-1234'\n", 0, "a secret literal in SQL lea...(19 chars) found in",
             settings={"log_statement": "'all'"})
 
+    def test_statement_without_answer_is_cancelled(self):
+        from sqltest import executor
+        saved, executor.STATEMENT_TIMEOUT_S = executor.STATEMENT_TIMEOUT_S, 1.0
+        try:
+            self.assert_fails_at("connect a user=dba\n\nstatement ok\nSELECT pg_sleep(30)\n", 3,
+                                 "no answer within 1 s")
+        finally:
+            executor.STATEMENT_TIMEOUT_S = saved
+
     def test_passing_file_passes(self):
         result, out = run(SETUP + "\nquery IT rowsort\nSELECT * FROM t\n----\n2\ttwo\n1\tone\n")
         self.assertEqual(result, run_sql_tests.PASSED, out)

@@ -6,7 +6,9 @@ Relies only on the server's command-line contract (issue 10 and docs/server.md):
 The port file is written once the server listens; SIGTERM exits 0.
 """
 
+import ctypes
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +17,7 @@ from .server import ACCOUNTS, Server, ServerError, ServerUnavailable, generate_p
     log_tail, terminate
 
 START_TIMEOUT_S = 60.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def dbvault_binary() -> Path:
@@ -77,7 +80,8 @@ class DbvaultServer(Server):
                    *serve_args]
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(command, env=self._env(), stdout=log,
-                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             preexec_fn=_terminate_with_parent)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -122,6 +126,13 @@ class DbvaultServer(Server):
         if self._status is None and self._process is not None:
             self._status = terminate(self._process, self.log_path)
         return self._status if self._status is not None else 0
+
+
+def _terminate_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies (e.g. killed by a ctest timeout), so
+    that no server outlives its test."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _read_port(path: Path) -> int:

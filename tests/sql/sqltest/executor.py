@@ -6,8 +6,10 @@ file handles (login passwords, vault passwords, tokens: see secrets.py) is remem
 that the caller can grep the server's files for them afterwards.
 """
 
+import os
 import re
 import sys
+import threading
 
 import psycopg2
 
@@ -20,6 +22,9 @@ from .script import Advance, ClockAt, Connect, Disconnect, Expectation, Let, Que
 from .values import format_rows, format_value, normalize_expected, type_mismatch
 
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
+# After this long the runner cancels the statement (CancelRequest) and fails the record.
+STATEMENT_TIMEOUT_S = float(os.environ.get("DBVAULT_TEST_STATEMENT_TIMEOUT", "60"))
+MAX_FAILURES = 25  # then the rest of the file is skipped: later failures are echoes
 
 
 class RecordFailure(Exception):
@@ -44,6 +49,9 @@ class Runner:
     # --- driving -------------------------------------------------------------------------
     def run(self) -> None:
         for record in self.script.records:
+            if self.failed >= MAX_FAILURES:
+                print(f"STOPPED {self.script.path}: {MAX_FAILURES} failures", file=self.out)
+                break
             if not self._applies(record):
                 self.skipped += 1
                 continue
@@ -95,14 +103,22 @@ class Runner:
     def _run_sql(self, sql: str):
         """Executes on the current connection; returns (cursor, None) or (None, error)."""
         secrets.collect_from_sql(sql, self.secrets)
-        cursor = self._connection().cursor()
+        connection = self._connection()
+        cursor = connection.cursor()
+        watchdog = threading.Timer(STATEMENT_TIMEOUT_S, connection.cancel)
+        watchdog.start()
         try:
             cursor.execute(sql)
         except psycopg2.Error as error:
             if self._connection_lost():
                 raise RecordFailure(f"the server closed the connection: {error}"
                                     + self._where(sql)) from None
+            if watchdog.finished.is_set():
+                raise RecordFailure(f"no answer within {STATEMENT_TIMEOUT_S:.0f} s; the runner "
+                                    f"cancelled the statement" + self._where(sql)) from None
             return None, error
+        finally:
+            watchdog.cancel()
         secrets.collect_from_result(cursor, self.secrets)
         secrets.remember_user_password(sql, self.user_passwords, self.secrets)
         return cursor, None
