@@ -17,6 +17,7 @@ import struct
 
 PROTOCOL_V3 = 196608
 SSL_REQUEST_CODE = 80877103
+CANCEL_REQUEST_CODE = 80877102
 
 
 class WireError(Exception):
@@ -66,7 +67,10 @@ class WireClient:
     def __init__(self, host: str, port: int, tls: bool = True, timeout: float = 10.0):
         """Connects; with tls=True sends SSLRequest and requires the server to accept."""
         self.sock: socket.socket = socket.create_connection((host, port), timeout=timeout)
+        self.address = (host, port)
         self._buffer = b""
+        self.parameters: dict[str, str] = {}  # ParameterStatus values seen at login
+        self.backend_key: tuple[int, int] | None = None  # BackendKeyData (pid, secret)
         if tls:
             self.sock.sendall(struct.pack("!II", 8, SSL_REQUEST_CODE))
             answer = self._read_exact(1)
@@ -113,16 +117,16 @@ class WireClient:
         length = struct.unpack("!I", header[1:])[0]
         return chr(header[0]), self._read_exact(length - 4)
 
-    def read_until(self, kinds: str) -> list[tuple[str, bytes]]:
-        """Messages up to and including the first whose type is in `kinds`; raises WireError
-        for an ErrorResponse unless 'E' is in `kinds`."""
+    def read_until(self, kinds: str, raise_errors: bool = True) -> list[tuple[str, bytes]]:
+        """Messages up to and including the first whose type is in `kinds`. An ErrorResponse
+        before that raises WireError when raise_errors, else is returned with the rest."""
         out = []
         while True:
             kind, payload = self.read_message()
             out.append((kind, payload))
             if kind in kinds:
                 return out
-            if kind == "E":
+            if kind == "E" and raise_errors:
                 raise WireError(parse_error_fields(payload))
 
     # --- protocol ------------------------------------------------------------------------
@@ -140,12 +144,24 @@ class WireClient:
             _Scram(self, password).run()
         elif code != 0:
             raise ConnectionClosed(f"unexpected authentication request {kind} {code}")
-        self.read_until("Z")
+        for kind, payload in self.read_until("Z"):
+            if kind == "S":
+                name, value, _ = payload.split(b"\0", 2)
+                self.parameters[name.decode()] = value.decode()
+            elif kind == "K":
+                self.backend_key = struct.unpack("!II", payload)
+
+    def cancel(self) -> None:
+        """Sends a CancelRequest for this session on a new plaintext connection."""
+        assert self.backend_key is not None, "no BackendKeyData at login"
+        with socket.create_connection(self.address, timeout=10) as sock:
+            sock.sendall(struct.pack("!IIII", 16, CANCEL_REQUEST_CODE, *self.backend_key))
+            sock.recv(1)  # the server closes the connection without an answer
 
     def query(self, sql: str) -> list[tuple[str, bytes]]:
         """Runs a simple query; returns its messages up to ReadyForQuery (errors included)."""
         self.send(message(b"Q", sql.encode() + b"\0"))
-        return self.read_until("Z")
+        return self.read_until("Z", raise_errors=False)
 
     def query_rows(self, sql: str) -> list[list[str | None]]:
         """The text values of a simple query's rows; raises WireError on an ErrorResponse."""
@@ -161,18 +177,20 @@ class WireClient:
         self.send(message(b"X"))
 
 
-def _data_row(payload: bytes) -> list[str | None]:
+def data_row(payload: bytes) -> list[bytes | None]:
+    """A DataRow's values as raw bytes (text or binary, as the portal's formats say)."""
     count = struct.unpack("!H", payload[:2])[0]
     values, pos = [], 2
     for _ in range(count):
         length = struct.unpack("!i", payload[pos:pos + 4])[0]
         pos += 4
-        if length < 0:
-            values.append(None)
-        else:
-            values.append(payload[pos:pos + length].decode())
-            pos += length
+        values.append(None if length < 0 else payload[pos:pos + length])
+        pos += max(length, 0)
     return values
+
+
+def _data_row(payload: bytes) -> list[str | None]:
+    return [None if v is None else v.decode() for v in data_row(payload)]
 
 
 class _Scram:

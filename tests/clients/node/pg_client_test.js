@@ -102,3 +102,27 @@ test('the vault over the extended protocol', { skip: config.kind !== 'dbvault' }
     await assert.rejects(c.query(q), (e) => e.code === '42501');
   });
 });
+
+test('a statement prepared before the realm existed is refused after', { skip: config.kind !== 'dbvault' }, async () => {
+  await withClient(async (c) => {
+    await c.query('CREATE TABLE node_late (id INTEGER, v TEXT)');
+    await c.query("INSERT INTO node_late VALUES (1, 'late secret')");
+    await c.query('CREATE VIEW node_late_view AS SELECT id, v FROM node_late');
+  });
+  const c = await connect('dba');
+  try {
+    const direct = { name: 'late_direct', text: 'SELECT v FROM node_late WHERE id = $1', values: [1] };
+    const viaView = { name: 'late_view', text: 'SELECT v FROM node_late_view WHERE id = $1', values: [1] };
+    assert.equal((await c.query(direct)).rows.length, 1);
+    assert.equal((await c.query(viaView)).rows.length, 1);
+    await withClient(async (s) => {
+      await s.query('CREATE REALM node_late_realm REQUIRE VAULT PASSWORD');
+      await s.query('ALTER REALM node_late_realm ADD TABLE node_late');
+    }, 'secadmin');
+    // the same prepared statements, executed again in the same session
+    await assert.rejects(c.query(direct), (e) => e.code === '42501' && /node_late_realm/.test(e.message));
+    await assert.rejects(c.query(viaView), (e) => e.code === '42501' && /node_late_realm/.test(e.message));
+  } finally {
+    await c.end();
+  }
+});
