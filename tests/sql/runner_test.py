@@ -146,11 +146,7 @@ class ScriptsAreChecked(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    try:
-        harness.start  # noqa: B018 (import check)
-        from harness.postgres_server import PG_BINDIR
-        if not (PG_BINDIR / "postgres").exists():
-            raise harness.ServerUnavailable(f"no PostgreSQL 15 in {PG_BINDIR}")
-    except harness.ServerUnavailable as e:
-        harness.skip_or_fail(e)
+    from harness.postgres_server import PG_BINDIR
+    if not (PG_BINDIR / "postgres").exists():
+        harness.skip_or_fail(harness.ServerUnavailable(f"no PostgreSQL 15 in {PG_BINDIR}"))
     unittest.main()

@@ -7,3 +7,7 @@ docs/testing.md describes the suites and the environment variables (servers.py).
 from .secret_scan import SecretSet, find_leaks, redact
 from .server import ACCOUNTS, SKIP_EXIT_CODE, Server, ServerError, ServerUnavailable
 from .servers import KINDS, requested_kind, running_server, skip_or_fail, start, temp_workdir
+
+__all__ = ["ACCOUNTS", "KINDS", "SKIP_EXIT_CODE", "SecretSet", "Server", "ServerError",
+           "ServerUnavailable", "find_leaks", "redact", "requested_kind", "running_server",
+           "skip_or_fail", "start", "temp_workdir"]
