@@ -9,9 +9,13 @@ scale, default 1), BENCH_SERVERS ("dbvault-on dbvault-off postgresql"), BENCH_ID
 sessions for the RSS figure, default 500), BENCH_SSLMODE (require: every server over TLS 1.3;
 disable: every server over plain TCP on loopback), DBVAULT_BIN, PG_BINDIR.
 
-dbvault-on: the four pgbench tables are in a realm that authorizes the benchmark user, so
-every statement goes through the realm check (and realm-access auditing); dbvault-off: the
-same realm, then ALTER DATABASE DISABLE DATABASE VAULT. The servers run one after the other.
+dbvault-on: the four pgbench tables are in a realm that requires a vault password; each
+pgbench connection unlocks it once, in its first transaction, with the token of an earlier
+UNLOCK (`UNLOCK REALM ... TOKEN`, as a pooled connection would), so every statement after
+that goes through the realm check of an unlocked session (and realm-access auditing).
+dbvault-off: the same realm and unlocks, then ALTER DATABASE DISABLE DATABASE VAULT.
+PostgreSQL: the same scripts without the unlock. The scripts are pgbench's built-in
+select-only and TPC-B-like ones, written out. The servers run one after the other.
 """
 
 import math
@@ -37,6 +41,31 @@ SERVERS = os.environ.get("BENCH_SERVERS", "dbvault-on dbvault-off postgresql").s
 IDLE = int(os.environ.get("BENCH_IDLE", "500"))
 SSLMODE = os.environ.get("BENCH_SSLMODE", "require")
 TABLES = ("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history")
+REALM_PASSWORD = "bench-realm-password-2025"
+
+# pgbench's built-in scripts (pgbench 15), with {prelude} for the one-time unlock.
+SELECT_SCRIPT = """{prelude}\\set aid random(1, {accounts})
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+"""
+READWRITE_SCRIPT = """{prelude}\\set aid random(1, {accounts})
+\\set bid random(1, {branches})
+\\set tid random(1, {tellers})
+\\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+END;
+"""
+# Client variables persist across a pgbench client's transactions: this runs once per
+# connection.
+UNLOCK_PRELUDE = """\\if :unlocked = 0
+UNLOCK REALM bench_realm TOKEN '{token}';
+\\set unlocked 1
+\\endif
+"""
 
 
 def start(name: str, workdir: Path) -> harness.Server:
@@ -46,25 +75,40 @@ def start(name: str, workdir: Path) -> harness.Server:
                          serve_args=["--max-connections", str(max(IDLE, max(CLIENTS)) + 50)])
 
 
-def sql(server: harness.Server, user: str, *statements: str) -> None:
+def sql(server: harness.Server, user: str, *statements: str) -> list:
+    """Runs the statements on one connection; returns the last one's rows."""
     connection = psycopg2.connect(**server.conninfo(user, sslmode=SSLMODE))
     connection.autocommit = True
-    with connection, connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    connection.close()
+    try:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
 
 
-def prepare(name: str, server: harness.Server) -> None:
-    """pgbench -i, then the realm (dbvault) and the vault switch (dbvault-off)."""
+def prepare(name: str, server: harness.Server) -> dict[str, Path]:
+    """pgbench -i, the realm and a token (dbvault), the vault switch (dbvault-off); returns
+    the pgbench script file of each script name."""
     pgbench(server, "-i", "-s", SCALE, "--quiet")
+    prelude = ""
     if name.startswith("dbvault"):
         objects = ", ".join(f"TABLE {t}" for t in TABLES)
-        sql(server, "secadmin", "CREATE REALM bench_realm",
-            f"ALTER REALM bench_realm ADD {objects}",
-            "ALTER REALM bench_realm AUTHORIZE USER dba")
+        sql(server, "secadmin",
+            f"CREATE REALM bench_realm REQUIRE VAULT PASSWORD '{REALM_PASSWORD}'",
+            f"ALTER REALM bench_realm ADD {objects}")
+        rows = sql(server, "dba", f"UNLOCK REALM bench_realm PASSWORD '{REALM_PASSWORD}'")
+        prelude = UNLOCK_PRELUDE.format(token=rows[0][1])
     if name == "dbvault-off":
         sql(server, "secadmin", "ALTER DATABASE DISABLE DATABASE VAULT")
+    scale = int(SCALE)
+    sizes = {"accounts": 100000 * scale, "branches": scale, "tellers": 10 * scale}
+    scripts = {}
+    for script, text in (("select", SELECT_SCRIPT), ("readwrite", READWRITE_SCRIPT)):
+        scripts[script] = server.workdir / f"{script}.pgbench"
+        scripts[script].write_text(text.format(prelude=prelude, **sizes))
+    return scripts
 
 
 def pgbench(server: harness.Server, *args: str) -> str:
@@ -76,11 +120,9 @@ def pgbench(server: harness.Server, *args: str) -> str:
     return result.stdout
 
 
-def run_tps(server: harness.Server, script: str, mode: str, clients: int) -> float:
-    args = ["-n", "-T", str(SECONDS), "-c", str(clients), "-j", str(min(clients, 2)), "-M", mode]
-    if script == "select":
-        args.append("-S")
-    out = pgbench(server, *args)
+def run_tps(server: harness.Server, script: Path, mode: str, clients: int) -> float:
+    out = pgbench(server, "-n", "-T", str(SECONDS), "-c", str(clients), "-j",
+                  str(min(clients, 2)), "-M", mode, "-D", "unlocked=0", "-f", str(script))
     failed = re.search(r"number of failed transactions: (\d+)", out)
     if failed and int(failed.group(1)):
         raise RuntimeError(f"pgbench reported {failed.group(1)} failed transactions:\n{out}")
@@ -111,11 +153,11 @@ def bench_server(name: str, results: dict, extra: dict) -> None:
     with harness.temp_workdir(f"bench-{name}") as workdir:
         server = start(name, workdir)
         try:
-            prepare(name, server)
+            scripts = prepare(name, server)
             for script in SCRIPTS:
                 for mode in MODES:
                     for clients in CLIENTS:
-                        tps = run_tps(server, script, mode, clients)
+                        tps = run_tps(server, scripts[script], mode, clients)
                         results[(name, script, mode, clients)] = tps
                         print(f"tps server={name} script={script} mode={mode} "
                               f"clients={clients} value={tps:.1f}", flush=True)
