@@ -71,7 +71,7 @@ UNLOCK REALM bench_realm TOKEN '{token}';
 def start(name: str, workdir: Path) -> harness.Server:
     if name == "postgresql":
         return harness.start("postgresql", workdir, durable=True)
-    return harness.start("dbvault", workdir, log_level="info",
+    return harness.start("dbvault", workdir, log_level="info", test_clock=False,
                          serve_args=["--max-connections", str(max(IDLE, max(CLIENTS)) + 50)])
 
 

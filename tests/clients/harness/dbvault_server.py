@@ -30,11 +30,13 @@ def dbvault_binary() -> Path:
 
 class DbvaultServer(Server):
     kind = "dbvault"
-    supports_clock = True
 
     def __init__(self, workdir: Path, serve_args: list[str] | None = None,
-                 init_args: list[str] | None = None, log_level: str = "debug"):
-        """Runs init and serve in `workdir` (which must exist and be empty).
+                 init_args: list[str] | None = None, log_level: str = "debug",
+                 test_clock: bool = True):
+        """Runs init and serve in `workdir` (which must exist and be empty). With test_clock
+        the server's clock is the real one plus the offset in workdir/clock (the server reads
+        that file at every use: benchmarks turn it off).
 
         Raises ServerUnavailable when the binary has no init/serve command, ServerError when
         either fails or the port file does not appear within START_TIMEOUT_S.
@@ -45,10 +47,13 @@ class DbvaultServer(Server):
         self.clock_path = workdir / "clock"
         self._process: subprocess.Popen | None = None
         self._status: int | None = None
+        self.supports_clock = test_clock
         if not self.binary.exists():
             raise ServerUnavailable(f"{self.binary} does not exist (build the dbvault target)")
         self._init(init_args or [])
-        self.set_clock_offset(0)
+        if test_clock:
+            self.set_clock_offset(0)
+            serve_args = ["--test-clock-file", str(self.clock_path), *(serve_args or [])]
         self._serve(serve_args or [], log_level)
         self.tls_cert = self._find_certificate()
 
@@ -56,7 +61,8 @@ class DbvaultServer(Server):
         env = dict(os.environ)
         for account, password in self.passwords.items():
             env[f"DBVAULT_{account.upper()}_PASSWORD"] = password
-        env["DBVAULT_ALLOW_TEST_CLOCK"] = "1"
+        if self.supports_clock:
+            env["DBVAULT_ALLOW_TEST_CLOCK"] = "1"
         return env
 
     def _init(self, init_args: list[str]) -> None:
@@ -76,8 +82,7 @@ class DbvaultServer(Server):
         port_file = self.workdir / "port"
         command = [str(self.binary), "--log-level", log_level, "serve",
                    "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0",
-                   "--port-file", str(port_file), "--test-clock-file", str(self.clock_path),
-                   *serve_args]
+                   "--port-file", str(port_file), *serve_args]
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(command, env=self._env(), stdout=log,
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
