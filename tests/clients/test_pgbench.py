@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""pgbench against the server: `pgbench -i` (its DDL, COPY and the catalog queries it makes),
+then short select-only runs in -M simple, extended and prepared, and a short TPC-B-like
+run; none may end with a failed transaction."""
+
+import re
+
+import client_case
+
+PGBENCH = "/usr/bin/pgbench"
+
+
+class Pgbench(client_case.ServerCase):
+    def pgbench(self, *args: str):
+        return self.run_client([PGBENCH, *args], timeout=300)
+
+    def test_1_init(self):
+        result = self.pgbench("-i", "-s", "1", "--quiet")
+        self.assertIn("done", result.stderr)
+        rows = self.execute("SELECT count(*) FROM pgbench_accounts")
+        self.assertEqual(rows, [(100000,)])
+
+    def check_run(self, *args: str) -> float:
+        out = self.pgbench("-n", "-T", "3", "-c", "2", "-j", "2", *args).stdout
+        self.assertRegex(out, r"number of failed transactions: 0\b")
+        match = re.search(r"tps = ([0-9.]+)", out)
+        self.assertIsNotNone(match, out)
+        self.assertGreater(float(match.group(1)), 0)
+        return float(match.group(1))
+
+    def test_2_select_only(self):
+        for mode in ("simple", "extended", "prepared"):
+            with self.subTest(mode=mode):
+                self.check_run("-S", "-M", mode)
+
+    def test_3_tpcb_like(self):
+        for mode in ("simple", "prepared"):
+            with self.subTest(mode=mode):
+                self.check_run("-M", mode)
+        rows = self.execute("SELECT count(*) > 0 FROM pgbench_history")
+        self.assertTrue(rows[0][0])
+
+
+if __name__ == "__main__":
+    client_case.main()
