@@ -6,6 +6,8 @@
 // clients are not installed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "server/wire/encoder.h"
 #include "server/wire/pg_types.h"
 #include "server/wire/scram.h"
+#include "tests/support/temp_dir.h"
 
 using namespace dbvault;
 using namespace dbvault::server::wire;
@@ -62,13 +65,53 @@ class FdCloser {
   int fd_;
 };
 
-void send_all(int fd, const std::string& bytes) {
-  for (std::size_t off = 0; off < bytes.size();) {
-    const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
+// The connection: plain TCP, or TLS once the client asked for it and the test offers it.
+struct Transport {
+  int fd = -1;
+  SSL* ssl = nullptr;
+  ~Transport() {
+    if (ssl != nullptr) SSL_free(ssl);
   }
-}
+  long read(char* buf, std::size_t size) {
+    if (ssl != nullptr) return SSL_read(ssl, buf, static_cast<int>(size));
+    return ::recv(fd, buf, size, 0);
+  }
+  void write(const std::string& bytes) {
+    for (std::size_t off = 0; off < bytes.size();) {
+      const long n = ssl != nullptr
+                         ? SSL_write(ssl, bytes.data() + off, static_cast<int>(bytes.size() - off))
+                         : ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      off += static_cast<std::size_t>(n);
+    }
+  }
+};
+
+// A self-signed certificate made with the openssl command (ECDSA with SHA-384), loaded into a
+// TLS 1.3 server context; `binding` is its tls-server-end-point data.
+struct TlsServer {
+  explicit TlsServer(const std::filesystem::path& dir) : ctx(SSL_CTX_new(TLS_server_method())) {
+    const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -sha384 -days 1 -subj /CN=localhost -keyout " +
+        key + " -out " + cert + " >/dev/null 2>&1";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    BOOST_REQUIRE(SSL_CTX_use_certificate_file(ctx, cert.c_str(), SSL_FILETYPE_PEM) == 1);
+    BOOST_REQUIRE(SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) == 1);
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(SSL_CTX_get0_certificate(ctx), &der);
+    auto hash =
+        tls_server_end_point(std::span<const std::uint8_t>(der, static_cast<std::size_t>(len)));
+    OPENSSL_free(der);
+    BOOST_REQUIRE(hash.ok());
+    binding = *hash;
+  }
+  ~TlsServer() { SSL_CTX_free(ctx); }
+  SSL_CTX* ctx;
+  std::vector<std::uint8_t> binding;
+};
 
 void answer_query(std::string& out) {
   std::vector<FieldDescription> fields;
@@ -84,7 +127,7 @@ void answer_query(std::string& out) {
 }
 
 // Serves one connection; returns how authentication ended.
-std::string serve_one(int listener) {
+std::string serve_one(int listener, const TlsServer* tls) {
   // Never hang the suite: a client that does not come, or stops talking, ends the test.
   pollfd pfd{listener, POLLIN, 0};
   if (::poll(&pfd, 1, 30'000) != 1) return "no client";
@@ -92,13 +135,14 @@ std::string serve_one(int listener) {
   if (conn.get() < 0) return "accept failed";
   const timeval timeout{30, 0};
   ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  Transport io{conn.get()};
   Decoder decoder;
   std::optional<ScramServer> scram;
   bool first_sent = false;
   std::string outcome = "no authentication";
   char buf[4096];
   for (;;) {
-    const ssize_t n = ::recv(conn.get(), buf, sizeof buf, 0);
+    const long n = io.read(buf, sizeof buf);
     if (n <= 0) return outcome;
     decoder.feed(std::string_view(buf, static_cast<std::size_t>(n)));
     for (;;) {
@@ -107,12 +151,21 @@ std::string serve_one(int listener) {
       if (!m->has_value()) break;
       std::string out;
       FrontendMessage& msg = **m;
-      if (std::holds_alternative<SslRequest>(msg) || std::holds_alternative<GssEncRequest>(msg)) {
+      if (std::holds_alternative<SslRequest>(msg) && tls != nullptr) {
+        io.write("S");
+        io.ssl = SSL_new(tls->ctx);
+        SSL_set_fd(io.ssl, conn.get());
+        if (SSL_accept(io.ssl) != 1) return "TLS handshake failed";
+        continue;
+      } else if (std::holds_alternative<SslRequest>(msg) ||
+                 std::holds_alternative<GssEncRequest>(msg)) {
         append_ssl_answer(out, false);
       } else if (std::holds_alternative<Startup>(msg)) {
-        scram.emplace(ScramServer::create(kVerifier).value());
+        ScramOptions options;
+        if (io.ssl != nullptr) options.channel_binding = tls->binding;
+        scram.emplace(ScramServer::create(kVerifier, options).value());
         decoder.set_max_message_size(kMaxAuthMessageSize);
-        const auto mechs = ScramServer::mechanisms(false);
+        const auto mechs = ScramServer::mechanisms(io.ssl != nullptr);
         append_authentication_sasl(out, mechs);
       } else if (auto* p = std::get_if<PasswordPacket>(&msg)) {
         Result<std::string> step = std::string();
@@ -141,7 +194,7 @@ std::string serve_one(int listener) {
         }
         if (!step.ok()) {
           append_error_response(out, error_fields(step.error(), "FATAL"));
-          send_all(conn.get(), out);
+          io.write(out);
           return "refused: " + step.error().message;
         }
       } else if (auto* q = std::get_if<Query>(&msg)) {
@@ -154,14 +207,15 @@ std::string serve_one(int listener) {
       } else if (std::holds_alternative<Terminate>(msg)) {
         return outcome;
       }
-      send_all(conn.get(), out);
+      io.write(out);
     }
   }
 }
 
 // Listens on a free loopback port, serves one connection while `client` runs.
 struct OneShotServer {
-  OneShotServer() : listener(::socket(AF_INET, SOCK_STREAM, 0)) {
+  explicit OneShotServer(const TlsServer* tls = nullptr)
+      : listener(::socket(AF_INET, SOCK_STREAM, 0)) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -170,7 +224,7 @@ struct OneShotServer {
     socklen_t len = sizeof addr;
     ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len);
     port = ntohs(addr.sin_port);
-    thread = std::thread([this] { outcome = serve_one(listener.get()); });
+    thread = std::thread([this, tls] { outcome = serve_one(listener.get(), tls); });
   }
   ~OneShotServer() {
     if (thread.joinable()) thread.join();
@@ -196,8 +250,8 @@ std::string run(const std::string& command, int& status) {
   return out;
 }
 
-std::string conninfo(int port) {
-  return "host=127.0.0.1 port=" + std::to_string(port) + " user=user dbname=db sslmode=disable";
+std::string conninfo(int port, std::string_view tls = "sslmode=disable") {
+  return "host=127.0.0.1 port=" + std::to_string(port) + " user=user dbname=db " + std::string(tls);
 }
 
 }  // namespace
@@ -232,6 +286,24 @@ BOOST_AUTO_TEST_CASE(psql_with_a_wrong_password_is_refused_with_28P01) {
   BOOST_TEST(server.finish() == "refused: password authentication failed");
   BOOST_TEST(status != 0);
   BOOST_TEST(out.find("password authentication failed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(psql_over_tls_with_channel_binding_required_uses_scram_plus) {
+  if (!std::filesystem::exists("/usr/bin/psql")) {
+    BOOST_TEST_MESSAGE("psql not installed: skipped");
+    return;
+  }
+  dbvault::test::TempDir dir("wire-tls");
+  TlsServer tls(dir.path());
+  OneShotServer server(&tls);
+  int status = 0;
+  const std::string out = run("PGPASSWORD=pencil PGCONNECT_TIMEOUT=10 /usr/bin/psql '" +
+                                  conninfo(server.port, "sslmode=require channel_binding=require") +
+                                  "' -AtX -c 'SELECT' 2>&1",
+                              status);
+  BOOST_TEST(server.finish() == "authenticated");
+  BOOST_TEST(status == 0);
+  BOOST_TEST(out.starts_with("42|"));
 }
 
 BOOST_AUTO_TEST_CASE(psycopg2_maps_our_oids_and_text_forms_to_python_values) {
