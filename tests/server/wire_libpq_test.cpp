@@ -85,6 +85,23 @@ BOOST_AUTO_TEST_CASE(psql_over_tls_with_channel_binding_required_uses_scram_plus
   BOOST_TEST(out.starts_with("42|"));
 }
 
+BOOST_AUTO_TEST_CASE(psql_copy_from_stdin_and_to_stdout) {
+  if (!std::filesystem::exists("/usr/bin/psql")) {
+    BOOST_TEST_MESSAGE("psql not installed: skipped");
+    return;
+  }
+  OneShotServer server;
+  int status = 0;
+  const std::string out = run(
+      "printf '1\\tone\\n2\\ttwo\\n' | PGPASSWORD=pencil PGCONNECT_TIMEOUT=10 "
+      "/usr/bin/psql '" +
+          conninfo(server.port()) + "' -AtX -c '\\copy t from stdin' -c '\\copy t to stdout' 2>&1",
+      status);
+  BOOST_TEST(server.finish() == "authenticated");
+  BOOST_TEST(status == 0);
+  BOOST_TEST(out == "COPY 2\n1\tone\n2\ttwo\n");  // psql prints no tag after COPY TO STDOUT
+}
+
 BOOST_AUTO_TEST_CASE(psycopg2_maps_our_oids_and_text_forms_to_python_values) {
   int status = 0;
   run("/usr/bin/python3 -c 'import psycopg2' 2>/dev/null", status);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <optional>
 
@@ -115,12 +116,17 @@ class Session {
     } else if (auto* p = std::get_if<PasswordPacket>(&msg)) {
       return authenticate(p->payload.reveal(), out);
     } else if (auto* q = std::get_if<Query>(&msg)) {
-      if (q->sql.starts_with("SELECT")) {
-        describe(out, {});
-        rows(out, {});
-      } else {
-        append_command_complete(out, q->sql.substr(0, q->sql.find(' ')));
-      }
+      query(q->sql, out);
+    } else if (auto* data = std::get_if<CopyData>(&msg)) {
+      copied_ += data->bytes;
+    } else if (std::holds_alternative<CopyDone>(msg)) {
+      // COPY FROM STDIN ends: the rows received are what COPY TO STDOUT sends back.
+      append_command_complete(
+          out, "COPY " + std::to_string(std::count(copied_.begin(), copied_.end(), '\n')));
+      append_ready_for_query(out, 'I');
+    } else if (auto* f = std::get_if<CopyFail>(&msg)) {
+      append_error_response(out, error_fields(make_error(SqlState("57014"),
+                                                         "COPY from stdin failed: " + f->message)));
       append_ready_for_query(out, 'I');
     } else if (auto* parse = std::get_if<Parse>(&msg)) {
       param_types_ = parse->param_type_oids;
@@ -140,6 +146,26 @@ class Session {
       return false;
     }
     return true;
+  }
+
+  void query(const std::string& sql, std::string& out) {
+    const std::vector<Format> two_text{Format::kText, Format::kText};
+    if (sql.starts_with("SELECT")) {
+      describe(out, {});
+      rows(out, {});
+    } else if (sql.starts_with("COPY") && sql.find("FROM STDIN") != std::string::npos) {
+      (void)append_copy_in_response(out, Format::kText, two_text);
+      return;  // ReadyForQuery comes after CopyDone
+    } else if (sql.starts_with("COPY") && sql.find("TO STDOUT") != std::string::npos) {
+      (void)append_copy_out_response(out, Format::kText, two_text);
+      (void)append_copy_data(out, copied_);
+      append_copy_done(out);
+      append_command_complete(
+          out, "COPY " + std::to_string(std::count(copied_.begin(), copied_.end(), '\n')));
+    } else {
+      append_command_complete(out, sql.substr(0, sql.find(' ')));
+    }
+    append_ready_for_query(out, 'I');
   }
 
   bool authenticate(std::string_view payload, std::string& out) {
@@ -236,6 +262,7 @@ class Session {
   std::vector<Oid> param_types_;
   std::vector<Format> result_formats_;
   std::optional<SqlValue> param_;
+  std::string copied_;  // what COPY FROM STDIN received
 };
 
 std::string serve_one(int listener, const TlsServer* tls) {

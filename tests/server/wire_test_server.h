@@ -2,7 +2,8 @@
 // clients (psql, psycopg2, node-postgres). One connection, user "user" / password "pencil"
 // (RFC 7677's verifier), SCRAM-SHA-256 (and -PLUS over TLS), then every query, simple or
 // extended, answers one fixed row of nine types, plus a column "p" holding the first Bind
-// parameter when there is one. Not a model for the real server: no vault, no engine.
+// parameter when there is one; "COPY ... FROM STDIN" keeps the rows it receives and
+// "COPY ... TO STDOUT" sends them back. Not a model for the real server: no vault, no engine.
 #pragma once
 
 #include <openssl/ssl.h>
