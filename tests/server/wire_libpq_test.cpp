@@ -4,7 +4,6 @@
 // and binary results). Each test is skipped when its client is not installed.
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
-#include <filesystem>
 
 #include "tests/server/wire_test_server.h"
 #include "tests/support/temp_dir.h"
@@ -32,84 +31,80 @@ std::string conninfo(int port, std::string_view tls = "sslmode=disable") {
   return "host=127.0.0.1 port=" + std::to_string(port) + " user=user dbname=db " + std::string(tls);
 }
 
+// True when the shell command `probe` succeeds; else the test says it skips for want of `what`.
+bool available(const std::string& probe, std::string_view what) {
+  int status = 0;
+  run(probe + " >/dev/null 2>&1", status);
+  if (status == 0) return true;
+  BOOST_TEST_MESSAGE(std::string(what) + " not installed: skipped");
+  return false;
+}
+
+bool have_psql() { return available("test -x /usr/bin/psql", "psql"); }
+
+struct Psql {
+  std::string out;  // standard output and error
+  int status = 0;
+};
+// psql -AtX `args` as user "user" with `password`; `feed` is a shell pipeline prefix.
+Psql psql(int port, std::string_view password, std::string_view args,
+          std::string_view tls = "sslmode=disable", std::string_view feed = "") {
+  Psql r;
+  r.out = run(std::string(feed) + "PGPASSWORD=" + std::string(password) +
+                  " PGCONNECT_TIMEOUT=10 /usr/bin/psql '" + conninfo(port, tls) + "' -AtX " +
+                  std::string(args) + " 2>&1",
+              r.status);
+  return r;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(wire_libpq)
 
 BOOST_AUTO_TEST_CASE(psql_authenticates_with_scram_and_reads_a_row) {
-  if (!std::filesystem::exists("/usr/bin/psql")) {
-    BOOST_TEST_MESSAGE("psql not installed: skipped");
-    return;
-  }
+  if (!have_psql()) return;
   OneShotServer server;
-  int status = 0;
-  const std::string out = run("PGPASSWORD=pencil PGCONNECT_TIMEOUT=10 /usr/bin/psql '" +
-                                  conninfo(server.port()) + "' -AtX -c 'SELECT' 2>&1",
-                              status);
+  const Psql r = psql(server.port(), "pencil", "-c 'SELECT'");
   BOOST_TEST(server.finish() == "authenticated");
-  BOOST_TEST(status == 0);
-  BOOST_TEST(out == "42|héllo|t|12.50|2024-01-01 08:00:00+00|2024-02-29|\\x01ff|0.1|\n");
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.out == "42|héllo|t|12.50|2024-01-01 08:00:00+00|2024-02-29|\\x01ff|0.1|\n");
 }
 
 BOOST_AUTO_TEST_CASE(psql_with_a_wrong_password_is_refused_with_28P01) {
-  if (!std::filesystem::exists("/usr/bin/psql")) {
-    BOOST_TEST_MESSAGE("psql not installed: skipped");
-    return;
-  }
+  if (!have_psql()) return;
   OneShotServer server;
-  int status = 0;
-  const std::string out = run("PGPASSWORD=pencil2 PGCONNECT_TIMEOUT=10 /usr/bin/psql '" +
-                                  conninfo(server.port()) + "' -AtX -c 'SELECT' 2>&1",
-                              status);
+  const Psql r = psql(server.port(), "pencil2", "-c 'SELECT'");
   BOOST_TEST(server.finish() == "refused: password authentication failed");
-  BOOST_TEST(status != 0);
-  BOOST_TEST(out.find("password authentication failed") != std::string::npos);
+  BOOST_TEST(r.status != 0);
+  BOOST_TEST(r.out.find("password authentication failed") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(psql_over_tls_with_channel_binding_required_uses_scram_plus) {
-  if (!std::filesystem::exists("/usr/bin/psql")) {
-    BOOST_TEST_MESSAGE("psql not installed: skipped");
-    return;
-  }
+  if (!have_psql()) return;
   dbvault::test::TempDir dir("wire-tls");
   TlsServer tls(dir.path());
   OneShotServer server(&tls);
-  int status = 0;
-  const std::string out =
-      run("PGPASSWORD=pencil PGCONNECT_TIMEOUT=10 /usr/bin/psql '" +
-              conninfo(server.port(), "sslmode=require channel_binding=require") +
-              "' -AtX -c 'SELECT' 2>&1",
-          status);
+  const Psql r =
+      psql(server.port(), "pencil", "-c 'SELECT'", "sslmode=require channel_binding=require");
   BOOST_TEST(server.finish() == "authenticated");
-  BOOST_TEST(status == 0);
-  BOOST_TEST(out.starts_with("42|"));
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.out.starts_with("42|"));
 }
 
 BOOST_AUTO_TEST_CASE(psql_copy_from_stdin_and_to_stdout) {
-  if (!std::filesystem::exists("/usr/bin/psql")) {
-    BOOST_TEST_MESSAGE("psql not installed: skipped");
-    return;
-  }
+  if (!have_psql()) return;
   OneShotServer server;
-  int status = 0;
-  const std::string out = run(
-      "printf '1\\tone\\n2\\ttwo\\n' | PGPASSWORD=pencil PGCONNECT_TIMEOUT=10 "
-      "/usr/bin/psql '" +
-          conninfo(server.port()) + "' -AtX -c '\\copy t from stdin' -c '\\copy t to stdout' 2>&1",
-      status);
+  const Psql r = psql(server.port(), "pencil", "-c '\\copy t from stdin' -c '\\copy t to stdout'",
+                      "sslmode=disable", "printf '1\\tone\\n2\\ttwo\\n' | ");
   BOOST_TEST(server.finish() == "authenticated");
-  BOOST_TEST(status == 0);
-  BOOST_TEST(out == "COPY 2\n1\tone\n2\ttwo\n");  // psql prints no tag after COPY TO STDOUT
+  BOOST_TEST(r.status == 0);
+  BOOST_TEST(r.out == "COPY 2\n1\tone\n2\ttwo\n");  // psql prints no tag after COPY TO STDOUT
 }
 
 BOOST_AUTO_TEST_CASE(psycopg2_maps_our_oids_and_text_forms_to_python_values) {
-  int status = 0;
-  run("/usr/bin/python3 -c 'import psycopg2' 2>/dev/null", status);
-  if (status != 0) {
-    BOOST_TEST_MESSAGE("python3-psycopg2 not installed: skipped");
-    return;
-  }
+  if (!available("/usr/bin/python3 -c 'import psycopg2'", "python3-psycopg2")) return;
   OneShotServer server;
+  int status = 0;
   const std::string script =
       "import psycopg2\n"
       "c = psycopg2.connect('" +
@@ -129,13 +124,9 @@ BOOST_AUTO_TEST_CASE(psycopg2_maps_our_oids_and_text_forms_to_python_values) {
 }
 
 BOOST_AUTO_TEST_CASE(node_postgres_uses_the_extended_protocol_with_text_and_binary_results) {
-  int status = 0;
-  run("node -e \"require('pg')\" 2>/dev/null", status);
-  if (status != 0) {
-    BOOST_TEST_MESSAGE("node-postgres (npm 'pg') not found by node: skipped");
-    return;
-  }
+  if (!available("node -e \"require('pg')\"", "node-postgres (npm 'pg', found by node)")) return;
   OneShotServer server;
+  int status = 0;
   const std::string script =
       "const { Client } = require('pg');\n"
       "const show = (r) => JSON.stringify([r.i, r.t, r.b, r.n,\n"
