@@ -1,6 +1,6 @@
 // libFuzzer target for the wire codec (server/wire). The first input byte picks the decoder's
-// phase and message limit; the rest is the client's byte stream. Besides "no crash, no
-// sanitizer report", it checks the decoder's contracts:
+// phase and message limit (64 bytes, the authentication limit or 64 MiB); the rest is the client's
+// byte stream. Besides "no crash, no sanitizer report", it checks the decoder's contracts:
 //   - the stream fed whole and fed in pieces (cut where the second byte says) decodes to the
 //     same messages and the same error (after an SSLRequest, to a common prefix: see below);
 //   - after an error the decoder stays failed and holds no bytes;
@@ -112,7 +112,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   DecoderOptions options;
   options.phase = (data[0] & 1) ? Phase::kNormal : Phase::kStartup;
-  options.max_message_size = (data[0] & 2) ? 64 : std::size_t{64} << 20;
+  options.max_message_size = (data[0] & 2)   ? 64
+                             : (data[0] & 4) ? kMaxAuthMessageSize
+                                             : std::size_t{64} << 20;
   const std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
   const std::size_t cut = stream.empty() ? 0 : data[1] % (stream.size() + 1);
 

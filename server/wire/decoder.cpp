@@ -1,5 +1,6 @@
 #include "server/wire/decoder.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "server/wire/frontend_parse.h"
@@ -15,6 +16,11 @@ constexpr std::size_t kKeepCapacity = 64 * 1024;
 
 std::int32_t length_at(std::string_view bytes) {
   return *internal::ByteReader(bytes.substr(0, 4)).i32();
+}
+
+bool small_message(char type) {
+  return type == 'D' || type == 'E' || type == 'C' || type == 'S' || type == 'H' || type == 'X' ||
+         type == 'c';
 }
 
 Error protocol_violation(std::string message) {
@@ -98,10 +104,13 @@ Result<std::optional<FrontendMessage>> Decoder::next_normal() {
   if (in.size() < 5) return std::optional<FrontendMessage>();
   const std::int32_t len = length_at(in.substr(1));
   if (len < 4) return fail(protocol_violation("invalid message length"));
-  if (static_cast<std::size_t>(len) > options_.max_message_size) {
+  const std::size_t limit = small_message(type)
+                                ? std::min(kSmallMessageLimit, options_.max_message_size)
+                                : options_.max_message_size;
+  if (static_cast<std::size_t>(len) > limit) {
     return fail(protocol_violation("message of " + std::to_string(len) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(options_.max_message_size) + " bytes"));
+                                   " bytes exceeds the limit of " + std::to_string(limit) +
+                                   " bytes"));
   }
   const std::size_t size = 1 + static_cast<std::size_t>(len);
   if (in.size() < size) return std::optional<FrontendMessage>();

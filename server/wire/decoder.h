@@ -36,8 +36,14 @@ enum class Phase { kStartup, kNormal };
 // body only): before a client has authenticated it may not make the server buffer 64 MiB.
 inline constexpr std::size_t kMaxAuthMessageSize = 65'535 + 4;
 
+// Messages whose body is a name or nothing (Describe, Execute, Close, Sync, Flush,
+// Terminate, CopyDone) never need more than this (PostgreSQL's PQ_SMALL_MESSAGE_LIMIT), so a
+// larger length announced for one is refused before anything is buffered.
+inline constexpr std::size_t kSmallMessageLimit = 10'000;
+
 struct DecoderOptions {
-  // Largest message accepted in kNormal, counting the length field (not the type byte).
+  // Largest message accepted in kNormal, counting the length field (not the type byte);
+  // kSmallMessageLimit applies too to the types listed above.
   std::size_t max_message_size = std::size_t{64} << 20;
   // Largest startup-phase packet (PostgreSQL's MAX_STARTUP_PACKET_LENGTH).
   std::size_t max_startup_size = 10'000;

@@ -72,7 +72,9 @@ struct Bind {             // 'B'
   // 0 entries: all text; 1: applies to all; else one per parameter (the decoder checks this).
   std::vector<Format> param_formats;
   std::vector<std::optional<std::string>> params;  // nullopt = SQL NULL
-  std::vector<Format> result_formats;              // same 0 / 1 / one-per-column rule
+  // The same 0 / 1 / one-per-column rule; only the caller knows the columns, so it checks
+  // this count (PostgreSQL: 08P01 "bind message has N result formats but query has M columns").
+  std::vector<Format> result_formats;
   bool operator==(const Bind&) const = default;
 
   // The format of parameter `i`. REQUIRES: i < params.size().

@@ -5,6 +5,7 @@
 
 #include "server/wire/assign.h"
 #include "server/wire/pg_datetime.h"
+#include "server/wire/pg_float.h"
 #include "server/wire/pg_kind.h"
 #include "server/wire/pg_numeric.h"
 #include "server/wire/pg_scalar.h"

@@ -13,47 +13,6 @@ bool iprefix(std::string_view s, std::string_view word, std::size_t min = 1) {
   return s.size() >= min && s.size() <= word.size() && iequals(s, word.substr(0, s.size()));
 }
 
-// Shortest round-trip text of v, laid out as PostgreSQL does: fixed notation for exponents in
-// [-4, threshold), else d.ddde[+-]XX.
-template <typename F>
-std::string format_shortest(F v, int threshold) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string_view sci(buf, static_cast<std::size_t>(r.ptr - buf));
-  const bool negative = sci.front() == '-';
-  if (negative) sci.remove_prefix(1);
-  const auto e = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e)) {
-    if (c != '.') digits.push_back(c);
-  }
-  int exponent = 0;
-  std::string_view exp_text = sci.substr(e + 1);
-  if (exp_text.front() == '+') exp_text.remove_prefix(1);
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exponent);
-  std::string out = negative ? "-" : "";
-  if (exponent < -4 || exponent >= threshold) {
-    out += digits[0];
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += exponent < 0 ? "e-" : "e+";
-    const int a = std::abs(exponent);
-    if (a < 10) out += '0';
-    out += std::to_string(a);
-  } else if (exponent < 0) {
-    out += "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
-  } else {
-    const auto int_digits = static_cast<std::size_t>(exponent) + 1;
-    if (digits.size() <= int_digits) {
-      out += digits + std::string(int_digits - digits.size(), '0');
-    } else {
-      out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
-    }
-  }
-  return out;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -152,16 +111,6 @@ std::optional<double> parse_float(std::string_view text) {
   if (r.ec != std::errc() || r.ptr != body.data() + body.size()) return std::nullopt;
   return negative ? -v : v;
 }
-
-std::string format_float8(double v) { return format_shortest(v, 15); }
-
-std::optional<float> to_float4(double v) {
-  // From half an ulp above FLT_MAX, values round to infinity: float4in calls that overflow.
-  static const double kLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 103);
-  if (std::isfinite(v) && std::fabs(v) >= kLimit) return std::nullopt;
-  return static_cast<float>(v);
-}
-std::string format_float4(float v) { return format_shortest(v, 6); }
 
 std::optional<bool> parse_bool(std::string_view text) {
   const std::string_view s = trim_space(text);

@@ -1,4 +1,4 @@
-// Internal to server/wire: PostgreSQL's text forms of integers, floats, booleans and bytea,
+// Internal to server/wire: PostgreSQL's text forms of integers, float input, booleans and bytea,
 // and the UTF-8 check of text values. Parsers return nullopt on invalid input; the callers in
 // pg_types.cpp turn that into 22P02 with the type's name.
 #pragma once
@@ -26,13 +26,6 @@ std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t mi
 // float8in: decimal or exponent notation, NaN, [+-]Infinity / inf (case-insensitive),
 // surrounding whitespace. nullopt when invalid (a finite value too large is invalid too).
 std::optional<double> parse_float(std::string_view text);
-
-// float8out / float4out with extra_float_digits = 1 (PostgreSQL 12+): the shortest text that
-// reads back as the same value; exponent notation below 1e-4 and from 1e15 (float4: 1e6).
-std::string format_float8(double v);
-// The float4 nearest to v, as float4in rounds; nullopt when a finite v overflows float4.
-std::optional<float> to_float4(double v);
-std::string format_float4(float v);
 
 // boolin: t/true/y/yes/on/1 and f/false/n/no/off/0, case-insensitive, unique prefixes.
 std::optional<bool> parse_bool(std::string_view text);

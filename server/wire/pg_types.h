@@ -77,9 +77,13 @@ Result<std::optional<std::string>> encode_text(Oid type, const SqlValue& value);
 Result<std::optional<std::string>> encode_binary(Oid type, const SqlValue& value);
 Result<std::optional<std::string>> encode(Oid type, Format format, const SqlValue& value);
 
-// A Bind parameter as the engine value to bind. nullopt bytes = NULL. Type 0 (unspecified)
-// and text-like types yield text; integers, bool (0/1), oid yield int64; floats double;
-// bytea a Blob; numeric, date and timestamps their canonical text (as SQLite stores them).
+// A Bind parameter as the engine value to bind. nullopt bytes = NULL. Type 0 (unspecified),
+// unknown and text-like types yield text (in either format); integers, bool (0/1) and oid
+// yield int64; floats double (float4 rounded to float4); bytea a Blob; numeric its canonical
+// decimal text; timestamp, timestamptz and date the text 'YYYY-MM-DD HH:MM:SS[.ffffff]' /
+// 'YYYY-MM-DD' in UTC without a zone (timestamptz input converted), so that stored texts
+// compare in time order. Error messages name the type, never the value (it may be a secret):
+// the caller adds which parameter it was.
 Result<SqlValue> decode_param(Oid type, Format format, const std::optional<std::string>& bytes);
 
 }  // namespace dbvault::server::wire

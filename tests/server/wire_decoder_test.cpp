@@ -275,6 +275,24 @@ BOOST_AUTO_TEST_CASE(a_message_under_the_limit_is_buffered_only_as_its_bytes_arr
       sqlstate::kProtocolViolation);
 }
 
+BOOST_AUTO_TEST_CASE(messages_that_carry_only_a_name_have_a_small_limit) {
+  for (char type : {'D', 'E', 'C', 'S', 'H', 'X', 'c'}) {
+    BOOST_TEST_INFO(type);
+    std::string head(1, type);
+    head += from_hex("00002711");  // 10,001
+    BOOST_TEST(decode_error(head).message ==
+               "message of 10001 bytes exceeds the limit of 10000 bytes");
+  }
+  for (char type : {'Q', 'P', 'B', 'F', 'd', 'f', 'p'}) {
+    BOOST_TEST_INFO(type);
+    std::string head(1, type);
+    head += from_hex("00002711");
+    Decoder d({.phase = Phase::kNormal});
+    d.feed(head);
+    BOOST_TEST((d.next().ok() && !d.failed()));  // waits for the body
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_limit_can_be_lowered_until_authentication) {
   Decoder d({.phase = Phase::kNormal});
   d.set_max_message_size(kMaxAuthMessageSize);
