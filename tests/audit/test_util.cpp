@@ -75,6 +75,11 @@ Event sample_event(EventType type, int n) {
       e.detail = {{"stage", "request"}, {"request_id", "er_" + std::to_string(n)},
                   {"reason", "Production outage - ticket INC-1"}, {"duration_s", 3600}};
       break;
+    case EventType::kLogout:
+      break;
+    case EventType::kRealmAccess:
+      e.detail = {{"realms", "pii"}, {"objects", "main.users"}, {"commands", "SELECT"}};
+      break;
   }
   return e;
 }

@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(bad_values_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(file_errors_name_the_line) {
-  test::TempDir dir;
+  test::TempDir dir("config");
   const auto path = dir.path() / "dbvault.conf";
   std::ofstream(path) << "# comment\nlisten = 127.0.0.1:9999  # trailing\n\nmax_conections = 5\n";
   ServerConfig c;
