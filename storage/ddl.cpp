@@ -40,8 +40,9 @@ Result<bool> exists(ConnectionState& c, const CreatedObject& o) {
 Status record_creator(ConnectionState& c, const CreatedObject& o) {
   auto scope = c.auth->internal();
   sqlite3_stmt* raw = nullptr;
-  const std::string sql = "INSERT OR REPLACE INTO main." + std::string(kCreatorsTable) +
-                          " (schema_name, name, kind, creator_id, creator) VALUES (?1, ?2, ?3, ?4, ?5)";
+  const std::string sql =
+      "INSERT OR REPLACE INTO main." + std::string(kCreatorsTable) +
+      " (schema_name, name, kind, creator_id, creator) VALUES (?1, ?2, ?3, ?4, ?5)";
   if (sqlite3_prepare_v2(c.db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(c.db));
   }
@@ -62,8 +63,8 @@ Result<std::vector<std::string>> probes(ConnectionState& c, const CreatedObject&
     return std::vector<std::string>{"SELECT * FROM " + quote_ident(o.schema) + "." +
                                     quote_ident(o.name)};
   }
-  const std::string target = quote_ident(o.schema == "temp" ? "main" : o.schema) + "." +
-                             quote_ident(o.table);
+  const std::string target =
+      quote_ident(o.schema == "temp" ? "main" : o.schema) + "." + quote_ident(o.table);
   auto cols = table_columns(c.db, *c.auth, o.schema == "temp" ? "main" : o.schema, o.table, false);
   if (!cols) return std::move(cols).error();
   std::string set;

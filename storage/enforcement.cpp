@@ -120,9 +120,11 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
     }
   }
   for (const auto& [body, accesses] : answerable) {
-    auto creators = ctx.creators(body);
-    if (!creators) return std::move(creators).error();
-    if (creators->empty()) {
+    auto found = ctx.creators(body);
+    if (!found) return std::move(found).error();
+    if (!found->has_value()) continue;  // a CTE: its reads are the statement's own
+    const auto& creators = **found;
+    if (creators.empty()) {
       for (std::size_t i : indexes[body]) {
         if (!enforcing_realms(snap, r.accesses[i].object).empty()) {
           return make_error(sqlstate::kInsufficientPrivilege,
@@ -134,7 +136,7 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
       }
       continue;
     }
-    for (const auto& c : *creators) {
+    for (const auto& c : creators) {
       if (snap.find_user(c.user) != c.user_id) {
         return make_error(sqlstate::kInsufficientPrivilege,
                           "the creator " + c.user + " of trigger or view " + body +
