@@ -249,6 +249,8 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
     case SQLITE_CREATE_VIEW:
     case SQLITE_CREATE_TEMP_VIEW: {
       if (system_table(str(a1)) == SystemTable::kEngine) return refused("reserved name " + str(a1));
+      // sqlite_* names are reserved to SQLite: ANALYZE creating sqlite_stat1.
+      if (system_table(str(a1)) != SystemTable::kNone) return std::nullopt;
       f.ddl = true;
       add(Command::kCreate, a1, nullptr);
       const bool table = action == SQLITE_CREATE_TABLE || action == SQLITE_CREATE_TEMP_TABLE;
@@ -277,8 +279,7 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
     case SQLITE_DROP_TEMP_TABLE:
     case SQLITE_DROP_VIEW:
     case SQLITE_DROP_TEMP_VIEW:
-      if (system_table(str(a1)) == SystemTable::kEngine)
-        return refused("reserved table " + str(a1));
+      if (system_table(str(a1)) != SystemTable::kNone) return refused("cannot drop " + str(a1));
       f.ddl = true;
       add(Command::kDrop, a1, nullptr);
       return std::nullopt;

@@ -80,7 +80,8 @@ Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
       auto tables = column_values(db, auth,
                                   std::string("SELECT name FROM ") + schema +
                                       ".sqlite_schema WHERE type IN ('table', 'view') AND "
-                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND "
+                                      "name NOT LIKE 'dbvault\\_%' ESCAPE '\\'",
                                   0);
       if (!tables) return std::move(tables).error();
       for (const auto& t : *tables) {
