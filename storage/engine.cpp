@@ -163,14 +163,17 @@ Result<std::optional<std::vector<BodyCreator>>> ConnectionState::creators_of(
     if (rc != SQLITE_DONE) return engine_error(db, rc);
     return ok_status();
   };
-  bool is_body = false;
-  DBV_RETURN_IF_ERROR(
-      query("SELECT 1 FROM main.sqlite_schema WHERE type IN ('trigger', 'view') AND name = ?1 "
-            "COLLATE NOCASE UNION ALL SELECT 1 FROM temp.sqlite_schema WHERE type IN "
-            "('trigger', 'view') AND name = ?1 COLLATE NOCASE",
-            [&](sqlite3_stmt*) { is_body = true; }));
-  if (!is_body) return std::optional<std::vector<BodyCreator>>();
+  bool in_main = false, in_temp = false;
+  DBV_RETURN_IF_ERROR(query(
+      "SELECT 0 FROM main.sqlite_schema WHERE type IN ('trigger', 'view') AND name = ?1 "
+      "COLLATE NOCASE UNION ALL SELECT 1 FROM temp.sqlite_schema WHERE type IN "
+      "('trigger', 'view') AND name = ?1 COLLATE NOCASE",
+      [&](sqlite3_stmt* st) { (sqlite3_column_int(st, 0) == 0 ? in_main : in_temp) = true; }));
+  if (!in_main && !in_temp) return std::optional<std::vector<BodyCreator>>();
   std::vector<BodyCreator> out;
+  // SQLite names the body without its schema: while a TEMP body (never recorded) shares the
+  // name, the access may be the TEMP one's, so it counts as made by an unrecorded body.
+  if (in_temp) return std::optional<std::vector<BodyCreator>>(std::move(out));
   DBV_RETURN_IF_ERROR(query("SELECT creator_id, creator FROM main." + std::string(kCreatorsTable) +
                                 " WHERE name = ?1 COLLATE NOCASE",
                             [&](sqlite3_stmt* st) {

@@ -120,6 +120,25 @@ BOOST_AUTO_TEST_CASE(a_trigger_may_not_copy_the_new_row_of_a_realm_table_out) {
   BOOST_TEST(mentions(e, "realm pii: the statement would copy main.users"), e.message);
 }
 
+BOOST_AUTO_TEST_CASE(a_temp_trigger_cannot_borrow_a_main_triggers_creator) {
+  Session admin = login("sec_admin");
+  ok(admin, "GRANT DBA TO bob");
+  exec(as("bob"),
+       "CREATE TRIGGER touch AFTER INSERT ON orders BEGIN UPDATE users SET name = name; END");
+  Connection& alice = as("dba_alice");
+  ok(admin, "ALTER REALM pii AUTHORIZE USER dba_alice");
+  // A TEMP trigger of the same name is unrecorded: it may not touch the realm, and it does
+  // not stand in for bob's. SQLite names bodies without their schema, so on alice's connection
+  // even a harmless one makes "touch" ambiguous, and bob's trigger no longer runs there.
+  refused(alice,
+          "CREATE TEMP TRIGGER touch AFTER DELETE ON orders BEGIN UPDATE users SET ssn = NULL; "
+          "END");
+  refused(alice, "CREATE TEMP TRIGGER touch AFTER DELETE ON orders BEGIN SELECT 1; END");
+  BOOST_TEST(rows(as("bob"), "SELECT count(*) FROM users WHERE ssn IS NOT NULL") == (Rows{{"2"}}));
+  exec(as("bob"), "INSERT INTO orders (user_id, note) VALUES (1, 'x')");  // elsewhere: unchanged
+  BOOST_TEST(count("orders") == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
