@@ -173,6 +173,12 @@ SystemTable system_table(std::string_view t) {
   return SystemTable::kNone;
 }
 
+// Eponymous virtual tables that read only their arguments (pragma_* ones also report their
+// PRAGMA, which is checked as such).
+bool table_valued_function(std::string_view t) {
+  return iequals(t, "json_each") || iequals(t, "json_tree") || istarts_with(t, "pragma_");
+}
+
 Error refused(std::string what) {
   return make_error(sqlstate::kInsufficientPrivilege, std::move(what));
 }
@@ -182,7 +188,9 @@ std::string str(const char* s) { return s != nullptr ? s : ""; }
 // What one authorizer call means: accesses (appended to `facts`) or a refusal.
 std::optional<Error> map_action(int action, const char* a1, const char* a2, const char* db,
                                 const char* ctx, StatementFacts& f) {
-  const std::string schema = db != nullptr && *db != '\0' ? db : "main";
+  // No schema: SQLite's count(*) shortcut names the FROM item, which may be a CTE or a
+  // subquery; compile() finds out which table, if any, it is.
+  const std::string schema = db != nullptr ? db : "";
   const std::string context = str(ctx);
   auto add = [&](Command c, const char* table, const char* column) {
     f.add({c, schema, str(table), str(column), context});
@@ -219,6 +227,7 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
   switch (action) {
     case SQLITE_READ:
       if (system_access(a1, a2, true)) return err;
+      if (table_valued_function(str(a1))) return std::nullopt;
       add(Command::kSelect, a1, nullptr);
       if (a2 != nullptr && *a2 != '\0') add(Command::kSelect, a1, a2);
       return std::nullopt;
@@ -240,6 +249,8 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
     case SQLITE_CREATE_VIEW:
     case SQLITE_CREATE_TEMP_VIEW: {
       if (system_table(str(a1)) == SystemTable::kEngine) return refused("reserved name " + str(a1));
+      // sqlite_* names are reserved to SQLite: ANALYZE creating sqlite_stat1.
+      if (system_table(str(a1)) != SystemTable::kNone) return std::nullopt;
       f.ddl = true;
       add(Command::kCreate, a1, nullptr);
       const bool table = action == SQLITE_CREATE_TABLE || action == SQLITE_CREATE_TEMP_TABLE;
@@ -268,8 +279,7 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
     case SQLITE_DROP_TEMP_TABLE:
     case SQLITE_DROP_VIEW:
     case SQLITE_DROP_TEMP_VIEW:
-      if (system_table(str(a1)) == SystemTable::kEngine)
-        return refused("reserved table " + str(a1));
+      if (system_table(str(a1)) != SystemTable::kNone) return refused("cannot drop " + str(a1));
       f.ddl = true;
       add(Command::kDrop, a1, nullptr);
       return std::nullopt;
@@ -285,7 +295,7 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
     case SQLITE_ALTER_TABLE: {  // a1: schema, a2: table
       if (system_table(str(a2)) != SystemTable::kNone) return refused("cannot alter " + str(a2));
       f.ddl = true;
-      const std::string s = a1 != nullptr ? a1 : "main";
+      const std::string s = a1 != nullptr && *a1 != '\0' ? a1 : "main";
       f.add({Command::kAlter, s, str(a2), "", context});
       f.expand.push_back({Command::kAlter, s, str(a2), "", context});
       return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 #include <vector>
 
 #include "common/sqlstate.h"
@@ -35,22 +36,52 @@ Result<std::vector<std::string>> column_values(sqlite3* db, Authorizer& auth,
   return out;
 }
 
-}  // namespace
-
-Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
-                                               std::string_view schema, std::string_view table,
-                                               bool hidden);
-
-namespace {
+// Accesses reported without a schema: the table of that name SQLite would find (TEMP first),
+// or none (a CTE or subquery, whose own reads are reported apart).
+Status place_unqualified(sqlite3* db, Authorizer& auth, StatementFacts& f) {
+  const bool any = std::any_of(f.accesses.begin(), f.accesses.end(),
+                               [](const EngineAccess& a) { return a.schema.empty(); });
+  if (!any) return ok_status();
+  std::vector<EngineAccess> placed;
+  for (auto& a : f.accesses) {
+    if (!a.schema.empty()) {
+      placed.push_back(std::move(a));
+      continue;
+    }
+    for (const char* schema : {"temp", "main"}) {
+      auto found = column_values(db, auth,
+                                 std::string("SELECT name FROM ") + schema +
+                                     ".sqlite_schema WHERE type IN ('table', 'view') AND name = " +
+                                     quote_literal(a.table) + " COLLATE NOCASE",
+                                 0);
+      if (!found) return std::move(found).error();
+      if (found->empty()) continue;
+      a.schema = schema;
+      placed.push_back(std::move(a));
+      break;
+    }
+  }
+  std::set<EngineAccess> raw = std::move(f.seen);
+  f.accesses.clear();
+  f.seen.clear();
+  for (auto& a : placed) f.add(std::move(a));
+  // A re-prepare reports them unqualified again (Authorizer kVerify): let those match.
+  for (const auto& a : raw) {
+    if (a.schema.empty()) f.seen.insert(a);
+  }
+  return ok_status();
+}
 
 // Adds an access per column of each table-wide access, and for VACUUM a read of every table.
 Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
+  DBV_RETURN_IF_ERROR(place_unqualified(db, auth, f));
   if (f.whole_database) {
     for (const char* schema : {"main", "temp"}) {
       auto tables = column_values(db, auth,
                                   std::string("SELECT name FROM ") + schema +
                                       ".sqlite_schema WHERE type IN ('table', 'view') AND "
-                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND "
+                                      "name NOT LIKE 'dbvault\\_%' ESCAPE '\\'",
                                   0);
       if (!tables) return std::move(tables).error();
       for (const auto& t : *tables) {
@@ -74,9 +105,18 @@ Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                                                std::string_view schema, std::string_view table,
                                                bool hidden) {
   return column_values(db, auth,
-                       "PRAGMA " + quote_ident(schema) + (hidden ? ".table_xinfo(" : ".table_info(") +
-                           quote_ident(table) + ")",
+                       "PRAGMA " + quote_ident(schema) +
+                           (hidden ? ".table_xinfo(" : ".table_info(") + quote_ident(table) + ")",
                        1);
+}
+
+std::string quote_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
 }
 
 std::string quote_ident(std::string_view name) {

@@ -37,11 +37,16 @@ Result<bool> exists(ConnectionState& c, const CreatedObject& o) {
   return rc == SQLITE_ROW;
 }
 
+// TEMP bodies are not recorded: they live on one connection, and a record in the shared table
+// under their name would be taken for the creator of a main body of the same name. Unrecorded,
+// they may touch no realm object.
 Status record_creator(ConnectionState& c, const CreatedObject& o) {
+  if (o.schema == "temp") return ok_status();
   auto scope = c.auth->internal();
   sqlite3_stmt* raw = nullptr;
-  const std::string sql = "INSERT OR REPLACE INTO main." + std::string(kCreatorsTable) +
-                          " (schema_name, name, kind, creator_id, creator) VALUES (?1, ?2, ?3, ?4, ?5)";
+  const std::string sql =
+      "INSERT OR REPLACE INTO main." + std::string(kCreatorsTable) +
+      " (schema_name, name, kind, creator_id, creator) VALUES (?1, ?2, ?3, ?4, ?5)";
   if (sqlite3_prepare_v2(c.db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(c.db));
   }
@@ -62,8 +67,8 @@ Result<std::vector<std::string>> probes(ConnectionState& c, const CreatedObject&
     return std::vector<std::string>{"SELECT * FROM " + quote_ident(o.schema) + "." +
                                     quote_ident(o.name)};
   }
-  const std::string target = quote_ident(o.schema == "temp" ? "main" : o.schema) + "." +
-                             quote_ident(o.table);
+  const std::string target =
+      quote_ident(o.schema == "temp" ? "main" : o.schema) + "." + quote_ident(o.table);
   auto cols = table_columns(c.db, *c.auth, o.schema == "temp" ? "main" : o.schema, o.table, false);
   if (!cols) return std::move(cols).error();
   std::string set;

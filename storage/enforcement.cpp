@@ -36,10 +36,58 @@ bool writes_data(Command c) {
   return c == Command::kInsert || c == Command::kUpdate || c == Command::kCreate;
 }
 
+using Users = std::map<std::string, std::set<std::string>>;
+
+// For each body (folded name): the bodies that use it (a view read inside a trigger ...),
+// "" for the statement itself.
+Users users_of_bodies(const StatementFacts& f) {
+  std::set<std::string> bodies;
+  for (const auto& a : f.accesses) {
+    if (!a.context.empty()) bodies.insert(fold(a.context));
+  }
+  Users users;
+  for (const auto& a : f.accesses) {
+    if (bodies.contains(fold(a.table))) users[fold(a.table)].insert(fold(a.context));
+  }
+  return users;
+}
+
+// `body` and every body that (transitively) uses it.
+std::set<std::string> with_users(const std::string& body, const Users& users) {
+  std::set<std::string> out{body};
+  std::vector<std::string> todo{body};
+  while (!todo.empty()) {
+    const std::string b = todo.back();
+    todo.pop_back();
+    auto it = users.find(b);
+    if (it == users.end()) continue;
+    for (const auto& u : it->second) {
+      if (out.insert(u).second) todo.push_back(u);
+    }
+  }
+  return out;
+}
+
+// Where data read at `context` can go: the trigger bodies or the statement ("") that use it.
+// A view's or CTE's rows flow to whoever reads them; a trigger's stay in its own body.
+std::set<std::string> flow_scopes(const std::string& context, const Users& users) {
+  std::set<std::string> out;
+  for (const auto& b : with_users(context, users)) {
+    if (!users.contains(b)) out.insert(b);
+  }
+  return out;
+}
+
 // Check 2 over the accesses `in` selects.
 Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
                const vault::StatementAccesses& r, const std::vector<bool>& in) {
   if (!snap.vault_enabled()) return ok_status();
+  const Users users = users_of_bodies(f);
+  std::vector<std::set<std::string>> scopes;
+  for (const auto& a : f.accesses) scopes.push_back(flow_scopes(fold(a.context), users));
+  auto share = [](const std::set<std::string>& x, const std::set<std::string>& y) {
+    return std::any_of(x.begin(), x.end(), [&](const std::string& s) { return y.contains(s); });
+  };
   // A table written column by column is judged by its columns (its table-level access
   // comes along with them); a table written as a whole (CREATE) by itself.
   std::set<std::pair<std::string, std::string>> column_written;
@@ -56,6 +104,7 @@ Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
     const auto target = enforcing_realms(snap, r.accesses[w].object);
     for (std::size_t i = 0; i < f.accesses.size(); ++i) {
       if (!in[i] || f.accesses[i].command != Command::kSelect) continue;
+      if (!share(scopes[i], scopes[w])) continue;  // e.g. a trigger's reads, the INSERT's writes
       for (rules::RealmId realm : enforcing_realms(snap, r.accesses[i].object)) {
         if (std::find(target.begin(), target.end(), realm) != target.end()) continue;
         Error e = make_error(sqlstate::kInsufficientPrivilege,
@@ -70,38 +119,6 @@ Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
   return ok_status();
 }
 
-// For each body (folded name): the bodies that use it (a view read inside a trigger ...).
-std::map<std::string, std::set<std::string>> users_of_bodies(const StatementFacts& f) {
-  std::set<std::string> bodies;
-  for (const auto& a : f.accesses) {
-    if (!a.context.empty()) bodies.insert(fold(a.context));
-  }
-  std::map<std::string, std::set<std::string>> users;
-  for (const auto& a : f.accesses) {
-    if (!a.context.empty() && bodies.contains(fold(a.table))) {
-      users[fold(a.table)].insert(fold(a.context));
-    }
-  }
-  return users;
-}
-
-// `body` and every body that (transitively) uses it.
-std::set<std::string> with_users(const std::string& body,
-                                 const std::map<std::string, std::set<std::string>>& users) {
-  std::set<std::string> out{body};
-  std::vector<std::string> todo{body};
-  while (!todo.empty()) {
-    const std::string b = todo.back();
-    todo.pop_back();
-    auto it = users.find(b);
-    if (it == users.end()) continue;
-    for (const auto& u : it->second) {
-      if (out.insert(u).second) todo.push_back(u);
-    }
-  }
-  return out;
-}
-
 // Check 3 for the accesses made inside `only` (folded; "" = every body).
 Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
                     const StatementFacts& f, const vault::StatementAccesses& r,
@@ -114,15 +131,17 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
     if (f.accesses[i].context.empty()) continue;
     const std::string own = fold(f.accesses[i].context);
     for (const auto& b : with_users(own, users)) {
-      if (!only.empty() && b != only) continue;
+      if (b.empty() || (!only.empty() && b != only)) continue;
       answerable[b].push_back(r.accesses[i]);
       indexes[b].push_back(i);
     }
   }
   for (const auto& [body, accesses] : answerable) {
-    auto creators = ctx.creators(body);
-    if (!creators) return std::move(creators).error();
-    if (creators->empty()) {
+    auto found = ctx.creators(body);
+    if (!found) return std::move(found).error();
+    if (!found->has_value()) continue;  // a CTE: its reads are the statement's own
+    const auto& creators = **found;
+    if (creators.empty()) {
       for (std::size_t i : indexes[body]) {
         if (!enforcing_realms(snap, r.accesses[i].object).empty()) {
           return make_error(sqlstate::kInsufficientPrivilege,
@@ -134,7 +153,7 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
       }
       continue;
     }
-    for (const auto& c : *creators) {
+    for (const auto& c : creators) {
       if (snap.find_user(c.user) != c.user_id) {
         return make_error(sqlstate::kInsufficientPrivilege,
                           "the creator " + c.user + " of trigger or view " + body +

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,11 @@ struct BodyCreator {
   std::uint32_t user_id = 0;
   std::string user;
 };
-// The recorded creators of the triggers and views named `body` (any schema); empty when none.
-using CreatorLookup = std::function<Result<std::vector<BodyCreator>>(std::string_view body)>;
+// The recorded creators of the triggers and views named `body` (any schema): empty when none
+// is recorded, nullopt when no trigger or view has that name (SQLite also names a CTE as the
+// context of the reads inside it).
+using CreatorLookup =
+    std::function<Result<std::optional<std::vector<BodyCreator>>>(std::string_view body)>;
 
 struct EnforcementContext {
   vault::Vault& vault;

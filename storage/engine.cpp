@@ -37,11 +37,14 @@ Error open_error(const fs::path& path, sqlite3* db, int rc) {
 // The settings of every engine connection (docs/engine.md, "Connection settings").
 Status configure(sqlite3* db, const EngineOptions& o) {
   int ignored = 0;
-  const std::pair<int, int> settings[] = {
-      {SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0}, {SQLITE_DBCONFIG_DEFENSIVE, 1},
-      {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},        {SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0},
-      {SQLITE_DBCONFIG_DQS_DML, 0},               {SQLITE_DBCONFIG_DQS_DDL, 0},
-      {SQLITE_DBCONFIG_ENABLE_TRIGGER, 1},        {SQLITE_DBCONFIG_ENABLE_VIEW, 1}};
+  const std::pair<int, int> settings[] = {{SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0},
+                                          {SQLITE_DBCONFIG_DEFENSIVE, 1},
+                                          {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},
+                                          {SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0},
+                                          {SQLITE_DBCONFIG_DQS_DML, 0},
+                                          {SQLITE_DBCONFIG_DQS_DDL, 0},
+                                          {SQLITE_DBCONFIG_ENABLE_TRIGGER, 1},
+                                          {SQLITE_DBCONFIG_ENABLE_VIEW, 1}};
   for (const auto& [op, value] : settings) {
     if (sqlite3_db_config(db, op, value, &ignored) != SQLITE_OK) {
       return make_error(sqlstate::kIoError, "engine: cannot configure the connection");
@@ -65,8 +68,9 @@ Status configure(sqlite3* db, const EngineOptions& o) {
 Status create_private(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return make_error(sqlstate::kIoError, "cannot create the engine database " + path.string() +
-                                              ": " + std::error_code(errno, std::generic_category()).message());
+    return make_error(sqlstate::kIoError,
+                      "cannot create the engine database " + path.string() + ": " +
+                          std::error_code(errno, std::generic_category()).message());
   }
   ::close(fd);
   return ok_status();
@@ -100,7 +104,8 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   char* err = nullptr;
   if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, &err) != SQLITE_OK) {
-    Error e = make_error(sqlstate::kIoError, "engine: cannot use WAL: " + std::string(err ? err : ""));
+    Error e =
+        make_error(sqlstate::kIoError, "engine: cannot use WAL: " + std::string(err ? err : ""));
     sqlite3_free(err);
     return e;
   }
@@ -145,25 +150,41 @@ EnforcementContext ConnectionState::enforcement() {
                             [this](std::string_view body) { return creators_of(body); }};
 }
 
-Result<std::vector<BodyCreator>> ConnectionState::creators_of(std::string_view body) {
+Result<std::optional<std::vector<BodyCreator>>> ConnectionState::creators_of(
+    std::string_view body) {
   auto scope = auth->internal();
-  sqlite3_stmt* raw = nullptr;
-  const std::string sql = "SELECT creator_id, creator FROM main." + std::string(kCreatorsTable) +
-                          " WHERE name = ?1 COLLATE NOCASE";
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
-    return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(db));
-  }
-  StmtPtr st(raw);
-  sqlite3_bind_text(raw, 1, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+  auto query = [&](const std::string& sql, auto&& row) -> Status {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(db));
+    }
+    StmtPtr st(raw);
+    sqlite3_bind_text(raw, 1, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) row(raw);
+    if (rc != SQLITE_DONE) return engine_error(db, rc);
+    return ok_status();
+  };
+  bool in_main = false, in_temp = false;
+  DBV_RETURN_IF_ERROR(query(
+      "SELECT 0 FROM main.sqlite_schema WHERE type IN ('trigger', 'view') AND name = ?1 "
+      "COLLATE NOCASE UNION ALL SELECT 1 FROM temp.sqlite_schema WHERE type IN "
+      "('trigger', 'view') AND name = ?1 COLLATE NOCASE",
+      [&](sqlite3_stmt* st) { (sqlite3_column_int(st, 0) == 0 ? in_main : in_temp) = true; }));
+  if (!in_main && !in_temp) return std::optional<std::vector<BodyCreator>>();
   std::vector<BodyCreator> out;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    const auto* name = sqlite3_column_text(raw, 1);
-    out.push_back({static_cast<std::uint32_t>(sqlite3_column_int64(raw, 0)),
-                   name != nullptr ? reinterpret_cast<const char*>(name) : ""});
-  }
-  if (rc != SQLITE_DONE) return engine_error(db, rc);
-  return out;
+  // SQLite names the body without its schema: while a TEMP body (never recorded) shares the
+  // name, the access may be the TEMP one's, so it counts as made by an unrecorded body.
+  if (in_temp) return std::optional<std::vector<BodyCreator>>(std::move(out));
+  DBV_RETURN_IF_ERROR(query("SELECT creator_id, creator FROM main." + std::string(kCreatorsTable) +
+                                " WHERE name = ?1 COLLATE NOCASE",
+                            [&](sqlite3_stmt* st) {
+                              const auto* name = sqlite3_column_text(st, 1);
+                              out.push_back(
+                                  {static_cast<std::uint32_t>(sqlite3_column_int64(st, 0)),
+                                   name != nullptr ? reinterpret_cast<const char*>(name) : ""});
+                            }));
+  return std::optional<std::vector<BodyCreator>>(std::move(out));
 }
 
 Connection::Connection(std::unique_ptr<ConnectionState> state) : state_(std::move(state)) {}

@@ -36,7 +36,7 @@ struct ConnectionState {
   std::unique_ptr<Authorizer> auth;
 
   EnforcementContext enforcement();
-  Result<std::vector<BodyCreator>> creators_of(std::string_view body);
+  Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);
 };
 
 struct StatementState {

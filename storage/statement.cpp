@@ -135,7 +135,9 @@ void Statement::reset() {
 
 std::int64_t Statement::changes() const { return state_->changes; }
 
-bool Statement::read_only() const { return sqlite3_stmt_readonly(state_->compiled.stmt.get()) != 0; }
+bool Statement::read_only() const {
+  return sqlite3_stmt_readonly(state_->compiled.stmt.get()) != 0;
+}
 
 const std::string& Statement::sql() const { return state_->sql; }
 

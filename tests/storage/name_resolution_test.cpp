@@ -1,41 +1,17 @@
 // Issue 9 item 5: engine names meet policy names as SQLite compares them (ASCII
 // case-insensitive), whatever the quoting or qualification on either side.
-#include <sqlite3.h>
-
 #include <boost/test/unit_test.hpp>
 
-#include "storage/access_set.h"
-#include "tests/vault/vault_fixture.h"
+#include "tests/storage/resolver_fixture.h"
 
 namespace dbvault::vault::test {
 namespace {
 
-struct NamesFixture : VaultFixture {
-  std::filesystem::path engine_db = dir / "engine.db";
-  std::unique_ptr<storage::SqliteAccessResolver> resolver;
-
-  NamesFixture() {
-    sqlite3* db = nullptr;
-    BOOST_TEST_REQUIRE(sqlite3_open(engine_db.c_str(), &db) == SQLITE_OK);
-    const char* schema =
-        "CREATE TABLE \"Patients\" (id INTEGER PRIMARY KEY, \"Diagnosis\" TEXT, note TEXT);"
-        "CREATE TABLE visits (id INTEGER PRIMARY KEY, patient INTEGER);";
-    BOOST_TEST_REQUIRE(sqlite3_exec(db, schema, nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-    auto r = storage::SqliteAccessResolver::open(engine_db);
-    BOOST_TEST_REQUIRE(r.ok());
-    resolver = std::move(r).value();
-    access_resolver = resolver.get();
-    reopen();
-    cast();
-  }
-
-  // check() of the accesses the engine reports for `sql`.
-  Status check(Session& s, std::string_view sql) {
-    auto acc = resolver->accesses(*vault->snapshot(), sql);
-    BOOST_TEST_REQUIRE(acc.ok(), sql << ": " << (acc.ok() ? "" : acc.error().message));
-    return vault->check(s, acc->accesses, sql);
-  }
+struct NamesFixture : storage::test::ResolverFixture {
+  NamesFixture()
+      : ResolverFixture(
+            "CREATE TABLE \"Patients\" (id INTEGER PRIMARY KEY, \"Diagnosis\" TEXT, note TEXT);"
+            "CREATE TABLE visits (id INTEGER PRIMARY KEY, patient INTEGER);") {}
 };
 
 BOOST_FIXTURE_TEST_SUITE(name_resolution, NamesFixture)
