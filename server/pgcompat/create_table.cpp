@@ -220,7 +220,7 @@ std::optional<Result<Translation>> translate_create_table(const Stmt& s) {
     return Result<Translation>(std::move(st).error());
   // Defaults and CHECK expressions may hold casts and $n-free expressions: rewrite them too.
   const std::string sql = apply(s.sql, std::move(edits));
-  auto tokens = tokenize(sql);
+  auto tokens = tokenize_strict(sql);
   if (!tokens) return Result<Translation>(std::move(tokens).error());
   auto rewritten = rewrite_expressions(sql, *tokens);
   if (!rewritten) return Result<Translation>(std::move(rewritten).error());

@@ -69,9 +69,13 @@ Result<Translation> expressions(const Stmt& s) {
 
 Result<Translation> translate_statement(std::string_view sql, Settings& settings,
                                         const CatalogSource& catalog) {
-  auto tokens = tokenize(sql);
-  if (!tokens) return std::move(tokens).error();
-  const Stmt s{sql, std::move(*tokens)};
+  Lexed lexed = tokenize(sql);
+  const Stmt s{sql, std::move(lexed.tokens)};
+  if (lexed.refusal) {
+    // A catalog query never reaches the engine: PostgreSQL's parser reads it.
+    if (auto t = translate_catalog_query(s, settings, catalog)) return std::move(*t);
+    return std::move(*lexed.refusal);
+  }
   if (s.size() == 0) return Translation{Rewritten{{std::string(sql)}, {}}};
   if (settings.transaction_failed() && !ends_failed_block(s)) {
     return make_error(
