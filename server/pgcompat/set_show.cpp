@@ -54,8 +54,10 @@ Result<std::string> set_value(const Stmt& s, std::size_t i, bool keep_quotes) {
 Result<Translation> set(const Stmt& s, Settings& settings) {
   std::size_t i = 1;
   bool local = false;
-  if (s.word(i, "SESSION") || s.word(i, "LOCAL")) local = s.word(i++, "LOCAL");
-  if (s.word(i, "ROLE") || (s.word(i, "SESSION") && s.word(i + 1, "AUTHORIZATION"))) {
+  const bool authorization = s.word(i, "SESSION") && s.word(i + 1, "AUTHORIZATION");
+  if (!authorization && (s.word(i, "SESSION") || s.word(i, "LOCAL"))) local = s.word(i++, "LOCAL");
+  if (authorization || s.word(i, "ROLE") ||
+      (s.word(i, "SESSION") && s.word(i + 1, "AUTHORIZATION"))) {
     return not_supported("SET ROLE / SET SESSION AUTHORIZATION", s, i,
                          "a dbvault session keeps the identity it logged in with");
   }

@@ -151,4 +151,73 @@ BOOST_AUTO_TEST_CASE(create_table_gets_postgresql_key_semantics) {
   BOOST_TEST(s.run("INSERT INTO k VALUES (NULL)") == "ERROR 23502");  // SQLite alone accepts it
 }
 
+namespace {
+
+std::string tag_of(PgSession& s, std::string_view sql) {
+  auto t = s.translate(sql);
+  if (!t) return "ERROR " + std::string(t.error().code.code());
+  if (auto* r = std::get_if<ResultSet>(&*t))
+    return r->tag + (r->notice.empty() ? "" : " (warning)");
+  const auto& rw = std::get<Rewritten>(*t);
+  return rw.statements.front() + " -> " + rw.tag;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(transaction_statements_follow_postgresql_rules) {
+  PgSession s;
+  BOOST_TEST(tag_of(s, "COMMIT") ==
+             "COMMIT (warning)");  // no transaction: a warning, not SQLite's error
+  BOOST_TEST(tag_of(s, "SAVEPOINT a") == "ERROR 25P01");  // SQLite would open a transaction
+  BOOST_TEST(tag_of(s, "BEGIN ISOLATION LEVEL REPEATABLE READ") == "BEGIN -> BEGIN");
+  BOOST_TEST(*s.settings().show("transaction_isolation") == "repeatable read");
+  BOOST_TEST(tag_of(s, "begin") == "BEGIN (warning)");
+  BOOST_TEST(tag_of(s, "SET application_name = 'in_tx'") == "SET");
+  BOOST_TEST(tag_of(s, "SAVEPOINT a") == "SAVEPOINT a -> SAVEPOINT");
+  BOOST_TEST(tag_of(s, "RELEASE a") == "RELEASE SAVEPOINT a -> RELEASE");
+  BOOST_TEST(tag_of(s, "ROLLBACK") == "ROLLBACK -> ROLLBACK");
+  BOOST_TEST(*s.settings().show("application_name") == "");  // undone with the transaction
+
+  BOOST_TEST(tag_of(s, "START TRANSACTION READ WRITE") == "BEGIN -> BEGIN");
+  s.settings().on_statement_failed();  // the engine failed a statement
+  BOOST_TEST(tag_of(s, "SELECT 1") == "ERROR 25P02");
+  BOOST_TEST(tag_of(s, "END") == "ROLLBACK -> ROLLBACK");  // a failed block cannot commit
+  BOOST_TEST(!s.settings().in_transaction());
+
+  BOOST_TEST(tag_of(s, "BEGIN") == "BEGIN -> BEGIN");
+  BOOST_TEST(tag_of(s, "SAVEPOINT sp") == "SAVEPOINT sp -> SAVEPOINT");
+  BOOST_TEST(tag_of(s, "SELECT $$x$$") ==
+             "ERROR 0A000");  // translate's own error fails the block too
+  BOOST_TEST(tag_of(s, "ROLLBACK TO SAVEPOINT sp") == "ROLLBACK TO SAVEPOINT sp -> ROLLBACK");
+  BOOST_TEST(tag_of(s, "SELECT 1") == "SELECT 1 -> ");
+  BOOST_TEST(tag_of(s, "COMMIT AND CHAIN") == "ERROR 0A000");
+  BOOST_TEST(tag_of(s, "ROLLBACK") == "ROLLBACK -> ROLLBACK");
+}
+
+BOOST_AUTO_TEST_CASE(set_show_reset_as_drivers_send_them) {
+  PgSession s;
+  BOOST_TEST(tag_of(s, "SET extra_float_digits = 3") == "SET");                       // pgjdbc
+  BOOST_TEST(tag_of(s, "SET application_name = 'PostgreSQL JDBC Driver'") == "SET");  // pgjdbc
+  BOOST_TEST(tag_of(s, "SET datestyle TO 'ISO'") == "SET");                           // psycopg2
+  BOOST_TEST(tag_of(s, "SET SESSION TIME ZONE 'Europe/Paris'") == "SET");
+  BOOST_TEST(tag_of(s, "SET search_path TO \"$user\", public") == "SET");
+  BOOST_TEST(s.run("SHOW search_path") == "\"$user\", public");
+  BOOST_TEST(s.run("SHOW TIME ZONE") == "Europe/Paris");
+  BOOST_TEST(s.run("SHOW extra_float_digits") == "3");
+  BOOST_TEST(s.run("SHOW DateStyle") == "ISO, MDY");
+  BOOST_TEST(s.run("SHOW transaction isolation level") == "serializable");
+  BOOST_TEST(s.run("SELECT current_setting('application_name')") == "PostgreSQL JDBC Driver");
+  BOOST_TEST(tag_of(s, "SET statement_timeout = 0") == "SET");
+  BOOST_TEST(tag_of(s, "SET LOCAL lock_timeout = '1s'") == "SET");
+  BOOST_TEST(tag_of(s, "SET ROLE dba") == "ERROR 0A000");
+  BOOST_TEST(tag_of(s, "SET SESSION AUTHORIZATION dba") == "ERROR 0A000");
+  BOOST_TEST(tag_of(s, "SET vault.enabled = off") == "ERROR 42501");
+  BOOST_TEST(tag_of(s, "SHOW nope") == "ERROR 42704");
+  BOOST_TEST(tag_of(s, "RESET ALL") == "RESET");
+  BOOST_TEST(s.run("SHOW application_name") == "");
+  auto all = s.translate("SHOW ALL");
+  BOOST_TEST(std::get<ResultSet>(*all).columns.size() == 3u);
+  BOOST_TEST(std::get<ResultSet>(*all).rows.size() > 20u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
