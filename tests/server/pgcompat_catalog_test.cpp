@@ -180,3 +180,26 @@ BOOST_AUTO_TEST_CASE(other_catalog_queries_are_refused_with_what_is_supported) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(pgcompat_catalog_patterns)
+
+// psql passes regular-expression syntax through (\dt x|y sends '^(x|y)$'); the pattern is
+// the client's and must not be able to stall the session.
+BOOST_AUTO_TEST_CASE(hostile_patterns_cost_little) {
+  CatalogSession s;
+  s.exec("CREATE TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (x)");
+  const auto lookup = [&](const std::string& pattern) {
+    return s.translate(replaced(read_case("psql_d_users_1_lookup.sql"), "^(users)$", pattern));
+  };
+  auto slow = lookup("^((a*)*)*b$");
+  BOOST_REQUIRE(slow.ok());
+  BOOST_TEST(std::get<ResultSet>(*slow).rows.empty());
+  auto alt = lookup("^(users|pgbench_accounts)$");
+  BOOST_TEST(std::get<ResultSet>(*alt).rows.size() == 2u);
+  auto bad = lookup("^((users)$");
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().code.code() == "2201B");
+  BOOST_TEST(lookup(std::string(300, '(')).ok() == false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
