@@ -74,11 +74,14 @@ struct Column {
 // ResultSet without columns is a command without rows (send no RowDescription).
 // `notice`, when not empty, is a WARNING to send (NoticeResponse) before CommandComplete, as
 // PostgreSQL does for BEGIN inside a transaction or COMMIT outside one.
+// `deallocate`, when set, asks the session to drop that prepared statement too (empty: all of
+// them), as DEALLOCATE and DISCARD ALL do.
 struct ResultSet {
   std::vector<Column> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::string tag;
   std::string notice;
+  std::optional<std::string> deallocate;
 };
 
 // Run these engine statements instead of the original, in order. When there are several

@@ -156,13 +156,48 @@ Result<Translation> show(const Stmt& s, const Settings& settings) {
   return Translation{one_value(def ? std::string(def->name) : name, *value)};
 }
 
+// The statements connection poolers and drivers reset a session with. The engine has no
+// cursors, listeners or advisory locks, so only settings and prepared statements remain.
+std::optional<Result<Translation>> session_reset(const Stmt& s, Settings& settings) {
+  if (s.word(0, "DISCARD")) {
+    if (s.size() != 2) return Result<Translation>(syntax_error(s, 2));
+    if (s.word(1, "PLANS") || s.word(1, "SEQUENCES") || s.word(1, "TEMP") ||
+        s.word(1, "TEMPORARY")) {
+      return Result<Translation>(
+          Translation{command_done("DISCARD " + std::string(s.tokens[1].text))});
+    }
+    if (!s.word(1, "ALL")) return Result<Translation>(syntax_error(s, 1));
+    if (settings.in_transaction()) {
+      return Result<Translation>(
+          make_error(SqlState("25001"), "DISCARD ALL cannot run inside a transaction block"));
+    }
+    DBV_RETURN_IF_ERROR(settings.reset("all"));
+    ResultSet r = command_done("DISCARD ALL");
+    r.deallocate = "";
+    return Result<Translation>(Translation{std::move(r)});
+  }
+  if (s.word(0, "DEALLOCATE")) {
+    const std::size_t i = s.word(1, "PREPARE") ? 2 : 1;
+    if (i + 1 != s.size()) return Result<Translation>(syntax_error(s, i));
+    ResultSet r = command_done(s.word(i, "ALL") ? "DEALLOCATE ALL" : "DEALLOCATE");
+    r.deallocate = s.word(i, "ALL") ? "" : identifier_name(s.tokens[i]);
+    return Result<Translation>(Translation{std::move(r)});
+  }
+  if (s.word(0, "CLOSE") && s.word(1, "ALL") && s.size() == 2) {
+    return Result<Translation>(Translation{command_done("CLOSE CURSOR ALL")});
+  }
+  if (s.word(0, "UNLISTEN") && s.size() == 2)
+    return Result<Translation>(Translation{command_done("UNLISTEN")});
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<Result<Translation>> translate_settings(const Stmt& s, Settings& settings) {
   if (s.word(0, "SET")) return set(s, settings);
   if (s.word(0, "RESET")) return reset(s, settings);
   if (s.word(0, "SHOW")) return show(s, settings);
-  return std::nullopt;
+  return session_reset(s, settings);
 }
 
 }  // namespace dbvault::server::pgcompat::detail

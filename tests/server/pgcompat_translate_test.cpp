@@ -220,4 +220,19 @@ BOOST_AUTO_TEST_CASE(set_show_reset_as_drivers_send_them) {
   BOOST_TEST(std::get<ResultSet>(*all).rows.size() > 20u);
 }
 
+BOOST_AUTO_TEST_CASE(session_resets_poolers_send) {
+  PgSession s;
+  BOOST_TEST(tag_of(s, "SET application_name = 'pooled'") == "SET");
+  auto discard = s.translate("DISCARD ALL");  // pgbouncer's server_reset_query
+  BOOST_TEST(std::get<ResultSet>(*discard).tag == "DISCARD ALL");
+  BOOST_TEST((std::get<ResultSet>(*discard).deallocate == std::optional<std::string>("")));
+  BOOST_TEST(s.run("SHOW application_name") == "");
+  auto one = s.translate("DEALLOCATE PREPARE stmt_1");
+  BOOST_TEST((std::get<ResultSet>(*one).deallocate == std::optional<std::string>("stmt_1")));
+  BOOST_TEST(tag_of(s, "CLOSE ALL") == "CLOSE CURSOR ALL");  // asyncpg's pool reset
+  BOOST_TEST(tag_of(s, "UNLISTEN *") == "UNLISTEN");
+  BOOST_TEST(tag_of(s, "BEGIN") == "BEGIN -> BEGIN");
+  BOOST_TEST(tag_of(s, "DISCARD ALL") == "ERROR 25001");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
