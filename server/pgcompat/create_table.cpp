@@ -7,26 +7,6 @@
 namespace dbvault::server::pgcompat::detail {
 namespace {
 
-struct Edit {
-  std::size_t offset;
-  std::size_t remove;
-  std::string insert;
-};
-
-std::string apply(std::string_view sql, std::vector<Edit> edits) {
-  std::sort(edits.begin(), edits.end(),
-            [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
-  std::string out;
-  std::size_t copied = 0;
-  for (const auto& e : edits) {
-    out.append(sql.substr(copied, e.offset - copied));
-    out.append(e.insert);
-    copied = e.offset + e.remove;
-  }
-  out.append(sql.substr(copied));
-  return out;
-}
-
 // Storage parameters that only tune PostgreSQL's heap and vacuum.
 bool harmless_storage_parameter(const std::string& name) {
   return name == "fillfactor" || name == "toast_tuple_target" || name == "parallel_workers" ||

@@ -2,6 +2,8 @@
 // the contract: lexical refusals, the failed-transaction rule, transaction and SET/SHOW
 // statements, COPY, read-only transactions, utility statements, catalog queries, and last
 // the expression rewrite every other statement gets.
+#include <algorithm>
+
 #include "server/pgcompat/create_table.h"
 #include "server/pgcompat/rewrite.h"
 #include "server/pgcompat/statement.h"
@@ -38,6 +40,20 @@ Rewritten run_instead(std::string statement, std::string tag) {
   return Rewritten{{std::move(statement)}, std::move(tag)};
 }
 
+std::string apply(std::string_view sql, std::vector<Edit> edits) {
+  std::sort(edits.begin(), edits.end(),
+            [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
+  std::string out;
+  std::size_t copied = 0;
+  for (const auto& e : edits) {
+    out.append(sql.substr(copied, e.offset - copied));
+    out.append(e.insert);
+    copied = e.offset + e.remove;
+  }
+  out.append(sql.substr(copied));
+  return out;
+}
+
 namespace {
 
 bool ends_failed_block(const Stmt& s) {
@@ -62,7 +78,18 @@ const Token* writing_keyword(const Stmt& s) {
 }
 
 Result<Translation> expressions(const Stmt& s) {
-  auto r = rewrite_expressions(s.sql, s.tokens);
+  std::vector<Edit> edits = null_order_edits(s);
+  std::vector<Edit> names = column_name_edits(s);
+  edits.insert(edits.end(), names.begin(), names.end());
+  if (edits.empty()) {
+    auto r = rewrite_expressions(s.sql, s.tokens);
+    if (!r) return std::move(r).error();
+    return Translation{Rewritten{{std::move(r->sql)}, {}}};
+  }
+  const std::string shaped = apply(s.sql, std::move(edits));
+  auto tokens = tokenize_strict(shaped);
+  if (!tokens) return std::move(tokens).error();
+  auto r = rewrite_expressions(shaped, *tokens);
   if (!r) return std::move(r).error();
   return Translation{Rewritten{{std::move(r->sql)}, {}}};
 }

@@ -30,20 +30,21 @@ BOOST_AUTO_TEST_CASE(dollar_parameters_become_numbered_sqlite_parameters) {
 
 BOOST_AUTO_TEST_CASE(casts_become_pg_cast_calls) {
   PgSession s;
-  BOOST_TEST(s.rewritten("SELECT x::int FROM t") == "SELECT pg_cast(x, 'int4') FROM t");
+  BOOST_TEST(s.rewritten("SELECT x::int FROM t") == "SELECT pg_cast(x, 'int4') AS \"x\" FROM t");
   BOOST_TEST(s.rewritten("SELECT t.x::bigint, '1'::double precision") ==
-             "SELECT pg_cast(t.x, 'int8'), pg_cast('1', 'float8')");
+             "SELECT pg_cast(t.x, 'int8') AS \"x\", pg_cast('1', 'float8') AS \"float8\"");
   BOOST_TEST(s.rewritten("SELECT f(a, b)::text::varchar(3)") ==
-             "SELECT pg_cast(pg_cast(f(a, b), 'text'), 'varchar(3)')");
+             "SELECT pg_cast(pg_cast(f(a, b), 'text'), 'varchar(3)') AS \"f\"");
   BOOST_TEST(s.rewritten("SELECT (a + 1)::numeric(10,2)") ==
-             "SELECT pg_cast((a + 1), 'numeric(10,2)')");
+             "SELECT pg_cast((a + 1), 'numeric(10,2)') AS \"numeric\"");
   BOOST_TEST(s.rewritten("SELECT CASE WHEN a THEN 1 ELSE 2 END::text") ==
-             "SELECT pg_cast(CASE WHEN a THEN 1 ELSE 2 END, 'text')");
+             "SELECT pg_cast(CASE WHEN a THEN 1 ELSE 2 END, 'text') AS \"case\"");
   BOOST_TEST(s.rewritten("SELECT $1::timestamp with time zone") ==
-             "SELECT pg_cast(?1, 'timestamptz')");
+             "SELECT pg_cast(?1, 'timestamptz') AS \"timestamptz\"");
   BOOST_TEST(s.rewritten("SELECT -1::int") ==
              "SELECT -pg_cast(1, 'int4')");  // :: binds tighter than -
-  BOOST_TEST(s.rewritten("SELECT 1.5::pg_catalog.int4") == "SELECT pg_cast(1.5, 'int4')");
+  BOOST_TEST(s.rewritten("SELECT 1.5::pg_catalog.int4") ==
+             "SELECT pg_cast(1.5, 'int4') AS \"int4\"");
   BOOST_TEST(s.error_code("SELECT x::regclass") == "0A000");
   BOOST_TEST(s.error_code("SELECT x::interval") == "0A000");
   BOOST_TEST(s.error_code("SELECT ::int") == "42601");
@@ -233,6 +234,34 @@ BOOST_AUTO_TEST_CASE(session_resets_poolers_send) {
   BOOST_TEST(tag_of(s, "UNLISTEN *") == "UNLISTEN");
   BOOST_TEST(tag_of(s, "BEGIN") == "BEGIN -> BEGIN");
   BOOST_TEST(tag_of(s, "DISCARD ALL") == "ERROR 25001");
+}
+
+BOOST_AUTO_TEST_CASE(nulls_sort_last_in_ascending_order_as_in_postgresql) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("SELECT a FROM t ORDER BY a, b DESC, c NULLS FIRST LIMIT 3") ==
+             "SELECT a FROM t ORDER BY a NULLS LAST, b DESC NULLS FIRST, c NULLS FIRST LIMIT 3");
+  BOOST_TEST(
+      s.rewritten("SELECT row_number() OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) AS n FROM t") ==
+      "SELECT row_number() OVER (ORDER BY x NULLS LAST ROWS UNBOUNDED PRECEDING) AS n FROM t");
+  s.exec("CREATE TABLE n (v int)");
+  s.exec("INSERT INTO n VALUES (2), (NULL), (1)");
+  BOOST_TEST(s.run("SELECT v FROM n ORDER BY v") == "1");  // SQLite alone: NULL first
+  BOOST_TEST(s.run("SELECT v FROM n ORDER BY v DESC") ==
+             "NULL");  // PostgreSQL: NULLS FIRST for DESC
+}
+
+BOOST_AUTO_TEST_CASE(unnamed_columns_get_postgresql_names) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("select count(*) from pgbench_branches") ==
+             "select count(*) AS \"count\" from pgbench_branches");
+  BOOST_TEST(s.rewritten("SELECT x::int, t.y::text, 1::bigint, version(), current_user, CASE WHEN "
+                         "a THEN 1 END FROM t") ==
+             "SELECT pg_cast(x, 'int4') AS \"x\", pg_cast(t.y, 'text') AS \"y\", pg_cast(1, "
+             "'int8') AS \"int8\", "
+             "version() AS \"version\", (current_user()) AS \"current_user\", CASE WHEN a THEN 1 "
+             "END AS \"case\" FROM t");
+  BOOST_TEST(s.rewritten("SELECT count(*) AS n, max(a) m, a + 1, b FROM t") ==
+             "SELECT count(*) AS n, max(a) m, a + 1, b FROM t");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
