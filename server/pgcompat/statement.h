@@ -49,6 +49,8 @@ std::string apply(std::string_view sql, std::vector<Edit> edits);
 // items get PostgreSQL's column names (count(*) -> "count", x::int -> "x", CASE -> "case").
 std::vector<Edit> null_order_edits(const Stmt& s);
 std::vector<Edit> column_name_edits(const Stmt& s);
+// Row-locking clauses (locking.cpp): dropped, SKIP LOCKED refused.
+Result<std::vector<Edit>> locking_edits(const Stmt& s);
 
 struct TableName {
   std::string sql;   // for the engine, as written without a "public." qualifier

@@ -78,9 +78,11 @@ const Token* writing_keyword(const Stmt& s) {
 }
 
 Result<Translation> expressions(const Stmt& s) {
-  std::vector<Edit> edits = null_order_edits(s);
-  std::vector<Edit> names = column_name_edits(s);
-  edits.insert(edits.end(), names.begin(), names.end());
+  auto locking = locking_edits(s);
+  if (!locking) return std::move(locking).error();
+  std::vector<Edit> edits = std::move(*locking);
+  for (auto&& more : {null_order_edits(s), column_name_edits(s)})
+    edits.insert(edits.end(), more.begin(), more.end());
   if (edits.empty()) {
     auto r = rewrite_expressions(s.sql, s.tokens);
     if (!r) return std::move(r).error();

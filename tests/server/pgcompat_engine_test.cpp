@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(postgresql_syntax_the_engine_lacks_is_named) {
     const char* feature;
   };
   for (const Case c : {Case{"SELECT DISTINCT ON (name) name FROM users", "DISTINCT ON"},
-                       Case{"SELECT * FROM users FOR UPDATE", "FOR UPDATE"},
+                       Case{"SELECT * FROM users TABLESAMPLE SYSTEM (10)", "TABLESAMPLE"},
                        Case{"SELECT name FROM users WHERE name ~ '^a'", "regular-expression"},
                        Case{"CREATE SEQUENCE s", "CREATE SEQUENCE"},
                        Case{"SELECT greatest(1, 2)", ""},  // SQLite lacks the function: 42883

@@ -264,4 +264,20 @@ BOOST_AUTO_TEST_CASE(unnamed_columns_get_postgresql_names) {
              "SELECT count(*) AS n, max(a) m, a + 1, b FROM t");
 }
 
+BOOST_AUTO_TEST_CASE(row_locks_and_index_storage_options) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("SELECT * FROM jobs WHERE id = $1 FOR UPDATE") ==
+             "SELECT * FROM jobs WHERE id = ?1 ");
+  BOOST_TEST(s.rewritten("SELECT a FROM t ORDER BY a FOR NO KEY UPDATE OF t NOWAIT") ==
+             "SELECT a FROM t ORDER BY a NULLS LAST ");
+  BOOST_TEST(s.error_code("SELECT * FROM jobs FOR UPDATE SKIP LOCKED") == "0A000");
+  BOOST_TEST(s.rewritten("CREATE INDEX CONCURRENTLY users_name ON ONLY public.users USING btree "
+                         "(name) WITH (fillfactor=90)") ==
+             "CREATE INDEX  users_name ON  users  (name) ");
+  BOOST_TEST(s.error_code("CREATE INDEX g ON users USING gin (tags)") == "0A000");
+  BOOST_TEST(s.error_code("CREATE INDEX i ON users (a) INCLUDE (b)") == "0A000");
+  BOOST_TEST(s.rewritten("CREATE INDEX i ON users (a) WHERE a > 0") ==
+             "CREATE INDEX i ON users (a) WHERE a > 0");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
