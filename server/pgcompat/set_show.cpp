@@ -51,6 +51,27 @@ Result<std::string> set_value(const Stmt& s, std::size_t i, bool keep_quotes) {
   return out;
 }
 
+// A parameter name at token i ("DateStyle", "myapp.tenant"); advances i past it.
+std::optional<std::string> parameter_name(const Stmt& s, std::size_t& i) {
+  if (i >= s.size() ||
+      (s.tokens[i].kind != Token::Kind::kWord && s.tokens[i].kind != Token::Kind::kQuoted)) {
+    return std::nullopt;
+  }
+  std::string name = identifier_name(s.tokens[i++]);
+  while (s.punct(i, '.') && i + 1 < s.size())
+    name += "." + identifier_name(s.tokens[i + 1]), i += 2;
+  return name;
+}
+
+// The name of SHOW name / RESET name, which must end the statement.
+Result<std::string> sole_name(const Stmt& s) {
+  std::size_t i = 1;
+  auto name = parameter_name(s, i);
+  if (!name) return syntax_error(s, 1);
+  if (i != s.size()) return syntax_error(s, i);
+  return std::move(*name);
+}
+
 Result<Translation> set(const Stmt& s, Settings& settings) {
   std::size_t i = 1;
   bool local = false;
@@ -72,13 +93,9 @@ Result<Translation> set(const Stmt& s, Settings& settings) {
   } else if (s.word(i, "SCHEMA") || s.word(i, "NAMES")) {
     name = s.word(i, "SCHEMA") ? "search_path" : "client_encoding", i += 1;
   } else {
-    if (i >= s.size() ||
-        (s.tokens[i].kind != Token::Kind::kWord && s.tokens[i].kind != Token::Kind::kQuoted)) {
-      return syntax_error(s, i);
-    }
-    name = identifier_name(s.tokens[i++]);
-    while (s.punct(i, '.') && i + 1 < s.size())
-      name += "." + identifier_name(s.tokens[i + 1]), i += 2;
+    auto n = parameter_name(s, i);
+    if (!n) return syntax_error(s, i);
+    name = std::move(*n);
     if (!s.word(i, "TO") && !s.punct(i, '=')) return syntax_error(s, i);
     ++i;
     if (s.word(i, "DEFAULT") && i + 1 == s.size()) {
@@ -98,15 +115,10 @@ Result<Translation> reset(const Stmt& s, Settings& settings) {
     name = "TimeZone";
   } else if (s.word(1, "ROLE") || s.word(1, "SESSION")) {
     return Translation{command_done("RESET")};  // the identity never changed
-  } else if (s.size() >= 2 &&
-             (s.tokens[1].kind == Token::Kind::kWord || s.tokens[1].kind == Token::Kind::kQuoted)) {
-    name = identifier_name(s.tokens[1]);
-    std::size_t i = 2;
-    while (s.punct(i, '.') && i + 1 < s.size())
-      name += "." + identifier_name(s.tokens[i + 1]), i += 2;
-    if (i != s.size()) return syntax_error(s, i);
   } else {
-    return syntax_error(s, 1);
+    auto n = sole_name(s);
+    if (!n) return std::move(n).error();
+    name = std::move(*n);
   }
   DBV_RETURN_IF_ERROR(settings.reset(name));
   return Translation{command_done("RESET")};
@@ -140,15 +152,10 @@ Result<Translation> show(const Stmt& s, const Settings& settings) {
     name = "transaction_isolation";
   } else if (s.word(1, "SESSION") && s.word(2, "AUTHORIZATION") && s.size() == 3) {
     name = "session_authorization";
-  } else if (s.size() >= 2 &&
-             (s.tokens[1].kind == Token::Kind::kWord || s.tokens[1].kind == Token::Kind::kQuoted)) {
-    name = identifier_name(s.tokens[1]);
-    std::size_t i = 2;
-    while (s.punct(i, '.') && i + 1 < s.size())
-      name += "." + identifier_name(s.tokens[i + 1]), i += 2;
-    if (i != s.size()) return syntax_error(s, i);
   } else {
-    return syntax_error(s, 1);
+    auto n = sole_name(s);
+    if (!n) return std::move(n).error();
+    name = std::move(*n);
   }
   auto value = settings.show(name);
   if (!value) return std::move(value).error();

@@ -49,11 +49,9 @@ std::string identifier_name(const Token& t);
 // A string literal's value ('' undoubled).
 std::string string_value(const Token& t);
 
-// SQL text for an identifier, quoted when needed ("" doubled).
+// SQL text for an identifier, always quoted ("" doubled): the engine's keywords are not the
+// vault grammar's, so grammar::quote_identifier's "only when needed" does not apply.
 std::string quote_identifier(std::string_view name);
-
-// SQL text for a string literal ('' doubled).
-std::string quote_literal(std::string_view value);
 
 // The items separated by `separator`.
 std::string join(const std::vector<std::string>& items, std::string_view separator);
