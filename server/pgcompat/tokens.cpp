@@ -21,6 +21,8 @@ Error refused(std::string_view what, std::size_t offset, std::string_view hint =
 // PostgreSQL nests block comments and SQLite does not: "/* a /* b */ c */" would leave
 // "c */" as SQL for SQLite. Finds a "/*" inside a comment of the text between two tokens.
 std::optional<std::size_t> nested_comment(std::string_view sql, std::size_t from, std::size_t to) {
+  if (to <= from + 1 || sql.substr(from, to - from).find("/*") == std::string_view::npos)
+    return std::nullopt;
   std::size_t pos = from;
   while (pos + 1 < to) {
     if (sql.compare(pos, 2, "--") == 0) {
