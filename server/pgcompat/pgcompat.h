@@ -88,7 +88,9 @@ struct ResultSet {
 // (DROP TABLE a, b; TRUNCATE a, b) they must succeed or fail as one: run them with
 // run_as_one(). `tag`, when not empty, is the CommandComplete tag to send instead of the
 // engine's ("TRUNCATE TABLE" for a TRUNCATE rewritten to DELETE, "ALTER TABLE", ...). Every
-// statement still goes through the vault's checks like any engine statement.
+// statement still goes through the vault's checks like any engine statement. A client's $n
+// is ?n in the rewritten text: bind parameter n at SQLite index n (sqlite3_bind_parameter_count
+// is the highest n). The statements call functions prepare_connection() registers.
 struct Rewritten {
   std::vector<std::string> statements;  // never empty
   std::string tag;
@@ -104,7 +106,8 @@ struct CopySpec {
   Format format = Format::kText;
   std::string table;                        // empty when `query` is set
   std::vector<std::string> columns;         // as named, else every column of the table in order
-  std::string query;                        // COPY (query) TO STDOUT: the engine statement to run
+  std::string query;                        // COPY (query) TO STDOUT: the engine statement
+                                            // to run, already translated ($n is ?n)
   char delimiter = '\t';                    // text: tab; csv: ','
   std::string null_string = "\\N";          // text: \N; csv: empty string
   bool header = false;                      // csv only

@@ -179,6 +179,20 @@ BOOST_AUTO_TEST_CASE(other_catalog_queries_are_refused_with_what_is_supported) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_primary_key_added_by_alter_table_is_shown_as_one) {
+  CatalogSession s;
+  BOOST_TEST(s.run("alter table pgbench_accounts add primary key (aid)") ==
+             "(no rows)");  // pgbench -i
+  const auto lookup = s.answer(
+      replaced(read_case("psql_d_users_1_lookup.sql"), "^(users)$", "^(pgbench_accounts)$"));
+  BOOST_REQUIRE_EQUAL(lookup.rows.size(), 1u);
+  const auto idx = s.answer(
+      replaced(read_case("psql_d_users_4_indexes.sql"), "'16385'", "'" + *lookup.rows[0][0] + "'"));
+  BOOST_TEST(column_of(idx, 0) == (V{"pgbench_accounts_pkey"}));
+  BOOST_TEST(column_of(idx, 1) == (V{"t"}));
+  BOOST_TEST(column_of(idx, 6) == (V{"PRIMARY KEY (aid)"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(pgcompat_catalog_patterns)
