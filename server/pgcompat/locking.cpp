@@ -26,6 +26,7 @@ Result<std::vector<Edit>> locking_edits(const Stmt& s) {
       for (j += 2; s.punct(j, ',') || s.punct(j, '.'); j += 2) {
       }
     }
+    if (j > s.size()) return syntax_error(s, s.size());  // "FOR UPDATE OF" without a name
     if (s.word(j, "NOWAIT")) ++j;
     if (s.word(j, "SKIP") && s.word(j + 1, "LOCKED")) return not_supported("SKIP LOCKED", s, j);
     const std::size_t end = s.tokens[j - 1].end();

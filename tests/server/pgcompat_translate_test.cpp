@@ -271,6 +271,7 @@ BOOST_AUTO_TEST_CASE(row_locks_and_index_storage_options) {
   BOOST_TEST(s.rewritten("SELECT a FROM t ORDER BY a FOR NO KEY UPDATE OF t NOWAIT") ==
              "SELECT a FROM t ORDER BY a NULLS LAST ");
   BOOST_TEST(s.error_code("SELECT * FROM jobs FOR UPDATE SKIP LOCKED") == "0A000");
+  BOOST_TEST(s.error_code("SELECT * FROM jobs FOR UPDATE OF") == "42601");
   BOOST_TEST(s.rewritten("CREATE INDEX CONCURRENTLY users_name ON ONLY public.users USING btree "
                          "(name) WITH (fillfactor=90)") ==
              "CREATE INDEX  users_name ON  users  (name) ");
