@@ -191,8 +191,16 @@ std::optional<std::string> compared_constant(const Json& tree, std::string_view 
 
 Result<bool> pattern_matches(const std::optional<std::string>& pattern, const std::string& name) {
   if (!pattern) return true;
+  // The pattern is the client's: bound what compiling and matching it may cost. The regex
+  // compiler recurses on nesting (hence the length cap) and libstdc++'s default matcher
+  // backtracks exponentially on patterns like (a*)*b; __polynomial selects its NFA matcher.
+  constexpr std::size_t kMaxPattern = 256;
+  if (pattern->size() > kMaxPattern) {
+    return make_error(SqlState("2201B"), "invalid regular expression: longer than 256 characters");
+  }
   try {
-    return std::regex_search(name, std::regex(*pattern, std::regex::ECMAScript));
+    return std::regex_search(
+        name, std::regex(*pattern, std::regex::ECMAScript | std::regex_constants::__polynomial));
   } catch (const std::regex_error&) {
     return make_error(SqlState("2201B"), "invalid regular expression: " + *pattern);
   }

@@ -79,7 +79,7 @@ Status apply_option(CopySpec& spec, const Json& def, bool& csv_only_seen) {
 
 // The text of "COPY (query) TO ...": the query between the parentheses after COPY.
 Result<std::string> query_text(std::string_view sql) {
-  auto tokens = detail::tokenize(sql);
+  auto tokens = detail::tokenize_strict(sql);
   if (!tokens) return std::move(tokens).error();
   int depth = 0;
   for (std::size_t i = 1; i < tokens->size(); ++i) {
@@ -87,7 +87,7 @@ Result<std::string> query_text(std::string_view sql) {
     if ((*tokens)[i].is_punct(')') && --depth == 0) {
       const std::size_t from = (*tokens)[1].end();
       const std::string inner(sql.substr(from, (*tokens)[i].offset - from));
-      auto inner_tokens = detail::tokenize(inner);
+      auto inner_tokens = detail::tokenize_strict(inner);
       if (!inner_tokens) return std::move(inner_tokens).error();
       auto rewritten = detail::rewrite_expressions(inner, *inner_tokens);
       if (!rewritten) return std::move(rewritten).error();

@@ -7,26 +7,6 @@
 namespace dbvault::server::pgcompat::detail {
 namespace {
 
-struct Edit {
-  std::size_t offset;
-  std::size_t remove;
-  std::string insert;
-};
-
-std::string apply(std::string_view sql, std::vector<Edit> edits) {
-  std::sort(edits.begin(), edits.end(),
-            [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
-  std::string out;
-  std::size_t copied = 0;
-  for (const auto& e : edits) {
-    out.append(sql.substr(copied, e.offset - copied));
-    out.append(e.insert);
-    copied = e.offset + e.remove;
-  }
-  out.append(sql.substr(copied));
-  return out;
-}
-
 // Storage parameters that only tune PostgreSQL's heap and vacuum.
 bool harmless_storage_parameter(const std::string& name) {
   return name == "fillfactor" || name == "toast_tuple_target" || name == "parallel_workers" ||
@@ -192,10 +172,71 @@ Status trailing_edits(const Stmt& s, std::size_t i, std::vector<Edit>& edits) {
   return ok_status();
 }
 
+// The edited statement with its expressions rewritten too (defaults, CHECK and partial-index
+// predicates may hold casts; "public." qualifiers go).
+Result<Translation> rewritten(const std::string& sql, std::string tag) {
+  auto tokens = tokenize_strict(sql);
+  if (!tokens) return std::move(tokens).error();
+  auto r = rewrite_expressions(sql, *tokens);
+  if (!r) return std::move(r).error();
+  Rewritten out = run_instead(std::move(r->sql), std::move(tag));
+  return Translation{std::move(out)};
+}
+
+// CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] name ON [ONLY] t [USING btree|hash]
+// (...) [WITH (fillfactor=...)] [WHERE ...]: SQLite's indexes are B-trees, built while the
+// table is locked; the rest is PostgreSQL's storage detail.
+std::optional<Result<Translation>> create_index(const Stmt& s) {
+  std::vector<Edit> edits;
+  auto drop = [&](std::size_t i, std::size_t n) {
+    edits.push_back({s.tokens[i].offset, s.tokens[i + n - 1].end() - s.tokens[i].offset, ""});
+  };
+  std::size_t i = s.word(1, "UNIQUE") ? 3 : 2;
+  if (s.word(i, "CONCURRENTLY")) drop(i++, 1);
+  while (i < s.size() && !s.word(i, "ON")) ++i;
+  if (s.word(++i, "ONLY")) drop(i++, 1);
+  auto table = table_name(s, i);
+  if (!table) return Result<Translation>(std::move(table).error());
+  if (s.word(i, "USING")) {
+    if (!s.word(i + 1, "BTREE") && !s.word(i + 1, "HASH")) {
+      return Result<Translation>(not_supported(
+          "index method " + identifier_name(s.tokens[std::min(i + 1, s.size() - 1)]), s, i + 1));
+    }
+    drop(i, 2);
+    i += 2;
+  }
+  std::size_t close = i;
+  if (s.punct(i, '(')) {
+    for (int depth = 0; close < s.size(); ++close) {
+      if (s.punct(close, '(')) ++depth;
+      if (s.punct(close, ')') && --depth == 0) break;
+    }
+  }
+  std::size_t j = close + 1;
+  if (s.word(j, "INCLUDE")) return Result<Translation>(not_supported("INCLUDE columns", s, j));
+  if (s.word(j, "NULLS")) return Result<Translation>(not_supported("NULLS [NOT] DISTINCT", s, j));
+  if (s.word(j, "WITH") && s.punct(j + 1, '(')) {
+    std::size_t k = j + 2;
+    for (; k < s.size() && !s.punct(k, ')'); ++k) {
+      if (s.tokens[k].kind == Token::Kind::kWord && !s.punct(k - 1, '=') &&
+          !harmless_storage_parameter(identifier_name(s.tokens[k])) &&
+          identifier_name(s.tokens[k]) != "deduplicate_items") {
+        return Result<Translation>(
+            not_supported("storage parameter \"" + identifier_name(s.tokens[k]) + "\"", s, k));
+      }
+    }
+    if (k >= s.size()) return Result<Translation>(syntax_error(s, k));
+    drop(j, k - j + 1);
+  }
+  if (edits.empty()) return std::nullopt;
+  return rewritten(apply(s.sql, std::move(edits)), "CREATE INDEX");
+}
+
 }  // namespace
 
 std::optional<Result<Translation>> translate_create_table(const Stmt& s) {
   if (!s.word(0, "CREATE")) return std::nullopt;
+  if (s.word(1, "INDEX") || (s.word(1, "UNIQUE") && s.word(2, "INDEX"))) return create_index(s);
   std::vector<Edit> edits;
   std::size_t i = 1;
   if (s.word(i, "UNLOGGED"))
@@ -218,13 +259,7 @@ std::optional<Result<Translation>> translate_create_table(const Stmt& s) {
     return Result<Translation>(std::move(st).error());
   if (Status st = trailing_edits(s, close + 1, edits); !st.ok())
     return Result<Translation>(std::move(st).error());
-  // Defaults and CHECK expressions may hold casts and $n-free expressions: rewrite them too.
-  const std::string sql = apply(s.sql, std::move(edits));
-  auto tokens = tokenize(sql);
-  if (!tokens) return Result<Translation>(std::move(tokens).error());
-  auto rewritten = rewrite_expressions(sql, *tokens);
-  if (!rewritten) return Result<Translation>(std::move(rewritten).error());
-  return Result<Translation>(Translation{Rewritten{{std::move(rewritten->sql)}, {}}});
+  return rewritten(apply(s.sql, std::move(edits)), {});
 }
 
 }  // namespace dbvault::server::pgcompat::detail

@@ -14,7 +14,9 @@
 
 namespace dbvault::server::pgcompat::detail {
 
-// nullopt when the statement is not CREATE [...] TABLE with a column list.
+// Also CREATE INDEX: CONCURRENTLY, ONLY, USING btree | hash and WITH (fillfactor) dropped;
+// other index methods, INCLUDE and NULLS [NOT] DISTINCT refused.
+// nullopt when the statement is neither, or needs nothing.
 std::optional<Result<Translation>> translate_create_table(const Stmt& s);
 
 }  // namespace dbvault::server::pgcompat::detail

@@ -118,8 +118,22 @@ std::string feature_of(const Json& stmt) {
     return found.empty();
   });
   if (!found.empty()) return found;
-  const std::string node = stmt.is_object() && !stmt.empty() ? stmt.begin().key() : "statement";
-  return "this form of " + (node == "SelectStmt" ? std::string("SELECT") : node);
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kStatements{{
+      {"SelectStmt", "SELECT"},
+      {"InsertStmt", "INSERT"},
+      {"UpdateStmt", "UPDATE"},
+      {"DeleteStmt", "DELETE"},
+      {"CreateStmt", "CREATE TABLE"},
+      {"IndexStmt", "CREATE INDEX"},
+      {"AlterTableStmt", "ALTER TABLE"},
+      {"ViewStmt", "CREATE VIEW"},
+      {"DropStmt", "DROP"},
+      {"CreateTableAsStmt", "CREATE TABLE AS"},
+  }};
+  const std::string node = stmt.is_object() && !stmt.empty() ? stmt.begin().key() : "";
+  for (const auto& [name, words] : kStatements)
+    if (node == name) return "this form of " + std::string(words);
+  return "this statement";
 }
 
 }  // namespace

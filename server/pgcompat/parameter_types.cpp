@@ -67,12 +67,20 @@ class Inference {
                                            const std::string& table = {}) {
     for (const auto& [alias, name] : tables_) {
       if (!table.empty() && alias != table) continue;
-      auto cols = catalog_.columns(name);
-      if (!cols) continue;
-      for (const auto& c : *cols)
+      for (const auto& c : columns_of(name))
         if (c.name == column) return type_oid_for_declared(c.declared_type);
     }
     return std::nullopt;
+  }
+
+  // The catalog is asked once per table (a column look-up is an engine query).
+  const std::vector<ColumnInfo>& columns_of(const std::string& table) {
+    auto it = columns_.find(table);
+    if (it == columns_.end()) {
+      auto cols = catalog_.columns(table);
+      it = columns_.emplace(table, cols ? std::move(*cols) : std::vector<ColumnInfo>{}).first;
+    }
+    return it->second;
   }
 
   std::optional<std::uint32_t> column_ref_type(const Json& node) {
@@ -111,9 +119,7 @@ class Inference {
       cols.push_back(c["ResTarget"].value("name", ""));
     const std::string table = insert["relation"].value("relname", "");
     if (cols.empty()) {
-      auto defs = catalog_.columns(table);
-      if (defs)
-        for (const auto& d : *defs) cols.push_back(d.name);
+      for (const auto& d : columns_of(table)) cols.push_back(d.name);
     }
     if (!insert.contains("selectStmt")) return;
     for (const auto& list :
@@ -142,6 +148,7 @@ class Inference {
   std::vector<std::uint32_t> types_;
   const CatalogSource& catalog_;
   std::map<std::string, std::string> tables_;  // name or alias -> table
+  std::map<std::string, std::vector<ColumnInfo>> columns_;
 };
 
 }  // namespace

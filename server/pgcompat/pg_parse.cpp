@@ -7,30 +7,23 @@
 namespace dbvault::server::pgcompat::detail {
 namespace {
 
-// RAII owners of libpg_query's result structs (they hold malloc'd strings).
-class ParseResult {
+// RAII owner of a libpg_query result struct (they hold malloc'd strings).
+template <typename R, R (*Make)(const char*), void (*Free)(R)>
+class PgResult {
  public:
-  explicit ParseResult(const std::string& sql) : r_(pg_query_parse(sql.c_str())) {}
-  ~ParseResult() { pg_query_free_parse_result(r_); }
-  ParseResult(const ParseResult&) = delete;
-  ParseResult& operator=(const ParseResult&) = delete;
-  const PgQueryParseResult* operator->() const { return &r_; }
+  explicit PgResult(const std::string& sql) : r_(Make(sql.c_str())) {}
+  ~PgResult() { Free(r_); }
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  const R* operator->() const { return &r_; }
 
  private:
-  PgQueryParseResult r_;
+  R r_;
 };
 
-class FingerprintResult {
- public:
-  explicit FingerprintResult(const std::string& sql) : r_(pg_query_fingerprint(sql.c_str())) {}
-  ~FingerprintResult() { pg_query_free_fingerprint_result(r_); }
-  FingerprintResult(const FingerprintResult&) = delete;
-  FingerprintResult& operator=(const FingerprintResult&) = delete;
-  const PgQueryFingerprintResult* operator->() const { return &r_; }
-
- private:
-  PgQueryFingerprintResult r_;
-};
+using ParseResult = PgResult<PgQueryParseResult, pg_query_parse, pg_query_free_parse_result>;
+using FingerprintResult =
+    PgResult<PgQueryFingerprintResult, pg_query_fingerprint, pg_query_free_fingerprint_result>;
 
 }  // namespace
 

@@ -74,18 +74,23 @@ struct Column {
 // ResultSet without columns is a command without rows (send no RowDescription).
 // `notice`, when not empty, is a WARNING to send (NoticeResponse) before CommandComplete, as
 // PostgreSQL does for BEGIN inside a transaction or COMMIT outside one.
+// `deallocate`, when set, asks the session to drop that prepared statement too (empty: all of
+// them), as DEALLOCATE and DISCARD ALL do.
 struct ResultSet {
   std::vector<Column> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
   std::string tag;
   std::string notice;
+  std::optional<std::string> deallocate;
 };
 
 // Run these engine statements instead of the original, in order. When there are several
 // (DROP TABLE a, b; TRUNCATE a, b) they must succeed or fail as one: run them with
 // run_as_one(). `tag`, when not empty, is the CommandComplete tag to send instead of the
 // engine's ("TRUNCATE TABLE" for a TRUNCATE rewritten to DELETE, "ALTER TABLE", ...). Every
-// statement still goes through the vault's checks like any engine statement.
+// statement still goes through the vault's checks like any engine statement. A client's $n
+// is ?n in the rewritten text: bind parameter n at SQLite index n (sqlite3_bind_parameter_count
+// is the highest n). The statements call functions prepare_connection() registers.
 struct Rewritten {
   std::vector<std::string> statements;  // never empty
   std::string tag;
@@ -101,7 +106,8 @@ struct CopySpec {
   Format format = Format::kText;
   std::string table;                        // empty when `query` is set
   std::vector<std::string> columns;         // as named, else every column of the table in order
-  std::string query;                        // COPY (query) TO STDOUT: the engine statement to run
+  std::string query;                        // COPY (query) TO STDOUT: the engine statement
+                                            // to run, already translated ($n is ?n)
   char delimiter = '\t';                    // text: tab; csv: ','
   std::string null_string = "\\N";          // text: \N; csv: empty string
   bool header = false;                      // csv only

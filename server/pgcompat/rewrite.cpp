@@ -154,6 +154,14 @@ bool is_dropped_qualifier(const std::vector<Token>& tokens, std::size_t i) {
          tokens[i + 3].is_punct('(');
 }
 
+// Whether token i starts something rewrite_expressions() changes (the common case is no).
+bool needs_rewrite(const std::vector<Token>& tokens, std::size_t i) {
+  const Token& t = tokens[i];
+  if (t.kind == Kind::kParam || t.kind == Kind::kCast) return true;
+  if (t.kind != Kind::kWord) return false;
+  return t.is("ILIKE") || is_dropped_qualifier(tokens, i) || is_one_of(t, kSessionWords);
+}
+
 }  // namespace
 
 Result<std::string> cast_target(const std::vector<Token>& tokens, std::size_t& i) {
@@ -197,6 +205,9 @@ Result<std::string> cast_target(const std::vector<Token>& tokens, std::size_t& i
 
 Result<ExpressionRewrite> rewrite_expressions(std::string_view sql,
                                               const std::vector<Token>& tokens) {
+  bool any = false;
+  for (std::size_t i = 0; i < tokens.size() && !any; ++i) any = needs_rewrite(tokens, i);
+  if (!any) return ExpressionRewrite{std::string(sql), false};
   Writer w(sql);
   bool changed = false;
   for (std::size_t i = 0; i < tokens.size(); ++i) {

@@ -35,6 +35,23 @@ Error syntax_error(const Stmt& s, std::size_t i);
 Error not_supported(std::string_view feature, const Stmt& s, std::size_t i,
                     std::string_view hint = {});
 
+// A change to a statement's text: `remove` bytes at `offset` replaced by `insert`.
+struct Edit {
+  std::size_t offset;
+  std::size_t remove;
+  std::string insert;
+};
+// The text with the edits applied. REQUIRES: edits do not overlap.
+std::string apply(std::string_view sql, std::vector<Edit> edits);
+
+// PostgreSQL's result shape where SQLite's differs (result_shape.cpp): NULLs sort last in
+// ascending order (an ORDER BY item without NULLS gets NULLS LAST / FIRST), and select-list
+// items get PostgreSQL's column names (count(*) -> "count", x::int -> "x", CASE -> "case").
+std::vector<Edit> null_order_edits(const Stmt& s);
+std::vector<Edit> column_name_edits(const Stmt& s);
+// Row-locking clauses (locking.cpp): dropped, SKIP LOCKED refused.
+Result<std::vector<Edit>> locking_edits(const Stmt& s);
+
 struct TableName {
   std::string sql;   // for the engine, as written without a "public." qualifier
   std::string name;  // the identifier, for catalog look-ups

@@ -21,6 +21,8 @@ Error refused(std::string_view what, std::size_t offset, std::string_view hint =
 // PostgreSQL nests block comments and SQLite does not: "/* a /* b */ c */" would leave
 // "c */" as SQL for SQLite. Finds a "/*" inside a comment of the text between two tokens.
 std::optional<std::size_t> nested_comment(std::string_view sql, std::size_t from, std::size_t to) {
+  if (to <= from + 1 || sql.substr(from, to - from).find("/*") == std::string_view::npos)
+    return std::nullopt;
   std::size_t pos = from;
   while (pos + 1 < to) {
     if (sql.compare(pos, 2, "--") == 0) {
@@ -58,14 +60,14 @@ Token::Kind kind_of(SqlToken::Kind k) {
 }
 
 // The scanner's raw tokens, with the text between them checked for nested comments.
-Result<std::vector<SqlToken>> raw_tokens(std::string_view sql) {
+std::vector<SqlToken> raw_tokens(std::string_view sql, std::optional<Error>& refusal) {
   std::vector<SqlToken> raw;
   grammar::SqlScanner scanner(sql);
   std::size_t prev_end = 0;
   for (SqlToken t = scanner.next();; t = scanner.next()) {
-    if (auto at =
-            nested_comment(sql, prev_end, t.kind == SqlToken::Kind::kEnd ? sql.size() : t.offset)) {
-      return refused("a nested comment", *at);
+    const std::size_t gap_end = t.kind == SqlToken::Kind::kEnd ? sql.size() : t.offset;
+    if (auto at = nested_comment(sql, prev_end, gap_end); at && !refusal) {
+      refusal = refused("a nested comment", *at);
     }
     if (t.kind == SqlToken::Kind::kEnd) break;
     prev_end = t.offset + t.text.size();
@@ -102,51 +104,58 @@ bool Token::is(std::string_view upper_keyword) const {
          SqlToken{SqlToken::Kind::kWord, text, offset, false}.is(upper_keyword);
 }
 
-Result<std::vector<Token>> tokenize(std::string_view sql) {
-  auto raw = raw_tokens(sql);
-  if (!raw) return std::move(raw).error();
-  std::vector<Token> out;
-  out.reserve(raw->size());
-  for (std::size_t i = 0; i < raw->size(); ++i) {
-    const SqlToken& t = (*raw)[i];
-    const bool next_adjacent = i + 1 < raw->size() && adjacent(t, (*raw)[i + 1]);
+Lexed tokenize(std::string_view sql) {
+  Lexed out;
+  auto refuse = [&](Error e) {
+    if (!out.refusal) out.refusal = std::move(e);
+  };
+  const std::vector<SqlToken> raw = raw_tokens(sql, out.refusal);
+  out.tokens.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const SqlToken& t = raw[i];
+    const bool next_adjacent = i + 1 < raw.size() && adjacent(t, raw[i + 1]);
     if (t.kind == SqlToken::Kind::kWord && t.text.size() == 1 &&
         std::string_view("EeBbXxNn").find(t.text[0]) != std::string_view::npos && next_adjacent &&
-        (*raw)[i + 1].kind == SqlToken::Kind::kString) {
-      return refused("a prefixed string literal (" + std::string(t.text) + "'...')", t.offset,
-                     "write the string as '...'; bytea values as '\\x...'");
+        raw[i + 1].kind == SqlToken::Kind::kString) {
+      refuse(refused("a prefixed string literal (" + std::string(t.text) + "'...')", t.offset,
+                     "write the string as '...'; bytea values as '\\x...'"));
     }
-    if (t.kind == SqlToken::Kind::kWord && t.is("U") && next_adjacent &&
-        (*raw)[i + 1].is_punct('&')) {
-      return refused("a Unicode escape string (U&'...')", t.offset);
+    if (t.kind == SqlToken::Kind::kWord && t.is("U") && next_adjacent && raw[i + 1].is_punct('&')) {
+      refuse(refused("a Unicode escape string (U&'...')", t.offset));
     }
     if (t.kind == SqlToken::Kind::kQuoted && t.text.front() == '[') {
-      return refused("square brackets (arrays and subscripts)", t.offset);
+      refuse(refused("square brackets (arrays and subscripts)", t.offset));
     }
     if (t.kind == SqlToken::Kind::kPunct) {
       const char c = t.text[0];
       if (c == '$') {
-        auto p = dollar(*raw, i);
-        if (!p) return std::move(p).error();
-        out.push_back(*p);
-        continue;
-      }
-      if (c == ':' && next_adjacent && (*raw)[i + 1].is_punct(':')) {
-        out.push_back(Token{Token::Kind::kCast, sql.substr(t.offset, 2), t.offset, 0});
+        auto p = dollar(raw, i);
+        if (p) {
+          out.tokens.push_back(*p);
+          continue;
+        }
+        refuse(std::move(p).error());
+      } else if (c == ':' && next_adjacent && raw[i + 1].is_punct(':')) {
+        out.tokens.push_back(Token{Token::Kind::kCast, sql.substr(t.offset, 2), t.offset, 0});
         ++i;
         continue;
-      }
-      if (c == '?' || c == ':' || c == '@') {
+      } else if (c == '?' || c == ':' || c == '@') {
         Error e = make_error(sqlstate::kSyntaxError,
                              "syntax error at or near \"" + std::string(1, c) + "\"");
         e.position = static_cast<int>(t.offset) + 1;
         e.hint = "parameters are written $1, $2, ...";
-        return e;
+        refuse(std::move(e));
       }
     }
-    out.push_back(Token{kind_of(t.kind), t.text, t.offset, 0});
+    out.tokens.push_back(Token{kind_of(t.kind), t.text, t.offset, 0});
   }
   return out;
+}
+
+Result<std::vector<Token>> tokenize_strict(std::string_view sql) {
+  Lexed lexed = tokenize(sql);
+  if (lexed.refusal) return std::move(*lexed.refusal);
+  return std::move(lexed.tokens);
 }
 
 std::string identifier_name(const Token& t) {
@@ -180,15 +189,6 @@ std::string quote_identifier(std::string_view name) {
     if (c == '"') out += '"';
   }
   return out + "\"";
-}
-
-std::string quote_literal(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

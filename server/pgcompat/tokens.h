@@ -4,6 +4,7 @@
 // confusing message or, worse, run with another meaning. Internal to pgcompat.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,12 +26,21 @@ struct Token {
   std::size_t end() const { return offset + text.size(); }
 };
 
-// The tokens of `sql` (comments and blanks dropped). 0A000 for PostgreSQL lexical forms the
-// engine would misread: dollar-quoted strings, E'...' / U&'...' / B'...' / X'...' strings,
-// nested comments, square brackets (SQLite quotes identifiers with them; PostgreSQL builds
-// arrays), SQLite's own parameter markers (?, :name, @name), and $0 / $n above 65535.
-// The error position (1-based) points at the offending text.
-Result<std::vector<Token>> tokenize(std::string_view sql);
+struct Lexed {
+  std::vector<Token> tokens;
+  // The first lexical form the engine would misread, if any: 0A000 for dollar-quoted strings,
+  // E'...' / U&'...' / B'...' / X'...' / N'...' strings, nested comments, square brackets
+  // (SQLite quotes identifiers with them; PostgreSQL builds arrays); 42601 for SQLite's own
+  // parameter markers (?, :name, @name) and $0 / $n above 65535. Its position (1-based)
+  // points at the offending text. Tokens past it are a best effort (enough to recognise a
+  // catalog query, which PostgreSQL's parser then reads).
+  std::optional<Error> refusal;
+};
+
+// The tokens of `sql` (comments and blanks dropped).
+Lexed tokenize(std::string_view sql);
+// tokenize() with its refusal as the error.
+Result<std::vector<Token>> tokenize_strict(std::string_view sql);
 
 // An identifier's name: unquoted words lower-cased (PostgreSQL folds them), "quoted" ones
 // unquoted with "" undoubled and their case kept.
@@ -39,11 +49,9 @@ std::string identifier_name(const Token& t);
 // A string literal's value ('' undoubled).
 std::string string_value(const Token& t);
 
-// SQL text for an identifier, quoted when needed ("" doubled).
+// SQL text for an identifier, always quoted ("" doubled): the engine's keywords are not the
+// vault grammar's, so grammar::quote_identifier's "only when needed" does not apply.
 std::string quote_identifier(std::string_view name);
-
-// SQL text for a string literal ('' doubled).
-std::string quote_literal(std::string_view value);
 
 // The items separated by `separator`.
 std::string join(const std::vector<std::string>& items, std::string_view separator);

@@ -2,6 +2,8 @@
 // the contract: lexical refusals, the failed-transaction rule, transaction and SET/SHOW
 // statements, COPY, read-only transactions, utility statements, catalog queries, and last
 // the expression rewrite every other statement gets.
+#include <algorithm>
+
 #include "server/pgcompat/create_table.h"
 #include "server/pgcompat/rewrite.h"
 #include "server/pgcompat/statement.h"
@@ -38,6 +40,20 @@ Rewritten run_instead(std::string statement, std::string tag) {
   return Rewritten{{std::move(statement)}, std::move(tag)};
 }
 
+std::string apply(std::string_view sql, std::vector<Edit> edits) {
+  std::sort(edits.begin(), edits.end(),
+            [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
+  std::string out;
+  std::size_t copied = 0;
+  for (const auto& e : edits) {
+    out.append(sql.substr(copied, e.offset - copied));
+    out.append(e.insert);
+    copied = e.offset + e.remove;
+  }
+  out.append(sql.substr(copied));
+  return out;
+}
+
 namespace {
 
 bool ends_failed_block(const Stmt& s) {
@@ -62,16 +78,33 @@ const Token* writing_keyword(const Stmt& s) {
 }
 
 Result<Translation> expressions(const Stmt& s) {
-  auto r = rewrite_expressions(s.sql, s.tokens);
+  auto locking = locking_edits(s);
+  if (!locking) return std::move(locking).error();
+  std::vector<Edit> edits = std::move(*locking);
+  for (auto&& more : {null_order_edits(s), column_name_edits(s)})
+    edits.insert(edits.end(), more.begin(), more.end());
+  if (edits.empty()) {
+    auto r = rewrite_expressions(s.sql, s.tokens);
+    if (!r) return std::move(r).error();
+    return Translation{Rewritten{{std::move(r->sql)}, {}}};
+  }
+  const std::string shaped = apply(s.sql, std::move(edits));
+  auto tokens = tokenize_strict(shaped);
+  if (!tokens) return std::move(tokens).error();
+  auto r = rewrite_expressions(shaped, *tokens);
   if (!r) return std::move(r).error();
   return Translation{Rewritten{{std::move(r->sql)}, {}}};
 }
 
 Result<Translation> translate_statement(std::string_view sql, Settings& settings,
                                         const CatalogSource& catalog) {
-  auto tokens = tokenize(sql);
-  if (!tokens) return std::move(tokens).error();
-  const Stmt s{sql, std::move(*tokens)};
+  Lexed lexed = tokenize(sql);
+  const Stmt s{sql, std::move(lexed.tokens)};
+  if (lexed.refusal) {
+    // A catalog query never reaches the engine: PostgreSQL's parser reads it.
+    if (auto t = translate_catalog_query(s, settings, catalog)) return std::move(*t);
+    return std::move(*lexed.refusal);
+  }
   if (s.size() == 0) return Translation{Rewritten{{std::string(sql)}, {}}};
   if (settings.transaction_failed() && !ends_failed_block(s)) {
     return make_error(

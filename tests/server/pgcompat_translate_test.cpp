@@ -30,20 +30,21 @@ BOOST_AUTO_TEST_CASE(dollar_parameters_become_numbered_sqlite_parameters) {
 
 BOOST_AUTO_TEST_CASE(casts_become_pg_cast_calls) {
   PgSession s;
-  BOOST_TEST(s.rewritten("SELECT x::int FROM t") == "SELECT pg_cast(x, 'int4') FROM t");
+  BOOST_TEST(s.rewritten("SELECT x::int FROM t") == "SELECT pg_cast(x, 'int4') AS \"x\" FROM t");
   BOOST_TEST(s.rewritten("SELECT t.x::bigint, '1'::double precision") ==
-             "SELECT pg_cast(t.x, 'int8'), pg_cast('1', 'float8')");
+             "SELECT pg_cast(t.x, 'int8') AS \"x\", pg_cast('1', 'float8') AS \"float8\"");
   BOOST_TEST(s.rewritten("SELECT f(a, b)::text::varchar(3)") ==
-             "SELECT pg_cast(pg_cast(f(a, b), 'text'), 'varchar(3)')");
+             "SELECT pg_cast(pg_cast(f(a, b), 'text'), 'varchar(3)') AS \"f\"");
   BOOST_TEST(s.rewritten("SELECT (a + 1)::numeric(10,2)") ==
-             "SELECT pg_cast((a + 1), 'numeric(10,2)')");
+             "SELECT pg_cast((a + 1), 'numeric(10,2)') AS \"numeric\"");
   BOOST_TEST(s.rewritten("SELECT CASE WHEN a THEN 1 ELSE 2 END::text") ==
-             "SELECT pg_cast(CASE WHEN a THEN 1 ELSE 2 END, 'text')");
+             "SELECT pg_cast(CASE WHEN a THEN 1 ELSE 2 END, 'text') AS \"case\"");
   BOOST_TEST(s.rewritten("SELECT $1::timestamp with time zone") ==
-             "SELECT pg_cast(?1, 'timestamptz')");
+             "SELECT pg_cast(?1, 'timestamptz') AS \"timestamptz\"");
   BOOST_TEST(s.rewritten("SELECT -1::int") ==
              "SELECT -pg_cast(1, 'int4')");  // :: binds tighter than -
-  BOOST_TEST(s.rewritten("SELECT 1.5::pg_catalog.int4") == "SELECT pg_cast(1.5, 'int4')");
+  BOOST_TEST(s.rewritten("SELECT 1.5::pg_catalog.int4") ==
+             "SELECT pg_cast(1.5, 'int4') AS \"int4\"");
   BOOST_TEST(s.error_code("SELECT x::regclass") == "0A000");
   BOOST_TEST(s.error_code("SELECT x::interval") == "0A000");
   BOOST_TEST(s.error_code("SELECT ::int") == "42601");
@@ -149,6 +150,135 @@ BOOST_AUTO_TEST_CASE(create_table_gets_postgresql_key_semantics) {
   BOOST_TEST(s.run("INSERT INTO users (name) VALUES ('a') RETURNING id") == "1");
   BOOST_TEST(s.run("CREATE TABLE k (code varchar(10) PRIMARY KEY)") == "(no rows)");
   BOOST_TEST(s.run("INSERT INTO k VALUES (NULL)") == "ERROR 23502");  // SQLite alone accepts it
+}
+
+namespace {
+
+std::string tag_of(PgSession& s, std::string_view sql) {
+  auto t = s.translate(sql);
+  if (!t) return "ERROR " + std::string(t.error().code.code());
+  if (auto* r = std::get_if<ResultSet>(&*t))
+    return r->tag + (r->notice.empty() ? "" : " (warning)");
+  const auto& rw = std::get<Rewritten>(*t);
+  return rw.statements.front() + " -> " + rw.tag;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(transaction_statements_follow_postgresql_rules) {
+  PgSession s;
+  BOOST_TEST(tag_of(s, "COMMIT") ==
+             "COMMIT (warning)");  // no transaction: a warning, not SQLite's error
+  BOOST_TEST(tag_of(s, "SAVEPOINT a") == "ERROR 25P01");  // SQLite would open a transaction
+  BOOST_TEST(tag_of(s, "BEGIN ISOLATION LEVEL REPEATABLE READ") == "BEGIN -> BEGIN");
+  BOOST_TEST(*s.settings().show("transaction_isolation") == "repeatable read");
+  BOOST_TEST(tag_of(s, "begin") == "BEGIN (warning)");
+  BOOST_TEST(tag_of(s, "SET application_name = 'in_tx'") == "SET");
+  BOOST_TEST(tag_of(s, "SAVEPOINT a") == "SAVEPOINT a -> SAVEPOINT");
+  BOOST_TEST(tag_of(s, "RELEASE a") == "RELEASE SAVEPOINT a -> RELEASE");
+  BOOST_TEST(tag_of(s, "ROLLBACK") == "ROLLBACK -> ROLLBACK");
+  BOOST_TEST(*s.settings().show("application_name") == "");  // undone with the transaction
+
+  BOOST_TEST(tag_of(s, "START TRANSACTION READ WRITE") == "BEGIN -> BEGIN");
+  s.settings().on_statement_failed();  // the engine failed a statement
+  BOOST_TEST(tag_of(s, "SELECT 1") == "ERROR 25P02");
+  BOOST_TEST(tag_of(s, "END") == "ROLLBACK -> ROLLBACK");  // a failed block cannot commit
+  BOOST_TEST(!s.settings().in_transaction());
+
+  BOOST_TEST(tag_of(s, "BEGIN") == "BEGIN -> BEGIN");
+  BOOST_TEST(tag_of(s, "SAVEPOINT sp") == "SAVEPOINT sp -> SAVEPOINT");
+  BOOST_TEST(tag_of(s, "SELECT $$x$$") ==
+             "ERROR 0A000");  // translate's own error fails the block too
+  BOOST_TEST(tag_of(s, "ROLLBACK TO SAVEPOINT sp") == "ROLLBACK TO SAVEPOINT sp -> ROLLBACK");
+  BOOST_TEST(tag_of(s, "SELECT 1") == "SELECT 1 -> ");
+  BOOST_TEST(tag_of(s, "COMMIT AND CHAIN") == "ERROR 0A000");
+  BOOST_TEST(tag_of(s, "ROLLBACK") == "ROLLBACK -> ROLLBACK");
+}
+
+BOOST_AUTO_TEST_CASE(set_show_reset_as_drivers_send_them) {
+  PgSession s;
+  BOOST_TEST(tag_of(s, "SET extra_float_digits = 3") == "SET");                       // pgjdbc
+  BOOST_TEST(tag_of(s, "SET application_name = 'PostgreSQL JDBC Driver'") == "SET");  // pgjdbc
+  BOOST_TEST(tag_of(s, "SET datestyle TO 'ISO'") == "SET");                           // psycopg2
+  BOOST_TEST(tag_of(s, "SET SESSION TIME ZONE 'Europe/Paris'") == "SET");
+  BOOST_TEST(tag_of(s, "SET search_path TO \"$user\", public") == "SET");
+  BOOST_TEST(s.run("SHOW search_path") == "\"$user\", public");
+  BOOST_TEST(s.run("SHOW TIME ZONE") == "Europe/Paris");
+  BOOST_TEST(s.run("SHOW extra_float_digits") == "3");
+  BOOST_TEST(s.run("SHOW DateStyle") == "ISO, MDY");
+  BOOST_TEST(s.run("SHOW transaction isolation level") == "serializable");
+  BOOST_TEST(s.run("SELECT current_setting('application_name')") == "PostgreSQL JDBC Driver");
+  BOOST_TEST(tag_of(s, "SET statement_timeout = 0") == "SET");
+  BOOST_TEST(tag_of(s, "SET LOCAL lock_timeout = '1s'") == "SET");
+  BOOST_TEST(tag_of(s, "SET ROLE dba") == "ERROR 0A000");
+  BOOST_TEST(tag_of(s, "SET SESSION AUTHORIZATION dba") == "ERROR 0A000");
+  BOOST_TEST(tag_of(s, "SET vault.enabled = off") == "ERROR 42501");
+  BOOST_TEST(tag_of(s, "SHOW nope") == "ERROR 42704");
+  BOOST_TEST(tag_of(s, "RESET ALL") == "RESET");
+  BOOST_TEST(s.run("SHOW application_name") == "");
+  auto all = s.translate("SHOW ALL");
+  BOOST_TEST(std::get<ResultSet>(*all).columns.size() == 3u);
+  BOOST_TEST(std::get<ResultSet>(*all).rows.size() > 20u);
+}
+
+BOOST_AUTO_TEST_CASE(session_resets_poolers_send) {
+  PgSession s;
+  BOOST_TEST(tag_of(s, "SET application_name = 'pooled'") == "SET");
+  auto discard = s.translate("DISCARD ALL");  // pgbouncer's server_reset_query
+  BOOST_TEST(std::get<ResultSet>(*discard).tag == "DISCARD ALL");
+  BOOST_TEST((std::get<ResultSet>(*discard).deallocate == std::optional<std::string>("")));
+  BOOST_TEST(s.run("SHOW application_name") == "");
+  auto one = s.translate("DEALLOCATE PREPARE stmt_1");
+  BOOST_TEST((std::get<ResultSet>(*one).deallocate == std::optional<std::string>("stmt_1")));
+  BOOST_TEST(tag_of(s, "CLOSE ALL") == "CLOSE CURSOR ALL");  // asyncpg's pool reset
+  BOOST_TEST(tag_of(s, "UNLISTEN *") == "UNLISTEN");
+  BOOST_TEST(tag_of(s, "BEGIN") == "BEGIN -> BEGIN");
+  BOOST_TEST(tag_of(s, "DISCARD ALL") == "ERROR 25001");
+}
+
+BOOST_AUTO_TEST_CASE(nulls_sort_last_in_ascending_order_as_in_postgresql) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("SELECT a FROM t ORDER BY a, b DESC, c NULLS FIRST LIMIT 3") ==
+             "SELECT a FROM t ORDER BY a NULLS LAST, b DESC NULLS FIRST, c NULLS FIRST LIMIT 3");
+  BOOST_TEST(
+      s.rewritten("SELECT row_number() OVER (ORDER BY x ROWS UNBOUNDED PRECEDING) AS n FROM t") ==
+      "SELECT row_number() OVER (ORDER BY x NULLS LAST ROWS UNBOUNDED PRECEDING) AS n FROM t");
+  s.exec("CREATE TABLE n (v int)");
+  s.exec("INSERT INTO n VALUES (2), (NULL), (1)");
+  BOOST_TEST(s.run("SELECT v FROM n ORDER BY v") == "1");  // SQLite alone: NULL first
+  BOOST_TEST(s.run("SELECT v FROM n ORDER BY v DESC") ==
+             "NULL");  // PostgreSQL: NULLS FIRST for DESC
+}
+
+BOOST_AUTO_TEST_CASE(unnamed_columns_get_postgresql_names) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("select count(*) from pgbench_branches") ==
+             "select count(*) AS \"count\" from pgbench_branches");
+  BOOST_TEST(s.rewritten("SELECT x::int, t.y::text, 1::bigint, version(), current_user, CASE WHEN "
+                         "a THEN 1 END FROM t") ==
+             "SELECT pg_cast(x, 'int4') AS \"x\", pg_cast(t.y, 'text') AS \"y\", pg_cast(1, "
+             "'int8') AS \"int8\", "
+             "version() AS \"version\", (current_user()) AS \"current_user\", CASE WHEN a THEN 1 "
+             "END AS \"case\" FROM t");
+  BOOST_TEST(s.rewritten("SELECT count(*) AS n, max(a) m, a + 1, b FROM t") ==
+             "SELECT count(*) AS n, max(a) m, a + 1, b FROM t");
+}
+
+BOOST_AUTO_TEST_CASE(row_locks_and_index_storage_options) {
+  PgSession s;
+  BOOST_TEST(s.rewritten("SELECT * FROM jobs WHERE id = $1 FOR UPDATE") ==
+             "SELECT * FROM jobs WHERE id = ?1 ");
+  BOOST_TEST(s.rewritten("SELECT a FROM t ORDER BY a FOR NO KEY UPDATE OF t NOWAIT") ==
+             "SELECT a FROM t ORDER BY a NULLS LAST ");
+  BOOST_TEST(s.error_code("SELECT * FROM jobs FOR UPDATE SKIP LOCKED") == "0A000");
+  BOOST_TEST(s.error_code("SELECT * FROM jobs FOR UPDATE OF") == "42601");
+  BOOST_TEST(s.rewritten("CREATE INDEX CONCURRENTLY users_name ON ONLY public.users USING btree "
+                         "(name) WITH (fillfactor=90)") ==
+             "CREATE INDEX  users_name ON  users  (name) ");
+  BOOST_TEST(s.error_code("CREATE INDEX g ON users USING gin (tags)") == "0A000");
+  BOOST_TEST(s.error_code("CREATE INDEX i ON users (a) INCLUDE (b)") == "0A000");
+  BOOST_TEST(s.rewritten("CREATE INDEX i ON users (a) WHERE a > 0") ==
+             "CREATE INDEX i ON users (a) WHERE a > 0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
