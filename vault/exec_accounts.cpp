@@ -7,11 +7,39 @@
 //   GRANT/REVOKE a role               exec_role_grants.cpp
 //   GRANT/REVOKE table privileges     DBA
 #include "vault/duties.h"
+#include "vault/rule_dependents.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
 
 namespace {
+
+// DROP USER / DROP ROLE of a name that command rules or rule sets resolve: without CASCADE,
+// 2BP01 listing them; with CASCADE, the rules stay and fail closed (dropping them is a
+// VAULT_ADMIN's decision, not an account manager's), and the drop's event lists them and is
+// written durably, as a change that denies service must be provable.
+Status check_dependents(const PolicySnapshot& snap, ast::PrincipalKind kind,
+                        const std::string& name, bool cascade, audit::Event& event) {
+  const auto rules = rules_naming(snap, kind, name);
+  if (rules.empty()) return ok_status();
+  std::string list;
+  for (const auto& r : rules) list += (list.empty() ? "" : ", ") + r;
+  if (!cascade) {
+    const char* what = kind == ast::PrincipalKind::kUser ? "user " : "role ";
+    return make_error(sqlstate::kDependentObjectsStillExist,
+                      std::string("cannot drop ") + what + name + " because " + list +
+                          " names it; with CASCADE they stay and deny their commands "
+                          "everywhere until a VAULT_ADMIN drops or re-creates them");
+  }
+  constexpr std::size_t kMaxDetail = 2048;  // an audit detail string holds at most 4096
+  if (list.size() > kMaxDetail) {
+    list = list.substr(0, kMaxDetail) + "... (" + std::to_string(rules.size()) + " in all)";
+  }
+  event.severity = audit::Severity::kWarning;
+  event.detail["cascade"] = true;
+  event.detail["dependent_rules"] = list;
+  return ok_status();
+}
 
 std::uint32_t privilege_mask(const std::vector<ast::Privilege>& privileges) {
   std::uint32_t mask = 0;
@@ -132,6 +160,9 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
     return no_user(st.name);
   }
   DBV_RETURN_IF_ERROR(keep_last_vault_admin(*this, s, *id, "DROP USER"));
+  audit::Event ev = policy_event(*this, s, "DROP USER", st.name);
+  DBV_RETURN_IF_ERROR(
+      check_dependents(*snap(), ast::PrincipalKind::kUser, st.name, st.cascade, ev));
   return apply_change(
       "DROP USER",
       [&](PolicyStore::Db& db) -> Status {
@@ -141,7 +172,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
             db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
         return db.run("DELETE FROM users WHERE id = ?", *id);
       },
-      policy_event(*this, s, "DROP USER", st.name));
+      ev, /*durable=*/ev.detail.contains("cascade"));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRole& st) {
@@ -166,6 +197,9 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
     return make_error(sqlstate::kInsufficientPrivilege,
                       "built-in role " + st.name + " cannot be dropped");
   }
+  audit::Event ev = policy_event(*this, s, "DROP ROLE", st.name);
+  DBV_RETURN_IF_ERROR(
+      check_dependents(*snap(), ast::PrincipalKind::kRole, st.name, st.cascade, ev));
   return apply_change(
       "DROP ROLE",
       [&](PolicyStore::Db& db) -> Status {
@@ -175,7 +209,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
             db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
         return db.run("DELETE FROM roles WHERE id = ?", *id);
       },
-      policy_event(*this, s, "DROP ROLE", st.name));
+      ev, /*durable=*/ev.detail.contains("cascade"));
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& st) {
