@@ -2,6 +2,8 @@
 // accounts; every pair of built-in roles on one account; who may manage whom; self-grants;
 // built-in roles on roles; the last VAULT_ADMIN.
 #include <boost/test/unit_test.hpp>
+#include <latch>
+#include <thread>
 
 #include "tests/vault/vault_fixture.h"
 
@@ -207,6 +209,37 @@ BOOST_AUTO_TEST_CASE(the_last_vault_admin_stays) {
   ok(admin2, "REVOKE VAULT_ADMIN FROM sec_admin");
   BOOST_TEST(
       !vault->snapshot()->has_role(*vault->snapshot()->find_user("sec_admin"), kRoleVaultAdmin));
+}
+
+// The pair check runs inside the change: an ACCOUNT_MANAGER granting DBA and a VAULT_ADMIN
+// granting VAULT_ADMIN to one account at the same moment cannot both succeed.
+BOOST_AUTO_TEST_CASE(concurrent_grants_of_both_sides_one_wins) {
+  Session acct = login("acct");
+  Session admin = login("sec_admin");
+  auto dba = grammar::parse("GRANT DBA TO x");
+  auto va = grammar::parse("GRANT VAULT_ADMIN TO x");
+  BOOST_TEST_REQUIRE((dba.ok() && va.ok()));
+  for (int i = 0; i < 25; ++i) {
+    Session boot = login("dba_boot");
+    ok(boot, "DROP USER IF EXISTS x");
+    ok(boot, "CREATE USER x PASSWORD 'pw-x'");
+    bool a = false, b = false;
+    std::latch start(2);
+    std::thread t1([&] {
+      start.arrive_and_wait();
+      a = vault->execute(acct, *dba).ok();
+    });
+    std::thread t2([&] {
+      start.arrive_and_wait();
+      b = vault->execute(admin, *va).ok();
+    });
+    t1.join();
+    t2.join();
+    BOOST_TEST(a != b, "round " << i << ": DBA " << a << ", VAULT_ADMIN " << b);
+    if (!b) continue;
+    Session sec = login("sec_admin");  // x is a VAULT_ADMIN now: only a VAULT_ADMIN drops it
+    ok(sec, "DROP USER x");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
