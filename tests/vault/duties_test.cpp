@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "tests/vault/vault_fixture.h"
+#include "vault/policy_store.h"
 
 namespace dbvault::vault::test {
 
@@ -240,6 +241,33 @@ BOOST_AUTO_TEST_CASE(concurrent_grants_of_both_sides_one_wins) {
     Session sec = login("sec_admin");  // x is a VAULT_ADMIN now: only a VAULT_ADMIN drops it
     ok(sec, "DROP USER x");
   }
+}
+
+// A store bootstrapped by an earlier release: one account holds VAULT_ADMIN and
+// ACCOUNT_MANAGER. It counts as vault-side (only a VAULT_ADMIN manages it), and the
+// documented hand-over leaves it with VAULT_ADMIN alone.
+BOOST_AUTO_TEST_CASE(legacy_admin_holding_both_sides_hands_over) {
+  vault.reset();
+  {
+    auto store = PolicyStore::open(dir / "policy.db");
+    BOOST_TEST_REQUIRE(store.ok());
+    const Status st = (*store)->write([](PolicyStore::Db& db) {
+      return db.run("INSERT INTO user_roles SELECT id, 3 FROM users WHERE name = 'sec_admin'");
+    });
+    BOOST_TEST_REQUIRE(st.ok());
+  }
+  open();
+  Session legacy = login("sec_admin");  // VAULT_ADMIN + ACCOUNT_MANAGER
+  Session acct = login("acct");
+  fails(acct, "ALTER USER sec_admin PASSWORD 'taken-over'", "42501");
+  ok(legacy, "CREATE USER new_acct PASSWORD 'pw-new'");
+  ok(legacy, "GRANT ACCOUNT_MANAGER TO new_acct");
+  Session fresh = login("new_acct");
+  ok(fresh, "REVOKE ACCOUNT_MANAGER FROM sec_admin");
+  auto sn = vault->snapshot();
+  const auto id = *sn->find_user("sec_admin");
+  BOOST_TEST(sn->has_role(id, kRoleVaultAdmin));
+  BOOST_TEST(!sn->has_role(id, kRoleAccountManager));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
