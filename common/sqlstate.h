@@ -45,6 +45,7 @@ inline constexpr SqlState kInvalidObjectDefinition{"42P17"};
 inline constexpr SqlState kProgramLimitExceeded{"54000"};
 inline constexpr SqlState kStatementTooComplex{"54001"};
 inline constexpr SqlState kObjectNotInPrerequisiteState{"55000"};
+inline constexpr SqlState kDependentObjectsStillExist{"2BP01"};
 inline constexpr SqlState kFeatureNotSupported{"0A000"};
 inline constexpr SqlState kSystemError{"58000"};
 inline constexpr SqlState kIoError{"58030"};

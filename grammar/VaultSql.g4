@@ -121,9 +121,9 @@ alterDatabase
     : ALTER DATABASE ((ENABLE | DISABLE) DATABASE VAULT | ROTATE MASTER KEY (TO KEY_ID string)?) ;
 createUser : CREATE USER identifier WITH? PASSWORD string ;
 alterUser : ALTER USER identifier WITH? PASSWORD string ;
-dropUser : DROP USER ifExists? identifier ;
+dropUser : DROP USER ifExists? identifier CASCADE? ;
 createRole : CREATE ROLE identifier ;
-dropRole : DROP ROLE ifExists? identifier ;
+dropRole : DROP ROLE ifExists? identifier CASCADE? ;
 grantRole : GRANT role=identifier TO grantee=identifier ;
 revokeRole : REVOKE role=identifier FROM grantee=identifier ;
 grantPrivileges : GRANT privilege (COMMA privilege)* ON TABLE? objectName TO identifier ;
@@ -181,7 +181,7 @@ identifier : IDENT | QUOTED_IDENT | nonReserved ;
 // DELETE ALL), which would otherwise make GRANT ambiguous.
 nonReserved
     : ADD | ALG | ALLOW | ALTER | ANY | APPROVE | AS | AUDIT | AUTHORIZE | AUTHORIZED | BACKUP
-    | BY | COLUMN | COMMAND | CONNECT | CREATE | DATABASE | DECRYPT | DENY | DESCRIPTION
+    | BY | CASCADE | COLUMN | COMMAND | CONNECT | CREATE | DATABASE | DECRYPT | DENY | DESCRIPTION
     | DETERMINISTIC | DISABLE | DISABLED | DROP | EMERGENCY | ENABLE | ENABLED | ENCRYPTED
     | ENCRYPTION | ENV | EXISTS | EXPLAIN | EXPORT | FILE | FOR | FROM | FULL | GRANT | HASH
     | HOLD | HSM | IF | INTERVAL | KEY | KEY_ID | KMS | LOCK | LOG | MANDATORY | MASKING
@@ -208,6 +208,7 @@ AUTHORIZED : A U T H O R I Z E D ;
 BACKUP : B A C K U P ;
 BETWEEN : B E T W E E N ;
 BY : B Y ;
+CASCADE : C A S C A D E ;
 COLUMN : C O L U M N ;
 COMMAND : C O M M A N D ;
 CONNECT : C O N N E C T ;

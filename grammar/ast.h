@@ -142,8 +142,18 @@ struct ReviewEmergencyUnlock {
 
 // ---- Command rules ----------------------------------------------------------------------------
 enum class Command {
-  kSelect, kInsert, kUpdate, kDelete, kDrop, kTruncate, kAlter, kCreate, kGrant, kConnect,
-  kExport, kAll,
+  kSelect,
+  kInsert,
+  kUpdate,
+  kDelete,
+  kDrop,
+  kTruncate,
+  kAlter,
+  kCreate,
+  kGrant,
+  kConnect,
+  kExport,
+  kAll,
 };
 
 struct RuleTarget {
@@ -209,9 +219,11 @@ struct AlterUser {
   SecretString password;
   bool operator==(const AlterUser&) const = default;
 };
+// CASCADE: drop even when command rules name the user or role (they then fail closed).
 struct DropUser {
   std::string name;
   bool if_exists = false;
+  bool cascade = false;
   bool operator==(const DropUser&) const = default;
 };
 struct CreateRole {
@@ -221,6 +233,7 @@ struct CreateRole {
 struct DropRole {
   std::string name;
   bool if_exists = false;
+  bool cascade = false;  // as DropUser
   bool operator==(const DropRole&) const = default;
 };
 // GRANT role TO user / REVOKE role FROM user. `builtin` is set when the role is one of the
@@ -277,7 +290,7 @@ struct CreateTable {
   std::vector<std::string> encrypted_columns;
   std::optional<std::string> tablespace;
   std::string engine_sql;
-  std::string source;  // the statement as written; what to_sql prints
+  std::string source;      // the statement as written; what to_sql prints
   bool temporary = false;  // CREATE TEMP|TEMPORARY TABLE
   bool operator==(const CreateTable&) const = default;
 };
@@ -320,7 +333,8 @@ struct RestoreDatabase {
   bool operator==(const RestoreDatabase&) const = default;
 };
 
-// ---- Audit ----------------------------------------------------------------------------------------
+// ---- Audit
+// ----------------------------------------------------------------------------------------
 struct CreateAuditHold {
   std::string name;
   std::chrono::sys_seconds from;
@@ -337,8 +351,9 @@ struct VerifyAuditLog {
   bool operator==(const VerifyAuditLog&) const = default;
 };
 
-// ---- Other ----------------------------------------------------------------------------------------
-// CONNECT user [/ password]: the design document's client command. The password is dropped.
+// ---- Other
+// ---------------------------------------------------------------------------------------- CONNECT
+// user [/ password]: the design document's client command. The password is dropped.
 struct Connect {
   std::string user;
   bool operator==(const Connect&) const = default;
@@ -357,16 +372,17 @@ struct ExplainVault {
 };
 
 struct Statement {
-  using Node = std::variant<
-      CreateRealm, AlterRealmObjects, AlterRealmAuthorize, AlterRealmUnauthorize, AlterRealmSet,
-      DropRealm, UnlockRealm, LockRealm, GrantVaultPassword, RevokeVaultPassword,
-      RevokeVaultToken, EmergencyUnlock, DecideEmergencyUnlock, ReviewEmergencyUnlock,
-      CreateCommandRule, AlterCommandRule, DropCommandRule, CreateRuleSet, DropRuleSet,
-      SetDatabaseVault, CreateUser, AlterUser, DropUser, CreateRole, DropRole, GrantRole,
-      GrantPrivileges, ExplainVault, CreateMasterKey, RotateMasterKey, CreateTablespace,
-      EnableTablespaceEncryption, RotateTablespaceKey, CreateTable, RotateTableKey,
-      SetColumnEncryption, SetColumnMasking, DropColumnMasking, BackupDatabase, RestoreDatabase,
-      CreateAuditHold, DropAuditHold, VerifyAuditLog, Connect, EngineSql>;
+  using Node =
+      std::variant<CreateRealm, AlterRealmObjects, AlterRealmAuthorize, AlterRealmUnauthorize,
+                   AlterRealmSet, DropRealm, UnlockRealm, LockRealm, GrantVaultPassword,
+                   RevokeVaultPassword, RevokeVaultToken, EmergencyUnlock, DecideEmergencyUnlock,
+                   ReviewEmergencyUnlock, CreateCommandRule, AlterCommandRule, DropCommandRule,
+                   CreateRuleSet, DropRuleSet, SetDatabaseVault, CreateUser, AlterUser, DropUser,
+                   CreateRole, DropRole, GrantRole, GrantPrivileges, ExplainVault, CreateMasterKey,
+                   RotateMasterKey, CreateTablespace, EnableTablespaceEncryption,
+                   RotateTablespaceKey, CreateTable, RotateTableKey, SetColumnEncryption,
+                   SetColumnMasking, DropColumnMasking, BackupDatabase, RestoreDatabase,
+                   CreateAuditHold, DropAuditHold, VerifyAuditLog, Connect, EngineSql>;
   Node node;
   bool operator==(const Statement&) const = default;
 };

@@ -60,7 +60,8 @@ Result<ast::Statement> audit_hold(P::CreateAuditHoldContext* c) {
 
 std::optional<Result<ast::Statement>> admin_statement(P::StatementContext* c) {
   if (auto* s = c->alterDatabase()) {
-    if (s->ROTATE() == nullptr) return ast::Statement{ast::SetDatabaseVault{s->ENABLE() != nullptr}};
+    if (s->ROTATE() == nullptr)
+      return ast::Statement{ast::SetDatabaseVault{s->ENABLE() != nullptr}};
     ast::RotateMasterKey rotate;
     if (s->string() != nullptr) rotate.new_key_id = text(s->string());
     return ast::Statement{rotate};
@@ -72,11 +73,13 @@ std::optional<Result<ast::Statement>> admin_statement(P::StatementContext* c) {
     return ast::Statement{ast::AlterUser{name(s->identifier()), secret(s->string())}};
   }
   if (auto* s = c->dropUser()) {
-    return ast::Statement{ast::DropUser{name(s->identifier()), s->ifExists() != nullptr}};
+    return ast::Statement{
+        ast::DropUser{name(s->identifier()), s->ifExists() != nullptr, s->CASCADE() != nullptr}};
   }
   if (auto* s = c->createRole()) return ast::Statement{ast::CreateRole{name(s->identifier())}};
   if (auto* s = c->dropRole()) {
-    return ast::Statement{ast::DropRole{name(s->identifier()), s->ifExists() != nullptr}};
+    return ast::Statement{
+        ast::DropRole{name(s->identifier()), s->ifExists() != nullptr, s->CASCADE() != nullptr}};
   }
   if (auto* s = c->grantRole()) return role(s->role, s->grantee, true);
   if (auto* s = c->revokeRole()) return role(s->role, s->grantee, false);

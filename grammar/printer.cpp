@@ -10,9 +10,12 @@ using namespace ast;
 
 std::string_view state_sql(ObjectState s) {
   switch (s) {
-    case ObjectState::kEnabled: return "ENABLED";
-    case ObjectState::kDisabled: return "DISABLED";
-    case ObjectState::kSimulation: return "SIMULATION";
+    case ObjectState::kEnabled:
+      return "ENABLED";
+    case ObjectState::kDisabled:
+      return "DISABLED";
+    case ObjectState::kSimulation:
+      return "SIMULATION";
   }
   return "";
 }
@@ -21,9 +24,9 @@ std::string_view cipher_sql(Cipher c) {
   return c == Cipher::kAes256Gcm ? "'AES256-GCM'" : "'CHACHA20-POLY1305'";
 }
 std::string_view command_sql(Command c) {
-  static constexpr std::string_view kNames[] = {"SELECT", "INSERT", "UPDATE", "DELETE",
-                                                "DROP",   "TRUNCATE", "ALTER", "CREATE",
-                                                "GRANT",  "CONNECT", "EXPORT", "ALL"};
+  static constexpr std::string_view kNames[] = {"SELECT", "INSERT",   "UPDATE", "DELETE",
+                                                "DROP",   "TRUNCATE", "ALTER",  "CREATE",
+                                                "GRANT",  "CONNECT",  "EXPORT", "ALL"};
   return kNames[static_cast<int>(c)];
 }
 std::string_view privilege_sql(Privilege p) {
@@ -41,7 +44,8 @@ std::string name_sql(const ObjectName& n) {
   return n.schema.empty() ? q(n.name) : q(n.schema) + "." + q(n.name);
 }
 std::string object_sql(const ObjectRef& o) {
-  return o.column.empty() ? "TABLE " + name_sql(o.table) : "COLUMN " + name_sql(o.table) + "." + q(o.column);
+  return o.column.empty() ? "TABLE " + name_sql(o.table)
+                          : "COLUMN " + name_sql(o.table) + "." + q(o.column);
 }
 std::string interval_sql(Seconds s) { return "INTERVAL " + lit(format_interval(s)); }
 std::string role_sql(const std::optional<std::string>& role) {
@@ -75,12 +79,13 @@ struct Printer {
     return out + std::string(state_sql(r.state));
   }
   std::string operator()(const AlterRealmObjects& a) const {
-    return "ALTER REALM " + q(a.realm) + (a.op == AlterRealmObjects::Op::kAdd ? " ADD " : " REMOVE ") +
+    return "ALTER REALM " + q(a.realm) +
+           (a.op == AlterRealmObjects::Op::kAdd ? " ADD " : " REMOVE ") +
            join(a.objects, object_sql);
   }
   std::string operator()(const AlterRealmAuthorize& a) const {
-    return "ALTER REALM " + q(a.realm) + " AUTHORIZE " + std::string(kind_sql(a.principal.kind)) + " " +
-           q(a.principal.name) +
+    return "ALTER REALM " + q(a.realm) + " AUTHORIZE " + std::string(kind_sql(a.principal.kind)) +
+           " " + q(a.principal.name) +
            (a.as == AlterRealmAuthorize::As::kOwner ? " AS OWNER" : " AS PARTICIPANT");
   }
   std::string operator()(const AlterRealmUnauthorize& a) const {
@@ -89,7 +94,8 @@ struct Printer {
   }
   std::string operator()(const AlterRealmSet& a) const {
     std::string out = "ALTER REALM " + q(a.realm) + " SET ";
-    if (const auto* o = std::get_if<AlterRealmSet::Owner>(&a.setting)) return out + "OWNER " + q(o->user);
+    if (const auto* o = std::get_if<AlterRealmSet::Owner>(&a.setting))
+      return out + "OWNER " + q(o->user);
     if (const auto* d = std::get_if<AlterRealmSet::Description>(&a.setting)) {
       return out + "DESCRIPTION " + lit(d->text);
     }
@@ -102,8 +108,8 @@ struct Printer {
     return std::string("DROP REALM ") + (d.if_exists ? "IF EXISTS " : "") + q(d.name);
   }
   std::string operator()(const UnlockRealm& u) const {
-    return "UNLOCK REALM " + q(u.realm) + (u.by == UnlockRealm::By::kPassword ? " PASSWORD " : " TOKEN ") +
-           secret(u.secret);
+    return "UNLOCK REALM " + q(u.realm) +
+           (u.by == UnlockRealm::By::kPassword ? " PASSWORD " : " TOKEN ") + secret(u.secret);
   }
   std::string operator()(const LockRealm& l) const {
     return l.realm ? "LOCK REALM " + q(*l.realm) : "LOCK ALL REALMS";
@@ -132,10 +138,14 @@ struct Printer {
   std::string operator()(const AlterCommandRule& a) const {
     std::string out = "ALTER COMMAND RULE " + q(a.name);
     switch (a.change) {
-      case AlterCommandRule::Change::kEnable: return out + " ENABLE";
-      case AlterCommandRule::Change::kDisable: return out + " DISABLE";
-      case AlterCommandRule::Change::kSetSimulation: return out + " SET SIMULATION";
-      case AlterCommandRule::Change::kSetMessage: return out + " SET MESSAGE " + lit(a.message);
+      case AlterCommandRule::Change::kEnable:
+        return out + " ENABLE";
+      case AlterCommandRule::Change::kDisable:
+        return out + " DISABLE";
+      case AlterCommandRule::Change::kSetSimulation:
+        return out + " SET SIMULATION";
+      case AlterCommandRule::Change::kSetMessage:
+        return out + " SET MESSAGE " + lit(a.message);
     }
     return out;
   }
@@ -159,11 +169,13 @@ struct Printer {
     return "ALTER USER " + q(u.name) + " PASSWORD " + secret(u.password);
   }
   std::string operator()(const DropUser& d) const {
-    return std::string("DROP USER ") + (d.if_exists ? "IF EXISTS " : "") + q(d.name);
+    return std::string("DROP USER ") + (d.if_exists ? "IF EXISTS " : "") + q(d.name) +
+           (d.cascade ? " CASCADE" : "");
   }
   std::string operator()(const CreateRole& r) const { return "CREATE ROLE " + q(r.name); }
   std::string operator()(const DropRole& d) const {
-    return std::string("DROP ROLE ") + (d.if_exists ? "IF EXISTS " : "") + q(d.name);
+    return std::string("DROP ROLE ") + (d.if_exists ? "IF EXISTS " : "") + q(d.name) +
+           (d.cascade ? " CASCADE" : "");
   }
   std::string operator()(const GrantRole& g) const {
     return std::string(g.grant ? "GRANT " : "REVOKE ") + q(g.role) + (g.grant ? " TO " : " FROM ") +
@@ -171,23 +183,24 @@ struct Printer {
   }
   std::string operator()(const GrantPrivileges& g) const {
     return std::string(g.grant ? "GRANT " : "REVOKE ") +
-           join(g.privileges, [](Privilege p) { return std::string(privilege_sql(p)); }) + " ON TABLE " +
-           name_sql(g.table) + (g.grant ? " TO " : " FROM ") + q(g.grantee);
+           join(g.privileges, [](Privilege p) { return std::string(privilege_sql(p)); }) +
+           " ON TABLE " + name_sql(g.table) + (g.grant ? " TO " : " FROM ") + q(g.grantee);
   }
   std::string operator()(const ExplainVault& e) const {
     return "EXPLAIN VAULT " + std::visit(*this, e.statement->node);
   }
   std::string operator()(const CreateMasterKey& m) const {
     static constexpr std::string_view kProviders[] = {"HSM", "KMS", "FILE", "ENV"};
-    return "CREATE MASTER KEY ENCRYPTION BY " + std::string(kProviders[static_cast<int>(m.provider)]) +
-           " KEY_ID " + lit(m.key_id);
+    return "CREATE MASTER KEY ENCRYPTION BY " +
+           std::string(kProviders[static_cast<int>(m.provider)]) + " KEY_ID " + lit(m.key_id);
   }
   std::string operator()(const RotateMasterKey& r) const {
-    return "ALTER DATABASE ROTATE MASTER KEY" + (r.new_key_id ? " TO KEY_ID " + lit(*r.new_key_id) : "");
+    return "ALTER DATABASE ROTATE MASTER KEY" +
+           (r.new_key_id ? " TO KEY_ID " + lit(*r.new_key_id) : "");
   }
   std::string operator()(const CreateTablespace& t) const {
-    return "CREATE TABLESPACE " + q(t.name) + " ENCRYPTION USING " + std::string(cipher_sql(t.cipher)) +
-           (t.key_id ? " KEY_ID " + lit(*t.key_id) : "");
+    return "CREATE TABLESPACE " + q(t.name) + " ENCRYPTION USING " +
+           std::string(cipher_sql(t.cipher)) + (t.key_id ? " KEY_ID " + lit(*t.key_id) : "");
   }
   std::string operator()(const EnableTablespaceEncryption& t) const {
     return "ALTER TABLESPACE " + q(t.name) + " ENABLE ENCRYPTION USING " +
@@ -204,7 +217,8 @@ struct Printer {
     return "ALTER TABLE " + name_sql(e.table) + " ALTER COLUMN " + q(e.column) +
            " SET ENCRYPTED WITH (TYPE = " +
            (e.type == SetColumnEncryption::Type::kDeterministic ? "DETERMINISTIC" : "RANDOMIZED") +
-           ", KEY_ID = " + lit(e.key_id) + (e.algorithm ? ", ALG = " + lit(*e.algorithm) : "") + ")";
+           ", KEY_ID = " + lit(e.key_id) + (e.algorithm ? ", ALG = " + lit(*e.algorithm) : "") +
+           ")";
   }
   std::string operator()(const SetColumnMasking& m) const {
     return "ALTER TABLE " + name_sql(m.table) + " ALTER COLUMN " + q(m.column) + " SET MASKING " +
@@ -235,12 +249,19 @@ struct Printer {
 
 std::string Printer::operator()(const CreateCommandRule& r) const {
   std::string out = "CREATE COMMAND RULE " + q(r.name) + " FOR " +
-                    join(r.commands, [](Command c) { return std::string(command_sql(c)); }) + " ON ";
+                    join(r.commands, [](Command c) { return std::string(command_sql(c)); }) +
+                    " ON ";
   switch (r.target.kind) {
     case RuleTarget::Kind::kTable:
-    case RuleTarget::Kind::kColumn: out += object_sql(r.target.object); break;
-    case RuleTarget::Kind::kRealm: out += "REALM " + q(r.target.realm); break;
-    case RuleTarget::Kind::kAny: out += "ANY"; break;
+    case RuleTarget::Kind::kColumn:
+      out += object_sql(r.target.object);
+      break;
+    case RuleTarget::Kind::kRealm:
+      out += "REALM " + q(r.target.realm);
+      break;
+    case RuleTarget::Kind::kAny:
+      out += "ANY";
+      break;
   }
   switch (r.action) {
     case CreateCommandRule::Action::kDenyFrom:
@@ -249,7 +270,9 @@ std::string Printer::operator()(const CreateCommandRule& r) const {
              });
       if (r.condition) out += " WHEN " + to_sql(*r.condition);
       break;
-    case CreateCommandRule::Action::kDenyWhen: out += " DENY WHEN " + to_sql(*r.condition); break;
+    case CreateCommandRule::Action::kDenyWhen:
+      out += " DENY WHEN " + to_sql(*r.condition);
+      break;
     case CreateCommandRule::Action::kAllowOnlyWhen:
       out += " ALLOW ONLY WHEN " + to_sql(*r.condition);
       break;

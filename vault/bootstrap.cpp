@@ -1,9 +1,12 @@
 // Bootstrap: the accounts an empty policy store starts with (Options::bootstrap), created in
 // one transaction so that from the first statement on the duties are split between three
 // people and no account holds a separated pair (docs/vault.md §10).
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <set>
 
+#include "vault/duties.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
@@ -68,6 +71,20 @@ Status bootstrap_accounts(VaultImpl& v) {
         return ok_status();
       },
       ev, /*durable=*/true);
+}
+
+void warn_about_conflicting_roles(const PolicySnapshot& snap) {
+  for (const auto& u : snap.data().users) {
+    if (auto held = conflicting_role(snap, u.id, kRoleVaultAdmin)) {
+      spdlog::warn(
+          "vault: user {} holds VAULT_ADMIN together with {} (a store bootstrapped before the "
+          "separation of duties); revoke one of them (docs/vault.md §10)",
+          u.name, role_label(snap, *held));
+    } else if (auto other = conflicting_role(snap, u.id, kRoleAuditViewer)) {
+      spdlog::warn("vault: user {} holds AUDIT_VIEWER together with {}; revoke one of them", u.name,
+                   role_label(snap, *other));
+    }
+  }
 }
 
 }  // namespace dbvault::vault

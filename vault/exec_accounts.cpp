@@ -7,11 +7,39 @@
 //   GRANT/REVOKE a role               exec_role_grants.cpp
 //   GRANT/REVOKE table privileges     DBA
 #include "vault/duties.h"
+#include "vault/rule_dependents.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
 
 namespace {
+
+// DROP USER / DROP ROLE of a name that command rules or rule sets resolve: without CASCADE,
+// 2BP01 listing them; with CASCADE, the rules stay and fail closed (dropping them is a
+// VAULT_ADMIN's decision, not an account manager's), and the drop's event (written durably,
+// as every drop is) lists them.
+Status check_dependents(const PolicySnapshot& snap, ast::PrincipalKind kind,
+                        const std::string& name, bool cascade, audit::Event& event) {
+  const auto rules = rules_naming(snap, kind, name);
+  if (rules.empty()) return ok_status();
+  std::string list;
+  for (const auto& r : rules) list += (list.empty() ? "" : ", ") + r;
+  if (!cascade) {
+    const char* what = kind == ast::PrincipalKind::kUser ? "user " : "role ";
+    return make_error(sqlstate::kDependentObjectsStillExist,
+                      std::string("cannot drop ") + what + name + " because " + list +
+                          " names it; with CASCADE they stay and deny their commands "
+                          "everywhere until a VAULT_ADMIN drops or re-creates them");
+  }
+  constexpr std::size_t kMaxDetail = 2048;  // an audit detail string holds at most 4096
+  if (list.size() > kMaxDetail) {
+    list = list.substr(0, kMaxDetail) + "... (" + std::to_string(rules.size()) + " in all)";
+  }
+  event.severity = audit::Severity::kWarning;
+  event.detail["cascade"] = true;
+  event.detail["dependent_rules"] = list;
+  return ok_status();
+}
 
 std::uint32_t privilege_mask(const std::vector<ast::Privilege>& privileges) {
   std::uint32_t mask = 0;
@@ -106,18 +134,19 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateUser& st) {
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
   auto id = snap()->find_user(st.name);
-  if (!id || *id != s.user_id()) {
-    // Resetting another account's password is logging in as it: only its side's manager.
-    // Checked before the name, so the error does not tell who exists.
-    DBV_RETURN_IF_ERROR(id ? require_manager(*this, s, *id, "ALTER USER")
-                           : require_role(s, kRoleAccountManager, "ALTER USER"));
+  if (!id) {  // the authority first: to a caller who manages no account, unknown looks denied
+    DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "ALTER USER"));
+    return no_user(st.name);
   }
-  if (!id) return no_user(st.name);
   auto verifier = make_scram_verifier(st.password, opts.scram_iterations);
   if (!verifier) return std::move(verifier).error();
   return apply_change(
       "ALTER USER",
-      [&](PolicyStore::Db& db) {
+      [&](PolicyStore::Db& db) -> Status {
+        // Resetting another account's password is logging in as it: only its side's manager.
+        // Checked inside the change, so that no concurrent GRANT moves the account to the
+        // other side between the check and the write.
+        if (*id != s.user_id()) DBV_RETURN_IF_ERROR(require_manager(*this, s, *id, "ALTER USER"));
         return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
       },
       policy_event(*this, s, "ALTER USER", st.name));
@@ -125,23 +154,27 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::DropUser& st) {
   auto id = snap()->find_user(st.name);
-  DBV_RETURN_IF_ERROR(id ? require_manager(*this, s, *id, "DROP USER")
-                         : require_role(s, kRoleAccountManager, "DROP USER"));
   if (!id) {
+    DBV_RETURN_IF_ERROR(require_role(s, kRoleAccountManager, "DROP USER"));
     if (st.if_exists) return tag_only("DROP USER");
     return no_user(st.name);
   }
-  DBV_RETURN_IF_ERROR(keep_last_vault_admin(*this, s, *id, "DROP USER"));
+  audit::Event ev = policy_event(*this, s, "DROP USER", st.name);
   return apply_change(
       "DROP USER",
       [&](PolicyStore::Db& db) -> Status {
+        // Inside the change (see ALTER USER); they complete `ev`, which is recorded after.
+        DBV_RETURN_IF_ERROR(require_manager(*this, s, *id, "DROP USER"));
+        DBV_RETURN_IF_ERROR(keep_last_vault_admin(*this, s, *id, "DROP USER"));
+        DBV_RETURN_IF_ERROR(
+            check_dependents(*snap(), ast::PrincipalKind::kUser, st.name, st.cascade, ev));
         DBV_RETURN_IF_ERROR(db.run(
             "DELETE FROM realm_authorizations WHERE principal_kind = 0 AND principal_id = ?", *id));
         DBV_RETURN_IF_ERROR(
             db.run("DELETE FROM privileges WHERE grantee_kind = 0 AND grantee_id = ?", *id));
         return db.run("DELETE FROM users WHERE id = ?", *id);
       },
-      policy_event(*this, s, "DROP USER", st.name));
+      ev, /*durable=*/true);
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRole& st) {
@@ -166,16 +199,20 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
     return make_error(sqlstate::kInsufficientPrivilege,
                       "built-in role " + st.name + " cannot be dropped");
   }
+  audit::Event ev = policy_event(*this, s, "DROP ROLE", st.name);
   return apply_change(
       "DROP ROLE",
       [&](PolicyStore::Db& db) -> Status {
+        // Inside the change, so that no rule naming the role is created meanwhile.
+        DBV_RETURN_IF_ERROR(
+            check_dependents(*snap(), ast::PrincipalKind::kRole, st.name, st.cascade, ev));
         DBV_RETURN_IF_ERROR(db.run(
             "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?", *id));
         DBV_RETURN_IF_ERROR(
             db.run("DELETE FROM privileges WHERE grantee_kind = 1 AND grantee_id = ?", *id));
         return db.run("DELETE FROM roles WHERE id = ?", *id);
       },
-      policy_event(*this, s, "DROP ROLE", st.name));
+      ev, /*durable=*/true);
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& st) {

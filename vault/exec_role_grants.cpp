@@ -37,6 +37,8 @@ struct Grantee {
 };
 
 // The caller's authority over this grant, and the rules that hold whoever the caller is.
+// REQUIRES: runs inside VaultImpl::change(), so that no other policy change lands between
+// these checks and the write.
 Status check_duties(VaultImpl& v, const Session& s, const ast::GrantRole& st, std::uint32_t role,
                     const Grantee& to, const std::string& statement) {
   auto sn = v.snap();
@@ -98,9 +100,11 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantRole& st) {
   if (to.role && *to.role == role) {
     return make_error(sqlstate::kInvalidParameterValue, "a role cannot be a member of itself");
   }
-  DBV_RETURN_IF_ERROR(check_duties(*this, s, st, role, to, statement));
   if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
+          [&](PolicyStore::Db& db) -> Status {
+            // Inside the change (under change_mu, on the snapshot of every committed change):
+            // two concurrent grants of roles of both sides cannot both pass the pair check.
+            DBV_RETURN_IF_ERROR(check_duties(*this, s, st, role, to, statement));
             if (to.user) {
               return st.grant
                          ? db.run("INSERT OR IGNORE INTO user_roles VALUES (?, ?)", *to.user, role)

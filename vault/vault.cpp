@@ -117,6 +117,7 @@ Result<std::unique_ptr<Vault>> Vault::open(Options options) {
   if (impl->snap()->data().users.empty()) {
     DBV_RETURN_IF_ERROR(bootstrap_accounts(*impl));
   }
+  warn_about_conflicting_roles(*impl->snap());
   return std::unique_ptr<Vault>(new Vault(std::move(impl)));
 }
 

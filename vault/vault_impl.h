@@ -101,6 +101,9 @@ struct VaultImpl {
 // Creates Options::bootstrap's accounts on an empty store (bootstrap.cpp). 22023 for a
 // missing or repeated name or a missing password; nothing is created on error.
 Status bootstrap_accounts(VaultImpl& v);
+// Logs a warning for every account holding roles of both sides of the duties (vault/duties.h),
+// which only a store written before these rules can contain.
+void warn_about_conflicting_roles(const PolicySnapshot& snap);
 
 // Account helpers (exec_accounts.cpp).
 // DBA or ACCOUNT_MANAGER.

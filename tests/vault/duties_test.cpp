@@ -2,8 +2,11 @@
 // accounts; every pair of built-in roles on one account; who may manage whom; self-grants;
 // built-in roles on roles; the last VAULT_ADMIN.
 #include <boost/test/unit_test.hpp>
+#include <latch>
+#include <thread>
 
 #include "tests/vault/vault_fixture.h"
+#include "vault/policy_store.h"
 
 namespace dbvault::vault::test {
 
@@ -207,6 +210,64 @@ BOOST_AUTO_TEST_CASE(the_last_vault_admin_stays) {
   ok(admin2, "REVOKE VAULT_ADMIN FROM sec_admin");
   BOOST_TEST(
       !vault->snapshot()->has_role(*vault->snapshot()->find_user("sec_admin"), kRoleVaultAdmin));
+}
+
+// The pair check runs inside the change: an ACCOUNT_MANAGER granting DBA and a VAULT_ADMIN
+// granting VAULT_ADMIN to one account at the same moment cannot both succeed.
+BOOST_AUTO_TEST_CASE(concurrent_grants_of_both_sides_one_wins) {
+  Session acct = login("acct");
+  Session admin = login("sec_admin");
+  auto dba = grammar::parse("GRANT DBA TO x");
+  auto va = grammar::parse("GRANT VAULT_ADMIN TO x");
+  BOOST_TEST_REQUIRE((dba.ok() && va.ok()));
+  for (int i = 0; i < 25; ++i) {
+    Session boot = login("dba_boot");
+    ok(boot, "DROP USER IF EXISTS x");
+    ok(boot, "CREATE USER x PASSWORD 'pw-x'");
+    bool a = false, b = false;
+    std::latch start(2);
+    std::thread t1([&] {
+      start.arrive_and_wait();
+      a = vault->execute(acct, *dba).ok();
+    });
+    std::thread t2([&] {
+      start.arrive_and_wait();
+      b = vault->execute(admin, *va).ok();
+    });
+    t1.join();
+    t2.join();
+    BOOST_TEST(a != b, "round " << i << ": DBA " << a << ", VAULT_ADMIN " << b);
+    if (!b) continue;
+    Session sec = login("sec_admin");  // x is a VAULT_ADMIN now: only a VAULT_ADMIN drops it
+    ok(sec, "DROP USER x");
+  }
+}
+
+// A store bootstrapped by an earlier release: one account holds VAULT_ADMIN and
+// ACCOUNT_MANAGER. It counts as vault-side (only a VAULT_ADMIN manages it), and the
+// documented hand-over leaves it with VAULT_ADMIN alone.
+BOOST_AUTO_TEST_CASE(legacy_admin_holding_both_sides_hands_over) {
+  vault.reset();
+  {
+    auto store = PolicyStore::open(dir / "policy.db");
+    BOOST_TEST_REQUIRE(store.ok());
+    const Status st = (*store)->write([](PolicyStore::Db& db) {
+      return db.run("INSERT INTO user_roles SELECT id, 3 FROM users WHERE name = 'sec_admin'");
+    });
+    BOOST_TEST_REQUIRE(st.ok());
+  }
+  open();
+  Session legacy = login("sec_admin");  // VAULT_ADMIN + ACCOUNT_MANAGER
+  Session acct = login("acct");
+  fails(acct, "ALTER USER sec_admin PASSWORD 'taken-over'", "42501");
+  ok(legacy, "CREATE USER new_acct PASSWORD 'pw-new'");
+  ok(legacy, "GRANT ACCOUNT_MANAGER TO new_acct");
+  Session fresh = login("new_acct");
+  ok(fresh, "REVOKE ACCOUNT_MANAGER FROM sec_admin");
+  auto sn = vault->snapshot();
+  const auto id = *sn->find_user("sec_admin");
+  BOOST_TEST(sn->has_role(id, kRoleVaultAdmin));
+  BOOST_TEST(!sn->has_role(id, kRoleAccountManager));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
