@@ -5,6 +5,7 @@ fresh work directory, on a free loopback port, and is stopped by stop() or by le
 `with` block. Nothing here is thread-safe except the read-only properties.
 """
 
+import math
 import os
 import secrets
 import signal
@@ -107,8 +108,9 @@ class Server:
         self.set_clock_offset(self.clock_offset() + seconds)
 
     def set_clock(self, epoch_seconds: float) -> None:
-        """Sets the server's clock so that "now" is `epoch_seconds` (then it runs on)."""
-        self.set_clock_offset(int(round(epoch_seconds - time.time())))
+        """Sets the server's clock so that "now" is `epoch_seconds` or at most a second later
+        (then it runs on): never earlier, so that a test set to 09:00 sees 09:00."""
+        self.set_clock_offset(math.ceil(epoch_seconds - time.time()))
 
     # --- lifecycle ----------------------------------------------------------------------
     @property
