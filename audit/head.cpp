@@ -1,7 +1,6 @@
 #include "audit/head.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,24 +74,12 @@ Result<std::optional<HeadSlots>> read_head(const std::filesystem::path& path,
   return std::optional<HeadSlots>(slots);
 }
 
-Result<Fd> HeadFile::open_locked(const std::filesystem::path& path, int flags) {
-  Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | flags, 0600));
-  if (!fd.valid()) return io_error(flags & O_CREAT ? "create" : "open", path, errno);
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) return io_error("lock", path, errno);
-    return make_error(
-        sqlstate::kObjectNotInPrerequisiteState,
-        "audit store " + path.parent_path().string() + " is open for writing by another process");
-  }
-  return fd;
-}
-
 Result<HeadFile> HeadFile::create(const std::filesystem::path& path,
                                   const crypto::SecretBytes& mac_key, std::uint64_t last_seq,
                                   const ChainHash& last_hash) {
-  auto fd = open_locked(path, O_CREAT | O_EXCL);
-  if (!fd) return std::move(fd).error();
-  HeadFile head(std::move(*fd), path, mac_key, HeadState{});
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return io_error("create", path, errno);
+  HeadFile head(std::move(fd), path, mac_key, HeadState{});
   const std::vector<std::uint8_t> zeros(2 * kSlotSize, 0);
   DBV_RETURN_IF_ERROR(write_all(head.fd_.get(), zeros, 0, path));
   DBV_RETURN_IF_ERROR(head.rewrite(last_seq, last_hash));
@@ -102,9 +89,9 @@ Result<HeadFile> HeadFile::create(const std::filesystem::path& path,
 
 Result<HeadFile> HeadFile::open(const std::filesystem::path& path,
                                 const crypto::SecretBytes& mac_key, const HeadState& current) {
-  auto fd = open_locked(path, 0);
-  if (!fd) return std::move(fd).error();
-  return HeadFile(std::move(*fd), path, mac_key, current);
+  Fd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return io_error("open", path, errno);
+  return HeadFile(std::move(fd), path, mac_key, current);
 }
 
 Status HeadFile::write(std::uint64_t last_seq, const ChainHash& last_hash) {

@@ -46,8 +46,6 @@ class HeadFile {
   // and the slot written next follow from it).
   static Result<HeadFile> open(const std::filesystem::path& path,
                                const crypto::SecretBytes& mac_key, const HeadState& current);
-  // Both create() and open() take an exclusive lock on the file for the life of the object:
-  // a second writer of the same store gets 55000 (two writers would interleave frames).
 
   // Writes the next slot, without syncing. REQUIRES: the data it names is durable, so HEAD
   // never runs ahead of the segments. The writer calls sync() before acknowledging the batch,
@@ -61,7 +59,6 @@ class HeadFile {
  private:
   HeadFile(Fd fd, std::filesystem::path path, const crypto::SecretBytes& mac_key, HeadState state)
       : fd_(std::move(fd)), path_(std::move(path)), mac_key_(mac_key.clone()), state_(state) {}
-  static Result<Fd> open_locked(const std::filesystem::path& path, int flags);
   Fd fd_;
   std::filesystem::path path_;
   crypto::SecretBytes mac_key_;

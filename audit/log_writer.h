@@ -67,6 +67,7 @@ class Log::Writer {
 
   LogOptions options_;
   AuditKeys keys_;
+  internal::Fd dir_lock_;  // lock_directory(): the store's one writer; released last
 
   mutable std::mutex mu_;  // guards the queue and the counters below
   std::condition_variable work_cv_;

@@ -105,6 +105,9 @@ Status Log::Writer::recover() {
   std::filesystem::create_directories(dir, ec);
   if (ec || ::chmod(dir.c_str(), 0700) != 0)
     return internal::io_error("create", dir, ec ? ec.value() : errno);
+  auto lock = internal::lock_directory(dir);
+  if (!lock) return std::move(lock).error();
+  dir_lock_ = std::move(*lock);
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().extension() == ".tmp") std::filesystem::remove(it->path(), ec);
   }

@@ -1,6 +1,7 @@
 #include "audit/segment.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,6 +256,17 @@ Result<std::optional<Frame>> SegmentReader::next() {
   }
   offset_ += frame.size;
   return std::optional<Frame>(std::move(frame));
+}
+
+Result<Fd> lock_directory(const std::filesystem::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return io_error("open", dir, errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return io_error("lock", dir, errno);
+    return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                      "audit store " + dir.string() + " is open for writing by another process");
+  }
+  return fd;
 }
 
 Result<Fd> create_segment_file(const std::filesystem::path& path, const SegmentHeader& header,

@@ -49,6 +49,11 @@ Status write_all(int fd, std::span<const std::uint8_t> bytes, std::uint64_t offs
                  const std::filesystem::path& path);
 Status sync_fd(int fd, const std::filesystem::path& path);
 Status sync_dir(const std::filesystem::path& dir);
+// An exclusive flock on the directory itself, held as long as the returned Fd lives: the one
+// writer of an audit store takes it before reading anything, so a second writer (a second
+// server, `dbvault audit recover` next to a server) is refused (55000) before it could mistake
+// the first one's write in flight for a torn tail.
+Result<Fd> lock_directory(const std::filesystem::path& dir);
 
 struct SegmentHeader {
   std::uint32_t key_version = 0;
