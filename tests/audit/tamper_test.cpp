@@ -96,6 +96,28 @@ BOOST_AUTO_TEST_CASE(a_torn_head_write_after_a_durable_batch_reopens) {
   BOOST_TEST(v->ok);
 }
 
+// The other crash point: the last batch flushed, HEAD not yet written (HEAD one batch behind,
+// both slots intact). The frames were never acknowledged; they are kept and HEAD catches up.
+BOOST_AUTO_TEST_CASE(a_crash_between_the_segment_flush_and_the_head_write_reopens) {
+  LogFixture f;
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(f.log->append_sync(test::sample_event(EventType::kLogin, i)).ok());
+  f.log.reset();
+  const auto head_path = f.tmp.path() / "audit" / "HEAD";
+  const auto before = test::read_file(head_path);
+  f.reopen();
+  auto last = f.log->append_sync(test::sample_event(EventType::kEmergencyAccess));
+  BOOST_REQUIRE(last.ok());
+  f.log.reset();
+  test::write_file(head_path, before);
+  f.reopen();
+  BOOST_TEST(f.log->durable_seq() == *last);
+  auto v = f.log->verify();
+  BOOST_REQUIRE(v.ok());
+  BOOST_TEST(v->ok);
+  BOOST_TEST(v->head_seq == *last);
+}
+
 // Replacing the newer slot by an older copy of itself, or both slots by one that is not their
 // neighbour, is found: HEAD slots always hold consecutive counters.
 BOOST_AUTO_TEST_CASE(a_head_slot_out_of_sequence_is_found) {
