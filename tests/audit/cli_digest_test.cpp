@@ -6,7 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "crypto/env_provider.h"
 #include "server/audit_command.h"
 #include "tests/audit/test_util.h"
 #include "vault/audit_anchor.h"
@@ -26,24 +25,12 @@ struct DataDir {
   }
   // Opens the log and the policy store as a server would, makes one policy change, closes.
   void serve_one_change(const std::string& name, bool create) {
-    auto mek = crypto::open_env_provider();
-    BOOST_REQUIRE(mek.ok());
-    auto keystore = crypto::TekStore::open(
-        tmp.path() / "keys", std::shared_ptr<crypto::MasterKeyProvider>(std::move(*mek)), clock);
-    BOOST_REQUIRE(keystore.ok());
-    auto keys = load_audit_keys(**keystore, create);
-    BOOST_REQUIRE(keys.ok());
-    LogOptions o;
-    o.dir = tmp.path() / "audit";
-    o.clock = &clock;
-    o.create_if_missing = create;
-    auto log = Log::open(o, std::move(*keys));
-    BOOST_REQUIRE_MESSAGE(log.ok(), (log.ok() ? "" : log.error().message));
+    auto log = test::open_data_dir_log(tmp.path(), clock, create);
     auto store = vault::PolicyStore::open(tmp.path() / "policy.db");
     BOOST_REQUIRE(store.ok());
-    auto attached = vault::attach_audit_anchor(**store, **log);
+    auto attached = vault::attach_audit_anchor(**store, *log);
     BOOST_REQUIRE_MESSAGE(attached.ok(), (attached.ok() ? "" : attached.error().message));
-    BOOST_REQUIRE((*log)->append_sync(test::sample_event(EventType::kEmergencyAccess)).ok());
+    BOOST_REQUIRE(log->append_sync(test::sample_event(EventType::kEmergencyAccess)).ok());
     BOOST_REQUIRE((*store)
                       ->write([&](vault::PolicyStore::Db& db) {
                         return db.run("INSERT INTO rule_sets (name, sql) VALUES (?, 'x')", name);

@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "crypto/env_provider.h"
 #include "server/audit_command.h"
 #include "tests/audit/test_util.h"
 
@@ -19,22 +18,10 @@ BOOST_AUTO_TEST_CASE(verify_and_export_a_data_directory) {
   ::setenv("DBVAULT_MASTER_KEY_ID", "test-mek", 1);
   ManualClock clock(test::test_start());
   {
-    auto mek = crypto::open_env_provider();
-    BOOST_REQUIRE(mek.ok());
-    auto store = crypto::TekStore::open(
-        data.path() / "keys", std::shared_ptr<crypto::MasterKeyProvider>(std::move(*mek)), clock);
-    BOOST_REQUIRE(store.ok());
-    auto keys = load_audit_keys(**store, true);
-    BOOST_REQUIRE(keys.ok());
-    LogOptions o;
-    o.dir = data.path() / "audit";
-    o.clock = &clock;
-    o.create_if_missing = true;
-    auto log = Log::open(o, std::move(*keys));
-    BOOST_REQUIRE(log.ok());
+    auto log = test::open_data_dir_log(data.path(), clock, true);
     for (int i = 0; i < 5; ++i)
-      BOOST_REQUIRE((*log)->append(test::sample_event(EventType::kLogin, i)).ok());
-    BOOST_REQUIRE((*log)->append_sync(test::sample_event(EventType::kEmergencyAccess)).ok());
+      BOOST_REQUIRE(log->append(test::sample_event(EventType::kLogin, i)).ok());
+    BOOST_REQUIRE(log->append_sync(test::sample_event(EventType::kEmergencyAccess)).ok());
   }
   const std::string dir = data.path().string();
   std::ostringstream out, err;

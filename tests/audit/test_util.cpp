@@ -9,6 +9,7 @@
 #include <iterator>
 #include <random>
 
+#include "crypto/env_provider.h"
 #include "grammar/timestamp.h"
 
 namespace dbvault::audit::test {
@@ -121,6 +122,24 @@ std::vector<std::filesystem::path> segment_files(const std::filesystem::path& au
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::unique_ptr<Log> open_data_dir_log(const std::filesystem::path& data_dir, const Clock& clock,
+                                       bool create) {
+  auto mek = crypto::open_env_provider();
+  BOOST_REQUIRE(mek.ok());
+  auto store = crypto::TekStore::open(
+      data_dir / "keys", std::shared_ptr<crypto::MasterKeyProvider>(std::move(*mek)), clock);
+  BOOST_REQUIRE(store.ok());
+  auto keys = load_audit_keys(**store, create);
+  BOOST_REQUIRE(keys.ok());
+  LogOptions o;
+  o.dir = data_dir / "audit";
+  o.clock = &clock;
+  o.create_if_missing = create;
+  auto log = Log::open(o, std::move(*keys));
+  BOOST_REQUIRE_MESSAGE(log.ok(), (log.ok() ? std::string() : log.error().message));
+  return std::move(*log);
 }
 
 std::vector<Record> all_records(const Log& log) {

@@ -41,6 +41,11 @@ struct FrameLoc {
 std::vector<FrameLoc> frames_of(const std::vector<std::uint8_t>& segment_bytes);
 // The seg-*.log files of an audit directory, by name (= by first seq).
 std::vector<std::filesystem::path> segment_files(const std::filesystem::path& audit_dir);
+// The Log of a data directory as a server opens it: the MEK from the env provider (the caller
+// sets DBVAULT_MASTER_KEY_HEX/_ID), the audit TEK from <data_dir>/keys, the store in
+// <data_dir>/audit; `create` makes the TEK and the store (as `dbvault init`).
+std::unique_ptr<Log> open_data_dir_log(const std::filesystem::path& data_dir, const Clock& clock,
+                                       bool create);
 // Every record of the store, in seq order (fails the test on a scan error).
 std::vector<Record> all_records(const Log& log);
 
