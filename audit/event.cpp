@@ -32,6 +32,7 @@ constexpr TypeInfo kTypes[] = {
     {EventType::kEmergencyAccess, "emergency_access", Severity::kCritical},
     {EventType::kLogout, "logout", Severity::kInfo},
     {EventType::kRealmAccess, "realm_access", Severity::kInfo},
+    {EventType::kAuditAnchor, "audit_anchor", Severity::kInfo},
 };
 
 constexpr std::size_t kMaxField = 256;
@@ -47,8 +48,8 @@ Error corrupt(std::string message) {
 
 bool names_secret(std::string_view key) {
   if (key.ends_with("_id")) return false;
-  for (std::string_view word : {"password", "passwd", "secret", "token", "ciphertext",
-                                "plaintext", "private"}) {
+  for (std::string_view word :
+       {"password", "passwd", "secret", "token", "ciphertext", "plaintext", "private"}) {
     if (key.find(word) != std::string_view::npos) return true;
   }
   for (std::string_view exact : {"key", "pin", "pwd", "mek", "tek", "value"}) {
@@ -79,13 +80,27 @@ void append_escaped(std::string& out, std::string_view s) {
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -180,8 +195,7 @@ Status fill_event(const nlohmann::json& j, Event& e) {
   auto result = get_text(j, "result", false);
   if (!result || !parse_outcome(*result)) return corrupt("bad result");
   e.result = *parse_outcome(*result);
-  std::string* texts[] = {&e.user, &e.realm, &e.ip_address, &e.session_id,
-                          &e.vault_password_id};
+  std::string* texts[] = {&e.user, &e.realm, &e.ip_address, &e.session_id, &e.vault_password_id};
   const char* names[] = {"user", "realm", "ip_address", "session_id", "vault_password_id"};
   for (std::size_t i = 0; i < 5; ++i) {
     auto v = get_text(j, names[i], true);
@@ -229,9 +243,12 @@ Severity default_severity(EventType type) {
 
 std::string_view severity_name(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "INFO";
-    case Severity::kWarning: return "WARNING";
-    case Severity::kCritical: return "CRITICAL";
+    case Severity::kInfo:
+      return "INFO";
+    case Severity::kWarning:
+      return "WARNING";
+    case Severity::kCritical:
+      return "CRITICAL";
   }
   return "INFO";
 }
@@ -245,9 +262,12 @@ Result<Severity> parse_severity(std::string_view name) {
 
 std::string_view outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::kSuccess: return "SUCCESS";
-    case Outcome::kFailure: return "FAILURE";
-    case Outcome::kDenied: return "DENIED";
+    case Outcome::kSuccess:
+      return "SUCCESS";
+    case Outcome::kFailure:
+      return "FAILURE";
+    case Outcome::kDenied:
+      return "DENIED";
   }
   return "SUCCESS";
 }

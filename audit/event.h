@@ -9,12 +9,11 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 
@@ -36,6 +35,7 @@ enum class EventType : std::uint8_t {
   kEmergencyAccess,
   kLogout,       // a session ended (server)
   kRealmAccess,  // a statement read or wrote realm-protected objects (server)
+  kAuditAnchor,  // written by the log only: genesis, policy versions, accepted rollbacks
 };
 
 // Every type, in declaration order.
@@ -107,7 +107,7 @@ Result<Record> parse_record_json(std::string_view json);
 
 std::string hash_hex(const ChainHash& hash);
 Result<ChainHash> parse_hash_hex(std::string_view hex);
-std::string format_time(Timestamp t);  // RFC 3339 UTC, seconds
+std::string format_time(Timestamp t);                 // RFC 3339 UTC, seconds
 Result<Timestamp> parse_time(std::string_view text);  // inverse of format_time (22007)
 
 }  // namespace dbvault::audit

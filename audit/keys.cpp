@@ -12,10 +12,18 @@ Result<AuditKeys> AuditKeys::derive(const crypto::SecretBytes& audit_tek, std::u
   if (!mac) return std::move(mac).error();
   auto enc = crypto::derive_subkey(audit_tek, "dbvault audit enc v1");
   if (!enc) return std::move(enc).error();
-  return AuditKeys{std::move(*mac), std::move(*enc), version};
+  auto anchor = crypto::derive_subkey(audit_tek, "dbvault audit anchor v1");
+  if (!anchor) return std::move(anchor).error();
+  auto digest = crypto::derive_subkey(audit_tek, "dbvault audit digest v1");
+  if (!digest) return std::move(digest).error();
+  return AuditKeys{std::move(*mac), std::move(*enc), std::move(*anchor), std::move(*digest),
+                   version};
 }
 
-AuditKeys AuditKeys::clone() const { return AuditKeys{mac_key.clone(), enc_key.clone(), tek_version}; }
+AuditKeys AuditKeys::clone() const {
+  return AuditKeys{mac_key.clone(), enc_key.clone(), anchor_key.clone(), digest_key.clone(),
+                   tek_version};
+}
 
 Result<AuditKeys> load_audit_keys(crypto::TekStore& store, bool create_if_missing) {
   const auto scope = crypto::KeyScope::audit();

@@ -2,6 +2,9 @@
 // keys/keys.db) — never from MEK bytes, which may sit non-extractable in an HSM.
 //   mac_key = HKDF(TEK, "dbvault audit mac v1")  hash chain and HEAD
 //   enc_key = HKDF(TEK, "dbvault audit enc v1")  root of the per-segment AES-256-GCM keys
+//   anchor_key = HKDF(TEK, "dbvault audit anchor v1")  the audit anchor kept in the policy store
+//   digest_key = HKDF(TEK, "dbvault audit digest v1")  digests meant to be stored elsewhere
+// Each purpose has its own label, so a MAC made for one can never pass for another.
 // Thread-safety: a value type (move-only, like the SecretBytes it holds).
 #pragma once
 
@@ -16,6 +19,8 @@ namespace dbvault::audit {
 struct AuditKeys {
   crypto::SecretBytes mac_key;
   crypto::SecretBytes enc_key;
+  crypto::SecretBytes anchor_key;
+  crypto::SecretBytes digest_key;
   std::uint32_t tek_version = 0;
 
   // REQUIRES: audit_tek.size() == 32 (else 22023).

@@ -1,8 +1,8 @@
 #include "audit/log.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "audit/log_writer.h"
 
@@ -26,6 +26,12 @@ Event actor_event(EventType type, const Actor& actor) {
   return e;
 }
 
+// Types only the log itself writes.
+bool log_only(EventType type) {
+  return type == EventType::kAuditHold || type == EventType::kAuditPurge ||
+         type == EventType::kAuditAnchor;
+}
+
 bool held(const std::map<std::string, Hold>& holds, Timestamp t) {
   return std::any_of(holds.begin(), holds.end(), [t](const auto& h) {
     return h.second.spec.from <= t && t <= h.second.spec.to;
@@ -34,8 +40,12 @@ bool held(const std::map<std::string, Hold>& holds, Timestamp t) {
 
 }  // namespace
 
-Log::Log(LogOptions options, std::shared_ptr<LogReader> reader, std::unique_ptr<Writer> writer)
-    : options_(std::move(options)), reader_(std::move(reader)), writer_(std::move(writer)) {}
+Log::Log(LogOptions options, crypto::SecretBytes anchor_key, std::shared_ptr<LogReader> reader,
+         std::unique_ptr<Writer> writer)
+    : options_(std::move(options)),
+      anchor_key_(std::move(anchor_key)),
+      reader_(std::move(reader)),
+      writer_(std::move(writer)) {}
 
 Log::~Log() = default;
 
@@ -47,24 +57,30 @@ Result<std::unique_ptr<Log>> Log::open(LogOptions options, AuditKeys keys) {
     return make_error(sqlstate::kInvalidParameterValue, "audit log: segments must be >= 64 KiB");
   }
   auto reader_keys = keys.clone();
+  auto anchor_key = keys.anchor_key.clone();
   auto writer = Writer::open(options, std::move(keys));
   if (!writer) return std::move(writer).error();
   auto reader = std::make_shared<LogReader>(options.dir, std::move(reader_keys));
-  return std::unique_ptr<Log>(new Log(std::move(options), std::move(reader), std::move(*writer)));
+  std::unique_ptr<Log> log(
+      new Log(std::move(options), std::move(anchor_key), std::move(reader), std::move(*writer)));
+  DBV_RETURN_IF_ERROR(log->record_accepted_tail());
+  return log;
 }
 
 Result<std::uint64_t> Log::append(Event event) {
-  if (event.type == EventType::kAuditHold || event.type == EventType::kAuditPurge) {
+  if (log_only(event.type)) {
     return make_error(sqlstate::kInvalidParameterValue,
-                      "audit_hold and audit_purge records are written by the audit log only");
+                      "audit_hold, audit_purge and audit_anchor records are written by the audit "
+                      "log only");
   }
   return enqueue(std::move(event), false);
 }
 
 Result<std::uint64_t> Log::append_sync(Event event) {
-  if (event.type == EventType::kAuditHold || event.type == EventType::kAuditPurge) {
+  if (log_only(event.type)) {
     return make_error(sqlstate::kInvalidParameterValue,
-                      "audit_hold and audit_purge records are written by the audit log only");
+                      "audit_hold, audit_purge and audit_anchor records are written by the audit "
+                      "log only");
   }
   return enqueue(std::move(event), true);
 }
@@ -124,10 +140,12 @@ Status Log::load_holds() {
 
 Result<std::uint64_t> Log::add_hold(const HoldSpec& hold, const Actor& actor) {
   if (hold.name.empty() || hold.name.size() > 128) {
-    return make_error(sqlstate::kInvalidParameterValue, "an audit hold needs a name (1..128 bytes)");
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "an audit hold needs a name (1..128 bytes)");
   }
   if (hold.from > hold.to) {
-    return make_error(sqlstate::kInvalidParameterValue, "audit hold " + hold.name + ": FROM is after TO");
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "audit hold " + hold.name + ": FROM is after TO");
   }
   std::lock_guard lock(holds_mu_);
   DBV_RETURN_IF_ERROR(load_holds());
@@ -135,11 +153,15 @@ Result<std::uint64_t> Log::add_hold(const HoldSpec& hold, const Actor& actor) {
     return make_error(sqlstate::kDuplicateObject, "audit hold " + hold.name + " already exists");
   }
   Event e = actor_event(EventType::kAuditHold, actor);
-  e.detail = {{"action", "create"}, {"hold", hold.name}, {"from", format_time(hold.from)},
-              {"to", format_time(hold.to)}, {"reason", hold.reason}};
+  e.detail = {{"action", "create"},
+              {"hold", hold.name},
+              {"from", format_time(hold.from)},
+              {"to", format_time(hold.to)},
+              {"reason", hold.reason}};
   auto seq = enqueue(std::move(e), true);
   if (!seq) return seq;
-  holds_[hold.name] = Hold{hold, actor.user, std::chrono::floor<std::chrono::seconds>(options_.clock->now()), *seq};
+  holds_[hold.name] =
+      Hold{hold, actor.user, std::chrono::floor<std::chrono::seconds>(options_.clock->now()), *seq};
   return seq;
 }
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "audit/alert.h"
+#include "audit/anchor.h"
 #include "audit/event.h"
 #include "audit/keys.h"
 #include "audit/reader.h"
@@ -38,12 +39,19 @@
 namespace dbvault::audit {
 
 struct LogOptions {
-  std::filesystem::path dir;                    // <data-dir>/audit, created 0700 if missing
-  const Clock* clock = nullptr;                 // REQUIRED; timestamps and retention
-  RetentionPolicy retention;                    // defaults: 7 years, emergency_access 10
-  std::uint64_t segment_bytes = 16 << 20;       // preallocated size of a segment file
-  std::size_t max_batch = 8192;                 // events per group commit at most
-  std::shared_ptr<AlertSink> alerts;            // optional: alert_for() records, verify failures
+  std::filesystem::path dir;  // <data-dir>/audit, created 0700 if missing
+  // Create a new store (its genesis record) when `dir` holds none. Only `dbvault init` sets it:
+  // for everyone else a store without HEAD and segments was wiped, and open() refuses (XX001).
+  bool create_if_missing = false;
+  // `dbvault audit recover` only: instead of refusing a tail that fails the tail rules
+  // (audit/tail.h: a lost HEAD slot without a proven crash, HEAD past the end, ...), accept the
+  // store as it ends and record that in an audit_anchor record before anything else is written.
+  bool accept_unproven_tail = false;
+  const Clock* clock = nullptr;            // REQUIRED; timestamps and retention
+  RetentionPolicy retention;               // defaults: 7 years, emergency_access 10
+  std::uint64_t segment_bytes = 16 << 20;  // preallocated size of a segment file
+  std::size_t max_batch = 8192;            // events per group commit at most
+  std::shared_ptr<AlertSink> alerts;       // optional: alert_for() records, verify failures
 };
 
 // Who performs a hold or purge (recorded in its audit record).
@@ -77,9 +85,12 @@ struct PurgeReport {
 
 class Log {
  public:
-  // Opens (creating) the store and recovers it: a torn tail past the last acknowledged record
-  // is zeroed; damage at or before it is XX001 (and nothing is written). 58000 if the
-  // directory cannot be created or written. REQUIRES: options.clock.
+  // Opens the store (creating it, with its genesis record, only with create_if_missing) and
+  // recovers it: a torn tail past the last acknowledged record is zeroed and a HEAD slot lost in
+  // a crash is rewritten; damage at or before the acknowledged end, a wiped store, or a tail the
+  // writer cannot prove (audit/tail.h) is XX001 (and nothing is written). 55000 if another
+  // process has the store open for writing; 0A000 for a format-1 store; 58000 if the directory
+  // cannot be created or written. REQUIRES: options.clock.
   static Result<std::unique_ptr<Log>> open(LogOptions options, AuditKeys keys);
   ~Log();  // writes what is queued, syncs HEAD, stops the writer
   Log(const Log&) = delete;
@@ -112,6 +123,19 @@ class Log {
   // also goes to the alert sink.
   Result<VerifyReport> verify();
 
+  // Anchors (audit/anchor.h). Appends, durably, an audit_anchor record naming `policy_version`
+  // and returns its MAC'ed anchor for the policy store. 58000 if the log cannot write.
+  Result<Anchor> anchor_policy_version(std::uint64_t policy_version);
+  // `dbvault audit recover --accept-rollback`: appends, durably, an audit_anchor record saying
+  // that `actor` accepted `problem` (what check_anchors found), with the policy store at
+  // `policy_version`, and returns its anchor. The record names no secret; `reason` is free text.
+  Result<Anchor> accept_rollback(const Actor& actor, const std::string& problem,
+                                 std::uint64_t policy_version, const std::string& reason);
+  // True when `anchor` carries a valid MAC under this log's anchor key.
+  bool anchor_authentic(const Anchor& anchor) const;
+  // What open() accepted with accept_unproven_tail (and recorded), if anything.
+  const std::optional<std::string>& accepted_tail() const { return accepted_tail_; }
+
   // Reads records (never past the last durable seq).
   Status scan(const ScanOptions& options, const RecordVisitor& visit) const;
   // A reader of this store (for the SQL view); it reads only durable records.
@@ -123,18 +147,24 @@ class Log {
   class Writer;  // log_writer.cpp
 
  private:
-  Log(LogOptions options, std::shared_ptr<LogReader> reader, std::unique_ptr<Writer> writer);
+  Log(LogOptions options, crypto::SecretBytes anchor_key, std::shared_ptr<LogReader> reader,
+      std::unique_ptr<Writer> writer);
   Result<std::uint64_t> enqueue(Event event, bool sync);
   Status load_holds();
   Result<std::uint64_t> rewrite_for_purge(const std::vector<std::uint64_t>& seqs,
                                           std::uint64_t purge_seq);
+  // Appends an audit_anchor record (durably) and returns its anchor.
+  Result<Anchor> append_anchor(Event event, std::uint64_t policy_version);
+  Status record_accepted_tail();
 
   LogOptions options_;
+  crypto::SecretBytes anchor_key_;
   std::shared_ptr<LogReader> reader_;
   std::unique_ptr<Writer> writer_;
   std::mutex holds_mu_;  // serialises hold changes and purges
   bool holds_loaded_ = false;
   std::map<std::string, Hold> holds_;
+  std::optional<std::string> accepted_tail_;
 };
 
 }  // namespace dbvault::audit

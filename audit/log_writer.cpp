@@ -1,14 +1,13 @@
 #include "audit/log_writer.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-
-#include <spdlog/spdlog.h>
 
 #include "audit/chain.h"
 #include "crypto/random.h"
@@ -23,11 +22,6 @@ using internal::SegmentReader;
 
 namespace {
 
-Error damaged(std::string what) {
-  return make_error(sqlstate::kDataCorrupted,
-                    "audit log damaged: " + std::move(what) + " (run dbvault audit verify)");
-}
-
 std::string event_id(std::uint64_t seq, Timestamp t) {
   const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
   char buf[64];
@@ -37,65 +31,16 @@ std::string event_id(std::uint64_t seq, Timestamp t) {
   return buf;
 }
 
-Result<internal::SegmentHeader> new_header(std::uint32_t key_version, std::uint64_t first_seq) {
+}  // namespace
+
+Result<internal::SegmentHeader> new_segment_header(std::uint32_t key_version,
+                                                   std::uint64_t first_seq) {
   internal::SegmentHeader h;
   h.key_version = key_version;
   h.first_seq = first_seq;
   DBV_RETURN_IF_ERROR(crypto::random_bytes(h.salt));
   return h;
 }
-
-// What recovery learns from one segment.
-struct SegmentScan {
-  std::uint64_t end_offset = internal::kSegmentHeaderSize;  // after the last good frame
-  std::uint64_t last_seq = 0;                               // 0: no frame
-  ChainHash last_hash{};
-  bool torn = false;
-  std::uint64_t file_size = 0;
-};
-
-// Reads every frame; checks the chain links inside the segment.
-Result<SegmentScan> scan_segment(const SegmentFile& file, const AuditKeys& keys) {
-  auto reader = SegmentReader::open(file, keys);
-  if (!reader) return std::move(reader).error();
-  SegmentScan scan;
-  scan.file_size = reader->file_size();
-  std::optional<ChainHash> prev;
-  while (true) {
-    auto frame = reader->next();
-    if (!frame) {
-      if (frame.error().code != sqlstate::kDataCorrupted) return std::move(frame).error();
-      scan.torn = true;
-      break;
-    }
-    if (!*frame) break;
-    const Frame& f = **frame;
-    const std::uint64_t expected = scan.last_seq ? scan.last_seq + 1 : file.first_seq;
-    if (f.first_seq != expected) return damaged("seq " + std::to_string(expected) + " out of place");
-    if (f.kind == FrameKind::kRecord) {
-      auto rec = internal::decode_record_frame(f);
-      if (!rec) return damaged("record " + std::to_string(f.first_seq) + " does not decode");
-      if (prev && rec->record.prev_hash != *prev) {
-        return damaged("chain broken at seq " + std::to_string(f.first_seq));
-      }
-      auto mac = internal::chain_hash(keys.mac_key, rec->record.prev_hash, rec->canonical);
-      if (!mac || *mac != rec->record.hash) {
-        return damaged("HMAC mismatch at seq " + std::to_string(f.first_seq));
-      }
-      scan.last_hash = rec->record.hash;
-    } else {
-      auto gap = internal::decode_gap(f.payload);
-      if (!gap) return std::move(gap).error();
-      scan.last_hash = gap->checkpoint;
-    }
-    prev = scan.last_hash;
-    scan.last_seq = f.last_seq;
-    scan.end_offset = f.offset + f.size;
-  }
-  return scan;
-}
-
-}  // namespace
 
 Log::Writer::Writer(const LogOptions& options, AuditKeys keys)
     : options_(options), keys_(std::move(keys)) {}
@@ -120,76 +65,6 @@ Log::Writer::~Writer() {
   }
 }
 
-Status Log::Writer::recover() {
-  const auto& dir = options_.dir;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || ::chmod(dir.c_str(), 0700) != 0) return internal::io_error("create", dir, ec ? ec.value() : errno);
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".tmp") std::filesystem::remove(it->path(), ec);
-  }
-  auto head = internal::read_head(dir / "HEAD", keys_.mac_key);
-  if (!head) return std::move(head).error();
-  auto segments = internal::list_segments(dir);
-  if (!segments) return std::move(segments).error();
-  const std::uint64_t acked = *head ? (*head)->last_seq : 0;
-  if (segments->empty()) {
-    if (acked > 0) return damaged("every segment is missing");
-    auto h = new_header(keys_.tek_version, 1);
-    if (!h) return std::move(h).error();
-    SegmentFile file{dir / internal::segment_file_name(1), 1};
-    auto fd = internal::create_segment_file(file.path, *h, options_.segment_bytes);
-    if (!fd) return std::move(fd).error();
-    DBV_RETURN_IF_ERROR(open_active(file, internal::kSegmentHeaderSize));
-  } else {
-    const SegmentFile& last = segments->back();
-    auto scan = scan_segment(last, keys_);
-    if (!scan) return std::move(scan).error();
-    if (scan->last_seq == 0) {  // an empty segment: the chain ends in the one before
-      scan->last_seq = last.first_seq - 1;
-      if (segments->size() > 1) {
-        auto prev = scan_segment((*segments)[segments->size() - 2], keys_);
-        if (!prev) return std::move(prev).error();
-        if (prev->torn || prev->last_seq != scan->last_seq) return damaged("segment boundary");
-        scan->last_hash = prev->last_hash;
-      } else if (last.first_seq != 1) {
-        return damaged("the first segment does not start at seq 1");
-      }
-    }
-    if (scan->torn) {
-      if (scan->last_seq + 1 <= acked) {
-        return damaged("acknowledged seq " + std::to_string(scan->last_seq + 1) + " is unreadable");
-      }
-      spdlog::warn("audit: discarding a torn write after seq {}", scan->last_seq);
-      Fd fd(::open(last.path.c_str(), O_RDWR | O_CLOEXEC));
-      if (!fd.valid()) return internal::io_error("open", last.path, errno);
-      const std::vector<std::uint8_t> zeros(scan->file_size - scan->end_offset, 0);
-      DBV_RETURN_IF_ERROR(internal::write_all(fd.get(), zeros, scan->end_offset, last.path));
-      DBV_RETURN_IF_ERROR(internal::sync_fd(fd.get(), last.path));
-    }
-    if (scan->last_seq < acked) {
-      return damaged("the store ends at seq " + std::to_string(scan->last_seq) + " but seq " +
-                     std::to_string(acked) + " was acknowledged");
-    }
-    if (scan->last_seq == acked && acked > 0 && scan->last_hash != (*head)->last_hash) {
-      return damaged("HEAD does not match the last record");
-    }
-    last_hash_ = scan->last_hash;
-    next_seq_ = scan->last_seq + 1;
-    durable_seq_ = scan->last_seq;
-    DBV_RETURN_IF_ERROR(open_active(last, scan->end_offset));
-  }
-  internal::HeadState state = *head ? **head : internal::HeadState{};
-  auto head_file = internal::HeadFile::open(dir / "HEAD", keys_.mac_key, state);
-  if (!head_file) return std::move(head_file).error();
-  head_.emplace(std::move(*head_file));
-  if (head_->state().last_seq != durable_seq_ || head_->state().last_hash != last_hash_) {
-    DBV_RETURN_IF_ERROR(head_->write(durable_seq_, last_hash_));
-    DBV_RETURN_IF_ERROR(head_->sync());
-  }
-  return ok_status();
-}
-
 Status Log::Writer::open_active(const SegmentFile& file, std::uint64_t end_offset) {
   Fd fd(::open(file.path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd.valid()) return internal::io_error("open", file.path, errno);
@@ -208,8 +83,8 @@ Status Log::Writer::open_active(const SegmentFile& file, std::uint64_t end_offse
 }
 
 Status Log::Writer::rotate(std::uint64_t first_seq) {
-  DBV_RETURN_IF_ERROR(head_->sync());
-  auto h = new_header(keys_.tek_version, first_seq);
+  if (head_) DBV_RETURN_IF_ERROR(head_->sync());
+  auto h = new_segment_header(keys_.tek_version, first_seq);
   if (!h) return std::move(h).error();
   SegmentFile file{options_.dir / internal::segment_file_name(first_seq), first_seq};
   auto fd = internal::create_segment_file(file.path, *h, options_.segment_bytes);
@@ -223,7 +98,8 @@ Result<std::uint64_t> Log::Writer::submit(Event event, bool sync) {
   if (stopping_) return make_error(sqlstate::kSystemError, "audit log unavailable: closing");
   // Back-pressure: producers faster than the disk wait instead of growing the queue unbounded.
   if (queue_.size() >= 4 * options_.max_batch) {
-    space_cv_.wait(lock, [&] { return queue_.size() < 4 * options_.max_batch || failed_ || stopping_; });
+    space_cv_.wait(lock,
+                   [&] { return queue_.size() < 4 * options_.max_batch || failed_ || stopping_; });
     if (failed_) return *failed_;
   }
   const std::uint64_t seq = next_seq_++;
@@ -263,7 +139,8 @@ void Log::Writer::run() {
     work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;
     const std::size_t n = std::min(queue_.size(), options_.max_batch);
-    batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+    batch.assign(std::make_move_iterator(queue_.begin()),
+                 std::make_move_iterator(queue_.begin() + n));
     queue_.erase(queue_.begin(), queue_.begin() + n);
     lock.unlock();
     space_cv_.notify_all();
@@ -299,43 +176,85 @@ void Log::Writer::run() {
   }
 }
 
+Record Log::Writer::chain_record(Pending& p) {
+  Record r;
+  r.seq = p.seq;
+  r.event_id = event_id(p.seq, p.timestamp);
+  r.timestamp = p.timestamp;
+  r.retention_class = options_.retention.class_name(p.event.type);
+  r.retain_until = options_.retention.retain_until(p.event.type, p.timestamp);
+  r.event = std::move(p.event);
+  r.prev_hash = last_hash_;
+  return r;
+}
+
+Status Log::Writer::commit_head(std::uint64_t seq, const ChainHash& hash) {
+  if (head_) return head_->write(seq, hash);
+  auto created = internal::HeadFile::create(options_.dir / "HEAD", keys_.mac_key, seq, hash);
+  if (!created) return std::move(created).error();
+  head_.emplace(std::move(*created));
+  return ok_status();
+}
+
+// Each part of the batch that goes to one segment is written with one pwrite, flushed, and then
+// named in HEAD; its last frame carries the commit mark, which is what lets recovery prove a
+// HEAD write that a crash tore (docs/audit.md §4). A frame is therefore sealed only once the
+// next one is known to fit in the same segment.
 Status Log::Writer::write_batch(std::vector<Pending>& batch, std::vector<Alert>& alerts) {
   std::vector<std::uint8_t> buf;
   buf.reserve(batch.size() * 600);
+  struct Held {
+    std::uint64_t seq;
+    std::vector<std::uint8_t> payload;
+  };
+  std::optional<Held> held;
+  const auto framed = [](const std::vector<std::uint8_t>& payload) {
+    return internal::kFrameHeaderSize + payload.size() + crypto::kAeadOverhead;
+  };
+  const auto seal_held = [&](bool commit) -> Status {
+    if (!held) return ok_status();
+    auto st = internal::seal_frame(*seg_aead_, FrameKind::kRecord, held->seq, held->seq, commit,
+                                   held->payload, buf);
+    held.reset();
+    return st;
+  };
   for (Pending& p : batch) {
-    Record r;
-    r.seq = p.seq;
-    r.event_id = event_id(p.seq, p.timestamp);
-    r.timestamp = p.timestamp;
-    r.retention_class = options_.retention.class_name(p.event.type);
-    r.retain_until = options_.retention.retain_until(p.event.type, p.timestamp);
-    r.event = std::move(p.event);
-    r.prev_hash = last_hash_;
+    Record r = chain_record(p);
     const std::string canonical = canonical_json(r);
     auto hash = internal::chain_hash(keys_.mac_key, r.prev_hash, canonical);
     if (!hash) return std::move(hash).error();
     r.hash = *hash;
-    const auto payload = internal::encode_record_payload(r.hash, canonical);
-    const std::size_t need = internal::kFrameHeaderSize + payload.size() + crypto::kAeadOverhead;
-    if (write_offset_ + buf.size() + need > capacity_) {
+    auto payload = internal::encode_record_payload(r.hash, canonical);
+    const std::size_t pending = buf.size() + (held ? framed(held->payload) : 0);
+    if (write_offset_ + pending + framed(payload) > capacity_) {
+      DBV_RETURN_IF_ERROR(seal_held(true));
       DBV_RETURN_IF_ERROR(internal::write_all(seg_fd_.get(), buf, write_offset_, seg_file_.path));
       DBV_RETURN_IF_ERROR(internal::sync_fd(seg_fd_.get(), seg_file_.path));
-      DBV_RETURN_IF_ERROR(head_->write(r.seq - 1, r.prev_hash));
+      DBV_RETURN_IF_ERROR(commit_head(r.seq - 1, r.prev_hash));
       buf.clear();
       DBV_RETURN_IF_ERROR(rotate(r.seq));
+    } else {
+      DBV_RETURN_IF_ERROR(seal_held(false));
     }
-    DBV_RETURN_IF_ERROR(
-        internal::seal_frame(*seg_aead_, FrameKind::kRecord, r.seq, r.seq, payload, buf));
+    held = Held{r.seq, std::move(payload)};
     last_hash_ = r.hash;
     if (auto alert = alert_for(r)) alerts.push_back(std::move(*alert));
   }
+  DBV_RETURN_IF_ERROR(seal_held(true));
   DBV_RETURN_IF_ERROR(internal::write_all(seg_fd_.get(), buf, write_offset_, seg_file_.path));
   write_offset_ += buf.size();
   DBV_RETURN_IF_ERROR(internal::sync_fd(seg_fd_.get(), seg_file_.path));
   // HEAD is flushed before the acknowledgement (a second fdatasync): only then does "after
   // HEAD's seq" mean "never acknowledged" after a power loss (docs/audit.md §4).
-  DBV_RETURN_IF_ERROR(head_->write(batch.back().seq, last_hash_));
+  DBV_RETURN_IF_ERROR(commit_head(batch.back().seq, last_hash_));
   return head_->sync();
+}
+
+Status Log::Writer::rewrite_head() {
+  std::lock_guard io(io_mu_);
+  std::lock_guard lock(mu_);
+  if (!head_) return make_error(sqlstate::kInternalError, "audit HEAD is not open");
+  return head_->rewrite(durable_seq_, last_hash_);
 }
 
 Status Log::Writer::rewrite_for_purge(const std::vector<std::uint64_t>& seqs,
@@ -358,16 +277,17 @@ Status Log::Writer::rewrite_segment(const SegmentFile& file, const std::vector<s
                                     std::uint64_t purge_seq) {
   auto reader = SegmentReader::open(file, keys_);
   if (!reader) return std::move(reader).error();
-  auto header = new_header(keys_.tek_version, file.first_seq);
+  auto header = new_segment_header(keys_.tek_version, file.first_seq);
   if (!header) return std::move(header).error();
   auto aead = internal::segment_aead(keys_, header->salt);
   if (!aead) return std::move(aead).error();
   std::vector<std::uint8_t> buf;
   std::optional<std::pair<std::uint64_t, internal::GapPayload>> run;  // first seq, gap
   std::uint64_t run_last = 0;
+  bool run_commit = false;  // a gap keeps the commit mark of the last record it replaces
   auto close_run = [&]() -> Status {
     if (!run) return ok_status();
-    auto st = internal::seal_frame(*aead, FrameKind::kGap, run->first, run_last,
+    auto st = internal::seal_frame(*aead, FrameKind::kGap, run->first, run_last, run_commit,
                                    internal::encode_gap(run->second), buf);
     run.reset();
     return st;
@@ -384,10 +304,12 @@ Status Log::Writer::rewrite_segment(const SegmentFile& file, const std::vector<s
       }
       std::copy(f.payload.begin(), f.payload.begin() + 32, run->second.checkpoint.begin());
       run_last = f.first_seq;
+      run_commit = f.commit;
       continue;
     }
     DBV_RETURN_IF_ERROR(close_run());
-    DBV_RETURN_IF_ERROR(internal::seal_frame(*aead, f.kind, f.first_seq, f.last_seq, f.payload, buf));
+    DBV_RETURN_IF_ERROR(
+        internal::seal_frame(*aead, f.kind, f.first_seq, f.last_seq, f.commit, f.payload, buf));
   }
   DBV_RETURN_IF_ERROR(close_run());
   const bool active = file.path == seg_file_.path;
@@ -398,7 +320,8 @@ Status Log::Writer::rewrite_segment(const SegmentFile& file, const std::vector<s
   if (!fd) return std::move(fd).error();
   DBV_RETURN_IF_ERROR(internal::write_all(fd->get(), buf, internal::kSegmentHeaderSize, tmp));
   DBV_RETURN_IF_ERROR(internal::sync_fd(fd->get(), tmp));
-  if (::rename(tmp.c_str(), file.path.c_str()) != 0) return internal::io_error("rename", tmp, errno);
+  if (::rename(tmp.c_str(), file.path.c_str()) != 0)
+    return internal::io_error("rename", tmp, errno);
   DBV_RETURN_IF_ERROR(internal::sync_dir(options_.dir));
   if (active) return open_active(file, end);
   return ok_status();

@@ -1,6 +1,7 @@
 #include "audit/segment.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,8 +44,8 @@ Status read_exact(int fd, std::span<std::uint8_t> out, std::uint64_t offset,
                   const std::filesystem::path& path) {
   std::size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return io_error("read", path, errno);
     if (n == 0) return corrupt(path, offset, "unexpected end of file");
@@ -76,8 +77,8 @@ Status write_all(int fd, std::span<const std::uint8_t> bytes, std::uint64_t offs
                  const std::filesystem::path& path) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done,
-                               static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return io_error("write", path, errno);
     done += static_cast<std::size_t>(n);
@@ -122,8 +123,7 @@ Result<std::vector<SegmentFile>> list_segments(const std::filesystem::path& dir)
 Result<crypto::Aead> segment_aead(const AuditKeys& keys, std::span<const std::uint8_t> salt) {
   static constexpr std::string_view kInfo = "dbvault audit segment v1";
   auto key = crypto::hkdf_sha256(
-      keys.enc_key, salt,
-      {reinterpret_cast<const std::uint8_t*>(kInfo.data()), kInfo.size()}, 32);
+      keys.enc_key, salt, {reinterpret_cast<const std::uint8_t*>(kInfo.data()), kInfo.size()}, 32);
   if (!key) return std::move(key).error();
   return crypto::Aead::create(crypto::AeadAlgorithm::kAes256Gcm, *key);
 }
@@ -146,7 +146,7 @@ Result<GapPayload> decode_gap(std::span<const std::uint8_t> payload) {
 }
 
 Status seal_frame(crypto::Aead& aead, FrameKind kind, std::uint64_t first_seq,
-                  std::uint64_t last_seq, std::span<const std::uint8_t> payload,
+                  std::uint64_t last_seq, bool commit, std::span<const std::uint8_t> payload,
                   std::vector<std::uint8_t>& out) {
   const std::size_t sealed = payload.size() + crypto::kAeadOverhead;
   if (sealed > kMaxSealedSize) {
@@ -157,25 +157,35 @@ Status seal_frame(crypto::Aead& aead, FrameKind kind, std::uint64_t first_seq,
   std::uint8_t* h = out.data() + start;
   put_u32(h, static_cast<std::uint32_t>(sealed));
   h[4] = static_cast<std::uint8_t>(kind);
-  h[5] = h[6] = h[7] = 0;
+  h[5] = commit ? kFrameCommit : 0;
+  h[6] = h[7] = 0;
   put_u64(h + 8, first_seq);
   put_u64(h + 16, last_seq);
-  auto st = aead.seal_into(payload, {h, kFrameHeaderSize},
-                           {h + kFrameHeaderSize, sealed});
+  auto st = aead.seal_into(payload, {h, kFrameHeaderSize}, {h + kFrameHeaderSize, sealed});
   if (!st) out.resize(start);
   return st;
 }
 
 SegmentReader::SegmentReader(Fd fd, std::filesystem::path path, SegmentHeader header,
                              crypto::Aead aead, std::uint64_t size)
-    : fd_(std::move(fd)), path_(std::move(path)), header_(header), aead_(std::move(aead)),
+    : fd_(std::move(fd)),
+      path_(std::move(path)),
+      header_(header),
+      aead_(std::move(aead)),
       size_(size) {}
 
 Result<SegmentHeader> read_segment_header(int fd, const std::filesystem::path& path) {
   std::uint8_t h[kSegmentHeaderSize];
   DBV_RETURN_IF_ERROR(read_exact(fd, h, 0, path));
   if (std::memcmp(h, kSegmentMagic, 8) != 0) return corrupt(path, 0, "bad magic");
-  if (get_u32(h + 8) != kFormatVersion) return corrupt(path, 8, "unknown format version");
+  const std::uint32_t version = get_u32(h + 8);
+  if (version == 1) {
+    return make_error(sqlstate::kFeatureNotSupported,
+                      "audit segment " + path.filename().string() +
+                          " has format version 1, which this build refuses: it cannot tell a "
+                          "truncated version-1 store from an intact one (docs/audit.md §4)");
+  }
+  if (version != kFormatVersion) return corrupt(path, 8, "unknown format version");
   SegmentHeader header;
   header.key_version = get_u32(h + 12);
   header.first_seq = get_u64(h + 16);
@@ -190,11 +200,13 @@ Result<SegmentReader> SegmentReader::open(const SegmentFile& file, const AuditKe
   if (::fstat(fd.get(), &st) != 0) return io_error("stat", file.path, errno);
   auto header = read_segment_header(fd.get(), file.path);
   if (!header) return std::move(header).error();
-  if (header->first_seq != file.first_seq) return corrupt(file.path, 16, "first seq differs from the name");
+  if (header->first_seq != file.first_seq)
+    return corrupt(file.path, 16, "first seq differs from the name");
   if (header->key_version != keys.tek_version) {
-    return make_error(sqlstate::kSystemError,
-                      "audit segment " + file.path.filename().string() + " uses audit TEK version " +
-                          std::to_string(header->key_version) + ", which is not loaded");
+    return make_error(sqlstate::kSystemError, "audit segment " + file.path.filename().string() +
+                                                  " uses audit TEK version " +
+                                                  std::to_string(header->key_version) +
+                                                  ", which is not loaded");
   }
   auto aead = segment_aead(keys, header->salt);
   if (!aead) return std::move(aead).error();
@@ -224,12 +236,14 @@ Result<std::optional<Frame>> SegmentReader::next() {
   }
   Frame frame;
   frame.kind = static_cast<FrameKind>(h[4]);
+  frame.commit = (h[5] & kFrameCommit) != 0;
   frame.first_seq = get_u64(h + 8);
   frame.last_seq = get_u64(h + 16);
   frame.offset = offset_;
   frame.size = kFrameHeaderSize + sealed;
-  if ((h[4] != 1 && h[4] != 2) || h[5] || h[6] || h[7] || sealed < crypto::kAeadOverhead ||
-      sealed > kMaxSealedSize || frame.last_seq < frame.first_seq ||
+  if ((h[4] != 1 && h[4] != 2) || (h[5] & ~kFrameCommit) || h[6] || h[7] ||
+      sealed < crypto::kAeadOverhead || sealed > kMaxSealedSize ||
+      frame.last_seq < frame.first_seq ||
       (frame.kind == FrameKind::kRecord && frame.last_seq != frame.first_seq)) {
     return corrupt(path_, offset_, "malformed frame header");
   }
@@ -242,6 +256,17 @@ Result<std::optional<Frame>> SegmentReader::next() {
   }
   offset_ += frame.size;
   return std::optional<Frame>(std::move(frame));
+}
+
+Result<Fd> lock_directory(const std::filesystem::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return io_error("open", dir, errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return io_error("lock", dir, errno);
+    return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                      "audit store " + dir.string() + " is open for writing by another process");
+  }
+  return fd;
 }
 
 Result<Fd> create_segment_file(const std::filesystem::path& path, const SegmentHeader& header,
@@ -263,7 +288,8 @@ Result<Fd> create_segment_file(const std::filesystem::path& path, const SegmentH
   // Written zeros (not a sparse extent): later fdatasyncs then commit no size metadata.
   const std::vector<std::uint8_t> zeros(1 << 20, 0);
   for (std::uint64_t off = kSegmentHeaderSize; off < capacity; off += zeros.size()) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), capacity - off));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), capacity - off));
     if (auto s = write_all(fd.get(), {zeros.data(), n}, off, path); !s) {
       return fail(std::move(s).error());
     }

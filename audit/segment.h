@@ -1,4 +1,4 @@
-// Internal to audit/: segment files and frames (docs/audit.md §4, format version 1).
+// Internal to audit/: segment files and frames (docs/audit.md §4, format version 2).
 // Thread-compatible: one object per thread.
 #pragma once
 
@@ -18,7 +18,10 @@ namespace dbvault::audit::internal {
 
 inline constexpr std::size_t kSegmentHeaderSize = 64;
 inline constexpr std::size_t kFrameHeaderSize = 24;
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;
+// Frame header byte 5: the frame ends a durable write unit — the writer flushes it and then
+// names its last seq in HEAD. Recovery needs it to prove a torn HEAD write (docs/audit.md §4).
+inline constexpr std::uint8_t kFrameCommit = 1;
 inline constexpr std::uint32_t kMaxSealedSize = 1 << 20;
 
 enum class FrameKind : std::uint8_t { kRecord = 1, kGap = 2 };
@@ -46,6 +49,11 @@ Status write_all(int fd, std::span<const std::uint8_t> bytes, std::uint64_t offs
                  const std::filesystem::path& path);
 Status sync_fd(int fd, const std::filesystem::path& path);
 Status sync_dir(const std::filesystem::path& dir);
+// An exclusive flock on the directory itself, held as long as the returned Fd lives: the one
+// writer of an audit store takes it before reading anything, so a second writer (a second
+// server, `dbvault audit recover` next to a server) is refused (55000) before it could mistake
+// the first one's write in flight for a torn tail.
+Result<Fd> lock_directory(const std::filesystem::path& dir);
 
 struct SegmentHeader {
   std::uint32_t key_version = 0;
@@ -69,8 +77,9 @@ struct Frame {
   FrameKind kind = FrameKind::kRecord;
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
-  std::uint64_t offset = 0;  // of the frame header in its file
-  std::uint64_t size = 0;    // header + sealed payload
+  bool commit = false;                // kFrameCommit
+  std::uint64_t offset = 0;           // of the frame header in its file
+  std::uint64_t size = 0;             // header + sealed payload
   std::vector<std::uint8_t> payload;  // plaintext
 };
 
@@ -82,9 +91,10 @@ struct GapPayload {
 std::vector<std::uint8_t> encode_gap(const GapPayload& gap);
 Result<GapPayload> decode_gap(std::span<const std::uint8_t> payload);
 
-// Appends header || sealed(payload) to `out`.
+// Appends header || sealed(payload) to `out` (the header, commit mark included, is the AEAD's
+// associated data).
 Status seal_frame(crypto::Aead& aead, FrameKind kind, std::uint64_t first_seq,
-                  std::uint64_t last_seq, std::span<const std::uint8_t> payload,
+                  std::uint64_t last_seq, bool commit, std::span<const std::uint8_t> payload,
                   std::vector<std::uint8_t>& out);
 
 // Reads the frames of one segment file in order.

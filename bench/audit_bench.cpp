@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   audit::LogOptions options;
   options.dir = dir / "audit";
   options.clock = &clock;
+  options.create_if_missing = true;
   auto log = audit::Log::open(options, std::move(*keys));
   if (!log) {
     std::fprintf(stderr, "open: %s\n", log.error().message.c_str());

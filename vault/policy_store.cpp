@@ -249,8 +249,21 @@ Status PolicyStore::transaction(const std::function<Status(Db&)>& change, bool b
   if (bump_version) {
     DBV_RETURN_IF_ERROR(db_.run(
         "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'policy_version'"));
+    if (version_hook_) {
+      auto st =
+          db_.prepare("SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'policy_version'");
+      if (!st) return std::move(st).error();
+      auto row = st->step();
+      if (!row) return std::move(row).error();
+      DBV_RETURN_IF_ERROR(version_hook_(db_, static_cast<std::uint64_t>(st->int64(0))));
+    }
   }
   return tx->commit();
+}
+
+void PolicyStore::set_version_hook(VersionHook hook) {
+  std::lock_guard lock(mu_);
+  version_hook_ = std::move(hook);
 }
 
 Status PolicyStore::read(const std::function<Status(Db&)>& query) {

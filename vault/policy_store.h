@@ -52,6 +52,12 @@ class PolicyStore {
   // Runs `query` (reads only) under the store's lock, outside any transaction.
   Status read(const std::function<Status(Db&)>& query);
 
+  // Called inside every write() transaction, after the change and the version bump and before
+  // the commit, with the new policy version; an error rolls the change back. The audit anchor
+  // (vault/audit_anchor.h) records the version there. Null (the default) removes it.
+  using VersionHook = std::function<Status(Db&, std::uint64_t new_version)>;
+  void set_version_hook(VersionHook hook);
+
  private:
   explicit PolicyStore(Db db) : db_(std::move(db)) {}
   Status migrate(std::size_t up_to);
@@ -59,6 +65,7 @@ class PolicyStore {
 
   std::mutex mu_;
   Db db_;
+  VersionHook version_hook_;  // guarded by mu_
 };
 
 // Helpers for the statements the vault runs against the store.

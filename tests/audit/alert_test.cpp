@@ -53,25 +53,25 @@ BOOST_AUTO_TEST_CASE(critical_records_and_warning_lockouts_reach_the_sink) {
   AlertedLog f;
   for (int i = 1; i <= 4; ++i)
     BOOST_REQUIRE(f.log->append(failed_unlock("mallory", i, false)).ok());
-  const auto lockout = f.log->append_sync(failed_unlock("mallory", 5, true));  // seq 5
+  const auto lockout = f.log->append_sync(failed_unlock("mallory", 5, true));  // seq 6 (1: genesis)
   BOOST_REQUIRE(lockout.ok());
   // A refusal during the lockout (as the vault writes it) is not alerted again: otherwise
   // anyone could flood the alert sink with cheap refused attempts.
   Event refused = failed_unlock("mallory", 0, false);
   refused.result = Outcome::kDenied;
   refused.detail = {{"reason", "locked_out"}};
-  BOOST_REQUIRE(f.log->append(refused).ok());                                          // seq 6
-  BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kLogin)).ok());            // 7
-  BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kEmergencyAccess)).ok());  // 8
+  BOOST_REQUIRE(f.log->append(refused).ok());                                          // seq 7
+  BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kLogin)).ok());            // 8
+  BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kEmergencyAccess)).ok());  // 9
   Event marked = test::sample_event(EventType::kDataExport);
   marked.severity = Severity::kCritical;
-  BOOST_REQUIRE(f.log->append(marked).ok());  // 9
+  BOOST_REQUIRE(f.log->append(marked).ok());  // 10
   Event login_lockout = test::sample_event(EventType::kLoginFailed);
   login_lockout.detail = {{"auth_method", "scram-sha-256"}, {"lockout", true}};
-  BOOST_REQUIRE(f.log->append(login_lockout).ok());  // 10
+  BOOST_REQUIRE(f.log->append(login_lockout).ok());  // 11
   Event not_a_lockout = test::sample_event(EventType::kLoginFailed);
   not_a_lockout.detail = {{"lockout", "true"}};      // a string is not the flag
-  BOOST_REQUIRE(f.log->append(not_a_lockout).ok());  // 11
+  BOOST_REQUIRE(f.log->append(not_a_lockout).ok());  // 12
   BOOST_REQUIRE(f.log->flush().ok());
 
   const auto alerts = f.delivered();
@@ -80,20 +80,20 @@ BOOST_AUTO_TEST_CASE(critical_records_and_warning_lockouts_reach_the_sink) {
     BOOST_TEST(a["kind"] == "audit_event");
     seqs.push_back(a["record"]["seq"].get<std::uint64_t>());
   }
-  BOOST_TEST(seqs == (std::vector<std::uint64_t>{5, 8, 9, 10}), boost::test_tools::per_element());
+  BOOST_TEST(seqs == (std::vector<std::uint64_t>{6, 9, 10, 11}), boost::test_tools::per_element());
   BOOST_REQUIRE_EQUAL(alerts.size(), 4u);
   // The lockout stays a WARNING record (issue 4) and is still alerted, recognisably.
   BOOST_TEST(alerts[0]["record"]["severity"] == "WARNING");
   BOOST_TEST(alerts[0]["record"]["detail"]["lockout"] == true);
-  BOOST_TEST(alerts[0]["message"] == "vault_unlock_failed (lockout) seq 5");
+  BOOST_TEST(alerts[0]["message"] == "vault_unlock_failed (lockout) seq 6");
   BOOST_TEST(alerts[1]["record"]["severity"] == "CRITICAL");
-  BOOST_TEST(alerts[1]["message"] == "emergency_access seq 8");
+  BOOST_TEST(alerts[1]["message"] == "emergency_access seq 9");
   // What was alerted is what is stored.
   f.reopen();
   const auto records = test::all_records(*f.log);
-  BOOST_REQUIRE_EQUAL(records.size(), 11u);
-  BOOST_TEST((records[4].event.severity == Severity::kWarning));
-  BOOST_TEST(export_json(records[4]) == alerts[0]["record"].dump());
+  BOOST_REQUIRE_EQUAL(records.size(), 12u);
+  BOOST_TEST((records[5].event.severity == Severity::kWarning));
+  BOOST_TEST(export_json(records[5]) == alerts[0]["record"].dump());
 }
 
 BOOST_AUTO_TEST_CASE(a_broken_chain_found_by_verify_is_alerted) {

@@ -1,8 +1,7 @@
 // Integrity: the chain verifies, and every kind of tampering with the stored files is found by
 // verify() at the right seq.
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cstring>
 #include <fstream>
 
@@ -12,28 +11,6 @@ namespace dbvault::audit {
 namespace {
 
 using test::LogFixture;
-
-struct FrameLoc {
-  std::size_t offset;
-  std::size_t size;
-  std::uint64_t seq;
-};
-
-// Walks the frame headers of a segment file (docs/audit.md §4) without any key.
-std::vector<FrameLoc> frames_of(const std::vector<std::uint8_t>& bytes) {
-  std::vector<FrameLoc> out;
-  std::size_t off = 64;
-  while (off + 24 <= bytes.size()) {
-    std::uint32_t len;
-    std::uint64_t seq;
-    std::memcpy(&len, bytes.data() + off, 4);
-    std::memcpy(&seq, bytes.data() + off + 8, 8);
-    if (len == 0) break;
-    out.push_back({off, 24 + len, seq});
-    off += 24 + len;
-  }
-  return out;
-}
 
 std::filesystem::path only_segment(const LogFixture& f) {
   std::vector<std::filesystem::path> segs;
@@ -54,8 +31,9 @@ struct ClosedStore : LogFixture {
     log.reset();
     segment = only_segment(*this);
     original = test::read_file(segment);
-    frames = frames_of(original);
-    BOOST_REQUIRE_EQUAL(frames.size(), static_cast<std::size_t>(n));
+    frames = test::frames_of(original);
+    // The genesis record (seq 1) first, then the n records (seqs 2..n+1).
+    BOOST_REQUIRE_EQUAL(frames.size(), static_cast<std::size_t>(n) + 1);
   }
   VerifyReport verify() const {
     auto reader = LogReader::open(tmp.path() / "audit", test::test_keys());
@@ -66,7 +44,7 @@ struct ClosedStore : LogFixture {
   }
   std::filesystem::path segment;
   std::vector<std::uint8_t> original;
-  std::vector<FrameLoc> frames;
+  std::vector<test::FrameLoc> frames;
 };
 
 BOOST_AUTO_TEST_SUITE(chain)
@@ -75,20 +53,21 @@ BOOST_AUTO_TEST_CASE(an_untouched_chain_verifies_and_links) {
   ClosedStore s(40);
   const auto report = s.verify();
   BOOST_TEST(report.ok);
-  BOOST_TEST(report.records == 40u);
-  BOOST_TEST(report.last_seq == 40u);
-  BOOST_TEST(report.head_seq == 40u);
+  BOOST_TEST(report.records == 41u);
+  BOOST_TEST(report.last_seq == 41u);
+  BOOST_TEST(report.head_seq == 41u);
   s.reopen();
   const auto records = test::all_records(*s.log);
-  BOOST_REQUIRE_EQUAL(records.size(), 40u);
+  BOOST_REQUIRE_EQUAL(records.size(), 41u);
   BOOST_TEST((records[0].prev_hash == ChainHash{}));
-  for (std::size_t i = 1; i < records.size(); ++i) BOOST_TEST((records[i].prev_hash == records[i - 1].hash));
+  for (std::size_t i = 1; i < records.size(); ++i)
+    BOOST_TEST((records[i].prev_hash == records[i - 1].hash));
   // Appends after a reopen continue the chain.
   BOOST_REQUIRE(s.log->append_sync(test::sample_event(EventType::kLogin)).ok());
   auto v = s.log->verify();
   BOOST_REQUIRE(v.ok());
   BOOST_TEST(v->ok);
-  BOOST_TEST(v->records == 41u);
+  BOOST_TEST(v->records == 42u);
 }
 
 BOOST_AUTO_TEST_CASE(the_wrong_key_reads_nothing) {
@@ -150,7 +129,8 @@ BOOST_AUTO_TEST_CASE(deleting_a_record_is_found_at_its_seq) {
   for (std::size_t victim : {std::size_t{0}, std::size_t{5}, s.frames.size() - 1}) {
     auto bytes = s.original;
     const auto& f = s.frames[victim];
-    bytes.erase(bytes.begin() + static_cast<long>(f.offset), bytes.begin() + static_cast<long>(f.offset + f.size));
+    bytes.erase(bytes.begin() + static_cast<long>(f.offset),
+                bytes.begin() + static_cast<long>(f.offset + f.size));
     bytes.resize(s.original.size(), 0);
     test::write_file(s.segment, bytes);
     const auto report = s.verify();
@@ -165,10 +145,14 @@ BOOST_AUTO_TEST_CASE(reordering_two_records_is_found_at_the_first) {
   ClosedStore s;
   const auto& a = s.frames[3];
   const auto& b = s.frames[4];
-  std::vector<std::uint8_t> bytes(s.original.begin(), s.original.begin() + static_cast<long>(a.offset));
-  bytes.insert(bytes.end(), s.original.begin() + static_cast<long>(b.offset), s.original.begin() + static_cast<long>(b.offset + b.size));
-  bytes.insert(bytes.end(), s.original.begin() + static_cast<long>(a.offset), s.original.begin() + static_cast<long>(a.offset + a.size));
-  bytes.insert(bytes.end(), s.original.begin() + static_cast<long>(b.offset + b.size), s.original.end());
+  std::vector<std::uint8_t> bytes(s.original.begin(),
+                                  s.original.begin() + static_cast<long>(a.offset));
+  bytes.insert(bytes.end(), s.original.begin() + static_cast<long>(b.offset),
+               s.original.begin() + static_cast<long>(b.offset + b.size));
+  bytes.insert(bytes.end(), s.original.begin() + static_cast<long>(a.offset),
+               s.original.begin() + static_cast<long>(a.offset + a.size));
+  bytes.insert(bytes.end(), s.original.begin() + static_cast<long>(b.offset + b.size),
+               s.original.end());
   test::write_file(s.segment, bytes);
   const auto report = s.verify();
   BOOST_TEST(!report.ok);
@@ -243,7 +227,8 @@ BOOST_AUTO_TEST_CASE(truncating_a_store_of_several_segments_is_found) {
 
 BOOST_AUTO_TEST_CASE(segments_rotate_and_the_chain_spans_them) {
   LogFixture f;
-  for (int i = 0; i < 600; ++i) BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kDataExport, i)).ok());
+  for (int i = 0; i < 600; ++i)
+    BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kDataExport, i)).ok());
   BOOST_REQUIRE(f.log->flush().ok());
   std::size_t segments = 0;
   for (const auto& e : std::filesystem::directory_iterator(f.tmp.path() / "audit")) {
@@ -253,9 +238,9 @@ BOOST_AUTO_TEST_CASE(segments_rotate_and_the_chain_spans_them) {
   auto v = f.log->verify();
   BOOST_REQUIRE(v.ok());
   BOOST_TEST(v->ok);
-  BOOST_TEST(v->records == 600u);
+  BOOST_TEST(v->records == 601u);  // and the genesis record
   f.reopen();
-  BOOST_TEST(test::all_records(*f.log).size() == 600u);
+  BOOST_TEST(test::all_records(*f.log).size() == 601u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

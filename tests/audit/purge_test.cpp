@@ -1,7 +1,6 @@
 // Retention purge and legal holds: at a simulated clock 7 years + 1 day later exactly the
 // 7-year records outside holds go, and the chain still verifies.
 #include <boost/test/unit_test.hpp>
-
 #include <set>
 
 #include "tests/audit/test_util.h"
@@ -28,15 +27,18 @@ BOOST_AUTO_TEST_CASE(purge_after_seven_years_removes_exactly_the_unheld_seven_ye
   LogFixture f;
   const Actor carol{"carol", "10.0.0.9", "sess_c"};
   const auto start = test::test_start();
-  std::set<std::uint64_t> expired, kept;
+  std::set<std::uint64_t> expired{1}, kept;  // seq 1: the genesis record is a 7-year record too
   for (int i = 0; i < 10; ++i) {
     expired.insert(*f.log->append(test::sample_event(all_event_types()[i % 10], i)));
   }
-  for (int i = 0; i < 2; ++i) kept.insert(*f.log->append(test::sample_event(EventType::kEmergencyAccess, i)));
+  for (int i = 0; i < 2; ++i)
+    kept.insert(*f.log->append(test::sample_event(EventType::kEmergencyAccess, i)));
   f.clock.advance(hours(1));
-  for (int i = 0; i < 5; ++i) kept.insert(*f.log->append(test::sample_event(EventType::kDataExport, i)));
+  for (int i = 0; i < 5; ++i)
+    kept.insert(*f.log->append(test::sample_event(EventType::kDataExport, i)));
   f.clock.advance(hours(1));
-  auto hold = f.log->add_hold({"litigation", secs(start) + minutes(30), secs(start) + minutes(90), "case 42"}, carol);
+  auto hold = f.log->add_hold(
+      {"litigation", secs(start) + minutes(30), secs(start) + minutes(90), "case 42"}, carol);
   BOOST_REQUIRE(hold.ok());
   kept.insert(*hold);
   auto other = f.log->add_hold({"closed_case", secs(start), secs(start) + hours(3), "done"}, carol);
@@ -103,7 +105,8 @@ BOOST_AUTO_TEST_CASE(purge_after_seven_years_removes_exactly_the_unheld_seven_ye
 
 BOOST_AUTO_TEST_CASE(a_forged_checkpoint_is_detected) {
   LogFixture f;
-  for (int i = 0; i < 6; ++i) BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kLogin, i)).ok());
+  for (int i = 0; i < 6; ++i)
+    BOOST_REQUIRE(f.log->append(test::sample_event(EventType::kLogin, i)).ok());
   f.clock.set(test::test_start() + std::chrono::years(8));
   BOOST_REQUIRE(f.log->purge({"carol", "", ""}).ok());
   f.log.reset();

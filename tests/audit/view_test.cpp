@@ -100,13 +100,14 @@ BOOST_AUTO_TEST_CASE(compliance_queries_run_in_sqlite) {
   BOOST_TEST(rows[0] == "dba_alice|2");
   BOOST_TEST(rows[1] == "bob|1");
   // Seq pushdown and LIMIT.
-  rows = db.query("SELECT seq, retention_class FROM audit_log WHERE seq BETWEEN 7 AND 8 ORDER BY seq");
+  rows =
+      db.query("SELECT seq, retention_class FROM audit_log WHERE seq BETWEEN 7 AND 8 ORDER BY seq");
   BOOST_REQUIRE_EQUAL(rows.size(), 2u);
   BOOST_TEST(rows[1] == "8|10y");
   rows = db.query("SELECT seq FROM audit_log WHERE seq = 3");
   BOOST_TEST(rows == std::vector<std::string>{"3"});
   rows = db.query("SELECT count(*) FROM audit_log WHERE seq > 5 LIMIT 1");
-  BOOST_TEST(rows == std::vector<std::string>{"4"});
+  BOOST_TEST(rows == std::vector<std::string>{"5"});  // 10 records: the genesis record and 9
 }
 
 // The statements of the ```sql block in docs/audit.md §7, verbatim but for the schema name
@@ -195,17 +196,17 @@ BOOST_AUTO_TEST_CASE(the_view_refuses_every_write_with_42501) {
   write_story(f);
   Db db;
   BOOST_REQUIRE(register_audit_log_table(db.db, f.log->reader()).ok());
-  for (const char* sql : {"DELETE FROM audit_log", "DELETE FROM audit_log WHERE seq = 1",
-                          "UPDATE audit_log SET user = 'nobody'",
-                          "INSERT INTO audit_log(seq) VALUES (99)", "DROP TABLE audit_log",
-                          "ALTER TABLE audit_log RENAME TO gone"}) {
+  for (const char* sql :
+       {"DELETE FROM audit_log", "DELETE FROM audit_log WHERE seq = 1",
+        "UPDATE audit_log SET user = 'nobody'", "INSERT INTO audit_log(seq) VALUES (99)",
+        "DROP TABLE audit_log", "ALTER TABLE audit_log RENAME TO gone"}) {
     BOOST_TEST_CONTEXT(sql) {
       db.query(sql);
       BOOST_TEST(db.rc != SQLITE_OK);
       BOOST_TEST(audit_view_error(db.db, db.rc).code == sqlstate::kInsufficientPrivilege);
     }
   }
-  BOOST_TEST(db.query("SELECT count(*) FROM audit_log") == std::vector<std::string>{"9"});
+  BOOST_TEST(db.query("SELECT count(*) FROM audit_log") == std::vector<std::string>{"10"});
   auto v = f.log->verify();
   BOOST_TEST(v->ok);
 }
@@ -227,7 +228,7 @@ BOOST_AUTO_TEST_CASE(export_writes_verifiable_jsonl_with_filters) {
     prev = r->hash;
     ++n;
   }
-  BOOST_TEST(n == 9u);
+  BOOST_TEST(n == 10u);  // the genesis record and the story
   ExportOptions only;
   only.types = {EventType::kVaultUnlockFailed};
   only.since = *parse_time("2025-11-01T00:00:00Z");
@@ -271,7 +272,9 @@ BOOST_AUTO_TEST_CASE(no_field_value_or_secret_is_in_the_files_or_the_log) {
   e.detail = {{"rule", "zqx_rule_marker"},
               {"query", "UNLOCK REALM r PASSWORD 'zqx_Secret_Pw_2025'; SELECT '123-45-6789'"}};
   BOOST_REQUIRE(f.log->append_sync(e).ok());
-  BOOST_REQUIRE(f.log->add_hold({"zqx_hold_marker", {}, {}, "zqx_reason_marker"}, {"zqx_user_marker", "", ""}).ok());
+  BOOST_REQUIRE(
+      f.log->add_hold({"zqx_hold_marker", {}, {}, "zqx_reason_marker"}, {"zqx_user_marker", "", ""})
+          .ok());
   f.clock.advance(std::chrono::hours(24 * 365 * 11));
   BOOST_REQUIRE(f.log->purge({"zqx_user_marker", "", ""}).ok());
   BOOST_REQUIRE(f.log->verify()->ok);
@@ -284,9 +287,9 @@ BOOST_AUTO_TEST_CASE(no_field_value_or_secret_is_in_the_files_or_the_log) {
   }
   f.log.reset();
   const std::vector<std::string> needles = {
-      "zqx_user_marker", "zqx_realm_marker", "203.0.113.77", "zqx_session_marker",
-      "zqx_rule_marker", "zqx_Secret_Pw_2025", "123-45-6789", "zqx_hold_marker",
-      "zqx_reason_marker", "command_rule_violation", "audit_purge", "UNLOCK REALM"};
+      "zqx_user_marker",   "zqx_realm_marker",       "203.0.113.77", "zqx_session_marker",
+      "zqx_rule_marker",   "zqx_Secret_Pw_2025",     "123-45-6789",  "zqx_hold_marker",
+      "zqx_reason_marker", "command_rule_violation", "audit_purge",  "UNLOCK REALM"};
   std::size_t files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(f.tmp.path())) {
     if (!entry.is_regular_file()) continue;
