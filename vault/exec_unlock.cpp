@@ -220,7 +220,7 @@ Result<Admission> admit_by_token(VaultImpl& v, const Session& s, rules::RealmId 
   a.expires_us = row.expires;
   a.token_row = row.id;
   a.token_id = parts->token_id;
-  a.token = token;
+  a.token = token.clone();  // the session keeps its own copy, wiped when the unlock ends
   return a;
 }
 
