@@ -235,7 +235,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
     audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info->name);
     e.result = audit::Outcome::kDenied;
     e.detail["reason"] = "not_authorized";
-    DBV_RETURN_IF_ERROR(audit(e, false));
+    DBV_RETURN_IF_ERROR(audit(e, true));
     return make_error(sqlstate::kInsufficientPrivilege,
                       "user " + s.user_name() + " may not unlock realm " + info->name);
   }
@@ -266,7 +266,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
           return db.run("DELETE FROM failed_unlocks WHERE user_id = ? AND realm_id = ?",
                         s.user_id(), realm_id);
         },
-        e, /*durable=*/true);
+        e);
     if (!stored.ok()) return std::move(stored).error();
   } else {
     DBV_RETURN_IF_ERROR(audit(e, true));

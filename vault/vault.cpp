@@ -21,7 +21,9 @@ Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn, cons
   std::lock_guard lock(change_mu);
   if (Status outer_ = store->write([&](PolicyStore::Db& db) -> Status {
         DBV_RETURN_IF_ERROR(fn(db));
-        return audit(ev, durable);  // last: a failed audit write rolls the change back
+        // Last, and durable: a failed audit write rolls the change back, and the record is on
+        // disk before the commit, so no crash leaves a change without its record.
+        return audit(ev, durable);
       });
       !outer_.ok())
     return std::move(outer_).error();
@@ -39,7 +41,7 @@ Status VaultImpl::record_state(const std::function<Status(PolicyStore::Db&)>& fn
                                const audit::Event& ev, bool durable) {
   return store->write_state([&](PolicyStore::Db& db) -> Status {
     DBV_RETURN_IF_ERROR(fn(db));
-    return audit(ev, durable);
+    return audit(ev, durable);  // as change(): durable record, then commit
   });
 }
 
@@ -67,7 +69,7 @@ Status VaultImpl::sod_violation(const Session& s, std::string_view role,
   e.result = audit::Outcome::kDenied;
   e.detail["role"] = std::string(role);
   e.detail["command"] = std::string(statement);
-  (void)audit(e, false);  // the statement is refused either way
+  (void)audit(e, true);  // a violation: durable; the statement is refused either way
   return make_error(sqlstate::kInsufficientPrivilege,
                     std::string(statement) + " requires " + std::string(role));
 }
@@ -164,14 +166,14 @@ Result<Session> Vault::login(std::string_view user, SessionInfo info) {
       e.detail["rule"] = hit.rule->name;
       e.detail["command"] = "CONNECT";
       e.detail["simulated"] = true;
-      DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+      DBV_RETURN_IF_ERROR(impl_->audit(e, true));
     }
     if (rd.denial) {
       audit::Event e = impl_->event(audit::EventType::kCommandRuleViolation, session);
       e.result = audit::Outcome::kDenied;
       e.detail["rule"] = rd.denial->rule->name;
       e.detail["command"] = "CONNECT";
-      DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+      DBV_RETURN_IF_ERROR(impl_->audit(e, true));
       return rd.error();
     }
   }
@@ -245,9 +247,9 @@ Decision Vault::decide(Session& session, std::span<const Access> accesses) const
 Status Vault::check(Session& session, std::span<const Access> accesses,
                     std::string_view statement) {
   Decision d = decide(session, accesses);
-  for (auto& e : d.events) {
+  for (auto& e : d.events) {  // every event is a violation (real or simulated): durable
     if (!statement.empty()) e.detail["query"] = std::string(statement);
-    DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+    DBV_RETURN_IF_ERROR(impl_->audit(e, true));
   }
   if (!d.allowed()) return *d.error;
   return ok_status();

@@ -31,20 +31,23 @@ struct VaultImpl {
 
   // Rebuilds and publishes the snapshot from the store.
   Status refresh();
-  // Runs `change` in one store transaction, records `event` (durably when `durable`) before
-  // committing — so a failed audit write rolls the change back (58000) — then publishes a
-  // new snapshot.
+  // Runs `change` in one store transaction and records `event` durably before committing:
+  // record, then commit. A failed audit write rolls the change back (58000); a crash after
+  // the commit cannot lose the record, which is on disk before the commit starts. Then
+  // publishes a new snapshot. `durable` must stay true (it is there for the callers that
+  // spell it out); tests/vault/durable_events_test.cpp fails on any record written otherwise.
   Status change(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
-                bool durable = false);
+                bool durable = true);
   // change(), then the statement's command tag: what most executors return.
   Result<StatementResult> apply_change(std::string tag,
                                        const std::function<Status(PolicyStore::Db&)>& fn,
-                                       const audit::Event& event, bool durable = false);
-  // As change(), for state outside the snapshot (failed unlocks, lockouts, token records):
-  // nothing is republished.
+                                       const audit::Event& event, bool durable = true);
+  // As change() (durable record, then commit), for state outside the snapshot (failed
+  // unlocks, lockouts, token records): nothing is republished.
   Status record_state(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
-                      bool durable = false);
-  // Records an event; a failure becomes 58000 "audit log unavailable: ...".
+                      bool durable = true);
+  // Records an event; a failure becomes 58000 "audit log unavailable: ...". `durable` for
+  // every record that proves a change or a violation (docs/vault.md §11).
   Status audit(const audit::Event& event, bool durable);
   audit::Event event(audit::EventType type, const Session& s, std::string realm = {}) const;
 
