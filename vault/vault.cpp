@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "grammar/grammar.h"
+#include "vault/key_authorizer.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
@@ -27,7 +28,11 @@ Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn, cons
       });
       !outer_.ok())
     return std::move(outer_).error();
-  return refresh();
+  DBV_RETURN_IF_ERROR(refresh());
+  // Any change may take access away (a revoked token, UNAUTHORIZE, REVOKE, a new realm
+  // object): keys released on the old policy are withdrawn and asked for again.
+  if (KeyListener* l = key_listener.load()) l->policy_changed();
+  return ok_status();
 }
 
 Result<StatementResult> VaultImpl::apply_change(std::string tag,
@@ -292,5 +297,7 @@ std::vector<ExplainRow> Vault::explain(Session& session, std::span<const Access>
 }
 
 std::shared_ptr<const PolicySnapshot> Vault::snapshot() const { return impl_->snap(); }
+
+void Vault::set_key_listener(KeyListener* listener) { impl_->key_listener.store(listener); }
 
 }  // namespace dbvault::vault

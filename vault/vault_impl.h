@@ -3,6 +3,7 @@
 // exec_rules.cpp, exec_accounts.cpp and exec_emergency.cpp.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,8 @@ struct VaultImpl {
   TokenMac token_mac;
   std::mutex change_mu;                    // one policy change (write + publish) at a time
   PolicySnapshot::ParseCache parse_cache;  // stored rule SQL -> parse; used by refresh()
+  // Vault::set_key_listener: told when access may have been taken away (key_authorizer.h).
+  std::atomic<KeyListener*> key_listener{nullptr};
 
   TimePoint now() const { return clock->now(); }
   std::int64_t now_us() const { return now().time_since_epoch().count(); }
@@ -96,6 +99,12 @@ struct VaultImpl {
   Result<StatementResult> view(Session& s, std::string_view name);
 
   // Unlock helpers (exec_unlock.cpp).
+  // The PHC string (opts.argon2) of a random password nobody knows, made on first use: what
+  // an absent realm password or grant is verified against, so that every UNLOCK ... PASSWORD
+  // runs the same number of KDFs. 58000 if it cannot be made.
+  Result<const std::string*> dummy_phc();
+  std::mutex dummy_mu_;
+  std::string dummy_phc_;  // guarded by dummy_mu_; never changes once set
   Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info);
   Status record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
                         std::string_view reason);
