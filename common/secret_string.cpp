@@ -22,17 +22,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-SecretString::SecretString(SecretString&& other) noexcept : text_(other.text_) {
-  other.wipe();
-}
-
-SecretString& SecretString::operator=(const SecretString& other) {
-  if (this != &other) {
-    wipe();
-    text_ = other.text_;
-  }
-  return *this;
-}
+SecretString::SecretString(SecretString&& other) noexcept : text_(other.text_) { other.wipe(); }
 
 SecretString& SecretString::operator=(SecretString&& other) noexcept {
   if (this != &other) {

@@ -77,12 +77,32 @@ Result<AeadAlgorithm> parse_aead_algorithm(std::string_view name) {
                  "\" (expected AES-256-GCM or CHACHA20-POLY1305)");
 }
 
+InvocationBudget::InvocationBudget(std::uint64_t limit, std::uint64_t already_used,
+                                   Reserver reserve, std::uint64_t block)
+    : used_(already_used),
+      limit_(limit),
+      reserve_(std::move(reserve)),
+      block_(block == 0 ? 1 : block),
+      reserved_(already_used) {}
+
 bool InvocationBudget::try_consume() {
   std::uint64_t used = used_.load(std::memory_order_relaxed);
-  while (used < limit_) {
-    if (used_.compare_exchange_weak(used, used + 1, std::memory_order_relaxed)) return true;
-  }
-  return false;
+  do {
+    if (used >= limit_) return false;
+  } while (!used_.compare_exchange_weak(used, used + 1, std::memory_order_relaxed));
+  // This call took invocation number used + 1.
+  return !reserve_ || used + 1 <= reserved_.load(std::memory_order_acquire) ||
+         reserve_through(used + 1);
+}
+
+bool InvocationBudget::reserve_through(std::uint64_t invocation) {
+  std::lock_guard lock(reserve_mu_);
+  const std::uint64_t reserved = reserved_.load(std::memory_order_relaxed);
+  if (invocation <= reserved) return true;  // another thread reserved it meanwhile
+  const std::uint64_t up_to = std::min(limit_, std::max(invocation, reserved + block_));
+  if (!reserve_(up_to).ok()) return false;
+  reserved_.store(up_to, std::memory_order_release);
+  return true;
 }
 
 Aead::Aead(AeadAlgorithm algorithm, CipherCtxPtr enc, CipherCtxPtr dec,

@@ -19,7 +19,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -43,11 +45,26 @@ inline constexpr std::size_t kAeadTagSize = 16;
 inline constexpr std::size_t kAeadOverhead = kAeadNonceSize + kAeadTagSize;
 
 // Counts encryptions under one key. Thread-safe.
+//
+// A persisted budget (the KeyGate's, backed by keys.db) survives restarts without a write per
+// encryption: it starts from what earlier runs reserved and reserves invocations in blocks,
+// durably, before using them, so a restart loses at most one unused block and never counts
+// an invocation twice as fresh.
 class InvocationBudget {
  public:
   static constexpr std::uint64_t kDefaultLimit = std::uint64_t{1} << 31;
+  static constexpr std::uint64_t kReserveBlock = std::uint64_t{1} << 16;
+  // Makes invocations up to `up_to` durably reserved; an error refuses them.
+  using Reserver = std::function<Status(std::uint64_t up_to)>;
+
+  // In memory only (an Aead without a gate, tests).
   explicit InvocationBudget(std::uint64_t limit = kDefaultLimit) : limit_(limit) {}
-  // Takes one invocation; false once `limit` invocations were taken.
+  // Persisted: `already_used` invocations count as taken (what earlier runs reserved).
+  InvocationBudget(std::uint64_t limit, std::uint64_t already_used, Reserver reserve,
+                   std::uint64_t block = kReserveBlock);
+
+  // Takes one invocation; false once `limit` invocations were taken, or when the reservation
+  // it needed could not be made durable (fail closed).
   bool try_consume();
   std::uint64_t used() const { return used_.load(std::memory_order_relaxed); }
   std::uint64_t limit() const { return limit_; }
@@ -55,8 +72,14 @@ class InvocationBudget {
   bool rotation_due() const { return used() >= limit_ / 2; }
 
  private:
+  bool reserve_through(std::uint64_t invocation);
+
   std::atomic<std::uint64_t> used_{0};
   std::uint64_t limit_;
+  Reserver reserve_;
+  std::uint64_t block_ = 0;
+  std::mutex reserve_mu_;                   // one reservation at a time
+  std::atomic<std::uint64_t> reserved_{0};  // invocations covered by durable reservations
 };
 
 class Aead {

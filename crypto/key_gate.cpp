@@ -46,13 +46,23 @@ std::string key_id_of(const TekInfo& info) {
 
 const TekInfo& TekHandle::info() const { return tek_->info(); }
 std::string TekHandle::key_id() const { return key_id_of(tek_->info()); }
-bool TekHandle::expired() const { return tek_->zeroized(); }
+bool TekHandle::expired() const { return tek_->zeroized() || clock_->now() >= until_; }
+
+Status TekHandle::check_authorization() const {
+  if (clock_->now() < until_) return ok_status();
+  return make_error(sqlstate::kSystemError,
+                    "the authorization that released the key of \"" +
+                        tek_->info().scope.to_string() +
+                        "\" has ended (its unlock expired); release it again");
+}
 
 Status TekHandle::with_key(const std::function<void(const SecretBytes&)>& fn) const {
+  DBV_RETURN_IF_ERROR(check_authorization());
   return tek_->with_key(fn);
 }
 
 Result<Aead> TekHandle::aead() const {
+  DBV_RETURN_IF_ERROR(check_authorization());
   std::optional<Result<Aead>> made;
   DBV_RETURN_IF_ERROR(tek_->with_key([&](const SecretBytes& key) {
     made.emplace(Aead::create(tek_->info().algorithm, key, tek_->budget()));
@@ -61,6 +71,7 @@ Result<Aead> TekHandle::aead() const {
 }
 
 Result<DeterministicAead> TekHandle::deterministic_aead() const {
+  DBV_RETURN_IF_ERROR(check_authorization());
   std::optional<Result<DeterministicAead>> made;
   DBV_RETURN_IF_ERROR(tek_->with_key(
       [&](const SecretBytes& key) { made.emplace(DeterministicAead::create(key)); }));
@@ -84,7 +95,8 @@ Result<TekHandle> KeyGate::release(const SessionRef& session, const KeyScope& sc
 
 Result<TekHandle> KeyGate::release_impl(const SessionRef& session, const KeyScope& scope,
                                         std::optional<std::uint32_t> version) {
-  if (!authorizer_.authorized(session, scope)) {
+  const KeyAuthorization authorization = authorizer_.authorize(session, scope);
+  if (!authorization.granted || authorization.until <= clock_.now()) {
     return make_error(sqlstate::kInsufficientPrivilege,
                       "session " + std::to_string(session.session_id) + " (user \"" + session.user +
                           "\") is not authorized for data protected by key \"" + scope.to_string() +
@@ -125,7 +137,7 @@ Result<TekHandle> KeyGate::release_impl(const SessionRef& session, const KeyScop
                       "the key of \"" + scope.to_string() +
                           "\" was withdrawn while its access was being recorded; release it again");
   }
-  return TekHandle(std::move(tek));
+  return TekHandle(std::move(tek), authorization.until, clock_);
 }
 
 Result<std::shared_ptr<CachedTek>> KeyGate::lookup_locked(const KeyScope& scope,
@@ -143,7 +155,18 @@ Result<std::shared_ptr<CachedTek>> KeyGate::lookup_locked(const KeyScope& scope,
   if (!unwrapped) return std::move(unwrapped).error();
   const CacheKey key{name, unwrapped->info.version};
   auto& budget = budgets_[key];
-  if (!budget) budget = std::make_shared<InvocationBudget>();
+  if (!budget) {  // persisted in keys.db, so that a restart does not reset the count
+    auto used = store_.reserved_invocations(scope, key.second);
+    if (!used) {
+      budgets_.erase(key);
+      return std::move(used).error();
+    }
+    budget = std::make_shared<InvocationBudget>(
+        InvocationBudget::kDefaultLimit, *used,
+        [&store = store_, scope, version = key.second](std::uint64_t up_to) {
+          return store.reserve_invocations(scope, version, up_to);
+        });
+  }
   if (unwrapped->info.state == TekState::kActive) active_version_[name] = key.second;
   if (cache_.size() >= options_.max_cached_keys && !cache_.empty()) {
     auto soonest = cache_.begin();

@@ -1,12 +1,14 @@
 // KeyGate: the only way the decryption layer obtains a usable TEK.
 //
 // release(session, scope) asks the vault (through KeyAuthorizer) whether the session is
-// authorized for an object protected by the scope's key, records a key_access audit event once
-// per session and key version (through KeyAccessSink; no key without its audit record), and
-// returns a TekHandle. Unwrapped keys sit in a cache for a fixed TTL (default 15 minutes, from
-// the unwrap) and are zeroized on expiry, on eviction, on lock_scopes() (LOCK REALM), when the
-// master key becomes unreachable, and at clear()/destruction (shutdown). A handle whose key was
-// zeroized fails with 58000 from then on: a released key does not outlive its lock.
+// authorized for an object protected by the scope's key, and until when, records a key_access
+// audit event once per session and key version (through KeyAccessSink; no key without its
+// audit record), and returns a TekHandle that stops working when that authorization ends (an
+// unlock's expiry, checked against the clock at every use: no sweeper needed). Unwrapped keys sit
+// in a cache for a fixed TTL (default 15 minutes, from the unwrap) and are zeroized on expiry, on
+// eviction, on lock_scopes() (LOCK REALM), when the master key becomes unreachable, and at
+// clear()/destruction (shutdown). A handle whose key was zeroized fails with 58000 from then on: a
+// released key does not outlive its lock.
 //
 // The gate checks the MEK on every release; if the MEK is revoked or unreachable (HSM token
 // removed) every release fails with 58000 and every cached key is zeroized.
@@ -41,12 +43,21 @@ struct SessionRef {
   std::string user;
 };
 
-// Implemented by the vault: "may this session use an object protected by this scope's key?"
-// Must answer from memory (the policy snapshot), without blocking I/O. Thread-safe.
+// An authorizer's answer: may the session use the key now, and until when does that hold
+// without a policy change — the earliest expiry among what justified it (an unlock, an
+// emergency access), TimePoint::max() when nothing in it expires.
+struct KeyAuthorization {
+  bool granted = false;
+  TimePoint until = TimePoint::max();
+};
+
+// Implemented by the vault (vault/key_authorizer.h): "may this session use an object
+// protected by this scope's key?" Must answer from memory (the policy snapshot), without
+// blocking I/O. Thread-safe.
 class KeyAuthorizer {
  public:
   virtual ~KeyAuthorizer() = default;
-  virtual bool authorized(const SessionRef& session, const KeyScope& scope) const = 0;
+  virtual KeyAuthorization authorize(const SessionRef& session, const KeyScope& scope) const = 0;
 };
 
 struct KeyAccessEvent {
@@ -78,10 +89,14 @@ class TekHandle {
  public:
   const TekInfo& info() const;
   std::string key_id() const;
-  // True once the gate zeroized the key (expiry, lock, shutdown, MEK failure).
+  // True once the gate zeroized the key (expiry, lock, shutdown, MEK failure) or the
+  // authorization it was released on ended.
   bool expired() const;
+  // When the authorization it was released on ends (KeyAuthorization::until).
+  TimePoint authorized_until() const { return until_; }
   // An AEAD keyed with this TEK, counting against the key's shared invocation budget.
-  // 58000 if the key was zeroized.
+  // 58000 if the key was zeroized or its authorization ended. The Aead is keyed when made:
+  // make one per statement, not one per session.
   Result<Aead> aead() const;
   Result<DeterministicAead> deterministic_aead() const;
   // Runs `fn` with the key bytes, holding the key's lock so it cannot be zeroized meanwhile;
@@ -90,13 +105,18 @@ class TekHandle {
 
  private:
   friend class KeyGate;
-  explicit TekHandle(std::shared_ptr<CachedTek> tek) : tek_(std::move(tek)) {}
+  TekHandle(std::shared_ptr<CachedTek> tek, TimePoint until, const Clock& clock)
+      : tek_(std::move(tek)), until_(until), clock_(&clock) {}
+  Status check_authorization() const;
   std::shared_ptr<CachedTek> tek_;
+  TimePoint until_;
+  const Clock* clock_;
 };
 
 class KeyGate {
  public:
-  // `store`, `authorizer`, `sink` and `clock` must outlive the gate.
+  // `store`, `authorizer`, `sink` and `clock` must outlive the gate; `store` also outlives
+  // every Aead made from its handles (their invocation budget reserves through it).
   KeyGate(TekStore& store, const KeyAuthorizer& authorizer, KeyAccessSink& sink, const Clock& clock,
           KeyGateOptions options = {});
   ~KeyGate();  // zeroizes every cached key

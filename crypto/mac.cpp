@@ -52,7 +52,10 @@ bool equal_constant_time(std::span<const std::uint8_t> a, std::span<const std::u
 bool verify_hmac_sha256(const SecretBytes& key, std::span<const std::uint8_t> data,
                         std::span<const std::uint8_t> tag) {
   auto expected = hmac_sha256(key, data);
-  return expected.ok() && equal_constant_time(*expected, tag);
+  const bool match = expected.ok() && equal_constant_time(*expected, tag);
+  // The expected tag is as secret as the tag it checks (a token's MAC is its credential).
+  if (expected.ok()) OPENSSL_cleanse(expected->data(), expected->size());
+  return match;
 }
 
 }  // namespace dbvault::crypto

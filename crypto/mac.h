@@ -18,7 +18,8 @@ using MacTag = std::array<std::uint8_t, 32>;
 // One-shot MAC. REQUIRES: !key.empty() (else 22023). 58000 if OpenSSL fails.
 Result<MacTag> hmac_sha256(const SecretBytes& key, std::span<const std::uint8_t> data);
 
-// Recomputes the MAC and compares in constant time. False for any error.
+// Recomputes the MAC and compares in constant time; the recomputed tag is wiped before it
+// returns. False for any error.
 bool verify_hmac_sha256(const SecretBytes& key, std::span<const std::uint8_t> data,
                         std::span<const std::uint8_t> tag);
 

@@ -2,6 +2,7 @@
 
 #include <argon2.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -29,7 +30,11 @@ std::uint32_t base64_decoded_size(std::string_view b64) {
   return static_cast<std::uint32_t>(b64.size() * 3 / 4);  // PHC uses unpadded base64
 }
 
+std::atomic<std::uint64_t> g_kdf_runs{0};
+
 }  // namespace
+
+std::uint64_t password_kdf_runs() { return g_kdf_runs.load(std::memory_order_relaxed); }
 
 Status validate(const Argon2Params& p) {
   if (p.parallelism < 1 || p.parallelism > 16) return invalid("Argon2 parallelism must be 1..16");
@@ -49,6 +54,7 @@ Result<std::string> hash_password(const SecretString& password, const Argon2Para
   std::string encoded(argon2_encodedlen(params.iterations, params.memory_kib, params.parallelism,
                                         params.salt_bytes, params.hash_bytes, Argon2_id),
                       '\0');
+  g_kdf_runs.fetch_add(1, std::memory_order_relaxed);
   const int rc =
       argon2id_hash_encoded(params.iterations, params.memory_kib, params.parallelism,
                             password.reveal().data(), password.reveal().size(), salt,
@@ -87,6 +93,7 @@ Result<bool> verify_password(const SecretString& password, std::string_view phc)
   if (!params) return std::move(params).error();
   const std::string encoded(phc);  // argon2 wants a NUL-terminated string; not secret
   // argon2id_verify recomputes the hash and compares it in constant time.
+  g_kdf_runs.fetch_add(1, std::memory_order_relaxed);
   const int rc =
       argon2id_verify(encoded.c_str(), password.reveal().data(), password.reveal().size());
   if (rc == ARGON2_OK) return true;

@@ -38,6 +38,11 @@ Result<std::string> hash_password(const SecretString& password, const Argon2Para
 // corrupted stored hash must be noticed, not treated as a wrong password).
 Result<bool> verify_password(const SecretString& password, std::string_view phc);
 
+// How many Argon2id password hashes (hash_password) and verifications (verify_password) this
+// process has run. Why: the cost of a check must not depend on secrets (e.g. whether a user
+// holds a vault password), and the tests prove that by counting KDF runs, not by timing.
+std::uint64_t password_kdf_runs();
+
 // The parameters recorded in `phc` (22023 if malformed), e.g. to decide whether to rehash.
 Result<Argon2Params> parse_phc_params(std::string_view phc);
 

@@ -5,19 +5,17 @@
 #include "crypto/kdf.h"
 #include "crypto/mac.h"
 #include "crypto/random.h"
+#include "crypto/tek_record.h"
 
 namespace dbvault::crypto {
 namespace {
 
-
-constexpr std::int64_t kRecordVersion = 1;
-constexpr char kColumns[] =
-    "SELECT scope, version, algorithm, mek_id, created_at, state, wrapped, binding, "
-    "record_version FROM teks ";
+using internal::kRecordVersion;
+using internal::TekRow;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', '1');
+INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', '2');
 CREATE TABLE IF NOT EXISTS master_keys(
   mek_id TEXT PRIMARY KEY, provider TEXT NOT NULL, kcv BLOB NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('active', 'retired')),
@@ -28,6 +26,9 @@ CREATE TABLE IF NOT EXISTS teks(
   mek_id TEXT NOT NULL REFERENCES master_keys(mek_id), created_at INTEGER NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('active', 'decrypt_only')),
   wrapped BLOB NOT NULL, binding BLOB NOT NULL, PRIMARY KEY (scope, version));
+CREATE TABLE IF NOT EXISTS tek_budgets(
+  scope TEXT NOT NULL, version INTEGER NOT NULL, reserved INTEGER NOT NULL,
+  PRIMARY KEY (scope, version));
 )sql";
 
 std::int64_t micros(TimePoint t) { return t.time_since_epoch().count(); }
@@ -41,64 +42,18 @@ Error not_found(const KeyScope& scope) {
                     "no encryption key for scope \"" + scope.to_string() + "\"");
 }
 
-// The binding tag of a wrapped-key record (docs/keys.md): HMAC-SHA256 under a subkey of the
-// TEK over the record's identity, so only a holder of the TEK can produce it.
-Result<MacTag> binding_tag(const SecretBytes& tek, const TekInfo& info) {
-  auto key = derive_subkey(tek, "dbvault tek binding v1");
-  if (!key) return std::move(key).error();
-  std::string msg = "dbvault-tek-record v1";
-  for (const std::string& field :
-       {info.scope.to_string(), std::to_string(info.version),
-        std::string(algorithm_name(info.algorithm)), std::to_string(micros(info.created_at))}) {
-    msg += '\0';
-    msg += field;
-  }
-  return hmac_sha256(*key, {reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()});
-}
-
-struct Row {
-  TekInfo info;
-  std::vector<std::uint8_t> wrapped;
-  std::vector<std::uint8_t> binding;
-};
-
-Result<Row> read_row(const sqlite::Statement& st) {
-  auto scope = KeyScope::parse(st.text(0));
-  auto algorithm = parse_aead_algorithm(st.text(2));
-  if (!scope || !algorithm || st.int64(8) != kRecordVersion || st.int64(1) < 1 ||
-      st.int64(1) > UINT32_MAX) {
-    return make_error(sqlstate::kDataCorrupted, "key store: malformed wrapped-key record");
-  }
-  Row row;
-  row.info.scope = *scope;
-  row.info.version = static_cast<std::uint32_t>(st.int64(1));
-  row.info.algorithm = *algorithm;
-  row.info.mek_id = st.text(3);
-  row.info.created_at = TimePoint(std::chrono::microseconds(st.int64(4)));
-  row.info.state = st.text(5) == "active" ? TekState::kActive : TekState::kDecryptOnly;
-  row.wrapped = st.blob(6);
-  row.binding = st.blob(7);
-  return row;
-}
-
-Result<std::vector<Row>> query_rows(sqlite::Database& db, const std::string& where, const KeyScope* scope) {
-  auto st = db.prepare(std::string(kColumns) + where);
-  if (!st) return std::move(st).error();
-  if (scope != nullptr) st->bind(1, scope->to_string());
-  std::vector<Row> rows;
-  for (;;) {
-    auto more = st->step();
-    if (!more) return std::move(more).error();
-    if (!*more) return rows;
-    auto row = read_row(*st);
-    if (!row) return std::move(row).error();
-    rows.push_back(std::move(*row));
-  }
+// A scope's rows, newest first, after checking their state invariant.
+Result<std::vector<TekRow>> scope_rows(sqlite::Database& db, const KeyScope& scope) {
+  auto rows = internal::query_rows(db, "WHERE scope = ? ORDER BY version DESC", &scope);
+  if (!rows) return std::move(rows).error();
+  DBV_RETURN_IF_ERROR(internal::check_states(scope, *rows));
+  return rows;
 }
 
 }  // namespace
 
-TekStore::TekStore(Passkey, sqlite::Database db, std::shared_ptr<MasterKeyProvider> mek, const Clock& clock)
+TekStore::TekStore(Passkey, sqlite::Database db, std::shared_ptr<MasterKeyProvider> mek,
+                   const Clock& clock)
     : db_(std::move(db)), mek_(std::move(mek)), clock_(clock) {}
 
 Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& keys_dir,
@@ -115,6 +70,7 @@ Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& ke
   auto store = std::make_unique<TekStore>(Passkey(), std::move(*db), std::move(mek), clock);
   DBV_RETURN_IF_ERROR(store->init_schema());
   DBV_RETURN_IF_ERROR(store->verify_master_key());
+  DBV_RETURN_IF_ERROR(store->migrate());
   return store;
 }
 
@@ -124,10 +80,24 @@ Status TekStore::init_schema() {
   if (!st) return std::move(st).error();
   auto row = st->step();
   if (!row) return std::move(row).error();
-  if (!*row || st->text(0) != "1") {
+  if (!*row || (st->text(0) != "1" && st->text(0) != "2")) {
     return make_error(sqlstate::kSystemError, "key store: unsupported keys.db format version");
   }
   return ok_status();
+}
+
+Status TekStore::migrate() {
+  auto st = db_.prepare("SELECT value FROM meta WHERE key = 'format_version'");
+  if (!st) return std::move(st).error();
+  auto row = st->step();
+  if (!row) return std::move(row).error();
+  if (*row && st->text(0) == "2") return ok_status();
+  // Format 1 bound neither state nor mek_id (docs/keys.md §3): rebind every record, in one
+  // transaction, after checking what format 1 can check.
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return std::move(txn).error();
+  DBV_RETURN_IF_ERROR(internal::migrate_from_format_1(db_, *mek_));
+  return txn->commit();
 }
 
 Status TekStore::verify_master_key() {
@@ -175,7 +145,7 @@ Result<TekInfo> TekStore::insert_version(const KeyScope& scope, std::uint32_t ve
   if (!tek) return std::move(tek).error();
   auto wrapped = mek_->wrap(*tek);
   if (!wrapped) return std::move(wrapped).error();
-  auto binding = binding_tag(*tek, info);
+  auto binding = internal::binding_tag(*tek, info);
   if (!binding) return std::move(binding).error();
   auto st = db_.prepare(
       "INSERT INTO teks(scope, version, record_version, algorithm, mek_id, created_at, state, "
@@ -202,10 +172,10 @@ Result<TekInfo> TekStore::create_tek(const KeyScope& scope, AeadAlgorithm algori
 }
 
 Result<std::vector<TekInfo>> TekStore::versions_locked(const KeyScope& scope) {
-  auto rows = query_rows(db_, "WHERE scope = ? ORDER BY version", &scope);
+  auto rows = scope_rows(db_, scope);
   if (!rows) return std::move(rows).error();
   std::vector<TekInfo> out;
-  for (auto& row : *rows) out.push_back(std::move(row.info));
+  for (auto it = rows->rbegin(); it != rows->rend(); ++it) out.push_back(std::move(it->info));
   return out;
 }
 
@@ -223,20 +193,13 @@ Result<TekInfo> TekStore::current(const KeyScope& scope) {
 
 Result<UnwrappedTek> TekStore::unwrap_locked(const KeyScope& scope,
                                              std::optional<std::uint32_t> version) {
-  auto rows = query_rows(db_, "WHERE scope = ? ORDER BY version DESC", &scope);
+  auto rows = scope_rows(db_, scope);
   if (!rows) return std::move(rows).error();
   for (auto& row : *rows) {
     if (version ? row.info.version != *version : row.info.state != TekState::kActive) continue;
     auto key = mek_->unwrap(row.wrapped);
     if (!key) return std::move(key).error();
-    auto tag = binding_tag(*key, row.info);
-    if (!tag) return std::move(tag).error();
-    if (!equal_constant_time(*tag, row.binding)) {
-      return make_error(sqlstate::kDataCorrupted,
-                        "key store: the record of scope \"" + scope.to_string() + "\" version " +
-                            std::to_string(row.info.version) +
-                            " fails its binding check (moved or altered)");
-    }
+    DBV_RETURN_IF_ERROR(internal::check_binding(*key, row));
     return UnwrappedTek{std::move(row.info), std::move(*key)};
   }
   if (!version) return not_found(scope);
@@ -257,10 +220,17 @@ Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
   if (all->empty()) return not_found(scope);
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return std::move(txn).error();
-  auto demote = db_.prepare("UPDATE teks SET state = 'decrypt_only' WHERE scope = ?");
-  if (!demote) return std::move(demote).error();
-  demote->bind(1, scope.to_string());
-  DBV_RETURN_IF_ERROR(db_.run(*demote));
+  auto rows = scope_rows(db_, scope);
+  if (!rows) return std::move(rows).error();
+  for (const auto& row : *rows) {  // demoted and rebound: the state is part of the binding
+    if (row.info.state != TekState::kActive) continue;
+    auto key = mek_->unwrap(row.wrapped);
+    if (!key) return std::move(key).error();
+    DBV_RETURN_IF_ERROR(internal::check_binding(*key, row));
+    TekInfo demoted = row.info;
+    demoted.state = TekState::kDecryptOnly;
+    DBV_RETURN_IF_ERROR(internal::rebind(db_, demoted, row.wrapped, *key));
+  }
   auto info = insert_version(scope, all->back().version + 1, all->back().algorithm);
   if (!info) return std::move(info).error();
   DBV_RETURN_IF_ERROR(txn->commit());
@@ -291,7 +261,9 @@ Status TekStore::reencrypt_from(const KeyScope& scope, std::uint32_t old_version
       db_.prepare("DELETE FROM teks WHERE scope = ? AND version = ? AND state = 'decrypt_only'");
   if (!del) return std::move(del).error();
   del->bind(1, scope.to_string()).bind(2, std::int64_t{old_version});
-  return db_.run(*del);
+  DBV_RETURN_IF_ERROR(db_.run(*del));
+  return db_.run("DELETE FROM tek_budgets WHERE scope = ? AND version = ?", scope.to_string(),
+                 std::int64_t{old_version});
 }
 
 Status TekStore::finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
@@ -336,19 +308,16 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
   add->bind(1, next->key_id()).bind(2, next->kind()).bind(3, std::span<const std::uint8_t>(*kcv));
   add->bind(4, micros(clock_.now()));
   DBV_RETURN_IF_ERROR(db_.run(*add));
-  auto rows = query_rows(db_, "ORDER BY scope, version", nullptr);
+  auto rows = internal::query_rows(db_, "ORDER BY scope, version", nullptr);
   if (!rows) return std::move(rows).error();
   for (const auto& row : *rows) {
     auto tek = unwrap_locked(row.info.scope, row.info.version);  // checks the binding too
     if (!tek) return std::move(tek).error();
     auto wrapped = next->wrap(tek->key);
     if (!wrapped) return std::move(wrapped).error();
-    auto upd =
-        db_.prepare("UPDATE teks SET wrapped = ?, mek_id = ? WHERE scope = ? AND version = ?");
-    if (!upd) return std::move(upd).error();
-    upd->bind(1, std::span<const std::uint8_t>(*wrapped)).bind(2, next->key_id());
-    upd->bind(3, row.info.scope.to_string()).bind(4, std::int64_t{row.info.version});
-    DBV_RETURN_IF_ERROR(db_.run(*upd));
+    TekInfo rewrapped = tek->info;
+    rewrapped.mek_id = next->key_id();  // bound: rebind under the new id
+    DBV_RETURN_IF_ERROR(internal::rebind(db_, rewrapped, *wrapped, tek->key));
   }
   auto retire =
       db_.prepare("UPDATE master_keys SET state = 'retired', retired_at = ? WHERE mek_id = ?");
@@ -358,6 +327,17 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
   DBV_RETURN_IF_ERROR(txn->commit());
   mek_ = std::move(next);
   return ok_status();
+}
+
+Result<std::uint64_t> TekStore::reserved_invocations(const KeyScope& scope, std::uint32_t version) {
+  std::lock_guard lock(mu_);
+  return internal::reserved_invocations(db_, scope, version);
+}
+
+Status TekStore::reserve_invocations(const KeyScope& scope, std::uint32_t version,
+                                     std::uint64_t up_to) {
+  std::lock_guard lock(mu_);
+  return internal::reserve_invocations(db_, scope, version, up_to);
 }
 
 Status TekStore::check_provider() {

@@ -21,10 +21,10 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/sqlite_db.h"
 #include "crypto/aead.h"
 #include "crypto/key_scope.h"
 #include "crypto/master_key_provider.h"
-#include "common/sqlite_db.h"
 
 namespace dbvault::crypto {
 
@@ -92,6 +92,12 @@ class TekStore {
   // never be used with this directory again. 42710 if next's id was used before.
   Status rotate_mek(std::shared_ptr<MasterKeyProvider> next);
 
+  // The invocation budget of a key version across restarts (docs/keys.md §6): how many
+  // encryptions earlier runs reserved (0 if none), and reserving more, durably, before they are
+  // used (never lowering the count). Dropped with the version's record.
+  Result<std::uint64_t> reserved_invocations(const KeyScope& scope, std::uint32_t version);
+  Status reserve_invocations(const KeyScope& scope, std::uint32_t version, std::uint64_t up_to);
+
   // The current MEK's health (58000 if unreachable).
   Status check_provider();
   std::string mek_id() const;
@@ -107,6 +113,7 @@ class TekStore {
  private:
   Status init_schema();
   Status verify_master_key();
+  Status migrate();  // format 1 -> 2 (docs/keys.md §3)
   Result<TekInfo> insert_version(const KeyScope& scope, std::uint32_t version,
                                  AeadAlgorithm algorithm);
   Result<std::vector<TekInfo>> versions_locked(const KeyScope& scope);

@@ -40,6 +40,11 @@ class MemoryAuditSink final : public AuditSink {
     std::lock_guard lock(mu_);
     return events_;
   }
+  // durable[i] is the `durable` flag events()[i] was recorded with.
+  std::vector<bool> durable() const {
+    std::lock_guard lock(mu_);
+    return durable_;
+  }
   void clear() {
     std::lock_guard lock(mu_);
     events_.clear();

@@ -1,5 +1,6 @@
 #include "vault/credentials.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -140,7 +141,7 @@ Result<SecretString> random_password() {
 
 Result<TokenParts> parse_token(std::string_view token) {
   const Error invalid = make_error(sqlstate::kInvalidPassword, "invalid vault token");
-  constexpr std::string_view kPrefix = "dbvt1.";
+  constexpr std::string_view kPrefix = "dbvt2.";  // version 1 tokens are no longer accepted
   if (!token.starts_with(kPrefix)) return invalid;
   token.remove_prefix(kPrefix.size());
   const auto dot = token.find('.');
@@ -148,7 +149,7 @@ Result<TokenParts> parse_token(std::string_view token) {
       !token.substr(0, dot).starts_with("vt_")) {
     return invalid;
   }
-  return TokenParts{std::string(token.substr(0, dot)), std::string(token.substr(dot + 1))};
+  return TokenParts{std::string(token.substr(0, dot)), SecretString(token.substr(dot + 1))};
 }
 
 Result<TokenMac> TokenMac::create(const crypto::SecretBytes& root_key) {
@@ -160,34 +161,56 @@ Result<TokenMac> TokenMac::create(const crypto::SecretBytes& root_key) {
   return TokenMac(std::move(key).value());
 }
 
-Result<std::string> TokenMac::mac(std::string_view token_id, std::string_view user,
-                                  std::string_view realm, std::int64_t expires_us) const {
-  std::string msg = "dbvt1";
-  for (std::string_view part : {token_id, user, realm}) {
+namespace {
+
+constexpr std::string_view kTokenVersion = "dbvt2";
+
+// What a token's MAC covers (not secret).
+std::string token_message(std::string_view token_id, const TokenMac::Claims& c) {
+  std::string msg(kTokenVersion);
+  const std::string expires = std::to_string(c.expires_us);
+  for (std::string_view part :
+       {token_id, c.user, c.realm, std::string_view(expires), c.generation}) {
     msg += '\0';
     msg += part;
   }
-  msg += '\0';
-  msg += std::to_string(expires_us);
-  auto tag = crypto::hmac_sha256(key_, bytes_of(msg));
-  if (!tag) return std::move(tag).error();
-  return base64url(*tag);
+  return msg;
 }
 
-Result<SecretString> TokenMac::issue(std::string_view token_id, std::string_view user,
-                                     std::string_view realm, std::int64_t expires_us) const {
-  auto m = mac(token_id, user, realm, expires_us);
-  if (!m) return std::move(m).error();
-  std::string text = "dbvt1." + std::string(token_id) + "." + *m;
+// The 32 bytes of a base64url MAC (no padding: 43 characters), or nothing when it is not one.
+std::optional<crypto::SecretBytes> decode_mac(std::string_view text) {
+  if (text.size() != 43) return std::nullopt;
+  std::string padded(text);
+  padded += '=';
+  for (char& c : padded) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  auto raw = unbase64(padded);
+  wipe_string(padded);
+  if (!raw) return std::nullopt;
+  auto out = raw->size() == 32 ? std::optional(crypto::SecretBytes::copy_of(*raw)) : std::nullopt;
+  OPENSSL_cleanse(raw->data(), raw->size());
+  return out;
+}
+
+}  // namespace
+
+Result<SecretString> TokenMac::issue(std::string_view token_id, const Claims& claims) const {
+  auto tag = crypto::hmac_sha256(key_, bytes_of(token_message(token_id, claims)));
+  if (!tag) return std::move(tag).error();
+  std::string text =
+      std::string(kTokenVersion) + "." + std::string(token_id) + "." + base64url(*tag);
+  OPENSSL_cleanse(tag->data(), tag->size());
   SecretString token(text);
   wipe_string(text);
   return token;
 }
 
-bool TokenMac::verify(const TokenParts& parts, std::string_view user, std::string_view realm,
-                      std::int64_t expires_us) const {
-  auto m = mac(parts.token_id, user, realm, expires_us);
-  return m.ok() && constant_time_equal(*m, parts.mac);
+bool TokenMac::verify(const TokenParts& parts, const Claims& claims) const {
+  const auto presented = decode_mac(parts.mac.reveal());
+  return presented && crypto::verify_hmac_sha256(
+                          key_, bytes_of(token_message(parts.token_id, claims)), presented->view());
 }
 
 }  // namespace dbvault::vault

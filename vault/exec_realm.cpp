@@ -31,6 +31,31 @@ Result<std::uint32_t> principal_id(const PolicySnapshot& sn, const ast::Principa
   return *id;
 }
 
+// The users a principal stands for: the user itself, or every user holding the role (directly
+// or through another role) in `sn`.
+std::vector<std::uint32_t> users_of(const PolicySnapshot& sn, ast::PrincipalKind kind,
+                                    std::uint32_t id) {
+  if (kind == ast::PrincipalKind::kUser) return {id};
+  std::vector<std::uint32_t> out;
+  for (const auto& u : sn.data().users) {
+    if (sn.has_role(u.id, id)) out.push_back(u.id);
+  }
+  return out;
+}
+
+// Revokes the live tokens `users` hold on `realm`, so that no session keeps, and no pooled
+// connection regains, an unlock they were admitted to before access was taken away. A user
+// still authorized another way unlocks again.
+Status revoke_tokens_of(PolicyStore::Db& db, rules::RealmId realm,
+                        const std::vector<std::uint32_t>& users) {
+  for (std::uint32_t u : users) {
+    DBV_RETURN_IF_ERROR(db.run(
+        "UPDATE vault_tokens SET revoked = 1 WHERE realm_id = ? AND user_id = ? AND revoked = 0",
+        realm, u));
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
@@ -114,13 +139,15 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmUnauthor
   DBV_RETURN_IF_ERROR(require_owner_or_admin(s, *r->second, "ALTER REALM UNAUTHORIZE"));
   auto pid = principal_id(*sn, st.principal);
   if (!pid) return std::move(pid).error();
+  const auto users = users_of(*sn, st.principal.kind, *pid);
   return apply_change(
       "ALTER REALM",
-      [&](PolicyStore::Db& db) {
-        return db.run(
-            "DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
-            "principal_id = ?",
-            r->first, static_cast<int>(st.principal.kind), *pid);
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(
+            db.run("DELETE FROM realm_authorizations WHERE realm_id = ? AND principal_kind = ? AND "
+                   "principal_id = ?",
+                   r->first, static_cast<int>(st.principal.kind), *pid));
+        return revoke_tokens_of(db, r->first, users);
       },
       realm_event(*this, s, st.realm, "unauthorize", st.principal.name));
 }
@@ -139,12 +166,16 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmSet& st)
   std::optional<std::string> text;
   std::optional<std::int64_t> number;
   std::string action;
+  std::string revoke_sql;  // tokens the change invalidates
   if (pw != nullptr) {
     auto h = crypto::hash_password(pw->password, opts.argon2);
     if (!h) return std::move(h).error();
     sql = "UPDATE realms SET password_phc = ? WHERE id = ?";
     text = std::move(h).value();
     action = "set_password";
+    // Every unlock admitted by the old password ends (its tokens would no longer verify
+    // anyway: they carry the old password's generation). Temporary grants are untouched.
+    revoke_sql = "UPDATE vault_tokens SET revoked = 1 WHERE realm_id = ? AND grant_id IS NULL";
   } else if (const auto* o = std::get_if<ast::AlterRealmSet::Owner>(&st.setting)) {
     auto id = sn->find_user(o->user);
     if (!id) return make_error(sqlstate::kUndefinedObject, "user " + o->user + " does not exist");
@@ -162,8 +193,9 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmSet& st)
   }
   return apply_change(
       "ALTER REALM",
-      [&](PolicyStore::Db& db) {
-        return text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first);
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(text ? db.run(sql, *text, r->first) : db.run(sql, *number, r->first));
+        return revoke_sql.empty() ? ok_status() : db.run(revoke_sql, r->first);
       },
       realm_event(*this, s, st.realm, action));
 }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "vault/key_authorizer.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
@@ -150,22 +151,31 @@ struct Admission {
   SecretString token;
 };
 
-// Every unexpired grant of the caller on the realm, and the realm password.
-Result<std::vector<Candidate>> password_candidates(PolicyStore& store, const Session& s,
-                                                   rules::RealmId realm, std::int64_t now) {
-  std::vector<Candidate> out;
+// The two secrets an UNLOCK ... PASSWORD is checked against, either absent: the realm
+// password, and the caller's live temporary grant on the realm (GRANT keeps at most one live
+// grant per user and realm; should the store hold more, the newest counts).
+struct Candidates {
+  std::optional<Candidate> realm_password;
+  std::optional<Candidate> grant;
+};
+
+Result<Candidates> password_candidates(PolicyStore& store, const Session& s, rules::RealmId realm,
+                                       std::int64_t now) {
+  Candidates out;
   auto st = store.read([&](PolicyStore::Db& db) -> Status {
     auto q = db.prepare(
         "SELECT password_phc, 0, '', 0 FROM realms WHERE id = ?1 AND password_phc IS NOT NULL "
-        "UNION ALL SELECT password_phc, id, public_id, expires_at FROM vault_grants "
-        "WHERE realm_id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3");
+        "UNION ALL SELECT * FROM (SELECT password_phc, id, public_id, expires_at FROM "
+        "vault_grants WHERE realm_id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3 "
+        "ORDER BY issued_at DESC, id DESC LIMIT 1)");
     if (!q) return std::move(q).error();
     q->bind_all(realm, s.user_id(), now);
     for (;;) {
       auto row = q->step();
       if (!row) return std::move(row).error();
       if (!*row) return ok_status();
-      out.push_back({q->text(0), static_cast<std::uint32_t>(q->int64(1)), q->text(2), q->int64(3)});
+      Candidate c{q->text(0), static_cast<std::uint32_t>(q->int64(1)), q->text(2), q->int64(3)};
+      (c.grant_row == 0 ? out.realm_password : out.grant) = std::move(c);
     }
   });
   if (!st.ok()) return std::move(st).error();
@@ -175,17 +185,23 @@ Result<std::vector<Candidate>> password_candidates(PolicyStore& store, const Ses
 struct TokenRecord {
   std::uint32_t id = 0, user = 0, realm = 0;
   std::int64_t expires = 0;
-  bool revoked = true;
+  bool revoked = true;  // the token's or its grant's revocation
   std::string grant_id;
+  std::string generation;  // what the MAC must have been issued for now (credentials.h)
 };
 
+// The token's record, its grant's state, and the password generation it must carry: the
+// grant's id, or the realm's current password (empty when the realm has none, so no
+// realm-password token verifies).
 Result<TokenRecord> token_record(PolicyStore& store, std::string_view token_id) {
   TokenRecord r;
   auto st = store.read([&](PolicyStore::Db& db) -> Status {
     auto q = db.prepare(
-        "SELECT t.id, t.user_id, t.realm_id, t.expires_at, t.revoked, "
-        "COALESCE(g.public_id, '') FROM vault_tokens t LEFT JOIN vault_grants g "
-        "ON g.id = t.grant_id WHERE t.public_id = ?");
+        "SELECT t.id, t.user_id, t.realm_id, t.expires_at, "
+        "t.revoked != 0 OR COALESCE(g.revoked, 0) != 0, COALESCE(g.public_id, ''), "
+        "CASE WHEN t.grant_id IS NULL THEN COALESCE(r.password_phc, '') ELSE g.public_id END "
+        "FROM vault_tokens t JOIN realms r ON r.id = t.realm_id "
+        "LEFT JOIN vault_grants g ON g.id = t.grant_id WHERE t.public_id = ?");
     if (!q) return std::move(q).error();
     q->bind_all(token_id);
     auto found = q->step();
@@ -196,7 +212,8 @@ Result<TokenRecord> token_record(PolicyStore& store, std::string_view token_id) 
            static_cast<std::uint32_t>(q->int64(2)),
            q->int64(3),
            q->int64(4) != 0,
-           q->text(5)};
+           q->text(5),
+           q->text(6)};
     }
     return ok_status();
   });
@@ -204,23 +221,22 @@ Result<TokenRecord> token_record(PolicyStore& store, std::string_view token_id) 
   return r;
 }
 
-// UNLOCK ... PASSWORD: every candidate costs the full KDF, and so does having none. On a
-// mismatch the failure is recorded and 28P01 returned. On success a token is minted (not yet
-// stored).
+// UNLOCK ... PASSWORD: always exactly two KDF runs — the realm password and the caller's
+// live grant, each replaced by the dummy hash when absent — so that the time an unlock takes
+// does not tell whether the realm has a password or the user holds a grant. On a mismatch the
+// failure is recorded and 28P01 returned. On success a token is minted (not yet stored).
 Result<Admission> admit_by_password(VaultImpl& v, const Session& s, rules::RealmId realm,
                                     const RealmInfo& info, const SecretString& password,
                                     std::int64_t now) {
   auto candidates = password_candidates(*v.store, s, realm, now);
   if (!candidates) return std::move(candidates).error();
+  auto dummy = v.dummy_phc();
+  if (!dummy) return std::move(dummy).error();
   std::optional<Candidate> match;
-  for (const auto& c : *candidates) {
-    auto ok = crypto::verify_password(password, c.phc);
+  for (const auto* slot : {&candidates->realm_password, &candidates->grant}) {
+    auto ok = crypto::verify_password(password, *slot ? (*slot)->phc : **dummy);
     if (!ok) return std::move(ok).error();
-    if (*ok && !match) match = c;
-  }
-  if (candidates->empty()) {
-    auto dummy = crypto::hash_password(password, v.opts.argon2);
-    if (!dummy) return std::move(dummy).error();
+    if (*ok && *slot && !match) match = **slot;
   }
   if (!match) {
     DBV_RETURN_IF_ERROR(v.record_failure(s, realm, info, "wrong_password"));
@@ -235,14 +251,18 @@ Result<Admission> admit_by_password(VaultImpl& v, const Session& s, rules::Realm
   auto id = random_id("vt_");
   if (!id) return std::move(id).error();
   a.token_id = std::move(id).value();
-  auto token = v.token_mac.issue(a.token_id, s.user_name(), info.name, a.expires_us);
+  // The generation: a realm-password token dies with that password (SET VAULT PASSWORD), a
+  // grant's token with the grant.
+  const std::string_view generation = match->grant_row != 0 ? match->grant_id : match->phc;
+  auto token = v.token_mac.issue(a.token_id, {s.user_name(), info.name, a.expires_us, generation});
   if (!token) return std::move(token).error();
   a.token = std::move(token).value();
   return a;
 }
 
 // UNLOCK ... TOKEN: the token's record must exist and belong to this user and realm, be
-// unrevoked and unexpired, and its MAC must verify; else the failure is recorded, 28P01.
+// unrevoked and unexpired (and so must its grant), and its MAC must verify for the realm's
+// current password generation; else the failure is recorded, 28P01.
 Result<Admission> admit_by_token(VaultImpl& v, const Session& s, rules::RealmId realm,
                                  const RealmInfo& info, const SecretString& token,
                                  std::int64_t now) {
@@ -253,9 +273,10 @@ Result<Admission> admit_by_token(VaultImpl& v, const Session& s, rules::RealmId 
     if (!found) return std::move(found).error();
     row = std::move(found).value();
   }
-  const bool valid = parts.ok() && row.id != 0 && !row.revoked && row.expires > now &&
-                     row.user == s.user_id() && row.realm == realm &&
-                     v.token_mac.verify(*parts, s.user_name(), info.name, row.expires);
+  const bool valid =
+      parts.ok() && row.id != 0 && !row.revoked && row.expires > now && row.user == s.user_id() &&
+      row.realm == realm && !row.generation.empty() &&
+      v.token_mac.verify(*parts, {s.user_name(), info.name, row.expires, row.generation});
   if (!valid) {
     DBV_RETURN_IF_ERROR(v.record_failure(s, realm, info, "invalid_token"));
     return wrong_secret(info.name);
@@ -265,11 +286,23 @@ Result<Admission> admit_by_token(VaultImpl& v, const Session& s, rules::RealmId 
   a.expires_us = row.expires;
   a.token_row = row.id;
   a.token_id = parts->token_id;
-  a.token = token;
+  a.token = token.clone();  // the session keeps its own copy, wiped when the unlock ends
   return a;
 }
 
 }  // namespace
+
+Result<const std::string*> VaultImpl::dummy_phc() {
+  std::lock_guard lock(dummy_mu_);  // held only while it is made; a failure is retried
+  if (dummy_phc_.empty()) {
+    auto pw = random_password();
+    if (!pw) return std::move(pw).error();
+    auto phc = crypto::hash_password(*pw, opts.argon2);
+    if (!phc) return std::move(phc).error();
+    dummy_phc_ = std::move(phc).value();
+  }
+  return &dummy_phc_;
+}
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
   auto sn = snap();
@@ -280,7 +313,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
     audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info->name);
     e.result = audit::Outcome::kDenied;
     e.detail["reason"] = "not_authorized";
-    DBV_RETURN_IF_ERROR(audit(e, false));
+    DBV_RETURN_IF_ERROR(audit(e, true));
     return make_error(sqlstate::kInsufficientPrivilege,
                       "user " + s.user_name() + " may not unlock realm " + info->name);
   }
@@ -310,7 +343,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
           a.token_row = static_cast<std::uint32_t>(db.last_insert_id());
           return release_attempt(db, s, realm_id, a.grant_row == 0);
         },
-        e, /*durable=*/true);
+        e);
     if (!stored.ok()) return std::move(stored).error();
   } else {
     DBV_RETURN_IF_ERROR(record_state(
@@ -325,14 +358,18 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::LockRealm& st) {
+  KeyListener* keys = key_listener.load();
   if (!st.realm) {
+    const std::vector<rules::RealmId> ended = s.unlocked_realm_ids();
     s.clear_unlocks();
+    if (keys != nullptr) keys->unlocks_ended(s, ended);
     return tag_only("LOCK ALL REALMS");
   }
   auto sn = snap();
   auto r = realm(*sn, *st.realm);
   if (!r) return std::move(r).error();
   s.remove_unlock(r->first);
+  if (keys != nullptr) keys->unlocks_ended(s, std::span(&r->first, 1));
   return tag_only("LOCK REALM");
 }
 

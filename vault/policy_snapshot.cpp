@@ -250,10 +250,13 @@ void PolicySnapshot::compile_rules(ParseCache* parsed) {
   ParseCache local;
   ParseCache& cache = parsed != nullptr ? *parsed : local;
   ParseCache next;  // only the rules of this policy survive into the next build
+  // Statements move (a parsed statement may hold a SecretString): each entry moves from the
+  // old cache into the next one, or is parsed when new.
   auto parse = [&](const std::string& sql) -> const Result<ast::Statement>& {
+    if (auto done = next.find(sql); done != next.end()) return done->second;
     auto it = cache.find(sql);
-    if (it == cache.end()) it = cache.emplace(sql, grammar::parse(sql)).first;
-    return next.emplace(sql, it->second).first->second;
+    Result<ast::Statement> st = it != cache.end() ? std::move(it->second) : grammar::parse(sql);
+    return next.emplace(sql, std::move(st)).first->second;
   };
   for (const auto& row : data_.rule_sets) {
     const auto& st = parse(row.sql);

@@ -39,7 +39,11 @@ bool Session::unlocked(rules::RealmId realm, std::int64_t now_us,
                        const PolicySnapshot& snap) const {
   if (realm >= unlocks_.size()) return false;
   const Unlock& u = unlocks_[realm];
-  return u.expires_us > now_us && !snap.token_revoked(u.token_row);
+  if (u.expires_us <= now_us || snap.token_revoked(u.token_row)) return false;
+  // The authorization that let it unlock must still hold: UNAUTHORIZE, a revoked role or a
+  // dropped realm end the unlock on the next statement, like a revoked token.
+  const RealmInfo* info = snap.realm(realm);
+  return info != nullptr && (!info->has_authorizations || snap.authorized(user_id_, *info, false));
 }
 
 rules::Factors Session::factors(TimePoint now, const PolicySnapshot& snap) {
@@ -78,25 +82,31 @@ bool Session::CacheKey::fresh(const PolicySnapshot& snap, std::int64_t now_us) c
   return snapshot == &snap && version == snap.version() && now_us < until_us;
 }
 
+std::int64_t Session::admitted_until(rules::RealmId r, std::int64_t now_us,
+                                     const PolicySnapshot& snap) const {
+  const RealmInfo* realm = snap.realm(r);
+  if (realm == nullptr) return 0;
+  if (realm->state == ast::ObjectState::kDisabled ||
+      (!realm->require_password && snap.authorized(user_id_, *realm, false))) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  if (unlocked(r, now_us, snap)) return unlocks_[r].expires_us;
+  std::int64_t until = 0;  // the latest approved emergency access still running
+  for (const auto& e : snap.data().emergency_access) {
+    if (e.user_id == user_id_ && e.realm_id == r && e.expires_at > now_us) {
+      until = std::max(until, e.expires_at);
+    }
+  }
+  return until;
+}
+
 rules::BitsetView Session::admitted_realms(std::int64_t now_us, const PolicySnapshot& snap) {
   if (admitted_key_.fresh(snap, now_us)) return rules::BitsetView(admitted_);
   admitted_.assign(snap.realm_capacity() / 64 + 1, 0);
   admitted_key_ = {&snap, snap.version(), std::numeric_limits<std::int64_t>::max()};
   for (rules::RealmId r = 0; r < snap.realm_capacity(); ++r) {
-    const RealmInfo* realm = snap.realm(r);
-    if (realm == nullptr) continue;
-    std::int64_t until = std::numeric_limits<std::int64_t>::max();
-    bool pass = realm->state == ast::ObjectState::kDisabled ||
-                (!realm->require_password && snap.authorized(user_id_, *realm, false));
-    if (!pass && unlocked(r, now_us, snap)) {
-      pass = true;
-      until = unlocks_[r].expires_us;
-    }
-    if (!pass && snap.emergency_active(user_id_, r, now_us)) {
-      pass = true;
-      until = now_us;  // re-evaluated on every call while it lasts (rare)
-    }
-    if (!pass) continue;
+    const std::int64_t until = admitted_until(r, now_us, snap);
+    if (until <= now_us) continue;
     admitted_[r / 64] |= std::uint64_t{1} << (r % 64);
     admitted_key_.until_us = std::min(admitted_key_.until_us, until);
   }

@@ -4,7 +4,10 @@
 // PolicySnapshot at each decision, so a revoked role takes effect on the next statement.
 //
 // Expired unlocks simply count as locked (no sweeper). An unlock also ends when its token is
-// revoked (REVOKE VAULT TOKEN, REVOKE VAULT PASSWORD): the snapshot knows revoked tokens.
+// revoked (REVOKE VAULT TOKEN, REVOKE VAULT PASSWORD, ALTER REALM ... UNAUTHORIZE, ALTER REALM
+// ... SET VAULT PASSWORD: the snapshot knows revoked tokens) and when the user is no longer
+// authorized for a realm that lists authorizations — each checked against the snapshot of the
+// statement, so taking access away takes effect on every session's next statement.
 //
 // Thread-safety: a Session belongs to one connection and is used by one thread at a time.
 #pragma once
@@ -51,8 +54,11 @@ class Session {
   void add_unlock(rules::RealmId realm, TimePoint expires, std::uint32_t token_row,
                   std::string token_id, SecretString token);
   void remove_unlock(rules::RealmId realm);
+  // The realms this session holds an unlock entry for (live or expired).
+  const std::vector<rules::RealmId>& unlocked_realm_ids() const { return unlocked_; }
   void clear_unlocks();
-  // True if the session holds an unexpired, unrevoked unlock of `realm` at `now_us`.
+  // True if the session holds an unexpired, unrevoked unlock of `realm` at `now_us`, and the
+  // realm (if it lists authorizations) still authorizes the user or a role of it.
   bool unlocked(rules::RealmId realm, std::int64_t now_us, const PolicySnapshot& snap) const;
   const Unlock* unlock_of(rules::RealmId realm) const {
     return realm < unlocks_.size() && unlocks_[realm].expires_us != 0 ? &unlocks_[realm] : nullptr;
@@ -69,6 +75,12 @@ class Session {
   // until the snapshot changes or the earliest expiry among them passes, so that the realm
   // check of an access is a few word-wide AND-NOTs (decision.cpp).
   rules::BitsetView admitted_realms(std::int64_t now_us, const PolicySnapshot& snap);
+  // admitted_realms() for one realm, without touching the caches (const: crypto's
+  // KeyAuthorizer asks it while the session runs a statement): 0 when the session does not
+  // pass `realm` at `now_us`, else when that ends without a policy change — the unlock's or
+  // the emergency access's expiry, INT64_MAX for a DISABLED realm or an authorization-only one.
+  std::int64_t admitted_until(rules::RealmId realm, std::int64_t now_us,
+                              const PolicySnapshot& snap) const;
 
   // The command-rule verdicts this session has earned (rules/verdict_memo.h), and the
   // generation they belong to: it changes whenever factors() had to recompute anything other

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "grammar/grammar.h"
+#include "vault/key_authorizer.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
@@ -21,11 +22,17 @@ Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn, cons
   std::lock_guard lock(change_mu);
   if (Status outer_ = store->write([&](PolicyStore::Db& db) -> Status {
         DBV_RETURN_IF_ERROR(fn(db));
-        return audit(ev, durable);  // last: a failed audit write rolls the change back
+        // Last, and durable: a failed audit write rolls the change back, and the record is on
+        // disk before the commit, so no crash leaves a change without its record.
+        return audit(ev, durable);
       });
       !outer_.ok())
     return std::move(outer_).error();
-  return refresh();
+  DBV_RETURN_IF_ERROR(refresh());
+  // Any change may take access away (a revoked token, UNAUTHORIZE, REVOKE, a new realm
+  // object): keys released on the old policy are withdrawn and asked for again.
+  if (KeyListener* l = key_listener.load()) l->policy_changed();
+  return ok_status();
 }
 
 Result<StatementResult> VaultImpl::apply_change(std::string tag,
@@ -39,7 +46,7 @@ Status VaultImpl::record_state(const std::function<Status(PolicyStore::Db&)>& fn
                                const audit::Event& ev, bool durable) {
   return store->write_state([&](PolicyStore::Db& db) -> Status {
     DBV_RETURN_IF_ERROR(fn(db));
-    return audit(ev, durable);
+    return audit(ev, durable);  // as change(): durable record, then commit
   });
 }
 
@@ -67,7 +74,7 @@ Status VaultImpl::sod_violation(const Session& s, std::string_view role,
   e.result = audit::Outcome::kDenied;
   e.detail["role"] = std::string(role);
   e.detail["command"] = std::string(statement);
-  (void)audit(e, false);  // the statement is refused either way
+  (void)audit(e, true);  // a violation: durable; the statement is refused either way
   return make_error(sqlstate::kInsufficientPrivilege,
                     std::string(statement) + " requires " + std::string(role));
 }
@@ -141,14 +148,14 @@ Result<Session> Vault::login(std::string_view user, SessionInfo info) {
       e.detail["rule"] = hit.rule->name;
       e.detail["command"] = "CONNECT";
       e.detail["simulated"] = true;
-      DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+      DBV_RETURN_IF_ERROR(impl_->audit(e, true));
     }
     if (rd.denial) {
       audit::Event e = impl_->event(audit::EventType::kCommandRuleViolation, session);
       e.result = audit::Outcome::kDenied;
       e.detail["rule"] = rd.denial->rule->name;
       e.detail["command"] = "CONNECT";
-      DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+      DBV_RETURN_IF_ERROR(impl_->audit(e, true));
       return rd.error();
     }
   }
@@ -222,9 +229,9 @@ Decision Vault::decide(Session& session, std::span<const Access> accesses) const
 Status Vault::check(Session& session, std::span<const Access> accesses,
                     std::string_view statement) {
   Decision d = decide(session, accesses);
-  for (auto& e : d.events) {
+  for (auto& e : d.events) {  // every event is a violation (real or simulated): durable
     if (!statement.empty()) e.detail["query"] = std::string(statement);
-    DBV_RETURN_IF_ERROR(impl_->audit(e, false));
+    DBV_RETURN_IF_ERROR(impl_->audit(e, true));
   }
   if (!d.allowed()) return *d.error;
   return ok_status();
@@ -267,5 +274,7 @@ std::vector<ExplainRow> Vault::explain(Session& session, std::span<const Access>
 }
 
 std::shared_ptr<const PolicySnapshot> Vault::snapshot() const { return impl_->snap(); }
+
+void Vault::set_key_listener(KeyListener* listener) { impl_->key_listener.store(listener); }
 
 }  // namespace dbvault::vault

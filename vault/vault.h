@@ -88,6 +88,7 @@ struct StatementResult {
 };
 
 struct VaultImpl;
+class KeyListener;  // vault/key_authorizer.h
 
 class Vault {
  public:
@@ -134,6 +135,12 @@ class Vault {
 
   // The current snapshot, e.g. to resolve object names once per prepared statement.
   std::shared_ptr<const PolicySnapshot> snapshot() const;
+
+  // Who is told when access may have been taken away, so that released keys are withdrawn
+  // (vault::KeyAuthorizer, docs/vault.md §12): unlocks_ended() on LOCK REALM / LOCK ALL
+  // REALMS, policy_changed() after every policy change. nullptr: nobody. REQUIRES: `listener`
+  // outlives the Vault or is reset first. Thread-safe.
+  void set_key_listener(KeyListener* listener);
 
  private:
   explicit Vault(std::unique_ptr<VaultImpl> impl);

@@ -3,6 +3,7 @@
 // exec_rules.cpp, exec_accounts.cpp and exec_emergency.cpp.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,8 @@ struct VaultImpl {
   TokenMac token_mac;
   std::mutex change_mu;                    // one policy change (write + publish) at a time
   PolicySnapshot::ParseCache parse_cache;  // stored rule SQL -> parse; used by refresh()
+  // Vault::set_key_listener: told when access may have been taken away (key_authorizer.h).
+  std::atomic<KeyListener*> key_listener{nullptr};
 
   TimePoint now() const { return clock->now(); }
   std::int64_t now_us() const { return now().time_since_epoch().count(); }
@@ -31,20 +34,23 @@ struct VaultImpl {
 
   // Rebuilds and publishes the snapshot from the store.
   Status refresh();
-  // Runs `change` in one store transaction, records `event` (durably when `durable`) before
-  // committing — so a failed audit write rolls the change back (58000) — then publishes a
-  // new snapshot.
+  // Runs `change` in one store transaction and records `event` durably before committing:
+  // record, then commit. A failed audit write rolls the change back (58000); a crash after
+  // the commit cannot lose the record, which is on disk before the commit starts. Then
+  // publishes a new snapshot. `durable` must stay true (it is there for the callers that
+  // spell it out); tests/vault/durable_events_test.cpp fails on any record written otherwise.
   Status change(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
-                bool durable = false);
+                bool durable = true);
   // change(), then the statement's command tag: what most executors return.
   Result<StatementResult> apply_change(std::string tag,
                                        const std::function<Status(PolicyStore::Db&)>& fn,
-                                       const audit::Event& event, bool durable = false);
-  // As change(), for state outside the snapshot (failed unlocks, lockouts, token records):
-  // nothing is republished.
+                                       const audit::Event& event, bool durable = true);
+  // As change() (durable record, then commit), for state outside the snapshot (failed
+  // unlocks, lockouts, token records): nothing is republished.
   Status record_state(const std::function<Status(PolicyStore::Db&)>& fn, const audit::Event& event,
-                      bool durable = false);
-  // Records an event; a failure becomes 58000 "audit log unavailable: ...".
+                      bool durable = true);
+  // Records an event; a failure becomes 58000 "audit log unavailable: ...". `durable` for
+  // every record that proves a change or a violation (docs/vault.md §11).
   Status audit(const audit::Event& event, bool durable);
   audit::Event event(audit::EventType type, const Session& s, std::string realm = {}) const;
 
@@ -93,6 +99,12 @@ struct VaultImpl {
   Result<StatementResult> view(Session& s, std::string_view name);
 
   // Unlock helpers (exec_unlock.cpp).
+  // The PHC string (opts.argon2) of a random password nobody knows, made on first use: what
+  // an absent realm password or grant is verified against, so that every UNLOCK ... PASSWORD
+  // runs the same number of KDFs. 58000 if it cannot be made.
+  Result<const std::string*> dummy_phc();
+  std::mutex dummy_mu_;
+  std::string dummy_phc_;  // guarded by dummy_mu_; never changes once set
   Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info);
   Status record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
                         std::string_view reason);

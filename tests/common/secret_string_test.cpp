@@ -1,6 +1,7 @@
-#include <boost/test/unit_test.hpp>
-
 #include "common/secret_string.h"
+
+#include <boost/test/unit_test.hpp>
+#include <type_traits>
 
 using namespace dbvault;
 
@@ -32,4 +33,23 @@ BOOST_AUTO_TEST_CASE(wipe_string_zeroes_the_whole_buffer) {
   BOOST_TEST(s.empty());
   // The buffer is still owned by `s` (clear() keeps capacity), so reading it is defined.
   for (std::size_t i = 0; i < 64; ++i) BOOST_TEST(data[i] == '\0');
+}
+
+// A copy of a secret is a second plaintext to wipe: it must be asked for (clone()), never
+// made by passing or assigning by value.
+BOOST_AUTO_TEST_CASE(secret_string_copies_are_explicit) {
+  BOOST_TEST(!std::is_copy_constructible_v<SecretString>);
+  BOOST_TEST(!std::is_copy_assignable_v<SecretString>);
+  BOOST_TEST(std::is_nothrow_move_constructible_v<SecretString>);
+  BOOST_TEST(std::is_nothrow_move_assignable_v<SecretString>);
+}
+
+BOOST_AUTO_TEST_CASE(clone_is_an_independent_copy) {
+  SecretString a("vault_secret_2025");
+  SecretString b = a.clone();
+  BOOST_TEST((a == b));
+  BOOST_TEST(static_cast<const void*>(a.reveal().data()) !=
+             static_cast<const void*>(b.reveal().data()));
+  a = SecretString();
+  BOOST_TEST(b.reveal() == "vault_secret_2025");
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -17,22 +18,25 @@ namespace dbvault::crypto::test {
 
 class InMemoryAuthorizer final : public KeyAuthorizer {
  public:
-  void grant(std::uint64_t session, const KeyScope& scope) {
+  // Authorizes `session` for `scope` until `until` (default: without end).
+  void grant(std::uint64_t session, const KeyScope& scope, TimePoint until = TimePoint::max()) {
     std::lock_guard lock(mu_);
-    grants_.insert({session, scope.to_string()});
+    grants_[{session, scope.to_string()}] = until;
   }
   void revoke(std::uint64_t session, const KeyScope& scope) {
     std::lock_guard lock(mu_);
     grants_.erase({session, scope.to_string()});
   }
-  bool authorized(const SessionRef& session, const KeyScope& scope) const override {
+  KeyAuthorization authorize(const SessionRef& session, const KeyScope& scope) const override {
     std::lock_guard lock(mu_);
-    return grants_.count({session.session_id, scope.to_string()}) != 0;
+    auto it = grants_.find({session.session_id, scope.to_string()});
+    if (it == grants_.end()) return {};
+    return {true, it->second};
   }
 
  private:
   mutable std::mutex mu_;
-  std::set<std::pair<std::uint64_t, std::string>> grants_;
+  std::map<std::pair<std::uint64_t, std::string>, TimePoint> grants_;
 };
 
 // Records in memory. hold(session) makes that session's records wait (as a slow flush of

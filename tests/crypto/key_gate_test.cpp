@@ -31,6 +31,15 @@ struct GateFixture {
   const SessionRef bob{2, "bob"};
 
   GateFixture() {
+    open();
+    BOOST_REQUIRE(store->create_tek(users).ok());
+    BOOST_REQUIRE(store->create_tek(hr).ok());
+  }
+
+  // Opens (again: a restart) the key store and a gate on it.
+  void open() {
+    gate.reset();
+    store.reset();
     ScopedEnv h("DBVAULT_MASTER_KEY_HEX",
                 "8f3a1c9e5b7d20461fa8c3e95d7b0a2c4e6f8091a2b3c4d5e6f708192a3b4c5d");
     ScopedEnv i("DBVAULT_MASTER_KEY_ID", "prod-1");
@@ -39,8 +48,6 @@ struct GateFixture {
     auto s = TekStore::open(dir.path() / "keys", std::move(*mek), clock);
     BOOST_REQUIRE(s.ok());
     store = std::move(*s);
-    BOOST_REQUIRE(store->create_tek(users).ok());
-    BOOST_REQUIRE(store->create_tek(hr).ok());
     gate = std::make_unique<KeyGate>(*store, authorizer, audit, clock);
   }
 
@@ -144,6 +151,69 @@ BOOST_AUTO_TEST_CASE(cache_expiry_zeroizes_the_key) {
   BOOST_TEST(again->open(*sealed, {}).ok());
   BOOST_TEST(aead->budget().used() == 1u);
   BOOST_TEST(again->budget().used() == 1u);  // the invocation count survives the cache
+}
+
+// Issue 9 item 13: a handle lives no longer than the authorization it was released on (an
+// unlock that expires in 5 minutes), although the cached key lives 15.
+BOOST_AUTO_TEST_CASE(a_handle_stops_when_its_authorization_ends) {
+  authorizer.grant(1, users, clock.now() + 5min);
+  authorizer.grant(2, users);
+  auto h = release(alice, users);
+  auto other = release(bob, users);
+  BOOST_TEST((h.authorized_until() == clock.now() + 5min));
+  clock.advance(4min + 59s);
+  BOOST_TEST(!h.expired());
+  BOOST_TEST(h.aead().ok());
+  clock.advance(1s);
+  BOOST_TEST(h.expired());
+  auto late = h.aead();
+  BOOST_REQUIRE(!late.ok());
+  BOOST_TEST(late.error().code == sqlstate::kSystemError);
+  BOOST_TEST(!h.with_key([](const SecretBytes&) {}).ok());
+  BOOST_TEST(!h.deterministic_aead().ok());
+  BOOST_TEST(!other.expired());  // bob's authorization has no end
+  BOOST_TEST(other.aead().ok());
+  auto again = gate->release(alice, users);  // the authorizer says it ended: refused
+  BOOST_REQUIRE(!again.ok());
+  BOOST_TEST(again.error().code == sqlstate::kInsufficientPrivilege);
+}
+
+// Issue 9 item 15: the nonce budget of a key survives a restart of the gate and the store.
+BOOST_AUTO_TEST_CASE(the_invocation_budget_survives_a_restart) {
+  authorizer.grant(1, users);
+  {
+    auto aead = release(alice, users).aead();
+    BOOST_REQUIRE(aead.ok());
+    for (int i = 0; i < 3; ++i) BOOST_REQUIRE(aead->seal(bytes_of("page"), {}).ok());
+    BOOST_TEST(aead->budget().used() == 3u);
+  }
+  open();  // a restart
+  auto aead = release(alice, users).aead();
+  BOOST_REQUIRE(aead.ok());
+  // Counting resumes above everything reserved before (a block), never from 0.
+  BOOST_TEST(aead->budget().used() >= 3u);
+  BOOST_TEST(aead->budget().used() == InvocationBudget::kReserveBlock);
+}
+
+BOOST_AUTO_TEST_CASE(a_budget_whose_reservation_fails_refuses_to_seal) {
+  std::uint64_t reserved_up_to = 0;
+  bool fail = false;
+  InvocationBudget budget(
+      100, 10,
+      [&](std::uint64_t up_to) -> Status {
+        if (fail) return make_error(sqlstate::kSystemError, "disk full");
+        reserved_up_to = up_to;
+        return ok_status();
+      },
+      4);
+  BOOST_TEST(budget.try_consume());  // invocation 11: reserves through 14
+  BOOST_TEST(reserved_up_to == 14u);
+  for (int i = 0; i < 3; ++i) BOOST_TEST(budget.try_consume());  // 12..14: no reservation
+  fail = true;
+  BOOST_TEST(!budget.try_consume());  // 15 needs one, and it fails: refused
+  fail = false;
+  BOOST_TEST(budget.try_consume());  // 16: through 18
+  BOOST_TEST(reserved_up_to == 18u);
 }
 
 BOOST_AUTO_TEST_CASE(release_purges_expired_keys_and_a_custom_ttl_applies) {

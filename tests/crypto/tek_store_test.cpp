@@ -9,6 +9,7 @@
 
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
+#include "crypto/tek_record.h"
 #include "tests/crypto/test_util.h"
 
 using namespace dbvault;
@@ -237,6 +238,110 @@ BOOST_AUTO_TEST_CASE(a_failed_mek_rotation_changes_nothing) {
   BOOST_TEST(again->unwrap(KeyScope::tablespace("a"), std::nullopt).ok());
   expect_code(status_of(TekStore::open(keys(), env_key(kHexB, "prod-2"), clock)),
               sqlstate::kSystemError, "not the key");
+}
+
+// Issue 9 item 14: state and mek_id are bound, so a writer of keys.db cannot flip a retired
+// version back to active, claim another master key, or replay an older record.
+BOOST_AUTO_TEST_CASE(flipping_a_retired_version_back_to_active_is_detected) {
+  const auto scope = KeyScope::tablespace("users");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  BOOST_REQUIRE(store->begin_tek_rotation(scope).ok());
+  BOOST_REQUIRE(store->unwrap(scope, 1u).ok());  // decrypt-only, still readable
+  store.reset();
+  sql("UPDATE teks SET state = 'active' WHERE version = 1");
+  store = open(env_key(kHexA, "prod-1"));
+  expect_code(status_of(store->unwrap(scope, 1u)), sqlstate::kDataCorrupted);
+  expect_code(status_of(store->unwrap(scope, std::nullopt)), sqlstate::kDataCorrupted);
+  store.reset();
+  // Every version decrypt-only: no state invariant is broken, only the binding tells.
+  sql("UPDATE teks SET state = 'decrypt_only'");
+  store = open(env_key(kHexA, "prod-1"));
+  expect_code(status_of(store->unwrap(scope, 2u)), sqlstate::kDataCorrupted);
+}
+
+BOOST_AUTO_TEST_CASE(a_record_naming_another_master_key_is_detected) {
+  const auto scope = KeyScope::columns("main.patients");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  BOOST_REQUIRE(store->rotate_mek(env_key(kHexB, "prod-2")).ok());
+  BOOST_REQUIRE(store->unwrap(scope, std::nullopt).ok());
+  store.reset();
+  sql("UPDATE teks SET mek_id = 'prod-1'");
+  store = open(env_key(kHexB, "prod-2"));
+  expect_code(status_of(store->unwrap(scope, std::nullopt)), sqlstate::kDataCorrupted);
+}
+
+BOOST_AUTO_TEST_CASE(a_replayed_older_record_is_detected) {
+  const auto scope = KeyScope::tablespace("users");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  store.reset();
+  sql("CREATE TABLE saved AS SELECT * FROM teks");  // a copy of the record while active
+  store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->begin_tek_rotation(scope).ok());
+  store.reset();
+  sql("UPDATE teks SET (state, binding) = (SELECT state, binding FROM saved WHERE "
+      "saved.version = teks.version) WHERE version = 1");
+  store = open(env_key(kHexA, "prod-1"));
+  expect_code(status_of(store->unwrap(scope, std::nullopt)), sqlstate::kDataCorrupted);
+  expect_code(status_of(store->versions(scope)), sqlstate::kDataCorrupted);
+}
+
+namespace {
+// Turns the store's records back into format 1, as an older dbvault wrote them.
+void downgrade_to_format_1(StoreFixture& f, TekStore& store, const KeyScope& scope) {
+  auto versions = store.versions(scope);
+  BOOST_REQUIRE(versions.ok());
+  std::vector<std::string> updates;  // all tags first: a format 1 row is unreadable as format 2
+  for (const auto& info : *versions) {
+    auto tek = store.unwrap(scope, info.version);
+    BOOST_REQUIRE(tek.ok());
+    auto tag = internal::binding_tag(tek->key, info, 1);
+    BOOST_REQUIRE(tag.ok());
+    std::string hex;
+    for (std::uint8_t b : *tag) {
+      hex += "0123456789abcdef"[b >> 4];
+      hex += "0123456789abcdef"[b & 15];
+    }
+    updates.push_back("UPDATE teks SET record_version = 1, binding = X'" + hex +
+                      "' WHERE scope = '" + scope.to_string() +
+                      "' AND version = " + std::to_string(info.version));
+  }
+  for (const auto& u : updates) f.sql(u);
+  f.sql("UPDATE meta SET value = '1' WHERE key = 'format_version'");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_format_1_store_is_migrated_on_open_and_a_tampered_one_refused) {
+  const auto scope = KeyScope::tablespace("users");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  BOOST_REQUIRE(store->begin_tek_rotation(scope).ok());
+  const auto before = seal_with(*store->unwrap(scope, std::nullopt), "row");
+  downgrade_to_format_1(*this, *store, scope);
+  store.reset();
+  store = open(env_key(kHexA, "prod-1"));  // migrates
+  BOOST_TEST(open_with(*store->unwrap(scope, std::nullopt), before) == "row");
+  BOOST_TEST(store->unwrap(scope, 1u).ok());
+
+  downgrade_to_format_1(*this, *store, scope);
+  store.reset();
+  sql("UPDATE teks SET state = 'active' WHERE version = 1");  // format 1 did not bind it
+  expect_code(status_of(TekStore::open(keys(), env_key(kHexA, "prod-1"), clock)),
+              sqlstate::kDataCorrupted, "active version");
+}
+
+BOOST_AUTO_TEST_CASE(invocation_reservations_persist_and_never_go_down) {
+  const auto scope = KeyScope::tablespace("users");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  BOOST_TEST(*store->reserved_invocations(scope, 1) == 0u);
+  BOOST_REQUIRE(store->reserve_invocations(scope, 1, 70000).ok());
+  BOOST_REQUIRE(store->reserve_invocations(scope, 1, 5).ok());
+  store.reset();
+  store = open(env_key(kHexA, "prod-1"));
+  BOOST_TEST(*store->reserved_invocations(scope, 1) == 70000u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,10 +16,10 @@ template <typename T>
 T parse_as(std::string_view sql) {
   auto r = grammar::parse(sql);
   BOOST_REQUIRE_MESSAGE(r.ok(), std::string(sql) + ": " + (r.ok() ? "" : r.error().message));
-  const T* node = std::get_if<T>(&r->node);
+  T* node = std::get_if<T>(&r->node);
   BOOST_REQUIRE_MESSAGE(node != nullptr, std::string(sql) + " parsed as " +
                                              std::string(ast::statement_kind(*r)));
-  return *node;
+  return std::move(*node);  // nodes that hold a secret move, they do not copy
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ BOOST_AUTO_TEST_CASE(dba_denied_until_unlock_then_allowed) {
   fails(dba, "UNLOCK REALM pii_protection PASSWORD 'wrong'", "28P01");
   auto r = ok(dba, "UNLOCK REALM pii_protection PASSWORD 'vault_secret_2025'");
   BOOST_TEST_REQUIRE(r.rows.size() == 1U);
-  BOOST_TEST(r.rows[0][1].starts_with("dbvt1.vt_"));
+  BOOST_TEST(r.rows[0][1].starts_with("dbvt2.vt_"));
   BOOST_TEST(r.rows[0][3] == "2025-10-13T13:00:00Z");  // default lifetime: 1 hour
   BOOST_TEST(access(dba, Command::kSelect, "users").ok());
   BOOST_TEST(access(dba, Command::kSelect, "users.ssn").ok());
