@@ -75,7 +75,11 @@ Status bootstrap_accounts(VaultImpl& v) {
 
 void warn_about_conflicting_roles(const PolicySnapshot& snap) {
   for (const auto& u : snap.data().users) {
-    if (auto held = conflicting_role(snap, u.id, kRoleVaultAdmin)) {
+    // conflicting_role() asks "would `role` conflict?": only a holder of it has a conflict.
+    if (!snap.has_role(u.id, kRoleVaultAdmin) && !snap.has_role(u.id, kRoleAuditViewer)) continue;
+    if (auto held = snap.has_role(u.id, kRoleVaultAdmin)
+                        ? conflicting_role(snap, u.id, kRoleVaultAdmin)
+                        : std::nullopt) {
       spdlog::warn(
           "vault: user {} holds VAULT_ADMIN together with {} (a store bootstrapped before the "
           "separation of duties); revoke one of them (docs/vault.md §10)",

@@ -120,6 +120,7 @@ Result<std::unique_ptr<Vault>> Vault::open(Options options) {
   auto store = PolicyStore::open(impl->opts.policy_path);
   if (!store) return std::move(store).error();
   impl->store = std::move(store).value();
+  if (impl->opts.on_store_open) DBV_RETURN_IF_ERROR(impl->opts.on_store_open(*impl->store));
   DBV_RETURN_IF_ERROR(impl->refresh());
   if (impl->snap()->data().users.empty()) {
     DBV_RETURN_IF_ERROR(bootstrap_accounts(*impl));

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -39,6 +40,8 @@
 #include "vault/session.h"
 
 namespace dbvault::vault {
+
+class PolicyStore;
 
 // One account that open() creates on an empty store.
 struct BootstrapAccount {
@@ -76,6 +79,10 @@ struct Options {
   // for the embedded engine). Optional: without one, EXPLAIN VAULT of engine SQL is 0A000.
   // Must outlive the Vault.
   const AccessResolver* access_resolver = nullptr;
+  // Runs on the policy store right after it opens, before anything is read or bootstrapped:
+  // the host attaches the audit anchors here (vault/audit_anchor.h), so that even the bootstrap
+  // is anchored. An error fails open(). The store outlives the Vault's every use of it.
+  std::function<Status(PolicyStore&)> on_store_open;
 };
 
 // What a statement returns: a command tag and, for some statements, rows. The rows of UNLOCK

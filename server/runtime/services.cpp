@@ -2,6 +2,7 @@
 
 #include "audit/keys.h"
 #include "crypto/kdf.h"
+#include "vault/audit_anchor.h"
 
 namespace dbvault::server {
 namespace {
@@ -38,6 +39,10 @@ Status apply_initial_accounts(vault::Options& o, std::vector<InitialAccount>& ac
 }  // namespace
 
 Services::~Services() {
+  if (policy_store != nullptr && audit) {
+    (void)vault::refresh_audit_anchor(*policy_store, *audit);
+    vault::detach_audit_anchor(*policy_store);
+  }
   vault.reset();
   resolver.reset();
   sink.reset();
@@ -60,6 +65,7 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   audit::LogOptions log_options;
   log_options.dir = dir.audit();
   log_options.clock = &clock;
+  log_options.create_if_missing = mode.create;
   auto log = audit::Log::open(std::move(log_options), std::move(*audit_keys));
   if (!log) return std::move(log).error();
   s->audit = std::move(*log);
@@ -74,6 +80,14 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   }
   vault::Options o;
   o.access_resolver = s->resolver.get();
+  Services* raw = s.get();
+  // The anchors between the policy store and the audit log (docs/audit.md §10): checked here,
+  // at every start; a rollback of one without the other refuses to start (58000).
+  o.on_store_open = [raw](vault::PolicyStore& store) -> Status {
+    DBV_RETURN_IF_ERROR(vault::attach_audit_anchor(store, *raw->audit));
+    raw->policy_store = &store;
+    return ok_status();
+  };
   o.policy_path = dir.policy();
   o.audit = s->sink.get();
   o.clock = &clock;
@@ -82,7 +96,10 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
     if (auto st = apply_initial_accounts(o, mode.accounts); !st) return std::move(st).error();
   }
   auto vault = vault::Vault::open(std::move(o));
-  if (!vault) return std::move(vault).error();
+  if (!vault) {
+    s->policy_store = nullptr;  // it closed with the failed vault
+    return std::move(vault).error();
+  }
   s->vault = std::move(*vault);
   return s;
 }

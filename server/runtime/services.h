@@ -37,8 +37,11 @@ struct Services {
   // the engine database exists, i.e. during init).
   std::unique_ptr<storage::SqliteAccessResolver> resolver;
   std::unique_ptr<vault::Vault> vault;
+  vault::PolicyStore* policy_store = nullptr;  // the vault's, with the audit anchor attached
 
-  ~Services();  // closes the vault, then flushes and closes the audit log
+  // Re-anchors the policy store at the audit log's end, detaches the anchor, closes the vault,
+  // then flushes and closes the audit log.
+  ~Services();
 };
 
 // The accounts `dbvault init` creates (docs/server.md, "Accounts").

@@ -119,6 +119,16 @@ struct CopyFail {  // 'f'
 // the parse_* functions below, according to the authentication request the server sent.
 struct PasswordPacket {
   SecretString payload;  // may be a password: wiped when the message is destroyed
+  PasswordPacket() = default;
+  explicit PasswordPacket(SecretString p) : payload(std::move(p)) {}
+  // Messages are values (tests compare and copy them); the copy is an explicit clone.
+  PasswordPacket(const PasswordPacket& o) : payload(o.payload.clone()) {}
+  PasswordPacket& operator=(const PasswordPacket& o) {
+    payload = o.payload.clone();
+    return *this;
+  }
+  PasswordPacket(PasswordPacket&&) noexcept = default;
+  PasswordPacket& operator=(PasswordPacket&&) noexcept = default;
   bool operator==(const PasswordPacket&) const = default;
 };
 // 'F': decoded (and checked) only so that it can be refused cleanly with 0A000.

@@ -71,7 +71,10 @@ BOOST_AUTO_TEST_CASE(a_body_is_checked_for_its_creator_each_time_it_runs) {
 
 BOOST_AUTO_TEST_CASE(a_temporary_unlock_does_not_make_a_creator_admitted) {
   Session admin = login("sec_admin");
-  ok(admin, "GRANT DBA TO bob");
+  {
+    Session boot = login("dba_boot");
+    ok(boot, "GRANT DBA TO bob");
+  }
   Connection& bob = as("bob");
   ok(bob.session(), "UNLOCK REALM fin PASSWORD 'fin-secret-2025'");
   BOOST_TEST(rows(bob, "SELECT count(*) FROM financial_records") == (Rows{{"2"}}));
@@ -84,7 +87,10 @@ BOOST_AUTO_TEST_CASE(a_temporary_unlock_does_not_make_a_creator_admitted) {
 
 BOOST_AUTO_TEST_CASE(the_caller_is_checked_inside_bodies_too) {
   Session admin = login("sec_admin");
-  ok(admin, "GRANT DBA TO bob");
+  {
+    Session boot = login("dba_boot");
+    ok(boot, "GRANT DBA TO bob");
+  }
   Connection& bob = as("bob");  // admitted to pii by a standing authorization
   exec(bob, "CREATE TRIGGER touch AFTER INSERT ON orders BEGIN UPDATE users SET name = name; END");
   exec(bob, "CREATE VIEW people AS SELECT name FROM users");
@@ -102,7 +108,10 @@ BOOST_AUTO_TEST_CASE(the_caller_is_checked_inside_bodies_too) {
 
 BOOST_AUTO_TEST_CASE(a_view_used_inside_a_trigger_answers_to_both_creators) {
   Session admin = login("sec_admin");
-  ok(admin, "GRANT DBA TO bob");
+  {
+    Session boot = login("dba_boot");
+    ok(boot, "GRANT DBA TO bob");
+  }
   exec(as("bob"), "CREATE VIEW names AS SELECT name FROM users");  // bob: admitted
   // alice's trigger reads bob's view: the view's accesses answer to alice as well.
   const Error e = refused(as("dba_alice"),
@@ -113,7 +122,10 @@ BOOST_AUTO_TEST_CASE(a_view_used_inside_a_trigger_answers_to_both_creators) {
 
 BOOST_AUTO_TEST_CASE(a_trigger_may_not_copy_the_new_row_of_a_realm_table_out) {
   Session admin = login("sec_admin");
-  ok(admin, "GRANT DBA TO bob");
+  {
+    Session boot = login("dba_boot");
+    ok(boot, "GRANT DBA TO bob");
+  }
   const Error e = refused(as("bob"),
                           "CREATE TRIGGER keep AFTER UPDATE ON users BEGIN "
                           "INSERT INTO log VALUES (NEW.ssn); END");
@@ -122,7 +134,10 @@ BOOST_AUTO_TEST_CASE(a_trigger_may_not_copy_the_new_row_of_a_realm_table_out) {
 
 BOOST_AUTO_TEST_CASE(a_temp_trigger_cannot_borrow_a_main_triggers_creator) {
   Session admin = login("sec_admin");
-  ok(admin, "GRANT DBA TO bob");
+  {
+    Session boot = login("dba_boot");
+    ok(boot, "GRANT DBA TO bob");
+  }
   exec(as("bob"),
        "CREATE TRIGGER touch AFTER INSERT ON orders BEGIN UPDATE users SET name = name; END");
   Connection& alice = as("dba_alice");

@@ -32,6 +32,7 @@ audit::LogOptions log_options(const std::filesystem::path& dir, const Clock& clo
   o.dir = dir;
   o.clock = &clock;
   o.segment_bytes = 1 << 20;
+  o.create_if_missing = true;
   return o;
 }
 
