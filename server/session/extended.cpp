@@ -90,8 +90,8 @@ void QueryLoop::on_parse(wire::Parse& m) {
       max_param = std::max<int>(max_param, static_cast<int>(m.param_type_oids.size()));
       prep->engine_index.assign(static_cast<std::size_t>(max_param), 0);
       for (auto [pg, idx] : pairs) prep->engine_index[static_cast<std::size_t>(pg)] = idx;
-      prep->param_types =
-          pgcompat::infer_parameter_types(rw->statements[0], max_param, *catalog_);
+      // The client's own text: pgcompat reads $n and the columns they meet there.
+      prep->param_types = pgcompat::infer_parameter_types(prep->text, max_param, *catalog_);
       prep->param_types.resize(static_cast<std::size_t>(max_param), wire::oid::kText);
     }
   }

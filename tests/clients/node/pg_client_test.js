@@ -96,7 +96,7 @@ test('the vault over the extended protocol', { skip: config.kind !== 'dbvault' }
     await assert.rejects(c.query("UNLOCK REALM node_realm PASSWORD 'wrong-password'"),
                          (e) => e.code === '28P01');
     const u = await c.query("UNLOCK REALM node_realm PASSWORD 'node-realm-password-7'");
-    assert.ok(u.rows[0].token.startsWith('dbvt1.'));
+    assert.ok(u.rows[0].token.startsWith('dbvt2.'));
     assert.deepEqual((await c.query(q)).rows, [{ v: 'classified' }]);
     await c.query('LOCK REALM node_realm');
     await assert.rejects(c.query(q), (e) => e.code === '42501');
