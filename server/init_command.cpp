@@ -46,13 +46,14 @@ Status write_config(const DataDir& dir, const ServerConfig& config) {
   return ok_status();
 }
 
-Status create(const DataDir& dir, const ServerConfig& config, std::vector<InitialAccount> accounts) {
+Status create(const DataDir& dir, const ServerConfig& config,
+              std::vector<InitialAccount> accounts) {
   for (const auto& p : {dir.root, dir.data(), dir.tls(), dir.keys()}) {
     DBV_RETURN_IF_ERROR(make_dir(p));
   }
   DBV_RETURN_IF_ERROR(write_config(dir, config));
-  DBV_RETURN_IF_ERROR(net::write_self_signed(dir.tls() / "server.crt", dir.tls() / "server.key",
-                                             "dbvault", 3650));
+  DBV_RETURN_IF_ERROR(
+      net::write_self_signed(dir.tls() / "server.crt", dir.tls() / "server.key", "dbvault", 3650));
   SystemClock clock;
   OpenMode mode;
   mode.create = true;
@@ -72,8 +73,9 @@ int run_init_command(const std::vector<std::string_view>& args, std::ostream& ou
                      std::ostream& err) {
   std::string problem;
   const auto flags = parse_flags(
-      args, {"--data-dir", "--kms", "--pkcs11-module", "--pkcs11-token-label", "--pkcs11-key-label"},
-      {}, problem);
+      args,
+      {"--data-dir", "--kms", "--pkcs11-module", "--pkcs11-token-label", "--pkcs11-key-label"}, {},
+      problem);
   if (!flags) {
     err << "dbvault init: " << problem << " (see 'dbvault help')\n";
     return 2;
@@ -136,8 +138,8 @@ int run_init_command(const std::vector<std::string_view>& args, std::ostream& ou
     }
     return 3;
   }
-  out << "dbvault: created data directory " << dir.root.string() << " (key provider "
-      << config.kms << ")\n";
+  out << "dbvault: created data directory " << dir.root.string() << " (key provider " << config.kms
+      << ")\n";
   if (!to_print.empty()) {
     out << "Generated passwords (shown once, never logged; store them now):\n";
     for (const auto& [name, pw] : to_print) out << "  " << name << "  " << pw.reveal() << "\n";

@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   dbvault::LogOptions log_options;
   std::size_t i = 0;
   for (; i < args.size() && args[i].starts_with("--"); ++i) {
-    if (i + 1 >= args.size()) return usage_error("option " + std::string(args[i]) + " needs a value");
+    if (i + 1 >= args.size())
+      return usage_error("option " + std::string(args[i]) + " needs a value");
     if (args[i] == "--log-format") {
       auto format = dbvault::parse_log_format(args[++i]);
       if (!format) return usage_error(format.error().message);

@@ -10,9 +10,9 @@
 namespace dbvault::server {
 
 struct ParseCommandOptions {
-  std::string sql;          // -c
-  std::string file;         // -f
-  bool interactive = false; // standard input is a terminal
+  std::string sql;           // -c
+  std::string file;          // -f
+  bool interactive = false;  // standard input is a terminal
 };
 
 // Returns the process exit status: 0 if every statement parsed, 1 otherwise.

@@ -1,10 +1,9 @@
 #include "server/serve_command.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <thread>
@@ -106,8 +105,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   storage::EngineOptions engine_options;
   engine_options.database = dir.engine_db();
   engine_options.allowed_functions = pgcompat::function_names();
-  engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(),
-                                    dir.config()};
+  engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(), dir.config()};
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return fail(err, engine.error());
   sqlite3* catalog_raw = nullptr;

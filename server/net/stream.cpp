@@ -113,7 +113,8 @@ bool Stream::write_all(std::string_view bytes) {
       bytes.remove_prefix(static_cast<std::size_t>(n));
       continue;
     }
-    const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20)));
+    const int n = SSL_write(ssl_, bytes.data(),
+                            static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 20)));
     if (n <= 0) {
       const int err = SSL_get_error(ssl_, n);
       ERR_clear_error();

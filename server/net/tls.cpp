@@ -1,15 +1,14 @@
 #include "server/net/tls.h"
 
 #include <fcntl.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/bn.h>
-#include <openssl/rand.h>
 
 #include <cstdio>
 #include <functional>
@@ -153,7 +152,8 @@ Status write_self_signed(const std::filesystem::path& cert_path,
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("dbvault"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   const std::string san = "DNS:" + common_name + ",DNS:localhost,IP:127.0.0.1,IP:::1";
   if (!add_extension(cert.get(), NID_subject_alt_name, san.c_str()) ||

@@ -17,7 +17,8 @@ Error bad_value(std::string_view key, std::string_view value, std::string_view e
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -26,8 +27,8 @@ Result<long long> to_integer(std::string_view key, std::string_view value, long 
   long long n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc{} || end != value.data() + value.size() || n < min || n > max) {
-    return bad_value(key, value, "an integer in [" + std::to_string(min) + ", " +
-                                     std::to_string(max) + "]");
+    return bad_value(key, value,
+                     "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return n;
 }
@@ -93,10 +94,8 @@ Setter one_of(std::string ServerConfig::*field, std::vector<std::string> allowed
 
 const std::map<std::string, Setter, std::less<>>& setters() {
   static const std::map<std::string, Setter, std::less<>> table = {
-      {"listen",
-       [](ServerConfig& c, std::string_view, std::string_view v) {
-         return parse_listen(v, c.listen_host, c.listen_port);
-       }},
+      {"listen", [](ServerConfig& c, std::string_view,
+                    std::string_view v) { return parse_listen(v, c.listen_host, c.listen_port); }},
       {"kms", one_of(&ServerConfig::kms, {"file", "env", "pkcs11"})},
       {"pkcs11.module", text(&ServerConfig::pkcs11_module)},
       {"pkcs11.token_label", text(&ServerConfig::pkcs11_token_label)},

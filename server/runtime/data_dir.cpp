@@ -9,8 +9,8 @@ namespace dbvault::server {
 Result<std::shared_ptr<crypto::MasterKeyProvider>> open_master_key(const DataDir& dir,
                                                                    const ServerConfig& config,
                                                                    bool create) {
-  Result<std::unique_ptr<crypto::MasterKeyProvider>> provider = make_error(
-      sqlstate::kInvalidParameterValue, "unknown key provider \"" + config.kms + "\"");
+  Result<std::unique_ptr<crypto::MasterKeyProvider>> provider =
+      make_error(sqlstate::kInvalidParameterValue, "unknown key provider \"" + config.kms + "\"");
   if (config.kms == "file") {
     provider = create ? crypto::create_file_provider(dir.master_key_file(), "dbvault-file-mek-1")
                       : crypto::open_file_provider(dir.master_key_file());

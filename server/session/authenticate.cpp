@@ -30,16 +30,17 @@ void audit_failure(ServerContext& ctx, const std::string& user, const std::strin
 
 // Reads the client's next 'p' message payload.
 Result<std::string> read_password_packet(ConnectionIo& io) {
-  auto next = io.next(std::chrono::duration_cast<std::chrono::milliseconds>(kAuthenticationTimeout));
+  auto next =
+      io.next(std::chrono::duration_cast<std::chrono::milliseconds>(kAuthenticationTimeout));
   if (next.event == ConnectionIo::Event::kError) return std::move(*next.error);
   if (next.event != ConnectionIo::Event::kMessage) {
     return make_error(sqlstate::kProtocolViolation, "authentication ended before it completed");
   }
   auto* p = std::get_if<wire::PasswordPacket>(&*next.message);
   if (p == nullptr) {
-    return make_error(sqlstate::kProtocolViolation,
-                      "expected a SASL response, got " +
-                          std::string(wire::message_name(*next.message)));
+    return make_error(
+        sqlstate::kProtocolViolation,
+        "expected a SASL response, got " + std::string(wire::message_name(*next.message)));
   }
   // SCRAM messages carry nonces and proofs, never the password itself.
   return std::string(p->payload.reveal());

@@ -14,7 +14,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kStartupTimeout{60'000};
 
-Error fatal_code(SqlState code, std::string message) { return make_error(code, std::move(message)); }
+Error fatal_code(SqlState code, std::string message) {
+  return make_error(code, std::move(message));
+}
 
 // Reads startup-phase packets until a StartupMessage; handles SSL/GSSENC/cancel on the way.
 // nullopt: the connection is done (cancel request, closed, or an error already queued).
@@ -65,9 +67,10 @@ void run_session(ServerContext& ctx, ConnectionIo& io, const net::Peer& peer,
     wire::append_negotiate_protocol_version(io.out(), wire::kNewestMinorVersion, options);
   }
   if (ctx.config().require_tls && !io.stream().tls()) {
-    io.error(fatal_code(sqlstate::kInvalidAuthorization,
-                        "this server requires TLS (require_tls = on): connect with sslmode=require"),
-             "FATAL");
+    io.error(
+        fatal_code(sqlstate::kInvalidAuthorization,
+                   "this server requires TLS (require_tls = on): connect with sslmode=require"),
+        "FATAL");
     return;
   }
   const auto user_param = startup.parameter("user");

@@ -112,7 +112,8 @@ Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
         at_end = true;
       } else if (auto* fail = std::get_if<wire::CopyFail>(&m)) {
         return undo(make_error(SqlState{"57014"}, "COPY from stdin failed: " + fail->message));
-      } else if (!std::holds_alternative<wire::Flush>(m) && !std::holds_alternative<wire::Sync>(m)) {
+      } else if (!std::holds_alternative<wire::Flush>(m) &&
+                 !std::holds_alternative<wire::Sync>(m)) {
         return undo(make_error(sqlstate::kProtocolViolation,
                                "unexpected " + std::string(wire::message_name(m)) +
                                    " message during COPY from stdin"));
@@ -136,7 +137,8 @@ Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
     ++rows;
   }
   stmt.reset();
-  if (auto release = run_quietly("RELEASE dbvault_copy"); !release) return undo(std::move(release).error());
+  if (auto release = run_quietly("RELEASE dbvault_copy"); !release)
+    return undo(std::move(release).error());
   wire::append_command_complete(io_.out(), "COPY " + std::to_string(rows));
   return ok_status();
 }

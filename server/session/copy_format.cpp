@@ -10,10 +10,18 @@ Error bad_format(std::string message) { return make_error(SqlState{"22P04"}, std
 void append_text_field(std::string& out, const std::string& v, char delimiter) {
   for (const char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c == delimiter) {
           out += '\\';
@@ -25,9 +33,9 @@ void append_text_field(std::string& out, const std::string& v, char delimiter) {
 
 void append_csv_field(std::string& out, const std::string& v, const pgcompat::CopySpec& spec,
                       bool force) {
-  const bool quote = force || v.empty() || v == spec.null_string ||
-                     v.find_first_of(std::string{spec.delimiter, spec.quote, '\n', '\r'}) !=
-                         std::string::npos;
+  const bool quote =
+      force || v.empty() || v == spec.null_string ||
+      v.find_first_of(std::string{spec.delimiter, spec.quote, '\n', '\r'}) != std::string::npos;
   if (!quote) {
     out += v;
     return;
@@ -64,7 +72,8 @@ std::string format_copy_row(const pgcompat::CopySpec& spec, const std::vector<Co
 Result<std::optional<std::vector<CopyField>>> CopyRowParser::next(bool at_end) {
   if (finished_) return std::optional<std::vector<CopyField>>();
   for (;;) {
-    auto row = spec_.format == pgcompat::CopySpec::Format::kCsv ? next_csv(at_end) : next_text(at_end);
+    auto row =
+        spec_.format == pgcompat::CopySpec::Format::kCsv ? next_csv(at_end) : next_text(at_end);
     if (!row || !*row) return row;
     if (spec_.header && !header_skipped_) {
       header_skipped_ = true;
@@ -111,13 +120,26 @@ Result<std::optional<std::vector<CopyField>>> CopyRowParser::next_text(bool at_e
       }
       raw_null_candidate = false;
       switch (e) {
-        case 'n': field += '\n'; break;
-        case 'r': field += '\r'; break;
-        case 't': field += '\t'; break;
-        case 'b': field += '\b'; break;
-        case 'f': field += '\f'; break;
-        case 'v': field += '\v'; break;
-        default: field += e;
+        case 'n':
+          field += '\n';
+          break;
+        case 'r':
+          field += '\r';
+          break;
+        case 't':
+          field += '\t';
+          break;
+        case 'b':
+          field += '\b';
+          break;
+        case 'f':
+          field += '\f';
+          break;
+        case 'v':
+          field += '\v';
+          break;
+        default:
+          field += e;
       }
     } else if (c == '\\') {
       return bad_format("unterminated escape at the end of a line");
@@ -148,7 +170,8 @@ Result<std::optional<std::vector<CopyField>>> CopyRowParser::next_csv(bool at_en
     field.clear();
     was_quoted = false;
   };
-  if (buffer_.compare(pos_, 3, "\\.\n") == 0 || (at_end && buffer_.compare(pos_, std::string::npos, "\\.") == 0)) {
+  if (buffer_.compare(pos_, 3, "\\.\n") == 0 ||
+      (at_end && buffer_.compare(pos_, std::string::npos, "\\.") == 0)) {
     finished_ = true;
     return std::optional<std::vector<CopyField>>();
   }

@@ -50,14 +50,14 @@ void QueryLoop::extended_error(const Error& e) {
 void QueryLoop::on_parse(wire::Parse& m) {
   if (skip_until_sync_) return;
   if (!m.name.empty() && prepared_.contains(m.name)) {
-    extended_error(make_error(SqlState{"42P05"},
-                              "prepared statement \"" + m.name + "\" already exists"));
+    extended_error(
+        make_error(SqlState{"42P05"}, "prepared statement \"" + m.name + "\" already exists"));
     return;
   }
   const auto parts = grammar::split_statements(m.sql);
   if (parts.size() > 1) {
-    extended_error(make_error(SqlState{"42601"},
-                              "cannot insert multiple commands into a prepared statement"));
+    extended_error(
+        make_error(SqlState{"42601"}, "cannot insert multiple commands into a prepared statement"));
     return;
   }
   auto prep = std::make_unique<Prepared>();
@@ -112,8 +112,8 @@ void QueryLoop::on_bind(wire::Bind& m) {
   if (skip_until_sync_) return;
   const auto it = prepared_.find(m.statement);
   if (it == prepared_.end() || !it->second) {
-    extended_error(make_error(SqlState{"26000"},
-                              "prepared statement \"" + m.statement + "\" does not exist"));
+    extended_error(
+        make_error(SqlState{"26000"}, "prepared statement \"" + m.statement + "\" does not exist"));
     return;
   }
   if (!m.portal.empty() && portals_.contains(m.portal)) {
@@ -127,8 +127,8 @@ void QueryLoop::on_bind(wire::Bind& m) {
   portal->result_formats = m.result_formats;
   if (prep.stmt == nullptr) {
     if (!m.params.empty()) {
-      extended_error(make_error(sqlstate::kFeatureNotSupported,
-                                "this statement takes no parameters"));
+      extended_error(
+          make_error(sqlstate::kFeatureNotSupported, "this statement takes no parameters"));
       return;
     }
     std::string saved = std::move(io_.out());
@@ -188,8 +188,8 @@ void QueryLoop::on_describe(const wire::Describe& m) {
   if (m.kind == 'S') {
     const auto it = prepared_.find(m.name);
     if (it == prepared_.end()) {
-      extended_error(make_error(SqlState{"26000"},
-                                "prepared statement \"" + m.name + "\" does not exist"));
+      extended_error(
+          make_error(SqlState{"26000"}, "prepared statement \"" + m.name + "\" does not exist"));
       return;
     }
     const Prepared& prep = *it->second;
@@ -275,7 +275,8 @@ void QueryLoop::on_execute(const wire::Execute& m) {
   }
   while (!p.done && (limit < 0 || sent < limit)) {
     if (!p.started) {
-      if (auto s = audit_realm_access(ctx_, vsession_, *p.stmt); !s) return extended_error(s.error());
+      if (auto s = audit_realm_access(ctx_, vsession_, *p.stmt); !s)
+        return extended_error(s.error());
     }
     auto row = p.stmt->step();
     p.started = true;
@@ -299,10 +300,10 @@ void QueryLoop::on_execute(const wire::Execute& m) {
     }
     p.done = true;
   }
-  const std::string tag = !p.prepared->tag_override.empty()
-                              ? p.prepared->tag_override
-                              : command_tag(p.stmt->sql(), p.rows, p.stmt->changes(),
-                                            p.stmt->column_count() > 0);
+  const std::string tag =
+      !p.prepared->tag_override.empty()
+          ? p.prepared->tag_override
+          : command_tag(p.stmt->sql(), p.rows, p.stmt->changes(), p.stmt->column_count() > 0);
   wire::append_command_complete(io_.out(), tag);
   send_changed_parameters();
 }

@@ -8,8 +8,8 @@
 #include "server/session/catalog.h"
 #include "server/session/extended.h"
 #include "server/session/realm_access.h"
-#include "server/session/vault_views.h"
 #include "server/session/statement_words.h"
+#include "server/session/vault_views.h"
 
 namespace dbvault::server::session {
 namespace {
@@ -69,15 +69,16 @@ Status QueryLoop::start(const wire::Startup& startup) {
   identity.backend_pid = ticket_->pid;
   settings_ = std::make_unique<pgcompat::Settings>(identity);
   for (const auto& [key, value] : startup.parameters) {
-    if (key == "user" || key == "database" || key == "options" || key.starts_with("_pq_.")) continue;
+    if (key == "user" || key == "database" || key == "options" || key.starts_with("_pq_."))
+      continue;
     if (key == "replication") {
-      return make_error(sqlstate::kFeatureNotSupported, "replication connections are not supported");
+      return make_error(sqlstate::kFeatureNotSupported,
+                        "replication connections are not supported");
     }
     if (auto s = settings_->apply_startup(key, value); !s) return s;
   }
-  auto conn = ctx_.engine.connect(vsession_, [this](sqlite3* db) {
-    return pgcompat::prepare_connection(db, *settings_);
-  });
+  auto conn = ctx_.engine.connect(
+      vsession_, [this](sqlite3* db) { return pgcompat::prepare_connection(db, *settings_); });
   if (!conn) return std::move(conn).error();
   {
     std::lock_guard lock(conn_mu_);
@@ -142,9 +143,9 @@ void QueryLoop::run() {
         return;
       case ConnectionIo::Event::kClosed:
         if (ctx_.registry.shutting_down()) {
-          io_.error(make_error(SqlState{"57P01"},
-                               "terminating connection due to administrator command"),
-                    "FATAL");
+          io_.error(
+              make_error(SqlState{"57P01"}, "terminating connection due to administrator command"),
+              "FATAL");
         }
         return;
     }
@@ -170,7 +171,8 @@ bool QueryLoop::handle(wire::FrontendMessage& m) {
     io_.flush();
   } else if (std::holds_alternative<wire::Terminate>(m)) {
     return false;
-  } else if (std::holds_alternative<wire::CopyData>(m) || std::holds_alternative<wire::CopyDone>(m) ||
+  } else if (std::holds_alternative<wire::CopyData>(m) ||
+             std::holds_alternative<wire::CopyDone>(m) ||
              std::holds_alternative<wire::CopyFail>(m)) {
     // COPY messages outside COPY: PostgreSQL ignores them too (the copy already ended).
   } else if (std::holds_alternative<wire::FunctionCall>(m)) {
@@ -322,7 +324,8 @@ Status QueryLoop::run_engine_statement(std::string_view text) {
   const auto& rw = std::get<pgcompat::Rewritten>(*translated);
   if (rw.statements.size() == 1) return run_engine_sql(rw.statements[0], rw.tag);
   // The parts' own results are replaced by the rewrite's one tag.
-  auto s = pgcompat::run_as_one(rw, [&](std::string_view sql) { return run_quietly(std::string(sql)); });
+  auto s =
+      pgcompat::run_as_one(rw, [&](std::string_view sql) { return run_quietly(std::string(sql)); });
   if (!s) return s;
   wire::append_command_complete(io_.out(), rw.tag.empty() ? "OK" : rw.tag);
   return ok_status();

@@ -32,8 +32,7 @@ class VaultViews;
 
 class QueryLoop {
  public:
-  QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session session,
-            std::uint64_t session_id);
+  QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session session, std::uint64_t session_id);
   ~QueryLoop();
 
   // Registers the session, opens its engine connection, applies the startup parameters and

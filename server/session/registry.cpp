@@ -20,7 +20,8 @@ std::optional<SessionRegistry::Ticket> SessionRegistry::enter(SessionSummary sum
   } while (live_.contains(t.pid));
   t.secret = static_cast<std::int32_t>(random[0] | random[1] << 8 | random[2] << 16 |
                                        static_cast<std::uint32_t>(random[3]) << 24);
-  live_.emplace(t.pid, Entry{std::move(summary), t.secret, std::move(on_cancel), std::move(on_shutdown)});
+  live_.emplace(t.pid,
+                Entry{std::move(summary), t.secret, std::move(on_cancel), std::move(on_shutdown)});
   return t;
 }
 

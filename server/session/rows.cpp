@@ -6,27 +6,35 @@ namespace dbvault::server::session {
 
 wire::SqlValue to_wire(const storage::Value& v) {
   switch (v.index()) {
-    case 1: return std::get<std::int64_t>(v);
-    case 2: return std::get<double>(v);
-    case 3: return std::get<std::string>(v);
+    case 1:
+      return std::get<std::int64_t>(v);
+    case 2:
+      return std::get<double>(v);
+    case 3:
+      return std::get<std::string>(v);
     case 4: {
       const auto& b = std::get<storage::Blob>(v).bytes;
       return wire::Blob{std::string(b.begin(), b.end())};
     }
-    default: return std::monostate{};
+    default:
+      return std::monostate{};
   }
 }
 
 storage::Value from_wire(wire::SqlValue v) {
   switch (v.index()) {
-    case 1: return std::get<std::int64_t>(v);
-    case 2: return std::get<double>(v);
-    case 3: return std::move(std::get<std::string>(v));
+    case 1:
+      return std::get<std::int64_t>(v);
+    case 2:
+      return std::get<double>(v);
+    case 3:
+      return std::move(std::get<std::string>(v));
     case 4: {
       const auto& b = std::get<wire::Blob>(v).bytes;
       return storage::Blob{std::vector<std::uint8_t>(b.begin(), b.end())};
     }
-    default: return std::monostate{};
+    default:
+      return std::monostate{};
   }
 }
 

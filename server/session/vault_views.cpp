@@ -88,7 +88,9 @@ int filter(sqlite3_vtab_cursor* base, int, const char*, int, sqlite3_value**) {
   auto* c = reinterpret_cast<Cursor*>(base);
   auto* t = reinterpret_cast<Table*>(base->pVtab);
   auto table = t->aux->providers.at(t->name)();
-  if (!table) return set_error(base->pVtab, std::string(table.error().code.code()) + ":" + table.error().message);
+  if (!table)
+    return set_error(base->pVtab,
+                     std::string(table.error().code.code()) + ":" + table.error().message);
   c->rows = std::move(table->rows);
   c->pos = 0;
   return SQLITE_OK;
@@ -113,7 +115,8 @@ int column(sqlite3_vtab_cursor* base, sqlite3_context* ctx, int i) {
   // Counts and numbers compare as numbers; the rest is text.
   char* end = nullptr;
   const long long n = std::strtoll(v.c_str(), &end, 10);
-  if (!v.empty() && end != nullptr && *end == '\0' && std::isdigit(static_cast<unsigned char>(v.back()))) {
+  if (!v.empty() && end != nullptr && *end == '\0' &&
+      std::isdigit(static_cast<unsigned char>(v.back()))) {
     sqlite3_result_int64(ctx, n);
   } else {
     sqlite3_result_text(ctx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -163,8 +166,8 @@ bool names_vault_view(std::string_view sql) {
       while (i < sql.size() && sql[i] != '\n') ++i;
       continue;
     }
-    const bool start = i == 0 || (std::isalnum(static_cast<unsigned char>(sql[i - 1])) == 0 &&
-                                  sql[i - 1] != '_');
+    const bool start =
+        i == 0 || (std::isalnum(static_cast<unsigned char>(sql[i - 1])) == 0 && sql[i - 1] != '_');
     if (!start || sql.size() - i < 6) continue;
     std::string word;
     for (std::size_t j = i; j < i + 5; ++j) {
@@ -220,14 +223,14 @@ Status VaultViews::open() {
       return ViewTable{r->columns, to_rows(*r)};
     };
   }
-  aux->columns["emergency_unlocks"] = {"request_id", "realm", "requester", "authorized_by",
-                                       "reason", "valid_for_s", "state", "requested_at",
-                                       "decided_by", "decided_at", "expires_at", "reviewed_by",
+  aux->columns["emergency_unlocks"] = {"request_id",  "realm",       "requester",  "authorized_by",
+                                       "reason",      "valid_for_s", "state",      "requested_at",
+                                       "decided_by",  "decided_at",  "expires_at", "reviewed_by",
                                        "reviewed_at", "needs_review"};
-  aux->columns["tokens"] = {"token_id", "user", "realm", "issued_at", "expires_at", "revoked",
-                            "password_id"};
-  aux->columns["realms"] = {"realm", "description", "owner", "mode", "state", "require_password",
-                            "objects"};
+  aux->columns["tokens"] = {"token_id",   "user",    "realm",      "issued_at",
+                            "expires_at", "revoked", "password_id"};
+  aux->columns["realms"] = {"realm", "description",      "owner",  "mode",
+                            "state", "require_password", "objects"};
   auto viewer = [&v, &s]() { return require_viewer(v, s); };
   aux->columns["realm_objects"] = {"realm", "object"};
   aux->providers["realm_objects"] = [&v, viewer]() -> Result<ViewTable> {
@@ -251,15 +254,15 @@ Status VaultViews::open() {
     for (const auto& r : snap->data().command_rules) t.rows.push_back({r.name, r.sql});
     return t;
   };
-  aux->columns["sessions"] = {"session_id", "user", "client_ip", "program_name", "started_at",
-                              "tls"};
+  aux->columns["sessions"] = {"session_id",   "user",       "client_ip",
+                              "program_name", "started_at", "tls"};
   ServerContext& ctx = ctx_;
   aux->providers["sessions"] = [&ctx, viewer]() -> Result<ViewTable> {
     DBV_RETURN_IF_ERROR(viewer());
     ViewTable t{{}, {}};
     for (const auto& x : ctx.registry.list()) {
-      t.rows.push_back({x.session_id, x.user, x.client_ip, x.program_name, x.started_at,
-                        yes_no(x.tls)});
+      t.rows.push_back(
+          {x.session_id, x.user, x.client_ip, x.program_name, x.started_at, yes_no(x.tls)});
     }
     return t;
   };
@@ -282,13 +285,13 @@ Status VaultViews::open() {
     return t;
   };
   const Aux* aux_raw = aux.get();
-  if (sqlite3_create_module_v2(db_, "dbvault_view", &kModule, aux.release(),
-                               [](void* p) { std::unique_ptr<Aux> owned(static_cast<Aux*>(p)); }) !=
-      SQLITE_OK) {
+  if (sqlite3_create_module_v2(db_, "dbvault_view", &kModule, aux.release(), [](void* p) {
+        std::unique_ptr<Aux> owned(static_cast<Aux*>(p));
+      }) != SQLITE_OK) {
     return make_error(sqlstate::kSystemError, "cannot register the vault views");
   }
-  if (auto st = audit::register_audit_log_table(db_, ctx_.services.audit->reader(),
-                                                "dbvault_audit_log");
+  if (auto st =
+          audit::register_audit_log_table(db_, ctx_.services.audit->reader(), "dbvault_audit_log");
       !st) {
     return st;
   }
@@ -314,7 +317,8 @@ Result<pgcompat::ResultSet> VaultViews::query(std::string_view sql) {
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
     const std::string msg = sqlite3_errmsg(db_);
-    if (msg.size() > 6 && msg[5] == ':') return make_error(SqlState{msg.substr(0, 5)}, msg.substr(6));
+    if (msg.size() > 6 && msg[5] == ':')
+      return make_error(SqlState{msg.substr(0, 5)}, msg.substr(6));
     return make_error(sqlstate::kSyntaxError, "vault views: " + msg);
   }
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
@@ -329,7 +333,8 @@ Result<pgcompat::ResultSet> VaultViews::query(std::string_view sql) {
     std::vector<std::optional<std::string>> row;
     for (int i = 0; i < n; ++i) {
       const int type = sqlite3_column_type(raw, i);
-      if (types[static_cast<std::size_t>(i)] == SQLITE_NULL) types[static_cast<std::size_t>(i)] = type;
+      if (types[static_cast<std::size_t>(i)] == SQLITE_NULL)
+        types[static_cast<std::size_t>(i)] = type;
       if (type == SQLITE_NULL) {
         row.emplace_back(std::nullopt);
       } else {
@@ -341,15 +346,16 @@ Result<pgcompat::ResultSet> VaultViews::query(std::string_view sql) {
   }
   if (rc != SQLITE_DONE) {
     const std::string msg = sqlite3_errmsg(db_);
-    if (msg.size() > 6 && msg[5] == ':') return make_error(SqlState{msg.substr(0, 5)}, msg.substr(6));
+    if (msg.size() > 6 && msg[5] == ':')
+      return make_error(SqlState{msg.substr(0, 5)}, msg.substr(6));
     return make_error(sqlstate::kSystemError, "vault views: " + msg);
   }
   for (int i = 0; i < n; ++i) {
     const int type = types[static_cast<std::size_t>(i)];
-    rs.columns.push_back({sqlite3_column_name(raw, i),
-                          type == SQLITE_INTEGER ? pgcompat::type_oid::kInt8
-                          : type == SQLITE_FLOAT ? pgcompat::type_oid::kFloat8
-                                                 : pgcompat::type_oid::kText});
+    rs.columns.push_back(
+        {sqlite3_column_name(raw, i), type == SQLITE_INTEGER ? pgcompat::type_oid::kInt8
+                                      : type == SQLITE_FLOAT ? pgcompat::type_oid::kFloat8
+                                                             : pgcompat::type_oid::kText});
   }
   rs.tag = "SELECT " + std::to_string(rs.rows.size());
   return rs;

@@ -1,9 +1,9 @@
 // dbvault.conf parsing: every key applies, typos and bad values are errors naming the line.
-#include <boost/test/unit_test.hpp>
+#include "server/runtime/config.h"
 
+#include <boost/test/unit_test.hpp>
 #include <fstream>
 
-#include "server/runtime/config.h"
 #include "tests/support/temp_dir.h"
 
 using namespace dbvault;

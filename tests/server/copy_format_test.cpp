@@ -1,7 +1,7 @@
 // COPY's text and CSV row formats, both directions, against PostgreSQL's rules.
-#include <boost/test/unit_test.hpp>
-
 #include "server/session/copy_format.h"
+
+#include <boost/test/unit_test.hpp>
 
 using namespace dbvault;
 using namespace dbvault::server;
