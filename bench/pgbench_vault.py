@@ -91,7 +91,7 @@ def sql(server: harness.Server, user: str, *statements: str) -> list:
 def prepare(name: str, server: harness.Server) -> dict[str, Path]:
     """pgbench -i, the realm and a token (dbvault), the vault switch (dbvault-off); returns
     the pgbench script file of each script name."""
-    pgbench(server, "-i", "-s", SCALE, "--quiet")
+    pgbench(server, "-i", "-I", "tgvp", "-s", SCALE, "--quiet")  # a fresh server: nothing to drop
     prelude = ""
     if name.startswith("dbvault"):
         objects = ", ".join(f"TABLE {t}" for t in TABLES)
