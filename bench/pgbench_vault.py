@@ -91,7 +91,7 @@ def sql(server: harness.Server, user: str, *statements: str) -> list:
 def prepare(name: str, server: harness.Server) -> dict[str, Path]:
     """pgbench -i, the realm and a token (dbvault), the vault switch (dbvault-off); returns
     the pgbench script file of each script name."""
-    pgbench(server, "-i", "-s", SCALE, "--quiet")
+    pgbench(server, "-i", "-I", "tgvp", "-s", SCALE, "--quiet")  # a fresh server: nothing to drop
     prelude = ""
     if name.startswith("dbvault"):
         objects = ", ".join(f"TABLE {t}" for t in TABLES)
@@ -149,7 +149,10 @@ def rss_per_idle_session(server: harness.Server) -> float:
     return (after - before) / IDLE
 
 
-def bench_server(name: str, results: dict, extra: dict) -> None:
+def bench_server(name: str, results: dict, extra: dict) -> bool:
+    """Every run on one server; a failed run is reported and the others still run.
+    Returns whether all succeeded."""
+    all_ok = True
     with harness.temp_workdir(f"bench-{name}") as workdir:
         server = start(name, workdir)
         try:
@@ -157,7 +160,13 @@ def bench_server(name: str, results: dict, extra: dict) -> None:
             for script in SCRIPTS:
                 for mode in MODES:
                     for clients in CLIENTS:
-                        tps = run_tps(server, scripts[script], mode, clients)
+                        try:
+                            tps = run_tps(server, scripts[script], mode, clients)
+                        except RuntimeError as error:
+                            print(f"bench: {name} {script} {mode} {clients} clients: "
+                                  f"{str(error).strip().splitlines()[-2:]}", file=sys.stderr)
+                            all_ok = False
+                            continue
                         results[(name, script, mode, clients)] = tps
                         print(f"tps server={name} script={script} mode={mode} "
                               f"clients={clients} value={tps:.1f}", flush=True)
@@ -166,6 +175,7 @@ def bench_server(name: str, results: dict, extra: dict) -> None:
                 print(f"rss_per_idle_session_kib value={extra['rss']:.1f}", flush=True)
         finally:
             server.stop()
+    return all_ok
 
 
 def ratio(results: dict, a: str, b: str, key: tuple) -> float | None:
@@ -213,7 +223,7 @@ def main() -> int:
     failed = False
     for name in SERVERS:
         try:
-            bench_server(name, results, extra)
+            failed = not bench_server(name, results, extra) or failed
         except (harness.ServerUnavailable, harness.ServerError, RuntimeError) as error:
             print(f"bench: {name}: {error}", file=sys.stderr)
             failed = True

@@ -88,6 +88,17 @@ class ExtendedProtocol(client_case.ServerCase):
         self.assertEqual(struct.unpack({20: "!q", 21: "!h", 23: "!i"}[oid], raw_id)[0], 3)
         self.assertEqual(raw_name, b"c")
 
+    def test_vault_statement_rows_are_described(self):
+        # A statement whose Execute sends DataRows must be described by a RowDescription,
+        # not NoData: drivers decode rows by it (asyncpg, pgjdbc and psycopg 3 Describe first).
+        self.require_dbvault()
+        client = self.client()
+        replies = self.exchange(client, x.parse("", "EXPLAIN VAULT SELECT * FROM ext_items"),
+                                x.describe("S", ""), x.bind("", ""), x.execute(""), x.sync())
+        kinds = self.kinds(replies)
+        self.assertEqual(kinds[:3], "1tT", kinds)
+        self.assertIn("D", kinds)
+
     def test_error_discards_until_sync(self):
         client = self.client()
         replies = self.exchange(client, x.parse("", "SELECT * FROM no_such_table"),
