@@ -94,6 +94,10 @@ struct StatementResult {
   std::vector<std::vector<std::string>> rows;
 };
 
+// The columns execute() returns for `statement` (empty for statements without rows), known
+// before it runs: for a host's Describe of a prepared vault statement.
+std::vector<std::string> result_columns(const ast::Statement& statement);
+
 struct VaultImpl;
 class KeyListener;  // vault/key_authorizer.h
 

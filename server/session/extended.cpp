@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "grammar/classifier.h"
+#include "grammar/parser.h"
 #include "grammar/splitter.h"
 #include "server/session/realm_access.h"
 
@@ -197,7 +198,28 @@ void QueryLoop::on_describe(const wire::Describe& m) {
       extended_error(s.error());
       return;
     }
-    if (prep.stmt == nullptr || prep.stmt->column_count() == 0) {
+    if (prep.stmt == nullptr) {
+      // A vault statement's columns are known before it runs; anything else run whole at Bind
+      // (SHOW, catalog answers) is described by its portal.
+      std::vector<wire::FieldDescription> fields;
+      if (grammar::classify(prep.text) == grammar::StatementClass::kExtension) {
+        if (auto parsed = grammar::parse(prep.text)) {
+          for (const auto& c : vault::result_columns(*parsed)) {
+            wire::FieldDescription f;
+            f.name = c;
+            f.type_oid = wire::oid::kText;
+            fields.push_back(std::move(f));
+          }
+        }
+      }
+      if (fields.empty()) {
+        wire::append_no_data(io_.out());
+      } else if (auto s = wire::append_row_description(io_.out(), fields); !s) {
+        extended_error(s.error());
+      }
+      return;
+    }
+    if (prep.stmt->column_count() == 0) {
       wire::append_no_data(io_.out());
       return;
     }
