@@ -31,7 +31,12 @@ struct Candidate {
 // pass the check before any of them is counted: at most lockout_failures secrets are checked
 // per window. A reservation counts as a failure until it is settled, so an attempt whose
 // outcome was never recorded (a crash during the KDF) still counts.
-Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info) {
+//
+// Only password attempts reserve (`reserve`): a token attempt runs no KDF and its 256-bit MAC
+// cannot be guessed, so a pool of connections unlocking with one token at once must not count
+// against the limit; it is still refused while the pair is locked out or at the limit.
+Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info,
+                                bool reserve) {
   const std::int64_t now = now_us();
   const std::int64_t window = duration_cast<microseconds>(opts.lockout_window).count();
   std::int64_t until = 0;
@@ -52,7 +57,7 @@ Status VaultImpl::check_lockout(const Session& s, rules::RealmId realm, const Re
     auto counted = attempts->step();
     if (!counted) return std::move(counted).error();
     full = attempts->int64(0) >= opts.lockout_failures;
-    if (full) return ok_status();
+    if (full || !reserve) return ok_status();
     return db.run("INSERT INTO failed_unlocks (user_id, realm_id, at, pending) VALUES (?, ?, ?, 1)",
                   s.user_id(), realm, now);
   });
@@ -317,9 +322,9 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
     return make_error(sqlstate::kInsufficientPrivilege,
                       "user " + s.user_name() + " may not unlock realm " + info->name);
   }
-  DBV_RETURN_IF_ERROR(check_lockout(s, realm_id, *info));
-  const std::int64_t now = now_us();
   const bool by_password = st.by == ast::UnlockRealm::By::kPassword;
+  DBV_RETURN_IF_ERROR(check_lockout(s, realm_id, *info, by_password));
+  const std::int64_t now = now_us();
   auto admitted = by_password ? admit_by_password(*this, s, realm_id, *info, st.secret, now)
                               : admit_by_token(*this, s, realm_id, *info, st.secret, now);
   if (!admitted) return std::move(admitted).error();
@@ -346,8 +351,8 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
         e);
     if (!stored.ok()) return std::move(stored).error();
   } else {
-    DBV_RETURN_IF_ERROR(record_state(
-        [&](PolicyStore::Db& db) { return release_attempt(db, s, realm_id, false); }, e, true));
+    // A token attempt reserved nothing (check_lockout), so it releases nothing.
+    DBV_RETURN_IF_ERROR(record_state([](PolicyStore::Db&) { return ok_status(); }, e, true));
   }
   StatementResult result{"UNLOCK REALM", {"realm", "token", "token_id", "expires_at"}, {}};
   result.rows.push_back(

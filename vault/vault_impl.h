@@ -105,7 +105,8 @@ struct VaultImpl {
   Result<const std::string*> dummy_phc();
   std::mutex dummy_mu_;
   std::string dummy_phc_;  // guarded by dummy_mu_; never changes once set
-  Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info);
+  Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info,
+                       bool reserve);
   Status record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
                         std::string_view reason);
 };
