@@ -190,9 +190,11 @@ Result<std::optional<std::vector<BodyCreator>>> ConnectionState::creators_of(
 Connection::Connection(std::unique_ptr<ConnectionState> state) : state_(std::move(state)) {}
 Connection::~Connection() = default;
 
-Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql) {
+Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
+                                                       PrepareOptions options) {
   auto c = compile(state_->db, *state_->auth, sql);
   if (!c) return std::move(c).error();
+  if (options.exported) add_export_accesses(c->facts);
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
   const auto snap = state_->engine.vault.snapshot();

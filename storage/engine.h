@@ -80,6 +80,13 @@ class Statement;
 class Connection;
 struct EngineShared;
 
+struct PrepareOptions {
+  // The statement's rows leave the database (COPY ... TO, a program on the server's export
+  // list): every read also counts as an EXPORT of the same object, so command rules
+  // `FOR EXPORT` apply as well as those `FOR SELECT`.
+  bool exported = false;
+};
+
 class Engine {
  public:
   // Opens (creating) the engine database: WAL mode, and the engine's own bookkeeping table
@@ -111,7 +118,7 @@ class Connection {
 
   // Compiles ONE statement of SQLite SQL (42601 if `sql` holds more than one or none) and
   // checks its access set with Vault::check. Nothing runs. On a denial: 42501, audited.
-  Result<std::unique_ptr<Statement>> prepare(std::string_view sql);
+  Result<std::unique_ptr<Statement>> prepare(std::string_view sql, PrepareOptions options = {});
 
   // The access set of `sql` as prepare() computes it, without checking or running it (for
   // EXPLAIN VAULT on this session's connection, which sees its TEMP objects).

@@ -6,6 +6,7 @@
 #include "grammar/parser.h"
 #include "grammar/splitter.h"
 #include "server/session/catalog.h"
+#include "server/session/data_export.h"
 #include "server/session/extended.h"
 #include "server/session/realm_access.h"
 #include "server/session/statement_words.h"
@@ -339,11 +340,22 @@ Status QueryLoop::run_quietly(const std::string& sql) {
   return s;
 }
 
+Result<std::unique_ptr<storage::Statement>> QueryLoop::prepare_engine(std::string_view sql,
+                                                                      bool copy_to) {
+  return conn_->prepare(sql, {.exported = copy_to || is_export_program(ctx_, vsession_)});
+}
+
+Status QueryLoop::audit_execution(const storage::Statement& stmt) {
+  DBV_RETURN_IF_ERROR(audit_realm_access(ctx_, vsession_, stmt));
+  if (!is_export_program(ctx_, vsession_)) return ok_status();
+  return audit_data_export(ctx_, vsession_, stmt, "export program");
+}
+
 Status QueryLoop::run_engine_sql(const std::string& sql, const std::string& tag_override) {
-  auto st = conn_->prepare(sql);
+  auto st = prepare_engine(sql);
   if (!st) return std::move(st).error();
   auto& stmt = **st;
-  DBV_RETURN_IF_ERROR(audit_realm_access(ctx_, vsession_, stmt));
+  DBV_RETURN_IF_ERROR(audit_execution(stmt));
   std::vector<wire::FieldDescription> fields;
   std::int64_t rows = 0;
   for (;;) {

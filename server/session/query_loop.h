@@ -53,6 +53,13 @@ class QueryLoop {
   Status run_vault_statement(std::string_view text);
   Status run_engine_statement(std::string_view text);
   Status run_engine_sql(const std::string& sql, const std::string& tag_override);
+  // conn_->prepare() of an engine statement. Its reads count as EXPORT (PrepareOptions) for
+  // COPY ... TO (`copy_to`) and for every statement of a program on the export list.
+  Result<std::unique_ptr<storage::Statement>> prepare_engine(std::string_view sql,
+                                                             bool copy_to = false);
+  // The audit records due before an execution of `stmt` runs: realm_access, and data_export
+  // for a program on the export list. 58000 (nothing runs) when they cannot be written.
+  Status audit_execution(const storage::Statement& stmt);
   // Runs an engine statement of the server's own (savepoints around COPY) without output.
   Status run_quietly(const std::string& sql);
   Status send_result_set(const pgcompat::ResultSet& rs);
