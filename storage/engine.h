@@ -80,6 +80,11 @@ class Statement;
 class Connection;
 struct EngineShared;
 
+// Runs on the first step() of every execution, after the vault allowed it and before SQLite
+// runs anything: the server writes the execution's realm_access audit record here. An error
+// ends the execution (nothing was read or written) and is what step() returns.
+using ExecutionHook = std::function<Status(const Statement&)>;
+
 struct PrepareOptions {
   // The statement's rows leave the database (COPY ... TO, a program on the server's export
   // list): every read also counts as an EXPORT of the same object, so command rules
@@ -100,8 +105,10 @@ class Engine {
   // `setup`, when given, runs on the new SQLite connection after EngineOptions::on_open and
   // before the authorizer is installed: per-session functions (the server's current_setting(),
   // which reads that session's settings). Functions it registers follow allowed_functions too.
+  // `on_execution`, when given, runs before every allowed execution (ExecutionHook).
   Result<std::unique_ptr<Connection>> connect(vault::Session& session,
-                                              const std::function<Status(sqlite3*)>& setup = {});
+                                              const std::function<Status(sqlite3*)>& setup = {},
+                                              ExecutionHook on_execution = {});
 
  private:
   explicit Engine(std::unique_ptr<EngineShared> shared);

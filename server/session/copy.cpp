@@ -6,9 +6,7 @@
 
 #include "grammar/printer.h"
 #include "server/session/copy_format.h"
-#include "server/session/data_export.h"
 #include "server/session/query_loop.h"
-#include "server/session/realm_access.h"
 
 namespace dbvault::server::session {
 namespace {
@@ -34,8 +32,12 @@ Status QueryLoop::copy_out(const pgcompat::CopySpec& spec) {
   auto st = prepare_engine(sql, /*copy_to=*/true);
   if (!st) return std::move(st).error();
   auto& stmt = **st;
-  DBV_RETURN_IF_ERROR(audit_realm_access(ctx_, vsession_, stmt));
-  DBV_RETURN_IF_ERROR(audit_data_export(ctx_, vsession_, stmt, "COPY TO STDOUT"));
+  // Its data_export record is written by audit_execution() once the vault allowed it.
+  copy_out_running_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{copy_out_running_};
 
   const auto n = static_cast<std::size_t>(stmt.column_count());
   std::vector<wire::Format> formats(n, wire::Format::kText);

@@ -247,7 +247,6 @@ void QueryLoop::on_describe(const wire::Describe& m) {
   }
   if (!p.started && p.stmt->read_only()) {
     // Step to the first row so that expression columns get the type of their value.
-    if (auto s = audit_execution(*p.stmt); !s) return extended_error(s.error());
     p.started = true;
     auto row = p.stmt->step();
     if (!row) {
@@ -296,9 +295,6 @@ void QueryLoop::on_execute(const wire::Execute& m) {
     ++sent;
   }
   while (!p.done && (limit < 0 || sent < limit)) {
-    if (!p.started) {
-      if (auto s = audit_execution(*p.stmt); !s) return extended_error(s.error());
-    }
     auto row = p.stmt->step();
     p.started = true;
     if (!row) return extended_error(row.error());

@@ -79,7 +79,8 @@ Status QueryLoop::start(const wire::Startup& startup) {
     if (auto s = settings_->apply_startup(key, value); !s) return s;
   }
   auto conn = ctx_.engine.connect(
-      vsession_, [this](sqlite3* db) { return pgcompat::prepare_connection(db, *settings_); });
+      vsession_, [this](sqlite3* db) { return pgcompat::prepare_connection(db, *settings_); },
+      [this](const storage::Statement& stmt) { return audit_execution(stmt); });
   if (!conn) return std::move(conn).error();
   {
     std::lock_guard lock(conn_mu_);
@@ -347,6 +348,7 @@ Result<std::unique_ptr<storage::Statement>> QueryLoop::prepare_engine(std::strin
 
 Status QueryLoop::audit_execution(const storage::Statement& stmt) {
   DBV_RETURN_IF_ERROR(audit_realm_access(ctx_, vsession_, stmt));
+  if (copy_out_running_) return audit_data_export(ctx_, vsession_, stmt, "COPY TO STDOUT");
   if (!is_export_program(ctx_, vsession_)) return ok_status();
   return audit_data_export(ctx_, vsession_, stmt, "export program");
 }
@@ -355,7 +357,6 @@ Status QueryLoop::run_engine_sql(const std::string& sql, const std::string& tag_
   auto st = prepare_engine(sql);
   if (!st) return std::move(st).error();
   auto& stmt = **st;
-  DBV_RETURN_IF_ERROR(audit_execution(stmt));
   std::vector<wire::FieldDescription> fields;
   std::int64_t rows = 0;
   for (;;) {

@@ -57,8 +57,9 @@ class QueryLoop {
   // COPY ... TO (`copy_to`) and for every statement of a program on the export list.
   Result<std::unique_ptr<storage::Statement>> prepare_engine(std::string_view sql,
                                                              bool copy_to = false);
-  // The audit records due before an execution of `stmt` runs: realm_access, and data_export
-  // for a program on the export list. 58000 (nothing runs) when they cannot be written.
+  // The audit records due before an execution of `stmt` runs, once the vault allowed it (the
+  // engine connection's ExecutionHook): realm_access, and data_export for a program on the
+  // export list. 58000 (nothing runs) when they cannot be written.
   Status audit_execution(const storage::Statement& stmt);
   // Runs an engine statement of the server's own (savepoints around COPY) without output.
   Status run_quietly(const std::string& sql);
@@ -109,6 +110,7 @@ class QueryLoop {
   bool block_failed_ = false;
   bool skip_until_sync_ = false;
   bool terminate_ = false;
+  bool copy_out_running_ = false;  // copy_out() is running its statement
   std::map<std::string, std::unique_ptr<Prepared>, std::less<>> prepared_;
   std::map<std::string, std::unique_ptr<Portal>, std::less<>> portals_;
 };

@@ -1,7 +1,8 @@
 // The realm_access audit record (docs/audit.md §1): one per execution of an engine statement
 // that reads or writes an object of an enabled realm, written (group-committed) BEFORE the
-// statement runs — if it cannot be written the statement does not run (58000). Statements the
-// vault will deny get no realm_access record: their denial is recorded instead.
+// statement runs — if it cannot be written the statement does not run (58000). Called once
+// the vault allowed the execution (storage::ExecutionHook): a denied statement gets its
+// denial recorded instead.
 #pragma once
 
 #include "common/result.h"
