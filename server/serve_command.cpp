@@ -18,6 +18,7 @@
 #include "server/runtime/test_clock.h"
 #include "server/session/client_connection.h"
 #include "server/session/connection_threads.h"
+#include "server/session/refusal_audit.h"
 #include "storage/engine.h"
 
 namespace dbvault::server {
@@ -155,6 +156,10 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   engine_options.database = dir.engine_db();
   engine_options.allowed_functions = pgcompat::function_names();
   engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(), dir.config()};
+  engine_options.on_refusal = [log = (*services)->audit.get()](
+                                  vault::Session& s, const Error& refusal, std::string_view sql) {
+    return session::audit_engine_refusal(*log, s, refusal, sql);
+  };
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return fail(err, engine.error());
   sqlite3* catalog_raw = nullptr;

@@ -195,7 +195,13 @@ Connection::~Connection() = default;
 Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
                                                        PrepareOptions options) {
   auto c = compile(state_->db, *state_->auth, sql);
-  if (!c) return std::move(c).error();
+  if (!c) {
+    const auto& refusal = state_->engine.options.on_refusal;
+    if (c.error().code == sqlstate::kInsufficientPrivilege && refusal) {
+      DBV_RETURN_IF_ERROR(refusal(state_->session, c.error(), sql));
+    }
+    return std::move(c).error();
+  }
   if (options.exported) add_export_accesses(c->facts);
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();

@@ -74,6 +74,11 @@ struct EngineOptions {
   // only when named in allowed_functions (every other non-built-in function is refused).
   std::function<Status(sqlite3*)> on_open;
   std::vector<std::string> allowed_functions;
+  // Called when the engine itself refuses a statement while compiling it (42501: ATTACH, a
+  // schema-changing PRAGMA, load_extension, an access set that cannot be determined — refusals
+  // the vault's check never sees), with the refusal and the statement: the server audits
+  // them. If it fails, prepare() returns its error (58000) instead of the refusal.
+  std::function<Status(vault::Session&, const Error&, std::string_view sql)> on_refusal;
 };
 
 class Statement;
