@@ -29,6 +29,7 @@
 namespace dbvault::server::session {
 
 class VaultViews;
+class RealmAccessAudit;
 
 class QueryLoop {
  public:
@@ -105,6 +106,7 @@ class QueryLoop {
   std::unique_ptr<storage::Connection> conn_;
   std::unique_ptr<pgcompat::CatalogSource> catalog_;
   std::unique_ptr<VaultViews> views_;
+  std::unique_ptr<RealmAccessAudit> realm_audit_;
   std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
   std::atomic<bool> timed_out_{false};
   bool block_failed_ = false;

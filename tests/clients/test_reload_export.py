@@ -8,8 +8,6 @@ way an operator would: edit dbvault.conf, send SIGHUP; a file that does not load
 nothing, and a key that needs a restart is logged as such."""
 
 import io
-import os
-import signal
 import time
 
 import psycopg2
@@ -23,8 +21,6 @@ class ExportAndReload(client_case.ServerCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        if cls.kind == "dbvault":
-            cls.original_conf = (cls.server.data_dir / "dbvault.conf").read_text()
         cls.execute("CREATE TABLE exp_t (id INTEGER PRIMARY KEY, note TEXT)",
                     f"INSERT INTO exp_t VALUES (1, '{MARKER}'), (2, 'second')")
 
@@ -32,23 +28,8 @@ class ExportAndReload(client_case.ServerCase):
         self.require_dbvault()
 
     # --- helpers -------------------------------------------------------------------------
-    def reload(self, *lines: str) -> str:
-        """Writes dbvault.conf as at start plus `lines`, sends SIGHUP and returns the log
-        text the reload wrote."""
-        conf = self.server.data_dir / "dbvault.conf"
-        conf.write_text(self.original_conf + "\n" + "\n".join(lines) + "\n")
-        before = self.server.log_path.read_text(errors="replace")
-        os.kill(self.server.pid, signal.SIGHUP)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            text = self.server.log_path.read_text(errors="replace")[len(before):]
-            if "SIGHUP: configuration reloaded" in text or "not reloaded, the previous" in text:
-                return text
-            time.sleep(0.05)
-        self.fail("the server did not report the reload within 20 s")
-
     def restore_conf(self) -> None:
-        self.reload()
+        self.reload_config()
 
     def copy_out(self, connection, table: str = "exp_t") -> str:
         out = io.StringIO()
@@ -97,7 +78,7 @@ class ExportAndReload(client_case.ServerCase):
         self.assertNotEqual(self.last_export()[3:], ("nightly_export",))
 
         self.addCleanup(self.restore_conf)
-        text = self.reload('audit.export_programs = "nightly_export, other_tool"')
+        text = self.reload_config('audit.export_programs = "nightly_export, other_tool"')
         self.assertNotIn("ERROR", text.upper().replace("ERRORS", ""))
         with exporter.cursor() as cursor:  # an open session follows the new list too
             cursor.execute("SELECT note FROM exp_t WHERE id = 2")
@@ -121,7 +102,7 @@ class ExportAndReload(client_case.ServerCase):
         slow = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                 "WHERE i < 50000000) SELECT count(*) FROM n")
         self.addCleanup(self.restore_conf)
-        self.reload("statement_timeout_ms = 300")
+        self.reload_config("statement_timeout_ms = 300")
         started = time.monotonic()
         with self.assertRaises(psycopg2.Error) as caught:
             with self.connect().cursor() as cursor:
@@ -131,8 +112,8 @@ class ExportAndReload(client_case.ServerCase):
 
     def test_a_file_that_does_not_load_changes_nothing(self):
         self.addCleanup(self.restore_conf)
-        self.reload('audit.export_programs = "nightly_export"')
-        text = self.reload('audit.export_programs = "someone_else"', "statement_timeout_ms = soon")
+        self.reload_config('audit.export_programs = "nightly_export"')
+        text = self.reload_config('audit.export_programs = "someone_else"', "statement_timeout_ms = soon")
         self.assertIn("not reloaded, the previous settings stay", text)
         self.assertIn("statement_timeout_ms", text)
         with self.connect(application_name="nightly_export").cursor() as cursor:
@@ -142,7 +123,7 @@ class ExportAndReload(client_case.ServerCase):
     def test_a_restart_only_key_is_logged_and_kept(self):
         self.addCleanup(self.restore_conf)
         # (--listen is a flag of the test server: flags stay over the file, so not listen)
-        text = self.reload("kms = env", "max_connections = 3")
+        text = self.reload_config("kms = env", "max_connections = 3")
         self.assertIn("kms changed", text)
         self.assertIn("max_connections changed", text)
         with self.connect().cursor() as cursor:  # still on the same port
