@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "audit/query_normalizer.h"
@@ -63,16 +64,38 @@ std::string now_text(const Clock& clock) {
 RealmAccessAudit::RealmAccessAudit(ServerContext& ctx, vault::Session& session)
     : ctx_(ctx), session_(session) {}
 
+namespace {
+bool same_accesses(const std::vector<vault::Access>& a, const std::vector<vault::Access>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.command == y.command && x.object == y.object;
+  });
+}
+}  // namespace
+
+const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const storage::Statement& statement) {
+  const auto snap = ctx_.services.vault->snapshot();
+  const auto& accesses = statement.accesses().accesses;
+  if (last_ && last_->policy_version == snap->version() && last_->sql == statement.sql() &&
+      same_accesses(last_->accesses, accesses)) {
+    return *last_;
+  }
+  Shaped s{statement.sql(), snap->version(), accesses, std::nullopt, {}, {}};
+  s.event = realm_access_event(*snap, session_, statement, s.shape);
+  if (s.event) {
+    s.query = audit::strip_literals(statement.sql());
+    s.shape += '\n' + std::to_string(s.policy_version) + '\n' + s.query;
+  }
+  last_ = std::move(s);
+  return *last_;
+}
+
 Status RealmAccessAudit::before_execution(const storage::Statement& statement) {
   const auto& config = ctx_.config();
   if (!config.realm_access_audit) return flush();
-  const auto snap = ctx_.services.vault->snapshot();
-  if (!snap->vault_enabled()) return flush();
-  std::string shape;
-  auto event = realm_access_event(*snap, session_, statement, shape);
-  if (!event) return ok_status();
-  std::string query = audit::strip_literals(statement.sql());
-  shape += '\n' + std::to_string(snap->version()) + '\n' + query;
+  if (!ctx_.services.vault->snapshot()->vault_enabled()) return flush();
+  const Shaped& s = shaped(statement);
+  if (!s.event) return ok_status();
+  const std::string& shape = s.shape;
   const auto now = std::chrono::steady_clock::now();
   if (run_ && run_->shape == shape && now < run_->ends) {
     // Counted, not written; but only while the log takes records at all (fail closed).
@@ -82,12 +105,13 @@ Status RealmAccessAudit::before_execution(const storage::Statement& statement) {
     return ok_status();
   }
   DBV_RETURN_IF_ERROR(flush());
-  event->detail["query"] = query;
+  audit::Event event = *s.event;
+  event.detail["query"] = s.query;
   const auto window = config.realm_access_coalesce;
   if (window.count() > 0) {
-    run_ = Run{shape, *event, 0, {}, {}, now + window};
+    run_ = Run{shape, event, 0, {}, {}, now + window};
   }
-  if (auto r = ctx_.services.audit->append(std::move(*event)); !r) {
+  if (auto r = ctx_.services.audit->append(std::move(event)); !r) {
     run_.reset();
     return std::move(r).error();
   }

@@ -52,8 +52,22 @@ class RealmAccessAudit {
     std::chrono::steady_clock::time_point ends;  // the window's end
   };
 
+  // What the last execution's statement gave (its record without `query`, its shape), reused
+  // while the same SQL with the same access set runs under the same policy version: a
+  // prepared statement executed again costs two comparisons, not a rebuild.
+  struct Shaped {
+    std::string sql;
+    std::uint64_t policy_version = 0;
+    std::vector<vault::Access> accesses;
+    std::optional<audit::Event> event;  // nullopt: no enabled realm is touched
+    std::string query;                  // the SQL with its literals removed
+    std::string shape;
+  };
+  const Shaped& shaped(const storage::Statement& statement);
+
   ServerContext& ctx_;
   vault::Session& session_;
+  std::optional<Shaped> last_;
   std::optional<Run> run_;
 };
 
