@@ -11,7 +11,7 @@ namespace dbvault::storage::vfs {
 namespace fs = std::filesystem;
 namespace {
 
-Status exec(TdeVfs& vfs, sqlite3* db, const char* sql, std::string_view what) {
+Status exec(const TdeVfs& vfs, sqlite3* db, const char* sql, std::string_view what) {
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return tde_error(vfs, db, sqlite3_extended_errcode(db), what);
   return ok_status();
@@ -47,7 +47,9 @@ Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what) {
       failure.empty() ? std::string(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc))
                       : failure;
   const int primary = rc & 0xff;
-  if (rc == SQLITE_IOERR_DATA || primary == SQLITE_CORRUPT) {
+  if (rc == SQLITE_IOERR_DATA || primary == SQLITE_CORRUPT ||
+      (!failure.empty() && vfs.last_failure_was_integrity() &&
+       (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN))) {
     return make_error(sqlstate::kDataCorrupted,
                       "integrity error: " + std::string(what) + ": " + detail);
   }
@@ -57,13 +59,13 @@ Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what) {
   return make_error(sqlstate::kIoError, std::string(what) + ": " + detail);
 }
 
-Status configure_connection(sqlite3* db) {
-  const int rc = sqlite3_exec(db, "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0;", nullptr,
-                              nullptr, nullptr);
+Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
+  const int rc = sqlite3_exec(
+      db, "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; PRAGMA synchronous = FULL;", nullptr,
+      nullptr, nullptr);
   if (rc != SQLITE_OK) {
-    return make_error(
-        sqlstate::kIoError,
-        std::string("cannot configure the encrypted connection: ") + sqlite3_errmsg(db));
+    return tde_error(vfs, db, sqlite3_extended_errcode(db),
+                     "cannot configure the encrypted connection");
   }
   return ok_status();
 }
@@ -80,7 +82,7 @@ Result<DatabasePtr> open_encrypted(const fs::path& path, TdeVfs& vfs,
   DatabasePtr db(raw);
   if (rc != SQLITE_OK) {
     const int code = sqlite3_extended_errcode(raw);
-    if (code == SQLITE_IOERR_DATA) return key_error(vfs, what);
+    if (code == SQLITE_IOERR_DATA && vfs.last_failure_was_key()) return key_error(vfs, what);
     Error e = tde_error(vfs, raw, code, what);
     if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CANTOPEN)
       e.code = sqlstate::kSystemError;
@@ -88,7 +90,7 @@ Result<DatabasePtr> open_encrypted(const fs::path& path, TdeVfs& vfs,
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
-  DBV_RETURN_IF_ERROR(configure_connection(raw));
+  DBV_RETURN_IF_ERROR(configure_connection(raw, vfs));
   if (*fresh) {
     int reserve = static_cast<int>(kReservedBytes);
     if (sqlite3_file_control(raw, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK) {

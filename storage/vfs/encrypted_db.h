@@ -41,9 +41,12 @@ Result<DatabasePtr> open_encrypted(const std::filesystem::path& path, TdeVfs& vf
                                    const EncryptedOpenOptions& options = {});
 
 // temp_store = MEMORY (Debian builds SQLite with SQLITE_TEMP_STORE=1: temporary files would
-// otherwise reach the disk, and the VFS refuses them) and mmap_size = 0. For a connection that
-// uses the VFS without open_encrypted (e.g. one that ATTACHes an encrypted file).
-Status configure_connection(sqlite3* db);
+// otherwise reach the disk, and the VFS refuses them), mmap_size = 0, and synchronous = FULL
+// (each commit syncs the WAL, which is when the WAL state record marks the WAL as holding
+// commits: a WAL deleted after that is detected). For a connection that uses the VFS without
+// open_encrypted (e.g. one that ATTACHes an encrypted file).
+// Errors as tde_error.
+Status configure_connection(sqlite3* db, const TdeVfs& vfs);
 
 // The dbvault error for SQLite result `rc` (extended codes) on `db`, opened through `vfs`.
 Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what);

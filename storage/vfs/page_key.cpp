@@ -7,16 +7,28 @@
 #include <variant>
 
 #include "crypto/kdf.h"
+#include "crypto/mac.h"
 #include "crypto/random.h"
 
 namespace dbvault::storage::vfs {
 namespace {
 constexpr std::string_view kMaskPurpose = "dbvault tde wal-checksum-mask v1";
+constexpr std::string_view kStatePurpose = "dbvault tde wal-state v1";
 
-Result<crypto::Aead> mask_aead(crypto::AeadAlgorithm algorithm, const crypto::SecretBytes& tek) {
-  auto sub = crypto::derive_subkey(tek, kMaskPurpose);
-  if (!sub) return std::move(sub).error();
-  return crypto::Aead::create(algorithm, *sub);
+// The subkeys a file needs besides the page key.
+struct Subkeys {
+  std::optional<crypto::Aead> masks;
+  crypto::SecretBytes state;
+};
+
+Result<Subkeys> derive_subkeys(crypto::AeadAlgorithm algorithm, const crypto::SecretBytes& tek) {
+  auto mask_key = crypto::derive_subkey(tek, kMaskPurpose);
+  if (!mask_key) return std::move(mask_key).error();
+  auto masks = crypto::Aead::create(algorithm, *mask_key);
+  if (!masks) return std::move(masks).error();
+  auto state = crypto::derive_subkey(tek, kStatePurpose);
+  if (!state) return std::move(state).error();
+  return Subkeys{std::move(*masks), std::move(*state)};
 }
 }  // namespace
 
@@ -51,28 +63,47 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_handle(crypto::TekHandle ha
 }
 
 Result<PageCipher> PageKey::cipher() const {
+  std::optional<Result<crypto::Aead>> pages;
+  std::optional<Result<Subkeys>> subkeys;
+  auto make = [&](const crypto::SecretBytes& tek, std::shared_ptr<crypto::InvocationBudget> b) {
+    pages.emplace(crypto::Aead::create(algorithm_, tek, std::move(b)));
+    subkeys.emplace(derive_subkeys(algorithm_, tek));
+  };
   if (auto* bytes = std::get_if<crypto::SecretBytes>(&material_->key)) {
-    auto pages = crypto::Aead::create(algorithm_, *bytes, material_->budget);
-    if (!pages) return std::move(pages).error();
-    auto masks = mask_aead(algorithm_, *bytes);
-    if (!masks) return std::move(masks).error();
-    return PageCipher(std::move(*pages), std::move(*masks), version_);
+    make(*bytes, material_->budget);
+  } else {
+    // The gate's handle: its Aead counts against the key's persisted budget.
+    const auto& handle = std::get<crypto::TekHandle>(material_->key);
+    auto aead = handle.aead();
+    if (!aead) return std::move(aead).error();
+    DBV_RETURN_IF_ERROR(handle.with_key(
+        [&](const crypto::SecretBytes& tek) { subkeys.emplace(derive_subkeys(algorithm_, tek)); }));
+    pages.emplace(std::move(*aead));
   }
-  const auto& handle = std::get<crypto::TekHandle>(material_->key);
-  auto pages = handle.aead();
-  if (!pages) return std::move(pages).error();
-  std::optional<Result<crypto::Aead>> masks;
-  DBV_RETURN_IF_ERROR(handle.with_key(
-      [&](const crypto::SecretBytes& tek) { masks.emplace(mask_aead(algorithm_, tek)); }));
-  if (!masks || !*masks) {
-    return masks ? std::move(*masks).error()
-                 : make_error(sqlstate::kSystemError, "cannot derive the page mask key");
+  if (!pages || !*pages)
+    return pages ? std::move(*pages).error() : make_error(sqlstate::kSystemError, "no page key");
+  if (!subkeys || !*subkeys) {
+    return subkeys ? std::move(*subkeys).error() : make_error(sqlstate::kSystemError, "no subkeys");
   }
-  return PageCipher(std::move(*pages), std::move(**masks), version_);
+  Subkeys& sub = **subkeys;
+  return PageCipher(std::move(**pages), std::move(*sub.masks), std::move(sub.state), version_);
 }
 
-PageCipher::PageCipher(crypto::Aead pages, crypto::Aead masks, std::uint32_t key_version)
-    : pages_(std::move(pages)), masks_(std::move(masks)), key_version_(key_version) {}
+PageCipher::PageCipher(crypto::Aead pages, crypto::Aead masks, crypto::SecretBytes state_key,
+                       std::uint32_t key_version)
+    : pages_(std::move(pages)),
+      masks_(std::move(masks)),
+      state_key_(std::move(state_key)),
+      key_version_(key_version) {}
+
+Result<crypto::MacTag> PageCipher::state_tag(std::span<const std::uint8_t> data) const {
+  return crypto::hmac_sha256(state_key_, data);
+}
+
+bool PageCipher::verify_state(std::span<const std::uint8_t> data,
+                              std::span<const std::uint8_t> tag) const {
+  return crypto::verify_hmac_sha256(state_key_, data, tag);
+}
 
 Status PageCipher::next_nonce(std::span<std::uint8_t> out) {
   const pid_t pid = ::getpid();

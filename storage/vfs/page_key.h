@@ -22,6 +22,7 @@
 #include "common/result.h"
 #include "crypto/aead.h"
 #include "crypto/key_gate.h"
+#include "crypto/mac.h"
 #include "crypto/secret_bytes.h"
 #include "storage/vfs/page_format.h"
 
@@ -55,7 +56,8 @@ class PageKey {
 
 class PageCipher {
  public:
-  PageCipher(crypto::Aead pages, crypto::Aead masks, std::uint32_t key_version);
+  PageCipher(crypto::Aead pages, crypto::Aead masks, crypto::SecretBytes state_key,
+             std::uint32_t key_version);
 
   // Seals the page `plain` into `out` (same size, a multiple of 512 bytes > kReservedBytes):
   // bytes [raw, size - kReservedBytes) are encrypted and the trailer is written; out[0, raw),
@@ -72,6 +74,10 @@ class PageCipher {
   // SQLite computes over the plaintext). Derived under a subkey of the TEK.
   Status mask(std::span<const std::uint8_t> nonce, std::span<std::uint8_t, 8> out);
 
+  // HMAC-SHA256 of a WAL state record (wal_state.h), under another subkey of the TEK.
+  Result<crypto::MacTag> state_tag(std::span<const std::uint8_t> data) const;
+  bool verify_state(std::span<const std::uint8_t> data, std::span<const std::uint8_t> tag) const;
+
   // The nonce stored in a page image's trailer.
   static std::span<const std::uint8_t> nonce_of(std::span<const std::uint8_t> page);
 
@@ -81,6 +87,7 @@ class PageCipher {
   static constexpr std::size_t kBatch = 64;
   crypto::Aead pages_;
   crypto::Aead masks_;
+  crypto::SecretBytes state_key_;
   std::uint32_t key_version_;
   std::array<std::uint8_t, kBatch * crypto::kAeadNonceSize> nonces_{};
   std::size_t nonces_left_ = 0;

@@ -64,12 +64,19 @@ int flushed(TdeFile& t) { return t.role == FileRole::kWal ? wal_flush(t) : SQLIT
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   TdeFile& t = file_of(f);
   const int rc = flushed(t);
-  return rc != SQLITE_OK ? rc : t.real->pMethods->xTruncate(t.real, size);
+  if (rc != SQLITE_OK) return rc;
+  if (t.role == FileRole::kWal && size == 0) {  // emptied after a full checkpoint
+    const Status st = wal_guard_clean(t.db_path, *t.identity, *t.cipher);
+    if (!st.ok()) return t.fail(SQLITE_IOERR_TRUNCATE, ": " + st.error().message);
+  }
+  return t.real->pMethods->xTruncate(t.real, size);
 }
 int x_sync(sqlite3_file* f, int flags) {
   TdeFile& t = file_of(f);
-  const int rc = flushed(t);
-  return rc != SQLITE_OK ? rc : t.real->pMethods->xSync(t.real, flags);
+  int rc = flushed(t);
+  if (rc == SQLITE_OK) rc = t.real->pMethods->xSync(t.real, flags);
+  if (rc == SQLITE_OK && t.role == FileRole::kWal) rc = wal_guard_synced(t);
+  return rc;
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
   TdeFile& t = file_of(f);
@@ -150,6 +157,12 @@ int setup_main(TdeFile& f) {
   int rc = f.real->pMethods->xFileSize(f.real, &size);
   if (rc != SQLITE_OK) return rc;
   if (size == 0) {
+    if (wal_state_exists(f.path)) {
+      return f.fail(SQLITE_CORRUPT,
+                    "is empty but its WAL state record exists: the database file "
+                    "was truncated or replaced (remove " +
+                        wal_state_path(f.path) + " together with a database you delete)");
+    }
     auto id = f.vfs->identity_for(f.path, nullptr);
     if (!id) return f.fail(SQLITE_CANTOPEN, id.error().message);
     f.identity = std::move(*id);
@@ -182,9 +195,10 @@ int setup_main(TdeFile& f) {
 int setup(TdeFile& f, sqlite3_filename name) {
   if (f.role == FileRole::kMain) return setup_main(f);
   if (f.role == FileRole::kPlain) return SQLITE_OK;
-  f.identity = f.vfs->open_identity(sqlite3_filename_database(name));
+  f.db_path = sqlite3_filename_database(name);
+  f.identity = f.vfs->open_identity(f.db_path);
   if (!f.identity) return f.fail(SQLITE_CANTOPEN, "has no open encrypted database");
-  return SQLITE_OK;
+  return f.role == FileRole::kWal ? wal_guard_open(f) : SQLITE_OK;
 }
 
 std::optional<FileRole> role_of(int flags) {
@@ -209,6 +223,9 @@ int open_main_page(TdeFile& f, std::span<std::uint8_t> page, std::uint32_t pgno)
   }
   const PagePlace place{PageKind::kDatabase, pgno, 0, page.first(raw)};
   if (!f.cipher->open(page, id, place, raw).ok()) {
+    if (pgno == 1)
+      return f.fail(SQLITE_IOERR_DATA, ": page 1 failed authentication (wrong key, or altered)",
+                    true);
     return f.fail(SQLITE_IOERR_DATA, ": page " + std::to_string(pgno) +
                                          " failed authentication (wrong key, or altered, "
                                          "moved or replaced)");
@@ -254,8 +271,12 @@ int read_page1_part(TdeFile& f, std::span<std::uint8_t> out, sqlite3_int64 off) 
 
 }  // namespace
 
-int TdeFile::fail(int rc, const std::string& what) const {
-  vfs->record_failure(path + (what.starts_with(":") ? "" : " ") + what);
+int TdeFile::fail(int rc, const std::string& what, bool key_failure) const {
+  using Kind = TdeVfs::FailureKind;
+  const Kind kind = key_failure                                                  ? Kind::kKey
+                    : (rc == SQLITE_IOERR_DATA || (rc & 0xff) == SQLITE_CORRUPT) ? Kind::kIntegrity
+                                                                                 : Kind::kOther;
+  vfs->record_failure(path + (what.starts_with(":") ? "" : " ") + what, kind);
   return rc;
 }
 
@@ -300,6 +321,8 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
                                             " reserved bytes per page");
     }
     f.identity->page_size.store(size);
+    const int rc = wal_guard_page1(f, in);
+    if (rc != SQLITE_OK) return rc;
   }
   if (size != f.identity->page_size.load() || off % size != 0) {
     return f.fail(SQLITE_IOERR_WRITE, ": unexpected write shape");
@@ -343,8 +366,7 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   t->role = *role;
   t->path = name;
   t->real = real;
-  rc = setup(*t, name);
-  if (rc == SQLITE_OK && t->role != FileRole::kPlain) {
+  if (t->role != FileRole::kPlain) {
     auto cipher = vfs.key().cipher();
     if (cipher) {
       t->cipher.emplace(std::move(*cipher));
@@ -352,6 +374,7 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
       rc = t->fail(SQLITE_CANTOPEN, ": " + cipher.error().message);
     }
   }
+  if (rc == SQLITE_OK) rc = setup(*t, name);
   if (rc != SQLITE_OK) {
     real->pMethods->xClose(real);
     return rc;

@@ -16,6 +16,7 @@
 
 #include "storage/vfs/page_key.h"
 #include "storage/vfs/tde_vfs.h"
+#include "storage/vfs/wal_state.h"
 
 namespace dbvault::storage::vfs::internal {
 
@@ -46,6 +47,11 @@ struct TdeFile {
   std::vector<std::uint8_t> last_frame_plain;
   std::uint32_t wal_page_size = 0;
 
+  // WAL: the database's name, and the generation whose header this file wrote and whose first
+  // sync it awaits (wal_guard.cpp).
+  std::string db_path;
+  std::optional<WalState> unsynced_generation;
+
   // Journal: the last 4-byte write (a record's page number precedes its page image).
   sqlite3_int64 last_small_offset = -1;
   std::uint32_t last_small_value = 0;
@@ -56,8 +62,9 @@ struct TdeFile {
   int write_real(const void* buf, int amt, sqlite3_int64 off) const {
     return real->pMethods->xWrite(real, buf, amt, off);
   }
-  // Records `what` (prefixed with the file's path) and returns `rc`.
-  int fail(int rc, const std::string& what) const;
+  // Records `what` (prefixed with the file's path) and returns `rc`. `key_failure`: page 1 of
+  // the main file did not authenticate (most likely the wrong key).
+  int fail(int rc, const std::string& what, bool key_failure = false) const;
   std::span<std::uint8_t> scratch_of(std::size_t size);
 };
 
@@ -72,6 +79,15 @@ int wal_read(TdeFile& f, void* buf, int amt, sqlite3_int64 off);
 int wal_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off);
 // Writes a held frame header (see PendingHeader). Called before any other operation on the WAL.
 int wal_flush(TdeFile& f);
+
+// The WAL state guard (wal_guard.cpp): checks at open, transitions before and after the events
+// they announce. SQLite result codes (SQLITE_CORRUPT for a WAL that does not match its record).
+int wal_guard_open(TdeFile& f);
+int wal_guard_new_generation(TdeFile& f, std::span<const std::uint8_t> wal_header);
+int wal_guard_synced(TdeFile& f);
+int wal_guard_page1(TdeFile& f, std::span<const std::uint8_t> page1);
+Status wal_guard_clean(const std::string& db_path, const FileIdentity& identity,
+                       const PageCipher& cipher);
 
 // xOpen of TdeVfs; the size SQLite must allocate per file.
 int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags);

@@ -15,6 +15,22 @@ int x_open(sqlite3_vfs* v, sqlite3_filename name, sqlite3_file* file, int flags,
   return internal::open_file(self(v), name, file, flags, out);
 }
 int x_delete(sqlite3_vfs* v, const char* name, int sync_dir) {
+  const std::string_view n(name);
+  if (n.ends_with("-wal")) {
+    // SQLite deletes a WAL only once it is fully checkpointed: record that first.
+    const std::string db(n.substr(0, n.size() - 4));
+    auto identity = self(v).open_identity(db);
+    auto cipher =
+        identity
+            ? self(v).key().cipher()
+            : Result<PageCipher>(make_error(sqlstate::kSystemError, "the database is not open"));
+    const Status st =
+        cipher ? internal::wal_guard_clean(db, *identity, *cipher) : Status(cipher.error());
+    if (!st.ok()) {
+      self(v).record_failure(db + ": cannot record the WAL's deletion: " + st.error().message);
+      return SQLITE_IOERR_DELETE;
+    }
+  }
   return root(v)->xDelete(root(v), name, sync_dir);
 }
 int x_access(sqlite3_vfs* v, const char* name, int flags, int* out) {
@@ -87,9 +103,20 @@ std::string TdeVfs::last_failure() const {
   return failure_;
 }
 
-void TdeVfs::record_failure(std::string what) const {
+bool TdeVfs::last_failure_was_key() const {
+  std::lock_guard lock(failure_mu_);
+  return failure_kind_ == FailureKind::kKey;
+}
+
+bool TdeVfs::last_failure_was_integrity() const {
+  std::lock_guard lock(failure_mu_);
+  return failure_kind_ != FailureKind::kOther;
+}
+
+void TdeVfs::record_failure(std::string what, FailureKind kind) const {
   std::lock_guard lock(failure_mu_);
   failure_ = std::move(what);
+  failure_kind_ = kind;
 }
 
 Result<std::shared_ptr<FileIdentity>> TdeVfs::identity_for(const std::string& path,

@@ -38,7 +38,8 @@ namespace dbvault::storage::vfs {
 // What the main file, its journal and its WAL share: the file id and the page size.
 struct FileIdentity {
   FileId id{};
-  std::atomic<std::uint32_t> page_size{0};  // 0 until page 1 was read or written
+  std::atomic<std::uint32_t> page_size{0};     // 0 until page 1 was read or written
+  std::atomic<bool> wal_state_present{false};  // its WAL state record is known to exist
 };
 
 class TdeVfs {
@@ -55,10 +56,15 @@ class TdeVfs {
   // The most recent failure (an unauthenticated page, a refused file), for error messages;
   // empty if none. Names a file and a page, never data.
   std::string last_failure() const;
+  // What that failure was: page 1 of a main file not authenticating (most likely a wrong key),
+  // or damage (a page, frame, record or WAL that does not authenticate or match).
+  bool last_failure_was_key() const;
+  bool last_failure_was_integrity() const;
 
   // Internal to storage/vfs (the file methods in tde_file.cpp).
   sqlite3_vfs* root() const { return root_; }
-  void record_failure(std::string what) const;
+  enum class FailureKind { kOther, kIntegrity, kKey };
+  void record_failure(std::string what, FailureKind kind = FailureKind::kOther) const;
   // The identity of database `path`: the live one if another connection has it open, else one
   // with `id` (or a new random id when `id` is null, for a file still empty).
   Result<std::shared_ptr<FileIdentity>> identity_for(const std::string& path, const FileId* id);
@@ -76,6 +82,7 @@ class TdeVfs {
   std::map<std::string, std::weak_ptr<FileIdentity>> identities_;
   mutable std::mutex failure_mu_;
   mutable std::string failure_;
+  mutable FailureKind failure_kind_ = FailureKind::kOther;
 };
 
 }  // namespace dbvault::storage::vfs

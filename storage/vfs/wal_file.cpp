@@ -252,6 +252,8 @@ int wal_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
   const int rc = wal_flush(f);
   if (rc != SQLITE_OK) return rc;
   if (is_wal_header) {
+    const int grc = wal_guard_new_generation(f, in);
+    if (grc != SQLITE_OK) return grc;
     if (valid_page_size(load_be32(in.data() + 8))) f.wal_page_size = load_be32(in.data() + 8);
     forget_frame(f);
     return f.write_real(buf, amt, off);

@@ -51,7 +51,7 @@ BOOST_FIXTURE_TEST_SUITE(vfs_crash, VfsFixture)
 
 BOOST_AUTO_TEST_CASE(kill_9_during_a_write_storm_loses_no_commit) {
   for (bool wal : {true, false}) {
-    std::filesystem::remove(db_path());
+    remove_database(db_path());
     { exec(open(wal).get(), "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)"); }
     int fds[2];
     BOOST_REQUIRE(::pipe(fds) == 0);

@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_CASE(no_marker_in_the_database_or_an_uncheckpointed_wal) {
   const std::vector<std::string> markers = {"TABLE-MARKER-alpha", "WAL-MARKER-bravo",
                                             "INDEX-MARKER-charlie", "secret_column_name"};
   for (const char* encoding : {"UTF-8", "UTF-16le"}) {
-    std::filesystem::remove(db_path());
+    remove_database(db_path());
     auto db = open();
     keep_wal(db.get());
     exec(db.get(), std::string("PRAGMA encoding = '") + encoding + "'");

@@ -25,7 +25,7 @@ BOOST_FIXTURE_TEST_SUITE(vfs_roundtrip, VfsFixture)
 
 BOOST_AUTO_TEST_CASE(wal_and_delete_modes_round_trip_across_reopen) {
   for (bool wal : {true, false}) {
-    std::filesystem::remove(db_path());
+    remove_database(db_path());
     {
       auto db = open(wal);
       fill(db.get(), 500);
