@@ -17,9 +17,16 @@ constexpr std::size_t kHandleSize = (sizeof(FileHandle) + 15) & ~std::size_t{15}
 
 TdeFile& file_of(sqlite3_file* f) { return *reinterpret_cast<FileHandle*>(f)->file; }
 
+// Every other method first writes a held WAL frame header or journal image, so that nothing
+// observes the file without it.
+int flushed(TdeFile& t) {
+  if (t.role == FileRole::kWal) return wal_flush(t);
+  return t.role == FileRole::kJournal ? journal_flush(t) : SQLITE_OK;
+}
+
 int x_close(sqlite3_file* f) {
   TdeFile* t = reinterpret_cast<FileHandle*>(f)->file;
-  int rc = t->role == FileRole::kWal ? wal_flush(*t) : SQLITE_OK;
+  int rc = flushed(*t);
   const int close_rc = t->real->pMethods->xClose(t->real);
   if (rc == SQLITE_OK) rc = close_rc;
   delete t;  // NOLINT(cppcoreguidelines-owning-memory): owned by the handle since open_file
@@ -56,10 +63,6 @@ int x_write(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
   }
   return SQLITE_IOERR_WRITE;
 }
-
-// Every other method first writes a held WAL frame header, so that nothing observes the file
-// without it.
-int flushed(TdeFile& t) { return t.role == FileRole::kWal ? wal_flush(t) : SQLITE_OK; }
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   TdeFile& t = file_of(f);

@@ -55,6 +55,16 @@ struct TdeFile {
   // Journal: the last 4-byte write (a record's page number precedes its page image).
   sqlite3_int64 last_small_offset = -1;
   std::uint32_t last_small_value = 0;
+  // Journal: an image held until its record's checksum arrives (both are written in one call),
+  // and the checksum of the record last read (SQLite reads it next, where the image ends).
+  struct PendingImage {
+    sqlite3_int64 offset = 0;
+    std::uint32_t page_number = 0;
+    std::vector<std::uint8_t> plain;
+  };
+  std::optional<PendingImage> pending_image;
+  sqlite3_int64 last_image_end = -1;
+  std::array<std::uint8_t, 4> last_checksum{};
 
   int read_real(void* buf, int amt, sqlite3_int64 off) const {
     return real->pMethods->xRead(real, buf, amt, off);
@@ -79,6 +89,8 @@ int wal_read(TdeFile& f, void* buf, int amt, sqlite3_int64 off);
 int wal_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off);
 // Writes a held frame header (see PendingHeader). Called before any other operation on the WAL.
 int wal_flush(TdeFile& f);
+// Writes a held journal image (see PendingImage). Called before any other journal operation.
+int journal_flush(TdeFile& f);
 
 // The WAL state guard (wal_guard.cpp): checks at open, transitions before and after the events
 // they announce. SQLite result codes (SQLITE_CORRUPT for a WAL that does not match its record).

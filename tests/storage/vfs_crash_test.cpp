@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 #include <set>
 
+#include "storage/vfs/page_format.h"
 #include "tests/storage/vfs_fixture.h"
 
 namespace dbvault::storage::vfs::test {
@@ -43,6 +44,42 @@ void storm(const std::filesystem::path& path, TdeVfs& vfs, bool wal, int fd) {
     if (sqlite3_exec(db->get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) ::_exit(3);
     if (::write(fd, &i, sizeof i) != sizeof i) ::_exit(4);
   }
+}
+
+// Commits 300 rows holding `marker` (rollback-journal mode), then a child overwrites them in a
+// transaction that spills into the database file and is killed: a hot journal stays behind.
+void leave_hot_journal(VfsFixture& fx, const std::string& marker) {
+  {
+    auto db = fx.open(false);
+    exec(db.get(), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+    exec(db.get(), "BEGIN");
+    for (int i = 0; i < 300; ++i) {
+      exec(db.get(), "INSERT INTO t VALUES (" + std::to_string(i) + ", '" + marker + "')");
+    }
+    exec(db.get(), "COMMIT");
+  }
+  int fds[2];
+  BOOST_REQUIRE(::pipe(fds) == 0);
+  const pid_t child = spawn([&] {
+    ::close(fds[0]);
+    EncryptedOpenOptions o;
+    o.wal = false;
+    auto db = open_encrypted(fx.db_path(), *fx.vfs, o);
+    if (!db) ::_exit(2);
+    // A tiny cache spills changed pages into the database file mid-transaction, after their
+    // original content went to the journal.
+    sqlite3_exec(db->get(), "PRAGMA cache_size = 2; BEGIN; UPDATE t SET v = 'overwritten'", nullptr,
+                 nullptr, nullptr);
+    const char done = 1;
+    if (::write(fds[1], &done, 1) != 1) ::_exit(4);
+    ::pause();  // killed here, inside the transaction
+  });
+  ::close(fds[1]);
+  char done = 0;
+  BOOST_REQUIRE(::read(fds[0], &done, 1) == 1);
+  ::kill(child, SIGKILL);
+  reap(child);
+  ::close(fds[0]);
 }
 
 }  // namespace
@@ -80,38 +117,7 @@ BOOST_AUTO_TEST_CASE(kill_9_during_a_write_storm_loses_no_commit) {
 
 BOOST_AUTO_TEST_CASE(a_hot_rollback_journal_is_encrypted_and_rolled_back) {
   const std::string marker = "HOTJOURNAL-MARKER-4711";
-  {
-    auto db = open(false);
-    exec(db.get(), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
-    exec(db.get(), "BEGIN");
-    for (int i = 0; i < 300; ++i) {
-      exec(db.get(), "INSERT INTO t VALUES (" + std::to_string(i) + ", '" + marker + "')");
-    }
-    exec(db.get(), "COMMIT");
-  }
-  int fds[2];
-  BOOST_REQUIRE(::pipe(fds) == 0);
-  const pid_t child = spawn([&] {
-    ::close(fds[0]);
-    EncryptedOpenOptions o;
-    o.wal = false;
-    auto db = open_encrypted(db_path(), *vfs, o);
-    if (!db) ::_exit(2);
-    // A tiny cache spills changed pages into the database file mid-transaction, after their
-    // original content went to the journal.
-    sqlite3_exec(db->get(), "PRAGMA cache_size = 2; BEGIN; UPDATE t SET v = 'overwritten'", nullptr,
-                 nullptr, nullptr);
-    const char done = 1;
-    if (::write(fds[1], &done, 1) != 1) ::_exit(4);
-    ::pause();  // killed here, inside the transaction
-  });
-  ::close(fds[1]);
-  char done = 0;
-  BOOST_REQUIRE(::read(fds[0], &done, 1) == 1);
-  ::kill(child, SIGKILL);
-  reap(child);
-  ::close(fds[0]);
-
+  leave_hot_journal(*this, marker);
   const auto journal = std::filesystem::path(db_path().string() + "-journal");
   BOOST_REQUIRE(std::filesystem::exists(journal));
   BOOST_REQUIRE(std::filesystem::file_size(journal) > 4096u);
@@ -121,6 +127,30 @@ BOOST_AUTO_TEST_CASE(a_hot_rollback_journal_is_encrypted_and_rolled_back) {
   BOOST_TEST(column(db.get(), "SELECT count(*) FROM t WHERE v = '" + marker + "'") ==
              std::vector<std::string>{"300"});
   BOOST_TEST(column(db.get(), "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
+}
+
+BOOST_AUTO_TEST_CASE(a_tampered_hot_journal_is_an_integrity_error) {
+  leave_hot_journal(*this, "JOURNAL-TAMPER-MARKER");
+  const auto journal = read_file(db_path().string() + "-journal");
+  const std::size_t sector = load_be32(journal.data() + 20);
+  const std::size_t page = load_be32(journal.data() + 24);
+  BOOST_REQUIRE(page == 4096u && journal.size() >= sector + page + 8);
+  copy_database(db_path(), dir.path() / "copy");
+  const auto copy = dir.path() / "copy" / "ts.db";
+  // Record 0: its page number, its image, its trailer, its checksum.
+  for (std::size_t at : {sector + 3, sector + 4 + 100, sector + 4 + page - 1, sector + 4 + page}) {
+    auto bytes = journal;
+    bytes[at] ^= 0x01;
+    write_file(copy.string() + "-journal", bytes);
+    EncryptedOpenOptions o;
+    o.create = false;
+    o.wal = false;
+    auto db = open_encrypted(copy, *vfs, o);
+    BOOST_TEST_CONTEXT("journal byte " << at) {
+      BOOST_REQUIRE(!db.ok());
+      BOOST_TEST(db.error().code == sqlstate::kDataCorrupted);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
