@@ -140,6 +140,28 @@ BOOST_AUTO_TEST_CASE(temporary_files_never_reach_the_disk) {
   BOOST_TEST(vfs->last_failure().find("temp_store") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(connections_of_one_process_share_a_database_across_wal_restarts) {
+  auto a = open();
+  auto b = open();
+  auto reader = open();
+  exec(a.get(), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+  for (int i = 0; i < 300; ++i) {
+    sqlite3* writer = i % 2 == 0 ? a.get() : b.get();
+    exec(writer, "INSERT INTO t(v) VALUES ('" + std::string(300, 'a' + i % 26) + "')");
+    if (i % 50 == 49) exec(writer, "PRAGMA wal_checkpoint(RESTART)");
+    if (i % 37 == 0) {
+      BOOST_TEST(column(reader.get(), "SELECT count(*) FROM t") ==
+                 std::vector<std::string>{std::to_string(i + 1)});
+    }
+  }
+  b.reset();
+  reader.reset();
+  a.reset();
+  auto db = open();
+  BOOST_TEST(column(db.get(), "SELECT count(*) FROM t") == std::vector<std::string>{"300"});
+  BOOST_TEST(column(db.get(), "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
+}
+
 BOOST_AUTO_TEST_CASE(memory_mapping_stays_off) {
   auto db = open();
   fill(db.get(), 10);
