@@ -81,22 +81,25 @@ Status write_wal_state(const std::string& database, const FileId& id, const Page
   auto tag = cipher.state_tag(std::span<const std::uint8_t>(r).first(kBodySize));
   if (!tag) return std::move(tag).error();
   std::copy(tag->begin(), tag->end(), r.begin() + kBodySize);
-  const bool created = !wal_state_exists(database);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  // Written to a temporary file and renamed over the record, so that a reader (another
+  // connection opening the WAL) sees the old record or the new one, never a mix.
+  const std::string temp = path + ".new";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return io_error(path, "write");
   const bool ok =
       ::pwrite(fd, r.data(), r.size(), 0) == static_cast<ssize_t>(r.size()) && ::fdatasync(fd) == 0;
   ::close(fd);
-  if (!ok) return io_error(path, "write");
-  if (created) {
-    const auto dir = std::filesystem::path(path).parent_path();
-    const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || ::fsync(dfd) != 0) {
-      if (dfd >= 0) ::close(dfd);
-      return io_error(path, "sync the directory of");
-    }
-    ::close(dfd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return io_error(path, "write");
   }
+  const auto dir = std::filesystem::path(path).parent_path();
+  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    if (dfd >= 0) ::close(dfd);
+    return io_error(path, "sync the directory of");
+  }
+  ::close(dfd);
   return ok_status();
 }
 

@@ -44,7 +44,8 @@ bool wal_state_exists(const std::string& database);
 // file; 58030 if it cannot be read.
 Result<std::optional<WalState>> read_wal_state(const std::string& database, const FileId& id,
                                                const PageCipher& cipher);
-// Writes the record durably (fdatasync; the directory is synced when the record is created).
+// Replaces the record durably and atomically (a temporary file, fdatasync, rename, directory
+// sync): a concurrent reader sees the old record or the new one.
 // 58030 on failure (nothing is known about what reached the disk).
 Status write_wal_state(const std::string& database, const FileId& id, const PageCipher& cipher,
                        const WalState& state);
