@@ -162,6 +162,23 @@ BOOST_AUTO_TEST_CASE(connections_of_one_process_share_a_database_across_wal_rest
   BOOST_TEST(column(db.get(), "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
 }
 
+BOOST_AUTO_TEST_CASE(vacuum_and_vacuum_into_stay_encrypted) {
+  {
+    auto db = open();
+    fill(db.get(), 300);
+    exec(db.get(), "DELETE FROM t WHERE id % 2 = 0; UPDATE t SET v = 'VACUUM-MARKER' WHERE id = 1");
+    exec(db.get(), "VACUUM");
+    exec(db.get(), "VACUUM INTO '" + (dir.path() / "copy.db").string() + "'");
+    BOOST_TEST(column(db.get(), "SELECT count(*) FROM t") == std::vector<std::string>{"150"});
+  }
+  BOOST_TEST(find_markers(dir.path(), {"VACUUM-MARKER"}).empty());
+  auto copy = open_encrypted(dir.path() / "copy.db", *vfs);
+  BOOST_REQUIRE(copy.ok());
+  BOOST_TEST(column(copy->get(), "SELECT v FROM t WHERE id = 1") ==
+             std::vector<std::string>{"VACUUM-MARKER"});
+  BOOST_TEST(column(copy->get(), "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
+}
+
 BOOST_AUTO_TEST_CASE(memory_mapping_stays_off) {
   auto db = open();
   fill(db.get(), 10);
