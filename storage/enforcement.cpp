@@ -48,8 +48,11 @@ const std::vector<vault::Access>& counted(const vault::PolicySnapshot& snap,
   return storage;
 }
 
+// A DELETE counts too: which rows of an unprotected table it removes, chosen by realm data,
+// is realm data written there (one bit per row), as an UPDATE's WHERE is.
 bool writes_data(Command c) {
-  return c == Command::kInsert || c == Command::kUpdate || c == Command::kCreate;
+  return c == Command::kInsert || c == Command::kUpdate || c == Command::kCreate ||
+         c == Command::kDelete;
 }
 
 using Users = std::map<std::string, std::set<std::string>>;
