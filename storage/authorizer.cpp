@@ -243,9 +243,9 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
       if (system_access(a1, nullptr, false)) return err;
       add_all_columns(Command::kInsert, a1);
       return std::nullopt;
-    case SQLITE_DELETE:
+    case SQLITE_DELETE:  // removes every column's value: a column realm protects it too
       if (system_access(a1, nullptr, false)) return err;
-      add(Command::kDelete, a1, nullptr);
+      add_all_columns(Command::kDelete, a1);
       return std::nullopt;
     case SQLITE_CREATE_TABLE:
     case SQLITE_CREATE_TEMP_TABLE:

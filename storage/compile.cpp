@@ -135,6 +135,24 @@ Status find_isolated_bodies(sqlite3* db, Authorizer& auth, std::string_view sql,
   return ok_status();
 }
 
+// The internal queries that complete a statement's facts read the schema. Run first in a
+// deferred transaction (BEGIN, nothing run yet) they would open its read snapshot, and a
+// writing statement would then have to upgrade it: SQLITE_BUSY at once, without waiting,
+// whenever another connection wrote meanwhile (pgbench's BEGIN; UPDATE ...). A writing
+// statement takes the write lock first instead — what its own first step would do — with a
+// write that changes nothing; the busy handler waits for it as for any write.
+Status take_write_lock_first(sqlite3* db, Authorizer& auth, sqlite3_stmt* stmt) {
+  if (sqlite3_get_autocommit(db) != 0 || sqlite3_stmt_readonly(stmt) != 0 ||
+      sqlite3_txn_state(db, nullptr) != SQLITE_TXN_NONE) {
+    return ok_status();
+  }
+  auto scope = auth.internal();
+  const std::string sql = "UPDATE main." + std::string(kCreatorsTable) + " SET kind = kind WHERE 0";
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return engine_error(db, rc);
+  return ok_status();
+}
+
 // Adds an access per column of each table-wide access, and for VACUUM a read of every table.
 Status complete(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFacts& f) {
   DBV_RETURN_IF_ERROR(place_unqualified(db, auth, f));
@@ -288,6 +306,7 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
                       "sqlite_stat* and sqlite_sequence are maintained by the engine; no "
                       "statement may read or write them");
   }
+  DBV_RETURN_IF_ERROR(take_write_lock_first(db, auth, c.stmt.get()));
   DBV_RETURN_IF_ERROR(complete(db, auth, sql, c.facts));
   return c;
 }
