@@ -190,9 +190,18 @@ Result<std::optional<std::vector<BodyCreator>>> ConnectionState::creators_of(
 Connection::Connection(std::unique_ptr<ConnectionState> state) : state_(std::move(state)) {}
 Connection::~Connection() = default;
 
-Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql) {
+Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql, Purpose purpose) {
   auto c = compile(state_->db, *state_->auth, sql);
   if (!c) return std::move(c).error();
+  if (purpose == Purpose::kExport) {
+    const std::vector<EngineAccess> reads = c->facts.accesses;  // add() appends
+    for (const auto& a : reads) {
+      if (a.command != ast::Command::kSelect) continue;
+      EngineAccess e = a;
+      e.command = ast::Command::kExport;
+      c->facts.add(std::move(e));
+    }
+  }
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
   const auto snap = state_->engine.vault.snapshot();

@@ -109,9 +109,14 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // What a statement's rows are for. kExport: they leave the database (COPY ... TO): every
+  // object the statement reads is also an EXPORT access, which command rules FOR EXPORT
+  // (and realms, and RBAC as SELECT) check.
+  enum class Purpose { kRun, kExport };
+
   // Compiles ONE statement of SQLite SQL (42601 if `sql` holds more than one or none) and
   // checks its access set with Vault::check. Nothing runs. On a denial: 42501, audited.
-  Result<std::unique_ptr<Statement>> prepare(std::string_view sql);
+  Result<std::unique_ptr<Statement>> prepare(std::string_view sql, Purpose purpose = Purpose::kRun);
 
   // The access set of `sql` as prepare() computes it, without checking or running it (for
   // EXPLAIN VAULT on this session's connection, which sees its TEMP objects).
