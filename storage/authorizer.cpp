@@ -174,7 +174,7 @@ SystemTable system_table(std::string_view t) {
 }
 
 // Eponymous virtual tables that read only their arguments (pragma_* ones also report their
-// PRAGMA, which is checked as such).
+// PRAGMA, which is checked as such) — when no table or view has the name.
 bool table_valued_function(std::string_view t) {
   return iequals(t, "json_each") || iequals(t, "json_tree") || istarts_with(t, "pragma_");
 }
@@ -227,9 +227,12 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
   switch (action) {
     case SQLITE_READ:
       if (system_access(a1, a2, true)) return err;
-      if (table_valued_function(str(a1))) return std::nullopt;
       add(Command::kSelect, a1, nullptr);
       if (a2 != nullptr && *a2 != '\0') add(Command::kSelect, a1, a2);
+      // A table may be named like a table-valued function: compile() keeps the access
+      // unless no table or view of that name exists (then it is the function).
+      if (table_valued_function(str(a1)))
+        f.maybe_functions.push_back({Command::kSelect, schema, str(a1), "", ""});
       return std::nullopt;
     case SQLITE_UPDATE:
       if (system_access(a1, a2, false)) return err;
@@ -240,9 +243,9 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
       if (system_access(a1, nullptr, false)) return err;
       add_all_columns(Command::kInsert, a1);
       return std::nullopt;
-    case SQLITE_DELETE:
+    case SQLITE_DELETE:  // removes every column's value: a column realm protects it too
       if (system_access(a1, nullptr, false)) return err;
-      add(Command::kDelete, a1, nullptr);
+      add_all_columns(Command::kDelete, a1);
       return std::nullopt;
     case SQLITE_CREATE_TABLE:
     case SQLITE_CREATE_TEMP_TABLE:

@@ -45,6 +45,10 @@ struct EngineAccess {
   ast::Command command = ast::Command::kSelect;
   std::string schema, table, column;  // column "": the table itself
   std::string context;                // innermost trigger or view whose body does it; "": none
+  // Not made by the statement itself but by its table's constraints (schema_reads.h): checked
+  // like any access, no data flow for containment. Not part of the key: the statement's own
+  // accesses are collected first, so an implied one never hides an explicit one.
+  bool implied = false;
   auto key() const { return std::tie(command, schema, table, column, context); }
   bool operator<(const EngineAccess& o) const { return key() < o.key(); }
 };
@@ -66,6 +70,14 @@ struct StatementFacts {
   bool system_tables = false;    // sqlite_stat*/sqlite_sequence touched (only DDL may)
   bool renames = false;          // ALTER TABLE ... RENAME
   bool whole_database = false;   // VACUUM: copies every table
+  bool copies_out = false;       // VACUUM INTO: the copy is a file no realm protects
+  // Bodies (folded names) whose reads stay inside them for containment: triggers and views
+  // of the schema whose name the statement's own text does not contain. Any other context
+  // (a CTE, a name the text could also give a CTE) flows everywhere (compile.cpp).
+  std::set<std::string> isolated_bodies;
+  // SELECT accesses of names that may be table-valued functions (json_each, pragma_*):
+  // kept only if the name is a table or view of its schema (compile.cpp).
+  std::vector<EngineAccess> maybe_functions;
   // (command, schema, table, context): accesses to extend to every column of the table.
   std::vector<EngineAccess> expand;
   std::vector<CreatedObject> created;

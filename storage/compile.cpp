@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/sqlstate.h"
+#include "storage/schema_reads.h"
 #include "storage/sql_words.h"
 
 namespace dbvault::storage {
@@ -17,9 +18,10 @@ bool only_space_or_semicolons(std::string_view rest) {
   });
 }
 
-// Rows of column `col` of an internal query.
-Result<std::vector<std::string>> column_values(sqlite3* db, Authorizer& auth,
-                                               const std::string& sql, int col) {
+}  // namespace
+
+Result<std::vector<std::string>> query_column(sqlite3* db, Authorizer& auth, const std::string& sql,
+                                              int col) {
   auto scope = auth.internal();
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
@@ -36,6 +38,22 @@ Result<std::vector<std::string>> column_values(sqlite3* db, Authorizer& auth,
   return out;
 }
 
+namespace {
+
+// True if `schema` has a table or view named `name` (ASCII case-insensitively, as SQLite
+// resolves names); with `bodies`, a trigger or view instead.
+Result<bool> in_schema(sqlite3* db, Authorizer& auth, std::string_view schema,
+                       std::string_view name, bool bodies = false) {
+  auto found =
+      query_column(db, auth,
+                   "SELECT name FROM " + quote_ident(schema) + ".sqlite_schema WHERE type IN " +
+                       (bodies ? "('trigger', 'view')" : "('table', 'view')") +
+                       " AND name = " + quote_literal(name) + " COLLATE NOCASE",
+                   0);
+  if (!found) return std::move(found).error();
+  return !found->empty();
+}
+
 // Accesses reported without a schema: the table of that name SQLite would find (TEMP first),
 // or none (a CTE or subquery, whose own reads are reported apart).
 Status place_unqualified(sqlite3* db, Authorizer& auth, StatementFacts& f) {
@@ -49,13 +67,9 @@ Status place_unqualified(sqlite3* db, Authorizer& auth, StatementFacts& f) {
       continue;
     }
     for (const char* schema : {"temp", "main"}) {
-      auto found = column_values(db, auth,
-                                 std::string("SELECT name FROM ") + schema +
-                                     ".sqlite_schema WHERE type IN ('table', 'view') AND name = " +
-                                     quote_literal(a.table) + " COLLATE NOCASE",
-                                 0);
+      auto found = in_schema(db, auth, schema, a.table);
       if (!found) return std::move(found).error();
-      if (found->empty()) continue;
+      if (!*found) continue;
       a.schema = schema;
       placed.push_back(std::move(a));
       break;
@@ -72,17 +86,87 @@ Status place_unqualified(sqlite3* db, Authorizer& auth, StatementFacts& f) {
   return ok_status();
 }
 
+// Drops the reads of table-valued functions (json_each, pragma_*: they read only their
+// arguments) — but not of a table or view that has such a name: that is data like any other.
+// The dropped accesses stay in `seen`, so that a re-prepare reporting them again passes.
+Status drop_function_reads(sqlite3* db, Authorizer& auth, StatementFacts& f) {
+  std::set<std::pair<std::string, std::string>> functions;
+  for (const auto& m : f.maybe_functions) {
+    auto found = in_schema(db, auth, m.schema.empty() ? "main" : m.schema, m.table);
+    if (!found) return std::move(found).error();
+    if (!*found) functions.insert({m.schema, m.table});
+  }
+  if (functions.empty()) return ok_status();
+  std::erase_if(f.accesses, [&](const EngineAccess& a) {
+    return a.command == ast::Command::kSelect && functions.contains({a.schema, a.table});
+  });
+  return ok_status();
+}
+
+// Does `sql` contain `name`, ASCII case-insensitively? (Then a CTE of the statement may
+// carry that name.) A name with a quote character may be spelled with it doubled: yes.
+bool may_name(std::string_view sql, std::string_view name) {
+  if (name.find_first_of("\"'`[]") != std::string_view::npos) return true;
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+  auto it = std::search(sql.begin(), sql.end(), name.begin(), name.end(),
+                        [&](char a, char b) { return lower(a) == lower(b); });
+  return it != sql.end();
+}
+
+// SQLite names the innermost trigger, view *or CTE* as an access's context, by name only.
+// Only a trigger or view of the schema that the statement's text cannot also name (as a CTE)
+// keeps its reads in its own scope for containment; every other context flows everywhere.
+Status find_isolated_bodies(sqlite3* db, Authorizer& auth, std::string_view sql,
+                            StatementFacts& f) {
+  std::set<std::string> contexts;
+  for (const auto& a : f.accesses) {
+    if (!a.context.empty()) contexts.insert(a.context);
+  }
+  for (const auto& c : contexts) {
+    if (may_name(sql, c)) continue;
+    bool body = false;
+    for (const char* schema : {"main", "temp"}) {
+      auto found = in_schema(db, auth, schema, c, /*bodies=*/true);
+      if (!found) return std::move(found).error();
+      body = body || *found;
+    }
+    if (body) f.isolated_bodies.insert(fold_ascii(c));
+  }
+  return ok_status();
+}
+
+// The internal queries that complete a statement's facts read the schema. Run first in a
+// deferred transaction (BEGIN, nothing run yet) they would open its read snapshot, and a
+// writing statement would then have to upgrade it: SQLITE_BUSY at once, without waiting,
+// whenever another connection wrote meanwhile (pgbench's BEGIN; UPDATE ...). A writing
+// statement takes the write lock first instead — what its own first step would do — with a
+// write that changes nothing; the busy handler waits for it as for any write.
+Status take_write_lock_first(sqlite3* db, Authorizer& auth, sqlite3_stmt* stmt) {
+  if (sqlite3_get_autocommit(db) != 0 || sqlite3_stmt_readonly(stmt) != 0 ||
+      sqlite3_txn_state(db, nullptr) != SQLITE_TXN_NONE) {
+    return ok_status();
+  }
+  auto scope = auth.internal();
+  const std::string sql = "UPDATE main." + std::string(kCreatorsTable) + " SET kind = kind WHERE 0";
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return engine_error(db, rc);
+  return ok_status();
+}
+
 // Adds an access per column of each table-wide access, and for VACUUM a read of every table.
-Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
+Status complete(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFacts& f) {
   DBV_RETURN_IF_ERROR(place_unqualified(db, auth, f));
+  DBV_RETURN_IF_ERROR(drop_function_reads(db, auth, f));
+  DBV_RETURN_IF_ERROR(find_isolated_bodies(db, auth, sql, f));
+  DBV_RETURN_IF_ERROR(add_schema_reads(db, auth, f));
   if (f.whole_database) {
     for (const char* schema : {"main", "temp"}) {
-      auto tables = column_values(db, auth,
-                                  std::string("SELECT name FROM ") + schema +
-                                      ".sqlite_schema WHERE type IN ('table', 'view') AND "
-                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND "
-                                      "name NOT LIKE 'dbvault\\_%' ESCAPE '\\'",
-                                  0);
+      auto tables = query_column(db, auth,
+                                 std::string("SELECT name FROM ") + schema +
+                                     ".sqlite_schema WHERE type IN ('table', 'view') AND "
+                                     "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND "
+                                     "name NOT LIKE 'dbvault\\_%' ESCAPE '\\'",
+                                 0);
       if (!tables) return std::move(tables).error();
       for (const auto& t : *tables) {
         f.add({ast::Command::kSelect, schema, t, "", ""});
@@ -104,10 +188,10 @@ Status complete(sqlite3* db, Authorizer& auth, StatementFacts& f) {
 Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                                                std::string_view schema, std::string_view table,
                                                bool hidden) {
-  return column_values(db, auth,
-                       "PRAGMA " + quote_ident(schema) +
-                           (hidden ? ".table_xinfo(" : ".table_info(") + quote_ident(table) + ")",
-                       1);
+  return query_column(db, auth,
+                      "PRAGMA " + quote_ident(schema) +
+                          (hidden ? ".table_xinfo(" : ".table_info(") + quote_ident(table) + ")",
+                      1);
 }
 
 std::string quote_literal(std::string_view text) {
@@ -205,6 +289,7 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
   }
   const StatementShape shape = statement_shape(sql);
   c.facts.whole_database = shape.vacuum;
+  c.facts.copies_out = shape.vacuum_into;
   c.facts.renames = shape.renames && c.facts.ddl;
   // Fail closed: a statement SQLite said nothing about is one whose access set is unknown —
   // except DROP ... IF EXISTS of an object that does not exist, which SQLite compiles to a
@@ -221,20 +306,19 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
                       "sqlite_stat* and sqlite_sequence are maintained by the engine; no "
                       "statement may read or write them");
   }
-  DBV_RETURN_IF_ERROR(complete(db, auth, c.facts));
+  DBV_RETURN_IF_ERROR(take_write_lock_first(db, auth, c.stmt.get()));
+  DBV_RETURN_IF_ERROR(complete(db, auth, sql, c.facts));
   return c;
 }
 
 void add_export_accesses(StatementFacts& facts) {
-  std::set<EngineAccess> exports;
-  for (const auto& a : facts.accesses) {
+  const std::vector<EngineAccess> reads = facts.accesses;  // add() appends
+  for (const auto& a : reads) {
     if (a.command != ast::Command::kSelect) continue;
     EngineAccess e = a;
     e.command = ast::Command::kExport;
-    exports.insert(std::move(e));
+    facts.add(std::move(e));
   }
-  for (const auto& a : facts.accesses) exports.erase(a);  // each access once
-  facts.accesses.insert(facts.accesses.end(), exports.begin(), exports.end());
 }
 
 vault::StatementAccesses resolve(const vault::PolicySnapshot& snap, const StatementFacts& facts) {

@@ -46,6 +46,9 @@ Error engine_error(sqlite3* db, int rc);
 // Runs an internal statement returning no rows (authorizer in internal mode). 58030 on error.
 Status exec_internal(sqlite3* db, Authorizer& auth, const std::string& sql);
 
+// Column `col` of every row of an internal query (authorizer in internal mode), as text.
+Result<std::vector<std::string>> query_column(sqlite3* db, Authorizer& auth, const std::string& sql,
+                                              int col);
 // The column names of `schema`.`table` (with hidden and generated ones when `hidden`).
 Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                                                std::string_view schema, std::string_view table,

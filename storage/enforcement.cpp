@@ -5,19 +5,14 @@
 #include <set>
 
 #include "common/sqlstate.h"
+#include "storage/sql_words.h"
 
 namespace dbvault::storage {
 namespace {
 
 using ast::Command;
 
-std::string fold(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+std::string fold(std::string_view s) { return fold_ascii(s); }
 
 // Realms that enforce (ENABLED) among those protecting access `i`'s object.
 std::vector<rules::RealmId> enforcing_realms(const vault::PolicySnapshot& snap,
@@ -32,8 +27,32 @@ std::vector<rules::RealmId> enforcing_realms(const vault::PolicySnapshot& snap,
   return out;
 }
 
+// An implied read (schema_reads.h) counts only where an enforcing realm protects it: a
+// constraint's read is no reason to ask RBAC for SELECT on an unprotected column.
+bool counts(const vault::PolicySnapshot& snap, const StatementFacts& f,
+            const vault::StatementAccesses& r, std::size_t i) {
+  return !f.accesses[i].implied || !enforcing_realms(snap, r.accesses[i].object).empty();
+}
+
+// The accesses of `r` that count; `r.accesses` itself (no copy) when all do.
+const std::vector<vault::Access>& counted(const vault::PolicySnapshot& snap,
+                                          const StatementFacts& f,
+                                          const vault::StatementAccesses& r,
+                                          std::vector<vault::Access>& storage) {
+  bool all = true;
+  for (std::size_t i = 0; i < f.accesses.size() && all; ++i) all = counts(snap, f, r, i);
+  if (all) return r.accesses;
+  for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+    if (counts(snap, f, r, i)) storage.push_back(r.accesses[i]);
+  }
+  return storage;
+}
+
+// A DELETE counts too: which rows of an unprotected table it removes, chosen by realm data,
+// is realm data written there (one bit per row), as an UPDATE's WHERE is.
 bool writes_data(Command c) {
-  return c == Command::kInsert || c == Command::kUpdate || c == Command::kCreate;
+  return c == Command::kInsert || c == Command::kUpdate || c == Command::kCreate ||
+         c == Command::kDelete;
 }
 
 using Users = std::map<std::string, std::set<std::string>>;
@@ -68,14 +87,42 @@ std::set<std::string> with_users(const std::string& body, const Users& users) {
   return out;
 }
 
+// A scope that shares with every other: where the reads of a context go when it is not an
+// isolated body (a CTE, or a name a CTE could have). Not a valid SQL name.
+const std::string kEverywhere{"\x01everywhere"};
+
 // Where data read at `context` can go: the trigger bodies or the statement ("") that use it.
-// A view's or CTE's rows flow to whoever reads them; a trigger's stay in its own body.
-std::set<std::string> flow_scopes(const std::string& context, const Users& users) {
+// A view's or CTE's rows flow to whoever reads them; a trigger's stay in its own body. SQLite
+// names a CTE as the context of its reads without reporting a read of the CTE, so only the
+// bodies compile() found to be the schema's own (facts.isolated_bodies) are followed; any
+// other context flows everywhere.
+std::set<std::string> flow_scopes(const std::string& context, const Users& users,
+                                  const std::set<std::string>& isolated) {
+  if (!context.empty() && !isolated.contains(context)) return {kEverywhere};
   std::set<std::string> out;
   for (const auto& b : with_users(context, users)) {
+    if (!b.empty() && !isolated.contains(b)) return {kEverywhere};
     if (!users.contains(b)) out.insert(b);
   }
   return out;
+}
+
+// VACUUM INTO writes a copy of every table to a file: no realm protects it, so it may not
+// hold data of an enforcing realm, even for a session that may read that data.
+Status contain_copy_out(const vault::PolicySnapshot& snap, const StatementFacts& f,
+                        const vault::StatementAccesses& r) {
+  if (!f.copies_out || !snap.vault_enabled()) return ok_status();
+  for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+    if (f.accesses[i].command != Command::kSelect) continue;
+    for (rules::RealmId realm : enforcing_realms(snap, r.accesses[i].object)) {
+      Error e = make_error(sqlstate::kInsufficientPrivilege,
+                           "realm " + snap.realm(realm)->name + ": VACUUM INTO would copy " +
+                               r.names[i] + " into a file, which the realm does not protect");
+      e.detail = "data of a realm stays in objects of that realm";
+      return e;
+    }
+  }
+  return ok_status();
 }
 
 // Check 2 over the accesses `in` selects.
@@ -84,8 +131,11 @@ Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
   if (!snap.vault_enabled()) return ok_status();
   const Users users = users_of_bodies(f);
   std::vector<std::set<std::string>> scopes;
-  for (const auto& a : f.accesses) scopes.push_back(flow_scopes(fold(a.context), users));
+  for (const auto& a : f.accesses) {
+    scopes.push_back(flow_scopes(fold(a.context), users, f.isolated_bodies));
+  }
   auto share = [](const std::set<std::string>& x, const std::set<std::string>& y) {
+    if (x.contains(kEverywhere) || y.contains(kEverywhere)) return true;
     return std::any_of(x.begin(), x.end(), [&](const std::string& s) { return y.contains(s); });
   };
   // A table written column by column is judged by its columns (its table-level access
@@ -103,7 +153,7 @@ Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
     if (wa.column.empty() && column_written.contains({fold(wa.schema), fold(wa.table)})) continue;
     const auto target = enforcing_realms(snap, r.accesses[w].object);
     for (std::size_t i = 0; i < f.accesses.size(); ++i) {
-      if (!in[i] || f.accesses[i].command != Command::kSelect) continue;
+      if (!in[i] || f.accesses[i].command != Command::kSelect || f.accesses[i].implied) continue;
       if (!share(scopes[i], scopes[w])) continue;  // e.g. a trigger's reads, the INSERT's writes
       for (rules::RealmId realm : enforcing_realms(snap, r.accesses[i].object)) {
         if (std::find(target.begin(), target.end(), realm) != target.end()) continue;
@@ -128,7 +178,7 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
   std::map<std::string, std::vector<vault::Access>> answerable;
   std::map<std::string, std::vector<std::size_t>> indexes;
   for (std::size_t i = 0; i < f.accesses.size(); ++i) {
-    if (f.accesses[i].context.empty()) continue;
+    if (f.accesses[i].context.empty() || !counts(snap, f, r, i)) continue;
     const std::string own = fold(f.accesses[i].context);
     for (const auto& b : with_users(own, users)) {
       if (b.empty() || (!only.empty() && b != only)) continue;
@@ -176,7 +226,8 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
 Status enforce(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
                const StatementFacts& facts, const vault::StatementAccesses& resolved,
                std::string_view sql) {
-  DBV_RETURN_IF_ERROR(ctx.vault.check(ctx.session, resolved.accesses, sql));
+  std::vector<vault::Access> storage;
+  DBV_RETURN_IF_ERROR(ctx.vault.check(ctx.session, counted(snap, facts, resolved, storage), sql));
   if (facts.renames) {
     for (std::size_t i = 0; i < facts.accesses.size(); ++i) {
       if (facts.accesses[i].command != Command::kAlter) continue;
@@ -190,6 +241,7 @@ Status enforce(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
   }
   DBV_RETURN_IF_ERROR(
       contain(snap, facts, resolved, std::vector<bool>(facts.accesses.size(), true)));
+  DBV_RETURN_IF_ERROR(contain_copy_out(snap, facts, resolved));
   return check_bodies(ctx, snap, facts, resolved, "", sql);
 }
 

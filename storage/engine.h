@@ -181,6 +181,12 @@ class Statement {
   // or written. After a CREATE TABLE/VIEW/TRIGGER completes, the new object is registered
   // (Vault::register_table with the session user as owner; the creator of a view or trigger).
   Result<bool> step();
+  // Checks the running execution again, as its first step did, against the policy and
+  // session of this moment: for a portal resumed after other statements ran on the session
+  // (LOCK REALM, an unlock that expired or was revoked meanwhile). 42501 (audited) if the
+  // session may no longer run it; then the caller must not step it further. OK when no
+  // execution is running.
+  Status recheck();
   // REQUIRES: the last step() returned true; 0 <= i < column_count().
   Value column(int i) const;
   // Ends the current execution (bindings are kept); the next step() starts a new one.

@@ -71,13 +71,30 @@ StatementShape statement_shape(std::string_view sql) {
   if (i < w.size() && w[i] == "EXPLAIN") ++i;
   if (i + 1 < w.size() && w[i] == "QUERY" && w[i + 1] == "PLAN") i += 2;
   StatementShape shape;
-  if (i < w.size() && w[i] == "VACUUM") shape.vacuum = true;
+  if (i < w.size() && w[i] == "VACUUM") {
+    shape.vacuum = true;
+    // Only `VACUUM` and `VACUUM schema` stay inside the engine; anything longer is taken
+    // for INTO (fail closed: the words are not parsed further).
+    std::vector<std::string> rest;
+    for (std::size_t j = i + 1; j < w.size(); ++j) {
+      if (w[j] != ";") rest.push_back(w[j]);
+    }
+    shape.vacuum_into = rest.size() > 1 || (rest.size() == 1 && rest[0] == "INTO");
+  }
   if (i + 2 < w.size() && w[i] == "ALTER" && w[i + 1] == "TABLE") {
     std::size_t j = i + 3;                        // after the (first part of the) name
     if (j + 1 < w.size() && w[j] == ".") j += 2;  // schema.table
     shape.renames = j < w.size() && w[j] == "RENAME";
   }
   return shape;
+}
+
+std::string fold_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
 }  // namespace dbvault::storage

@@ -15,9 +15,13 @@ namespace dbvault::storage {
 std::vector<std::string> leading_words(std::string_view sql, std::size_t max);
 
 struct StatementShape {
-  bool vacuum = false;   // VACUUM [schema] [INTO file], also after EXPLAIN
-  bool renames = false;  // ALTER TABLE t RENAME ...
+  bool vacuum = false;       // VACUUM [schema] [INTO file], also after EXPLAIN
+  bool vacuum_into = false;  // VACUUM [schema] INTO file: a copy outside the engine
+  bool renames = false;      // ALTER TABLE t RENAME ...
 };
 StatementShape statement_shape(std::string_view sql);
+
+// `s` with ASCII letters lower-cased: names compare as SQLite compares them.
+std::string fold_ascii(std::string_view s);
 
 }  // namespace dbvault::storage

@@ -106,6 +106,12 @@ Result<bool> Statement::step() {
   return e;
 }
 
+Status Statement::recheck() {
+  StatementState& st = *state_;
+  if (!st.started || st.finished) return ok_status();
+  return check_execution(st);
+}
+
 Value Statement::column(int i) const {
   sqlite3_stmt* s = state_->compiled.stmt.get();
   switch (sqlite3_column_type(s, i)) {

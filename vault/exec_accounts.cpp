@@ -2,7 +2,10 @@
 //   CREATE USER                       ACCOUNT_MANAGER
 //   ALTER USER, DROP USER             the manager of the account's side: VAULT_ADMIN for a
 //                                     holder of VAULT_ADMIN or AUDIT_VIEWER, else
-//                                     ACCOUNT_MANAGER (ALTER USER also the user itself)
+//                                     ACCOUNT_MANAGER (ALTER USER also the user itself);
+//                                     ALTER USER of an account a realm authorizes: only the
+//                                     user itself (a reset is logging in as it, and so reading
+//                                     the realm: first a VAULT_ADMIN unauthorizes it)
 //   CREATE/DROP ROLE                  DBA or ACCOUNT_MANAGER
 //   GRANT/REVOKE a role               exec_role_grants.cpp
 //   GRANT/REVOKE table privileges     DBA
@@ -132,6 +135,23 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateUser& st) {
       policy_event(*this, s, "CREATE USER", st.name));
 }
 
+namespace {
+
+// The name of a realm whose authorization alone admits `user` (no REQUIRE VAULT PASSWORD;
+// authorized directly, through a role, or as its OWNER); empty if none does.
+std::string realm_authorizing(const PolicySnapshot& sn, std::uint32_t user) {
+  for (std::uint32_t r = 0; r < sn.realm_capacity(); ++r) {
+    const RealmInfo* realm = sn.realm(r);
+    if (realm != nullptr && !realm->require_password &&
+        sn.authorized(user, *realm, /*as_owner=*/false)) {
+      return realm->name;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
   auto id = snap()->find_user(st.name);
   if (!id) {  // the authority first: to a caller who manages no account, unknown looks denied
@@ -146,7 +166,18 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterUser& st) {
         // Resetting another account's password is logging in as it: only its side's manager.
         // Checked inside the change, so that no concurrent GRANT moves the account to the
         // other side between the check and the write.
-        if (*id != s.user_id()) DBV_RETURN_IF_ERROR(require_manager(*this, s, *id, "ALTER USER"));
+        if (*id != s.user_id()) {
+          DBV_RETURN_IF_ERROR(require_manager(*this, s, *id, "ALTER USER"));
+          // Whoever resets the password can log in as the account and read what its realm
+          // authorizations admit: the account side would enter the realm alone.
+          if (const std::string realm = realm_authorizing(*snap(), *id); !realm.empty()) {
+            return sod_refusal(*this, s, "ALTER USER", "realm_authorized_account",
+                               "ALTER USER: realm " + realm + " authorizes " + st.name +
+                                   ", so only " + st.name +
+                                   " may change its password; a VAULT_ADMIN first removes the "
+                                   "authorization (ALTER REALM ... UNAUTHORIZE) for a reset");
+          }
+        }
         return db.run("UPDATE users SET scram_verifier = ? WHERE id = ?", *verifier, *id);
       },
       policy_event(*this, s, "ALTER USER", st.name));

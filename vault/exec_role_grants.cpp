@@ -7,9 +7,15 @@
 //   - no account holds roles of both sides (vault: VAULT_ADMIN, AUDIT_VIEWER; account: DBA,
 //     ACCOUNT_MANAGER);
 //   - an ordinary role is granted to or revoked from a holder of VAULT_ADMIN or AUDIT_VIEWER
-//     by a VAULT_ADMIN, to anyone else by a DBA or an ACCOUNT_MANAGER;
+//     by a VAULT_ADMIN, to anyone else by a DBA or an ACCOUNT_MANAGER — except that a role
+//     a realm authorizes (itself or through a role it is a member of) is granted by a
+//     VAULT_ADMIN only: the grant admits the grantee to the realm, which is the vault side's
+//     decision (else an account manager could mint an account, grant it the role and read
+//     the realm without any vault password);
 //   - the last VAULT_ADMIN keeps the role.
 // Every refusal is 42501 with a sod_violation event.
+#include <set>
+
 #include "vault/duties.h"
 #include "vault/vault_impl.h"
 
@@ -36,6 +42,27 @@ struct Grantee {
   std::optional<std::uint32_t> user, role;
 };
 
+// The name of a realm that authorizes `role` or a role it is (transitively) a member of;
+// empty if none does.
+std::string realm_admitting(const PolicySnapshot& sn, std::uint32_t role) {
+  std::set<std::uint32_t> held;
+  std::vector<std::uint32_t> todo{role};
+  while (!todo.empty()) {  // the roles `role` is a member of; the set stops cycles
+    const std::uint32_t r = todo.back();
+    todo.pop_back();
+    if (!held.insert(r).second) continue;
+    for (const auto& m : sn.data().memberships) {
+      if (m.member_kind == ast::PrincipalKind::kRole && m.member_id == r) todo.push_back(m.role_id);
+    }
+  }
+  for (const auto& a : sn.data().authorizations) {
+    if (a.kind != ast::PrincipalKind::kRole || !held.contains(a.principal_id)) continue;
+    const RealmInfo* realm = sn.realm(a.realm_id);
+    return realm != nullptr ? realm->name : std::to_string(a.realm_id);
+  }
+  return "";
+}
+
 // The caller's authority over this grant, and the rules that hold whoever the caller is.
 // REQUIRES: runs inside VaultImpl::change(), so that no other policy change lands between
 // these checks and the write.
@@ -48,6 +75,9 @@ Status check_duties(VaultImpl& v, const Session& s, const ast::GrantRole& st, st
   } else if (to.user && side_of_user(*sn, *to.user) == DutySide::kVault) {
     DBV_RETURN_IF_ERROR(
         v.require_role(s, kRoleVaultAdmin, statement + " of a VAULT_ADMIN or AUDIT_VIEWER"));
+  } else if (const std::string realm = st.grant ? realm_admitting(*sn, role) : ""; !realm.empty()) {
+    DBV_RETURN_IF_ERROR(v.require_role(
+        s, kRoleVaultAdmin, statement + " of a role that realm " + realm + " authorizes"));
   } else {
     DBV_RETURN_IF_ERROR(require_either(v, s, statement));
   }

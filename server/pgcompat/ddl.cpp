@@ -13,17 +13,22 @@ Result<TableName> table_name(const Stmt& s, std::size_t& i) {
            (s.tokens[j].kind == Token::Kind::kWord || s.tokens[j].kind == Token::Kind::kQuoted);
   };
   if (!is_name(i)) return syntax_error(s, i);
+  bool qualified = false;
   if (s.punct(i + 1, '.')) {
     const std::string schema = identifier_name(s.tokens[i]);
     if (schema != "public" && schema != "main") {
       return not_supported("schema \"" + schema + "\"", s, i,
                            "the engine has the one schema public");
     }
+    qualified = true;
     i += 2;
     if (!is_name(i)) return syntax_error(s, i);
   }
   const Token& t = s.tokens[i++];
-  return TableName{std::string(t.text), identifier_name(t)};
+  // A qualified name stays qualified (public is the engine's main): unqualified, SQLite
+  // would take a TEMP table of the same name first (TRUNCATE main.t emptying temp.t).
+  return TableName{(qualified ? "main." : "") + std::string(t.text), identifier_name(t),
+                   std::string(t.text), qualified};
 }
 
 namespace {
@@ -155,10 +160,12 @@ Result<Translation> add_key(const Stmt& s, const CatalogSource& catalog, const T
       for (const auto& c : *cols) constraint += "_" + c;
     constraint += primary ? "_pkey" : "_key";
   }
-  return Translation{run_instead("CREATE UNIQUE INDEX " + quote_identifier(constraint) +
-                                     (primary ? " /* primary key */" : "") + " ON " + table.sql +
-                                     " (" + index_columns(*cols) + ")",
-                                 "ALTER TABLE")};
+  // SQLite qualifies the index, not the table of ON (which then resolves in that schema).
+  return Translation{
+      run_instead("CREATE UNIQUE INDEX " + std::string(table.qualified ? "main." : "") +
+                      quote_identifier(constraint) + (primary ? " /* primary key */" : "") +
+                      " ON " + table.bare + " (" + index_columns(*cols) + ")",
+                  "ALTER TABLE")};
 }
 
 std::optional<Result<Translation>> alter_table(const Stmt& s, const CatalogSource& catalog) {

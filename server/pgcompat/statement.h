@@ -53,8 +53,10 @@ std::vector<Edit> column_name_edits(const Stmt& s);
 Result<std::vector<Edit>> locking_edits(const Stmt& s);
 
 struct TableName {
-  std::string sql;   // for the engine, as written without a "public." qualifier
+  std::string sql;   // for the engine, as written; "public." or "main." becomes "main."
   std::string name;  // the identifier, for catalog look-ups
+  std::string bare;  // as written, without a qualifier (CREATE INDEX ... ON takes no schema)
+  bool qualified = false;
 };
 // [public. | main.] name at token i; advances i past it. 0A000 for another schema.
 Result<TableName> table_name(const Stmt& s, std::size_t& i);

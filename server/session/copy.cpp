@@ -1,7 +1,8 @@
 // COPY ... TO STDOUT and COPY ... FROM STDIN (QueryLoop, query_loop.h). Both go through the
 // engine like any statement — COPY TO runs a SELECT, COPY FROM an INSERT per row — so the
-// vault checks them like any read or write. COPY TO is EXPORT-class: a data_export record is
-// made durable before the first row leaves.
+// vault checks them like any read or write. COPY TO is EXPORT-class: every read is also an
+// EXPORT access (command rules FOR EXPORT), and a data_export record is made durable before
+// the first row leaves.
 #include <algorithm>
 
 #include "grammar/printer.h"

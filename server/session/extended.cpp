@@ -274,6 +274,23 @@ void QueryLoop::on_execute(const wire::Execute& m) {
     p.captured_rest.clear();
     return;
   }
+  if (block_failed_ && !aborted_block_allows(p.stmt->sql())) {
+    extended_error(make_error(SqlState{"25P02"},
+                              "current transaction is aborted, commands ignored until end of "
+                              "transaction block"));
+    return;
+  }
+  if (!p.done) {
+    // A portal resumed after other messages (or described, which reads its first row):
+    // since its rows began, the session may have
+    // locked the realm, or its unlock expired or was revoked. Rows already read (the peeked
+    // one too) are not sent then.
+    if (auto s = p.stmt->recheck(); !s) {
+      portals_.erase(it);
+      extended_error(s.error());
+      return;
+    }
+  }
   auto emit = [&](const Row& row) -> Status {
     if (!p.described) {
       p.fields = describe_columns(*p.stmt, &row, p.result_formats);

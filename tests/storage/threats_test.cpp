@@ -189,6 +189,9 @@ BOOST_AUTO_TEST_CASE(no_path_reaches_the_vaults_own_files) {
   }
   Connection& bob = as("bob");
   ok(bob.session(), "UNLOCK REALM fin PASSWORD 'fin-secret-2025'");  // admitted everywhere now
+  // With realms enforcing, VACUUM INTO is refused before any path is looked at (it would copy
+  // realm data into a file, below); the file policy is checked with the vault disabled.
+  ok(admin, "ALTER DATABASE DISABLE DATABASE VAULT");
   for (const std::filesystem::path& target : {dir / "keys" / "copy.db", dir / "audit" / "copy.db",
                                               dir / "data" / "copy.db", dir / "policy.db"}) {
     const Error e = refused(bob, "VACUUM INTO '" + target.string() + "'");
@@ -199,8 +202,14 @@ BOOST_AUTO_TEST_CASE(no_path_reaches_the_vaults_own_files) {
   refused(bob, "VACUUM INTO 'file:" + (dir / "x.db").string() + "?vfs=unix-none'");
   refused(bob, "ATTACH '" + (dir / "policy.db").string() + "' AS p");
   const auto outside = dir / "backup.db";
-  exec(bob, "VACUUM INTO '" + outside.string() + "'");  // elsewhere, an admitted user may
+  exec(bob, "VACUUM INTO '" + outside.string() + "'");  // elsewhere, with no realm enforcing
   BOOST_TEST(std::filesystem::exists(outside));
+  // Containment: a copy into a file leaves every realm, even for a session admitted to all.
+  ok(admin, "ALTER DATABASE ENABLE DATABASE VAULT");
+  const auto copy = dir / "backup2.db";
+  const Error e = refused(bob, "VACUUM INTO '" + copy.string() + "'");
+  BOOST_TEST(e.message.find("VACUUM INTO would copy") != std::string::npos, e.message);
+  BOOST_TEST(!std::filesystem::exists(copy));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,26 @@
+// Reads SQLite makes on a statement's behalf without telling the authorizer: the expressions
+// of a table's own schema. A generated column is computed from other columns of its row; an
+// UPDATE evaluates the table's CHECK constraints, its generated columns and the WHERE and
+// expressions of its partial and expression indexes, and a failed CHECK or UNIQUE answers a
+// question about the columns they read. SQLite resolves those expressions when it loads the
+// schema, where no authorizer runs, so a column realm would not see them (a generated copy of
+// a realm column, or a CHECK used as an oracle, planted before the column joined the realm).
+// Thread-safety: the connection's thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include "common/result.h"
+#include "storage/authorizer.h"
+
+namespace dbvault::storage {
+
+// Adds to `f`, conservatively (the expressions are not parsed): a SELECT of every column of
+// the table for each read of a generated column (same context: the data flows where the
+// read goes), and for each UPDATE of a table whose schema has such expressions, a SELECT of
+// every column marked `implied` (checked like any read; not a data flow for containment,
+// since a constraint's verdict is stored nowhere). On failure (an engine error) `f` may hold
+// part of the additions; the caller refuses the statement.
+Status add_schema_reads(sqlite3* db, Authorizer& auth, StatementFacts& f);
+
+}  // namespace dbvault::storage
