@@ -1,6 +1,8 @@
 #include "crypto/kmip_provider.h"
 
 #include <array>
+#include <chrono>
+#include <mutex>
 
 #include "crypto/kmip/kmip_client.h"
 #include "crypto/random.h"
@@ -93,11 +95,14 @@ Result<std::string> find_key(KmipClient& c, const KmipOptions& o) {
 
 class KmipMasterKey final : public MasterKeyProvider {
  public:
-  KmipMasterKey(std::unique_ptr<KmipClient> client, std::string uid, std::string name)
+  KmipMasterKey(std::unique_ptr<KmipClient> client, std::string uid, std::string name,
+                std::chrono::milliseconds health_interval)
       : client_(std::move(client)),
         uid_(std::move(uid)),
         name_(std::move(name)),
-        aad_(additional_data(name_)) {}
+        aad_(additional_data(name_)),
+        health_interval_(health_interval),
+        healthy_at_(std::chrono::steady_clock::now()) {}
 
   std::string_view kind() const override { return "kmip"; }
   const std::string& key_id() const override { return name_; }
@@ -109,7 +114,7 @@ class KmipMasterKey final : public MasterKeyProvider {
     auto out = client_->call(
         Operation::kEncrypt, uid_,
         kmip::encrypt_gcm_payload(uid_, {.data = key.view(), .iv = iv, .aad = aad_, .tag = {}}));
-    if (!out) return key_error(name_, out.error().message);
+    if (!out) return failed(out.error());
     auto ct = kmip::data_of(*out, Operation::kEncrypt);
     auto tag = kmip::auth_tag_of(*out);
     if (!ct || !tag || ct->size() != key.size() || tag->size() != kTag)
@@ -129,20 +134,44 @@ class KmipMasterKey final : public MasterKeyProvider {
                             .aad = aad_,
                             .tag = wrapped.subspan(1 + kIv, kTag)};
     auto out = client_->call(Operation::kDecrypt, uid_, kmip::decrypt_gcm_payload(uid_, in));
-    if (!out) return key_error(name_, out.error().message);
+    if (!out) return failed(out.error());
     auto pt = kmip::data_of(*out, Operation::kDecrypt);
     if (!pt || pt->size() != in.data.size())
       return key_error(name_, "Decrypt response of " + client_->endpoint() + " is malformed");
     return SecretBytes::copy_of(*pt);
   }
 
-  Status check() override { return verify_key(*client_, uid_, name_); }
+  Status check() override {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mu_);
+      if (healthy_ && now - healthy_at_ < health_interval_) return ok_status();
+    }
+    Status s = verify_key(*client_, uid_, name_);
+    std::lock_guard lock(mu_);
+    healthy_ = s.ok();
+    healthy_at_ = now;
+    return s;
+  }
 
  private:
+  // Any failed call forgets the last successful health check.
+  Error failed(const Error& e) {
+    {
+      std::lock_guard lock(mu_);
+      healthy_ = false;
+    }
+    return key_error(name_, e.message);
+  }
+
   std::unique_ptr<KmipClient> client_;
   const std::string uid_;
   const std::string name_;
   const std::vector<std::uint8_t> aad_;
+  const std::chrono::milliseconds health_interval_;
+  std::mutex mu_;
+  bool healthy_ = true;  // verified by open_kmip_provider just before construction
+  std::chrono::steady_clock::time_point healthy_at_;
 };
 
 Result<std::unique_ptr<KmipClient>> connect(const KmipOptions& o) {
@@ -163,8 +192,8 @@ Result<std::unique_ptr<MasterKeyProvider>> open_kmip_provider(const KmipOptions&
   auto uid = find_key(**client, options);
   if (!uid) return std::move(uid).error();
   if (auto s = verify_key(**client, *uid, options.key_name); !s) return std::move(s).error();
-  return std::unique_ptr<MasterKeyProvider>(
-      new KmipMasterKey(std::move(*client), std::move(*uid), options.key_name));
+  return std::unique_ptr<MasterKeyProvider>(new KmipMasterKey(
+      std::move(*client), std::move(*uid), options.key_name, options.health_interval));
 }
 
 Status retire_kmip_key(const KmipOptions& options, bool destroy) {

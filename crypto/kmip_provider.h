@@ -18,7 +18,8 @@
 // Fails closed with 58000, naming host:port and the key, never key bytes: server unreachable or
 // TLS refused at open, no key of that name (or several), a key that is not Active (revoked,
 // destroyed), and at run time any failed call — with the key manager's Result Reason and
-// Result Message. Calls are logged by KmipClient (operation, unique id, latency).
+// Result Message. Calls are logged by KmipClient (operation, unique id, latency). Wrap and
+// unwrap always ask the key manager; check() may answer from its last success (health_interval).
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
@@ -44,6 +45,11 @@ struct KmipOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{10000};
   int attempts = 2;  // per idempotent call (Create is never retried)
+  // check() runs on every key release (KeyGate), under the gate's lock: it asks the key manager
+  // (Get Attributes) at most this often and otherwise repeats its last success. A failure is
+  // never repeated from memory, and any failed KMIP call forgets the last success. 0: ask on
+  // every check().
+  std::chrono::milliseconds health_interval{1000};
 };
 
 Result<std::unique_ptr<MasterKeyProvider>> open_kmip_provider(const KmipOptions& options);

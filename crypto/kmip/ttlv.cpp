@@ -173,55 +173,49 @@ class Decoder {
   std::size_t items_ = 0;
 };
 
+Item Item::number_item(std::uint32_t tag, ItemType type, std::int64_t value) {
+  Item i(tag, type);
+  i.number_ = value;
+  return i;
+}
+Item Item::octets_item(std::uint32_t tag, ItemType type, std::span<const std::uint8_t> value) {
+  Item i(tag, type);
+  i.octets_.assign(value.begin(), value.end());
+  return i;
+}
+
 Item Item::structure(std::uint32_t tag, std::vector<Item> children) {
   Item i(tag, ItemType::kStructure);
   i.children_ = std::move(children);
   return i;
 }
 Item Item::integer(std::uint32_t tag, std::int32_t value) {
-  Item i(tag, ItemType::kInteger);
-  i.number_ = value;
-  return i;
+  return number_item(tag, ItemType::kInteger, value);
 }
 Item Item::long_integer(std::uint32_t tag, std::int64_t value) {
-  Item i(tag, ItemType::kLongInteger);
-  i.number_ = value;
-  return i;
+  return number_item(tag, ItemType::kLongInteger, value);
 }
 Item Item::big_integer(std::uint32_t tag, std::vector<std::uint8_t> twos_complement) {
-  Item i(tag, ItemType::kBigInteger);
-  i.octets_ = std::move(twos_complement);
-  return i;
+  return octets_item(tag, ItemType::kBigInteger, twos_complement);
 }
 Item Item::enumeration(std::uint32_t tag, std::uint32_t value) {
-  Item i(tag, ItemType::kEnumeration);
-  i.number_ = value;
-  return i;
+  return number_item(tag, ItemType::kEnumeration, value);
 }
 Item Item::boolean(std::uint32_t tag, bool value) {
-  Item i(tag, ItemType::kBoolean);
-  i.number_ = value ? 1 : 0;
-  return i;
+  return number_item(tag, ItemType::kBoolean, value ? 1 : 0);
 }
 Item Item::text(std::uint32_t tag, std::string_view value) {
-  Item i(tag, ItemType::kTextString);
-  i.octets_.assign(value.begin(), value.end());
-  return i;
+  return octets_item(tag, ItemType::kTextString,
+                     {reinterpret_cast<const std::uint8_t*>(value.data()), value.size()});
 }
 Item Item::bytes(std::uint32_t tag, std::span<const std::uint8_t> value) {
-  Item i(tag, ItemType::kByteString);
-  i.octets_.assign(value.begin(), value.end());
-  return i;
+  return octets_item(tag, ItemType::kByteString, value);
 }
 Item Item::date_time(std::uint32_t tag, std::int64_t seconds_since_epoch) {
-  Item i(tag, ItemType::kDateTime);
-  i.number_ = seconds_since_epoch;
-  return i;
+  return number_item(tag, ItemType::kDateTime, seconds_since_epoch);
 }
 Item Item::interval(std::uint32_t tag, std::uint32_t seconds) {
-  Item i(tag, ItemType::kInterval);
-  i.number_ = seconds;
-  return i;
+  return number_item(tag, ItemType::kInterval, seconds);
 }
 
 Item::~Item() {

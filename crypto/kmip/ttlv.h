@@ -85,6 +85,8 @@ class Item {
 
  private:
   Item(std::uint32_t tag, ItemType type) : tag_(tag), type_(type) {}
+  static Item number_item(std::uint32_t tag, ItemType type, std::int64_t value);
+  static Item octets_item(std::uint32_t tag, ItemType type, std::span<const std::uint8_t> value);
   friend class Decoder;
 
   std::uint32_t tag_;

@@ -38,14 +38,6 @@ std::unique_ptr<MasterKeyProvider> open_ok(const KmipOptions& o) {
   return std::move(*p);
 }
 
-std::shared_ptr<MasterKeyProvider> env_key(const std::string& id) {
-  ScopedEnv h("DBVAULT_MASTER_KEY_HEX", kEnvHex);
-  ScopedEnv i("DBVAULT_MASTER_KEY_ID", id);
-  auto p = open_env_provider();
-  BOOST_REQUIRE(p.ok());
-  return std::move(*p);
-}
-
 // Captures the process log for the scope.
 struct LogCapture {
   std::ostringstream out;
@@ -104,7 +96,7 @@ BOOST_FIXTURE_TEST_CASE(teks_wrap_and_unwrap_inside_the_key_manager_across_resta
 BOOST_FIXTURE_TEST_CASE(mek_rotation_env_to_kmip_and_back, PyKmip) {
   TempDir data("kmiprot");
   ManualClock clock(TimePoint(std::chrono::seconds(1'700'000'000)));
-  auto store = TekStore::open(data.path() / "keys", env_key("env-1"), clock);
+  auto store = TekStore::open(data.path() / "keys", env_key(kEnvHex, "env-1"), clock);
   BOOST_REQUIRE(store.ok());
   const auto scope = KeyScope::audit();
   BOOST_REQUIRE((*store)->create_tek(scope).ok());
@@ -118,7 +110,7 @@ BOOST_FIXTURE_TEST_CASE(mek_rotation_env_to_kmip_and_back, PyKmip) {
   BOOST_TEST(mid->info.mek_id == "dbvault-mek");
   BOOST_TEST(Aead::create(mid->info.algorithm, mid->key)->open(*sealed, {}).ok());
 
-  auto status = (*store)->rotate_mek(env_key("env-2"));
+  auto status = (*store)->rotate_mek(env_key(kEnvHex, "env-2"));
   BOOST_REQUIRE_MESSAGE(status.ok(), (status.ok() ? "" : status.error().message));
   auto after = (*store)->unwrap(scope, std::nullopt);
   BOOST_REQUIRE(after.ok());
@@ -145,14 +137,37 @@ BOOST_FIXTURE_TEST_CASE(an_unreachable_key_manager_refuses_start_naming_the_host
   expect_refused(open_kmip_provider(o), "kmip.invalid");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_key_manager_lost_while_running_fails_unwraps_until_it_is_back, PyKmip) {
+  auto o = options(true);
+  o.health_interval = std::chrono::milliseconds(0);
+  auto p = open_ok(o);
+  auto tek = random_key();
+  auto wrapped = p->wrap(*tek);
+  BOOST_REQUIRE(wrapped.ok());
+  stop();
+  expect_refused(p->unwrap(*wrapped), "127.0.0.1:" + std::to_string(port()));
+  expect_refused(p->check(), "connect failed");
+  // The connection is dead; once the server is back the next call reconnects (one retry).
+  start();
+  auto back = p->unwrap(*wrapped);
+  BOOST_REQUIRE_MESSAGE(back.ok(), (back.ok() ? "" : back.error().message));
+  BOOST_TEST(back->equals(*tek));
+  BOOST_TEST(p->check().ok());
+}
+
 BOOST_FIXTURE_TEST_CASE(a_key_revoked_in_the_key_manager_refuses_the_next_unwrap, PyKmip) {
   auto p = open_ok(options(true));
   auto tek = random_key();
   auto wrapped = p->wrap(*tek);
   BOOST_REQUIRE(wrapped.ok());
   BOOST_REQUIRE(p->unwrap(*wrapped).ok());
+  auto strict_options = options(false);
+  strict_options.health_interval = std::chrono::milliseconds(0);
+  auto strict = open_ok(strict_options);
   auto revoked = retire_kmip_key(options(false), /*destroy=*/false);
   BOOST_REQUIRE_MESSAGE(revoked.ok(), (revoked.ok() ? "" : revoked.error().message));
+  // With health_interval 0 every check() (every key release) asks the key manager.
+  expect_refused(strict->check(), "Deactivated (revoked)");
   // The key manager's own reason reaches the error.
   expect_refused(p->unwrap(*wrapped), "Permission Denied");
   expect_refused(p->unwrap(*wrapped), "must be in the Active state");

@@ -22,14 +22,6 @@ namespace {
 const std::string kHexA = "8f3a1c9e5b7d20461fa8c3e95d7b0a2c4e6f8091a2b3c4d5e6f708192a3b4c5d";
 const std::string kHexB = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-std::shared_ptr<MasterKeyProvider> env_key(const std::string& hex, const std::string& id) {
-  ScopedEnv h("DBVAULT_MASTER_KEY_HEX", hex);
-  ScopedEnv i("DBVAULT_MASTER_KEY_ID", id);
-  auto p = open_env_provider();
-  BOOST_REQUIRE(p.ok());
-  return std::move(*p);
-}
-
 struct StoreFixture {
   TempDir dir{"tekstore"};
   ManualClock clock{TimePoint(std::chrono::seconds(1'700'000'000))};
