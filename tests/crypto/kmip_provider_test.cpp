@@ -178,7 +178,7 @@ BOOST_FIXTURE_TEST_CASE(a_key_revoked_in_the_key_manager_refuses_the_next_unwrap
 
 BOOST_FIXTURE_TEST_CASE(a_wrong_client_certificate_or_server_ca_is_refused, PyKmip) {
   BOOST_REQUIRE(open_kmip_provider(options(true)).ok());
-  expect_refused(open_kmip_provider(rogue_client()), "TLS handshake failed");
+  expect_refused(open_kmip_provider(client("rogue")), "TLS handshake failed");
   auto wrong_ca = options(false);
   wrong_ca.ca_path = (dir() / "rogue-ca.pem").string();
   expect_refused(open_kmip_provider(wrong_ca), "server certificate: self-signed certificate");
@@ -188,6 +188,20 @@ BOOST_FIXTURE_TEST_CASE(a_wrong_client_certificate_or_server_ca_is_refused, PyKm
   auto missing = options(false);
   missing.cert_path = (dir() / "nope.pem").string();
   expect_refused(open_kmip_provider(missing), "client certificate");
+}
+
+BOOST_FIXTURE_TEST_CASE(another_client_identity_cannot_use_the_key, PyKmip) {
+  auto mine = open_ok(options(true));
+  auto tek = random_key();
+  auto wrapped = mine->wrap(*tek);
+  BOOST_REQUIRE(wrapped.ok());
+  // Same CA, another common name: PyKMIP's default policy hides the key from it.
+  expect_refused(open_kmip_provider(client("other")), "no key of this name");
+  auto theirs_options = client("other");
+  theirs_options.create_key_if_missing = true;  // its own key, of the same name
+  auto theirs = open_ok(theirs_options);
+  expect_refused(theirs->unwrap(*wrapped), "Decrypt failed");
+  BOOST_TEST(mine->unwrap(*wrapped).ok());
 }
 
 BOOST_FIXTURE_TEST_CASE(a_missing_key_is_created_only_when_asked, PyKmip) {

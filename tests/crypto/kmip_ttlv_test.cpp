@@ -107,6 +107,25 @@ BOOST_AUTO_TEST_CASE(a_failed_response_reports_reason_and_message) {
   BOOST_TEST(!response_payload(Item::structure(tag::kRequestMessage), Operation::kDecrypt).ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_locate_response_recorded_from_pykmip_parses) {
+  // PyKMIP 0.10's answer to a Locate that found object "1" (protocol 1.2, with a Time Stamp).
+  const std::string hex =
+      "42007b010000009042007a0100000048420069010000002042006a02000000040000000100000000"
+      "42006b020000000400000002000000004200920900000008000000006b0eba8b42000d0200000004"
+      "000000010000000042000f010000003842005c0500000004000000080000000042007f0500000004"
+      "0000000000000000"
+      "42007c010000001042009407000000013100000000000000";
+  auto message = decode(from_hex(hex));
+  BOOST_REQUIRE_MESSAGE(message.ok(), (message.ok() ? "" : message.error().message));
+  BOOST_TEST(to_hex(encode(*message)) == hex);
+  auto payload = response_payload(*message, Operation::kLocate);
+  BOOST_REQUIRE(payload.ok());
+  auto ids = unique_ids_of(*payload);
+  BOOST_REQUIRE(ids.ok());
+  BOOST_TEST(ids->size() == 1u);
+  BOOST_TEST(ids->at(0) == "1");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_input_gives_a_clear_error) {
   expect_malformed("", "truncated item header");
   expect_malformed("42002002000000", "truncated item header");

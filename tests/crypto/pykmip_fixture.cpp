@@ -21,8 +21,9 @@ namespace {
 constexpr const char* kPython = "/usr/bin/python3";
 constexpr const char* kServer = "/usr/bin/pykmip-server";
 
-// Makes ca.pem (the server's and the client's CA), srv.pem/srv.key, cli.pem/cli.key, and a
-// second CA (rogue-ca.pem) with rogue.pem/rogue.key. PyKMIP requires the clientAuth extended
+// Makes ca.pem (the server's and the clients' CA), srv.pem/srv.key, cli.pem/cli.key,
+// other.pem/other.key (a second client identity of the same CA), and a second CA
+// (rogue-ca.pem) with rogue.pem/rogue.key. PyKMIP requires the clientAuth extended
 // key usage on client certificates and takes the client identity from the common name.
 constexpr const char* kMakeCerts = R"sh(set -e
 cat > ext.cnf <<'EOF'
@@ -47,6 +48,7 @@ leaf() {  # name ca extension
 }
 leaf srv ca srv
 leaf cli ca cli
+leaf other ca cli
 leaf rogue rogue-ca cli
 chmod 600 *.key
 )sh";
@@ -165,10 +167,10 @@ KmipOptions PyKmip::options(bool create, const std::string& key_name) const {
   return o;
 }
 
-KmipOptions PyKmip::rogue_client(const std::string& key_name) const {
+KmipOptions PyKmip::client(const std::string& name, const std::string& key_name) const {
   KmipOptions o = options(false, key_name);
-  o.cert_path = (dir() / "rogue.pem").string();
-  o.key_path = (dir() / "rogue.key").string();
+  o.cert_path = (dir() / (name + ".pem")).string();
+  o.key_path = (dir() / (name + ".key")).string();
   return o;
 }
 

@@ -37,8 +37,9 @@ class PyKmip {
   const std::filesystem::path& dir() const { return dir_.path(); }
   // Options for the good client certificate; `create` sets create_key_if_missing.
   KmipOptions options(bool create, const std::string& key_name = "dbvault-mek") const;
-  // A client certificate and key signed by another CA (the server must refuse it).
-  KmipOptions rogue_client(const std::string& key_name = "dbvault-mek") const;
+  // Options for another client certificate: "other" (same CA, another identity) or "rogue"
+  // (signed by another CA: the server must refuse it).
+  KmipOptions client(const std::string& name, const std::string& key_name = "dbvault-mek") const;
 
  private:
   TempDir dir_{"pykmip"};
