@@ -123,6 +123,14 @@ class KmipMasterKey final : public MasterKeyProvider {
     wrapped.insert(wrapped.end(), iv.begin(), iv.end());
     wrapped.insert(wrapped.end(), tag->begin(), tag->end());
     wrapped.insert(wrapped.end(), ct->begin(), ct->end());
+    // A key manager that silently used another IV or dropped the additional data would leave a
+    // record nobody can unwrap: the TEK (and its data) would be lost. Prove it unwraps first.
+    auto back = unwrap(wrapped);
+    if (!back)
+      return key_error(name_, "a wrap by " + client_->endpoint() +
+                                  " does not unwrap again: " + back.error().message);
+    if (!back->equals(key))
+      return key_error(name_, "a wrap by " + client_->endpoint() + " unwraps to another key");
     return wrapped;
   }
 

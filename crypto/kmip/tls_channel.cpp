@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -143,6 +144,11 @@ struct TlsChannel::State {
       return fail("loading the CA file " + options.ca_path, openssl_reason());
     if (SSL_CTX_use_certificate_chain_file(c, options.cert_path.c_str()) != 1)
       return fail("loading the client certificate " + options.cert_path, openssl_reason());
+    // Whoever can read this key can pose as dbvault to the key manager and decrypt every TEK.
+    struct stat st {};
+    if (::stat(options.key_path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0)
+      return fail("loading the client key " + options.key_path,
+                  "it is readable or writable by group or others (chmod 600)");
     if (SSL_CTX_use_PrivateKey_file(c, options.key_path.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(c) != 1)
       return fail("loading the client key " + options.key_path, openssl_reason());

@@ -188,6 +188,9 @@ BOOST_FIXTURE_TEST_CASE(a_wrong_client_certificate_or_server_ca_is_refused, PyKm
   auto missing = options(false);
   missing.cert_path = (dir() / "nope.pem").string();
   expect_refused(open_kmip_provider(missing), "client certificate");
+  std::filesystem::permissions(dir() / "cli.key", std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  expect_refused(open_kmip_provider(options(false)), "readable or writable by group or others");
 }
 
 BOOST_FIXTURE_TEST_CASE(another_client_identity_cannot_use_the_key, PyKmip) {
