@@ -2,8 +2,12 @@
 // fixture on a free loopback port with throwaway certificates).
 #include "crypto/kmip_provider.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 #include <sstream>
@@ -153,6 +157,26 @@ BOOST_FIXTURE_TEST_CASE(a_key_manager_lost_while_running_fails_unwraps_until_it_
   BOOST_REQUIRE_MESSAGE(back.ok(), (back.ok() ? "" : back.error().message));
   BOOST_TEST(back->equals(*tek));
   BOOST_TEST(p->check().ok());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_key_manager_that_never_answers_times_out, PyKmip) {
+  // A socket that listens but never accepts: the kernel completes the TCP handshake, nobody
+  // ever speaks TLS.
+  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  BOOST_REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_REQUIRE(::listen(s, 4) == 0);
+  BOOST_REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  auto o = options(true);
+  o.port = ntohs(a.sin_port);
+  o.connect_timeout = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  expect_refused(open_kmip_provider(o), "TLS handshake failed: timed out");
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(5)));
+  ::close(s);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_key_revoked_in_the_key_manager_refuses_the_next_unwrap, PyKmip) {
