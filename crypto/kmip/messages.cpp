@@ -48,6 +48,21 @@ Result<std::span<const std::uint8_t>> bytes_field(const Item& payload, std::uint
   return c->octets();
 }
 
+// Text from the server as it may appear in a message or log line: at most `max` bytes,
+// anything but printable ASCII replaced, so a hostile server cannot forge log lines.
+std::string printable(std::string_view text, std::size_t max) {
+  std::string out(text.substr(0, max));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E) c = '?';
+  }
+  return out;
+}
+
+// A Unique Identifier we will log and send back: 1..128 printable ASCII characters.
+bool valid_unique_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && printable(id, id.size()) == id;
+}
+
 // Reason and message of a failed batch item, e.g. "Permission Denied: The key ...".
 std::string failure_text(const Item& batch) {
   std::string text = "operation failed";
@@ -55,7 +70,7 @@ std::string failure_text(const Item& batch) {
     text = result_reason_name(static_cast<std::uint32_t>(r->number()));
   if (const Item* m = typed_child(batch, tag::kResultMessage, ItemType::kTextString)) {
     // The server's own words, bounded so a hostile server cannot flood the log.
-    text += ": " + std::string(m->text_value().substr(0, 256));
+    text += ": " + printable(m->text_value(), 256);
   }
   return text;
 }
@@ -203,14 +218,17 @@ Item decrypt_gcm_payload(std::string_view unique_id, const GcmInput& in) {
 Result<std::string> unique_id_of(const Item& payload, Operation op) {
   const Item* c = typed_child(payload, tag::kUniqueIdentifier, ItemType::kTextString);
   if (c == nullptr) return bad_response(op, "no Unique Identifier");
+  if (!valid_unique_id(c->text_value()))
+    return bad_response(op, "Unique Identifier is not 1..128 printable characters");
   return std::string(c->text_value());
 }
 
 Result<std::vector<std::string>> unique_ids_of(const Item& payload) {
   std::vector<std::string> ids;
   for (const Item* c : payload.find_all(tag::kUniqueIdentifier)) {
-    if (c->type() != ItemType::kTextString)
-      return bad_response(Operation::kLocate, "Unique Identifier is not a text string");
+    if (c->type() != ItemType::kTextString || !valid_unique_id(c->text_value()))
+      return bad_response(Operation::kLocate,
+                          "Unique Identifier is not 1..128 printable characters");
     ids.emplace_back(c->text_value());
   }
   return ids;

@@ -62,6 +62,8 @@ Item encrypt_gcm_payload(std::string_view unique_id, const GcmInput& in);
 Item decrypt_gcm_payload(std::string_view unique_id, const GcmInput& in);
 
 // ---- response fields (58000 "KMIP <op> response: ..." when missing or of the wrong type) ----
+// Unique Identifiers must be 1..128 printable ASCII characters (they are logged and sent
+// back); the server's Result Message is cut at 256 bytes with non-printable bytes replaced.
 Result<std::string> unique_id_of(const Item& payload, Operation op);
 // Locate: every Unique Identifier found (possibly none).
 Result<std::vector<std::string>> unique_ids_of(const Item& payload);

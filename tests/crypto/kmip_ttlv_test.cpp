@@ -102,6 +102,16 @@ BOOST_AUTO_TEST_CASE(a_failed_response_reports_reason_and_message) {
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().code.code() == sqlstate::kSystemError.code());
   BOOST_TEST(r.error().message == "Decrypt failed: Permission Denied: The key must be Active.");
+  // Server text cannot forge log lines.
+  Item forged = failed;
+  forged.children()[1].children()[3] = Item::text(tag::kResultMessage, "ok\n[info] forged");
+  auto f = response_payload(forged, Operation::kDecrypt);
+  BOOST_REQUIRE(!f.ok());
+  BOOST_TEST(f.error().message == "Decrypt failed: Permission Denied: ok?[info] forged");
+  const Item bad_id =
+      Item::structure(tag::kResponsePayload, {Item::text(tag::kUniqueIdentifier, "1\n2")});
+  BOOST_TEST(!unique_id_of(bad_id, Operation::kCreate).ok());
+  BOOST_TEST(!unique_ids_of(bad_id).ok());
   // An answer to another operation is refused.
   BOOST_TEST(!response_payload(failed, Operation::kEncrypt).ok());
   BOOST_TEST(!response_payload(Item::structure(tag::kRequestMessage), Operation::kDecrypt).ok());
