@@ -8,12 +8,13 @@
 //   Key wrapping          crypto/key_wrap.h       RFC 5649
 //   Passwords             crypto/password_hash.h  Argon2id, PHC strings
 //   Master key            crypto/master_key_provider.h (interface), env_provider.h,
-//                         file_provider.h, pkcs11_provider.h
+//                         file_provider.h, pkcs11_provider.h, kmip_provider.h
+//                         (crypto/kmip/: its TTLV codec, messages and TLS transport; internal)
 //   TEKs                  crypto/key_scope.h, crypto/tek_store.h  (keys/keys.db, rotation)
 //   The gate              crypto/key_gate.h       KeyGate::release(session, scope) -> TekHandle
 //
 // Typical server start-up:
-//   auto mek   = open_env_provider();                       // or file / pkcs11
+//   auto mek   = open_env_provider();                       // or file / pkcs11 / kmip
 //   auto store = TekStore::open(datadir / "keys", std::move(*mek), clock);
 //   KeyGate gate(**store, vault_authorizer, audit_sink, clock);
 //   auto key   = gate.release({session_id, user}, KeyScope::tablespace("users"));
@@ -32,6 +33,7 @@
 #include "crypto/key_gate.h"
 #include "crypto/key_scope.h"
 #include "crypto/key_wrap.h"
+#include "crypto/kmip_provider.h"
 #include "crypto/mac.h"
 #include "crypto/master_key_provider.h"
 #include "crypto/password_hash.h"

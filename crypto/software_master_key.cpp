@@ -1,5 +1,7 @@
 #include "crypto/software_master_key.h"
 
+#include <openssl/crypto.h>
+
 #include "crypto/key_wrap.h"
 
 namespace dbvault::crypto {
@@ -47,12 +49,23 @@ int hex_value(char c) {
 
 }  // namespace
 
+// "dbvault key check value v1" padded with zeros to 32 bytes: a public constant.
+constexpr char kCheckConstant[32] = "dbvault key check value v1";
+
 Result<std::vector<std::uint8_t>> key_check_value(MasterKeyProvider& provider) {
-  // "dbvault key check value v1" padded with zeros to 32 bytes: a public constant.
-  static constexpr char kConstant[32] = "dbvault key check value v1";
   SecretBytes check = SecretBytes::copy_of(
-      std::span(reinterpret_cast<const std::uint8_t*>(kConstant), sizeof kConstant));
+      std::span(reinterpret_cast<const std::uint8_t*>(kCheckConstant), sizeof kCheckConstant));
   return provider.wrap(check);
+}
+
+bool matches_key_check_value(MasterKeyProvider& provider, std::span<const std::uint8_t> stored,
+                             std::span<const std::uint8_t> fresh) {
+  if (stored.size() == fresh.size() &&
+      CRYPTO_memcmp(stored.data(), fresh.data(), stored.size()) == 0)
+    return true;
+  auto unwrapped = provider.unwrap(stored);
+  if (!unwrapped || unwrapped->size() != sizeof kCheckConstant) return false;
+  return CRYPTO_memcmp(unwrapped->data(), kCheckConstant, sizeof kCheckConstant) == 0;
 }
 
 Status validate_key_id(std::string_view id) {

@@ -119,7 +119,7 @@ Status TekStore::verify_master_key() {
                        "\" was retired by a master key rotation; the current key is \"" + active +
                        "\"");
     }
-    if (!equal_constant_time(st->blob(2), *kcv)) {
+    if (!matches_key_check_value(*mek_, st->blob(2), *kcv)) {
       return mek_error("the key supplied as \"" + id +
                        "\" does not match the key-check value recorded for it: wrong key");
     }

@@ -39,6 +39,13 @@ Status write_config(const DataDir& dir, const ServerConfig& config) {
     out << "pkcs11.module = \"" << config.pkcs11_module << "\"\n"
         << "pkcs11.token_label = \"" << config.pkcs11_token_label << "\"\n"
         << "pkcs11.key_label = \"" << config.pkcs11_key_label << "\"\n";
+  } else if (config.kms == "kmip") {
+    out << "kmip.host = \"" << config.kmip_host << "\"\n"
+        << "kmip.port = " << config.kmip_port << "\n"
+        << "kmip.cert = \"" << config.kmip_cert.string() << "\"\n"
+        << "kmip.key = \"" << config.kmip_key.string() << "\"\n"
+        << "kmip.ca = \"" << config.kmip_ca.string() << "\"\n"
+        << "kmip.key_name = \"" << config.kmip_key_name << "\"\n";
   }
   out.close();
   if (!out) return make_error(sqlstate::kIoError, "cannot write " + dir.config().string());
@@ -67,6 +74,27 @@ Status create(const DataDir& dir, const ServerConfig& config,
   return ok_status();
 }
 
+// --kmip-*: the same keys as in dbvault.conf; file paths are made absolute, because the
+// configuration resolves relative paths against the data directory, not the shell's directory.
+Status apply_kmip_flags(const ParsedFlags& flags, ServerConfig& config) {
+  static constexpr std::pair<const char*, const char*> kFlags[] = {
+      {"--kmip-host", "kmip.host"}, {"--kmip-port", "kmip.port"},
+      {"--kmip-cert", "kmip.cert"}, {"--kmip-key", "kmip.key"},
+      {"--kmip-ca", "kmip.ca"},     {"--kmip-key-name", "kmip.key_name"}};
+  for (const auto& [flag, key] : kFlags) {
+    auto v = flags.get(flag);
+    if (!v) continue;
+    std::string value(*v);
+    if (std::string_view(key) == "kmip.cert" || std::string_view(key) == "kmip.key" ||
+        std::string_view(key) == "kmip.ca") {
+      std::error_code ec;
+      value = std::filesystem::absolute(value, ec).string();
+    }
+    DBV_RETURN_IF_ERROR(apply_setting(config, key, value));
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 int run_init_command(const std::vector<std::string_view>& args, std::ostream& out,
@@ -74,8 +102,9 @@ int run_init_command(const std::vector<std::string_view>& args, std::ostream& ou
   std::string problem;
   const auto flags = parse_flags(
       args,
-      {"--data-dir", "--kms", "--pkcs11-module", "--pkcs11-token-label", "--pkcs11-key-label"}, {},
-      problem);
+      {"--data-dir", "--kms", "--pkcs11-module", "--pkcs11-token-label", "--pkcs11-key-label",
+       "--kmip-host", "--kmip-port", "--kmip-cert", "--kmip-key", "--kmip-ca", "--kmip-key-name"},
+      {}, problem);
   if (!flags) {
     err << "dbvault init: " << problem << " (see 'dbvault help')\n";
     return 2;
@@ -102,6 +131,10 @@ int run_init_command(const std::vector<std::string_view>& args, std::ostream& ou
   if (auto v = flags->get("--pkcs11-module")) config.pkcs11_module = *v;
   if (auto v = flags->get("--pkcs11-token-label")) config.pkcs11_token_label = *v;
   if (auto v = flags->get("--pkcs11-key-label")) config.pkcs11_key_label = *v;
+  if (auto s = apply_kmip_flags(*flags, config); !s) {
+    err << "dbvault init: " << s.error().message << "\n";
+    return 2;
+  }
 
   std::vector<InitialAccount> accounts;
   std::vector<std::string> generated;

@@ -1,7 +1,9 @@
 // `dbvault init`: creates a data directory (docs/server.md, "Data directory").
 //
-//   dbvault init --data-dir D [--kms file|env|pkcs11] [--pkcs11-module M]
+//   dbvault init --data-dir D [--kms file|env|pkcs11|kmip] [--pkcs11-module M]
 //                [--pkcs11-token-label L] [--pkcs11-key-label K]
+//                [--kmip-host H --kmip-port P --kmip-cert F --kmip-key F --kmip-ca F
+//                 [--kmip-key-name N]]
 //
 // Creates the key store (and, with --kms file, the master key file), the audit store, the
 // policy store with the accounts dba (DBA, ACCOUNT_MANAGER), secadmin (VAULT_ADMIN) and

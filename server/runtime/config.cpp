@@ -96,7 +96,13 @@ const std::map<std::string, Setter, std::less<>>& setters() {
   static const std::map<std::string, Setter, std::less<>> table = {
       {"listen", [](ServerConfig& c, std::string_view,
                     std::string_view v) { return parse_listen(v, c.listen_host, c.listen_port); }},
-      {"kms", one_of(&ServerConfig::kms, {"file", "env", "pkcs11"})},
+      {"kms", one_of(&ServerConfig::kms, {"file", "env", "pkcs11", "kmip"})},
+      {"kmip.host", text(&ServerConfig::kmip_host)},
+      {"kmip.port", integer(&ServerConfig::kmip_port, 1, 65535)},
+      {"kmip.cert", text(&ServerConfig::kmip_cert)},
+      {"kmip.key", text(&ServerConfig::kmip_key)},
+      {"kmip.ca", text(&ServerConfig::kmip_ca)},
+      {"kmip.key_name", text(&ServerConfig::kmip_key_name)},
       {"pkcs11.module", text(&ServerConfig::pkcs11_module)},
       {"pkcs11.token_label", text(&ServerConfig::pkcs11_token_label)},
       {"pkcs11.key_label", text(&ServerConfig::pkcs11_key_label)},
@@ -189,11 +195,17 @@ std::string default_config_text() {
 # Command-line flags override these. SIGHUP re-reads this file and the TLS files.
 
 # listen = 127.0.0.1:6543
-# kms = file                      # file | env | pkcs11 (docs/keys.md)
+# kms = file                      # file | env | pkcs11 | kmip (docs/keys.md)
 # pkcs11.module = /usr/lib/softhsm/libsofthsm2.so
 # pkcs11.token_label = dbvault
 # pkcs11.key_label = dbvault-mek
 # pkcs11.pin_variable = DBVAULT_PKCS11_PIN
+# kmip.host =                     # the KMIP key manager (TLS, client certificate)
+# kmip.port = 5696
+# kmip.cert =                     # client certificate (PEM); relative to the data directory
+# kmip.key =                      # its private key (PEM)
+# kmip.ca =                       # CA of the key manager's certificate (PEM)
+# kmip.key_name = dbvault-mek     # Name attribute of the MEK in the key manager
 # tls.cert = tls/server.crt       # relative to the data directory
 # tls.key = tls/server.key
 # tls.client_ca =                 # CA that signs client certificates (auth.cert_users)

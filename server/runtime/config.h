@@ -22,11 +22,17 @@ namespace dbvault::server {
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 6543;
-  std::string kms = "file";  // file | env | pkcs11
+  std::string kms = "file";  // file | env | pkcs11 | kmip
   std::string pkcs11_module;
   std::string pkcs11_token_label;
   std::string pkcs11_key_label = "dbvault-mek";
   std::string pkcs11_pin_variable = "DBVAULT_PKCS11_PIN";
+  std::string kmip_host;  // kmip: the key manager (docs/keys.md "KMIP")
+  std::uint16_t kmip_port = 5696;
+  std::filesystem::path kmip_cert;  // client certificate; relative paths: under the data dir
+  std::filesystem::path kmip_key;
+  std::filesystem::path kmip_ca;  // CA of the key manager's certificate
+  std::string kmip_key_name = "dbvault-mek";
   std::filesystem::path tls_cert = "tls/server.crt";  // relative paths: under the data dir
   std::filesystem::path tls_key = "tls/server.key";
   std::filesystem::path tls_client_ca;  // CA for client-certificate logins (empty: none)

@@ -2,6 +2,7 @@
 
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
+#include "crypto/kmip_provider.h"
 #include "crypto/pkcs11_provider.h"
 
 namespace dbvault::server {
@@ -24,6 +25,16 @@ Result<std::shared_ptr<crypto::MasterKeyProvider>> open_master_key(const DataDir
     o.pin_variable = config.pkcs11_pin_variable;
     o.create_key_if_missing = create;
     provider = crypto::open_pkcs11_provider(o);
+  } else if (config.kms == "kmip") {
+    crypto::KmipOptions o;
+    o.host = config.kmip_host;
+    o.port = config.kmip_port;
+    o.cert_path = dir.resolve(config.kmip_cert).string();
+    o.key_path = dir.resolve(config.kmip_key).string();
+    o.ca_path = dir.resolve(config.kmip_ca).string();
+    o.key_name = config.kmip_key_name;
+    o.create_key_if_missing = create;
+    provider = crypto::open_kmip_provider(o);
   }
   if (!provider) return std::move(provider).error();
   return std::shared_ptr<crypto::MasterKeyProvider>(std::move(*provider));

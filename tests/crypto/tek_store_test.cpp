@@ -9,6 +9,7 @@
 
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
+#include "crypto/random.h"
 #include "crypto/tek_record.h"
 #include "tests/crypto/test_util.h"
 
@@ -20,14 +21,6 @@ namespace {
 
 const std::string kHexA = "8f3a1c9e5b7d20461fa8c3e95d7b0a2c4e6f8091a2b3c4d5e6f708192a3b4c5d";
 const std::string kHexB = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-
-std::shared_ptr<MasterKeyProvider> env_key(const std::string& hex, const std::string& id) {
-  ScopedEnv h("DBVAULT_MASTER_KEY_HEX", hex);
-  ScopedEnv i("DBVAULT_MASTER_KEY_ID", id);
-  auto p = open_env_provider();
-  BOOST_REQUIRE(p.ok());
-  return std::move(*p);
-}
 
 struct StoreFixture {
   TempDir dir{"tekstore"};
@@ -96,6 +89,44 @@ BOOST_AUTO_TEST_CASE(a_new_store_records_the_mek_and_refuses_any_other) {
   struct stat st {};
   BOOST_REQUIRE(::stat(keys().c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0700u);
+}
+
+// A provider whose wrap is not deterministic, as a KMS's GCM encryption is: a random prefix
+// before the inner provider's wrap.
+class RandomizedWrap final : public MasterKeyProvider {
+ public:
+  explicit RandomizedWrap(std::shared_ptr<MasterKeyProvider> inner) : inner_(std::move(inner)) {}
+  std::string_view kind() const override { return "kmip"; }
+  const std::string& key_id() const override { return inner_->key_id(); }
+  Result<std::vector<std::uint8_t>> wrap(const SecretBytes& key) override {
+    std::vector<std::uint8_t> out(8);
+    BOOST_REQUIRE(random_bytes(out).ok());
+    auto w = inner_->wrap(key);
+    if (!w) return w;
+    out.insert(out.end(), w->begin(), w->end());
+    return out;
+  }
+  Result<SecretBytes> unwrap(std::span<const std::uint8_t> wrapped) override {
+    if (wrapped.size() < 8) return make_error(sqlstate::kSystemError, "short");
+    return inner_->unwrap(wrapped.subspan(8));
+  }
+  Status check() override { return inner_->check(); }
+
+ private:
+  std::shared_ptr<MasterKeyProvider> inner_;
+};
+
+BOOST_AUTO_TEST_CASE(a_non_deterministic_wrap_is_verified_by_unwrapping_the_key_check_value) {
+  {
+    auto store = open(std::make_shared<RandomizedWrap>(env_key(kHexA, "kms-1")));
+    BOOST_REQUIRE(store->create_tek(KeyScope::tablespace("users")).ok());
+  }
+  BOOST_TEST(open(std::make_shared<RandomizedWrap>(env_key(kHexA, "kms-1")))
+                 ->current(KeyScope::tablespace("users"))
+                 .ok());
+  expect_code(status_of(TekStore::open(
+                  keys(), std::make_shared<RandomizedWrap>(env_key(kHexB, "kms-1")), clock)),
+              sqlstate::kSystemError, "does not match the key-check value");
 }
 
 BOOST_AUTO_TEST_CASE(unwrap_returns_the_same_key_and_detects_moved_or_altered_records) {

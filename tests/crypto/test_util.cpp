@@ -6,6 +6,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "crypto/env_provider.h"
+
 namespace dbvault::crypto::test {
 
 std::vector<std::uint8_t> from_hex(std::string_view hex) {
@@ -48,6 +50,14 @@ ScopedEnv::~ScopedEnv() {
   } else {
     ::unsetenv(name_.c_str());
   }
+}
+
+std::shared_ptr<MasterKeyProvider> env_key(const std::string& hex, const std::string& id) {
+  ScopedEnv h("DBVAULT_MASTER_KEY_HEX", hex);
+  ScopedEnv i("DBVAULT_MASTER_KEY_ID", id);
+  auto p = open_env_provider();
+  if (!p) throw std::runtime_error("env provider refused the test key: " + p.error().message);
+  return std::move(*p);
 }
 
 }  // namespace dbvault::crypto::test

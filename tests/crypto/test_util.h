@@ -1,17 +1,18 @@
 // Helpers shared by the crypto test suites: hex, temp directories, environment variables.
 #pragma once
 
-#include "tests/support/temp_dir.h"
-
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crypto/master_key_provider.h"
 #include "crypto/secret_bytes.h"
+#include "tests/support/temp_dir.h"
 
 namespace dbvault::crypto::test {
 
@@ -34,5 +35,9 @@ class ScopedEnv {
   std::string name_;
   std::optional<std::string> old_;
 };
+
+// An env provider with MEK `hex` and id `id` (set in the environment only while opening).
+// Throws std::runtime_error if the provider refuses them.
+std::shared_ptr<MasterKeyProvider> env_key(const std::string& hex, const std::string& id);
 
 }  // namespace dbvault::crypto::test
