@@ -19,15 +19,16 @@ constexpr std::string_view kUsage = R"(dbvault - a Database Vault for SQL databa
 usage: dbvault [global options] <command> [command options]
 
 commands:
-  init --data-dir D [--kms file|env|pkcs11] [--pkcs11-module M] [--pkcs11-token-label L]
-       [--pkcs11-key-label K]
+  init --data-dir D [--kms file|env|pkcs11|kmip] [--pkcs11-module M] [--pkcs11-token-label L]
+       [--pkcs11-key-label K] [--kmip-host H --kmip-port P --kmip-cert F --kmip-key F
+       --kmip-ca F [--kmip-key-name N]]
                              create a data directory: key store, audit log, policy store with
                              the accounts dba, secadmin and auditor (passwords from
                              DBVAULT_DBA_PASSWORD, DBVAULT_SECADMIN_PASSWORD and
                              DBVAULT_AUDITOR_PASSWORD, else generated and printed once), the
                              engine database, a self-signed TLS certificate, dbvault.conf
   serve --data-dir D [--listen HOST:PORT] [--tls-cert F --tls-key F] [--require-tls]
-        [--max-connections N] [--port-file F]
+        [--max-connections N] [--log-format text|json] [--log-level L] [--port-file F]
                              serve the data directory over the PostgreSQL protocol (default
                              127.0.0.1:6543); SIGTERM/SIGINT stop it cleanly, SIGHUP reloads
                              the TLS certificate (docs/server.md)

@@ -1,8 +1,8 @@
 // LiveConfig: the configuration of a running server, replaced when SIGHUP re-reads
 // dbvault.conf (docs/server.md, "Reloading").
 //
-// Keys that shape what was built at start (listen, kms and the key provider's settings, the
-// TLS file paths, max_connections, log_format) keep their start value until a restart; every
+// Keys that shape what was built at start (listen, kms, pkcs11.*, kmip.*, the TLS file
+// paths, max_connections, log_format) keep their start value until a restart; every
 // other key takes effect for the next statement of every session (timeouts, limits, the
 // export list, realm-access auditing, certificate users, require_tls for new connections,
 // log_level).
