@@ -306,6 +306,14 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
                       "sqlite_stat* and sqlite_sequence are maintained by the engine; no "
                       "statement may read or write them");
   }
+  if (shape.deletes_all) {  // emptying the table is a TRUNCATE too (pgcompat runs it so)
+    const std::vector<EngineAccess> reported = c.facts.accesses;
+    for (const auto& a : reported) {
+      if (a.command == ast::Command::kDelete && a.column.empty() && a.context.empty()) {
+        c.facts.add({ast::Command::kTruncate, a.schema, a.table, "", ""});
+      }
+    }
+  }
   DBV_RETURN_IF_ERROR(take_write_lock_first(db, auth, c.stmt.get()));
   DBV_RETURN_IF_ERROR(complete(db, auth, sql, c.facts));
   return c;

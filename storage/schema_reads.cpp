@@ -55,13 +55,27 @@ Result<bool> has_constraint_expressions(sqlite3* db, Authorizer& auth, const std
 Result<TableExpressions> expressions_of(sqlite3* db, Authorizer& auth, const std::string& schema,
                                         const std::string& table, bool update) {
   TableExpressions t;
-  // table_xinfo's `hidden`: 2 a VIRTUAL generated column, 3 a STORED one.
-  auto generated = query_column(db, auth,
-                                "SELECT name FROM pragma_table_xinfo(" + quote_literal(table) +
-                                    ", " + quote_literal(schema) + ") WHERE hidden IN (2, 3)",
-                                0);
-  if (!generated) return std::move(generated).error();
-  for (const auto& g : *generated) t.generated.insert(fold_ascii(g));
+  // table_xinfo's `hidden` (column 6): 2 a VIRTUAL generated column, 3 a STORED one. The
+  // PRAGMA itself, not the pragma_table_xinfo() function: no virtual table to set up.
+  {
+    auto scope = auth.internal();
+    sqlite3_stmt* raw = nullptr;
+    const std::string sql =
+        "PRAGMA " + quote_ident(schema) + ".table_xinfo(" + quote_ident(table) + ")";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      return engine_error(db, sqlite3_errcode(db));
+    }
+    StmtPtr st(raw);
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      const int hidden = sqlite3_column_int(raw, 6);
+      const auto* name = sqlite3_column_text(raw, 1);
+      if ((hidden == 2 || hidden == 3) && name != nullptr) {
+        t.generated.insert(fold_ascii(reinterpret_cast<const char*>(name)));
+      }
+    }
+    if (rc != SQLITE_DONE) return engine_error(db, rc);
+  }
   if (update && t.generated.empty()) {
     auto constraints = has_constraint_expressions(db, auth, schema, table);
     if (!constraints) return std::move(constraints).error();

@@ -81,6 +81,12 @@ StatementShape statement_shape(std::string_view sql) {
     }
     shape.vacuum_into = rest.size() > 1 || (rest.size() == 1 && rest[0] == "INTO");
   }
+  if (i + 2 < w.size() && w[i] == "DELETE" && w[i + 1] == "FROM") {
+    std::size_t j = i + 3;                        // after the (first part of the) name
+    if (j + 1 < w.size() && w[j] == ".") j += 2;  // schema.table
+    while (j < w.size() && w[j] == ";") ++j;
+    shape.deletes_all = j == w.size();
+  }
   if (i + 2 < w.size() && w[i] == "ALTER" && w[i + 1] == "TABLE") {
     std::size_t j = i + 3;                        // after the (first part of the) name
     if (j + 1 < w.size() && w[j] == ".") j += 2;  // schema.table

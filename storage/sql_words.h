@@ -17,6 +17,7 @@ std::vector<std::string> leading_words(std::string_view sql, std::size_t max);
 struct StatementShape {
   bool vacuum = false;       // VACUUM [schema] [INTO file], also after EXPLAIN
   bool vacuum_into = false;  // VACUUM [schema] INTO file: a copy outside the engine
+  bool deletes_all = false;  // DELETE FROM [schema.]t and nothing more: what TRUNCATE runs as
   bool renames = false;      // ALTER TABLE t RENAME ...
 };
 StatementShape statement_shape(std::string_view sql);

@@ -9,6 +9,9 @@
 //   CREATE/DROP ROLE                  DBA or ACCOUNT_MANAGER
 //   GRANT/REVOKE a role               exec_role_grants.cpp
 //   GRANT/REVOKE table privileges     DBA
+#include <span>
+
+#include "vault/decision.h"
 #include "vault/duties.h"
 #include "vault/rule_dependents.h"
 #include "vault/vault_impl.h"
@@ -258,6 +261,15 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& s
   const int kind = user ? 0 : 1;
   const std::uint32_t grantee = user ? *user : *role;
   const std::uint32_t mask = privilege_mask(st.privileges);
+  // Changing who may touch a table is a GRANT on it: command rules FOR GRANT decide first, as
+  // for any command (before, a rule FOR GRANT did nothing). Realms do not stop a GRANT
+  // (decide(), step 1): the grantee still needs the realm.
+  if (auto object = sn->resolve_access_object({st.table, ""})) {
+    const Access access{ast::Command::kGrant, *object};
+    Decision d = decide(*sn, s, std::span<const Access>(&access, 1), now());
+    for (const auto& e : d.events) DBV_RETURN_IF_ERROR(audit(e, true));
+    if (!d.allowed()) return *d.error;
+  }
   return apply_change(
       statement,
       [&](PolicyStore::Db& db) -> Status {

@@ -63,6 +63,7 @@ std::uint32_t privilege_bit(ast::Command c) {
     case ast::Command::kUpdate:
       return kPrivUpdate;
     case ast::Command::kDelete:
+    case ast::Command::kTruncate:  // the engine runs TRUNCATE as a DELETE of every row
       return kPrivDelete;
     default:
       return 0;
