@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/session/query_loop.h"
+#include "server/session/vault_parameters.h"
 
 namespace dbvault::server::session {
 
@@ -22,6 +23,15 @@ struct QueryLoop::Prepared {
   std::vector<wire::Oid> param_types;        // one per $n
   std::vector<int> engine_index;             // $n (0-based) -> SQLite parameter index
   int open_portals = 0;                      // portals currently using `stmt`
+  // Describe of the statement told the client its column types (an expression column, not
+  // yet run, is text): its portals keep those types instead of the first row's, since the
+  // client decodes their rows by that description (asyncpg, pgx, pgjdbc).
+  bool described = false;
+  std::vector<wire::Oid> expression_types;  // pgcompat::infer_result_types of `text`
+  // Run as text: the columns its rows will have, when known at Parse (a vault statement's
+  // result columns, a pgcompat answer's), for Describe of the statement; else NoData.
+  std::vector<wire::FieldDescription> answer_fields;
+  std::vector<VaultPlaceholder> vault_markers;  // a vault statement's $n
 };
 
 struct QueryLoop::Portal {
@@ -31,6 +41,7 @@ struct QueryLoop::Portal {
   std::vector<wire::Format> result_formats;
   std::vector<wire::FieldDescription> fields;
   bool described = false;
+  std::vector<wire::Oid> expression_types;  // pgcompat::infer_result_types of `text`
   bool started = false;
   bool done = false;
   std::optional<Row> peeked;  // a row stepped to (Describe) and not yet sent
@@ -42,5 +53,10 @@ struct QueryLoop::Portal {
 
   ~Portal();
 };
+
+// RowDescription fields for rows computed as text: a pgcompat answer's typed columns, or a
+// vault result's columns (all text).
+std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Column>& columns);
+std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names);
 
 }  // namespace dbvault::server::session
