@@ -100,6 +100,8 @@ const std::vector<Known>& known_queries() {
       {0xd26142609322c387, "psql \\d SCHEMA.NAME: look-up", describe_lookup, {}},
       {0x4d7944643bf97c85, "psql \\d: the relation", describe_relation, {}},
       {0x7d24a4d011b04143, "psql \\d: columns", describe_columns, {}},
+      {0x650824a868aec7c3, "psql \\d+: the relation", describe_relation, {}},
+      {0x65734c73fa4ccbb7, "psql \\d+: columns", describe_columns_verbose, {}},
       {0xbd53d7f8523ab7cf, "psql \\d: indexes", describe_indexes, {}},
       {0x04fd38cad73effe3,
        "psql \\d: policies",
@@ -168,8 +170,8 @@ Error unsupported_catalog_query() {
   Error e = make_error(
       sqlstate::kFeatureNotSupported,
       "this query of the PostgreSQL system catalogs is not supported: the embedded engine "
-      "emulates only the catalog queries of psql 15 (\\d, \\dt, \\di, \\dv, \\ds, \\d NAME, "
-      "\\du, \\l, \\dn) and pgbench");
+      "emulates only the catalog queries of psql 15 (\\d, \\dt, \\di, \\dv, \\ds, their + forms, "
+      "\\d NAME, \\d+ NAME, \\du, \\l, \\dn) and pgbench");
   e.hint = "docs/dialect.md, section Catalog, lists what is supported";
   return e;
 }

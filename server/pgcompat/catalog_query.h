@@ -42,6 +42,7 @@ ResultSet rows_result(std::vector<Column> columns, std::vector<Row> rows);
 Result<ResultSet> describe_lookup(const CatalogContext& c);
 Result<ResultSet> describe_relation(const CatalogContext& c);
 Result<ResultSet> describe_columns(const CatalogContext& c);
+Result<ResultSet> describe_columns_verbose(const CatalogContext& c);  // \d+ NAME
 Result<ResultSet> describe_indexes(const CatalogContext& c);
 
 // psql's relation lists (\d, \dt, \di, \dv, \ds, \dm, with or without a pattern).

@@ -23,7 +23,6 @@ class PsqlMore(client_case.ServerCase):
                                check=check, **params)
 
     def test_describe_table_verbose(self):
-        self.known_gap("the catalog queries of \\d+")
         out = self.psql("-c", r"\d+ users").stdout
         self.assertRegex(out, r'Table "public\.users"')
         header = next(line for line in out.splitlines() if line.lstrip().startswith("Column"))

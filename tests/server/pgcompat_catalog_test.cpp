@@ -138,6 +138,24 @@ BOOST_AUTO_TEST_CASE(psql_d_of_a_view_a_qualified_name_and_an_unknown_name) {
                  .rows.empty());
 }
 
+// \d+ users: the verbose relation and column queries (storage per type, no statistics
+// target or description).
+BOOST_AUTO_TEST_CASE(psql_d_plus_users) {
+  CatalogSession s;
+  const std::string oid = *s.answer(read_case("psql_d_users_1_lookup.sql")).rows.at(0).at(0);
+  auto next = [&](const std::string& file) {
+    return s.answer(replaced(read_case(file), "'16385'", "'" + oid + "'"));
+  };
+  const ResultSet rel = next("psql_d_plus_users_2_table.sql");
+  BOOST_REQUIRE_EQUAL(rel.rows.size(), 1u);
+  BOOST_TEST(*rel.rows[0][14] == "heap");
+  const ResultSet cols = next("psql_d_plus_users_3_columns.sql");
+  BOOST_TEST(cols.columns.size() == 11u);
+  BOOST_TEST(column_of(cols, 0) == (V{"id", "name", "email", "created"}));
+  BOOST_TEST(column_of(cols, 7) == (V{"p", "x", "x", "p"}));
+  BOOST_TEST(column_of(cols, 9) == (V{"NULL", "NULL", "NULL", "NULL"}));
+}
+
 BOOST_AUTO_TEST_CASE(psql_du_l_dn) {
   CatalogSession s;
   const ResultSet du = s.answer(read_case("psql_du.sql"));
