@@ -105,8 +105,8 @@ class Asyncpg(driver_case.DriverCase):
             await transaction.start()
             await connection.execute("INSERT INTO drv_types (id) VALUES ($1)", 41)
             await transaction.rollback()
-            return await connection.fetchval("SELECT count(*) FROM drv_types WHERE id BETWEEN $1 AND 49",
-                                           40)
+            return await connection.fetchval(
+                "SELECT count(*) FROM drv_types WHERE id BETWEEN $1 AND 49", 40)
         self.assertEqual(self.run_async(rollback), 0)
 
     def test_pool_resets_connections(self):

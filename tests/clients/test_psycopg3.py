@@ -90,7 +90,8 @@ class Psycopg3(driver_case.DriverCase):
             with connection.transaction():
                 connection.execute("INSERT INTO drv_types (id) VALUES (%s)", (32,))
                 connection.execute("INSERT INTO drv_types (id) VALUES (%s)", (31,))
-        rows = connection.execute("SELECT id FROM drv_types WHERE id BETWEEN 30 AND 39 ORDER BY id").fetchall()
+        rows = connection.execute("SELECT id FROM drv_types WHERE id BETWEEN 30 AND 39 "
+                                  "ORDER BY id").fetchall()
         self.assertEqual(rows, [(31,)])
         connection.rollback()
 

@@ -125,7 +125,8 @@ func checkRow(r row) error {
 		return fmt.Errorf("int8: %v", r.cBigint)
 	case r.cText == nil || *r.cText != cText:
 		return fmt.Errorf("text: %v", r.cText)
-	case r.cNumeric.Status != pgtype.Present || rational(r.cNumeric).Cmp(rational(numeric(cNumeric))) != 0:
+	case r.cNumeric.Status != pgtype.Present ||
+		rational(r.cNumeric).Cmp(rational(numeric(cNumeric))) != 0:
 		return fmt.Errorf("numeric: %+v", r.cNumeric)
 	case r.cBool == nil || !*r.cBool:
 		return fmt.Errorf("bool: %v", r.cBool)
@@ -143,6 +144,21 @@ func checkNullRow(r row) error {
 		return fmt.Errorf("expected NULLs, got %+v", r)
 	}
 	return nil
+}
+
+// checkRows reads row `full` (driver_case.ROW's values) and row `nulls` (all NULL) back.
+func checkRows(ctx context.Context, c *pgx.Conn, full, nulls int32) error {
+	r, err := readRow(ctx, c, full)
+	if err != nil {
+		return err
+	}
+	if err := checkRow(r); err != nil {
+		return err
+	}
+	if r, err = readRow(ctx, c, nulls); err != nil {
+		return err
+	}
+	return checkNullRow(r)
 }
 
 func main() {
@@ -163,19 +179,7 @@ func main() {
 		}
 		return nil
 	})
-	run("binary_results", func() error {
-		r, err := readRow(ctx, c, 1)
-		if err != nil {
-			return err
-		}
-		if err := checkRow(r); err != nil {
-			return err
-		}
-		if r, err = readRow(ctx, c, 2); err != nil {
-			return err
-		}
-		return checkNullRow(r)
-	})
+	run("binary_results", func() error { return checkRows(ctx, c, 1, 2) })
 	run("typed_parameters", func() error {
 		insert := "INSERT INTO drv_types VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 		if _, err := c.Exec(ctx, insert, int32(301), cInt, cBigint, cText, numeric(cNumeric),
@@ -186,17 +190,7 @@ func main() {
 			nil); err != nil {
 			return err
 		}
-		r, err := readRow(ctx, c, 301)
-		if err != nil {
-			return err
-		}
-		if err := checkRow(r); err != nil {
-			return err
-		}
-		if r, err = readRow(ctx, c, 302); err != nil {
-			return err
-		}
-		return checkNullRow(r)
+		return checkRows(ctx, c, 301, 302)
 	})
 	run("described_parameter_types", func() error {
 		columns := []string{"c_int", "c_bigint", "c_text", "c_numeric", "c_bool", "c_bytea", "c_ts"}

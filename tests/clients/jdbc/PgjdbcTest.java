@@ -101,6 +101,22 @@ public class PgjdbcTest {
     equal(Timestamp.valueOf(C_TS), rs.getTimestamp("c_ts"), "timestamp as java.sql.Timestamp");
   }
 
+  // Reads row `full` (driver_case.ROW's values) and row `nulls` (all NULL) back.
+  static void checkRows(Connection c, int full, int nulls) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(SELECT_ROW)) {
+      ps.setInt(1, full);
+      try (ResultSet rs = ps.executeQuery()) {
+        check(rs.next(), "row " + full);
+        checkRow(rs);
+      }
+      ps.setInt(1, nulls);
+      try (ResultSet rs = ps.executeQuery()) {
+        check(rs.next(), "row " + nulls);
+        for (int i = 2; i <= 8; i++) check(rs.getObject(i) == null, "column " + i + " is NULL");
+      }
+    }
+  }
+
   static void bindRow(PreparedStatement ps, int id, boolean nulls) throws SQLException {
     ps.setInt(1, id);
     if (nulls) {
@@ -130,41 +146,16 @@ public class PgjdbcTest {
           equal("3", rs.getString(1), "extra_float_digits as pgjdbc set it");
         }
       });
-      run("binary_results", () -> {
-        try (PreparedStatement ps = c.prepareStatement(SELECT_ROW)) {
-          ps.setInt(1, 1);
-          try (ResultSet rs = ps.executeQuery()) {
-            check(rs.next(), "row 1");
-            checkRow(rs);
-          }
-          ps.setInt(1, 2);
-          try (ResultSet rs = ps.executeQuery()) {
-            check(rs.next(), "row 2");
-            for (int i = 2; i <= 8; i++) {
-              check(rs.getObject(i) == null, "column " + i + " is NULL");
-            }
-          }
-        }
-      });
+      run("binary_results", () -> checkRows(c, 1, 2));
       run("typed_parameters", () -> {
         try (PreparedStatement ins = c.prepareStatement(
-                 "INSERT INTO drv_types VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-             PreparedStatement sel = c.prepareStatement(SELECT_ROW)) {
+                 "INSERT INTO drv_types VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
           bindRow(ins, 201, false);
           equal(1, ins.executeUpdate(), "rows inserted");
           bindRow(ins, 202, true);
           equal(1, ins.executeUpdate(), "rows inserted");
-          sel.setInt(1, 201);
-          try (ResultSet rs = sel.executeQuery()) {
-            check(rs.next(), "row 201");
-            checkRow(rs);
-          }
-          sel.setInt(1, 202);
-          try (ResultSet rs = sel.executeQuery()) {
-            check(rs.next(), "row 202");
-            check(rs.getObject("c_ts") == null && rs.getObject("c_bytea") == null, "NULLs");
-          }
         }
+        checkRows(c, 201, 202);
       });
       run("parameters_compared_with_columns", () -> {
         String[] columns = {"c_int", "c_bigint", "c_text", "c_numeric", "c_bool", "c_bytea",
