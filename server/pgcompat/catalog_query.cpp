@@ -171,7 +171,7 @@ Error unsupported_catalog_query() {
       sqlstate::kFeatureNotSupported,
       "this query of the PostgreSQL system catalogs is not supported: the embedded engine "
       "emulates only the catalog queries of psql 15 (\\d, \\dt, \\di, \\dv, \\ds, their + forms, "
-      "\\d NAME, \\d+ NAME, \\du, \\l, \\dn) and pgbench");
+      "\\d NAME, \\d+ NAME, \\du, \\l, \\dn), pgbench and pgjdbc's getTables");
   e.hint = "docs/dialect.md, section Catalog, lists what is supported";
   return e;
 }
@@ -243,6 +243,7 @@ std::optional<Result<Translation>> translate_catalog_query(const Stmt& s, const 
     }
   }
   if (auto list = relation_list(context)) return answer(std::move(*list));
+  if (auto tables = jdbc_tables(context)) return answer(std::move(*tables));
   return Result<Translation>(unsupported_catalog_query());
 }
 

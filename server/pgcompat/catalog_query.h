@@ -48,4 +48,7 @@ Result<ResultSet> describe_indexes(const CatalogContext& c);
 // psql's relation lists (\d, \dt, \di, \dv, \ds, \dm, with or without a pattern).
 std::optional<Result<ResultSet>> relation_list(const CatalogContext& c);
 
+// pgjdbc's DatabaseMetaData.getTables (jdbc_metadata.cpp).
+std::optional<Result<ResultSet>> jdbc_tables(const CatalogContext& c);
+
 }  // namespace dbvault::server::pgcompat::detail

@@ -14,8 +14,8 @@ CASES = ["connect_tls_scram", "binary_results", "typed_parameters",
          "parameters_compared_with_columns", "prepared_statement_reused", "error_then_usable",
          "transaction_rolled_back", "metadata_tables"]
 
-# Cases dbvault does not pass yet (docs/testing.md): DatabaseMetaData.getTables' pg_class query.
-KNOWN_GAPS = ("metadata_tables",)
+# Cases dbvault does not pass yet (docs/testing.md).
+KNOWN_GAPS: tuple[str, ...] = ()
 
 
 class Pgjdbc(driver_case.DriverCase):

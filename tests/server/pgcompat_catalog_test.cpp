@@ -156,6 +156,26 @@ BOOST_AUTO_TEST_CASE(psql_d_plus_users) {
   BOOST_TEST(column_of(cols, 9) == (V{"NULL", "NULL", "NULL", "NULL"}));
 }
 
+// pgjdbc's DatabaseMetaData.getTables(null, null, pattern, {"TABLE"}), captured from pgjdbc
+// 42.5 with the pattern 'drv_types'.
+BOOST_AUTO_TEST_CASE(pgjdbc_get_tables) {
+  CatalogSession s;
+  const std::string sql = read_case("pgjdbc_get_tables.sql");
+  auto tables = [&](const std::string& pattern) {
+    const ResultSet r = s.answer(replaced(sql, "'drv_types'", "'" + pattern + "'"));
+    BOOST_TEST(r.columns.size() == 10u);
+    return column_of(r, 2);
+  };
+  BOOST_TEST(tables("users") == (V{"users"}));
+  BOOST_TEST(tables("%") == (V{"pgbench_accounts", "users"}));  // not the view
+  BOOST_TEST(tables("user_") == (V{"users"}));
+  BOOST_TEST(tables("user\\_") == (V{}));
+  BOOST_TEST(tables(std::string(2000, '%') + "x").empty());  // linear, not exponential
+  const ResultSet r = s.answer(replaced(sql, "'drv_types'", "'users'"));
+  BOOST_TEST(*r.rows.at(0).at(1) == "public");
+  BOOST_TEST(*r.rows.at(0).at(3) == "TABLE");
+}
+
 BOOST_AUTO_TEST_CASE(psql_du_l_dn) {
   CatalogSession s;
   const ResultSet du = s.answer(read_case("psql_du.sql"));
