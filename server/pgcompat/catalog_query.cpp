@@ -144,6 +144,8 @@ const std::vector<Known>& known_queries() {
       {0x99f038056ad24775, "psql \\dn PATTERN", schemas, {}},
       {0x55e21bc658188518, "psql \\dn PATTERN: publications", nullptr, {{"pubname", t::kName}}},
       {0xe5c010ba977dc4d4, "pgbench: partition check", pgbench_partitions, {}},
+      {0xc95385257cc49c76, "psycopg 3: TypeInfo.fetch", type_info, {}},
+      {0x04dc05f480b702d3, "asyncpg: type by OID", type_by_oid, {}},
   };
   return kKnown;
 }

@@ -48,6 +48,11 @@ Result<ResultSet> describe_indexes(const CatalogContext& c);
 // psql's relation lists (\d, \dt, \di, \dv, \ds, \dm, with or without a pattern).
 std::optional<Result<ResultSet>> relation_list(const CatalogContext& c);
 
+// One type of pg_type by OID or name: psycopg's TypeInfo.fetch, asyncpg's TYPE_BY_OID
+// (pg_type_query.cpp).
+Result<ResultSet> type_info(const CatalogContext& c);
+Result<ResultSet> type_by_oid(const CatalogContext& c);
+
 // pgjdbc's DatabaseMetaData.getTables (jdbc_metadata.cpp).
 std::optional<Result<ResultSet>> jdbc_tables(const CatalogContext& c);
 

@@ -156,7 +156,7 @@ void QueryLoop::on_parse(wire::Parse& m) {
       !parts.empty() && grammar::classify(prep->text) == grammar::StatementClass::kExtension;
   if (vault_statement) {
     auto shape = describe_vault_statement(prep->text);
-    prep->vault_markers = std::move(shape.markers);
+    prep->text_markers = std::move(shape.markers);
     prep->param_types = std::move(shape.param_types);
     prep->answer_fields = std::move(shape.fields);
   }
@@ -167,7 +167,12 @@ void QueryLoop::on_parse(wire::Parse& m) {
       return;
     }
     if (auto* rs = std::get_if<pgcompat::ResultSet>(&*translated)) {
-      prep->answer_fields = answer_fields(rs->columns);  // SHOW, catalog answers: run at Bind
+      // SHOW, catalog answers: run at Bind, with their $n bound as literals (drivers look
+      // types up with `WHERE t.oid = $1`); the answer computed here only gives the columns.
+      prep->answer_fields = answer_fields(rs->columns);
+      prep->text_markers = find_vault_placeholders(prep->text);
+      const int n = vault_parameter_count(prep->text_markers);
+      prep->param_types = pgcompat::infer_parameter_types(prep->text, n, *catalog_);
     }
     auto* rw = std::get_if<pgcompat::Rewritten>(&*translated);
     if (rw != nullptr && rw->statements.size() == 1) {
@@ -233,13 +238,13 @@ void QueryLoop::on_bind(wire::Bind& m) {
   portal->prepared = &prep;
   portal->result_formats = m.result_formats;
   if (prep.stmt == nullptr) {
-    if (!m.params.empty() && prep.vault_markers.empty()) {
+    if (!m.params.empty() && prep.text_markers.empty()) {
       extended_error(
           make_error(sqlstate::kFeatureNotSupported, "this statement takes no parameters"));
       return;
     }
     WipedStrings bound;
-    if (!prep.vault_markers.empty()) {
+    if (!prep.text_markers.empty()) {
       if (auto s = parameter_count_matches(m.params.size(), prep.param_types.size()); !s) {
         return extended_error(s.error());
       }
@@ -252,13 +257,13 @@ void QueryLoop::on_bind(wire::Bind& m) {
         if (!v) return extended_error(v.error());
         bound.values.emplace_back(std::move(*v));
       }
-      bound.text = substitute_vault_parameters(prep.text, prep.vault_markers, bound.values);
+      bound.text = substitute_vault_parameters(prep.text, prep.text_markers, bound.values);
     }
     std::string saved = std::move(io_.out());
     io_.out().clear();
     answer_formats_ = m.result_formats;
     auto s = prep.text.empty() ? Status()
-                               : run_statement(prep.vault_markers.empty() ? prep.text : bound.text);
+                               : run_statement(prep.text_markers.empty() ? prep.text : bound.text);
     answer_formats_.clear();
     std::string captured = std::move(io_.out());
     io_.out() = std::move(saved);

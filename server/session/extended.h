@@ -31,7 +31,8 @@ struct QueryLoop::Prepared {
   // Run as text: the columns its rows will have, when known at Parse (a vault statement's
   // result columns, a pgcompat answer's), for Describe of the statement; else NoData.
   std::vector<wire::FieldDescription> answer_fields;
-  std::vector<VaultPlaceholder> vault_markers;  // a vault statement's $n
+  // $n of a statement run as text (a vault statement, a catalog answer): bound as literals.
+  std::vector<VaultPlaceholder> text_markers;
 };
 
 struct QueryLoop::Portal {

@@ -3,7 +3,8 @@
 // password as a Bind parameter; the vault grammar has no placeholders, so each $n is replaced
 // by the parameter as a string literal ('' doubled), or NULL, before the statement is parsed.
 // A parameter can therefore only ever be a literal: where the grammar wants a name or a
-// keyword, the statement is a syntax error.
+// keyword, the statement is a syntax error. Catalog queries that pgcompat answers itself
+// (`WHERE t.oid = $1`) are bound the same way.
 // Internal to the session layer (extended.cpp).
 #pragma once
 

@@ -124,7 +124,6 @@ class Asyncpg(driver_case.DriverCase):
 
     def test_codec_by_type_name_is_looked_up(self):
         # set_type_codec finds the type's OID in pg_catalog.pg_type
-        self.known_gap("asyncpg's TYPE_BY_OID query of pg_type")
         async def introspect(connection):
             await connection.set_type_codec("numeric", schema="pg_catalog", format="text",
                                             encoder=str, decoder=lambda text: f"<{text}>")

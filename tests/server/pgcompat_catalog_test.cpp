@@ -176,6 +176,26 @@ BOOST_AUTO_TEST_CASE(pgjdbc_get_tables) {
   BOOST_TEST(*r.rows.at(0).at(3) == "TABLE");
 }
 
+// A driver's look-up of one type (the session binds its $1 as a literal first).
+BOOST_AUTO_TEST_CASE(drivers_look_types_up_in_pg_type) {
+  CatalogSession s;
+  const std::string info = read_case("psycopg_type_info.sql");
+  const ResultSet numeric = s.answer(replaced(info, "$1", "'numeric'"));
+  BOOST_REQUIRE_EQUAL(numeric.rows.size(), 1u);
+  BOOST_TEST(*numeric.rows[0][0] == "numeric");
+  BOOST_TEST(*numeric.rows[0][1] == "1700");
+  BOOST_TEST(*numeric.rows[0][2] == "1231");
+  BOOST_TEST(*s.answer(replaced(info, "$1", "'timestamp'")).rows.at(0).at(3) ==
+             "timestamp without time zone");
+  BOOST_TEST(s.error_code(replaced(info, "$1", "'no_such_type'")) == "42704");
+  const std::string by_oid = read_case("asyncpg_type_by_oid.sql");
+  const ResultSet t = s.answer(replaced(by_oid, "$1", "'1700'"));
+  BOOST_REQUIRE_EQUAL(t.rows.size(), 1u);
+  BOOST_TEST(*t.rows[0][2] == "b");
+  BOOST_TEST(s.answer(replaced(by_oid, "$1", "'424242'")).rows.empty());
+  BOOST_TEST(s.answer(replaced(by_oid, "$1", "'99999999999999999999'")).rows.empty());
+}
+
 BOOST_AUTO_TEST_CASE(psql_du_l_dn) {
   CatalogSession s;
   const ResultSet du = s.answer(read_case("psql_du.sql"));
