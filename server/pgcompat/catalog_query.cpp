@@ -219,6 +219,14 @@ Result<std::optional<RelationInfo>> relation_by_oid(const CatalogSource& catalog
   return std::optional<RelationInfo>();
 }
 
+std::vector<std::string> target_names(const Json& select) {
+  std::vector<std::string> names;
+  for (const auto& target : select.value("targetList", Json::array())) {
+    names.push_back(target.contains("ResTarget") ? target["ResTarget"].value("name", "") : "");
+  }
+  return names;
+}
+
 ResultSet rows_result(std::vector<Column> columns, std::vector<Row> rows) {
   ResultSet r;
   r.columns = std::move(columns);

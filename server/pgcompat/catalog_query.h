@@ -36,6 +36,9 @@ Result<bool> pattern_matches(const std::optional<std::string>& pattern, const st
 Result<std::optional<RelationInfo>> relation_by_oid(const CatalogSource& catalog,
                                                     const std::optional<std::string>& oid);
 
+// The names of a SELECT's result columns (its AS names; "" where there is none).
+std::vector<std::string> target_names(const Json& select);
+
 ResultSet rows_result(std::vector<Column> columns, std::vector<Row> rows);
 
 // psql's \d <name>: the look-up by name, then the queries for one relation.

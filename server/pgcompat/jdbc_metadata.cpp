@@ -11,14 +11,6 @@
 namespace dbvault::server::pgcompat::detail {
 namespace {
 
-std::vector<std::string> target_names(const Json& select) {
-  std::vector<std::string> names;
-  for (const auto& target : select.value("targetList", Json::array())) {
-    names.push_back(target.contains("ResTarget") ? target["ResTarget"].value("name", "") : "");
-  }
-  return names;
-}
-
 // SQL LIKE with PostgreSQL's default escape (backslash): % any run, _ one byte (names here
 // are identifiers). The pattern is the client's: matched iteratively, backtracking only to
 // the last %, so that no pattern costs more than length(pattern) x length(text) steps.

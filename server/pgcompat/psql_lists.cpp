@@ -12,14 +12,6 @@
 namespace dbvault::server::pgcompat::detail {
 namespace {
 
-std::vector<std::string> target_names(const Json& select) {
-  std::vector<std::string> names;
-  for (const auto& target : select.value("targetList", Json::array())) {
-    names.push_back(target.contains("ResTarget") ? target["ResTarget"].value("name", "") : "");
-  }
-  return names;
-}
-
 bool from_pg_class(const Json& select) {
   bool found = false;
   walk(select.value("fromClause", Json::array()), [&](const std::string& type, const Json& body) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include "common/secret_string.h"
 #include "grammar/classifier.h"
 #include "grammar/parser.h"
 #include "grammar/splitter.h"
@@ -36,38 +35,6 @@ void split_capture(std::string& all, std::string& description, std::string& rest
   }
 }
 
-// A vault statement's $n markers, parameter types (all text) and result columns, known
-// before it runs: the columns are those of the statement with every $n an empty string.
-struct VaultStatementShape {
-  std::vector<VaultPlaceholder> markers;
-  std::vector<wire::Oid> param_types;
-  std::vector<wire::FieldDescription> fields;
-};
-
-VaultStatementShape describe_vault_statement(std::string_view text) {
-  VaultStatementShape shape;
-  shape.markers = find_vault_placeholders(text);
-  const int n = vault_parameter_count(shape.markers);
-  shape.param_types.assign(static_cast<std::size_t>(n), wire::oid::kText);
-  const std::vector<std::optional<std::string>> empty(static_cast<std::size_t>(n), "");
-  if (auto parsed = grammar::parse(substitute_vault_parameters(text, shape.markers, empty))) {
-    shape.fields = text_fields(vault::result_columns(*parsed));
-  }
-  return shape;
-}
-
-// A bound parameter of a vault statement as the text of its literal: text-like types as
-// they are, integers in decimal; anything else is refused.
-Result<std::string> vault_parameter_text(wire::Oid type, wire::Format format,
-                                         const std::optional<std::string>& bytes) {
-  auto v = wire::decode_param(type, format, bytes);
-  if (!v) return std::move(v).error();
-  if (auto* text = std::get_if<std::string>(&*v)) return std::move(*text);
-  if (auto* n = std::get_if<std::int64_t>(&*v)) return std::to_string(*n);
-  return make_error(sqlstate::kFeatureNotSupported,
-                    "a vault statement's parameters must be text or integers");
-}
-
 // Statements that change the session (transaction control, settings, prepared statements):
 // kept as text and run whole at Bind through run_statement, which ends a failed transaction
 // block and applies their effects on settings when they run, not when they are parsed.
@@ -88,41 +55,7 @@ Status parameter_count_matches(std::size_t supplied, std::size_t required) {
                         " parameters, but prepared statement requires " + std::to_string(required));
 }
 
-// Wipes the strings it holds (bound parameters may be passwords) when it goes.
-struct WipedStrings {
-  std::vector<std::optional<std::string>> values;
-  std::string text;
-  ~WipedStrings() {
-    for (auto& v : values)
-      if (v) wipe_string(*v);
-    wipe_string(text);
-  }
-};
-
 }  // namespace
-
-std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Column>& columns) {
-  std::vector<wire::FieldDescription> fields;
-  for (const auto& c : columns) {
-    wire::FieldDescription f;
-    f.name = c.name;
-    f.type_oid = c.type_oid;
-    f.type_size = wire::type_size(c.type_oid);
-    fields.push_back(std::move(f));
-  }
-  return fields;
-}
-
-std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names) {
-  std::vector<wire::FieldDescription> fields;
-  for (const auto& name : names) {
-    wire::FieldDescription f;
-    f.name = name;
-    f.type_oid = wire::oid::kText;
-    fields.push_back(std::move(f));
-  }
-  return fields;
-}
 
 QueryLoop::Portal::~Portal() {
   if (uses_prepared_stmt && prepared != nullptr) {

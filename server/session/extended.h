@@ -55,9 +55,4 @@ struct QueryLoop::Portal {
   ~Portal();
 };
 
-// RowDescription fields for rows computed as text: a pgcompat answer's typed columns, or a
-// vault result's columns (all text).
-std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Column>& columns);
-std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names);
-
 }  // namespace dbvault::server::session

@@ -73,6 +73,29 @@ std::vector<wire::FieldDescription> describe_columns(
   return fields;
 }
 
+std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Column>& columns) {
+  std::vector<wire::FieldDescription> fields;
+  for (const auto& c : columns) {
+    wire::FieldDescription f;
+    f.name = c.name;
+    f.type_oid = c.type_oid;
+    f.type_size = wire::type_size(c.type_oid);
+    fields.push_back(std::move(f));
+  }
+  return fields;
+}
+
+std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names) {
+  std::vector<wire::FieldDescription> fields;
+  for (const auto& name : names) {
+    wire::FieldDescription f;
+    f.name = name;
+    f.type_oid = wire::oid::kText;
+    fields.push_back(std::move(f));
+  }
+  return fields;
+}
+
 Status append_text_rows(std::string& out, std::vector<wire::FieldDescription> fields,
                         const std::vector<std::vector<std::optional<std::string>>>& rows,
                         const std::vector<wire::Format>& formats) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "server/pgcompat/pgcompat.h"
 #include "server/wire/encoder.h"
 #include "server/wire/pg_types.h"
 #include "storage/engine.h"
@@ -45,6 +46,11 @@ std::vector<wire::FieldDescription> describe_columns(
 Status append_text_rows(std::string& out, std::vector<wire::FieldDescription> fields,
                         const std::vector<std::vector<std::optional<std::string>>>& rows,
                         const std::vector<wire::Format>& formats);
+
+// RowDescription fields for rows computed as text: a pgcompat answer's typed columns, or a
+// vault result's columns (all text).
+std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Column>& columns);
+std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names);
 
 // Appends one DataRow. 22P02 / 22003 ... when a value cannot be given the column's type.
 Status append_row(std::string& out, const Row& row,

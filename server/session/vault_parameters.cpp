@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/secret_string.h"
+#include "grammar/parser.h"
 #include "grammar/sql_scanner.h"
+#include "server/session/rows.h"
+#include "vault/vault.h"
 
 namespace dbvault::server::session {
 namespace {
@@ -68,6 +72,34 @@ std::string substitute_vault_parameters(std::string_view text,
   }
   out.append(text.substr(pos));
   return out;
+}
+
+VaultStatementShape describe_vault_statement(std::string_view text) {
+  VaultStatementShape shape;
+  shape.markers = find_vault_placeholders(text);
+  const int n = vault_parameter_count(shape.markers);
+  shape.param_types.assign(static_cast<std::size_t>(n), wire::oid::kText);
+  const std::vector<std::optional<std::string>> empty(static_cast<std::size_t>(n), "");
+  if (auto parsed = grammar::parse(substitute_vault_parameters(text, shape.markers, empty))) {
+    shape.fields = text_fields(vault::result_columns(*parsed));
+  }
+  return shape;
+}
+
+Result<std::string> vault_parameter_text(wire::Oid type, wire::Format format,
+                                         const std::optional<std::string>& bytes) {
+  auto v = wire::decode_param(type, format, bytes);
+  if (!v) return std::move(v).error();
+  if (auto* text = std::get_if<std::string>(&*v)) return std::move(*text);
+  if (auto* n = std::get_if<std::int64_t>(&*v)) return std::to_string(*n);
+  return make_error(sqlstate::kFeatureNotSupported,
+                    "a vault statement's parameters must be text or integers");
+}
+
+WipedStrings::~WipedStrings() {
+  for (auto& v : values)
+    if (v) wipe_string(*v);
+  wipe_string(text);
 }
 
 }  // namespace dbvault::server::session

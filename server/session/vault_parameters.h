@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "server/wire/encoder.h"
+#include "server/wire/pg_types.h"
 
 namespace dbvault::server::session {
 
@@ -38,5 +40,26 @@ int vault_parameter_count(std::span<const VaultPlaceholder> markers);
 std::string substitute_vault_parameters(std::string_view text,
                                         std::span<const VaultPlaceholder> markers,
                                         std::span<const std::optional<std::string>> values);
+
+// A vault statement's $n markers, parameter types (all text) and result columns, known
+// before it runs: the columns are those of the statement with every $n an empty string.
+struct VaultStatementShape {
+  std::vector<VaultPlaceholder> markers;
+  std::vector<wire::Oid> param_types;
+  std::vector<wire::FieldDescription> fields;
+};
+VaultStatementShape describe_vault_statement(std::string_view text);
+
+// A bound parameter of a statement run as text, as the text of its literal: text-like
+// types as they are, integers in decimal; anything else is refused (0A000).
+Result<std::string> vault_parameter_text(wire::Oid type, wire::Format format,
+                                         const std::optional<std::string>& bytes);
+
+// Wipes the strings it holds (bound parameters may be passwords) when it goes.
+struct WipedStrings {
+  std::vector<std::optional<std::string>> values;
+  std::string text;
+  ~WipedStrings();
+};
 
 }  // namespace dbvault::server::session
