@@ -86,14 +86,9 @@ std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Co
 }
 
 std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names) {
-  std::vector<wire::FieldDescription> fields;
-  for (const auto& name : names) {
-    wire::FieldDescription f;
-    f.name = name;
-    f.type_oid = wire::oid::kText;
-    fields.push_back(std::move(f));
-  }
-  return fields;
+  std::vector<pgcompat::Column> columns;
+  for (const auto& name : names) columns.push_back({name, wire::oid::kText});
+  return answer_fields(columns);
 }
 
 Status append_text_rows(std::string& out, std::vector<wire::FieldDescription> fields,
