@@ -55,7 +55,8 @@ int usage_error(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  dbvault::LogOptions log_options;
+  dbvault::server::CommandLineLog cli_log;
+  dbvault::LogOptions& log_options = cli_log.options;
   std::size_t i = 0;
   for (; i < args.size() && args[i].starts_with("--"); ++i) {
     if (i + 1 >= args.size())
@@ -64,8 +65,10 @@ int main(int argc, char** argv) {
       auto format = dbvault::parse_log_format(args[++i]);
       if (!format) return usage_error(format.error().message);
       log_options.format = *format;
+      cli_log.format_given = true;
     } else if (args[i] == "--log-level") {
       log_options.level = std::string(args[++i]);
+      cli_log.level_given = true;
     } else {
       return usage_error("unknown option " + std::string(args[i]));
     }
@@ -82,7 +85,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string_view> rest(args.begin() + static_cast<long>(i), args.end());
   if (command == "init") return dbvault::server::run_init_command(rest, std::cout, std::cerr);
-  if (command == "serve") return dbvault::server::run_serve_command(rest, std::cout, std::cerr);
+  if (command == "serve")
+    return dbvault::server::run_serve_command(rest, std::cout, std::cerr, cli_log);
   if (command == "audit") {
     return dbvault::server::run_audit_command({args.begin() + static_cast<long>(i), args.end()},
                                               std::cout, std::cerr);

@@ -13,10 +13,12 @@
 #include "server/net/listener.h"
 #include "server/net/tls.h"
 #include "server/pgcompat/pgcompat.h"
+#include "server/runtime/live_config.h"
 #include "server/runtime/services.h"
 #include "server/runtime/test_clock.h"
 #include "server/session/client_connection.h"
 #include "server/session/connection_threads.h"
+#include "server/session/refusal_audit.h"
 #include "storage/engine.h"
 
 namespace dbvault::server {
@@ -27,8 +29,9 @@ int fail(std::ostream& err, const Error& e) {
   return 3;
 }
 
-// Applies the flags over the configuration file's settings.
-Status apply_flags(const ParsedFlags& flags, ServerConfig& config) {
+// Applies the flags over the configuration file's settings (at start and on every reload, so
+// that a flag keeps winning over the file).
+Status apply_flags(const ParsedFlags& flags, const CommandLineLog& cli, ServerConfig& config) {
   if (auto v = flags.get("--listen")) DBV_RETURN_IF_ERROR(apply_setting(config, "listen", *v));
   if (auto v = flags.get("--tls-cert")) DBV_RETURN_IF_ERROR(apply_setting(config, "tls.cert", *v));
   if (auto v = flags.get("--tls-key")) DBV_RETURN_IF_ERROR(apply_setting(config, "tls.key", *v));
@@ -36,7 +39,51 @@ Status apply_flags(const ParsedFlags& flags, ServerConfig& config) {
     DBV_RETURN_IF_ERROR(apply_setting(config, "max_connections", *v));
   }
   if (flags.has("--require-tls")) config.require_tls = true;
+  if (auto v = flags.get("--log-format"))
+    DBV_RETURN_IF_ERROR(apply_setting(config, "log_format", *v));
+  if (auto v = flags.get("--log-level"))
+    DBV_RETURN_IF_ERROR(apply_setting(config, "log_level", *v));
+  if (cli.format_given && !flags.has("--log-format")) {
+    config.log_format = cli.options.format == LogFormat::kJson ? "json" : "text";
+  }
+  if (cli.level_given && !flags.has("--log-level")) config.log_level = cli.options.level;
   return ok_status();
+}
+
+// The logging of `config` (format and level; the destination stays what main chose).
+Status apply_logging(const CommandLineLog& cli, const ServerConfig& config) {
+  LogOptions options = cli.options;
+  options.format = config.log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+  options.level = config.log_level;
+  return init_logging(options);
+}
+
+// SIGHUP: re-reads the TLS files and dbvault.conf (with the flags over it). A file that does
+// not load leaves everything as it was.
+void reload(const DataDir& dir, const ParsedFlags& flags, const CommandLineLog& cli,
+            LiveConfig& live, net::TlsConfig& tls) {
+  if (auto s = tls.reload(); !s) {
+    spdlog::error("SIGHUP: TLS files not reloaded: {}", s.error().message);
+  } else {
+    spdlog::info("SIGHUP: TLS certificate and key reloaded");
+  }
+  ServerConfig next;
+  if (auto s = load_config_file(dir.config(), next); !s) {
+    spdlog::error("SIGHUP: {} not reloaded, the previous settings stay: {}", dir.config().string(),
+                  s.error().message);
+    return;
+  }
+  if (auto s = apply_flags(flags, cli, next); !s) {
+    spdlog::error("SIGHUP: settings not reloaded: {}", s.error().message);
+    return;
+  }
+  const std::string level = next.log_level;
+  for (const auto& key : live.replace(std::move(next))) {
+    spdlog::warn("SIGHUP: {} changed in {}; it takes effect at the next restart", key,
+                 dir.config().string());
+  }
+  spdlog::default_logger()->set_level(spdlog::level::from_str(level));
+  spdlog::info("SIGHUP: configuration reloaded from {}", dir.config().string());
 }
 
 // Blocks the signals the server handles in every thread; a dedicated thread takes them.
@@ -56,12 +103,13 @@ struct SqliteCloser {
 }  // namespace
 
 int run_serve_command(const std::vector<std::string_view>& args, std::ostream& out,
-                      std::ostream& err) {
+                      std::ostream& err, const CommandLineLog& cli) {
   std::string problem;
-  const auto flags = parse_flags(args,
-                                 {"--data-dir", "--listen", "--tls-cert", "--tls-key",
-                                  "--max-connections", "--port-file", "--test-clock-file"},
-                                 {"--require-tls"}, problem);
+  const auto flags =
+      parse_flags(args,
+                  {"--data-dir", "--listen", "--tls-cert", "--tls-key", "--max-connections",
+                   "--port-file", "--test-clock-file", "--log-format", "--log-level"},
+                  {"--require-tls"}, problem);
   if (!flags) {
     err << "dbvault serve: " << problem << " (see 'dbvault help')\n";
     return 2;
@@ -79,7 +127,9 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   }
   ServerConfig config;
   if (auto s = load_config_file(dir.config(), config); !s) return fail(err, s.error());
-  if (auto s = apply_flags(*flags, config); !s) return fail(err, s.error());
+  if (auto s = apply_flags(*flags, cli, config); !s) return fail(err, s.error());
+  if (auto s = apply_logging(cli, config); !s) return fail(err, s.error());
+  LiveConfig live(config);
 
   SystemClock system_clock;
   std::unique_ptr<FileOffsetClock> test_clock;
@@ -106,6 +156,10 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   engine_options.database = dir.engine_db();
   engine_options.allowed_functions = pgcompat::function_names();
   engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(), dir.config()};
+  engine_options.on_refusal = [log = (*services)->audit.get()](
+                                  vault::Session& s, const Error& refusal, std::string_view sql) {
+    return session::audit_engine_refusal(*log, s, refusal, sql);
+  };
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return fail(err, engine.error());
   sqlite3* catalog_raw = nullptr;
@@ -124,7 +178,8 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   if (!listener) return fail(err, listener.error());
 
   session::SessionRegistry registry(config.max_connections);
-  session::ServerContext ctx(**services, **engine, tls->get(), registry, std::move(*mock_secret));
+  session::ServerContext ctx(**services, live, **engine, tls->get(), registry,
+                             std::move(*mock_secret));
   ctx.catalog_db = catalog_db.get();
   // Session ids are unique across restarts too (audit records join on them): microseconds at
   // start, then one more per session.
@@ -145,11 +200,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        if (auto s = (*tls)->reload(); !s) {
-          spdlog::error("SIGHUP: TLS files not reloaded: {}", s.error().message);
-        } else {
-          spdlog::info("SIGHUP: TLS certificate and key reloaded");
-        }
+        reload(dir, *flags, cli, live, **tls);
         continue;
       }
       spdlog::info("signal {}: shutting down", sig);

@@ -247,6 +247,18 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
   return c;
 }
 
+void add_export_accesses(StatementFacts& facts) {
+  std::set<EngineAccess> exports;
+  for (const auto& a : facts.accesses) {
+    if (a.command != ast::Command::kSelect) continue;
+    EngineAccess e = a;
+    e.command = ast::Command::kExport;
+    exports.insert(std::move(e));
+  }
+  for (const auto& a : facts.accesses) exports.erase(a);  // each access once
+  facts.accesses.insert(facts.accesses.end(), exports.begin(), exports.end());
+}
+
 vault::StatementAccesses resolve(const vault::PolicySnapshot& snap, const StatementFacts& facts) {
   vault::StatementAccesses out;
   out.accesses.reserve(facts.accesses.size());

@@ -35,6 +35,11 @@ struct Compiled {
 // (engine_error). Nothing ran.
 Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql);
 
+// Adds (EXPORT, object) after the facts' accesses for every distinct object they read
+// (PrepareOptions::exported). The authorizer's verification at each step is unaffected: it
+// compares what SQLite asks with the reads already in the set.
+void add_export_accesses(StatementFacts& facts);
+
 // SQLite's error on `db` (after `rc`) as an Error with a fitting SQLSTATE.
 Error engine_error(sqlite3* db, int rc);
 

@@ -119,7 +119,8 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
 }
 
 Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
-                                                    const std::function<Status(sqlite3*)>& setup) {
+                                                    const std::function<Status(sqlite3*)>& setup,
+                                                    ExecutionHook on_execution) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(shared_->options.database.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -132,6 +133,7 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
   DBV_RETURN_IF_ERROR(configure(db, shared_->options));
   if (setup) DBV_RETURN_IF_ERROR(setup(db));
   state->auth = std::make_unique<Authorizer>(db, shared_->options.allowed_functions);
+  state->on_execution = std::move(on_execution);
   EngineShared* shared = shared_.get();
   state->auth->set_file_policy([shared](std::string_view f) { return shared->file_allowed(f); });
   return std::unique_ptr<Connection>(new Connection(std::move(state)));
@@ -190,9 +192,17 @@ Result<std::optional<std::vector<BodyCreator>>> ConnectionState::creators_of(
 Connection::Connection(std::unique_ptr<ConnectionState> state) : state_(std::move(state)) {}
 Connection::~Connection() = default;
 
-Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql) {
+Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
+                                                       PrepareOptions options) {
   auto c = compile(state_->db, *state_->auth, sql);
-  if (!c) return std::move(c).error();
+  if (!c) {
+    const auto& refusal = state_->engine.options.on_refusal;
+    if (c.error().code == sqlstate::kInsufficientPrivilege && refusal) {
+      DBV_RETURN_IF_ERROR(refusal(state_->session, c.error(), sql));
+    }
+    return std::move(c).error();
+  }
+  if (options.exported) add_export_accesses(c->facts);
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
   const auto snap = state_->engine.vault.snapshot();

@@ -74,11 +74,28 @@ struct EngineOptions {
   // only when named in allowed_functions (every other non-built-in function is refused).
   std::function<Status(sqlite3*)> on_open;
   std::vector<std::string> allowed_functions;
+  // Called when the engine itself refuses a statement while compiling it (42501: ATTACH, a
+  // schema-changing PRAGMA, load_extension, an access set that cannot be determined — refusals
+  // the vault's check never sees), with the refusal and the statement: the server audits
+  // them. If it fails, prepare() returns its error (58000) instead of the refusal.
+  std::function<Status(vault::Session&, const Error&, std::string_view sql)> on_refusal;
 };
 
 class Statement;
 class Connection;
 struct EngineShared;
+
+// Runs on the first step() of every execution, after the vault allowed it and before SQLite
+// runs anything: the server writes the execution's realm_access audit record here. An error
+// ends the execution (nothing was read or written) and is what step() returns.
+using ExecutionHook = std::function<Status(const Statement&)>;
+
+struct PrepareOptions {
+  // The statement's rows leave the database (COPY ... TO, a program on the server's export
+  // list): every read also counts as an EXPORT of the same object, so command rules
+  // `FOR EXPORT` apply as well as those `FOR SELECT`.
+  bool exported = false;
+};
 
 class Engine {
  public:
@@ -93,8 +110,10 @@ class Engine {
   // `setup`, when given, runs on the new SQLite connection after EngineOptions::on_open and
   // before the authorizer is installed: per-session functions (the server's current_setting(),
   // which reads that session's settings). Functions it registers follow allowed_functions too.
+  // `on_execution`, when given, runs before every allowed execution (ExecutionHook).
   Result<std::unique_ptr<Connection>> connect(vault::Session& session,
-                                              const std::function<Status(sqlite3*)>& setup = {});
+                                              const std::function<Status(sqlite3*)>& setup = {},
+                                              ExecutionHook on_execution = {});
 
  private:
   explicit Engine(std::unique_ptr<EngineShared> shared);
@@ -111,7 +130,7 @@ class Connection {
 
   // Compiles ONE statement of SQLite SQL (42601 if `sql` holds more than one or none) and
   // checks its access set with Vault::check. Nothing runs. On a denial: 42501, audited.
-  Result<std::unique_ptr<Statement>> prepare(std::string_view sql);
+  Result<std::unique_ptr<Statement>> prepare(std::string_view sql, PrepareOptions options = {});
 
   // The access set of `sql` as prepare() computes it, without checking or running it (for
   // EXPLAIN VAULT on this session's connection, which sees its TEMP objects).

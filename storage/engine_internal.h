@@ -34,6 +34,7 @@ struct ConnectionState {
   vault::Session& session;
   sqlite3* db;
   std::unique_ptr<Authorizer> auth;
+  ExecutionHook on_execution;  // may be empty
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);

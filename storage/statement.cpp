@@ -84,6 +84,7 @@ Result<bool> Statement::step() {
   if (st.finished) reset();  // SQLite would restart it on its own: make it a new execution
   if (!st.started) {
     DBV_RETURN_IF_ERROR(check_execution(st));
+    if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
     if (!st.compiled.facts.created.empty()) DBV_RETURN_IF_ERROR(begin_ddl(st));
     st.started = true;
   }

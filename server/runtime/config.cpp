@@ -122,6 +122,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          return ok_status();
        }},
       {"audit.realm_access", boolean(&ServerConfig::realm_access_audit)},
+      {"audit.realm_access_coalesce_ms",
+       integer(&ServerConfig::realm_access_coalesce, 0, 3600 * 1000)},
       {"log_format", one_of(&ServerConfig::log_format, {"text", "json"})},
       {"log_level",
        one_of(&ServerConfig::log_level, {"trace", "debug", "info", "warn", "error", "critical"})},
@@ -204,6 +206,7 @@ std::string default_config_text() {
 # statement_timeout_ms = 0        # 0 = none
 # audit.export_programs =         # application_names whose reads are audited as data_export
 # audit.realm_access = on         # a realm_access record for each statement on a realm object
+# audit.realm_access_coalesce_ms = 1000  # repeats of a statement within this share one record
 # log_format = text               # text | json
 # log_level = info
 )";

@@ -38,7 +38,9 @@ struct ServerConfig {
   std::chrono::seconds idle_in_transaction_timeout{0};  // 0: none
   std::chrono::milliseconds statement_timeout{0};       // 0: none
   std::vector<std::string> export_programs;  // application_names whose reads are data_export
-  bool realm_access_audit = true;            // one realm_access record per statement
+  bool realm_access_audit = true;            // a realm_access record per statement on a realm
+  // Repeats of a session's statement within this window share one record (0: none do).
+  std::chrono::milliseconds realm_access_coalesce{1000};
   std::string log_format = "text";
   std::string log_level = "info";
 };

@@ -53,7 +53,6 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
                                                 const Clock& clock, OpenMode mode) {
   auto s = std::make_unique<Services>();
   s->dir = dir;
-  s->config = config;
   s->clock = &clock;
   auto mek = open_master_key(dir, config, mode.create);
   if (!mek) return std::move(mek).error();

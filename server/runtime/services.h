@@ -28,7 +28,6 @@ namespace dbvault::server {
 
 struct Services {
   DataDir dir;
-  ServerConfig config;
   const Clock* clock = nullptr;
   std::unique_ptr<crypto::TekStore> keys;
   std::unique_ptr<audit::Log> audit;

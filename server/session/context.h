@@ -8,6 +8,7 @@
 
 #include "crypto/secret_bytes.h"
 #include "server/net/tls.h"
+#include "server/runtime/live_config.h"
 #include "server/runtime/services.h"
 #include "server/session/registry.h"
 #include "server/session/watchdog.h"
@@ -18,11 +19,17 @@ struct sqlite3;
 namespace dbvault::server::session {
 
 struct ServerContext {
-  ServerContext(Services& s, storage::Engine& e, net::TlsConfig* t, SessionRegistry& r,
-                crypto::SecretBytes mock)
-      : services(s), engine(e), tls(t), registry(r), mock_verifier_secret(std::move(mock)) {}
+  ServerContext(Services& s, const LiveConfig& c, storage::Engine& e, net::TlsConfig* t,
+                SessionRegistry& r, crypto::SecretBytes mock)
+      : services(s),
+        live_config(c),
+        engine(e),
+        tls(t),
+        registry(r),
+        mock_verifier_secret(std::move(mock)) {}
 
   Services& services;
+  const LiveConfig& live_config;  // the settings in force (SIGHUP replaces them)
   storage::Engine& engine;
   net::TlsConfig* tls = nullptr;  // nullptr: SSLRequest is answered 'N'
   SessionRegistry& registry;
@@ -33,7 +40,7 @@ struct ServerContext {
   std::mutex catalog_mu;
   Watchdog watchdog;  // statement timeouts
 
-  const ServerConfig& config() const { return services.config; }
+  const ServerConfig& config() const { return live_config.current(); }
 };
 
 }  // namespace dbvault::server::session

@@ -29,18 +29,15 @@ Status QueryLoop::copy_out(const pgcompat::CopySpec& spec) {
           ? spec.query
           : "SELECT " + (spec.columns.empty() ? std::string("*") : column_list(spec.columns)) +
                 " FROM " + grammar::quote_identifier(spec.table);
-  auto st = conn_->prepare(sql);
+  auto st = prepare_engine(sql, /*copy_to=*/true);
   if (!st) return std::move(st).error();
   auto& stmt = **st;
-  audit::Event e;
-  e.type = audit::EventType::kDataExport;
-  e.user = vsession_.user_name();
-  e.ip_address = vsession_.info().client_ip;
-  e.session_id = vsession_.info().session_id;
-  e.detail["method"] = "COPY TO STDOUT";
-  e.detail["object"] = spec.table.empty() ? std::string("(query)") : spec.table;
-  e.detail["program_name"] = vsession_.info().program_name;
-  if (auto r = ctx_.services.audit->append_sync(std::move(e)); !r) return std::move(r).error();
+  // Its data_export record is written by audit_execution() once the vault allowed it.
+  copy_out_running_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{copy_out_running_};
 
   const auto n = static_cast<std::size_t>(stmt.column_count());
   std::vector<wire::Format> formats(n, wire::Format::kText);

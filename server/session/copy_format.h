@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -21,7 +22,8 @@ std::string format_copy_row(const pgcompat::CopySpec& spec, const std::vector<Co
 
 class CopyRowParser {
  public:
-  explicit CopyRowParser(const pgcompat::CopySpec& spec) : spec_(spec) {}
+  // Keeps its own copy of `spec` (a temporary may be passed).
+  explicit CopyRowParser(pgcompat::CopySpec spec) : spec_(std::move(spec)) {}
   void feed(std::string_view bytes) { buffer_.append(bytes); }
   // The next complete row; nullopt when more bytes are needed (or, with `at_end`, when the
   // data ended). 22P04 bad_copy_file_format for malformed input (bad escape, unterminated
@@ -32,7 +34,7 @@ class CopyRowParser {
  private:
   Result<std::optional<std::vector<CopyField>>> next_text(bool at_end);
   Result<std::optional<std::vector<CopyField>>> next_csv(bool at_end);
-  const pgcompat::CopySpec& spec_;
+  const pgcompat::CopySpec spec_;
   std::string buffer_;
   std::size_t pos_ = 0;
   bool finished_ = false;

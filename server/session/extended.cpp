@@ -109,7 +109,7 @@ void QueryLoop::on_parse(wire::Parse& m) {
     }
     auto* rw = std::get_if<pgcompat::Rewritten>(&*translated);
     if (rw != nullptr && rw->statements.size() == 1) {
-      auto st = conn_->prepare(rw->statements[0]);
+      auto st = prepare_engine(rw->statements[0]);
       if (!st) {
         extended_error(st.error());
         return;
@@ -212,7 +212,7 @@ void QueryLoop::on_bind(wire::Bind& m) {
       return extended_error(s.error());
     }
     if (prep.open_portals > 0) {
-      auto copy = conn_->prepare(prep.stmt->sql());
+      auto copy = prepare_engine(prep.stmt->sql());
       if (!copy) {
         extended_error(copy.error());
         return;
@@ -297,7 +297,6 @@ void QueryLoop::on_describe(const wire::Describe& m) {
   }
   if (!p.started && p.stmt->read_only()) {
     // Step to the first row so that expression columns get the type of their value.
-    if (auto s = audit_realm_access(ctx_, vsession_, *p.stmt); !s) return extended_error(s.error());
     p.started = true;
     auto row = p.stmt->step();
     if (!row) {
@@ -348,10 +347,6 @@ void QueryLoop::on_execute(const wire::Execute& m) {
     ++sent;
   }
   while (!p.done && (limit < 0 || sent < limit)) {
-    if (!p.started) {
-      if (auto s = audit_realm_access(ctx_, vsession_, *p.stmt); !s)
-        return extended_error(s.error());
-    }
     auto row = p.stmt->step();
     p.started = true;
     if (!row) return extended_error(row.error());

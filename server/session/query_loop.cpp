@@ -6,6 +6,7 @@
 #include "grammar/parser.h"
 #include "grammar/splitter.h"
 #include "server/session/catalog.h"
+#include "server/session/data_export.h"
 #include "server/session/extended.h"
 #include "server/session/realm_access.h"
 #include "server/session/statement_words.h"
@@ -25,7 +26,11 @@ Error shifted(Error e, std::size_t offset) {
 
 QueryLoop::QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session session,
                      std::uint64_t session_id)
-    : ctx_(ctx), io_(io), vsession_(std::move(session)), session_id_(session_id) {}
+    : ctx_(ctx),
+      io_(io),
+      vsession_(std::move(session)),
+      session_id_(session_id),
+      realm_audit_(std::make_unique<RealmAccessAudit>(ctx_, vsession_)) {}
 
 QueryLoop::~QueryLoop() {
   if (ticket_) ctx_.watchdog.disarm(ticket_->pid);
@@ -36,6 +41,7 @@ QueryLoop::~QueryLoop() {
     conn_.reset();
   }
   if (ticket_) ctx_.registry.leave(ticket_->pid);
+  (void)realm_audit_->flush();  // logged if it fails
   audit::Event e;
   e.type = audit::EventType::kLogout;
   e.user = vsession_.user_name();
@@ -78,7 +84,8 @@ Status QueryLoop::start(const wire::Startup& startup) {
     if (auto s = settings_->apply_startup(key, value); !s) return s;
   }
   auto conn = ctx_.engine.connect(
-      vsession_, [this](sqlite3* db) { return pgcompat::prepare_connection(db, *settings_); });
+      vsession_, [this](sqlite3* db) { return pgcompat::prepare_connection(db, *settings_); },
+      [this](const storage::Statement& stmt) { return audit_execution(stmt); });
   if (!conn) return std::move(conn).error();
   {
     std::lock_guard lock(conn_mu_);
@@ -124,13 +131,21 @@ std::optional<std::chrono::milliseconds> QueryLoop::read_timeout() const {
 
 void QueryLoop::run() {
   while (!terminate_) {
-    auto next = io_.next(read_timeout());
+    // An idle session still writes its pending realm_access repeats once their window ends.
+    const auto idle = read_timeout();
+    const auto repeats_due = realm_audit_->flush_due_in();
+    const bool wake_for_repeats = repeats_due && (!idle || *repeats_due < *idle);
+    auto next = io_.next(wake_for_repeats ? repeats_due : idle);
     switch (next.event) {
       case ConnectionIo::Event::kMessage:
         if (!handle(*next.message)) return;
         if (io_.out().size() > kFlushThreshold) io_.flush();
         break;
       case ConnectionIo::Event::kTimeout: {
+        if (wake_for_repeats) {
+          (void)realm_audit_->flush();  // logged if it fails; the next statement fails too
+          break;
+        }
         const bool in_tx = conn_ && conn_->in_transaction();
         io_.error(make_error(SqlState{in_tx ? "25P03" : "57P05"},
                              in_tx ? "terminating connection due to idle-in-transaction timeout"
@@ -294,6 +309,7 @@ Status QueryLoop::send_result_set(const pgcompat::ResultSet& rs) {
 
 Status QueryLoop::run_engine_statement(std::string_view text) {
   if (names_vault_view(text)) {
+    DBV_RETURN_IF_ERROR(realm_audit_->flush());  // this session's own accesses show too
     if (!views_) views_ = std::make_unique<VaultViews>(ctx_, vsession_);
     auto rs = views_->query(text);
     if (!rs) return std::move(rs).error();
@@ -321,11 +337,22 @@ Status QueryLoop::run_quietly(const std::string& sql) {
   return s;
 }
 
+Result<std::unique_ptr<storage::Statement>> QueryLoop::prepare_engine(std::string_view sql,
+                                                                      bool copy_to) {
+  return conn_->prepare(sql, {.exported = copy_to || is_export_program(ctx_, vsession_)});
+}
+
+Status QueryLoop::audit_execution(const storage::Statement& stmt) {
+  DBV_RETURN_IF_ERROR(realm_audit_->before_execution(stmt));
+  if (copy_out_running_) return audit_data_export(ctx_, vsession_, stmt, "COPY TO STDOUT");
+  if (!is_export_program(ctx_, vsession_)) return ok_status();
+  return audit_data_export(ctx_, vsession_, stmt, "export program");
+}
+
 Status QueryLoop::run_engine_sql(const std::string& sql, const std::string& tag_override) {
-  auto st = conn_->prepare(sql);
+  auto st = prepare_engine(sql);
   if (!st) return std::move(st).error();
   auto& stmt = **st;
-  DBV_RETURN_IF_ERROR(audit_realm_access(ctx_, vsession_, stmt));
   std::vector<wire::FieldDescription> fields;
   std::int64_t rows = 0;
   for (;;) {

@@ -29,6 +29,7 @@
 namespace dbvault::server::session {
 
 class VaultViews;
+class RealmAccessAudit;
 
 class QueryLoop {
  public:
@@ -53,6 +54,14 @@ class QueryLoop {
   Status run_vault_statement(std::string_view text);
   Status run_engine_statement(std::string_view text);
   Status run_engine_sql(const std::string& sql, const std::string& tag_override);
+  // conn_->prepare() of an engine statement. Its reads count as EXPORT (PrepareOptions) for
+  // COPY ... TO (`copy_to`) and for every statement of a program on the export list.
+  Result<std::unique_ptr<storage::Statement>> prepare_engine(std::string_view sql,
+                                                             bool copy_to = false);
+  // The audit records due before an execution of `stmt` runs, once the vault allowed it (the
+  // engine connection's ExecutionHook): realm_access, and data_export for a program on the
+  // export list. 58000 (nothing runs) when they cannot be written.
+  Status audit_execution(const storage::Statement& stmt);
   // Runs an engine statement of the server's own (savepoints around COPY) without output.
   Status run_quietly(const std::string& sql);
   Status send_result_set(const pgcompat::ResultSet& rs);
@@ -99,11 +108,13 @@ class QueryLoop {
   std::unique_ptr<VaultViews> views_;
   // While a Bind runs a statement as text: the result formats it asked for.
   std::vector<wire::Format> answer_formats_;
+  std::unique_ptr<RealmAccessAudit> realm_audit_;
   std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
   std::atomic<bool> timed_out_{false};
   bool block_failed_ = false;
   bool skip_until_sync_ = false;
   bool terminate_ = false;
+  bool copy_out_running_ = false;  // copy_out() is running its statement
   std::map<std::string, std::unique_ptr<Prepared>, std::less<>> prepared_;
   std::map<std::string, std::unique_ptr<Portal>, std::less<>> portals_;
 };

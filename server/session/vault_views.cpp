@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <functional>
@@ -309,10 +310,22 @@ Status VaultViews::open() {
   return ok_status();
 }
 
+namespace {
+bool mentions_audit_log(std::string_view sql) {
+  static constexpr std::string_view kName = "audit_log";
+  return std::search(sql.begin(), sql.end(), kName.begin(), kName.end(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         }) != sql.end();
+}
+}  // namespace
+
 Result<pgcompat::ResultSet> VaultViews::query(std::string_view sql) {
   // The audit log is for AUDIT_VIEWER / VAULT_ADMIN like every other view.
   DBV_RETURN_IF_ERROR(require_viewer(*ctx_.services.vault, session_));
   DBV_RETURN_IF_ERROR(open());
+  // The audit log shows what is on disk. A query of it first waits for the group commit of
+  // every record queued so far, so that it sees each event that happened before it.
+  if (mentions_audit_log(sql)) DBV_RETURN_IF_ERROR(ctx_.services.audit->flush());
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {

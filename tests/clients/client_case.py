@@ -6,7 +6,10 @@ once per class in a temporary directory and must exit 0 on SIGTERM at the end; a
 that cannot run here makes the whole file exit 77 (ctest: skipped).
 """
 
+import os
+import signal
 import subprocess
+import time
 import sys
 import unittest
 from pathlib import Path
@@ -90,6 +93,24 @@ class ServerCase(unittest.TestCase):
         docs/testing.md); PostgreSQL still runs it, so the test stays checked."""
         if self.kind == "dbvault":
             self.skipTest(f"known gap in dbvault: {what}")
+
+    def reload_config(self, *lines: str) -> str:
+        """dbvault only: rewrites dbvault.conf as `dbvault init` wrote it plus `lines`, sends
+        SIGHUP, and returns the log text the reload wrote (docs/server.md, "Reloading")."""
+        conf = self.server.data_dir / "dbvault.conf"
+        original = conf.with_suffix(".conf.orig")
+        if not original.exists():
+            original.write_text(conf.read_text())
+        conf.write_text(original.read_text() + "\n" + "\n".join(lines) + "\n")
+        before = len(self.server.log_path.read_text(errors="replace"))
+        os.kill(self.server.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            text = self.server.log_path.read_text(errors="replace")[before:]
+            if "SIGHUP: configuration reloaded" in text or "not reloaded, the previous" in text:
+                return text
+            time.sleep(0.05)
+        self.fail("the server did not report the reload within 20 s")
 
     def require_dbvault(self) -> None:
         """For the parts of a test that exercise the vault, which PostgreSQL does not have."""

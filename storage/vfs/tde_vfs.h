@@ -1,0 +1,88 @@
+// TdeVfs: an SQLite VFS that encrypts a database at rest (transparent data encryption), layered
+// over the default VFS. Format and threat model: docs/encryption.md.
+//
+// One TdeVfs serves one key: it registers itself under a name of its own ("dbvault-tde-<n>")
+// and every database opened through that name (sqlite3_open_v2's zVfs, or `vfs=` in an ATTACH
+// URI) is read and written under its PageKey:
+//   - every page of the main database file, of its rollback journal and of its WAL is sealed
+//     with AES-256-GCM or ChaCha20-Poly1305, a fresh nonce and the tag in the page's reserved
+//     bytes, bound to the file's random id and the page's position;
+//   - a WAL frame's checksum (which SQLite computes over the plaintext) is masked;
+//   - temporary files, statement journals and transient databases are refused: they must stay
+//     in memory (PRAGMA temp_store = MEMORY, which open_encrypted sets);
+//   - memory-mapped I/O is never used (it would bypass decryption).
+// A page that fails authentication is reported to SQLite as SQLITE_IOERR_DATA (never as data);
+// last_failure() says which page of which file.
+//
+// Use open_encrypted() (encrypted_db.h) rather than sqlite3_open_v2 directly: it sets the
+// reserved bytes a new database needs and checks the key.
+//
+// Thread-safety: SQLite may call the VFS from any thread; the registry and the failure record
+// are synchronized. Each open file is used by one connection, which SQLite serializes.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/result.h"
+#include "storage/vfs/page_format.h"
+#include "storage/vfs/page_key.h"
+
+namespace dbvault::storage::vfs {
+
+// What the main file, its journal and its WAL share: the file id and the page size.
+struct FileIdentity {
+  FileId id{};
+  std::atomic<std::uint32_t> page_size{0};     // 0 until page 1 was read or written
+  std::atomic<bool> wal_state_present{false};  // its WAL state record is known to exist
+};
+
+class TdeVfs {
+ public:
+  // Registers a new VFS over the default one. 58000 if SQLite refuses.
+  static Result<std::unique_ptr<TdeVfs>> create(std::shared_ptr<const PageKey> key);
+  // Unregisters. REQUIRES: every connection opened through it is closed.
+  ~TdeVfs();
+  TdeVfs(const TdeVfs&) = delete;
+  TdeVfs& operator=(const TdeVfs&) = delete;
+
+  const std::string& name() const { return name_; }
+  const PageKey& key() const { return *key_; }
+  // The most recent failure (an unauthenticated page, a refused file), for error messages;
+  // empty if none. Names a file and a page, never data.
+  std::string last_failure() const;
+  // What that failure was: page 1 of a main file not authenticating (most likely a wrong key),
+  // or damage (a page, frame, record or WAL that does not authenticate or match).
+  bool last_failure_was_key() const;
+  bool last_failure_was_integrity() const;
+
+  // Internal to storage/vfs (the file methods in tde_file.cpp).
+  sqlite3_vfs* root() const { return root_; }
+  enum class FailureKind { kOther, kIntegrity, kKey };
+  void record_failure(std::string what, FailureKind kind = FailureKind::kOther) const;
+  // The identity of database `path`: the live one if another connection has it open, else one
+  // with `id` (or a new random id when `id` is null, for a file still empty).
+  Result<std::shared_ptr<FileIdentity>> identity_for(const std::string& path, const FileId* id);
+  // The identity of an open database (for its journal or WAL); nullptr if it is not open.
+  std::shared_ptr<FileIdentity> open_identity(const std::string& path);
+
+ private:
+  TdeVfs(std::shared_ptr<const PageKey> key, sqlite3_vfs* root, std::string name);
+
+  std::shared_ptr<const PageKey> key_;
+  sqlite3_vfs* root_;
+  std::string name_;
+  sqlite3_vfs vfs_{};
+  std::mutex mu_;
+  std::map<std::string, std::weak_ptr<FileIdentity>> identities_;
+  mutable std::mutex failure_mu_;
+  mutable std::string failure_;
+  mutable FailureKind failure_kind_ = FailureKind::kOther;
+};
+
+}  // namespace dbvault::storage::vfs

@@ -1,0 +1,265 @@
+// The WAL's read and write paths. A WAL is a 32-byte header (magic, version, page size,
+// checkpoint sequence, salts, checksum) followed by frames: a 24-byte frame header (page
+// number, database size after a commit, salts, checksum) and a page image.
+//
+// An image is sealed bound to its frame index and to its whole frame header (with the
+// plaintext checksum), so a frame moved, renumbered, turned into or out of a commit, or moved
+// to another WAL generation fails. The checksum, which SQLite computes over the plaintext page,
+// is stored masked with a value derived from the image's nonce (docs/encryption.md).
+//
+// SQLite writes a new frame as its header, then its page: the header is held (PendingHeader)
+// and both are written in one call, so a crash never leaves a current header over a stale
+// image. When SQLite rewrites a frame's checksum after reading the frame, the frame is sealed
+// again with the new header.
+#include <algorithm>
+#include <cstring>
+
+#include "storage/vfs/tde_file.h"
+
+namespace dbvault::storage::vfs::internal {
+namespace {
+
+constexpr std::size_t kChecksumOffset = 16;  // within a frame header
+constexpr std::size_t kSaltOffset = 8;
+constexpr std::size_t kWalSaltOffset = 16;  // within the WAL header
+using FrameHeader = std::array<std::uint8_t, kFrameHeaderSize>;
+using Nonce = std::array<std::uint8_t, crypto::kAeadNonceSize>;
+
+bool valid_page_size(std::uint32_t size) {
+  return size >= 512 && size <= 65536 && (size & (size - 1)) == 0;
+}
+
+std::uint32_t wal_page_size(TdeFile& f) {
+  if (f.wal_page_size != 0) return f.wal_page_size;
+  std::array<std::uint8_t, kWalHeaderSize> h{};
+  if (read_exact(f, h, 0) == SQLITE_OK && valid_page_size(load_be32(h.data() + 8))) {
+    f.wal_page_size = load_be32(h.data() + 8);
+  }
+  return f.wal_page_size;
+}
+
+struct FrameSpot {
+  std::uint64_t index = 0;   // 0-based frame number
+  std::uint64_t within = 0;  // offset inside the frame
+  sqlite3_int64 start = 0;   // offset of the frame header
+};
+
+std::optional<FrameSpot> spot_of(std::uint32_t page_size, sqlite3_int64 off) {
+  if (page_size == 0 || off < static_cast<sqlite3_int64>(kWalHeaderSize)) return std::nullopt;
+  const auto rel = static_cast<std::uint64_t>(off) - kWalHeaderSize;
+  const std::uint64_t frame = page_size + kFrameHeaderSize;
+  return FrameSpot{rel / frame, rel % frame, off - static_cast<sqlite3_int64>(rel % frame)};
+}
+
+PagePlace frame_place(std::span<const std::uint8_t> header, std::uint64_t index) {
+  return PagePlace{PageKind::kWal, load_be32(header.data()), index, header.first(kFrameHeaderSize)};
+}
+
+// XORs the frame header's checksum with the mask bound to `nonce` (its own inverse).
+int apply_mask(TdeFile& f, std::span<std::uint8_t> header, std::span<const std::uint8_t> nonce) {
+  std::array<std::uint8_t, 8> m{};
+  if (!f.cipher->mask(nonce, m).ok())
+    return f.fail(SQLITE_IOERR, ": cannot derive a checksum mask");
+  for (std::size_t i = 0; i < m.size(); ++i) header[kChecksumOffset + i] ^= m[i];
+  return SQLITE_OK;
+}
+
+Nonce nonce_copy(std::span<const std::uint8_t> image) {
+  Nonce n{};
+  const auto src = PageCipher::nonce_of(image);
+  std::copy(src.begin(), src.end(), n.begin());
+  return n;
+}
+
+// The nonce of the image stored after the frame header at `start` (zeros if none yet).
+int stored_nonce(TdeFile& f, sqlite3_int64 start, std::uint32_t page_size, Nonce& nonce) {
+  const auto at = start + static_cast<sqlite3_int64>(kFrameHeaderSize + page_size - kReservedBytes +
+                                                     kKeyVersionSize);
+  const int rc = read_exact(f, nonce, at);
+  return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_OK : rc;  // short: zero-filled
+}
+
+int frame_failure(TdeFile& f, const FrameSpot& spot, const char* why) {
+  return f.fail(SQLITE_IOERR_DATA, ": WAL frame " + std::to_string(spot.index + 1) + " " + why);
+}
+
+// Seals `page` bound to `header` (plaintext checksum) and writes the whole frame at spot.start.
+int write_frame(TdeFile& f, FrameHeader header, std::span<const std::uint8_t> page,
+                const FrameSpot& spot) {
+  auto out = f.scratch_of(kFrameHeaderSize + page.size());
+  auto image = out.subspan(kFrameHeaderSize);
+  if (!f.cipher->seal(page, image, f.identity->id, frame_place(header, spot.index)).ok()) {
+    return f.fail(SQLITE_IOERR_WRITE, ": cannot encrypt a WAL frame");
+  }
+  const int rc = apply_mask(f, header, PageCipher::nonce_of(image));
+  if (rc != SQLITE_OK) return rc;
+  std::copy(header.begin(), header.end(), out.begin());
+  return f.write_real(out.data(), static_cast<int>(out.size()), spot.start);
+}
+
+// A page written without a held header: SQLite overwrote a frame of the current transaction
+// (it rewrites the checksums later).
+int rewrite_image(TdeFile& f, std::span<const std::uint8_t> page, const FrameSpot& spot) {
+  FrameHeader header{};
+  Nonce old_nonce{};
+  int rc = read_exact(f, header, spot.start);
+  if (rc == SQLITE_OK)
+    rc = stored_nonce(f, spot.start, static_cast<std::uint32_t>(page.size()), old_nonce);
+  if (rc == SQLITE_IOERR_SHORT_READ)
+    return f.fail(SQLITE_IOERR_WRITE, ": a WAL frame has no header");
+  if (rc == SQLITE_OK) rc = apply_mask(f, header, old_nonce);
+  return rc != SQLITE_OK ? rc : write_frame(f, header, page, spot);
+}
+
+// True if `image` authenticates when its header carries `salts` instead of its own.
+bool opens_with_salts(TdeFile& f, std::span<const std::uint8_t> header,
+                      std::span<const std::uint8_t> image, std::span<const std::uint8_t> salts,
+                      const FrameSpot& spot) {
+  FrameHeader h{};
+  std::copy(header.begin(), header.end(), h.begin());
+  std::copy(salts.begin(), salts.end(), h.begin() + kSaltOffset);
+  auto copy = f.scratch_of(image.size());
+  std::copy(image.begin(), image.end(), copy.begin());
+  const bool ok = f.cipher->open(copy, f.identity->id, frame_place(h, spot.index)).ok();
+  std::fill(copy.begin(), copy.end(), 0);
+  return ok;
+}
+
+// A whole frame read: recovery. A frame of an older WAL generation is left for SQLite to reject
+// by its salts (its image zeroed), unless its salts were altered; a frame of this generation
+// must authenticate.
+int read_whole_frame(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot& spot) {
+  std::array<std::uint8_t, kWalHeaderSize> wal_header{};
+  int rc = read_exact(f, wal_header, 0);
+  if (rc != SQLITE_OK) return rc;
+  auto header = frame.first(kFrameHeaderSize);
+  auto image = frame.subspan(kFrameHeaderSize);
+  rc = apply_mask(f, header, nonce_copy(image));
+  if (rc != SQLITE_OK) return rc;
+  const auto salts = std::span<const std::uint8_t>(wal_header).subspan(kWalSaltOffset, 8);
+  if (!std::equal(salts.begin(), salts.end(), header.begin() + kSaltOffset)) {
+    if (opens_with_salts(f, header, image, salts, spot)) {
+      return frame_failure(f, spot, "had its salts altered");
+    }
+    std::fill(image.begin(), image.end(), 0);
+    return SQLITE_OK;
+  }
+  if (!f.cipher->open(image, f.identity->id, frame_place(header, spot.index)).ok()) {
+    return frame_failure(f, spot, "failed authentication (wrong key, or altered or moved)");
+  }
+  f.last_frame_read = spot.start;
+  f.last_frame_plain.assign(image.begin(), image.end());
+  return SQLITE_OK;
+}
+
+// A page read (a reader or a checkpoint), bound to its own frame header.
+int read_image(TdeFile& f, std::span<std::uint8_t> image, const FrameSpot& spot) {
+  FrameHeader header{};
+  int rc = read_exact(f, header, spot.start);
+  if (rc == SQLITE_OK)
+    rc = read_exact(f, image, spot.start + static_cast<sqlite3_int64>(kFrameHeaderSize));
+  if (rc == SQLITE_IOERR_SHORT_READ) return frame_failure(f, spot, "is truncated");
+  if (rc == SQLITE_OK) rc = apply_mask(f, header, nonce_copy(image));
+  if (rc != SQLITE_OK) return rc;
+  if (!f.cipher->open(image, f.identity->id, frame_place(header, spot.index)).ok()) {
+    return frame_failure(f, spot, "failed authentication (wrong key, or altered or moved)");
+  }
+  return SQLITE_OK;
+}
+
+void forget_frame(TdeFile& f) {
+  std::fill(f.last_frame_plain.begin(), f.last_frame_plain.end(), 0);
+  f.last_frame_plain.clear();
+  f.last_frame_read = -1;
+}
+
+// A frame header written alone.
+int write_header(TdeFile& f, std::span<const std::uint8_t> in, const FrameSpot& spot) {
+  FrameHeader header{};
+  std::copy(in.begin(), in.end(), header.begin());
+  if (f.last_frame_read == spot.start && f.last_frame_plain.size() == f.wal_page_size) {
+    // A checksum rewrite of the frame just read: seal its image again, bound to the new header.
+    std::vector<std::uint8_t> plain;
+    plain.swap(f.last_frame_plain);
+    f.last_frame_read = -1;
+    const int rc = write_frame(f, header, plain, spot);
+    std::fill(plain.begin(), plain.end(), 0);
+    return rc;
+  }
+  forget_frame(f);
+  f.pending = TdeFile::PendingHeader{spot.start, header};
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+int wal_flush(TdeFile& f) {
+  if (!f.pending) return SQLITE_OK;
+  auto p = *f.pending;
+  f.pending.reset();
+  // A header without its page: SQLite never does this; the frame will fail authentication.
+  Nonce nonce{};
+  int rc = stored_nonce(f, p.offset, wal_page_size(f), nonce);
+  if (rc == SQLITE_OK) rc = apply_mask(f, p.bytes, nonce);
+  return rc != SQLITE_OK ? rc : f.write_real(p.bytes.data(), kFrameHeaderSize, p.offset);
+}
+
+int wal_read(TdeFile& f, void* buf, int amt, sqlite3_int64 off) {
+  int rc = wal_flush(f);
+  if (rc != SQLITE_OK) return rc;
+  auto out =
+      std::span<std::uint8_t>(static_cast<std::uint8_t*>(buf), static_cast<std::size_t>(amt));
+  if (off == 0 && out.size() == kWalHeaderSize) {
+    rc = f.read_real(buf, amt, off);
+    if (rc == SQLITE_OK && valid_page_size(load_be32(out.data() + 8)))
+      f.wal_page_size = load_be32(out.data() + 8);
+    return rc;
+  }
+  const std::uint32_t page_size = wal_page_size(f);
+  const auto spot = spot_of(page_size, off);
+  if (spot && spot->within == 0 && out.size() == page_size + kFrameHeaderSize) {
+    rc = f.read_real(buf, amt, off);
+    return rc != SQLITE_OK ? rc : read_whole_frame(f, out, *spot);
+  }
+  if (spot && spot->within == kFrameHeaderSize && out.size() == page_size) {
+    return read_image(f, out, *spot);
+  }
+  if (spot && spot->within == 0 && out.size() == kFrameHeaderSize) {
+    Nonce nonce{};
+    rc = f.read_real(buf, amt, off);
+    if (rc == SQLITE_OK) rc = stored_nonce(f, off, page_size, nonce);
+    return rc != SQLITE_OK ? rc : apply_mask(f, out, nonce);
+  }
+  return f.fail(SQLITE_IOERR_READ, ": unexpected WAL read shape");
+}
+
+int wal_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
+  auto in = std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(buf),
+                                          static_cast<std::size_t>(amt));
+  const bool is_wal_header = off == 0 && in.size() == kWalHeaderSize;
+  const auto spot = is_wal_header ? std::nullopt : spot_of(wal_page_size(f), off);
+  const std::uint32_t page_size = f.wal_page_size;
+  if (spot && spot->within == kFrameHeaderSize && in.size() == page_size) {
+    if (f.last_frame_read == spot->start) forget_frame(f);
+    if (f.pending && f.pending->offset == spot->start) {
+      const FrameHeader header = f.pending->bytes;
+      f.pending.reset();
+      return write_frame(f, header, in, *spot);
+    }
+    const int rc = wal_flush(f);
+    return rc != SQLITE_OK ? rc : rewrite_image(f, in, *spot);
+  }
+  const int rc = wal_flush(f);
+  if (rc != SQLITE_OK) return rc;
+  if (is_wal_header) {
+    const int grc = wal_guard_new_generation(f, in);
+    if (grc != SQLITE_OK) return grc;
+    if (valid_page_size(load_be32(in.data() + 8))) f.wal_page_size = load_be32(in.data() + 8);
+    forget_frame(f);
+    return f.write_real(buf, amt, off);
+  }
+  if (spot && spot->within == 0 && in.size() == kFrameHeaderSize) return write_header(f, in, *spot);
+  return f.fail(SQLITE_IOERR_WRITE, ": unexpected WAL write shape");
+}
+
+}  // namespace dbvault::storage::vfs::internal

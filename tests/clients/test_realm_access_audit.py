@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""realm_access records for repeated statements (docs/audit.md, realm_access).
+
+Every execution of a statement on a realm object is audited. The first of a run of
+executions of the same shape (text without its literals, same objects, same policy) is
+recorded before it runs; the repeats within audit.realm_access_coalesce_ms are counted and
+written as one record with `repeats` when the run ends: at a statement of another shape, when
+the window has passed (also in an idle session), when the session reads vault.audit_log, and
+at logout. With the setting 0 every execution gets its own record. No execution goes
+unaccounted: sum(1 + repeats) equals the executions."""
+
+import time
+
+import client_case
+
+REALM_PASSWORD = "coalesce-realm-pw-5b1e"
+
+
+class RealmAccessRepeats(client_case.ServerCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        if cls.kind != "dbvault":
+            return
+        cls.execute("CREATE TABLE ra_t (id INTEGER PRIMARY KEY, v TEXT)",
+                    "INSERT INTO ra_t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        cls.execute(f"CREATE REALM ra_realm REQUIRE VAULT PASSWORD '{REALM_PASSWORD}'",
+                    "ALTER REALM ra_realm ADD TABLE ra_t", user="secadmin")
+
+    def setUp(self) -> None:
+        self.require_dbvault()
+        self.addCleanup(self.reload_config)
+
+    def session(self, program: str):
+        connection = self.connect(application_name=program)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UNLOCK REALM ra_realm PASSWORD '{REALM_PASSWORD}'")
+        return connection
+
+    def records(self, program: str) -> list[tuple]:
+        return self.execute(
+            "SELECT coalesce(json_extract(detail, '$.repeats'), 0), json_extract(detail, "
+            "'$.query') FROM vault.audit_log WHERE event_type = 'realm_access' AND "
+            f"json_extract(detail, '$.program_name') = '{program}' ORDER BY seq", user="auditor")
+
+    def run_selects(self, connection, n: int) -> None:
+        with connection.cursor() as cursor:
+            for i in range(n):
+                cursor.execute("SELECT v FROM ra_t WHERE id = %s", (i % 3 + 1,))
+                cursor.fetchall()
+
+    def test_repeats_share_a_record_written_when_the_shape_changes(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 600000")
+        connection = self.session("repeats_shape")
+        self.run_selects(connection, 50)
+        self.assertEqual(self.records("repeats_shape"),
+                         [(0, "SELECT v FROM ra_t WHERE id = ?")])  # the first, at once
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM ra_t")
+        self.assertEqual(self.records("repeats_shape"),
+                         [(0, "SELECT v FROM ra_t WHERE id = ?"),
+                          (49, "SELECT v FROM ra_t WHERE id = ?"),
+                          (0, 'SELECT count(*) AS "count" FROM ra_t')])
+
+    def test_repeats_are_written_at_logout(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 600000")
+        connection = self.session("repeats_logout")
+        self.run_selects(connection, 20)
+        connection.close()
+        deadline = time.monotonic() + 10
+        while self.records("repeats_logout") != [(0, "SELECT v FROM ra_t WHERE id = ?"),
+                                                 (19, "SELECT v FROM ra_t WHERE id = ?")]:
+            self.assertLess(time.monotonic(), deadline, self.records("repeats_logout"))
+            time.sleep(0.05)
+
+    def test_an_idle_session_writes_its_repeats_when_the_window_ends(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 300")
+        connection = self.session("repeats_idle")
+        with connection.cursor() as cursor:  # well inside one window
+            cursor.execute("SELECT v FROM ra_t WHERE id = 1; SELECT v FROM ra_t WHERE id = 2")
+        deadline = time.monotonic() + 10
+        while len(self.records("repeats_idle")) < 2:  # the session stays open and idle
+            self.assertLess(time.monotonic(), deadline, self.records("repeats_idle"))
+            time.sleep(0.05)
+        self.assertEqual(self.records("repeats_idle"),
+                         [(0, "SELECT v FROM ra_t WHERE id = ?"),
+                          (1, "SELECT v FROM ra_t WHERE id = ?")])
+
+    def test_the_session_reading_the_log_sees_its_own_repeats(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 600000")
+        connection = self.session("repeats_own")
+        self.run_selects(connection, 5)
+        # The auditor's session does not see the uncounted repeats of another session yet...
+        self.assertEqual(len(self.records("repeats_own")), 1)
+        connection.close()  # ... and logout writes them.
+        deadline = time.monotonic() + 10
+        while len(self.records("repeats_own")) < 2:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
+    def test_zero_records_every_execution(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 0")
+        connection = self.session("repeats_off")
+        self.run_selects(connection, 7)
+        self.assertEqual(self.records("repeats_off"), [(0, "SELECT v FROM ra_t WHERE id = ?")] * 7)
+
+    def test_a_policy_change_ends_the_run(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 600000")
+        connection = self.session("repeats_policy")
+        self.run_selects(connection, 3)
+        self.execute("CREATE COMMAND RULE ra_noop FOR DELETE ON TABLE ra_t DENY FROM USER auditor",
+                     user="secadmin")
+        self.addCleanup(self.execute, "DROP COMMAND RULE ra_noop", user="secadmin")
+        self.run_selects(connection, 1)
+        self.assertEqual([r[0] for r in self.records("repeats_policy")], [0, 2, 0])
+
+
+if __name__ == "__main__":
+    client_case.main()

@@ -1,0 +1,101 @@
+// The VFS keyed by a TEK the KeyGate released (KeyScope::tablespace): the key's algorithm comes
+// from its record, every page write counts against the gate's persisted invocation budget, a
+// locked key opens no file (58000), and an unauthorized session never gets a key to open with.
+#include <stdlib.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "crypto/env_provider.h"
+#include "crypto/key_gate.h"
+#include "crypto/tek_store.h"
+#include "tests/crypto/gate_fixtures.h"
+#include "tests/storage/vfs_fixture.h"
+
+namespace dbvault::storage::vfs::test {
+namespace {
+
+struct GateFixture {
+  GateFixture() {
+    ::setenv("DBVAULT_MASTER_KEY_HEX",
+             "8f3a1c9e5b7d20461fa8c3e95d7b0a2c4e6f8091a2b3c4d5e6f708192a3b4c5d", 1);
+    ::setenv("DBVAULT_MASTER_KEY_ID", "vfs-test-1", 1);
+    auto mek = crypto::open_env_provider();
+    ::unsetenv("DBVAULT_MASTER_KEY_HEX");
+    ::unsetenv("DBVAULT_MASTER_KEY_ID");
+    BOOST_REQUIRE(mek.ok());
+    auto s = crypto::TekStore::open(dir.path() / "keys", std::move(*mek), clock);
+    BOOST_REQUIRE(s.ok());
+    store = std::move(*s);
+    BOOST_REQUIRE(store->create_tek(users, crypto::AeadAlgorithm::kChaCha20Poly1305).ok());
+    gate = std::make_unique<crypto::KeyGate>(*store, authorizer, audit, clock);
+    authorizer.grant(alice.session_id, users);
+  }
+
+  std::unique_ptr<TdeVfs> vfs_for(const crypto::SessionRef& session) {
+    auto handle = gate->release(session, users);
+    BOOST_REQUIRE(handle.ok());
+    auto key = PageKey::from_handle(std::move(*handle));
+    BOOST_REQUIRE(key.ok());
+    auto vfs = TdeVfs::create(std::move(*key));
+    BOOST_REQUIRE(vfs.ok());
+    return std::move(*vfs);
+  }
+
+  std::filesystem::path db_path() const { return dir.path() / "users.db"; }
+
+  dbvault::test::TempDir dir{"vfs_gate"};
+  ManualClock clock{TimePoint(std::chrono::seconds(1'700'000'000))};
+  crypto::test::InMemoryAuthorizer authorizer;
+  crypto::test::InMemoryAuditSink audit;
+  std::unique_ptr<crypto::TekStore> store;
+  std::unique_ptr<crypto::KeyGate> gate;
+  const crypto::KeyScope users = crypto::KeyScope::tablespace("users");
+  const crypto::SessionRef alice{1, "alice"};
+  const crypto::SessionRef mallory{2, "mallory"};
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(vfs_keygate, GateFixture)
+
+BOOST_AUTO_TEST_CASE(a_released_tek_opens_the_database_and_counts_its_page_writes) {
+  {
+    auto vfs = vfs_for(alice);
+    BOOST_TEST((vfs->key().algorithm() == crypto::AeadAlgorithm::kChaCha20Poly1305));
+    auto db = open_encrypted(db_path(), *vfs);
+    BOOST_REQUIRE(db.ok());
+    exec(db->get(), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('gate')");
+  }
+  BOOST_TEST(audit.events().size() == 1u);
+  auto reserved = store->reserved_invocations(users, 1);
+  BOOST_REQUIRE(reserved.ok());
+  BOOST_TEST(*reserved > 0u);  // the gate's budget reserved what the page writes used
+  const auto bytes = read_file(db_path());
+  BOOST_TEST(bytes[5] == static_cast<int>(crypto::AeadAlgorithm::kChaCha20Poly1305));
+
+  auto vfs = vfs_for(alice);
+  auto db = open_encrypted(db_path(), *vfs);
+  BOOST_REQUIRE(db.ok());
+  BOOST_TEST(column(db->get(), "SELECT v FROM t") == std::vector<std::string>{"gate"});
+}
+
+BOOST_AUTO_TEST_CASE(a_locked_key_opens_no_file) {
+  auto vfs = vfs_for(alice);
+  { BOOST_REQUIRE(open_encrypted(db_path(), *vfs).ok()); }
+  const crypto::KeyScope scopes[] = {users};
+  gate->lock_scopes(scopes);  // LOCK REALM: the released key is zeroized
+  auto db = open_encrypted(db_path(), *vfs);
+  BOOST_REQUIRE(!db.ok());
+  BOOST_TEST(db.error().code == sqlstate::kSystemError);
+}
+
+BOOST_AUTO_TEST_CASE(an_unauthorized_session_gets_no_key) {
+  auto handle = gate->release(mallory, users);
+  BOOST_REQUIRE(!handle.ok());
+  BOOST_TEST(handle.error().code == sqlstate::kInsufficientPrivilege);
+  BOOST_TEST(audit.events().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace dbvault::storage::vfs::test
