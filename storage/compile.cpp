@@ -212,6 +212,28 @@ std::string quote_ident(std::string_view name) {
   return out + "\"";
 }
 
+namespace {
+
+// PostgreSQL's class 23 code for SQLite's extended constraint result code: drivers raise a
+// distinct exception for each (psycopg's UniqueViolation, asyncpg's UniqueViolationError).
+SqlState constraint_sqlstate(int extended_rc) {
+  switch (extended_rc) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return SqlState{"23505"};  // unique_violation
+    case SQLITE_CONSTRAINT_NOTNULL:
+      return SqlState{"23502"};  // not_null_violation
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return SqlState{"23503"};  // foreign_key_violation
+    case SQLITE_CONSTRAINT_CHECK:
+      return SqlState{"23514"};  // check_violation
+    default:
+      return SqlState{"23000"};  // integrity_constraint_violation
+  }
+}
+
+}  // namespace
+
 Error engine_error(sqlite3* db, int rc) {
   const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   SqlState code{"42000"};
@@ -231,7 +253,7 @@ Error engine_error(sqlite3* db, int rc) {
   } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     code = SqlState{"55P03"};  // lock_not_available
   } else if (primary == SQLITE_CONSTRAINT) {
-    code = SqlState{"23000"};  // integrity_constraint_violation
+    code = constraint_sqlstate(db != nullptr ? sqlite3_extended_errcode(db) : rc);
   } else if (primary == SQLITE_AUTH || msg.find("may not be modified") != std::string::npos) {
     // SQLite's defensive mode refusing a write to its schema table is a refusal like ours.
     code = sqlstate::kInsufficientPrivilege;

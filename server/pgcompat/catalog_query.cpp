@@ -100,6 +100,8 @@ const std::vector<Known>& known_queries() {
       {0xd26142609322c387, "psql \\d SCHEMA.NAME: look-up", describe_lookup, {}},
       {0x4d7944643bf97c85, "psql \\d: the relation", describe_relation, {}},
       {0x7d24a4d011b04143, "psql \\d: columns", describe_columns, {}},
+      {0x650824a868aec7c3, "psql \\d+: the relation", describe_relation, {}},
+      {0x65734c73fa4ccbb7, "psql \\d+: columns", describe_columns_verbose, {}},
       {0xbd53d7f8523ab7cf, "psql \\d: indexes", describe_indexes, {}},
       {0x04fd38cad73effe3,
        "psql \\d: policies",
@@ -142,6 +144,8 @@ const std::vector<Known>& known_queries() {
       {0x99f038056ad24775, "psql \\dn PATTERN", schemas, {}},
       {0x55e21bc658188518, "psql \\dn PATTERN: publications", nullptr, {{"pubname", t::kName}}},
       {0xe5c010ba977dc4d4, "pgbench: partition check", pgbench_partitions, {}},
+      {0xc95385257cc49c76, "psycopg 3: TypeInfo.fetch", type_info, {}},
+      {0x04dc05f480b702d3, "asyncpg: type by OID", type_by_oid, {}},
   };
   return kKnown;
 }
@@ -168,8 +172,8 @@ Error unsupported_catalog_query() {
   Error e = make_error(
       sqlstate::kFeatureNotSupported,
       "this query of the PostgreSQL system catalogs is not supported: the embedded engine "
-      "emulates only the catalog queries of psql 15 (\\d, \\dt, \\di, \\dv, \\ds, \\d NAME, "
-      "\\du, \\l, \\dn) and pgbench");
+      "emulates only the catalog queries of psql 15 (\\d, \\dt, \\di, \\dv, \\ds, their + forms, "
+      "\\d NAME, \\d+ NAME, \\du, \\l, \\dn), pgbench and pgjdbc's getTables");
   e.hint = "docs/dialect.md, section Catalog, lists what is supported";
   return e;
 }
@@ -215,6 +219,14 @@ Result<std::optional<RelationInfo>> relation_by_oid(const CatalogSource& catalog
   return std::optional<RelationInfo>();
 }
 
+std::vector<std::string> target_names(const Json& select) {
+  std::vector<std::string> names;
+  for (const auto& target : select.value("targetList", Json::array())) {
+    names.push_back(target.contains("ResTarget") ? target["ResTarget"].value("name", "") : "");
+  }
+  return names;
+}
+
 ResultSet rows_result(std::vector<Column> columns, std::vector<Row> rows) {
   ResultSet r;
   r.columns = std::move(columns);
@@ -241,6 +253,7 @@ std::optional<Result<Translation>> translate_catalog_query(const Stmt& s, const 
     }
   }
   if (auto list = relation_list(context)) return answer(std::move(*list));
+  if (auto tables = jdbc_tables(context)) return answer(std::move(*tables));
   return Result<Translation>(unsupported_catalog_query());
 }
 

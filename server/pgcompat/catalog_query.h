@@ -36,15 +36,27 @@ Result<bool> pattern_matches(const std::optional<std::string>& pattern, const st
 Result<std::optional<RelationInfo>> relation_by_oid(const CatalogSource& catalog,
                                                     const std::optional<std::string>& oid);
 
+// The names of a SELECT's result columns (its AS names; "" where there is none).
+std::vector<std::string> target_names(const Json& select);
+
 ResultSet rows_result(std::vector<Column> columns, std::vector<Row> rows);
 
 // psql's \d <name>: the look-up by name, then the queries for one relation.
 Result<ResultSet> describe_lookup(const CatalogContext& c);
 Result<ResultSet> describe_relation(const CatalogContext& c);
 Result<ResultSet> describe_columns(const CatalogContext& c);
+Result<ResultSet> describe_columns_verbose(const CatalogContext& c);  // \d+ NAME
 Result<ResultSet> describe_indexes(const CatalogContext& c);
 
 // psql's relation lists (\d, \dt, \di, \dv, \ds, \dm, with or without a pattern).
 std::optional<Result<ResultSet>> relation_list(const CatalogContext& c);
+
+// One type of pg_type by OID or name: psycopg's TypeInfo.fetch, asyncpg's TYPE_BY_OID
+// (pg_type_query.cpp).
+Result<ResultSet> type_info(const CatalogContext& c);
+Result<ResultSet> type_by_oid(const CatalogContext& c);
+
+// pgjdbc's DatabaseMetaData.getTables (jdbc_metadata.cpp).
+std::optional<Result<ResultSet>> jdbc_tables(const CatalogContext& c);
 
 }  // namespace dbvault::server::pgcompat::detail

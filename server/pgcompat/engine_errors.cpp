@@ -39,6 +39,8 @@ constexpr std::array kMessages{
     MessageMap{"cannot rollback - no transaction is active", "25P01"},
     MessageMap{"not authorized", "42501"},
     // pg_cast() and like() (functions.cpp) report PostgreSQL's own messages.
+    MessageMap{"invalid input syntax for type timestamp", "22007"},  // and timestamptz
+    MessageMap{"invalid input syntax for type date", "22007"},
     MessageMap{"invalid input syntax", "22P02"},
     MessageMap{"smallint out of range", "22003"},
     MessageMap{"integer out of range", "22003"},

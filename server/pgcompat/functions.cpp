@@ -48,6 +48,10 @@ void backend_pid(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3_result_int(ctx, settings_of(ctx).identity().backend_pid);
 }
 
+// The engine has no advisory locks, so a session holds none to release; asyncpg's pool sends
+// this when it takes a connection back. PostgreSQL's result is void (NULL here).
+void advisory_unlock_all(sqlite3_context* ctx, int, sqlite3_value**) { sqlite3_result_null(ctx); }
+
 // timestamptz text in UTC with microseconds, as PostgreSQL prints it with TimeZone UTC.
 void now(sqlite3_context* ctx, int, sqlite3_value**) {
   const auto t = std::chrono::system_clock::now();
@@ -108,6 +112,7 @@ constexpr Function kFunctions[] = {
     {"current_catalog", 0, false, current_database},
     {"current_schema", 0, true, current_schema},
     {"pg_backend_pid", 0, false, backend_pid},
+    {"pg_advisory_unlock_all", 0, false, advisory_unlock_all},
     {"now", 0, false, now},
     {"transaction_timestamp", 0, false, now},
     {"statement_timestamp", 0, false, now},

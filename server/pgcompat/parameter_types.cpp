@@ -2,6 +2,7 @@
 // an explicit $n::type, the column it is compared with (or added to, or LIKE-matched...), the
 // column it is assigned to (UPDATE ... SET c = $n) or inserted into (INSERT (c) VALUES ($n)),
 // LIMIT / OFFSET (int8). Anything else is text.
+#include <algorithm>
 #include <map>
 
 #include "server/pgcompat/pg_parse.h"
@@ -70,6 +71,12 @@ class Inference {
       for (const auto& c : columns_of(name))
         if (c.name == column) return type_oid_for_declared(c.declared_type);
     }
+    // A system catalog's oid column (pg_type.oid ...): drivers bind the OID they look up as
+    // the type the description names (asyncpg encodes it in binary).
+    const bool catalog = std::any_of(tables_.begin(), tables_.end(), [&](const auto& t) {
+      return (table.empty() || t.first == table) && t.second.starts_with("pg_");
+    });
+    if (catalog && column == "oid") return type_oid::kOid;
     return std::nullopt;
   }
 

@@ -54,9 +54,16 @@ Result<std::string> only_on(std::string_view v) {
   return std::string("on");
 }
 
+// PostgreSQL matches an encoding name on its letters and digits only, lower-cased
+// (clean_encoding_name in encnames.c): asyncpg's startup packet says client_encoding='utf-8',
+// quotes included.
 Result<std::string> client_encoding(std::string_view v) {
-  if (iequals(v, "UTF8") || iequals(v, "UTF-8") || iequals(v, "UNICODE"))
-    return std::string("UTF8");
+  std::string cleaned;
+  for (const char c : v) {
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      cleaned += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (cleaned == "utf8" || cleaned == "unicode") return std::string("UTF8");
   return unsupported("client_encoding", v, "dbvault speaks UTF8 only");
 }
 

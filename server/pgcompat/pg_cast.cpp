@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <variant>
+
+#include "server/wire/pg_types.h"
 
 namespace dbvault::server::pgcompat::detail {
 namespace {
@@ -173,6 +176,21 @@ void to_text_checked(sqlite3_context* ctx, sqlite3_value* v, std::string_view ty
   sqlite3_result_text(ctx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
 
+// Dates and timestamps become the canonical text a bound parameter of the type gets
+// (wire::decode_param: UTC, no zone suffix), so that stored values compare in time order and
+// equal the same instant bound by a driver.
+void to_date_time(sqlite3_context* ctx, sqlite3_value* v, std::string_view type) {
+  const wire::Oid oid = type == "date"        ? wire::oid::kDate
+                        : type == "timestamp" ? wire::oid::kTimestamp
+                                              : wire::oid::kTimestamptz;
+  auto value = wire::decode_param(oid, wire::Format::kText, std::string(text_of(v)));
+  const auto* text = value ? std::get_if<std::string>(&*value) : nullptr;
+  if (text == nullptr) {
+    return fail(ctx, value ? "cannot cast to type " + std::string(type) : value.error().message);
+  }
+  sqlite3_result_text(ctx, text->data(), static_cast<int>(text->size()), SQLITE_TRANSIENT);
+}
+
 int modifier(std::string_view type) {
   const auto open = type.find('(');
   if (open == std::string_view::npos) return -1;
@@ -202,8 +220,10 @@ void pg_cast(sqlite3_context* ctx, sqlite3_value* v, std::string_view type) {
   if (base == "bytea") return to_bytea(ctx, v);
   if (base == "varchar" || base == "bpchar")
     return to_char_n(ctx, v, modifier(type), base == "bpchar");
-  if (base == "text" || base == "name" || base == "date" || base == "time" || base == "timestamp" ||
-      base == "timestamptz" || base == "uuid" || base == "json" || base == "jsonb") {
+  if (base == "date" || base == "timestamp" || base == "timestamptz")
+    return to_date_time(ctx, v, base);
+  if (base == "text" || base == "name" || base == "time" || base == "uuid" || base == "json" ||
+      base == "jsonb") {
     if (sqlite3_value_type(v) == SQLITE_BLOB && base == "text") {
       static constexpr char kHex[] = "0123456789abcdef";
       std::string hex = "\\x";

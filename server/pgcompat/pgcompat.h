@@ -285,6 +285,14 @@ Status run_as_one(const Rewritten& rewritten,
 std::vector<std::uint32_t> infer_parameter_types(std::string_view sql, int n_params,
                                                  const CatalogSource& catalog);
 
+// The type PostgreSQL would give each column of a SELECT, as far as the client's text says
+// it without a value: a cast ($1::integer, x::text), a literal (int4, numeric, text, bool),
+// count() (int8), now() (timestamptz), arithmetic on those, comparisons and boolean
+// expressions (bool); 0 for a column it cannot tell (a column reference: its declared type
+// decides). Empty for anything but a plain SELECT, and for a select list with `*`.
+// REQUIRES: `sql` is the statement as the client sent it (before translate()).
+std::vector<std::uint32_t> infer_result_types(std::string_view sql);
+
 // A clear error for an engine failure. When the statement is PostgreSQL syntax that SQLite
 // does not speak (libpg_query parses it, SQLite does not), 0A000 "<feature> is PostgreSQL
 // syntax the embedded engine does not support" with SQLite's message as detail; otherwise

@@ -72,7 +72,28 @@ Result<ResultSet> describe_relation(const CatalogContext& c) {
                      std::move(rows));
 }
 
-Result<ResultSet> describe_columns(const CatalogContext& c) {
+namespace {
+
+// pg_type.typstorage of the type a column reports: 'p' (plain) for fixed-length types, 'x'
+// (extended) for the variable-length ones.
+std::string storage_of(const std::string& declared_type) {
+  switch (type_oid_for_declared(declared_type)) {
+    case type_oid::kText:
+    case type_oid::kVarchar:
+    case type_oid::kBpchar:
+    case type_oid::kBytea:
+    case type_oid::kNumeric:
+    case type_oid::kJson:
+    case type_oid::kJsonb:
+      return "x";
+    default:
+      return "p";
+  }
+}
+
+// \d NAME's column query; `verbose` (\d+) adds storage, compression, statistics target and
+// description (the engine has none of the last three: '', NULL, NULL).
+Result<ResultSet> columns_of(const CatalogContext& c, bool verbose) {
   auto rel = relation_by_oid(c.catalog, compared_constant(c.tree, "attrelid", "="));
   if (!rel) return std::move(rel).error();
   std::vector<Row> rows;
@@ -80,19 +101,36 @@ Result<ResultSet> describe_columns(const CatalogContext& c) {
     auto cols = c.catalog.columns((*rel)->name);
     if (!cols) return std::move(cols).error();
     for (const auto& col : *cols) {
-      rows.push_back({col.name, format_type(col.declared_type), col.default_expr,
-                      pg_bool(col.not_null || col.primary_key_position > 0), std::nullopt, "", ""});
+      Row row{col.name,
+              format_type(col.declared_type),
+              col.default_expr,
+              pg_bool(col.not_null || col.primary_key_position > 0),
+              std::nullopt,
+              "",
+              ""};
+      if (verbose) {
+        row.insert(row.end(), {storage_of(col.declared_type), "", std::nullopt, std::nullopt});
+      }
+      rows.push_back(std::move(row));
     }
   }
-  return rows_result({{"attname", type_oid::kName},
-                      {"format_type", type_oid::kText},
-                      {"pg_get_expr", type_oid::kText},
-                      {"attnotnull", type_oid::kBool},
-                      {"attcollation", type_oid::kName},
-                      {"attidentity", type_oid::kChar},
-                      {"attgenerated", type_oid::kChar}},
-                     std::move(rows));
+  std::vector<Column> columns{{"attname", type_oid::kName},      {"format_type", type_oid::kText},
+                              {"pg_get_expr", type_oid::kText},  {"attnotnull", type_oid::kBool},
+                              {"attcollation", type_oid::kName}, {"attidentity", type_oid::kChar},
+                              {"attgenerated", type_oid::kChar}};
+  if (verbose) {
+    columns.insert(columns.end(), {{"attstorage", type_oid::kChar},
+                                   {"attcompression", type_oid::kChar},
+                                   {"attstattarget", type_oid::kInt2},
+                                   {"col_description", type_oid::kText}});
+  }
+  return rows_result(std::move(columns), std::move(rows));
 }
+
+}  // namespace
+
+Result<ResultSet> describe_columns(const CatalogContext& c) { return columns_of(c, false); }
+Result<ResultSet> describe_columns_verbose(const CatalogContext& c) { return columns_of(c, true); }
 
 Result<ResultSet> describe_indexes(const CatalogContext& c) {
   auto rel = relation_by_oid(c.catalog, compared_constant(c.tree, "oid", "="));

@@ -1,22 +1,16 @@
-// psql 15's relation lists: \d, \dt, \di, \dv, \ds, \dm (with + they send other columns and
-// are not recognised). Their text varies with the command (the relkind list, the joins, a
-// name or schema pattern), so they are recognised by shape rather than fingerprint: a SELECT
-// from pg_catalog.pg_class whose columns are psql's "Schema", "Name", "Type", "Owner"
-// [, "Table"].
+// psql 15's relation lists: \d, \dt, \di, \dv, \ds, \dm, and their + forms. Their text
+// varies with the command (the relkind list, the joins, a name or schema pattern), so they
+// are recognised by shape rather than fingerprint: a SELECT from pg_catalog.pg_class whose
+// columns are psql's "Schema", "Name", "Type", "Owner" [, "Table"] [, "Persistence",
+// "Access method", "Size", "Description"]. The engine keeps no per-relation size, so Size is
+// NULL; every relation is permanent and tables and indexes use PostgreSQL's "heap"/"btree"
+// names for what the engine stores as b-trees.
 #include <algorithm>
 
 #include "server/pgcompat/catalog_query.h"
 
 namespace dbvault::server::pgcompat::detail {
 namespace {
-
-std::vector<std::string> target_names(const Json& select) {
-  std::vector<std::string> names;
-  for (const auto& target : select.value("targetList", Json::array())) {
-    names.push_back(target.contains("ResTarget") ? target["ResTarget"].value("name", "") : "");
-  }
-  return names;
-}
 
 bool from_pg_class(const Json& select) {
   bool found = false;
@@ -85,9 +79,16 @@ std::optional<Result<ResultSet>> relation_list(const CatalogContext& c) {
   if (!c.tree.contains("SelectStmt")) return std::nullopt;
   const Json& select = c.tree["SelectStmt"];
   const auto names = target_names(select);
+  const std::vector<std::string> verbose_columns{"Persistence", "Access method", "Size",
+                                                 "Description"};
+  auto base = names;
+  const bool verbose = base.size() > verbose_columns.size() &&
+                       std::equal(verbose_columns.begin(), verbose_columns.end(),
+                                  base.end() - static_cast<std::ptrdiff_t>(verbose_columns.size()));
+  if (verbose) base.resize(base.size() - verbose_columns.size());
   const std::vector<std::string> four{"Schema", "Name", "Type", "Owner"};
   const std::vector<std::string> five{"Schema", "Name", "Type", "Owner", "Table"};
-  if ((names != four && names != five) || !from_pg_class(select)) return std::nullopt;
+  if ((base != four && base != five) || !from_pg_class(select)) return std::nullopt;
   const std::string kinds = relkinds(select);
   const auto name_pattern = compared_constant(select, "relname", "~");
   auto schema_ok = pattern_matches(compared_constant(select, "nspname", "~"), "public");
@@ -103,14 +104,28 @@ std::optional<Result<ResultSet>> relation_list(const CatalogContext& c) {
     if (!ok) return Result<ResultSet>(std::move(ok).error());
     if (!*ok) continue;
     Row row{"public", l.name, type_name(l.kind), l.owner};
-    if (names.size() == 5) row.push_back(l.table);
+    if (base.size() == 5) row.push_back(l.table);
+    if (verbose) {
+      row.push_back("permanent");
+      row.push_back(l.kind == 'r'   ? std::optional<std::string>("heap")
+                    : l.kind == 'i' ? std::optional<std::string>("btree")
+                                    : std::nullopt);
+      row.push_back(std::nullopt);  // Size
+      row.push_back(std::nullopt);  // Description
+    }
     rows.push_back(std::move(row));
   }
   std::vector<Column> columns{{"Schema", type_oid::kName},
                               {"Name", type_oid::kName},
                               {"Type", type_oid::kText},
                               {"Owner", type_oid::kName}};
-  if (names.size() == 5) columns.push_back({"Table", type_oid::kName});
+  if (base.size() == 5) columns.push_back({"Table", type_oid::kName});
+  if (verbose) {
+    columns.push_back({"Persistence", type_oid::kText});
+    columns.push_back({"Access method", type_oid::kName});
+    columns.push_back({"Size", type_oid::kText});
+    columns.push_back({"Description", type_oid::kText});
+  }
   return Result<ResultSet>(rows_result(std::move(columns), std::move(rows)));
 }
 

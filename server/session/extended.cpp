@@ -1,11 +1,13 @@
 #include "server/session/extended.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "grammar/classifier.h"
 #include "grammar/parser.h"
 #include "grammar/splitter.h"
 #include "server/session/realm_access.h"
+#include "server/session/statement_words.h"
 
 namespace dbvault::server::session {
 namespace {
@@ -31,6 +33,26 @@ void split_capture(std::string& all, std::string& description, std::string& rest
   } else {
     rest = std::move(all);
   }
+}
+
+// Statements that change the session (transaction control, settings, prepared statements):
+// kept as text and run whole at Bind through run_statement, which ends a failed transaction
+// block and applies their effects on settings when they run, not when they are parsed.
+// (pgjdbc parses BEGIN, COMMIT and ROLLBACK once as named statements and binds them later.)
+bool changes_the_session(std::string_view text) {
+  static constexpr std::string_view kWords[] = {
+      "BEGIN",   "START", "COMMIT", "END",     "ROLLBACK",   "ABORT",  "SAVEPOINT",
+      "RELEASE", "SET",   "RESET",  "DISCARD", "DEALLOCATE", "PREPARE"};
+  const auto words = leading_words(text, 1);
+  return !words.empty() &&
+         std::find(std::begin(kWords), std::end(kWords), words[0]) != std::end(kWords);
+}
+
+Status parameter_count_matches(std::size_t supplied, std::size_t required) {
+  if (supplied == required) return ok_status();
+  return make_error(sqlstate::kProtocolViolation,
+                    "bind message supplies " + std::to_string(supplied) +
+                        " parameters, but prepared statement requires " + std::to_string(required));
 }
 
 }  // namespace
@@ -63,12 +85,27 @@ void QueryLoop::on_parse(wire::Parse& m) {
   }
   auto prep = std::make_unique<Prepared>();
   prep->text = parts.empty() ? std::string() : std::string(parts[0].text);
-  if (!parts.empty() && !block_failed_ &&
-      grammar::classify(prep->text) == grammar::StatementClass::kEngine) {
+  const bool vault_statement =
+      !parts.empty() && grammar::classify(prep->text) == grammar::StatementClass::kExtension;
+  if (vault_statement) {
+    auto shape = describe_vault_statement(prep->text);
+    prep->text_markers = std::move(shape.markers);
+    prep->param_types = std::move(shape.param_types);
+    prep->answer_fields = std::move(shape.fields);
+  }
+  if (!parts.empty() && !block_failed_ && !vault_statement && !changes_the_session(prep->text)) {
     auto translated = pgcompat::translate(prep->text, *settings_, *catalog_);
     if (!translated) {
       extended_error(translated.error());
       return;
+    }
+    if (auto* rs = std::get_if<pgcompat::ResultSet>(&*translated)) {
+      // SHOW, catalog answers: run at Bind, with their $n bound as literals (drivers look
+      // types up with `WHERE t.oid = $1`); the answer computed here only gives the columns.
+      prep->answer_fields = answer_fields(rs->columns);
+      prep->text_markers = find_vault_placeholders(prep->text);
+      const int n = vault_parameter_count(prep->text_markers);
+      prep->param_types = pgcompat::infer_parameter_types(prep->text, n, *catalog_);
     }
     auto* rw = std::get_if<pgcompat::Rewritten>(&*translated);
     if (rw != nullptr && rw->statements.size() == 1) {
@@ -93,6 +130,7 @@ void QueryLoop::on_parse(wire::Parse& m) {
       for (auto [pg, idx] : pairs) prep->engine_index[static_cast<std::size_t>(pg)] = idx;
       // The client's own text: pgcompat reads $n and the columns they meet there.
       prep->param_types = pgcompat::infer_parameter_types(prep->text, max_param, *catalog_);
+      prep->expression_types = pgcompat::infer_result_types(prep->text);
       prep->param_types.resize(static_cast<std::size_t>(max_param), wire::oid::kText);
     }
   }
@@ -123,18 +161,43 @@ void QueryLoop::on_bind(wire::Bind& m) {
   }
   portals_.erase(m.portal);
   Prepared& prep = *it->second;
+  if (block_failed_ && prep.stmt != nullptr) {
+    // Prepared before the block failed: refused like any statement but its end (run_statement).
+    return extended_error(make_error(SqlState{"25P02"},
+                                     "current transaction is aborted, commands ignored until "
+                                     "end of transaction block"));
+  }
   auto portal = std::make_unique<Portal>();
   portal->prepared = &prep;
   portal->result_formats = m.result_formats;
   if (prep.stmt == nullptr) {
-    if (!m.params.empty()) {
+    if (!m.params.empty() && prep.text_markers.empty()) {
       extended_error(
           make_error(sqlstate::kFeatureNotSupported, "this statement takes no parameters"));
       return;
     }
+    WipedStrings bound;
+    if (!prep.text_markers.empty()) {
+      if (auto s = parameter_count_matches(m.params.size(), prep.param_types.size()); !s) {
+        return extended_error(s.error());
+      }
+      for (std::size_t i = 0; i < m.params.size(); ++i) {
+        if (!m.params[i]) {
+          bound.values.emplace_back();
+          continue;
+        }
+        auto v = vault_parameter_text(prep.param_types[i], m.param_format(i), m.params[i]);
+        if (!v) return extended_error(v.error());
+        bound.values.emplace_back(std::move(*v));
+      }
+      bound.text = substitute_vault_parameters(prep.text, prep.text_markers, bound.values);
+    }
     std::string saved = std::move(io_.out());
     io_.out().clear();
-    auto s = prep.text.empty() ? Status() : run_statement(prep.text);
+    answer_formats_ = m.result_formats;
+    auto s = prep.text.empty() ? Status()
+                               : run_statement(prep.text_markers.empty() ? prep.text : bound.text);
+    answer_formats_.clear();
     std::string captured = std::move(io_.out());
     io_.out() = std::move(saved);
     if (!s) {
@@ -145,12 +208,8 @@ void QueryLoop::on_bind(wire::Bind& m) {
     split_capture(captured, portal->captured_description, portal->captured_rest);
     send_changed_parameters();
   } else {
-    if (m.params.size() != prep.param_types.size()) {
-      extended_error(make_error(sqlstate::kProtocolViolation,
-                                "bind message supplies " + std::to_string(m.params.size()) +
-                                    " parameters, but prepared statement requires " +
-                                    std::to_string(prep.param_types.size())));
-      return;
+    if (auto s = parameter_count_matches(m.params.size(), prep.param_types.size()); !s) {
+      return extended_error(s.error());
     }
     if (prep.open_portals > 0) {
       auto copy = prepare_engine(prep.stmt->sql());
@@ -198,23 +257,14 @@ void QueryLoop::on_describe(const wire::Describe& m) {
       extended_error(s.error());
       return;
     }
+    it->second->described = true;
     if (prep.stmt == nullptr) {
-      // A vault statement's columns are known before it runs; anything else run whole at Bind
-      // (SHOW, catalog answers) is described by its portal.
-      std::vector<wire::FieldDescription> fields;
-      if (grammar::classify(prep.text) == grammar::StatementClass::kExtension) {
-        if (auto parsed = grammar::parse(prep.text)) {
-          for (const auto& c : vault::result_columns(*parsed)) {
-            wire::FieldDescription f;
-            f.name = c;
-            f.type_oid = wire::oid::kText;
-            fields.push_back(std::move(f));
-          }
-        }
-      }
-      if (fields.empty()) {
+      // Run whole at Bind: described by what Parse learnt (a vault statement's columns, a
+      // pgcompat answer's); other statements (vault views, several engine statements) only
+      // by their portal.
+      if (prep.answer_fields.empty()) {
         wire::append_no_data(io_.out());
-      } else if (auto s = wire::append_row_description(io_.out(), fields); !s) {
+      } else if (auto s = wire::append_row_description(io_.out(), prep.answer_fields); !s) {
         extended_error(s.error());
       }
       return;
@@ -223,7 +273,7 @@ void QueryLoop::on_describe(const wire::Describe& m) {
       wire::append_no_data(io_.out());
       return;
     }
-    const auto fields = describe_columns(*prep.stmt, nullptr, {});
+    const auto fields = describe_columns(*prep.stmt, nullptr, {}, prep.expression_types);
     if (auto s = wire::append_row_description(io_.out(), fields); !s) extended_error(s.error());
     return;
   }
@@ -256,7 +306,8 @@ void QueryLoop::on_describe(const wire::Describe& m) {
     if (*row) p.peeked = current_row(*p.stmt);
     p.done = !*row;
   }
-  p.fields = describe_columns(*p.stmt, p.peeked ? &*p.peeked : nullptr, p.result_formats);
+  p.fields = describe_columns(*p.stmt, p.peeked ? &*p.peeked : nullptr, p.result_formats,
+                              p.prepared->expression_types);
   p.described = true;
   if (auto s = wire::append_row_description(io_.out(), p.fields); !s) extended_error(s.error());
 }
@@ -293,7 +344,8 @@ void QueryLoop::on_execute(const wire::Execute& m) {
   }
   auto emit = [&](const Row& row) -> Status {
     if (!p.described) {
-      p.fields = describe_columns(*p.stmt, &row, p.result_formats);
+      p.fields = describe_columns(*p.stmt, p.prepared->described ? nullptr : &row, p.result_formats,
+                                  p.prepared->expression_types);
       p.described = true;
     }
     ++p.rows;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/session/query_loop.h"
+#include "server/session/vault_parameters.h"
 
 namespace dbvault::server::session {
 
@@ -22,6 +23,16 @@ struct QueryLoop::Prepared {
   std::vector<wire::Oid> param_types;        // one per $n
   std::vector<int> engine_index;             // $n (0-based) -> SQLite parameter index
   int open_portals = 0;                      // portals currently using `stmt`
+  // Describe of the statement told the client its column types (an expression column, not
+  // yet run, is text): its portals keep those types instead of the first row's, since the
+  // client decodes their rows by that description (asyncpg, pgx, pgjdbc).
+  bool described = false;
+  std::vector<wire::Oid> expression_types;  // pgcompat::infer_result_types of `text`
+  // Run as text: the columns its rows will have, when known at Parse (a vault statement's
+  // result columns, a pgcompat answer's), for Describe of the statement; else NoData.
+  std::vector<wire::FieldDescription> answer_fields;
+  // $n of a statement run as text (a vault statement, a catalog answer): bound as literals.
+  std::vector<VaultPlaceholder> text_markers;
 };
 
 struct QueryLoop::Portal {
@@ -31,6 +42,7 @@ struct QueryLoop::Portal {
   std::vector<wire::Format> result_formats;
   std::vector<wire::FieldDescription> fields;
   bool described = false;
+  std::vector<wire::Oid> expression_types;  // pgcompat::infer_result_types of `text`
   bool started = false;
   bool done = false;
   std::optional<Row> peeked;  // a row stepped to (Describe) and not yet sent

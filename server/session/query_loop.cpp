@@ -293,33 +293,15 @@ Status QueryLoop::run_vault_statement(std::string_view text) {
 
 Status QueryLoop::send_vault_rows(const std::vector<std::string>& columns,
                                   const std::vector<std::vector<std::string>>& rows) {
-  std::vector<wire::FieldDescription> fields;
-  for (const auto& c : columns) {
-    wire::FieldDescription f;
-    f.name = c;
-    f.type_oid = wire::oid::kText;
-    fields.push_back(std::move(f));
-  }
-  DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
-  for (const auto& row : rows) {
-    std::vector<std::optional<std::string>> values(row.begin(), row.end());
-    DBV_RETURN_IF_ERROR(wire::append_data_row(io_.out(), values));
-  }
-  return ok_status();
+  std::vector<std::vector<std::optional<std::string>>> values;
+  for (const auto& row : rows) values.emplace_back(row.begin(), row.end());
+  return append_text_rows(io_.out(), text_fields(columns), values, answer_formats_);
 }
 
 Status QueryLoop::send_result_set(const pgcompat::ResultSet& rs) {
   if (!rs.columns.empty()) {
-    std::vector<wire::FieldDescription> fields;
-    for (const auto& c : rs.columns) {
-      wire::FieldDescription f;
-      f.name = c.name;
-      f.type_oid = c.type_oid;
-      f.type_size = wire::type_size(c.type_oid);
-      fields.push_back(std::move(f));
-    }
-    DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
-    for (const auto& row : rs.rows) DBV_RETURN_IF_ERROR(wire::append_data_row(io_.out(), row));
+    DBV_RETURN_IF_ERROR(
+        append_text_rows(io_.out(), answer_fields(rs.columns), rs.rows, answer_formats_));
   }
   wire::append_command_complete(io_.out(), rs.tag);
   return ok_status();

@@ -106,6 +106,8 @@ class QueryLoop {
   std::unique_ptr<storage::Connection> conn_;
   std::unique_ptr<pgcompat::CatalogSource> catalog_;
   std::unique_ptr<VaultViews> views_;
+  // While a Bind runs a statement as text: the result formats it asked for.
+  std::vector<wire::Format> answer_formats_;
   std::unique_ptr<RealmAccessAudit> realm_audit_;
   std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
   std::atomic<bool> timed_out_{false};

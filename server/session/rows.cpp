@@ -46,27 +46,73 @@ Row current_row(const storage::Statement& st) {
   return row;
 }
 
-std::vector<wire::FieldDescription> describe_columns(const storage::Statement& st,
-                                                     const Row* first_row,
-                                                     const std::vector<wire::Format>& formats) {
+wire::Format result_format(const std::vector<wire::Format>& formats, std::size_t i) {
+  if (formats.size() == 1) return formats[0];
+  return i < formats.size() ? formats[i] : wire::Format::kText;
+}
+
+std::vector<wire::FieldDescription> describe_columns(
+    const storage::Statement& st, const Row* first_row, const std::vector<wire::Format>& formats,
+    const std::vector<wire::Oid>& expression_types) {
   std::vector<wire::FieldDescription> fields;
   const int n = st.column_count();
+  const bool typed = expression_types.size() == static_cast<std::size_t>(n);
   for (int i = 0; i < n; ++i) {
     wire::FieldDescription f;
     f.name = st.column_name(i);
     const auto cls = first_row != nullptr && static_cast<std::size_t>(i) < first_row->size()
                          ? wire::storage_class(to_wire((*first_row)[static_cast<std::size_t>(i)]))
                          : wire::StorageClass::kNull;
-    f.type_oid = wire::oid_for_declared_type(st.column_decltype(i), cls);
+    const std::string declared = st.column_decltype(i);
+    const wire::Oid hint = typed ? expression_types[static_cast<std::size_t>(i)] : 0;
+    f.type_oid = declared.empty() && hint != 0 ? hint : wire::oid_for_declared_type(declared, cls);
     f.type_size = wire::type_size(f.type_oid);
-    if (formats.size() == 1) {
-      f.format = formats[0];
-    } else if (static_cast<std::size_t>(i) < formats.size()) {
-      f.format = formats[static_cast<std::size_t>(i)];
-    }
+    f.format = result_format(formats, static_cast<std::size_t>(i));
     fields.push_back(std::move(f));
   }
   return fields;
+}
+
+std::vector<wire::FieldDescription> answer_fields(const std::vector<pgcompat::Column>& columns) {
+  std::vector<wire::FieldDescription> fields;
+  for (const auto& c : columns) {
+    wire::FieldDescription f;
+    f.name = c.name;
+    f.type_oid = c.type_oid;
+    f.type_size = wire::type_size(c.type_oid);
+    fields.push_back(std::move(f));
+  }
+  return fields;
+}
+
+std::vector<wire::FieldDescription> text_fields(const std::vector<std::string>& names) {
+  std::vector<pgcompat::Column> columns;
+  for (const auto& name : names) columns.push_back({name, wire::oid::kText});
+  return answer_fields(columns);
+}
+
+Status append_text_rows(std::string& out, std::vector<wire::FieldDescription> fields,
+                        const std::vector<std::vector<std::optional<std::string>>>& rows,
+                        const std::vector<wire::Format>& formats) {
+  bool binary = false;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    fields[i].format = result_format(formats, i);
+    binary = binary || fields[i].format == wire::Format::kBinary;
+  }
+  DBV_RETURN_IF_ERROR(wire::append_row_description(out, fields));
+  for (const auto& values : rows) {
+    if (!binary) {  // already the text form: sent as computed
+      DBV_RETURN_IF_ERROR(wire::append_data_row(out, values));
+      continue;
+    }
+    Row row;
+    row.reserve(values.size());
+    for (const auto& v : values) {
+      row.push_back(v ? from_wire(wire::SqlValue(*v)) : from_wire(wire::SqlValue()));
+    }
+    DBV_RETURN_IF_ERROR(append_row(out, row, fields));
+  }
+  return ok_status();
 }
 
 Status append_row(std::string& out, const Row& row,

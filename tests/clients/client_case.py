@@ -88,6 +88,12 @@ class ServerCase(unittest.TestCase):
                       f"{result.stdout}\nstderr:\n{result.stderr}")
         return result
 
+    def known_gap(self, what: str) -> None:
+        """Skips the rest of a test on dbvault while the server lacks `what` (say so in
+        docs/testing.md); PostgreSQL still runs it, so the test stays checked."""
+        if self.kind == "dbvault":
+            self.skipTest(f"known gap in dbvault: {what}")
+
     def reload_config(self, *lines: str) -> str:
         """dbvault only: rewrites dbvault.conf as `dbvault init` wrote it plus `lines`, sends
         SIGHUP, and returns the log text the reload wrote (docs/server.md, "Reloading")."""

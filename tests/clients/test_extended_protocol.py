@@ -109,6 +109,29 @@ class ExtendedProtocol(client_case.ServerCase):
                                 x.execute(""), x.sync())
         self.assertEqual(self.kinds(replies), "12DCZ")
 
+    def test_named_transaction_statements_bound_later(self):
+        # pgjdbc parses BEGIN / ROLLBACK once as named statements and binds them when needed,
+        # also after an error has failed the block; a statement prepared before the failure
+        # is refused until the block ends (25P02)
+        client = self.client()
+        self.exchange(client, x.parse("begin", "BEGIN"), x.parse("rollback", "ROLLBACK"),
+                      x.parse("ins", "INSERT INTO ext_items (id, name) VALUES ($1, 'x')", (23,)),
+                      x.sync())
+
+        def run(statement: str, *params: bytes) -> str:
+            replies = self.exchange(client, x.bind("", statement, params), x.execute(""),
+                                    x.sync())
+            errors = [parse_error_fields(p)["C"] for k, p in replies if k == "E"]
+            return (errors[0] if errors else "ok") + replies[-1][1].decode()
+        self.assertEqual(run("begin"), "okT")
+        self.assertEqual(run("ins", b"1"), "23505E")  # id 1 exists
+        self.assertEqual(run("ins", b"60"), "25P02E")
+        self.assertEqual(run("rollback"), "okI")
+        self.assertEqual(run("ins", b"61"), "okI")
+        rows = client.query_rows("SELECT id FROM ext_items WHERE id >= 60")
+        self.assertEqual(rows, [["61"]])
+        client.query_rows("DELETE FROM ext_items WHERE id >= 60")
+
     def test_close_statement(self):
         client = self.client()
         self.exchange(client, x.parse("gone", "SELECT 1"), x.sync())

@@ -138,6 +138,64 @@ BOOST_AUTO_TEST_CASE(psql_d_of_a_view_a_qualified_name_and_an_unknown_name) {
                  .rows.empty());
 }
 
+// \d+ users: the verbose relation and column queries (storage per type, no statistics
+// target or description).
+BOOST_AUTO_TEST_CASE(psql_d_plus_users) {
+  CatalogSession s;
+  const std::string oid = *s.answer(read_case("psql_d_users_1_lookup.sql")).rows.at(0).at(0);
+  auto next = [&](const std::string& file) {
+    return s.answer(replaced(read_case(file), "'16385'", "'" + oid + "'"));
+  };
+  const ResultSet rel = next("psql_d_plus_users_2_table.sql");
+  BOOST_REQUIRE_EQUAL(rel.rows.size(), 1u);
+  BOOST_TEST(*rel.rows[0][14] == "heap");
+  const ResultSet cols = next("psql_d_plus_users_3_columns.sql");
+  BOOST_TEST(cols.columns.size() == 11u);
+  BOOST_TEST(column_of(cols, 0) == (V{"id", "name", "email", "created"}));
+  BOOST_TEST(column_of(cols, 7) == (V{"p", "x", "x", "p"}));
+  BOOST_TEST(column_of(cols, 9) == (V{"NULL", "NULL", "NULL", "NULL"}));
+}
+
+// pgjdbc's DatabaseMetaData.getTables(null, null, pattern, {"TABLE"}), captured from pgjdbc
+// 42.5 with the pattern 'drv_types'.
+BOOST_AUTO_TEST_CASE(pgjdbc_get_tables) {
+  CatalogSession s;
+  const std::string sql = read_case("pgjdbc_get_tables.sql");
+  auto tables = [&](const std::string& pattern) {
+    const ResultSet r = s.answer(replaced(sql, "'drv_types'", "'" + pattern + "'"));
+    BOOST_TEST(r.columns.size() == 10u);
+    return column_of(r, 2);
+  };
+  BOOST_TEST(tables("users") == (V{"users"}));
+  BOOST_TEST(tables("%") == (V{"pgbench_accounts", "users"}));  // not the view
+  BOOST_TEST(tables("user_") == (V{"users"}));
+  BOOST_TEST(tables("user\\_") == (V{}));
+  BOOST_TEST(tables(std::string(2000, '%') + "x").empty());  // linear, not exponential
+  const ResultSet r = s.answer(replaced(sql, "'drv_types'", "'users'"));
+  BOOST_TEST(*r.rows.at(0).at(1) == "public");
+  BOOST_TEST(*r.rows.at(0).at(3) == "TABLE");
+}
+
+// A driver's look-up of one type (the session binds its $1 as a literal first).
+BOOST_AUTO_TEST_CASE(drivers_look_types_up_in_pg_type) {
+  CatalogSession s;
+  const std::string info = read_case("psycopg_type_info.sql");
+  const ResultSet numeric = s.answer(replaced(info, "$1", "'numeric'"));
+  BOOST_REQUIRE_EQUAL(numeric.rows.size(), 1u);
+  BOOST_TEST(*numeric.rows[0][0] == "numeric");
+  BOOST_TEST(*numeric.rows[0][1] == "1700");
+  BOOST_TEST(*numeric.rows[0][2] == "1231");
+  BOOST_TEST(*s.answer(replaced(info, "$1", "'timestamp'")).rows.at(0).at(3) ==
+             "timestamp without time zone");
+  BOOST_TEST(s.error_code(replaced(info, "$1", "'no_such_type'")) == "42704");
+  const std::string by_oid = read_case("asyncpg_type_by_oid.sql");
+  const ResultSet t = s.answer(replaced(by_oid, "$1", "'1700'"));
+  BOOST_REQUIRE_EQUAL(t.rows.size(), 1u);
+  BOOST_TEST(*t.rows[0][2] == "b");
+  BOOST_TEST(s.answer(replaced(by_oid, "$1", "'424242'")).rows.empty());
+  BOOST_TEST(s.answer(replaced(by_oid, "$1", "'99999999999999999999'")).rows.empty());
+}
+
 BOOST_AUTO_TEST_CASE(psql_du_l_dn) {
   CatalogSession s;
   const ResultSet du = s.answer(read_case("psql_du.sql"));

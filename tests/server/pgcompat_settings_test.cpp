@@ -47,6 +47,21 @@ BOOST_AUTO_TEST_CASE(set_normalises_and_reports_changes) {
   BOOST_TEST(s.extra_float_digits() == 3);
 }
 
+// PostgreSQL reads an encoding name on its letters and digits only: asyncpg's startup packet
+// sends client_encoding='utf-8' with the quotes.
+BOOST_AUTO_TEST_CASE(client_encoding_names_as_postgresql_reads_them) {
+  for (const char* name : {"UTF8", "utf-8", "'utf-8'", "Unicode", "utf_8"}) {
+    Settings s = make_settings();
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_TEST(code_of(s.set("client_encoding", name)) == "ok");
+      BOOST_TEST(*s.show("client_encoding") == "UTF8");
+    }
+  }
+  Settings s = make_settings();
+  BOOST_TEST(code_of(s.set("client_encoding", "'latin-1'")) == "0A000");
+  BOOST_TEST(code_of(s.set("client_encoding", "utf-16")) == "0A000");
+}
+
 BOOST_AUTO_TEST_CASE(set_refuses_what_it_cannot_honour) {
   Settings s = make_settings();
   BOOST_TEST(code_of(s.set("no_such_thing", "1")) == "42704");

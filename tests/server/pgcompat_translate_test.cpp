@@ -61,6 +61,41 @@ BOOST_AUTO_TEST_CASE(casts_follow_postgresql_conversion_rules) {
   BOOST_TEST(s.run("SELECT NULL::int") == "NULL");
 }
 
+// A literal cast to a date/time type is stored in the canonical form a bound timestamp
+// parameter gets (docs/protocol.md, decode_param), so that psycopg2's interpolated
+// '2025-10-11T04:30:05.123456'::timestamp equals a driver's binary timestamp parameter.
+BOOST_AUTO_TEST_CASE(date_time_casts_give_the_canonical_text_of_bound_parameters) {
+  PgSession s;
+  BOOST_TEST(s.run("SELECT '2025-10-11T04:30:05.123456'::timestamp") ==
+             "2025-10-11 04:30:05.123456");
+  BOOST_TEST(s.run("SELECT '2025-10-11 04:30'::timestamp") == "2025-10-11 04:30:00");
+  BOOST_TEST(s.run("SELECT '2025-10-11 06:30:05+02'::timestamptz") == "2025-10-11 04:30:05");
+  BOOST_TEST(s.run("SELECT '2025-10-11T04:30:05'::date") == "2025-10-11");
+  BOOST_TEST(s.run("SELECT '2025-13-11'::timestamp") == "ERROR 22007");
+}
+
+// A Describe before any row must still type expression columns as PostgreSQL does: asyncpg,
+// pgx and pgjdbc decode every later row by it.
+BOOST_AUTO_TEST_CASE(result_types_of_expressions_come_from_the_text) {
+  using V = std::vector<std::uint32_t>;
+  BOOST_TEST(infer_result_types("SELECT $1::integer + 1, count(*), 'a', 1.5, x, x = 1 FROM t") ==
+             (V{23, 20, 25, 1700, 0, 16}));
+  BOOST_TEST(infer_result_types("SELECT $1::bigint * 2, 2 + 1.5::float8, now()") ==
+             (V{20, 701, 1184}));
+  BOOST_TEST(infer_result_types("SELECT *, 1 FROM t").empty());
+  BOOST_TEST(infer_result_types("SELECT 1 UNION SELECT 2").empty());
+  BOOST_TEST(infer_result_types("INSERT INTO t VALUES (1)").empty());
+}
+
+// What asyncpg's pool sends when a connection comes back (Connection._get_reset_query).
+BOOST_AUTO_TEST_CASE(a_pool_reset_query_runs) {
+  PgSession s;
+  BOOST_TEST(s.run("SELECT pg_advisory_unlock_all()") == "NULL");
+  for (const char* sql : {"CLOSE ALL", "UNLISTEN *", "RESET ALL"}) {
+    BOOST_TEST_CONTEXT(sql) { BOOST_TEST(!s.run(sql).starts_with("ERROR")); }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(session_functions_answer_from_settings) {
   PgSession s;
   BOOST_TEST(s.run("SELECT version()").starts_with("PostgreSQL 15.0 (dbvault 0.1)"));

@@ -97,6 +97,20 @@ BOOST_AUTO_TEST_CASE(a_denied_write_changes_nothing) {
   BOOST_TEST(rows(as("bob"), "SELECT count(*) FROM users WHERE ssn IS NOT NULL") == (Rows{{"2"}}));
 }
 
+// Drivers tell constraint violations apart by SQLSTATE (pgjdbc, psycopg and asyncpg map
+// 23505 to their unique-violation class), as PostgreSQL reports them.
+BOOST_AUTO_TEST_CASE(constraint_violations_have_postgresql_sqlstates) {
+  Connection& alice = as("dba_alice");
+  exec(alice,
+       "CREATE TABLE keyed (id INTEGER PRIMARY KEY, code TEXT UNIQUE, n INTEGER NOT NULL "
+       "CHECK (n > 0))");
+  exec(alice, "INSERT INTO keyed VALUES (1, 'a', 1)");
+  refused(alice, "INSERT INTO keyed VALUES (1, 'b', 1)", "23505");  // primary key
+  refused(alice, "INSERT INTO keyed VALUES (2, 'a', 1)", "23505");  // unique
+  refused(alice, "INSERT INTO keyed VALUES (2, 'b', NULL)", "23502");
+  refused(alice, "INSERT INTO keyed VALUES (2, 'b', 0)", "23514");
+}
+
 BOOST_AUTO_TEST_CASE(create_table_registers_the_table_and_its_owner) {
   Connection& alice = as("dba_alice");
   exec(alice, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)");

@@ -33,10 +33,11 @@ class DbvaultServer(Server):
 
     def __init__(self, workdir: Path, serve_args: list[str] | None = None,
                  init_args: list[str] | None = None, log_level: str = "debug",
-                 test_clock: bool = True):
+                 test_clock: bool = True, config: dict[str, str] | None = None):
         """Runs init and serve in `workdir` (which must exist and be empty). With test_clock
         the server's clock is the real one plus the offset in workdir/clock (the server reads
-        that file at every use: benchmarks turn it off).
+        that file at every use: benchmarks turn it off). `config` entries are appended to
+        dbvault.conf between init and serve (docs/server.md §4).
 
         Raises ServerUnavailable when the binary has no init/serve command, ServerError when
         either fails or the port file does not appear within START_TIMEOUT_S.
@@ -51,6 +52,10 @@ class DbvaultServer(Server):
         if not self.binary.exists():
             raise ServerUnavailable(f"{self.binary} does not exist (build the dbvault target)")
         self._init(init_args or [])
+        if config:
+            with open(self.data_dir / "dbvault.conf", "a") as f:
+                f.write("\n# test harness\n")
+                f.writelines(f"{key} = {value}\n" for key, value in config.items())
         if test_clock:
             self.set_clock_offset(0)
             serve_args = ["--test-clock-file", str(self.clock_path), *(serve_args or [])]

@@ -26,10 +26,12 @@ class PostgresServer(Server):
     kind = "postgresql"
 
     def __init__(self, workdir: Path, settings: dict[str, str] | None = None,
-                 durable: bool = False, require_tls: bool = False):
+                 durable: bool = False, require_tls: bool = False,
+                 hba_lines: list[str] | None = None):
         """initdb + start in `workdir`. `settings` are extra postgresql.conf lines; with
         durable=False fsync is off (tests), with durable=True PostgreSQL's defaults stay;
-        require_tls=True refuses logins without TLS (like dbvault's --require-tls).
+        require_tls=True refuses logins without TLS (like dbvault's --require-tls);
+        hba_lines come first in pg_hba.conf (e.g. a `cert` method for one user).
 
         Raises ServerUnavailable without PostgreSQL 15 binaries, ServerError on failure.
         """
@@ -44,7 +46,7 @@ class PostgresServer(Server):
             pw = pwd.getpwnam("postgres")
             os.chown(workdir, pw.pw_uid, pw.pw_gid)
         self._initdb()
-        self._configure(settings or {}, durable, require_tls)
+        self._configure(settings or {}, durable, require_tls, hba_lines or [])
         self._start()
         self._create_accounts()
 
@@ -64,7 +66,8 @@ class PostgresServer(Server):
                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                   "--locale=C", "--no-sync")
 
-    def _configure(self, settings: dict[str, str], durable: bool, require_tls: bool) -> None:
+    def _configure(self, settings: dict[str, str], durable: bool, require_tls: bool,
+                   hba_lines: list[str]) -> None:
         self._make_certificate()
         self.port = _free_port()
         conf = {
@@ -87,7 +90,8 @@ class PostgresServer(Server):
             f.writelines(f"{k} = {v}\n" for k, v in conf.items())
         tcp = "hostssl" if require_tls else "host"
         (self.data_dir / "pg_hba.conf").write_text(
-            f"local all all trust\n{tcp} all all 127.0.0.1/32 scram-sha-256\n")
+            "".join(f"{line}\n" for line in hba_lines)
+            + f"local all all trust\n{tcp} all all 127.0.0.1/32 scram-sha-256\n")
 
     def _make_certificate(self) -> None:
         self.tls_cert = self.workdir / "server.crt"

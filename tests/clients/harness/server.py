@@ -88,7 +88,7 @@ class Server:
                  "password": "PGPASSWORD", "sslmode": "PGSSLMODE",
                  "connect_timeout": "PGCONNECT_TIMEOUT", "application_name": "PGAPPNAME",
                  "channel_binding": "PGCHANNELBINDING", "sslrootcert": "PGSSLROOTCERT",
-                 "options": "PGOPTIONS"}
+                 "options": "PGOPTIONS", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"}
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         for key, value in self.conninfo(user, password, **params).items():
             env[names[key]] = value

@@ -46,8 +46,8 @@ def temp_workdir(tag: str) -> Iterator[Path]:
 def start(kind: str, workdir: Path, **options) -> Server:
     """Starts a server of `kind` in `workdir`.
 
-    dbvault options: serve_args, init_args, log_level, test_clock. postgresql options:
-    settings, durable, require_tls.
+    dbvault options: serve_args, init_args, log_level, test_clock, config. postgresql
+    options: settings, durable, require_tls, hba_lines.
     Raises ServerUnavailable or ServerError (see server.py).
     """
     if kind == "dbvault":
