@@ -1,0 +1,153 @@
+#include "pgext/backend_vault.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <system_error>
+
+#include "crypto/env_provider.h"
+#include "crypto/file_provider.h"
+#include "crypto/kdf.h"
+#include "grammar/parser.h"
+#include "pgext/interim_audit_sink.h"
+#include "vault/credentials.h"
+
+namespace dbvault::pgext {
+namespace {
+
+// An exclusive flock(2) held while one backend creates or opens the stores, so that two
+// backends starting at once on a new cluster do not both bootstrap.
+class OpenLock {
+ public:
+  static Result<OpenLock> take(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
+      if (fd >= 0) ::close(fd);
+      return make_error(sqlstate::kSystemError, "dbvault: cannot lock " + file.string());
+    }
+    return OpenLock(fd);
+  }
+  OpenLock(OpenLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  OpenLock& operator=(OpenLock&&) = delete;
+  ~OpenLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit OpenLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+Status make_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(sqlstate::kSystemError, "dbvault: cannot create " + dir.string());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  return ok_status();
+}
+
+Result<std::shared_ptr<crypto::MasterKeyProvider>> open_master_key(const BackendOptions& o) {
+  if (o.master_key_provider == "env") {
+    auto p = crypto::open_env_provider();
+    if (!p) return std::move(p).error();
+    return std::shared_ptr<crypto::MasterKeyProvider>(std::move(*p));
+  }
+  if (o.master_key_provider != "file") {
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "dbvault.master_key_provider must be 'file' or 'env'");
+  }
+  const auto path = o.keys_dir / "master.key";
+  auto p = std::filesystem::exists(path) ? crypto::open_file_provider(path)
+                                         : crypto::create_file_provider(path, "pgext-mek-1");
+  if (!p) return std::move(p).error();
+  return std::shared_ptr<crypto::MasterKeyProvider>(std::move(*p));
+}
+
+// The vault's token MAC root, derived from the `policy` TEK (made on the first start): the
+// same in every backend and across restarts, worthless without the master key.
+Result<crypto::SecretBytes> token_root_key(crypto::TekStore& keys) {
+  const auto scope = crypto::KeyScope::policy();
+  auto tek = keys.unwrap(scope, std::nullopt);
+  if (!tek && tek.error().code == sqlstate::kUndefinedObject) {
+    if (auto made = keys.create_tek(scope); !made) return std::move(made).error();
+    tek = keys.unwrap(scope, std::nullopt);
+  }
+  if (!tek) return std::move(tek).error();
+  return crypto::derive_subkey(tek->key, "dbvault vault-token root v1");
+}
+
+// Random passwords for the bootstrap accounts: PostgreSQL authenticates its roles, so the
+// vault's own passwords of these accounts are never used, and nobody knows them.
+Status fill_bootstrap(vault::BootstrapAccounts& b) {
+  for (vault::BootstrapAccount* a : {&b.dba, &b.secadmin, &b.auditor}) {
+    auto pw = vault::random_password();
+    if (!pw) return std::move(pw).error();
+    a->password = std::move(*pw);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+BackendVault::~BackendVault() = default;
+
+Result<std::unique_ptr<BackendVault>> BackendVault::open(BackendOptions options) {
+  std::unique_ptr<BackendVault> bv(new BackendVault());
+  DBV_RETURN_IF_ERROR(make_dir(options.policy_path.parent_path()));
+  DBV_RETURN_IF_ERROR(make_dir(options.keys_dir));
+  {
+    auto lock = OpenLock::take(options.policy_path.string() + ".open-lock");
+    if (!lock) return std::move(lock).error();
+    DBV_RETURN_IF_ERROR(bv->open_locked(options));
+  }
+  auto session = bv->vault_->login(options.user, options.info);
+  if (session) {
+    bv->session_.emplace(std::move(*session));
+  } else if (session.error().code == sqlstate::kInvalidAuthorization) {
+    bv->session_.emplace(0, options.user, options.info);  // not a vault user: no realm admits it
+  } else {
+    return std::move(session).error();
+  }
+  return bv;
+}
+
+Status BackendVault::open_locked(BackendOptions& options) {
+  auto mek = open_master_key(options);
+  if (!mek) return std::move(mek).error();
+  mek_ = std::move(*mek);
+  auto keys = crypto::TekStore::open(options.keys_dir, mek_, clock_);
+  if (!keys) return std::move(keys).error();
+  keys_ = std::move(*keys);
+  auto sink = JsonlAuditSink::open(options.audit_path, clock_);
+  if (!sink) return std::move(sink).error();
+  sink_ = std::move(*sink);
+  auto root = token_root_key(*keys_);
+  if (!root) return std::move(root).error();
+
+  vault::Options o;
+  o.policy_path = options.policy_path;
+  o.audit = sink_.get();
+  o.clock = &clock_;
+  o.token_root_key = std::move(*root);
+  o.privileges = vault::Privileges::kHost;
+  DBV_RETURN_IF_ERROR(fill_bootstrap(o.bootstrap));
+  auto v = vault::Vault::open(std::move(o));
+  if (!v) return std::move(v).error();
+  vault_ = std::move(*v);
+  return ok_status();
+}
+
+Result<vault::StatementResult> BackendVault::execute(std::string_view sql) {
+  auto statement = grammar::parse(sql);
+  if (!statement) return std::move(statement).error();
+  return vault_->execute(*session_, *statement);
+}
+
+Status BackendVault::check(const std::vector<RelationAccess>& relations, std::string_view query) {
+  const auto snap = vault_->snapshot();
+  const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
+  return vault_->check(*session_, accesses, query);
+}
+
+}  // namespace dbvault::pgext

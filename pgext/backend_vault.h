@@ -1,0 +1,75 @@
+// BackendVault: the vault as one PostgreSQL backend holds it — the master key, the key store,
+// the audit sink, a vault::Vault over the cluster's policy store, and the backend's one
+// vault::Session (its unlocks and tokens live in this process's memory only). No PostgreSQL
+// header is needed here: the edge (module.cpp, executor_hook.cpp, sql_functions.cpp) passes
+// plain values in and turns the Status it gets back into ereport.
+//
+// Every backend opens its own Vault on the same policy.db; a policy change made by one reaches
+// the others through reload(), which the edge calls when the shared policy version moved.
+//
+// Thread-safety: one backend, one thread.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "crypto/master_key_provider.h"
+#include "crypto/tek_store.h"
+#include "pgext/relation_access.h"
+#include "vault/vault.h"
+
+namespace dbvault::pgext {
+
+struct BackendOptions {
+  std::filesystem::path policy_path;  // policy.db (dbvault.policy_path)
+  std::filesystem::path keys_dir;     // keys.db and, with the file provider, master.key
+  std::filesystem::path audit_path;   // the interim JSONL audit file (dbvault.audit_path)
+  std::string master_key_provider;    // "file" (keys/master.key, made on first start) or "env"
+  std::string user;                   // the backend's authenticated PostgreSQL role
+  vault::SessionInfo info;            // its connection attributes (command-rule factors)
+};
+
+class BackendVault {
+ public:
+  // Opens everything, creating what is missing on the cluster's first start (the directories,
+  // with the file provider the master key, the policy TEK, the policy store and its three
+  // bootstrap accounts, docs/postgresql.md): serialised between backends by a lock file next
+  // to the policy store. Then logs `user` in: a role the vault does not know gets a session
+  // that no realm admits (user id 0). 58000 / 58030 when a piece does not open; 42501 when a
+  // CONNECT command rule refuses the user. Nothing half-open is returned.
+  static Result<std::unique_ptr<BackendVault>> open(BackendOptions options);
+  ~BackendVault();
+
+  // Parses one vault statement and executes it for this backend's session.
+  // 42601 for a syntax error; 0A000 for SQL that is not a vault statement.
+  Result<vault::StatementResult> execute(std::string_view sql);
+
+  // The realm and command-rule check (decision.h steps 1-2; PostgreSQL's ACL is step 3) of
+  // the relations one query touches, audited; ok when allowed. `query` is recorded as the
+  // events' `query` detail with its literals replaced.
+  Status check(const std::vector<RelationAccess>& relations, std::string_view query);
+
+  // Rebuilds the policy snapshot from the store (another backend changed it).
+  Status reload() { return vault_->reload(); }
+
+  const vault::Session& session() const { return *session_; }
+
+ private:
+  BackendVault() = default;
+  Status open_locked(BackendOptions& options);
+
+  SystemClock clock_;
+  std::shared_ptr<crypto::MasterKeyProvider> mek_;
+  std::unique_ptr<crypto::TekStore> keys_;
+  std::unique_ptr<vault::AuditSink> sink_;
+  std::unique_ptr<vault::Vault> vault_;
+  std::optional<vault::Session> session_;
+};
+
+}  // namespace dbvault::pgext

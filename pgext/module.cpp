@@ -1,0 +1,205 @@
+// _PG_init: settings, shared memory (the policy version counter) and hooks; the per-backend
+// vault (ensure_open) and the policy version (sync_policy, bump_policy_version).
+#include "pgext/module.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "crypto/secret_bytes.h"
+#include "pgext/executor_hook.h"
+#include "pgext/log_hook.h"
+
+// PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
+// and postgres.h first among them.
+// clang-format off
+extern "C" {
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "libpq/auth.h"
+#include "libpq/hba.h"
+#include "libpq/libpq-be.h"
+#include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+// clang-format on
+
+namespace dbvault::pgext {
+namespace {
+
+// Settings (docs/postgresql.md, "Settings"). Relative paths are inside the data directory.
+char* g_policy_path = nullptr;
+char* g_keys_path = nullptr;
+char* g_audit_path = nullptr;
+int g_master_key_provider = 0;
+const struct config_enum_entry kProviders[] = {
+    {"file", 0, false}, {"env", 1, false}, {nullptr, 0, false}};
+
+struct SharedState {
+  pg_atomic_uint64 policy_version;  // moves after every vault statement that succeeded
+};
+SharedState* g_shared = nullptr;
+shmem_request_hook_type g_prev_shmem_request = nullptr;
+ClientAuthentication_hook_type g_prev_client_auth = nullptr;
+// The authentication method of this backend's login, kept at authentication: the pg_hba line
+// (MyProcPort->hba) is freed with the postmaster's memory once the backend starts.
+const char* g_auth_method = "";
+
+void client_authentication(Port* port, int status) {
+  if (port->hba != nullptr) g_auth_method = hba_authname(port->hba->auth_method);
+  if (g_prev_client_auth != nullptr) g_prev_client_auth(port, status);
+}
+shmem_startup_hook_type g_prev_shmem_startup = nullptr;
+
+void shmem_request() {
+  if (g_prev_shmem_request) g_prev_shmem_request();
+  RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)));
+}
+
+void shmem_startup() {
+  if (g_prev_shmem_startup) g_prev_shmem_startup();
+  LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+  bool found = false;
+  g_shared = static_cast<SharedState*>(ShmemInitStruct("dbvault", sizeof(SharedState), &found));
+  if (!found) pg_atomic_init_u64(&g_shared->policy_version, 1);
+  LWLockRelease(AddinShmemInitLock);
+}
+
+void define_settings() {
+  DefineCustomStringVariable("dbvault.policy_path", "The vault's policy store (SQLite).",
+                             "Relative to the data directory.", &g_policy_path, "dbvault/policy.db",
+                             PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("dbvault.keys_path", "The vault's key store directory.",
+                             "Relative to the data directory.", &g_keys_path, "dbvault/keys",
+                             PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("dbvault.audit_path", "The vault's audit file.",
+                             "Relative to the data directory.", &g_audit_path,
+                             "dbvault/audit.jsonl", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr,
+                             nullptr, nullptr);
+  DefineCustomEnumVariable("dbvault.master_key_provider", "Where the master key comes from.",
+                           "file: keys_path/master.key (development); env: "
+                           "DBVAULT_MASTER_KEY_HEX and DBVAULT_MASTER_KEY_ID.",
+                           &g_master_key_provider, 0, kProviders, PGC_POSTMASTER,
+                           GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("dbvault");
+}
+
+// The session's attributes, as plain C values gathered from PostgreSQL.
+struct SessionFacts {
+  const char* user = "";
+  const char* program = "";
+  const char* auth_method = "";
+  char client_ip[NI_MAXHOST] = {};
+  char session_id[64] = {};
+  bool tls = false;
+};
+
+void gather_facts(SessionFacts& f) {
+  f.user = GetUserNameFromId(GetAuthenticatedUserId(), false);
+  f.program = application_name != nullptr ? application_name : "";
+  snprintf(f.session_id, sizeof f.session_id, "pg-%d-%lld", MyProcPid,
+           static_cast<long long>(MyStartTime));
+  if (MyProcPort == nullptr) return;
+  f.auth_method = g_auth_method;
+#ifdef USE_SSL
+  f.tls = MyProcPort->ssl_in_use;
+#endif
+  const auto* addr = reinterpret_cast<const sockaddr*>(&MyProcPort->raddr.addr);
+  if (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) {
+    (void)getnameinfo(addr, MyProcPort->raddr.salen, f.client_ip, sizeof f.client_ip, nullptr, 0,
+                      NI_NUMERICHOST);
+  }
+}
+
+std::filesystem::path in_data_dir(const char* path) {
+  std::filesystem::path p(path);
+  return p.is_absolute() ? p : std::filesystem::path(DataDir) / p;
+}
+
+bool open_vault(const SessionFacts& f, BackendState& st) {
+  return run_guarded(st.open_error, [&]() -> Status {
+    BackendOptions o;
+    o.policy_path = in_data_dir(g_policy_path);
+    o.keys_dir = in_data_dir(g_keys_path);
+    o.audit_path = in_data_dir(g_audit_path);
+    o.master_key_provider = g_master_key_provider == 1 ? "env" : "file";
+    o.user = f.user;
+    o.info = vault::SessionInfo{f.session_id, f.program, f.client_ip, f.auth_method, f.tls};
+    auto bv = BackendVault::open(std::move(o));
+    if (!bv) return std::move(bv).error();
+    st.vault = std::move(*bv);
+    return ok_status();
+  });
+}
+
+}  // namespace
+
+void BackendState::wipe_rows() noexcept {
+  for (auto& r : rows) wipe_string(r);
+  rows.clear();
+  tag.clear();
+}
+
+BackendState& backend_state() {
+  static BackendState state;
+  return state;
+}
+
+bool ensure_open() {
+  BackendState& st = backend_state();
+  if (st.vault) return true;
+  if (!st.open_tried) {
+    st.open_tried = true;
+    SessionFacts facts;
+    gather_facts(facts);
+    // Read before opening: a change committed meanwhile moves the counter past this value.
+    st.seen_version = pg_atomic_read_u64(&g_shared->policy_version);
+    if (open_vault(facts, st)) return true;
+  }
+  st.error = st.open_error;
+  return false;
+}
+
+bool sync_policy() {
+  BackendState& st = backend_state();
+  const std::uint64_t now = pg_atomic_read_u64(&g_shared->policy_version);
+  if (now == st.seen_version) return true;
+  if (!run_guarded(st.error, [&]() -> Status { return st.vault->reload(); })) return false;
+  st.seen_version = now;
+  return true;
+}
+
+void bump_policy_version() {
+  BackendState& st = backend_state();
+  const std::uint64_t before = pg_atomic_fetch_add_u64(&g_shared->policy_version, 1);
+  // This backend's snapshot already has its own change; it only reloads for another's.
+  if (before == st.seen_version) st.seen_version = before + 1;
+}
+
+}  // namespace dbvault::pgext
+
+extern "C" void _PG_init(void) {
+  using namespace dbvault::pgext;
+  if (!process_shared_preload_libraries_in_progress) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("dbvault must be loaded through shared_preload_libraries"),
+                    errhint("Add dbvault to shared_preload_libraries and restart the server.")));
+  }
+  define_settings();
+  g_prev_shmem_request = shmem_request_hook;
+  shmem_request_hook = shmem_request;
+  g_prev_shmem_startup = shmem_startup_hook;
+  shmem_startup_hook = shmem_startup;
+  g_prev_client_auth = ClientAuthentication_hook;
+  ClientAuthentication_hook = client_authentication;
+  install_executor_hook();
+  install_log_hook();
+}

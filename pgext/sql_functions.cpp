@@ -1,0 +1,120 @@
+// The SQL functions of the dbvault schema (dbvault--0.1.sql): each runs one vault statement
+// for the backend's session and returns its rows as (tag text, result jsonb).
+#include <string>
+
+#include "pgext/module.h"
+#include "pgext/result_json.h"
+#include "pgext/statements.h"
+
+// PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
+// and postgres.h first among them.
+// clang-format off
+extern "C" {
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(dbvault_execute);
+PG_FUNCTION_INFO_V1(dbvault_unlock);
+PG_FUNCTION_INFO_V1(dbvault_lock);
+}
+// clang-format on
+
+namespace dbvault::pgext {
+namespace {
+
+// The statement text an entry point builds, kept in backend storage so that the frame that
+// may ereport holds no C++ object. Wiped after each call.
+SecretString& statement_text() {
+  static SecretString text;
+  return text;
+}
+
+bool run_statement() {
+  BackendState& st = backend_state();
+  return run_guarded(st.error, [&]() -> Status {
+    st.wipe_rows();
+    auto r = st.vault->execute(statement_text().reveal());
+    statement_text() = SecretString();
+    if (!r) return std::move(r).error();
+    st.tag = r->tag;
+    st.rows = rows_as_json(*r);
+    for (auto& row : r->rows) {
+      for (auto& v : row) wipe_string(v);  // the token / password of UNLOCK, GRANT
+    }
+    return ok_status();
+  });
+}
+
+bool set_statement(const char* a, const char* b, int kind) {
+  BackendState& st = backend_state();
+  return run_guarded(st.error, [&]() -> Status {
+    switch (kind) {
+      case 0:
+        statement_text() = SecretString(a);
+        break;
+      case 1:
+        statement_text() = unlock_statement(a, b, false);
+        break;
+      case 2:
+        statement_text() = unlock_statement(a, b, true);
+        break;
+      default:
+        statement_text() = SecretString(lock_statement(a));
+        break;
+    }
+    return ok_status();
+  });
+}
+
+// Runs the statement and materialises its rows; a statement without rows gives one row
+// (tag, NULL). ereports on error.
+Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int kind) {
+  if (!set_statement(a, b, kind) || !ensure_open() || !sync_policy() || !run_statement()) {
+    backend_state().wipe_rows();
+    statement_text() = SecretString();
+    raise(backend_state().error);
+  }
+  bump_policy_version();
+  InitMaterializedSRF(fcinfo, 0);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  BackendState& st = backend_state();
+  Datum values[2];
+  bool nulls[2] = {false, false};
+  values[0] = CStringGetTextDatum(st.tag.c_str());
+  if (st.rows.empty()) {
+    nulls[1] = true;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  for (std::size_t i = 0; i < st.rows.size(); ++i) {
+    values[1] = DirectFunctionCall1(jsonb_in, CStringGetDatum(st.rows[i].c_str()));
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+  st.wipe_rows();
+  return static_cast<Datum>(0);
+}
+
+}  // namespace
+}  // namespace dbvault::pgext
+
+using dbvault::pgext::run_and_return;
+
+// dbvault.execute(statement text): any vault statement.
+extern "C" Datum dbvault_execute(PG_FUNCTION_ARGS) {
+  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, 0);
+}
+
+// dbvault._unlock(realm text, secret text, by_token bool): UNLOCK REALM, quoted safely.
+extern "C" Datum dbvault_unlock(PG_FUNCTION_ARGS) {
+  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
+                        text_to_cstring(PG_GETARG_TEXT_PP(1)), PG_GETARG_BOOL(2) ? 2 : 1);
+}
+
+// dbvault._lock(realm text): LOCK REALM.
+extern "C" Datum dbvault_lock(PG_FUNCTION_ARGS) {
+  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, 3);
+}
