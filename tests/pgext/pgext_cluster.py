@@ -38,11 +38,13 @@ ROLES = ("dba", "secadmin", "auditor", "app")
 class PgextServer(PostgresServer):
     kind = "postgresql+dbvault"
 
-    def __init__(self, workdir: Path, settings: dict[str, str] | None = None):
+    def __init__(self, workdir: Path, settings: dict[str, str] | None = None,
+                 preload: tuple[str, ...] = ()):
+        """`preload`: other libraries to load before the module (e.g. pg_stat_statements)."""
         if not MODULE or not Path(MODULE).exists():
             raise harness.ServerUnavailable(f"no dbvault module at {MODULE!r} "
                                             "(DBVAULT_PGEXT_MODULE)")
-        conf = {"shared_preload_libraries": f"'{MODULE}'"}
+        conf = {"shared_preload_libraries": "'" + ",".join((*preload, MODULE)) + "'"}
         conf.update(settings or {})
         super().__init__(workdir, settings=conf)
 
@@ -68,6 +70,7 @@ class PgextCase(unittest.TestCase):
     """One cluster per test class (SETTINGS: extra postgresql.conf lines)."""
 
     SETTINGS: dict[str, str] = {}
+    PRELOAD: tuple[str, ...] = ()
     server: PgextServer
 
     @classmethod
@@ -75,7 +78,7 @@ class PgextCase(unittest.TestCase):
         cls._workdir_context = harness.temp_workdir("pgext-" + cls.__name__.lower())
         workdir = cls._workdir_context.__enter__()
         try:
-            cls.server = PgextServer(workdir, cls.SETTINGS)
+            cls.server = PgextServer(workdir, cls.SETTINGS, cls.PRELOAD)
         except BaseException:
             cls._workdir_context.__exit__(None, None, None)
             raise
