@@ -6,6 +6,7 @@
 
 #include <system_error>
 
+#include "audit/event.h"
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
 #include "crypto/kdf.h"
@@ -148,6 +149,40 @@ Status BackendVault::check(const std::vector<RelationAccess>& relations, std::st
   const auto snap = vault_->snapshot();
   const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
   return vault_->check(*session_, accesses, query);
+}
+
+Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& relations) {
+  const auto snap = vault_->snapshot();
+  if (!snap->vault_enabled()) return ok_status();
+  for (const vault::Access& a : to_vault_accesses(*snap, relations)) {
+    const vault::ObjectInfo* obj = snap->object(a.object);
+    if (obj == nullptr || !obj->in_realm) continue;
+    Error e = make_error(sqlstate::kInsufficientPrivilege,
+                         "dbvault: " + snap->object_name(a.object) +
+                             " is in a realm and cannot be renamed or moved to another schema");
+    e.detail = "Realm membership is by name: the new name would not be protected.";
+    return e;
+  }
+  return ok_status();
+}
+
+Status BackendVault::record_export(const std::vector<RelationAccess>& relations,
+                                   std::string_view query) {
+  for (const RelationAccess& r : relations) {
+    audit::Event e;
+    e.type = audit::EventType::kDataExport;
+    e.user = session_->user_name();
+    e.ip_address = session_->info().client_ip;
+    e.session_id = session_->info().session_id;
+    e.detail["method"] = "COPY TO";
+    e.detail["object"] = r.schema.empty() ? r.table : r.schema + "." + r.table;
+    e.detail["program_name"] = session_->info().program_name;
+    if (!query.empty()) e.detail["query"] = std::string(query);
+    if (auto st = sink_->record(e, true); !st.ok()) {
+      return make_error(sqlstate::kSystemError, "audit log unavailable: " + st.error().message);
+    }
+  }
+  return ok_status();
 }
 
 }  // namespace dbvault::pgext

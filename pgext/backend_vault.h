@@ -55,6 +55,15 @@ class BackendVault {
   // events' `query` detail with its literals replaced.
   Status check(const std::vector<RelationAccess>& relations, std::string_view query);
 
+  // 42501 when any of the relations (or their columns) is in a realm: for the statements
+  // that would take an object out of its realm by changing its name (ALTER ... RENAME, SET
+  // SCHEMA), since realm membership is by name.
+  Status refuse_realm_objects(const std::vector<RelationAccess>& relations);
+
+  // Writes one durable data_export record per relation (COPY ... TO, after check() allowed
+  // it). 58000 when it cannot be written: the export must then not run.
+  Status record_export(const std::vector<RelationAccess>& relations, std::string_view query);
+
   // Rebuilds the policy snapshot from the store (another backend changed it).
   Status reload() { return vault_->reload(); }
 

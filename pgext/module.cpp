@@ -2,13 +2,11 @@
 // vault (ensure_open) and the policy version (sync_policy, bump_policy_version).
 #include "pgext/module.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include "crypto/secret_bytes.h"
 #include "pgext/executor_hook.h"
 #include "pgext/log_hook.h"
+#include "pgext/login_hook.h"
+#include "pgext/utility_hook.h"
 
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
 // and postgres.h first among them.
@@ -17,9 +15,6 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "libpq/auth.h"
-#include "libpq/hba.h"
-#include "libpq/libpq-be.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
@@ -48,15 +43,6 @@ struct SharedState {
 };
 SharedState* g_shared = nullptr;
 shmem_request_hook_type g_prev_shmem_request = nullptr;
-ClientAuthentication_hook_type g_prev_client_auth = nullptr;
-// The authentication method of this backend's login, kept at authentication: the pg_hba line
-// (MyProcPort->hba) is freed with the postmaster's memory once the backend starts.
-const char* g_auth_method = "";
-
-void client_authentication(Port* port, int status) {
-  if (port->hba != nullptr) g_auth_method = hba_authname(port->hba->auth_method);
-  if (g_prev_client_auth != nullptr) g_prev_client_auth(port, status);
-}
 shmem_startup_hook_type g_prev_shmem_startup = nullptr;
 
 void shmem_request() {
@@ -92,39 +78,14 @@ void define_settings() {
   MarkGUCPrefixReserved("dbvault");
 }
 
-// The session's attributes, as plain C values gathered from PostgreSQL.
-struct SessionFacts {
-  const char* user = "";
-  const char* program = "";
-  const char* auth_method = "";
-  char client_ip[NI_MAXHOST] = {};
-  char session_id[64] = {};
-  bool tls = false;
-};
-
-void gather_facts(SessionFacts& f) {
-  f.user = GetUserNameFromId(GetAuthenticatedUserId(), false);
-  f.program = application_name != nullptr ? application_name : "";
-  snprintf(f.session_id, sizeof f.session_id, "pg-%d-%lld", MyProcPid,
-           static_cast<long long>(MyStartTime));
-  if (MyProcPort == nullptr) return;
-  f.auth_method = g_auth_method;
-#ifdef USE_SSL
-  f.tls = MyProcPort->ssl_in_use;
-#endif
-  const auto* addr = reinterpret_cast<const sockaddr*>(&MyProcPort->raddr.addr);
-  if (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) {
-    (void)getnameinfo(addr, MyProcPort->raddr.salen, f.client_ip, sizeof f.client_ip, nullptr, 0,
-                      NI_NUMERICHOST);
-  }
-}
-
 std::filesystem::path in_data_dir(const char* path) {
   std::filesystem::path p(path);
   return p.is_absolute() ? p : std::filesystem::path(DataDir) / p;
 }
 
 bool open_vault(const SessionFacts& f, BackendState& st) {
+  // Read before opening: a change committed meanwhile moves the counter past this value.
+  st.seen_version = pg_atomic_read_u64(&g_shared->policy_version);
   return run_guarded(st.open_error, [&]() -> Status {
     BackendOptions o;
     o.policy_path = in_data_dir(g_policy_path);
@@ -159,11 +120,17 @@ bool ensure_open() {
   if (!st.open_tried) {
     st.open_tried = true;
     SessionFacts facts;
-    gather_facts(facts);
-    // Read before opening: a change committed meanwhile moves the counter past this value.
-    st.seen_version = pg_atomic_read_u64(&g_shared->policy_version);
+    gather_facts(MyProcPort, facts);
     if (open_vault(facts, st)) return true;
   }
+  st.error = st.open_error;
+  return false;
+}
+
+bool open_at_login(const SessionFacts& facts) {
+  BackendState& st = backend_state();
+  st.open_tried = true;
+  if (open_vault(facts, st)) return true;
   st.error = st.open_error;
   return false;
 }
@@ -198,8 +165,8 @@ extern "C" void _PG_init(void) {
   shmem_request_hook = shmem_request;
   g_prev_shmem_startup = shmem_startup_hook;
   shmem_startup_hook = shmem_startup;
-  g_prev_client_auth = ClientAuthentication_hook;
-  ClientAuthentication_hook = client_authentication;
+  install_login_hook();
   install_executor_hook();
   install_log_hook();
+  install_utility_hook();
 }

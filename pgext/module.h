@@ -36,6 +36,11 @@ BackendState& backend_state();
 // failure in backend_state().error, returning false.
 // The backend's vault, opened on first use with the session's attributes.
 bool ensure_open();
+// Opens the backend's vault at authentication (login_hook.cpp): the login and its CONNECT
+// command rules run then. False with backend_state().error set when it did not open; every
+// later ensure_open() then fails the same way.
+struct SessionFacts;
+bool open_at_login(const SessionFacts& facts);
 // Reloads the policy snapshot when another backend changed the policy since the last look.
 bool sync_policy();
 // After a vault statement that succeeded: tells every backend the policy may have moved.

@@ -16,6 +16,7 @@ class RealmScenario(pgext_cluster.PgextCase):
             self.query(self.dba, "INSERT INTO users VALUES (1, 'ann', '123-45-6789')")
             self.query(self.dba, "CREATE TABLE orders (id int, item text)")
             self.query(self.dba, "INSERT INTO orders VALUES (1, 'book')")
+            self.query(self.dba, "GRANT SELECT ON users, orders TO app")
             self.vault(self.secadmin, f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD "
                                       f"'{PASSWORD}'")
             self.vault(self.secadmin, "ALTER REALM pii_protection ADD TABLE users")
@@ -98,7 +99,6 @@ class RealmScenario(pgext_cluster.PgextCase):
         self.assertEqual(self.query(self.dba, "SELECT item FROM orders"), [("book",)])
 
     def test_a_role_the_vault_does_not_know_is_refused_by_the_realm(self):
-        self.query(self.dba, "GRANT SELECT ON users, orders TO app")
         app = self.connect("app")
         self.assertEqual(self.query(app, "SELECT item FROM orders"), [("book",)])
         self.assert_sqlstate("42501", app, "SELECT * FROM users")

@@ -1,0 +1,79 @@
+"""The design document's three command-rule examples inside PostgreSQL 15, checked by the
+executor hook for the backend's session, with application_name as program_name."""
+
+import json
+
+import psycopg2
+
+import pgext_cluster
+
+
+class CommandRules(pgext_cluster.PgextCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.server.psql_admin(cls.server.dbname, """
+            SET ROLE dba;
+            CREATE TABLE users (id int, name text, ssn text);
+            INSERT INTO users VALUES (1, 'ann', '123-45-6789'), (2, 'bo', '987-65-4321');
+            CREATE TABLE financial_records (id int, amount int);
+            INSERT INTO financial_records VALUES (1, 100);
+        """)
+        rules = [
+            "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba "
+            "MESSAGE 'PII tables cannot be dropped without approval'",
+            "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
+            "DENY WHEN program_name = 'export_tool' "
+            "MESSAGE 'SSN export requires security team approval'",
+            # Always outside the hours here (a PostgreSQL backend has no test clock): the
+            # rule's time function is evaluated, and denies.
+            "CREATE COMMAND RULE business_hours_only FOR SELECT ON TABLE financial_records "
+            "DENY WHEN HOUR(CURRENT_TIMESTAMP) BETWEEN 0 AND 23 "
+            "MESSAGE 'Financial data accessible only during business hours'",
+            "CREATE COMMAND RULE no_blocked_app FOR CONNECT ON ANY "
+            "DENY WHEN program_name = 'blocked_app' MESSAGE 'this program may not connect'",
+        ]
+        with psycopg2.connect(**cls.server.conninfo("secadmin")) as secadmin:
+            with secadmin.cursor() as c:
+                for rule in rules:
+                    c.execute("SELECT * FROM dbvault.execute(%s)", (rule,))
+        secadmin.close()
+
+    def test_no_drop_pii_denies_the_dba_role(self):
+        dba = self.connect("dba")
+        self.assert_sqlstate("42501", dba, "DELETE FROM users WHERE id = 2",
+                             message="PII tables cannot be dropped without approval")
+        self.assertEqual(self.query(dba, "SELECT count(*) FROM users"), [(2,)])
+
+    def test_no_export_ssn_follows_application_name(self):
+        tool = self.connect("dba", application_name="export_tool")
+        self.assert_sqlstate("42501", tool, "SELECT ssn FROM users",
+                             message="SSN export requires security team approval")
+        self.assertEqual(self.query(tool, "SELECT name FROM users WHERE id = 1"), [("ann",)])
+        psql = self.connect("dba", application_name="psql")
+        self.assertEqual(self.query(psql, "SELECT ssn FROM users WHERE id = 1"),
+                         [("123-45-6789",)])
+
+    def test_business_hours_only(self):
+        self.assert_sqlstate("42501", self.connect("dba"), "SELECT * FROM financial_records",
+                             message="Financial data accessible only during business hours")
+
+    def test_connect_rule_refuses_the_login(self):
+        with self.assertRaises(psycopg2.OperationalError) as caught:
+            psycopg2.connect(**self.server.conninfo("dba", application_name="blocked_app"))
+        self.assertIn("this program may not connect", str(caught.exception))
+        self.connect("dba", application_name="reporting")
+
+    def test_login_is_audited_with_program_and_address(self):
+        self.connect("auditor", application_name="audit_console")
+        audit = self.server.data_dir / "dbvault" / "audit.jsonl"
+        logins = [json.loads(line) for line in audit.read_text().splitlines()
+                  if '"event_type":"login"' in line and '"auditor"' in line]
+        self.assertTrue(logins, "no login event for auditor")
+        self.assertEqual(logins[-1]["ip_address"], "127.0.0.1")
+        self.assertEqual(logins[-1]["detail"]["program_name"], "audit_console")
+        self.assertEqual(logins[-1]["detail"]["auth_method"], "scram-sha-256")
+
+
+if __name__ == "__main__":
+    pgext_cluster.main()
