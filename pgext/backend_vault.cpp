@@ -1,69 +1,15 @@
 #include "pgext/backend_vault.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <system_error>
-
 #include "audit/event.h"
-#include "crypto/env_provider.h"
-#include "crypto/file_provider.h"
+#include "audit/keys.h"
+#include "audit/reader.h"
 #include "crypto/kdf.h"
 #include "grammar/parser.h"
-#include "pgext/interim_audit_sink.h"
 #include "vault/credentials.h"
+#include "vault/policy_data.h"
 
 namespace dbvault::pgext {
 namespace {
-
-// An exclusive flock(2) held while one backend creates or opens the stores, so that two
-// backends starting at once on a new cluster do not both bootstrap.
-class OpenLock {
- public:
-  static Result<OpenLock> take(const std::filesystem::path& file) {
-    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
-      if (fd >= 0) ::close(fd);
-      return make_error(sqlstate::kSystemError, "dbvault: cannot lock " + file.string());
-    }
-    return OpenLock(fd);
-  }
-  OpenLock(OpenLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  OpenLock& operator=(OpenLock&&) = delete;
-  ~OpenLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
-
- private:
-  explicit OpenLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-Status make_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(sqlstate::kSystemError, "dbvault: cannot create " + dir.string());
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-  return ok_status();
-}
-
-Result<std::shared_ptr<crypto::MasterKeyProvider>> open_master_key(const BackendOptions& o) {
-  if (o.master_key_provider == "env") {
-    auto p = crypto::open_env_provider();
-    if (!p) return std::move(p).error();
-    return std::shared_ptr<crypto::MasterKeyProvider>(std::move(*p));
-  }
-  if (o.master_key_provider != "file") {
-    return make_error(sqlstate::kInvalidParameterValue,
-                      "dbvault.master_key_provider must be 'file' or 'env'");
-  }
-  const auto path = o.keys_dir / "master.key";
-  auto p = std::filesystem::exists(path) ? crypto::open_file_provider(path)
-                                         : crypto::create_file_provider(path, "pgext-mek-1");
-  if (!p) return std::move(p).error();
-  return std::shared_ptr<crypto::MasterKeyProvider>(std::move(*p));
-}
 
 // The vault's token MAC root, derived from the `policy` TEK (made on the first start): the
 // same in every backend and across restarts, worthless without the master key.
@@ -95,10 +41,11 @@ BackendVault::~BackendVault() = default;
 
 Result<std::unique_ptr<BackendVault>> BackendVault::open(BackendOptions options) {
   std::unique_ptr<BackendVault> bv(new BackendVault());
-  DBV_RETURN_IF_ERROR(make_dir(options.policy_path.parent_path()));
-  DBV_RETURN_IF_ERROR(make_dir(options.keys_dir));
+  if (!options.audit) return make_error(sqlstate::kInvalidParameterValue, "no audit sink");
+  DBV_RETURN_IF_ERROR(make_private_dir(options.policy_path.parent_path()));
+  DBV_RETURN_IF_ERROR(make_private_dir(options.keys_dir));
   {
-    auto lock = OpenLock::take(options.policy_path.string() + ".open-lock");
+    auto lock = StoreLock::take(options.keys_dir / "open.lock");
     if (!lock) return std::move(lock).error();
     DBV_RETURN_IF_ERROR(bv->open_locked(options));
   }
@@ -114,16 +61,12 @@ Result<std::unique_ptr<BackendVault>> BackendVault::open(BackendOptions options)
 }
 
 Status BackendVault::open_locked(BackendOptions& options) {
-  auto mek = open_master_key(options);
-  if (!mek) return std::move(mek).error();
-  mek_ = std::move(*mek);
-  auto keys = crypto::TekStore::open(options.keys_dir, mek_, clock_);
+  auto keys = open_keys(options.keys_dir, options.master_key_provider, clock_);
   if (!keys) return std::move(keys).error();
   keys_ = std::move(*keys);
-  auto sink = JsonlAuditSink::open(options.audit_path, clock_);
-  if (!sink) return std::move(sink).error();
-  sink_ = std::move(*sink);
-  auto root = token_root_key(*keys_);
+  sink_ = std::move(options.audit);
+  audit_dir_ = options.audit_dir;
+  auto root = token_root_key(*keys_.store);
   if (!root) return std::move(root).error();
 
   vault::Options o;
@@ -183,6 +126,22 @@ Status BackendVault::record_export(const std::vector<RelationAccess>& relations,
     }
   }
   return ok_status();
+}
+
+Result<std::vector<std::string>> BackendVault::audit_records() {
+  if (!vault_->snapshot()->has_role(session_->user_id(), vault::kRoleAuditViewer)) {
+    return make_error(sqlstate::kInsufficientPrivilege, "dbvault.audit_log requires AUDIT_VIEWER");
+  }
+  auto keys = audit::load_audit_keys(*keys_.store, false);
+  if (!keys) return std::move(keys).error();
+  auto reader = audit::LogReader::open(audit_dir_, std::move(*keys));
+  if (!reader) return std::move(reader).error();
+  std::vector<std::string> lines;
+  DBV_RETURN_IF_ERROR((*reader)->scan({}, [&](const audit::Record& r) {
+    lines.push_back(audit::export_json(r));
+    return true;
+  }));
+  return lines;
 }
 
 }  // namespace dbvault::pgext

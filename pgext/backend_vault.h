@@ -19,28 +19,28 @@
 
 #include "common/clock.h"
 #include "common/result.h"
-#include "crypto/master_key_provider.h"
-#include "crypto/tek_store.h"
+#include "pgext/key_store.h"
 #include "pgext/relation_access.h"
 #include "vault/vault.h"
 
 namespace dbvault::pgext {
 
 struct BackendOptions {
-  std::filesystem::path policy_path;  // policy.db (dbvault.policy_path)
-  std::filesystem::path keys_dir;     // keys.db and, with the file provider, master.key
-  std::filesystem::path audit_path;   // the interim JSONL audit file (dbvault.audit_path)
-  std::string master_key_provider;    // "file" (keys/master.key, made on first start) or "env"
-  std::string user;                   // the backend's authenticated PostgreSQL role
-  vault::SessionInfo info;            // its connection attributes (command-rule factors)
+  std::filesystem::path policy_path;        // policy.db (dbvault.policy_path)
+  std::filesystem::path keys_dir;           // keys.db and, with the file provider, master.key
+  std::unique_ptr<vault::AuditSink> audit;  // REQUIRED: where the vault's events go
+  std::filesystem::path audit_dir;          // the audit store, for audit_records()
+  std::string master_key_provider;  // "file" (keys/master.key, made on first start) or "env"
+  std::string user;                 // the backend's authenticated PostgreSQL role
+  vault::SessionInfo info;          // its connection attributes (command-rule factors)
 };
 
 class BackendVault {
  public:
   // Opens everything, creating what is missing on the cluster's first start (the directories,
   // with the file provider the master key, the policy TEK, the policy store and its three
-  // bootstrap accounts, docs/postgresql.md): serialised between backends by a lock file next
-  // to the policy store. Then logs `user` in: a role the vault does not know gets a session
+  // bootstrap accounts, docs/postgresql.md): serialised between processes by keys_dir's
+  // StoreLock. Then logs `user` in: a role the vault does not know gets a session
   // that no realm admits (user id 0). 58000 / 58030 when a piece does not open; 42501 when a
   // CONNECT command rule refuses the user. Nothing half-open is returned.
   static Result<std::unique_ptr<BackendVault>> open(BackendOptions options);
@@ -64,6 +64,10 @@ class BackendVault {
   // it). 58000 when it cannot be written: the export must then not run.
   Status record_export(const std::vector<RelationAccess>& relations, std::string_view query);
 
+  // Every durable audit record as its JSONL export line (docs/audit.md §2), for a session
+  // holding AUDIT_VIEWER (else 42501). 58000 / XX001 when the store cannot be read.
+  Result<std::vector<std::string>> audit_records();
+
   // Rebuilds the policy snapshot from the store (another backend changed it).
   Status reload() { return vault_->reload(); }
 
@@ -74,11 +78,11 @@ class BackendVault {
   Status open_locked(BackendOptions& options);
 
   SystemClock clock_;
-  std::shared_ptr<crypto::MasterKeyProvider> mek_;
-  std::unique_ptr<crypto::TekStore> keys_;
+  Keys keys_;
   std::unique_ptr<vault::AuditSink> sink_;
   std::unique_ptr<vault::Vault> vault_;
   std::optional<vault::Session> session_;
+  std::filesystem::path audit_dir_;
 };
 
 }  // namespace dbvault::pgext

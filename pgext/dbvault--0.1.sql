@@ -39,5 +39,19 @@ CREATE FUNCTION dbvault.lock_realm(realm text) RETURNS text
   LANGUAGE sql STRICT VOLATILE
   AS $$ SELECT l.tag FROM dbvault._lock($1) AS l $$;
 
+-- The audit log, for AUDIT_VIEWER (anyone else: 42501): every durable record, in order, as
+-- the audit store holds it (docs/audit.md §1), read from the files the audit worker writes.
+CREATE FUNCTION dbvault._audit_log() RETURNS TABLE (tag text, result jsonb)
+  AS 'MODULE_PATHNAME', 'dbvault_audit_log' LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW dbvault.audit_log AS
+  SELECT (a.result->>'seq')::bigint AS seq, (a.result->>'timestamp')::timestamptz AS "timestamp",
+         a.result->>'event_type' AS event_type, a.result->>'severity' AS severity,
+         a.result->>'user' AS "user", a.result->>'realm' AS realm,
+         a.result->>'ip_address' AS ip_address, a.result->>'session_id' AS session_id,
+         a.result->>'result' AS result, a.result->'detail' AS detail, a.result AS record
+  FROM dbvault._audit_log() AS a WHERE a.result IS NOT NULL;
+GRANT SELECT ON dbvault.audit_log TO PUBLIC;
+
 -- Every function is callable by everyone (the PostgreSQL default): what a statement may do is
 -- the vault's decision (its roles and separation of duties), not PostgreSQL's.

@@ -3,6 +3,8 @@
 #include "pgext/module.h"
 
 #include "crypto/secret_bytes.h"
+#include "pgext/audit_queue.h"
+#include "pgext/audit_worker.h"
 #include "pgext/executor_hook.h"
 #include "pgext/log_hook.h"
 #include "pgext/login_hook.h"
@@ -18,6 +20,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
@@ -33,29 +36,38 @@ namespace {
 // Settings (docs/postgresql.md, "Settings"). Relative paths are inside the data directory.
 char* g_policy_path = nullptr;
 char* g_keys_path = nullptr;
-char* g_audit_path = nullptr;
+char* g_audit_dir = nullptr;
+int g_audit_timeout_ms = 10000;
 int g_master_key_provider = 0;
 const struct config_enum_entry kProviders[] = {
     {"file", 0, false}, {"env", 1, false}, {nullptr, 0, false}};
 
 struct SharedState {
   pg_atomic_uint64 policy_version;  // moves after every vault statement that succeeded
+  Latch* audit_worker_latch;        // the audit worker's (in its PGPROC), or nullptr
 };
+// The audit queue follows SharedState in the same allocation.
+constexpr Size kQueueOffset = MAXALIGN(sizeof(SharedState));
+Size shared_size() { return kQueueOffset + MAXALIGN(AuditQueue::shared_size()); }
 SharedState* g_shared = nullptr;
 shmem_request_hook_type g_prev_shmem_request = nullptr;
 shmem_startup_hook_type g_prev_shmem_startup = nullptr;
 
 void shmem_request() {
   if (g_prev_shmem_request) g_prev_shmem_request();
-  RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)));
+  RequestAddinShmemSpace(shared_size());
 }
 
 void shmem_startup() {
   if (g_prev_shmem_startup) g_prev_shmem_startup();
   LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
   bool found = false;
-  g_shared = static_cast<SharedState*>(ShmemInitStruct("dbvault", sizeof(SharedState), &found));
-  if (!found) pg_atomic_init_u64(&g_shared->policy_version, 1);
+  g_shared = static_cast<SharedState*>(ShmemInitStruct("dbvault", shared_size(), &found));
+  if (!found) {
+    pg_atomic_init_u64(&g_shared->policy_version, 1);
+    g_shared->audit_worker_latch = nullptr;
+    AuditQueue::format(reinterpret_cast<char*>(g_shared) + kQueueOffset);
+  }
   LWLockRelease(AddinShmemInitLock);
 }
 
@@ -66,10 +78,13 @@ void define_settings() {
   DefineCustomStringVariable("dbvault.keys_path", "The vault's key store directory.",
                              "Relative to the data directory.", &g_keys_path, "dbvault/keys",
                              PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
-  DefineCustomStringVariable("dbvault.audit_path", "The vault's audit file.",
-                             "Relative to the data directory.", &g_audit_path,
-                             "dbvault/audit.jsonl", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr,
-                             nullptr, nullptr);
+  DefineCustomStringVariable("dbvault.audit_directory", "The vault's audit store.",
+                             "Relative to the data directory.", &g_audit_dir, "dbvault/audit",
+                             PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("dbvault.audit_timeout", "How long a backend waits for the audit worker.",
+                          "Past it, the statement that needed the record fails with 58000.",
+                          &g_audit_timeout_ms, 10000, 10, 600000, PGC_SIGHUP,
+                          GUC_UNIT_MS | GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
   DefineCustomEnumVariable("dbvault.master_key_provider", "Where the master key comes from.",
                            "file: keys_path/master.key (development); env: "
                            "DBVAULT_MASTER_KEY_HEX and DBVAULT_MASTER_KEY_ID.",
@@ -87,11 +102,14 @@ bool open_vault(const SessionFacts& f, BackendState& st) {
   // Read before opening: a change committed meanwhile moves the counter past this value.
   st.seen_version = pg_atomic_read_u64(&g_shared->policy_version);
   return run_guarded(st.open_error, [&]() -> Status {
+    const ModuleSettings ms = module_settings();
     BackendOptions o;
-    o.policy_path = in_data_dir(g_policy_path);
-    o.keys_dir = in_data_dir(g_keys_path);
-    o.audit_path = in_data_dir(g_audit_path);
-    o.master_key_provider = g_master_key_provider == 1 ? "env" : "file";
+    o.policy_path = ms.policy_path;
+    o.keys_dir = ms.keys_dir;
+    o.audit_dir = ms.audit_dir;
+    o.master_key_provider = ms.master_key_provider;
+    o.audit = std::make_unique<QueueAuditSink>(AuditQueue(audit_queue_memory()), wake_audit_worker,
+                                               std::chrono::milliseconds(ms.audit_timeout_ms));
     o.user = f.user;
     o.info = vault::SessionInfo{f.session_id, f.program, f.client_ip, f.auth_method, f.tls};
     auto bv = BackendVault::open(std::move(o));
@@ -102,6 +120,27 @@ bool open_vault(const SessionFacts& f, BackendState& st) {
 }
 
 }  // namespace
+
+ModuleSettings module_settings() {
+  ModuleSettings m;
+  m.policy_path = in_data_dir(g_policy_path);
+  m.keys_dir = in_data_dir(g_keys_path);
+  m.audit_dir = in_data_dir(g_audit_dir);
+  m.master_key_provider = g_master_key_provider == 1 ? "env" : "file";
+  m.audit_timeout_ms = g_audit_timeout_ms;
+  return m;
+}
+
+void* audit_queue_memory() { return reinterpret_cast<char*>(g_shared) + kQueueOffset; }
+
+void wake_audit_worker() noexcept {
+  Latch* latch = g_shared->audit_worker_latch;
+  if (latch != nullptr) SetLatch(latch);
+}
+
+void set_audit_worker_latch(void* latch) {
+  g_shared->audit_worker_latch = static_cast<Latch*>(latch);
+}
 
 void BackendState::wipe_rows() noexcept {
   for (auto& r : rows) wipe_string(r);
@@ -169,4 +208,5 @@ extern "C" void _PG_init(void) {
   install_executor_hook();
   install_log_hook();
   install_utility_hook();
+  register_audit_worker();
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,20 @@ struct BackendState {
 };
 
 BackendState& backend_state();
+
+// The module's settings (module.cpp), paths resolved against the data directory.
+struct ModuleSettings {
+  std::filesystem::path policy_path, keys_dir, audit_dir;
+  std::string master_key_provider;  // "file" or "env"
+  int audit_timeout_ms = 10000;
+};
+ModuleSettings module_settings();
+
+// The audit queue in shared memory, and waking its worker (SetLatch, which never fails).
+void* audit_queue_memory();
+void wake_audit_worker() noexcept;
+// The audit worker announces its latch (nullptr when it exits).
+void set_audit_worker_latch(void* latch);
 
 // Edge helpers: each calls PostgreSQL (hence no C++ object in its frame) and reports a
 // failure in backend_state().error, returning false.

@@ -21,6 +21,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(dbvault_execute);
 PG_FUNCTION_INFO_V1(dbvault_unlock);
 PG_FUNCTION_INFO_V1(dbvault_lock);
+PG_FUNCTION_INFO_V1(dbvault_audit_log);
 }
 // clang-format on
 
@@ -34,10 +35,20 @@ SecretString& statement_text() {
   return text;
 }
 
-bool run_statement() {
+// The statements an entry point runs.
+enum Kind { kExecute, kUnlockPassword, kUnlockToken, kLock, kAuditLog };
+
+bool run_statement(int kind) {
   BackendState& st = backend_state();
   return run_guarded(st.error, [&]() -> Status {
     st.wipe_rows();
+    if (kind == kAuditLog) {
+      auto lines = st.vault->audit_records();
+      if (!lines) return std::move(lines).error();
+      st.tag = "SELECT";
+      st.rows = std::move(*lines);
+      return ok_status();
+    }
     auto r = st.vault->execute(statement_text().reveal());
     statement_text() = SecretString();
     if (!r) return std::move(r).error();
@@ -54,17 +65,19 @@ bool set_statement(const char* a, const char* b, int kind) {
   BackendState& st = backend_state();
   return run_guarded(st.error, [&]() -> Status {
     switch (kind) {
-      case 0:
+      case kExecute:
         statement_text() = SecretString(a);
         break;
-      case 1:
+      case kUnlockPassword:
         statement_text() = unlock_statement(a, b, false);
         break;
-      case 2:
+      case kUnlockToken:
         statement_text() = unlock_statement(a, b, true);
         break;
-      default:
+      case kLock:
         statement_text() = SecretString(lock_statement(a));
+        break;
+      default:
         break;
     }
     return ok_status();
@@ -74,12 +87,12 @@ bool set_statement(const char* a, const char* b, int kind) {
 // Runs the statement and materialises its rows; a statement without rows gives one row
 // (tag, NULL). ereports on error.
 Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int kind) {
-  if (!set_statement(a, b, kind) || !ensure_open() || !sync_policy() || !run_statement()) {
+  if (!set_statement(a, b, kind) || !ensure_open() || !sync_policy() || !run_statement(kind)) {
     backend_state().wipe_rows();
     statement_text() = SecretString();
     raise(backend_state().error);
   }
-  bump_policy_version();
+  if (kind != kAuditLog) bump_policy_version();
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   BackendState& st = backend_state();
@@ -102,19 +115,26 @@ Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int 
 }  // namespace dbvault::pgext
 
 using dbvault::pgext::run_and_return;
+using namespace dbvault::pgext;
 
 // dbvault.execute(statement text): any vault statement.
 extern "C" Datum dbvault_execute(PG_FUNCTION_ARGS) {
-  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, 0);
+  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, kExecute);
 }
 
 // dbvault._unlock(realm text, secret text, by_token bool): UNLOCK REALM, quoted safely.
 extern "C" Datum dbvault_unlock(PG_FUNCTION_ARGS) {
   return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)),
-                        text_to_cstring(PG_GETARG_TEXT_PP(1)), PG_GETARG_BOOL(2) ? 2 : 1);
+                        text_to_cstring(PG_GETARG_TEXT_PP(1)),
+                        PG_GETARG_BOOL(2) ? kUnlockToken : kUnlockPassword);
 }
 
 // dbvault._lock(realm text): LOCK REALM.
 extern "C" Datum dbvault_lock(PG_FUNCTION_ARGS) {
-  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, 3);
+  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, kLock);
+}
+
+// dbvault._audit_log(): every durable audit record (AUDIT_VIEWER).
+extern "C" Datum dbvault_audit_log(PG_FUNCTION_ARGS) {
+  return run_and_return(fcinfo, nullptr, nullptr, kAuditLog);
 }

@@ -59,6 +59,11 @@ class PgextServer(PostgresServer):
         script = Path(SQL_SCRIPT).read_text().replace("MODULE_PATHNAME", MODULE)
         self.psql_admin(self.dbname, script)
 
+    def restart(self) -> None:
+        """pg_ctl restart (settings read at server start)."""
+        self._run(str(PG_BINDIR / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_path),
+                  "-w", "-t", "60", "restart")
+
     def psql_admin(self, dbname: str, sql: str) -> str:
         """Runs `sql` as the postgres superuser over the Unix socket; returns stdout."""
         return self._run(str(PG_BINDIR / "psql"), "-X", "-q", "-h", str(self.workdir), "-p",

@@ -1,8 +1,6 @@
 """The design document's three command-rule examples inside PostgreSQL 15, checked by the
 executor hook for the backend's session, with application_name as program_name."""
 
-import json
-
 import psycopg2
 
 import pgext_cluster
@@ -18,6 +16,7 @@ class CommandRules(pgext_cluster.PgextCase):
             INSERT INTO users VALUES (1, 'ann', '123-45-6789'), (2, 'bo', '987-65-4321');
             CREATE TABLE financial_records (id int, amount int);
             INSERT INTO financial_records VALUES (1, 100);
+            GRANT SELECT ON financial_records TO PUBLIC;
         """)
         rules = [
             "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba "
@@ -64,15 +63,26 @@ class CommandRules(pgext_cluster.PgextCase):
         self.assertIn("this program may not connect", str(caught.exception))
         self.connect("dba", application_name="reporting")
 
-    def test_login_is_audited_with_program_and_address(self):
-        self.connect("auditor", application_name="audit_console")
-        audit = self.server.data_dir / "dbvault" / "audit.jsonl"
-        logins = [json.loads(line) for line in audit.read_text().splitlines()
-                  if '"event_type":"login"' in line and '"auditor"' in line]
+    def test_login_and_violations_reach_the_audit_log(self):
+        auditor = self.connect("auditor", application_name="audit_console")
+        # A denial is recorded durably, and with it every record queued before (the login).
+        self.assert_sqlstate("42501", auditor, "SELECT * FROM financial_records")
+        logins = self.query(auditor, "SELECT ip_address, detail FROM dbvault.audit_log "
+                                     "WHERE event_type = 'login' AND \"user\" = 'auditor' "
+                                     "ORDER BY seq")
         self.assertTrue(logins, "no login event for auditor")
-        self.assertEqual(logins[-1]["ip_address"], "127.0.0.1")
-        self.assertEqual(logins[-1]["detail"]["program_name"], "audit_console")
-        self.assertEqual(logins[-1]["detail"]["auth_method"], "scram-sha-256")
+        ip_address, detail = logins[-1]
+        self.assertEqual(ip_address, "127.0.0.1")
+        self.assertEqual(detail["program_name"], "audit_console")
+        self.assertEqual(detail["auth_method"], "scram-sha-256")
+        denials = self.query(auditor, "SELECT detail->>'rule' FROM dbvault.audit_log "
+                                      "WHERE event_type = 'command_rule_violation' "
+                                      "AND \"user\" = 'auditor'")
+        self.assertIn(("business_hours_only",), denials)
+
+    def test_only_an_audit_viewer_reads_the_audit_log(self):
+        self.assert_sqlstate("42501", self.connect("dba"), "SELECT * FROM dbvault.audit_log",
+                             message="AUDIT_VIEWER")
 
 
 if __name__ == "__main__":

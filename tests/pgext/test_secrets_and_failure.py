@@ -8,6 +8,11 @@
   (psql's \\d) still answer.
 """
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import pgext_cluster
 
 PASSWORD = "Secret_Vault_pw_9f3a"
@@ -42,11 +47,17 @@ class SecretsStayOutOfTheLog(pgext_cluster.PgextCase):
 
 
 class FailsClosed(pgext_cluster.PgextCase):
-    SETTINGS = {"dbvault.master_key_provider": "'env'"}
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.server.psql_admin(cls.server.dbname, "SET ROLE dba; CREATE TABLE plain (id int);")
+        # The master key goes missing: the keys were made with the file provider, and the
+        # server now starts with the env provider and no DBVAULT_MASTER_KEY_HEX.
+        with open(cls.server.data_dir / "postgresql.conf", "a") as conf:
+            conf.write("dbvault.master_key_provider = 'env'\n")
+        cls.server.restart()
 
     def test_every_non_catalog_query_is_58000(self):
-        self.server.psql_admin(self.server.dbname,
-                               "SET ROLE dba; CREATE TABLE plain (id int);")
         dba = self.connect("dba")
         error = self.assert_sqlstate("58000", dba, "SELECT * FROM plain")
         self.assertIn("DBVAULT_MASTER_KEY_HEX", str(error))
@@ -54,6 +65,40 @@ class FailsClosed(pgext_cluster.PgextCase):
         self.assert_sqlstate("58000", dba, "SELECT * FROM dbvault.execute('LOCK ALL REALMS')")
         self.assertTrue(self.query(dba, "SELECT count(*) FROM pg_class"))
         self.assertIn("plain", self.psql("dba", r"\dt").stdout)
+
+
+def stop_audit_worker(postmaster: int) -> None:
+    """SIGTERM to the postmaster's child "dbvault audit" (a worker without a database
+    connection is not in pg_stat_activity), then waits until it has exited."""
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster and "dbvault audit" in title:
+            os.kill(int(proc.name), signal.SIGTERM)
+            for _ in range(500):
+                if not proc.exists():
+                    return
+                time.sleep(0.01)
+            raise AssertionError("the audit worker did not exit")
+    raise AssertionError("no audit worker found")
+
+
+class AuditWorkerGone(pgext_cluster.PgextCase):
+    SETTINGS = {"dbvault.audit_timeout": "'300ms'"}
+
+    def test_statements_that_need_a_record_fail_with_58000(self):
+        secadmin = self.connect("secadmin")
+        self.vault(secadmin, "CREATE REALM before_the_stop")  # the worker is running
+        stop_audit_worker(self.server.pid)
+        self.assert_sqlstate("58000", secadmin,
+                             "SELECT * FROM dbvault.execute('CREATE REALM after_the_stop')",
+                             message="audit")
+        # Nothing was created without its record.
+        self.assert_sqlstate("42704", secadmin,
+                             "SELECT * FROM dbvault.execute('DROP REALM after_the_stop')")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ EXPORT with a durable data_export record; renames and SET SCHEMA of realm object
 refused for everyone, superusers included."""
 
 import io
-import json
 
 import psycopg2
 
@@ -83,11 +82,10 @@ class UtilityStatements(pgext_cluster.PgextCase):
             self.assertEqual(out.getvalue(), "ann\n")
             out = io.StringIO()
             c.copy_expert("COPY orders TO STDOUT", out)
-        audit = self.server.data_dir / "dbvault" / "audit.jsonl"
-        exports = [json.loads(line) for line in audit.read_text().splitlines()
-                   if '"data_export"' in line]
-        self.assertEqual([e["detail"]["object"] for e in exports][-2:],
-                         ["public.users", "public.orders"])
+        exports = self.query(self.connect("auditor"),
+                             "SELECT detail->>'object', detail->>'method' FROM dbvault.audit_log "
+                             "WHERE event_type = 'data_export' ORDER BY seq")
+        self.assertEqual(exports[-2:], [("public.users", "COPY TO"), ("public.orders", "COPY TO")])
 
     def test_refused_for_everyone(self):
         admin = self.server.psql_admin
