@@ -6,6 +6,7 @@
 #include "pgext/audit_queue.h"
 #include "pgext/audit_worker.h"
 #include "pgext/executor_hook.h"
+#include "pgext/function_hook.h"
 #include "pgext/log_hook.h"
 #include "pgext/login_hook.h"
 #include "pgext/utility_hook.h"
@@ -208,5 +209,6 @@ extern "C" void _PG_init(void) {
   install_executor_hook();
   install_log_hook();
   install_utility_hook();
+  install_function_hook();
   register_audit_worker();
 }

@@ -93,11 +93,21 @@ class UtilityStatements(pgext_cluster.PgextCase):
                           ("COPY orders TO PROGRAM 'cat'", "COPY ... PROGRAM"),
                           ("ALTER SYSTEM SET dbvault.policy_path = '/tmp/x'", "ALTER SYSTEM"),
                           ("ALTER SYSTEM SET shared_preload_libraries = ''", "ALTER SYSTEM"),
-                          ("ALTER SYSTEM RESET ALL", "ALTER SYSTEM")):
+                          ("ALTER SYSTEM RESET ALL", "ALTER SYSTEM"),
+                          ("SELECT pg_read_file('dbvault/keys/master.key')", "pg_read_file"),
+                          ("SELECT pg_read_binary_file('dbvault/policy.db')",
+                           "pg_read_binary_file"),
+                          ("SELECT * FROM pg_ls_dir('dbvault')", "pg_ls_dir"),
+                          ("SELECT pg_stat_file('dbvault/policy.db')", "pg_stat_file"),
+                          ("SELECT lo_import('/etc/hostname')", "lo_import"),
+                          ("CREATE FUNCTION peek() RETURNS text LANGUAGE sql "
+                           "AS $$ SELECT pg_read_file('postgresql.conf') $$; SELECT peek()",
+                           "pg_read_file")):
             with self.subTest(sql=sql):
                 with self.assertRaises(pgext_cluster.harness.ServerError) as caught:
                     admin(self.server.dbname, sql)  # as the postgres superuser
                 self.assertIn(f"dbvault: {what}", str(caught.exception))
+        admin(self.server.dbname, "SELECT pg_ls_waldir()")  # not a file-reading function
         admin(self.server.dbname, "ALTER SYSTEM SET work_mem = '8MB'")
         admin(self.server.dbname, "ALTER SYSTEM RESET work_mem")
 
