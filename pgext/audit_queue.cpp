@@ -12,9 +12,7 @@ using Clock = std::chrono::steady_clock;
 
 enum WorkerState : std::uint32_t { kNone = 0, kRunning = 1, kFailed = 2 };
 
-Error unavailable(const std::string& why) {
-  return make_error(sqlstate::kSystemError, why);
-}
+Error unavailable(const std::string& why) { return make_error(sqlstate::kSystemError, why); }
 
 // Sleeps a little longer each time (10 µs .. 1 ms): waits here are short and rare.
 void back_off(int& round) {

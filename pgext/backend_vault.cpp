@@ -6,6 +6,7 @@
 #include "crypto/kdf.h"
 #include "grammar/parser.h"
 #include "vault/credentials.h"
+#include "vault/duties.h"
 #include "vault/policy_data.h"
 
 namespace dbvault::pgext {
@@ -107,6 +108,28 @@ Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& rel
     return e;
   }
   return ok_status();
+}
+
+Status BackendVault::check_duties(std::string_view command) {
+  const auto snap = vault_->snapshot();
+  if (vault::side_of_user(*snap, session_->user_id()) != vault::DutySide::kVault) {
+    return ok_status();
+  }
+  audit::Event e;
+  e.type = audit::EventType::kSodViolation;
+  e.user = session_->user_name();
+  e.ip_address = session_->info().client_ip;
+  e.session_id = session_->info().session_id;
+  e.result = audit::Outcome::kDenied;
+  e.detail["command"] = std::string(command);
+  e.detail["rule"] = "vault_side_ddl";
+  if (auto st = sink_->record(e, true); !st.ok()) {
+    return make_error(sqlstate::kSystemError, "audit log unavailable: " + st.error().message);
+  }
+  return make_error(sqlstate::kInsufficientPrivilege,
+                    std::string(command) +
+                        ": a holder of VAULT_ADMIN or AUDIT_VIEWER may not run it (separation "
+                        "of duties)");
 }
 
 Status BackendVault::record_export(const std::vector<RelationAccess>& relations,

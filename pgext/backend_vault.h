@@ -60,6 +60,12 @@ class BackendVault {
   // SCHEMA), since realm membership is by name.
   Status refuse_realm_objects(const std::vector<RelationAccess>& relations);
 
+  // Separation of duties (docs/vault.md §3) for PostgreSQL's own statements: a holder of a
+  // vault-side role (VAULT_ADMIN, AUDIT_VIEWER) may not create, change or drop objects, grant
+  // privileges or manage roles — `command` is the statement's tag. 42501 and a durable
+  // sod_violation record; 58000 if the record cannot be written.
+  Status check_duties(std::string_view command);
+
   // Writes one durable data_export record per relation (COPY ... TO, after check() allowed
   // it). 58000 when it cannot be written: the export must then not run.
   Status record_export(const std::vector<RelationAccess>& relations, std::string_view query);

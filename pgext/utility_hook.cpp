@@ -15,6 +15,7 @@ extern "C" {
 #include "nodes/bitmapset.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 #include "utils/lsyscache.h"
 }
@@ -121,7 +122,50 @@ void check_rename(RenameStmt* stmt, const char* query) {
   check_one(relid, ast::Command::kAlter, cols, query, AccessCheck::kNotInRealm);
 }
 
+// The statements that make or change objects, privileges or roles: an account manager's or
+// a DBA's work, never a vault administrator's or an auditor's (separation of duties).
+bool account_side_statement(Node* node) {
+  switch (nodeTag(node)) {
+    case T_CreateStmt:
+    case T_CreateTableAsStmt:
+    case T_ViewStmt:
+    case T_IndexStmt:
+    case T_AlterTableStmt:
+    case T_DropStmt:
+    case T_TruncateStmt:
+    case T_GrantStmt:
+    case T_GrantRoleStmt:
+    case T_CreateRoleStmt:
+    case T_AlterRoleStmt:
+    case T_DropRoleStmt:
+    case T_CreateFunctionStmt:
+    case T_CreateSchemaStmt:
+    case T_RenameStmt:
+    case T_CreateTrigStmt:
+    case T_RuleStmt:
+    case T_AlterOwnerStmt:
+    case T_AlterObjectSchemaStmt:
+    case T_CreatePolicyStmt:
+    case T_CreateSeqStmt:
+    case T_CreateExtensionStmt:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void check_duties(Node* node) {
+  if (!account_side_statement(node)) return;
+  const char* tag = GetCommandTagName(CreateCommandTag(node));
+  if (!ensure_open() || !sync_policy()) raise(backend_state().error);
+  BackendState& st = backend_state();
+  if (!run_guarded(st.error, [&]() -> Status { return st.vault->check_duties(tag); })) {
+    raise(st.error);
+  }
+}
+
 void check_utility(Node* node, const char* query) {
+  check_duties(node);
   switch (nodeTag(node)) {
     case T_LoadStmt:
       refuse("LOAD");

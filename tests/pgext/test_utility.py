@@ -87,6 +87,19 @@ class UtilityStatements(pgext_cluster.PgextCase):
                              "WHERE event_type = 'data_export' ORDER BY seq")
         self.assertEqual(exports[-2:], [("public.users", "COPY TO"), ("public.orders", "COPY TO")])
 
+    def test_vault_side_accounts_cannot_create_or_grant(self):
+        for user in ("secadmin", "auditor"):
+            connection = self.connect(user)
+            for sql in ("CREATE TABLE mine (id int)", "GRANT SELECT ON orders TO app",
+                        "CREATE ROLE helper", "CREATE VIEW v AS SELECT 1"):
+                with self.subTest(user=user, sql=sql):
+                    self.assert_sqlstate("42501", connection, sql,
+                                         message="separation of duties")
+        violations = self.query(self.connect("auditor"),
+                                "SELECT detail->>'command' FROM dbvault.audit_log "
+                                "WHERE event_type = 'sod_violation' AND \"user\" = 'secadmin'")
+        self.assertIn(("CREATE TABLE",), violations)
+
     def test_refused_for_everyone(self):
         admin = self.server.psql_admin
         for sql, what in (("LOAD 'auto_explain'", "LOAD"),
