@@ -72,10 +72,14 @@ class PgextServer(PostgresServer):
 
 
 class PgextCase(unittest.TestCase):
-    """One cluster per test class (SETTINGS: extra postgresql.conf lines)."""
+    """One cluster per test class. SETTINGS: extra postgresql.conf lines; PRELOAD: libraries
+    loaded before the module; OWNER_SQL: run once as the table owner `dba` (psql, as the
+    superuser with SET ROLE dba); VAULT_SETUP: vault statements run once by `secadmin`."""
 
     SETTINGS: dict[str, str] = {}
     PRELOAD: tuple[str, ...] = ()
+    OWNER_SQL = ""
+    VAULT_SETUP: tuple[str, ...] = ()
     server: PgextServer
 
     @classmethod
@@ -84,9 +88,24 @@ class PgextCase(unittest.TestCase):
         workdir = cls._workdir_context.__enter__()
         try:
             cls.server = PgextServer(workdir, cls.SETTINGS, cls.PRELOAD)
+            if cls.OWNER_SQL:
+                cls.server.psql_admin(cls.server.dbname, "SET ROLE dba;\n" + cls.OWNER_SQL)
+            if cls.VAULT_SETUP:
+                with psycopg2.connect(**cls.server.conninfo("secadmin")) as secadmin:
+                    with secadmin.cursor() as cursor:
+                        for statement in cls.VAULT_SETUP:
+                            cursor.execute("SELECT * FROM dbvault.execute(%s)", (statement,))
+                secadmin.close()
         except BaseException:
+            cls.server_stop_quietly()
             cls._workdir_context.__exit__(None, None, None)
             raise
+
+    @classmethod
+    def server_stop_quietly(cls) -> None:
+        server = getattr(cls, "server", None)
+        if server is not None:
+            server.stop()
 
     @classmethod
     def tearDownClass(cls) -> None:

@@ -6,8 +6,6 @@ everything; `app` is granted what it needs in PostgreSQL but is not admitted by 
 
 import subprocess
 
-import psycopg2
-
 import pgext_cluster
 from harness.postgres_server import PG_BINDIR
 
@@ -16,41 +14,30 @@ LOCKED = "realm pii_protection is locked"
 
 
 class Bypass(pgext_cluster.PgextCase):
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        admin = cls.server.psql_admin
-        # Objects made by dba (as its own role), the realm by secadmin, through psql.
-        setup = """
-            SET ROLE dba;
-            CREATE TABLE users (id int, name text, ssn text);
-            INSERT INTO users VALUES (1, 'ann', '123-45-6789');
-            CREATE TABLE notes (id int, body text);
-            CREATE TABLE sink (ssn text);
-            CREATE VIEW users_view AS SELECT name, ssn FROM users;
-            CREATE FUNCTION definer_ssn() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER
-              AS 'SELECT ssn FROM users';
-            CREATE FUNCTION dynamic_ssn() RETURNS SETOF text LANGUAGE plpgsql SECURITY DEFINER
-              AS $$ BEGIN RETURN QUERY EXECUTE 'SELECT ssn FROM ' || 'users'; END $$;
-            CREATE FUNCTION copy_ssn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-              AS $$ BEGIN INSERT INTO sink SELECT ssn FROM users; RETURN NEW; END $$;
-            CREATE TRIGGER notes_copy AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION copy_ssn();
-            CREATE TABLE ruled (id int);
-            CREATE RULE ruled_leak AS ON INSERT TO ruled DO ALSO
-              INSERT INTO sink SELECT ssn FROM users;
-            GRANT SELECT ON users_view, sink TO app;
-            GRANT INSERT ON notes, ruled TO app;
-            GRANT CREATE ON SCHEMA public TO app;
-        """
-        admin(cls.server.dbname, setup)
-        # The vault session is the authenticated user's: secadmin logs in itself.
-        with psycopg2.connect(**cls.server.conninfo("secadmin")) as secadmin:
-            with secadmin.cursor() as c:
-                c.execute("SELECT * FROM dbvault.execute(%s)",
-                          (f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD '{PASSWORD}'",))
-                c.execute("SELECT * FROM dbvault.execute('ALTER REALM pii_protection "
-                          "ADD TABLE users')")
-        secadmin.close()
+    # Objects made by dba (as its own role), the realm by secadmin (the vault session is the
+    # authenticated user's).
+    OWNER_SQL = """
+        CREATE TABLE users (id int, name text, ssn text);
+        INSERT INTO users VALUES (1, 'ann', '123-45-6789');
+        CREATE TABLE notes (id int, body text);
+        CREATE TABLE sink (ssn text);
+        CREATE VIEW users_view AS SELECT name, ssn FROM users;
+        CREATE FUNCTION definer_ssn() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER
+          AS 'SELECT ssn FROM users';
+        CREATE FUNCTION dynamic_ssn() RETURNS SETOF text LANGUAGE plpgsql SECURITY DEFINER
+          AS $$ BEGIN RETURN QUERY EXECUTE 'SELECT ssn FROM ' || 'users'; END $$;
+        CREATE FUNCTION copy_ssn() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+          AS $$ BEGIN INSERT INTO sink SELECT ssn FROM users; RETURN NEW; END $$;
+        CREATE TRIGGER notes_copy AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION copy_ssn();
+        CREATE TABLE ruled (id int);
+        CREATE RULE ruled_leak AS ON INSERT TO ruled DO ALSO
+          INSERT INTO sink SELECT ssn FROM users;
+        GRANT SELECT ON users_view, sink TO app;
+        GRANT INSERT ON notes, ruled TO app;
+        GRANT CREATE ON SCHEMA public TO app;
+    """
+    VAULT_SETUP = (f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD '{PASSWORD}'",
+                   "ALTER REALM pii_protection ADD TABLE users")
 
     def setUp(self) -> None:
         self.app = self.connect("app")

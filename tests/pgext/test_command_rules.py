@@ -7,36 +7,27 @@ import pgext_cluster
 
 
 class CommandRules(pgext_cluster.PgextCase):
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.server.psql_admin(cls.server.dbname, """
-            SET ROLE dba;
-            CREATE TABLE users (id int, name text, ssn text);
-            INSERT INTO users VALUES (1, 'ann', '123-45-6789'), (2, 'bo', '987-65-4321');
-            CREATE TABLE financial_records (id int, amount int);
-            INSERT INTO financial_records VALUES (1, 100);
-            GRANT SELECT ON financial_records TO PUBLIC;
-        """)
-        rules = [
-            "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba "
-            "MESSAGE 'PII tables cannot be dropped without approval'",
-            "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
-            "DENY WHEN program_name = 'export_tool' "
-            "MESSAGE 'SSN export requires security team approval'",
-            # Always outside the hours here (a PostgreSQL backend has no test clock): the
-            # rule's time function is evaluated, and denies.
-            "CREATE COMMAND RULE business_hours_only FOR SELECT ON TABLE financial_records "
-            "DENY WHEN HOUR(CURRENT_TIMESTAMP) BETWEEN 0 AND 23 "
-            "MESSAGE 'Financial data accessible only during business hours'",
-            "CREATE COMMAND RULE no_blocked_app FOR CONNECT ON ANY "
-            "DENY WHEN program_name = 'blocked_app' MESSAGE 'this program may not connect'",
-        ]
-        with psycopg2.connect(**cls.server.conninfo("secadmin")) as secadmin:
-            with secadmin.cursor() as c:
-                for rule in rules:
-                    c.execute("SELECT * FROM dbvault.execute(%s)", (rule,))
-        secadmin.close()
+    OWNER_SQL = """
+        CREATE TABLE users (id int, name text, ssn text);
+        INSERT INTO users VALUES (1, 'ann', '123-45-6789'), (2, 'bo', '987-65-4321');
+        CREATE TABLE financial_records (id int, amount int);
+        INSERT INTO financial_records VALUES (1, 100);
+        GRANT SELECT ON financial_records TO PUBLIC;
+    """
+    VAULT_SETUP = (
+        "CREATE COMMAND RULE no_drop_pii FOR DELETE ON TABLE users DENY FROM ROLE dba "
+        "MESSAGE 'PII tables cannot be dropped without approval'",
+        "CREATE COMMAND RULE no_export_ssn FOR SELECT ON COLUMN users.ssn "
+        "DENY WHEN program_name = 'export_tool' "
+        "MESSAGE 'SSN export requires security team approval'",
+        # Always outside the hours here (a PostgreSQL backend has no test clock): the rule's
+        # time function is evaluated, and denies.
+        "CREATE COMMAND RULE business_hours_only FOR SELECT ON TABLE financial_records "
+        "DENY WHEN HOUR(CURRENT_TIMESTAMP) BETWEEN 0 AND 23 "
+        "MESSAGE 'Financial data accessible only during business hours'",
+        "CREATE COMMAND RULE no_blocked_app FOR CONNECT ON ANY "
+        "DENY WHEN program_name = 'blocked_app' MESSAGE 'this program may not connect'",
+    )
 
     def test_no_drop_pii_denies_the_dba_role(self):
         dba = self.connect("dba")

@@ -1,33 +1,22 @@
 """The design document's temporary vault password and two-person emergency unlock inside
 PostgreSQL 15, each statement run through dbvault.execute by the role it belongs to."""
 
-import psycopg2
-
 import pgext_cluster
 
 PASSWORD = "vault_pw_Grant1"
 
 
 class GrantsAndEmergency(pgext_cluster.PgextCase):
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.server.psql_admin(cls.server.dbname, """
-            SET ROLE dba;
-            CREATE TABLE users (id int, ssn text);
-            INSERT INTO users VALUES (1, '123-45-6789');
-            CREATE TABLE payroll (id int, salary int);
-            INSERT INTO payroll VALUES (1, 5000);
-        """)
-        with psycopg2.connect(**cls.server.conninfo("secadmin")) as secadmin:
-            with secadmin.cursor() as c:
-                for statement in (
-                        f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD '{PASSWORD}'",
-                        "ALTER REALM pii_protection ADD TABLE users",
-                        f"CREATE REALM hr REQUIRE VAULT PASSWORD '{PASSWORD}x'",
-                        "ALTER REALM hr ADD TABLE payroll"):
-                    c.execute("SELECT * FROM dbvault.execute(%s)", (statement,))
-        secadmin.close()
+    OWNER_SQL = """
+        CREATE TABLE users (id int, ssn text);
+        INSERT INTO users VALUES (1, '123-45-6789');
+        CREATE TABLE payroll (id int, salary int);
+        INSERT INTO payroll VALUES (1, 5000);
+    """
+    VAULT_SETUP = (f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD '{PASSWORD}'",
+                   "ALTER REALM pii_protection ADD TABLE users",
+                   f"CREATE REALM hr REQUIRE VAULT PASSWORD '{PASSWORD}x'",
+                   "ALTER REALM hr ADD TABLE payroll")
 
     def test_temporary_vault_password_unlocks_and_is_revocable(self):
         secadmin = self.connect("secadmin")

@@ -47,10 +47,11 @@ class SecretsStayOutOfTheLog(pgext_cluster.PgextCase):
 
 
 class FailsClosed(pgext_cluster.PgextCase):
+    OWNER_SQL = "CREATE TABLE plain (id int);"
+
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        cls.server.psql_admin(cls.server.dbname, "SET ROLE dba; CREATE TABLE plain (id int);")
         # The master key goes missing: the keys were made with the file provider, and the
         # server now starts with the env provider and no DBVAULT_MASTER_KEY_HEX.
         with open(cls.server.data_dir / "postgresql.conf", "a") as conf:

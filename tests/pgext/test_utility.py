@@ -6,8 +6,6 @@ refused for everyone, superusers included."""
 
 import io
 
-import psycopg2
-
 import pgext_cluster
 
 PASSWORD = "vault_pw_Util1"
@@ -15,24 +13,15 @@ LOCKED = "realm pii_protection is locked"
 
 
 class UtilityStatements(pgext_cluster.PgextCase):
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.server.psql_admin(cls.server.dbname, """
-            SET ROLE dba;
-            CREATE TABLE users (id int, name text, ssn text);
-            INSERT INTO users VALUES (1, 'ann', '123-45-6789');
-            CREATE TABLE cards (id int, number text);
-            CREATE TABLE orders (id int, item text);
-            INSERT INTO orders VALUES (1, 'book');
-        """)
-        with psycopg2.connect(**cls.server.conninfo("secadmin")) as secadmin:
-            with secadmin.cursor() as c:
-                c.execute("SELECT * FROM dbvault.execute(%s)",
-                          (f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD '{PASSWORD}'",))
-                c.execute("SELECT * FROM dbvault.execute("
-                          "'ALTER REALM pii_protection ADD TABLE users, COLUMN cards.number')")
-        secadmin.close()
+    OWNER_SQL = """
+        CREATE TABLE users (id int, name text, ssn text);
+        INSERT INTO users VALUES (1, 'ann', '123-45-6789');
+        CREATE TABLE cards (id int, number text);
+        CREATE TABLE orders (id int, item text);
+        INSERT INTO orders VALUES (1, 'book');
+    """
+    VAULT_SETUP = (f"CREATE REALM pii_protection REQUIRE VAULT PASSWORD '{PASSWORD}'",
+                   "ALTER REALM pii_protection ADD TABLE users, COLUMN cards.number")
 
     def setUp(self) -> None:
         self.dba = self.connect("dba")
