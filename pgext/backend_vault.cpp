@@ -1,5 +1,8 @@
 #include "pgext/backend_vault.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "audit/event.h"
 #include "audit/keys.h"
 #include "audit/reader.h"
@@ -105,6 +108,31 @@ Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& rel
                          "dbvault: " + snap->object_name(a.object) +
                              " is in a realm and cannot be renamed or moved to another schema");
     e.detail = "Realm membership is by name: the new name would not be protected.";
+    return e;
+  }
+  return ok_status();
+}
+
+Status BackendVault::refuse_schema_with_realm_objects(std::string_view pg_schema) {
+  const auto snap = vault_->snapshot();
+  if (!snap->vault_enabled()) return ok_status();
+  const std::string wanted = vault_schema(std::string(pg_schema));
+  const auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  for (const auto& row : snap->data().objects) {
+    const std::string schema = row.schema == "main" ? std::string() : row.schema;
+    if (!same(schema, wanted)) continue;
+    const auto id = snap->resolve_access_object({{row.schema, row.table}, row.column});
+    const vault::ObjectInfo* obj = id ? snap->object(*id) : nullptr;
+    if (obj == nullptr || !obj->in_realm) continue;
+    Error e = make_error(sqlstate::kInsufficientPrivilege,
+                         "dbvault: schema " + std::string(pg_schema) + " holds " +
+                             snap->object_name(*id) + ", which is in a realm");
+    e.detail = "Renaming or dropping the schema would take its tables out of their realms.";
     return e;
   }
   return ok_status();

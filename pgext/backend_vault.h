@@ -60,6 +60,11 @@ class BackendVault {
   // SCHEMA), since realm membership is by name.
   Status refuse_realm_objects(const std::vector<RelationAccess>& relations);
 
+  // 42501 when a table or column in a realm lives in PostgreSQL schema `pg_schema`: for
+  // ALTER SCHEMA ... RENAME (the tables would leave their realms) and DROP SCHEMA (it would
+  // drop them without the DROP check).
+  Status refuse_schema_with_realm_objects(std::string_view pg_schema);
+
   // Separation of duties (docs/vault.md §3) for PostgreSQL's own statements: a holder of a
   // vault-side role (VAULT_ADMIN, AUDIT_VIEWER) may not create, change or drop objects, grant
   // privileges or manage roles — `command` is the statement's tag. 42501 and a durable

@@ -111,7 +111,19 @@ bool is_relation_kind(ObjectType t) {
          t == OBJECT_FOREIGN_TABLE || t == OBJECT_SEQUENCE || t == OBJECT_INDEX;
 }
 
+// ALTER SCHEMA ... RENAME / DROP SCHEMA of a schema holding realm objects: refused.
+void check_schema(const char* schema) {
+  if (!ensure_open() || !sync_policy()) raise(backend_state().error);
+  BackendState& st = backend_state();
+  if (!run_guarded(st.error, [&]() -> Status {
+        return st.vault->refuse_schema_with_realm_objects(schema);
+      })) {
+    raise(st.error);
+  }
+}
+
 void check_rename(RenameStmt* stmt, const char* query) {
+  if (stmt->renameType == OBJECT_SCHEMA) return check_schema(stmt->subname);
   const Oid relid = user_relation(stmt->relation);
   if (relid == InvalidOid) return;
   Bitmapset* cols = all_columns();  // a table's rename moves its columns too
@@ -201,6 +213,10 @@ void check_utility(Node* node, const char* query) {
     case T_DropStmt: {
       auto* s = reinterpret_cast<DropStmt*>(node);
       if (is_relation_kind(s->removeType)) check_names(s->objects, ast::Command::kDrop, query);
+      if (s->removeType == OBJECT_SCHEMA) {
+        ListCell* lc;
+        foreach (lc, s->objects) check_schema(strVal(lfirst(lc)));
+      }
       return;
     }
     case T_TruncateStmt:

@@ -99,6 +99,20 @@ class Bypass(pgext_cluster.PgextCase):
         self.assertIn(LOCKED, result.stderr)
         self.assertNotIn("123-45-6789", result.stdout)
 
+    def test_column_statistics(self):
+        self.query(self.dba, "ANALYZE users")  # the owner may analyse; it cannot read samples
+        self.assert_sqlstate("42501", self.dba,
+                             "SELECT most_common_vals FROM pg_stats WHERE tablename = 'users'",
+                             message="pg_statistic")
+        self.server.psql_admin(self.server.dbname, "SELECT 1")  # the catalogs otherwise work
+
+    def test_renaming_or_dropping_the_schema(self):
+        for sql in ("ALTER SCHEMA public RENAME TO elsewhere", "DROP SCHEMA public CASCADE"):
+            with self.subTest(sql=sql):
+                self.assert_sqlstate("42501", self.dba, sql, message="which is in a realm")
+        self.query(self.dba, "CREATE SCHEMA scratch; ALTER SCHEMA scratch RENAME TO scratch2; "
+                             "DROP SCHEMA scratch2")
+
     def test_a_subquery_and_a_cte(self):
         self.assert_sqlstate("42501", self.dba,
                              "SELECT (SELECT ssn FROM users LIMIT 1)", message=LOCKED)
