@@ -138,6 +138,17 @@ Status BackendVault::refuse_schema_with_realm_objects(std::string_view pg_schema
   return ok_status();
 }
 
+Status BackendVault::refuse_while_realms_protect(std::string_view command) {
+  const auto snap = vault_->snapshot();
+  if (!snap->vault_enabled()) return ok_status();
+  if (snap->data().realm_objects.empty()) return ok_status();
+  Error e = make_error(sqlstate::kInsufficientPrivilege, "dbvault: " + std::string(command) +
+                                                             " is refused while realms protect "
+                                                             "objects");
+  e.hint = "Drop or re-own the tables one by one (each is checked against its realm).";
+  return e;
+}
+
 Status BackendVault::check_duties(std::string_view command) {
   const auto snap = vault_->snapshot();
   if (vault::side_of_user(*snap, session_->user_id()) != vault::DutySide::kVault) {

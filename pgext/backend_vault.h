@@ -64,6 +64,9 @@ class BackendVault {
   // ALTER SCHEMA ... RENAME (the tables would leave their realms) and DROP SCHEMA (it would
   // drop them without the DROP check).
   Status refuse_schema_with_realm_objects(std::string_view pg_schema);
+  // 42501 while any realm protects an object (vault enabled): for DROP OWNED and REASSIGN
+  // OWNED, which drop or re-own tables past the per-table checks. `command`: the tag.
+  Status refuse_while_realms_protect(std::string_view command);
 
   // Separation of duties (docs/vault.md §3) for PostgreSQL's own statements: a holder of a
   // vault-side role (VAULT_ADMIN, AUDIT_VIEWER) may not create, change or drop objects, grant

@@ -111,15 +111,23 @@ bool is_relation_kind(ObjectType t) {
          t == OBJECT_FOREIGN_TABLE || t == OBJECT_SEQUENCE || t == OBJECT_INDEX;
 }
 
-// ALTER SCHEMA ... RENAME / DROP SCHEMA of a schema holding realm objects: refused.
-void check_schema(const char* schema) {
+// Runs `check` (BackendVault& -> Status) on the backend's vault; ereports its refusal.
+// `check` must be a lambda capturing by reference (trivially destructible: raise() longjmps
+// over it).
+template <typename F>
+void check_or_raise(const F& check) {
   if (!ensure_open() || !sync_policy()) raise(backend_state().error);
   BackendState& st = backend_state();
-  if (!run_guarded(st.error, [&]() -> Status {
-        return st.vault->refuse_schema_with_realm_objects(schema);
-      })) {
-    raise(st.error);
-  }
+  if (!run_guarded(st.error, [&]() -> Status { return check(*st.vault); })) raise(st.error);
+}
+
+// ALTER SCHEMA ... RENAME / DROP SCHEMA of a schema holding realm objects: refused.
+void check_schema(const char* schema) {
+  check_or_raise([&](BackendVault& v) { return v.refuse_schema_with_realm_objects(schema); });
+}
+
+void check_owned(const char* tag) {
+  check_or_raise([&](BackendVault& v) { return v.refuse_while_realms_protect(tag); });
 }
 
 void check_rename(RenameStmt* stmt, const char* query) {
@@ -169,11 +177,7 @@ bool account_side_statement(Node* node) {
 void check_duties(Node* node) {
   if (!account_side_statement(node)) return;
   const char* tag = GetCommandTagName(CreateCommandTag(node));
-  if (!ensure_open() || !sync_policy()) raise(backend_state().error);
-  BackendState& st = backend_state();
-  if (!run_guarded(st.error, [&]() -> Status { return st.vault->check_duties(tag); })) {
-    raise(st.error);
-  }
+  check_or_raise([&](BackendVault& v) { return v.check_duties(tag); });
 }
 
 void check_utility(Node* node, const char* query) {
@@ -219,6 +223,10 @@ void check_utility(Node* node, const char* query) {
       }
       return;
     }
+    case T_DropOwnedStmt:
+      return check_owned("DROP OWNED");
+    case T_ReassignOwnedStmt:
+      return check_owned("REASSIGN OWNED");
     case T_TruncateStmt:
       return check_range_vars(reinterpret_cast<TruncateStmt*>(node)->relations,
                               ast::Command::kTruncate, query);

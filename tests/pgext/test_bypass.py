@@ -113,6 +113,12 @@ class Bypass(pgext_cluster.PgextCase):
         self.query(self.dba, "CREATE SCHEMA scratch; ALTER SCHEMA scratch RENAME TO scratch2; "
                              "DROP SCHEMA scratch2")
 
+    def test_drop_owned_and_reassign_owned(self):
+        for sql in ("DROP OWNED BY dba", "REASSIGN OWNED BY dba TO app"):
+            with self.subTest(sql=sql):
+                self.assert_sqlstate("42501", self.dba, sql, message="while realms protect")
+        self.assertIn("users", self.psql("dba", r"\dt").stdout)
+
     def test_a_subquery_and_a_cte(self):
         self.assert_sqlstate("42501", self.dba,
                              "SELECT (SELECT ssn FROM users LIMIT 1)", message=LOCKED)
