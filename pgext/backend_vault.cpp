@@ -98,6 +98,22 @@ Status BackendVault::check(const std::vector<RelationAccess>& relations, std::st
   return vault_->check(*session_, accesses, query);
 }
 
+audit::Event BackendVault::session_event(audit::EventType type) const {
+  audit::Event e;
+  e.type = type;
+  e.user = session_->user_name();
+  e.ip_address = session_->info().client_ip;
+  e.session_id = session_->info().session_id;
+  return e;
+}
+
+Status BackendVault::record_durably(const audit::Event& e) {
+  if (auto st = sink_->record(e, true); !st.ok()) {
+    return make_error(sqlstate::kSystemError, "audit log unavailable: " + st.error().message);
+  }
+  return ok_status();
+}
+
 Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& relations) {
   const auto snap = vault_->snapshot();
   if (!snap->vault_enabled()) return ok_status();
@@ -116,16 +132,19 @@ Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& rel
 Status BackendVault::refuse_schema_with_realm_objects(std::string_view pg_schema) {
   const auto snap = vault_->snapshot();
   if (!snap->vault_enabled()) return ok_status();
-  const std::string wanted = vault_schema(std::string(pg_schema));
   const auto same = [](std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
              return std::tolower(static_cast<unsigned char>(x)) ==
                     std::tolower(static_cast<unsigned char>(y));
            });
   };
+  // "", "main" and PostgreSQL's "public" are all the vault's default schema.
+  const auto canonical = [&](std::string_view schema) {
+    return same(schema, "main") ? std::string() : std::string(schema);
+  };
+  const std::string wanted = canonical(vault_schema(std::string(pg_schema)));
   for (const auto& row : snap->data().objects) {
-    const std::string schema = row.schema == "main" ? std::string() : row.schema;
-    if (!same(schema, wanted)) continue;
+    if (!same(canonical(row.schema), wanted)) continue;
     const auto id = snap->resolve_access_object({{row.schema, row.table}, row.column});
     const vault::ObjectInfo* obj = id ? snap->object(*id) : nullptr;
     if (obj == nullptr || !obj->in_realm) continue;
@@ -154,17 +173,11 @@ Status BackendVault::check_duties(std::string_view command) {
   if (vault::side_of_user(*snap, session_->user_id()) != vault::DutySide::kVault) {
     return ok_status();
   }
-  audit::Event e;
-  e.type = audit::EventType::kSodViolation;
-  e.user = session_->user_name();
-  e.ip_address = session_->info().client_ip;
-  e.session_id = session_->info().session_id;
+  audit::Event e = session_event(audit::EventType::kSodViolation);
   e.result = audit::Outcome::kDenied;
   e.detail["command"] = std::string(command);
   e.detail["rule"] = "vault_side_ddl";
-  if (auto st = sink_->record(e, true); !st.ok()) {
-    return make_error(sqlstate::kSystemError, "audit log unavailable: " + st.error().message);
-  }
+  DBV_RETURN_IF_ERROR(record_durably(e));
   return make_error(sqlstate::kInsufficientPrivilege,
                     std::string(command) +
                         ": a holder of VAULT_ADMIN or AUDIT_VIEWER may not run it (separation "
@@ -174,18 +187,12 @@ Status BackendVault::check_duties(std::string_view command) {
 Status BackendVault::record_export(const std::vector<RelationAccess>& relations,
                                    std::string_view query) {
   for (const RelationAccess& r : relations) {
-    audit::Event e;
-    e.type = audit::EventType::kDataExport;
-    e.user = session_->user_name();
-    e.ip_address = session_->info().client_ip;
-    e.session_id = session_->info().session_id;
+    audit::Event e = session_event(audit::EventType::kDataExport);
     e.detail["method"] = "COPY TO";
     e.detail["object"] = r.schema.empty() ? r.table : r.schema + "." + r.table;
     e.detail["program_name"] = session_->info().program_name;
     if (!query.empty()) e.detail["query"] = std::string(query);
-    if (auto st = sink_->record(e, true); !st.ok()) {
-      return make_error(sqlstate::kSystemError, "audit log unavailable: " + st.error().message);
-    }
+    DBV_RETURN_IF_ERROR(record_durably(e));
   }
   return ok_status();
 }

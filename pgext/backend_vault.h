@@ -90,6 +90,9 @@ class BackendVault {
  private:
   BackendVault() = default;
   Status open_locked(BackendOptions& options);
+  // An event of this session (user, address, session id), and writing one durably (58000).
+  audit::Event session_event(audit::EventType type) const;
+  Status record_durably(const audit::Event& e);
 
   SystemClock clock_;
   Keys keys_;
