@@ -114,6 +114,25 @@ Status BackendVault::record_durably(const audit::Event& e) {
   return ok_status();
 }
 
+vault::StatementResult BackendVault::explain(const std::vector<RelationAccess>& relations) {
+  const auto snap = vault_->snapshot();
+  const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
+  std::vector<std::string> names;  // the engine's names, for objects the vault does not know
+  for (const RelationAccess& r : relations) {
+    names.push_back(r.schema + "." + r.table);
+    for (const std::string& c : r.columns) names.push_back(r.schema + "." + r.table + "." + c);
+  }
+  vault::StatementResult result;
+  result.tag = "EXPLAIN";
+  result.columns = {"object", "check", "verdict", "why"};
+  for (auto& row : vault::explain(*snap, *session_, accesses, clock_.now(), names)) {
+    if (row.check.rfind("privilege", 0) == 0) continue;  // PostgreSQL's ACL is the RBAC step
+    result.rows.push_back(
+        {std::move(row.object), std::move(row.check), std::move(row.verdict), std::move(row.why)});
+  }
+  return result;
+}
+
 Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& relations) {
   const auto snap = vault_->snapshot();
   if (!snap->vault_enabled()) return ok_status();

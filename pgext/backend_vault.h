@@ -55,6 +55,11 @@ class BackendVault {
   // events' `query` detail with its literals replaced.
   Status check(const std::vector<RelationAccess>& relations, std::string_view query);
 
+  // EXPLAIN VAULT of a query PostgreSQL has planned (docs/vault.md §3a): every check the
+  // realm and command-rule steps would make for these relations, without running anything
+  // or writing audit events. Columns object, check, verdict, why.
+  vault::StatementResult explain(const std::vector<RelationAccess>& relations);
+
   // 42501 when any of the relations (or their columns) is in a realm: for the statements
   // that would take an object out of its realm by changing its name (ALTER ... RENAME, SET
   // SCHEMA), since realm membership is by name.

@@ -39,6 +39,16 @@ CREATE FUNCTION dbvault.lock_realm(realm text) RETURNS text
   LANGUAGE sql STRICT VOLATILE
   AS $$ SELECT l.tag FROM dbvault._lock($1) AS l $$;
 
+-- EXPLAIN VAULT of a query (planned by PostgreSQL, not run): every realm and command-rule
+-- check the caller's session would meet (docs/vault.md §3a).
+CREATE FUNCTION dbvault._explain(query text) RETURNS TABLE (tag text, result jsonb)
+  AS 'MODULE_PATHNAME', 'dbvault_explain' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION dbvault.explain(query text)
+  RETURNS TABLE (object text, "check" text, verdict text, why text)
+  LANGUAGE sql STRICT VOLATILE
+  AS $$ SELECT e.result->>'object', e.result->>'check', e.result->>'verdict', e.result->>'why'
+        FROM dbvault._explain($1) AS e WHERE e.result IS NOT NULL $$;
+
 -- The audit log, for AUDIT_VIEWER (anyone else: 42501): every durable record, in order, as
 -- the audit store holds it (docs/audit.md §1), read from the files the audit worker writes.
 CREATE FUNCTION dbvault._audit_log() RETURNS TABLE (tag text, result jsonb)

@@ -11,6 +11,11 @@ extern "C" {
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/transam.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext_data.h"
+#include "nodes/parsenodes.h"
+#include "nodes/pg_list.h"
 #include "access/sysattr.h"
 #include "nodes/bitmapset.h"
 #include "utils/lsyscache.h"
@@ -71,6 +76,40 @@ void add_access(PgAccess* out, int* n, unsigned int relid, ast::Command command,
   a.columns = cols != nullptr ? column_names(relid, cols, &a.ncolumns) : nullptr;
   if (a.schema == nullptr) a.schema = "";
   if (a.table == nullptr) a.table = "";
+}
+
+namespace {
+
+// pg_statistic and pg_statistic_ext_data hold samples of column values (most common
+// values, histograms): through pg_stats, a table's owner reads its realm columns' data.
+bool holds_value_samples(Oid relid) {
+  return relid == StatisticRelationId || relid == StatisticExtDataRelationId;
+}
+
+}  // namespace
+
+PgAccess* range_table_accesses(List* rtable, int* n) {
+  *n = 0;
+  PgAccess* out = static_cast<PgAccess*>(palloc0(sizeof(PgAccess) * (4 * list_length(rtable) + 1)));
+  ListCell* lc;
+  foreach (lc, rtable) {
+    const RangeTblEntry* rte = static_cast<RangeTblEntry*>(lfirst(lc));
+    if (rte->rtekind == RTE_RELATION && holds_value_samples(rte->relid)) {
+      ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                      errmsg("dbvault: reading %s is refused", get_rel_name(rte->relid)),
+                      errdetail("It holds samples of column values, realm columns included.")));
+    }
+    if (rte->rtekind != RTE_RELATION || rte->relid < FirstNormalObjectId) continue;
+    const AclMode perms = rte->requiredPerms;
+    if (perms == 0 || (perms & ACL_SELECT)) {
+      add_access(out, n, rte->relid, ast::Command::kSelect, rte->selectedCols);
+    }
+    if (perms & ACL_INSERT)
+      add_access(out, n, rte->relid, ast::Command::kInsert, rte->insertedCols);
+    if (perms & ACL_UPDATE) add_access(out, n, rte->relid, ast::Command::kUpdate, rte->updatedCols);
+    if (perms & ACL_DELETE) add_access(out, n, rte->relid, ast::Command::kDelete, nullptr);
+  }
+  return out;
 }
 
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {

@@ -7,6 +7,7 @@
 #include "grammar/ast.h"
 
 struct Bitmapset;
+struct List;
 
 namespace dbvault::pgext {
 
@@ -24,6 +25,13 @@ struct PgAccess {
 // by FirstLowInvalidHeapAttributeNumber, as in RangeTblEntry; a whole-row reference stands
 // for every column; nullptr: none). Calls PostgreSQL (may ereport).
 void add_access(PgAccess* out, int* n, unsigned int relid, ast::Command command, Bitmapset* cols);
+
+// The accesses of a range table (a PlannedStmt's, flattened): each relation with the
+// commands and columns its entry requires, skipping the system catalogs made by initdb. A
+// relation without required permissions (an inheritance child or partition the planner added)
+// counts as a read. ereports (42501) for pg_statistic / pg_statistic_ext_data, which hold
+// samples of column values. Calls PostgreSQL.
+PgAccess* range_table_accesses(List* rtable, int* n);
 
 enum class AccessCheck {
   kDecide,      // realms and command rules (BackendVault::check)

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "pgext/module.h"
+#include "pgext/pg_access.h"
 #include "pgext/result_json.h"
 #include "pgext/statements.h"
 
@@ -17,11 +18,14 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/tuplestore.h"
+#include "tcop/tcopprot.h"
+#include "nodes/plannodes.h"
 
 PG_FUNCTION_INFO_V1(dbvault_execute);
 PG_FUNCTION_INFO_V1(dbvault_unlock);
 PG_FUNCTION_INFO_V1(dbvault_lock);
 PG_FUNCTION_INFO_V1(dbvault_audit_log);
+PG_FUNCTION_INFO_V1(dbvault_explain);
 }
 // clang-format on
 
@@ -84,6 +88,48 @@ bool set_statement(const char* a, const char* b, int kind) {
   });
 }
 
+Datum return_rows(FunctionCallInfo fcinfo);
+
+// The planned statements of `sql` (exactly one statement, not a utility one): their range
+// tables' accesses. ereports otherwise.
+PgAccess* planned_accesses(const char* sql, int* n) {
+  List* raw = pg_parse_query(sql);
+  if (list_length(raw) != 1) {
+    ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("dbvault.explain takes one statement")));
+  }
+  List* queries =
+      pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), sql, nullptr, 0, nullptr);
+  List* planned = pg_plan_queries(queries, sql, 0, nullptr);
+  List* rtable = NIL;
+  ListCell* lc;
+  foreach (lc, planned) {
+    PlannedStmt* p = lfirst_node(PlannedStmt, lc);
+    if (p->commandType == CMD_UTILITY) {
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("dbvault.explain explains queries and DML, not utility statements")));
+    }
+    rtable = list_concat(rtable, p->rtable);
+  }
+  return range_table_accesses(rtable, n);
+}
+
+bool explain_into_rows(const PgAccess* accesses, int n) {
+  BackendState& st = backend_state();
+  return run_guarded(st.error, [&]() -> Status {
+    st.wipe_rows();
+    std::vector<RelationAccess> relations;
+    for (int i = 0; i < n; ++i) {
+      RelationAccess r{accesses[i].schema, accesses[i].table, accesses[i].command, {}};
+      for (int c = 0; c < accesses[i].ncolumns; ++c) r.columns.emplace_back(accesses[i].columns[c]);
+      relations.push_back(std::move(r));
+    }
+    const vault::StatementResult result = st.vault->explain(relations);
+    st.tag = result.tag;
+    st.rows = rows_as_json(result);
+    return ok_status();
+  });
+}
+
 // Runs the statement and materialises its rows; a statement without rows gives one row
 // (tag, NULL). ereports on error.
 Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int kind) {
@@ -93,6 +139,10 @@ Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int 
     raise(backend_state().error);
   }
   if (kind != kAuditLog) bump_policy_version();
+  return return_rows(fcinfo);
+}
+
+Datum return_rows(FunctionCallInfo fcinfo) {
   InitMaterializedSRF(fcinfo, 0);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
   BackendState& st = backend_state();
@@ -132,6 +182,16 @@ extern "C" Datum dbvault_unlock(PG_FUNCTION_ARGS) {
 // dbvault._lock(realm text): LOCK REALM.
 extern "C" Datum dbvault_lock(PG_FUNCTION_ARGS) {
   return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, kLock);
+}
+
+// dbvault.explain(sql text): EXPLAIN VAULT of a query, planned by PostgreSQL, not run.
+extern "C" Datum dbvault_explain(PG_FUNCTION_ARGS) {
+  int n = 0;
+  const PgAccess* accesses = planned_accesses(text_to_cstring(PG_GETARG_TEXT_PP(0)), &n);
+  if (!ensure_open() || !sync_policy() || !explain_into_rows(accesses, n)) {
+    raise(backend_state().error);
+  }
+  return return_rows(fcinfo);
 }
 
 // dbvault._audit_log(): every durable audit record (AUDIT_VIEWER).

@@ -61,6 +61,14 @@ class RealmScenario(pgext_cluster.PgextCase):
                          [("LOCK REALM",)])
         self.assert_sqlstate("42501", self.dba, "SELECT * FROM users")
 
+    def test_explain_shows_the_checks_without_running(self):
+        rows = self.query(self.dba, "SELECT * FROM dbvault.explain('SELECT ssn FROM users')")
+        self.assertIn(("main.users", "realm pii_protection", "DENY",
+                       "realm requires a vault password and is locked"), rows)
+        self.assertFalse([r for r in rows if r[1].startswith("privilege")], rows)
+        self.assert_sqlstate("0A000", self.dba, "SELECT * FROM dbvault.explain('VACUUM')")
+        self.assert_sqlstate("42601", self.dba, "SELECT * FROM dbvault.explain('SELECT 1; SELECT 2')")
+
     def test_wrong_password_is_28P01(self):
         self.assert_sqlstate("28P01", self.dba, "SELECT * FROM dbvault.unlock_realm(%s, %s)",
                              ("pii_protection", "wrong"))
