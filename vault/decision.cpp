@@ -111,7 +111,7 @@ Decision deny(Error e, std::vector<audit::Event> events) {
 }  // namespace
 
 Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Access> accesses,
-                TimePoint now) {
+                TimePoint now, Privileges privileges) {
   const std::int64_t now_us = now.time_since_epoch().count();
   const bool vault_on = snap.vault_enabled();
   std::vector<audit::Event> events;  // allocates only when something is recorded
@@ -198,7 +198,7 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
   }
 
   // 3. RBAC. A column is granted through its table: one check serves a table and its columns.
-  const bool dba = snap.has_role(session.user_id(), kRoleDba);
+  const bool dba = privileges == Privileges::kHost || snap.has_role(session.user_id(), kRoleDba);
   rules::ObjectId granted_table = rules::kNoId;
   ast::Command granted_command = ast::Command::kSelect;
   for (const Access& a : accesses) {

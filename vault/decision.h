@@ -52,8 +52,12 @@ struct Decision {
   bool allowed() const { return verdict != Verdict::kDeny; }
 };
 
+// Who performs step 3. kHost: the host database checks privileges itself (PostgreSQL's ACL
+// check, for pgext/), so decide() stops after the command rules.
+enum class Privileges { kVault, kHost };
+
 Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Access> accesses,
-                TimePoint now);
+                TimePoint now, Privileges privileges = Privileges::kVault);
 
 // One row of EXPLAIN VAULT.
 struct ExplainRow {

@@ -224,7 +224,7 @@ Decision Vault::decide(Session& session, std::span<const Access> accesses) const
   // keeps at most one snapshot alive.
   thread_local SnapshotHolder::Pin pin;
   const PolicySnapshot* sn = impl_->holder.current(pin);
-  return vault::decide(*sn, session, accesses, impl_->now());
+  return vault::decide(*sn, session, accesses, impl_->now(), impl_->opts.privileges);
 }
 
 Status Vault::check(Session& session, std::span<const Access> accesses,
@@ -272,6 +272,11 @@ Result<StatementResult> Vault::explain_statement(Session& session, const ast::St
 std::vector<ExplainRow> Vault::explain(Session& session, std::span<const Access> accesses) const {
   auto sn = impl_->snap();
   return vault::explain(*sn, session, accesses, impl_->now());
+}
+
+Status Vault::reload() {
+  std::lock_guard lock(impl_->change_mu);
+  return impl_->refresh();
 }
 
 std::shared_ptr<const PolicySnapshot> Vault::snapshot() const { return impl_->snap(); }

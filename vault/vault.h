@@ -83,6 +83,9 @@ struct Options {
   // the host attaches the audit anchors here (vault/audit_anchor.h), so that even the bootstrap
   // is anchored. An error fails open(). The store outlives the Vault's every use of it.
   std::function<Status(PolicyStore&)> on_store_open;
+  // Who checks SQL privileges (decision.h, step 3): the vault's grants (kVault, the embedded
+  // engine), or the host database itself (kHost: PostgreSQL's ACL check, for pgext/).
+  Privileges privileges = Privileges::kVault;
 };
 
 // What a statement returns: a command tag and, for some statements, rows. The rows of UNLOCK
@@ -143,6 +146,11 @@ class Vault {
   Status check(Session& session, std::span<const Access> accesses, std::string_view statement = {});
   // EXPLAIN VAULT rows for an access set.
   std::vector<ExplainRow> explain(Session& session, std::span<const Access> accesses) const;
+
+  // Rebuilds the snapshot from the store: for a host whose other processes change the same
+  // store (pgext/'s backends), when its shared policy version says the store moved. 58030 on
+  // store errors (the previous snapshot stays).
+  Status reload();
 
   // The current snapshot, e.g. to resolve object names once per prepared statement.
   std::shared_ptr<const PolicySnapshot> snapshot() const;

@@ -48,6 +48,35 @@ BOOST_AUTO_TEST_CASE(unknown_objects_fail_closed_except_for_dba) {
   BOOST_TEST(vault->check(dba, unknown).ok());
 }
 
+BOOST_AUTO_TEST_CASE(host_privileges_skip_the_vault_rbac_step_only) {
+  cast();
+  Session admin = login("sec_admin");
+  ok(admin, "CREATE REALM pii REQUIRE VAULT PASSWORD 'pw'");
+  ok(admin, "ALTER REALM pii ADD TABLE users");
+  Session bob = login("bob");
+  auto snap = vault->snapshot();
+  std::vector<Access> unknown{{Command::kSelect, rules::kNoId}};
+  std::vector<Access> users{{Command::kSelect, *snap->find_object({{"", "users"}, ""})}};
+  const TimePoint now = clock.now();
+  // The vault's own RBAC refuses an object it does not know; a host that checks privileges
+  // itself (pgext: PostgreSQL's ACL) gets only the realm and rule steps.
+  BOOST_TEST(!decide(*snap, bob, unknown, now).allowed());
+  BOOST_TEST(decide(*snap, bob, unknown, now, Privileges::kHost).allowed());
+  BOOST_TEST(!decide(*snap, bob, users, now, Privileges::kHost).allowed());  // the realm holds
+}
+
+BOOST_AUTO_TEST_CASE(reload_sees_a_change_another_process_made) {
+  cast();
+  Session admin = login("sec_admin");
+  // A second Vault on the same policy.db stands in for another PostgreSQL backend.
+  auto other = Vault::open(options());
+  BOOST_TEST_REQUIRE(other.ok());
+  ok(admin, "CREATE REALM fin");
+  BOOST_TEST(!(*other)->snapshot()->find_realm("fin").has_value());
+  BOOST_TEST((*other)->reload().ok());
+  BOOST_TEST((*other)->snapshot()->find_realm("fin").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(decisions_while_policy_changes_are_published) {
   cast();
   Session admin = login("sec_admin");

@@ -1,0 +1,121 @@
+"""pgbench on PostgreSQL 15 three ways in one run: plain, with the dbvault module (pgbench's
+tables in a realm that each connection has unlocked with a token) and with pgaudit (object
+audit of the same tables), select-only and read-write, at 1, 8 and 32 clients.
+
+Prints one line per figure and the ratios:
+  tps server=<plain|dbvault|pgaudit> script=<select|readwrite> clients=<n> value=<x>
+  ratio name=dbvault/<plain|pgaudit>:<script>:c<n> value=<x>   (and :geomean)
+Targets (issue 12): dbvault/plain >= 0.97, dbvault ahead of pgaudit.
+
+Knobs: BENCH_SECONDS (10), BENCH_CLIENTS ("1 8 32"), BENCH_SCRIPTS, BENCH_SCALE,
+BENCH_PGEXT_SERVERS ("plain dbvault pgaudit"), and DBVAULT_PGEXT_MODULE /
+DBVAULT_PGEXT_SQL (the module and its SQL script; default: build/pgext/dbvault.so and
+pgext/dbvault--0.1.sql). All three servers run with the same settings (the test harness's:
+fsync off), so the figures compare the modules, not the disks.
+"""
+
+import math
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("DBVAULT_PGEXT_MODULE", str(ROOT / "build" / "pgext" / "dbvault.so"))
+os.environ.setdefault("DBVAULT_PGEXT_SQL", str(ROOT / "pgext" / "dbvault--0.1.sql"))
+sys.path.insert(0, str(ROOT / "tests" / "pgext"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import pgext_cluster  # noqa: E402  (also puts tests/clients on the path)
+import pgbench_vault as pv  # noqa: E402  (pgbench runs and scripts shared with the server's bench)
+from harness.postgres_server import PostgresServer  # noqa: E402
+
+import harness  # noqa: E402
+
+SERVERS = os.environ.get("BENCH_PGEXT_SERVERS", "plain dbvault pgaudit").split()
+MODE = "simple"
+REALM_PASSWORD = "bench-realm-password-2025"
+UNLOCK_PRELUDE = """\\if :unlocked = 0
+SELECT 1 FROM dbvault.unlock_realm_with_token('bench_realm', '{token}');
+\\set unlocked 1
+\\endif
+"""
+
+
+def start(name: str, workdir: Path) -> harness.Server:
+    if name == "dbvault":
+        return pgext_cluster.PgextServer(workdir)
+    if name == "pgaudit":
+        return PostgresServer(workdir, settings={"shared_preload_libraries": "'pgaudit'",
+                                                 "pgaudit.role": "'bench_auditor'"})
+    return PostgresServer(workdir)
+
+
+def prepare(name: str, server: harness.Server) -> dict[str, Path]:
+    pv.pgbench(server, "-i", "-I", "tgvp", "-s", pv.SCALE, "--quiet")
+    prelude = ""
+    tables = ", ".join(pv.TABLES)
+    if name == "dbvault":
+        objects = ", ".join(f"TABLE {t}" for t in pv.TABLES)
+        pv.sql(server, "secadmin",
+               "SELECT * FROM dbvault.execute($$CREATE REALM bench_realm REQUIRE VAULT "
+               f"PASSWORD '{REALM_PASSWORD}'$$)",
+               f"SELECT * FROM dbvault.execute('ALTER REALM bench_realm ADD {objects}')")
+        token = pv.sql(server, "dba", "SELECT token FROM dbvault.unlock_realm("
+                                      f"'bench_realm', '{REALM_PASSWORD}')")[0][0]
+        prelude = UNLOCK_PRELUDE.format(token=token)
+    if name == "pgaudit":  # object audit: every read and write of the same tables is logged
+        pv.sql(server, "dba", "CREATE EXTENSION pgaudit", "CREATE ROLE bench_auditor",
+               f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO bench_auditor")
+    scale = int(pv.SCALE)
+    sizes = {"accounts": 100000 * scale, "branches": scale, "tellers": 10 * scale}
+    scripts = {}
+    for script, text in (("select", pv.SELECT_SCRIPT), ("readwrite", pv.READWRITE_SCRIPT)):
+        scripts[script] = server.workdir / f"{script}.pgbench"
+        scripts[script].write_text(text.format(prelude=prelude, **sizes))
+    return scripts
+
+
+def bench_server(name: str, results: dict) -> None:
+    with harness.temp_workdir(f"bench-pgext-{name}") as workdir:
+        server = start(name, workdir)
+        try:
+            scripts = prepare(name, server)
+            for script in pv.SCRIPTS:
+                for clients in pv.CLIENTS:
+                    tps = pv.run_tps(server, scripts[script], MODE, clients)
+                    results[(name, script, clients)] = tps
+                    print(f"tps server={name} script={script} clients={clients} "
+                          f"value={tps:.1f}", flush=True)
+        finally:
+            server.stop()
+
+
+def report(results: dict) -> None:
+    for other in ("plain", "pgaudit"):
+        values = []
+        for script in pv.SCRIPTS:
+            for clients in pv.CLIENTS:
+                a, b = results.get(("dbvault", script, clients)), results.get((other, script, clients))
+                if a and b:
+                    values.append(a / b)
+                    print(f"ratio name=dbvault/{other}:{script}:c{clients} value={a / b:.3f}")
+        if values:
+            mean = math.exp(sum(map(math.log, values)) / len(values))
+            print(f"ratio name=dbvault/{other}:geomean value={mean:.3f}")
+
+
+def main() -> int:
+    results: dict = {}
+    failed = False
+    for name in SERVERS:
+        try:
+            bench_server(name, results)
+        except (harness.ServerUnavailable, harness.ServerError, RuntimeError) as error:
+            print(f"bench: {name}: {error}", file=sys.stderr)
+            failed = True
+    report(results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+#include "pgext/executor_hook.h"
+
+#include "pgext/module.h"
+#include "pgext/pg_access.h"
+
+// PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
+// and postgres.h first among them.
+// clang-format off
+extern "C" {
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/transam.h"
+#include "executor/executor.h"
+#include "nodes/parsenodes.h"
+#include "tcop/tcopprot.h"
+}
+// clang-format on
+
+namespace dbvault::pgext {
+namespace {
+
+ExecutorCheckPerms_hook_type g_prev_check_perms = nullptr;
+
+// The accesses of a range table, skipping the system catalogs (objects made by initdb).
+// A relation without required permissions (an inheritance child or partition the planner
+// added) is checked as a read of the table, so a realm on a partition holds through its parent.
+bool check_perms(List* rtable, bool ereport_on_violation) {
+  if (g_prev_check_perms != nullptr && !g_prev_check_perms(rtable, ereport_on_violation)) {
+    return false;
+  }
+  // A parallel worker runs a range table its leader already checked, for the leader's
+  // session; the worker has no vault session of its own (nor the leader's unlocks).
+  if (IsParallelWorker()) return true;
+  int n = 0;
+  const PgAccess* accesses = range_table_accesses(rtable, &n);
+  if (n == 0) return true;  // catalogs only: psql's \d works even when the vault cannot open
+  if (vault_check(accesses, n, debug_query_string, AccessCheck::kDecide)) {
+    return true;
+  }
+  if (!ereport_on_violation) return false;
+  raise(backend_state().error);
+}
+
+}  // namespace
+
+void install_executor_hook() {
+  g_prev_check_perms = ExecutorCheckPerms_hook;
+  ExecutorCheckPerms_hook = check_perms;
+}
+
+}  // namespace dbvault::pgext

@@ -1,0 +1,14 @@
+// The executor's permission check (ExecutorCheckPerms_hook): the vault's realm check and
+// command rules for every relation of every range table the executor checks — queries, DML,
+// the queries inside views, rules, functions (SECURITY DEFINER included), PL/pgSQL EXECUTE and
+// triggers, and COPY's table — always against the backend's *authenticated* user's vault
+// session, whatever role the statement runs as, so no owner ever lends its realm access.
+// PostgreSQL's own ACL check runs in ExecCheckRTPerms before the hook (docs/postgresql.md).
+#pragma once
+
+namespace dbvault::pgext {
+
+// Chains the previous hook. Called once, from _PG_init.
+void install_executor_hook();
+
+}  // namespace dbvault::pgext

@@ -1,0 +1,77 @@
+#include "pgext/log_hook.h"
+
+#include <cstring>
+#include <string>
+
+#include "pgext/redaction.h"
+
+// PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
+// and postgres.h first among them.
+// clang-format off
+extern "C" {
+#include "postgres.h"
+
+#include "tcop/tcopprot.h"
+#include "utils/elog.h"
+}
+// clang-format on
+
+namespace dbvault::pgext {
+namespace {
+
+emit_log_hook_type g_prev_emit_log = nullptr;
+
+// The redacted text lives here, not in the hook's frame (which calls pstrdup).
+std::string& redacted() {
+  static std::string text;
+  return text;
+}
+
+bool redact_guarded(const char* in) noexcept {
+  try {
+    redacted() = redact(in);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool names_vault(const char* sql) noexcept {
+  try {
+    return sql != nullptr && mentions_vault(sql);
+  } catch (...) {
+    return true;  // cannot tell: redact
+  }
+}
+
+// Replaces *text by its redaction (or by "?" when it cannot be redacted) when it may hold
+// the statement's literals: it goes only to the server log, or it quotes the statement or
+// its parameters. A vault error the client gets (which never names a secret) stays exact.
+void redact_field(char** text, bool to_client) {
+  if (*text == nullptr) return;
+  if (to_client && strstr(*text, debug_query_string) == nullptr &&
+      strncmp(*text, "parameters:", 11) != 0) {
+    return;
+  }
+  *text = pstrdup(redact_guarded(*text) ? redacted().c_str() : "?");
+}
+
+void emit_log(ErrorData* edata) {
+  if (names_vault(debug_query_string) && edata->output_to_server) {
+    edata->hide_stmt = true;
+    redact_field(&edata->message, edata->output_to_client);
+    redact_field(&edata->detail, edata->output_to_client);
+    redact_field(&edata->detail_log, false);
+    redact_field(&edata->internalquery, false);
+  }
+  if (g_prev_emit_log != nullptr) g_prev_emit_log(edata);
+}
+
+}  // namespace
+
+void install_log_hook() {
+  g_prev_emit_log = emit_log_hook;
+  emit_log_hook = emit_log;
+}
+
+}  // namespace dbvault::pgext
