@@ -61,7 +61,7 @@ BOOST_FIXTURE_TEST_SUITE(vfs_keygate, GateFixture)
 BOOST_AUTO_TEST_CASE(a_released_tek_opens_the_database_and_counts_its_page_writes) {
   {
     auto vfs = vfs_for(alice);
-    BOOST_TEST((vfs->key().algorithm() == crypto::AeadAlgorithm::kChaCha20Poly1305));
+    BOOST_TEST((vfs->algorithm() == crypto::AeadAlgorithm::kChaCha20Poly1305));
     auto db = open_encrypted(db_path(), *vfs);
     BOOST_REQUIRE(db.ok());
     exec(db->get(), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('gate')");
