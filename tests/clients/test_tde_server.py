@@ -2,7 +2,7 @@
 """The engine database of a real server is encrypted at rest (docs/encryption.md, "The engine
 database"): marker rows written over the wire (a table, an index, a view, rows left in the WAL)
 appear in no file under the data directory, in plain, UTF-16 or hex form, neither while the
-server runs nor after it stopped. A data directory whose key store is replaced by another data
+server runs nor after it stopped; the server's release of the engine key is audited. A data directory whose key store is replaced by another data
 directory's, or whose engine database is a plaintext SQLite file, refuses to start (58000)."""
 
 import secrets
@@ -52,7 +52,15 @@ class TdeServer(client_case.ServerCase):
         self.assertEqual([r[0] for r in rows], markers[:3])  # the data reads back
         return markers
 
+    def test_key_release_to_the_server_is_audited(self) -> None:
+        rows = self.execute(
+            "SELECT \"user\", session_id, json_extract(detail, '$.key_id') FROM "
+            "vault.audit_log WHERE event_type = 'key_access'", user="auditor")
+        self.assertIn(("dbvault", "0", "tablespace:default@v1"),
+                      [tuple(str(v) for v in r) for r in rows])
+
     def test_no_plaintext_in_the_data_directory(self) -> None:
+        # Runs last (unittest orders by name): it stops the server.
         markers = self.write_markers()
         data = self.server.data_dir
         self.assertTrue((data / "data" / "main.db").exists())
