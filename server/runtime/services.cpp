@@ -54,7 +54,7 @@ class ServerKeyAuthorizer final : public crypto::KeyAuthorizer {
 
 // A data directory made before the engine database was encrypted holds a plaintext SQLite
 // file: refuse it by name rather than as a wrong key (docs/encryption.md, "The engine
-// database"). A missing file is fine (the engine creates it).
+// database").
 Status refuse_plaintext_engine_db(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::array<char, 16> head{};
@@ -143,6 +143,13 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   s->gate = std::make_unique<crypto::KeyGate>(*s->keys, *s->key_authorizer, *s->key_access, clock);
   if (mode.create) {
     if (auto made = s->keys->create_tek(engine_key_scope()); !made) return std::move(made).error();
+  }
+  // init creates the engine database; a start without it would serve an empty database in
+  // place of a deleted one.
+  if (!mode.create && !std::filesystem::exists(dir.engine_db())) {
+    return make_error(sqlstate::kSystemError,
+                      "the engine database " + dir.engine_db().string() +
+                          " is missing (deleted or moved?); dbvault serve never creates it");
   }
   DBV_RETURN_IF_ERROR(refuse_plaintext_engine_db(dir.engine_db()));
   auto engine_vfs = open_engine_vfs(*s->gate, *s->keys);

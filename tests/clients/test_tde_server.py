@@ -3,7 +3,8 @@
 database"): marker rows written over the wire (a table, an index, a view, rows left in the WAL)
 appear in no file under the data directory, in plain, UTF-16 or hex form, neither while the
 server runs nor after it stopped; the server's release of the engine key is audited. A data directory whose key store is replaced by another data
-directory's, or whose engine database is a plaintext SQLite file, refuses to start (58000)."""
+directory's, whose engine database is a plaintext SQLite file, or whose engine database was
+deleted, refuses to start (58000)."""
 
 import secrets
 import shutil
@@ -128,6 +129,14 @@ class TdeRefusals(client_case.unittest.TestCase):
         shutil.copyfile(second.data_dir / "keys" / "master.key",
                         first.data_dir / "keys" / "master.key")
         self.assert_refused(first)
+
+    def test_a_deleted_engine_database_refuses_to_start(self) -> None:
+        server = init_dir(self.workdir / "deleted")
+        engine = server.data_dir / "data" / "main.db"
+        for suffix in ("", "-wal", "-shm", "-tde"):
+            Path(f"{engine}{suffix}").unlink(missing_ok=True)
+        self.assert_refused(server, "is missing")
+        self.assertFalse(engine.exists())
 
     def test_a_plaintext_engine_database_refuses_to_start(self) -> None:
         server = init_dir(self.workdir / "plain")
