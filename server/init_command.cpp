@@ -69,6 +69,7 @@ Status create(const DataDir& dir, const ServerConfig& config,
   if (!services) return std::move(services).error();
   storage::EngineOptions engine_options;
   engine_options.database = dir.engine_db();
+  engine_options.vfs = (*services)->engine_vfs;  // encrypted under the tablespace:default TEK
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return std::move(engine).error();
   return ok_status();

@@ -20,6 +20,7 @@
 #include "server/session/connection_threads.h"
 #include "server/session/refusal_audit.h"
 #include "storage/engine.h"
+#include "storage/vfs/encrypted_db.h"
 
 namespace dbvault::server {
 namespace {
@@ -96,10 +97,6 @@ sigset_t handled_signals() {
   return set;
 }
 
-struct SqliteCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-
 }  // namespace
 
 int run_serve_command(const std::vector<std::string_view>& args, std::ostream& out,
@@ -154,6 +151,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   if (!services) return fail(err, services.error());
   storage::EngineOptions engine_options;
   engine_options.database = dir.engine_db();
+  engine_options.vfs = (*services)->engine_vfs;
   engine_options.allowed_functions = pgcompat::function_names();
   engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(), dir.config()};
   engine_options.on_refusal = [log = (*services)->audit.get()](
@@ -162,13 +160,13 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   };
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return fail(err, engine.error());
-  sqlite3* catalog_raw = nullptr;
-  if (sqlite3_open_v2(dir.engine_db().c_str(), &catalog_raw, SQLITE_OPEN_READONLY, nullptr) !=
-      SQLITE_OK) {
-    sqlite3_close_v2(catalog_raw);
-    return fail(err, make_error(sqlstate::kIoError, "cannot open the engine database"));
-  }
-  std::unique_ptr<sqlite3, SqliteCloser> catalog_db(catalog_raw);
+  // The catalog's read-only connection, shared by the sessions (SQLite serializes it).
+  storage::vfs::EncryptedOpenOptions catalog_options;
+  catalog_options.read_only = true;
+  catalog_options.flags = SQLITE_OPEN_FULLMUTEX;
+  auto catalog_db =
+      storage::vfs::open_encrypted(dir.engine_db(), *(*services)->engine_vfs, catalog_options);
+  if (!catalog_db) return fail(err, catalog_db.error());
   auto tls = net::TlsConfig::load({dir.resolve(config.tls_cert), dir.resolve(config.tls_key),
                                    dir.resolve(config.tls_client_ca)});
   if (!tls) return fail(err, tls.error());
@@ -180,7 +178,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   session::SessionRegistry registry(config.max_connections);
   session::ServerContext ctx(**services, live, **engine, tls->get(), registry,
                              std::move(*mock_secret));
-  ctx.catalog_db = catalog_db.get();
+  ctx.catalog_db = catalog_db->get();
   // Session ids are unique across restarts too (audit records join on them): microseconds at
   // start, then one more per session.
   ctx.next_session_id = static_cast<std::uint64_t>(system_clock.now().time_since_epoch().count());

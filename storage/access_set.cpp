@@ -5,15 +5,22 @@
 #include "common/sqlstate.h"
 #include "storage/authorizer.h"
 #include "storage/compile.h"
+#include "storage/vfs/encrypted_db.h"
 
 namespace dbvault::storage {
 
 Result<std::unique_ptr<SqliteAccessResolver>> SqliteAccessResolver::open(
-    const std::filesystem::path& database) {
+    const std::filesystem::path& database, std::shared_ptr<vfs::TdeVfs> vfs) {
   sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
+  if (vfs) {
+    vfs::EncryptedOpenOptions eo;
+    eo.read_only = true;
+    auto opened = vfs::open_encrypted(database, *vfs, eo);
+    if (!opened) return std::move(opened).error();
+    db = opened->release();
+  } else if (const int rc = sqlite3_open_v2(database.c_str(), &db,
+                                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+             rc != SQLITE_OK) {
     Error e =
         make_error(sqlstate::kIoError, "cannot open the engine database " + database.string() +
                                            ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
@@ -23,11 +30,13 @@ Result<std::unique_ptr<SqliteAccessResolver>> SqliteAccessResolver::open(
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-  return std::unique_ptr<SqliteAccessResolver>(new SqliteAccessResolver(db));
+  return std::unique_ptr<SqliteAccessResolver>(new SqliteAccessResolver(db, std::move(vfs)));
 }
 
-SqliteAccessResolver::SqliteAccessResolver(sqlite3* db)
-    : db_(db), auth_(std::make_unique<Authorizer>(db, std::vector<std::string>{})) {}
+SqliteAccessResolver::SqliteAccessResolver(sqlite3* db, std::shared_ptr<vfs::TdeVfs> vfs)
+    : vfs_(std::move(vfs)),
+      db_(db),
+      auth_(std::make_unique<Authorizer>(db, std::vector<std::string>{})) {}
 
 SqliteAccessResolver::~SqliteAccessResolver() {
   auth_.reset();

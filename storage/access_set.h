@@ -21,11 +21,17 @@ struct sqlite3;
 namespace dbvault::storage {
 
 class Authorizer;
+namespace vfs {
+class TdeVfs;
+}
 
 class SqliteAccessResolver final : public vault::AccessResolver {
  public:
-  // Opens `database` read-only. 58030 if it cannot be opened.
-  static Result<std::unique_ptr<SqliteAccessResolver>> open(const std::filesystem::path& database);
+  // Opens `database` read-only, through `vfs` when given (the engine's encrypting VFS, kept
+  // alive by the resolver). 58030 if it cannot be opened; with a VFS, 58000 if the key does
+  // not decrypt it, XX001 if its schema does not authenticate.
+  static Result<std::unique_ptr<SqliteAccessResolver>> open(const std::filesystem::path& database,
+                                                            std::shared_ptr<vfs::TdeVfs> vfs = {});
   ~SqliteAccessResolver() override;
 
   // 42601: not exactly one statement, or a syntax error; 42P01 / 42703: unknown table or
@@ -34,7 +40,8 @@ class SqliteAccessResolver final : public vault::AccessResolver {
                                             std::string_view sql) const override;
 
  private:
-  explicit SqliteAccessResolver(sqlite3* db);
+  SqliteAccessResolver(sqlite3* db, std::shared_ptr<vfs::TdeVfs> vfs);
+  std::shared_ptr<vfs::TdeVfs> vfs_;  // outlives db_
   sqlite3* db_;
   std::unique_ptr<Authorizer> auth_;
   mutable std::mutex mu_;

@@ -7,6 +7,7 @@
 
 #include "common/sqlstate.h"
 #include "storage/engine_internal.h"
+#include "storage/vfs/encrypted_db.h"
 
 namespace dbvault::storage {
 namespace {
@@ -76,6 +77,33 @@ Status create_private(const fs::path& path) {
   return ok_status();
 }
 
+struct CloseDb {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbPtr = std::unique_ptr<sqlite3, CloseDb>;
+
+// A new read-write connection to the engine database, through the options' VFS if any (which
+// creates the file 0600, sets WAL and proves the key), else plain (`create`: the file is made
+// 0600 first, so that SQLite never creates it world-readable).
+Result<DbPtr> open_db(const EngineOptions& o, bool create) {
+  if (o.vfs) {
+    vfs::EncryptedOpenOptions eo;
+    eo.create = create;
+    eo.busy_timeout_ms = o.busy_timeout_ms;
+    auto db = vfs::open_encrypted(o.database, *o.vfs, eo);
+    if (!db) return std::move(db).error();
+    return DbPtr(db->release());
+  }
+  if (create) DBV_RETURN_IF_ERROR(create_private(o.database));
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(o.database.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return open_error(o.database, raw, rc);
+  sqlite3_busy_timeout(raw, o.busy_timeout_ms);
+  return db;
+}
+
 }  // namespace
 
 bool EngineShared::file_allowed(std::string_view name) const {
@@ -95,13 +123,9 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   if (options.database.empty()) {
     return make_error(sqlstate::kInvalidParameterValue, "engine: no database path");
   }
-  DBV_RETURN_IF_ERROR(create_private(options.database));
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(options.database.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> owned(db, sqlite3_close_v2);
-  if (rc != SQLITE_OK) return open_error(options.database, db, rc);
-  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  auto owned = open_db(options, true);
+  if (!owned) return std::move(owned).error();
+  sqlite3* db = owned->get();
   char* err = nullptr;
   if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, &err) != SQLITE_OK) {
     Error e =
@@ -121,14 +145,9 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
 Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
                                                     const std::function<Status(sqlite3*)>& setup,
                                                     ExecutionHook on_execution) {
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(shared_->options.database.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Error e = open_error(shared_->options.database, db, rc);
-    sqlite3_close_v2(db);
-    return e;
-  }
+  auto owned = open_db(shared_->options, false);
+  if (!owned) return std::move(owned).error();
+  sqlite3* db = owned.value().release();
   auto state = std::make_unique<ConnectionState>(*shared_, session, db);  // owns db now
   DBV_RETURN_IF_ERROR(configure(db, shared_->options));
   if (setup) DBV_RETURN_IF_ERROR(setup(db));

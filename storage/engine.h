@@ -52,6 +52,10 @@ struct sqlite3;
 
 namespace dbvault::storage {
 
+namespace vfs {
+class TdeVfs;
+}
+
 struct Blob {
   std::vector<std::uint8_t> bytes;
   bool operator==(const Blob&) const = default;
@@ -63,6 +67,12 @@ using Value = std::variant<std::monostate, std::int64_t, double, std::string, Bl
 struct EngineOptions {
   // The engine database (created, mode 0600, when missing). REQUIRED.
   std::filesystem::path database;
+  // The encrypting VFS (storage/vfs/tde_vfs.h) every connection to `database` is opened
+  // through: its pages, WAL and journals are encrypted under the VFS's key (the server always
+  // sets it: docs/encryption.md, "The engine database"). Unset: a plaintext database (tests
+  // and tools only). With it, opening fails with 58000 when the key does not decrypt the file
+  // (wrong key, a plaintext file) and XX001 when a page does not authenticate.
+  std::shared_ptr<vfs::TdeVfs> vfs;
   // How long a statement waits for another connection's lock before failing with 55P03.
   int busy_timeout_ms = 5000;
   // Files and directories no statement may write to or read from (VACUUM INTO targets, ...):
@@ -101,12 +111,14 @@ class Engine {
  public:
   // Opens (creating) the engine database: WAL mode, and the engine's own bookkeeping table
   // (who created which trigger and view). `vault` must outlive the Engine.
-  // 22023 for a missing database path; 58030 if the file cannot be opened or set up.
+  // 22023 for a missing database path; 58030 if the file cannot be opened or set up; with
+  // EngineOptions::vfs, 58000 / XX001 as that says.
   static Result<std::unique_ptr<Engine>> open(EngineOptions options, vault::Vault& vault);
   ~Engine();
 
   // A new SQLite connection for `session`, which must outlive the Connection and is used by
-  // the Connection's thread only. 58030 if the connection cannot be opened.
+  // the Connection's thread only. 58030 if the connection cannot be opened (with a VFS: 58000
+  // if its key is no longer usable, e.g. the master key became unreachable).
   // `setup`, when given, runs on the new SQLite connection after EngineOptions::on_open and
   // before the authorizer is installed: per-session functions (the server's current_setting(),
   // which reads that session's settings). Functions it registers follow allowed_functions too.

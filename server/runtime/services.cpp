@@ -1,7 +1,12 @@
 #include "server/runtime/services.h"
 
+#include <array>
+#include <fstream>
+
+#include "audit/key_access_log.h"
 #include "audit/keys.h"
 #include "crypto/kdf.h"
+#include "storage/vfs/page_key.h"
 #include "vault/audit_anchor.h"
 
 namespace dbvault::server {
@@ -36,7 +41,64 @@ Status apply_initial_accounts(vault::Options& o, std::vector<InitialAccount>& ac
   return ok_status();
 }
 
+// The gate's authorizer while the server is the only holder of a key: it grants the engine
+// database's key to the server (kServerKeySession) and nothing to anyone else.
+class ServerKeyAuthorizer final : public crypto::KeyAuthorizer {
+ public:
+  crypto::KeyAuthorization authorize(const crypto::SessionRef& session,
+                                     const crypto::KeyScope& scope) const override {
+    const bool server = session.session_id == kServerKeySession && session.user == kServerKeyUser;
+    return {.granted = server && scope == engine_key_scope()};
+  }
+};
+
+// A data directory made before the engine database was encrypted holds a plaintext SQLite
+// file: refuse it by name rather than as a wrong key (docs/encryption.md, "The engine
+// database").
+Status refuse_plaintext_engine_db(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<char, 16> head{};
+  if (!in.read(head.data(), head.size())) return ok_status();
+  if (std::string_view(head.data(), head.size()) != std::string_view("SQLite format 3\0", 16)) {
+    return ok_status();
+  }
+  return make_error(sqlstate::kSystemError,
+                    "the engine database " + path.string() +
+                        " is not encrypted (a data directory from before dbvault encrypted it); "
+                        "dbvault does not serve plaintext data: export it (sqlite3 .dump), create "
+                        "a new data directory with 'dbvault init' and load it there");
+}
+
+// The engine database's VFS, its key released by the gate to the server now and again
+// whenever the cached key expired (the same version: a rotation is not part of this).
+Result<std::shared_ptr<storage::vfs::TdeVfs>> open_engine_vfs(crypto::KeyGate& gate,
+                                                              crypto::TekStore& keys) {
+  auto current = keys.current(engine_key_scope());
+  if (!current) {
+    if (current.error().code != sqlstate::kUndefinedObject) return std::move(current).error();
+    return make_error(sqlstate::kSystemError,
+                      "the key store has no key for the engine database (" +
+                          engine_key_scope().to_string() +
+                          "): the data directory is incomplete or from an older dbvault");
+  }
+  const std::uint32_t version = current->version;
+  storage::vfs::KeySource source =
+      [&gate, version]() -> Result<std::shared_ptr<const storage::vfs::PageKey>> {
+    auto handle = gate.release({kServerKeySession, kServerKeyUser}, engine_key_scope(), version);
+    if (!handle) {
+      return make_error(sqlstate::kSystemError,
+                        "the engine database's key is not available: " + handle.error().message);
+    }
+    return storage::vfs::PageKey::from_handle(std::move(*handle));
+  };
+  auto vfs = storage::vfs::TdeVfs::create(std::move(source));
+  if (!vfs) return std::move(vfs).error();
+  return std::shared_ptr<storage::vfs::TdeVfs>(std::move(*vfs));
+}
+
 }  // namespace
+
+crypto::KeyScope engine_key_scope() { return crypto::KeyScope::tablespace("default"); }
 
 Services::~Services() {
   if (policy_store != nullptr && audit) {
@@ -45,6 +107,10 @@ Services::~Services() {
   }
   vault.reset();
   resolver.reset();
+  engine_vfs.reset();
+  gate.reset();
+  key_authorizer.reset();
+  key_access.reset();
   sink.reset();
   audit.reset();
 }
@@ -72,8 +138,26 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   auto root = token_root_key(*s->keys, mode.create);
   if (!root) return std::move(root).error();
 
+  s->key_access = std::make_unique<audit::KeyAccessLog>(*s->audit);
+  s->key_authorizer = std::make_unique<ServerKeyAuthorizer>();
+  s->gate = std::make_unique<crypto::KeyGate>(*s->keys, *s->key_authorizer, *s->key_access, clock);
+  if (mode.create) {
+    if (auto made = s->keys->create_tek(engine_key_scope()); !made) return std::move(made).error();
+  }
+  // init creates the engine database; a start without it would serve an empty database in
+  // place of a deleted one.
+  if (!mode.create && !std::filesystem::exists(dir.engine_db())) {
+    return make_error(sqlstate::kSystemError,
+                      "the engine database " + dir.engine_db().string() +
+                          " is missing (deleted or moved?); dbvault serve never creates it");
+  }
+  DBV_RETURN_IF_ERROR(refuse_plaintext_engine_db(dir.engine_db()));
+  auto engine_vfs = open_engine_vfs(*s->gate, *s->keys);
+  if (!engine_vfs) return std::move(engine_vfs).error();
+  s->engine_vfs = std::move(*engine_vfs);
+
   if (std::filesystem::exists(dir.engine_db())) {
-    auto resolver = storage::SqliteAccessResolver::open(dir.engine_db());
+    auto resolver = storage::SqliteAccessResolver::open(dir.engine_db(), s->engine_vfs);
     if (!resolver) return std::move(resolver).error();
     s->resolver = std::move(*resolver);
   }

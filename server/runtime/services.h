@@ -1,15 +1,18 @@
 // Services: everything one data directory runs on, opened in dependency order — the master
-// key, the key store, the audit log, the vault — and closed in reverse. `dbvault init`
-// creates them; `dbvault serve` and the tools open them. The engine is opened by the caller
-// (storage/), on top of these.
+// key, the key store, the audit log, the key gate and the engine database's encrypting VFS,
+// the vault — and closed in reverse. `dbvault init` creates them; `dbvault serve` and the tools
+// open them. The engine is opened by the caller (storage/), on top of these, through
+// `engine_vfs` (docs/encryption.md, "The engine database").
 //
 // Fail closed: any piece that does not open (wrong MEK, unreadable key store, audit log that
-// cannot be written, policy store that does not open) makes open_services() fail with its error
-// (58000 / 58030), and nothing is served.
+// cannot be written, an engine database the key does not decrypt or that is not encrypted,
+// policy store that does not open) makes open_services() fail with its error (58000 / 58030 /
+// XX001), and nothing is served.
 //
 // Thread-safety: the members are thread-safe as their own headers say.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +20,12 @@
 #include "audit/log.h"
 #include "common/clock.h"
 #include "common/secret_string.h"
+#include "crypto/key_gate.h"
 #include "crypto/tek_store.h"
 #include "server/runtime/config.h"
 #include "server/runtime/data_dir.h"
 #include "storage/access_set.h"
+#include "storage/vfs/tde_vfs.h"
 #include "vault/audit_log_sink.h"
 #include "vault/vault.h"
 
@@ -32,6 +37,15 @@ struct Services {
   std::unique_ptr<crypto::TekStore> keys;
   std::unique_ptr<audit::Log> audit;
   std::unique_ptr<vault::AuditLogSink> sink;
+  // The only way to a usable TEK (crypto/key_gate.h), its releases audited as key_access.
+  // Today its one holder is the server itself, for the engine database's key.
+  std::unique_ptr<crypto::KeyAccessSink> key_access;
+  std::unique_ptr<crypto::KeyAuthorizer> key_authorizer;
+  std::unique_ptr<crypto::KeyGate> gate;
+  // The engine database's encrypting VFS, under the `tablespace:default` TEK released by
+  // `gate` (renewed through it when the cached key expires). Every connection to the engine
+  // database uses it: EngineOptions::vfs, the resolver, the server's catalog connection.
+  std::shared_ptr<storage::vfs::TdeVfs> engine_vfs;
   // EXPLAIN VAULT's access sets (a read-only connection to the engine database; absent until
   // the engine database exists, i.e. during init).
   std::unique_ptr<storage::SqliteAccessResolver> resolver;
@@ -39,6 +53,7 @@ struct Services {
   vault::PolicyStore* policy_store = nullptr;  // the vault's, with the audit anchor attached
 
   // Re-anchors the policy store at the audit log's end, detaches the anchor, closes the vault,
+  // the resolver, the VFS (REQUIRES: every other holder of engine_vfs is gone) and the gate,
   // then flushes and closes the audit log.
   ~Services();
 };
@@ -49,8 +64,14 @@ struct InitialAccount {
   SecretString password;
 };
 
+// The key scope of the engine database (the default tablespace), and who holds its key: the
+// server itself (session id 0, which no client session has), from start to shutdown.
+crypto::KeyScope engine_key_scope();
+inline constexpr std::uint64_t kServerKeySession = 0;
+inline constexpr const char* kServerKeyUser = "dbvault";
+
 struct OpenMode {
-  bool create = false;                   // init: make the key store, audit key, policy store
+  bool create = false;  // init: make the key store, audit key, engine TEK, policy store
   std::vector<InitialAccount> accounts;  // init only: dba, secadmin, auditor
 };
 

@@ -72,13 +72,16 @@ Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
 
 Result<DatabasePtr> open_encrypted(const fs::path& path, TdeVfs& vfs,
                                    const EncryptedOpenOptions& options) {
-  auto fresh = prepare_file(path, options.create);
+  auto fresh = prepare_file(path, options.create && !options.read_only);
   if (!fresh) return std::move(fresh).error();
   const std::string what = "cannot open the encrypted database " + path.string();
+  if (*fresh && options.read_only) {
+    return make_error(sqlstate::kSystemError, what + ": the file is empty");
+  }
   vfs.record_failure({});
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | options.flags,
-                                 vfs.name().c_str());
+  const int mode = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, mode | options.flags, vfs.name().c_str());
   DatabasePtr db(raw);
   if (rc != SQLITE_OK) {
     const int code = sqlite3_extended_errcode(raw);
@@ -100,6 +103,7 @@ Result<DatabasePtr> open_encrypted(const fs::path& path, TdeVfs& vfs,
   // Page 1 authenticated when SQLite opened the file (a wrong key fails there, 58000); the
   // schema must authenticate too (XX001 if not).
   DBV_RETURN_IF_ERROR(exec(vfs, raw, "SELECT count(*) FROM sqlite_schema", what));
+  if (options.read_only) return db;
   DBV_RETURN_IF_ERROR(exec(
       vfs, raw, options.wal ? "PRAGMA journal_mode = WAL" : "PRAGMA journal_mode = DELETE", what));
   return db;

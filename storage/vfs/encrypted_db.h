@@ -26,7 +26,10 @@ namespace dbvault::storage::vfs {
 
 struct EncryptedOpenOptions {
   bool create = true;  // create the file if missing (else 58030)
-  bool wal = true;     // journal_mode = WAL; false: DELETE (a rollback journal)
+  // SQLITE_OPEN_READONLY (never creates; the journal mode is left as the file has it). The
+  // key is still proven by reading the schema.
+  bool read_only = false;
+  bool wal = true;  // journal_mode = WAL; false: DELETE (a rollback journal)
   int busy_timeout_ms = 5000;
   int flags = SQLITE_OPEN_NOMUTEX;  // added to READWRITE (| CREATE)
 };

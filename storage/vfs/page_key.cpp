@@ -62,6 +62,11 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_handle(crypto::TekHandle ha
   return std::make_shared<const PageKey>(algorithm, version, std::move(m));
 }
 
+bool PageKey::expired() const {
+  const auto* handle = std::get_if<crypto::TekHandle>(&material_->key);
+  return handle != nullptr && handle->expired();
+}
+
 Result<PageCipher> PageKey::cipher() const {
   std::optional<Result<crypto::Aead>> pages;
   std::optional<Result<Subkeys>> subkeys;

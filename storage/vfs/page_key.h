@@ -44,6 +44,9 @@ class PageKey {
   std::uint32_t version() const { return version_; }
   // A cipher for one file. 58000 if the key was zeroized or its authorization ended.
   Result<PageCipher> cipher() const;
+  // True once a gate's handle was zeroized or its authorization ended (never for key bytes):
+  // cipher() fails from then on, and a TdeVfs with a KeySource asks for a new key.
+  bool expired() const;
 
   struct Material;  // page_key.cpp
   PageKey(crypto::AeadAlgorithm algorithm, std::uint32_t version, std::shared_ptr<Material> m);

@@ -183,7 +183,7 @@ int setup_main(TdeFile& f) {
   if (!header || page_size == 0) {
     return f.fail(SQLITE_NOTADB, "has an unsupported or damaged encryption header");
   }
-  if (header->algorithm != f.vfs->key().algorithm()) {
+  if (header->algorithm != f.vfs->algorithm()) {
     return f.fail(SQLITE_NOTADB, "is encrypted with " +
                                      std::string(crypto::algorithm_name(header->algorithm)) +
                                      ", not with the key's algorithm");
@@ -334,7 +334,7 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
   const auto pgno = static_cast<std::uint32_t>(off / size) + 1;
   std::size_t raw = 0;
   if (pgno == 1) {
-    FileHeader{f.vfs->key().algorithm(), f.identity->id}.encode(out.first<kFileHeaderSize>());
+    FileHeader{f.vfs->algorithm(), f.identity->id}.encode(out.first<kFileHeaderSize>());
     std::copy(in.begin() + kFileHeaderSize, in.begin() + kRawHeaderSize,
               out.begin() + kFileHeaderSize);
     raw = kRawHeaderSize;
@@ -370,7 +370,7 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   t->path = name;
   t->real = real;
   if (t->role != FileRole::kPlain) {
-    auto cipher = vfs.key().cipher();
+    auto cipher = vfs.cipher();
     if (cipher) {
       t->cipher.emplace(std::move(*cipher));
     } else {

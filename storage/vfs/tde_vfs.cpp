@@ -22,7 +22,7 @@ int x_delete(sqlite3_vfs* v, const char* name, int sync_dir) {
     auto identity = self(v).open_identity(db);
     auto cipher =
         identity
-            ? self(v).key().cipher()
+            ? self(v).cipher()
             : Result<PageCipher>(make_error(sqlstate::kSystemError, "the database is not open"));
     const Status st =
         cipher ? internal::wal_guard_clean(db, *identity, *cipher) : Status(cipher.error());
@@ -60,8 +60,14 @@ std::atomic<unsigned> g_next_vfs{1};
 
 }  // namespace
 
-TdeVfs::TdeVfs(std::shared_ptr<const PageKey> key, sqlite3_vfs* root_vfs, std::string name)
-    : key_(std::move(key)), root_(root_vfs), name_(std::move(name)) {
+TdeVfs::TdeVfs(std::shared_ptr<const PageKey> key, KeySource source, sqlite3_vfs* root_vfs,
+               std::string name)
+    : key_(std::move(key)),
+      source_(std::move(source)),
+      algorithm_(key_->algorithm()),
+      key_version_(key_->version()),
+      root_(root_vfs),
+      name_(std::move(name)) {
   vfs_.iVersion = 2;
   vfs_.szOsFile = internal::file_handle_size(root_);
   vfs_.mxPathname = root_->mxPathname;
@@ -83,13 +89,25 @@ TdeVfs::TdeVfs(std::shared_ptr<const PageKey> key, sqlite3_vfs* root_vfs, std::s
 }
 
 Result<std::unique_ptr<TdeVfs>> TdeVfs::create(std::shared_ptr<const PageKey> key) {
+  return make(std::move(key), {});
+}
+
+Result<std::unique_ptr<TdeVfs>> TdeVfs::create(KeySource source) {
+  if (!source) return make_error(sqlstate::kSystemError, "no encryption key source");
+  auto key = source();
+  if (!key) return std::move(key).error();
+  return make(std::move(*key), std::move(source));
+}
+
+Result<std::unique_ptr<TdeVfs>> TdeVfs::make(std::shared_ptr<const PageKey> key, KeySource source) {
   if (!key) return make_error(sqlstate::kSystemError, "no encryption key");
   sqlite3_vfs* root_vfs = sqlite3_vfs_find(nullptr);
   if (root_vfs == nullptr || root_vfs->iVersion < 2) {
     return make_error(sqlstate::kSystemError, "SQLite has no usable default VFS");
   }
   std::string name = "dbvault-tde-" + std::to_string(g_next_vfs.fetch_add(1));
-  std::unique_ptr<TdeVfs> vfs(new TdeVfs(std::move(key), root_vfs, std::move(name)));
+  std::unique_ptr<TdeVfs> vfs(
+      new TdeVfs(std::move(key), std::move(source), root_vfs, std::move(name)));
   if (sqlite3_vfs_register(&vfs->vfs_, 0) != SQLITE_OK) {
     return make_error(sqlstate::kSystemError, "cannot register the encrypting SQLite VFS");
   }
@@ -97,6 +115,20 @@ Result<std::unique_ptr<TdeVfs>> TdeVfs::create(std::shared_ptr<const PageKey> ke
 }
 
 TdeVfs::~TdeVfs() { sqlite3_vfs_unregister(&vfs_); }
+
+Result<PageCipher> TdeVfs::cipher() {
+  std::lock_guard lock(key_mu_);
+  if (source_ && key_->expired()) {
+    auto next = source_();
+    if (!next) return std::move(next).error();
+    if (!*next || (*next)->algorithm() != algorithm_ || (*next)->version() != key_version_) {
+      return make_error(sqlstate::kSystemError,
+                        "the renewed key is not the one the database is encrypted with");
+    }
+    key_ = std::move(*next);
+  }
+  return key_->cipher();
+}
 
 std::string TdeVfs::last_failure() const {
   std::lock_guard lock(failure_mu_);

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,17 +43,30 @@ struct FileIdentity {
   std::atomic<bool> wal_state_present{false};  // its WAL state record is known to exist
 };
 
+// Gives a TdeVfs a fresh key when the one it holds expired (a gate's handle is zeroized when
+// its cache entry ends, 15 minutes by default): e.g. KeyGate::release again. The key must be
+// the same version and algorithm (the files' pages are bound to them); a different one is
+// refused (58000). An error is returned to the open that needed the key (58000).
+using KeySource = std::function<Result<std::shared_ptr<const PageKey>>()>;
+
 class TdeVfs {
  public:
   // Registers a new VFS over the default one. 58000 if SQLite refuses.
   static Result<std::unique_ptr<TdeVfs>> create(std::shared_ptr<const PageKey> key);
+  // The same, with the key `source` gives now and again each time that key has expired.
+  // Files already open keep the cipher they were opened with.
+  static Result<std::unique_ptr<TdeVfs>> create(KeySource source);
   // Unregisters. REQUIRES: every connection opened through it is closed.
   ~TdeVfs();
   TdeVfs(const TdeVfs&) = delete;
   TdeVfs& operator=(const TdeVfs&) = delete;
 
   const std::string& name() const { return name_; }
-  const PageKey& key() const { return *key_; }
+  crypto::AeadAlgorithm algorithm() const { return algorithm_; }
+  std::uint32_t key_version() const { return key_version_; }
+  // A cipher for one file under the current key (renewed through the KeySource if it expired).
+  // 58000 if there is no usable key.
+  Result<PageCipher> cipher();
   // The most recent failure (an unauthenticated page, a refused file), for error messages;
   // empty if none. Names a file and a page, never data.
   std::string last_failure() const;
@@ -72,9 +86,14 @@ class TdeVfs {
   std::shared_ptr<FileIdentity> open_identity(const std::string& path);
 
  private:
-  TdeVfs(std::shared_ptr<const PageKey> key, sqlite3_vfs* root, std::string name);
+  TdeVfs(std::shared_ptr<const PageKey> key, KeySource source, sqlite3_vfs* root, std::string name);
+  static Result<std::unique_ptr<TdeVfs>> make(std::shared_ptr<const PageKey> key, KeySource source);
 
-  std::shared_ptr<const PageKey> key_;
+  mutable std::mutex key_mu_;
+  std::shared_ptr<const PageKey> key_;  // guarded by key_mu_
+  const KeySource source_;
+  const crypto::AeadAlgorithm algorithm_;
+  const std::uint32_t key_version_;
   sqlite3_vfs* root_;
   std::string name_;
   sqlite3_vfs vfs_{};

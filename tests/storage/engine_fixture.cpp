@@ -4,14 +4,20 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "crypto/random.h"
+#include "storage/vfs/encrypted_db.h"
+#include "storage/vfs/page_key.h"
+
 namespace dbvault::storage::test {
 
 EngineFixture::EngineFixture() {
   std::filesystem::create_directories(engine_db.parent_path());
   std::filesystem::create_directories(dir / "keys");
   std::filesystem::create_directories(dir / "audit");
+  engine_vfs = random_vfs();
   EngineOptions o;
   o.database = engine_db;
+  o.vfs = engine_vfs;
   o.protected_paths = {dir / "policy.db", dir / "keys", dir / "audit"};
   auto e = Engine::open(o, *vault);
   BOOST_TEST_REQUIRE(e.ok(), "engine: " << (e.ok() ? "" : e.error().message));
@@ -104,10 +110,22 @@ Error EngineFixture::refused(Connection& c, std::string_view sql, std::string_vi
   return r.error();
 }
 
+std::shared_ptr<vfs::TdeVfs> EngineFixture::random_vfs() {
+  auto bytes = crypto::random_key(32);
+  BOOST_TEST_REQUIRE(bytes.ok());
+  auto key = vfs::PageKey::from_secret(crypto::AeadAlgorithm::kAes256Gcm, 1, *bytes);
+  BOOST_TEST_REQUIRE(key.ok());
+  auto made = vfs::TdeVfs::create(std::move(*key));
+  BOOST_TEST_REQUIRE(made.ok());
+  return std::shared_ptr<vfs::TdeVfs>(std::move(*made));
+}
+
 std::int64_t EngineFixture::count(std::string_view table) {
-  sqlite3* db = nullptr;
-  BOOST_TEST_REQUIRE(sqlite3_open_v2(engine_db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-                     SQLITE_OK);
+  vfs::EncryptedOpenOptions options;
+  options.read_only = true;
+  auto opened = vfs::open_encrypted(engine_db, *engine_vfs, options);
+  BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  sqlite3* db = opened->get();
   sqlite3_stmt* st = nullptr;
   const std::string sql = "SELECT count(*) FROM " + std::string(table);
   std::int64_t n = -1;
@@ -116,18 +134,18 @@ std::int64_t EngineFixture::count(std::string_view table) {
     n = sqlite3_column_int64(st, 0);
   }
   sqlite3_finalize(st);
-  sqlite3_close(db);
   return n;
 }
 
 void EngineFixture::raw_exec(std::string_view sql) {
-  sqlite3* db = nullptr;
-  BOOST_TEST_REQUIRE(sqlite3_open(engine_db.c_str(), &db) == SQLITE_OK);
+  vfs::EncryptedOpenOptions options;
+  options.create = false;
+  auto opened = vfs::open_encrypted(engine_db, *engine_vfs, options);
+  BOOST_TEST_REQUIRE(opened.ok(), (opened.ok() ? "" : opened.error().message));
   char* err = nullptr;
-  const int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &err);
+  const int rc = sqlite3_exec(opened->get(), std::string(sql).c_str(), nullptr, nullptr, &err);
   const std::string msg = err ? err : "";
   sqlite3_free(err);
-  sqlite3_close(db);
   BOOST_TEST_REQUIRE(rc == SQLITE_OK, sql << ": " << msg);
 }
 

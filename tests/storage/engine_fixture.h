@@ -1,6 +1,7 @@
 // The storage suites' fixture: the vault suites' VaultFixture (real policy.db, manual clock,
-// memory audit sink) plus a real engine database under data/ and helpers that run SQL on an
-// engine connection as a user.
+// memory audit sink) plus a real engine database under data/, encrypted as the server's is
+// (EngineOptions::vfs, a TdeVfs under a random key), and helpers that run SQL on an engine
+// connection as a user.
 //
 // Cast (on top of VaultFixture::cast): engine tables users(id, name, ssn), financial_records
 // (id, amount), orders(id, user_id, note), log(x), made directly in the file (so that the
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "storage/engine.h"
+#include "storage/vfs/tde_vfs.h"
 #include "tests/vault/vault_fixture.h"
 
 namespace dbvault::storage::test {
@@ -27,6 +29,7 @@ struct EngineFixture : vault::test::VaultFixture {
   ~EngineFixture();
 
   std::filesystem::path engine_db = dir / "data" / "engine.db";
+  std::shared_ptr<vfs::TdeVfs> engine_vfs;  // outlives the engine
   std::unique_ptr<Engine> engine;
 
   // One session and connection per user, made on first use.
@@ -39,9 +42,12 @@ struct EngineFixture : vault::test::VaultFixture {
   // Fails the test unless `sql` fails with `code`; returns the error.
   Error refused(Connection& c, std::string_view sql, std::string_view code = "42501");
 
-  // Read directly from the file, past the vault.
+  // Read directly from the file (through engine_vfs), past the vault.
   std::int64_t count(std::string_view table);
   void raw_exec(std::string_view sql);
+
+  // A TdeVfs under a new random AES-256-GCM key.
+  static std::shared_ptr<vfs::TdeVfs> random_vfs();
 
  private:
   struct User {

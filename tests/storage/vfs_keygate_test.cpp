@@ -1,6 +1,8 @@
 // The VFS keyed by a TEK the KeyGate released (KeyScope::tablespace): the key's algorithm comes
 // from its record, every page write counts against the gate's persisted invocation budget, a
 // locked key opens no file (58000), and an unauthorized session never gets a key to open with.
+// A VFS with a KeySource asks for the key again once its cache entry expired, and refuses a
+// different key.
 #include <stdlib.h>
 
 #include <boost/test/unit_test.hpp>
@@ -61,7 +63,7 @@ BOOST_FIXTURE_TEST_SUITE(vfs_keygate, GateFixture)
 BOOST_AUTO_TEST_CASE(a_released_tek_opens_the_database_and_counts_its_page_writes) {
   {
     auto vfs = vfs_for(alice);
-    BOOST_TEST((vfs->key().algorithm() == crypto::AeadAlgorithm::kChaCha20Poly1305));
+    BOOST_TEST((vfs->algorithm() == crypto::AeadAlgorithm::kChaCha20Poly1305));
     auto db = open_encrypted(db_path(), *vfs);
     BOOST_REQUIRE(db.ok());
     exec(db->get(), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('gate')");
@@ -94,6 +96,55 @@ BOOST_AUTO_TEST_CASE(an_unauthorized_session_gets_no_key) {
   BOOST_REQUIRE(!handle.ok());
   BOOST_TEST(handle.error().code == sqlstate::kInsufficientPrivilege);
   BOOST_TEST(audit.events().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_key_source_renews_a_key_whose_cache_entry_expired) {
+  int calls = 0;
+  auto vfs = TdeVfs::create([&]() -> Result<std::shared_ptr<const PageKey>> {
+    ++calls;
+    auto handle = gate->release(alice, users, 1);
+    if (!handle) return std::move(handle).error();
+    return PageKey::from_handle(std::move(*handle));
+  });
+  BOOST_REQUIRE(vfs.ok());
+  {
+    auto db = open_encrypted(db_path(), **vfs);
+    BOOST_REQUIRE(db.ok());
+    exec(db->get(), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('renewed')");
+  }
+  clock.advance(std::chrono::minutes(16));  // past the gate's cache TTL (15 minutes)
+  BOOST_TEST(gate->purge_expired() == 1u);  // the released key is zeroized
+  auto db = open_encrypted(db_path(), **vfs);
+  BOOST_REQUIRE(db.ok());
+  BOOST_TEST(column(db->get(), "SELECT v FROM t") == std::vector<std::string>{"renewed"});
+  BOOST_TEST(calls == 2);
+
+  authorizer.revoke(alice.session_id, users);  // the next renewal is refused
+  const crypto::KeyScope scopes[] = {users};
+  gate->lock_scopes(scopes);
+  auto refused = open_encrypted(db_path(), **vfs);
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == sqlstate::kSystemError);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_source_cannot_swap_in_another_key) {
+  int calls = 0;
+  auto vfs = TdeVfs::create([&]() -> Result<std::shared_ptr<const PageKey>> {
+    if (calls++ == 0) {
+      auto handle = gate->release(alice, users, 1);
+      if (!handle) return std::move(handle).error();
+      return PageKey::from_handle(std::move(*handle));
+    }
+    return PageKey::from_secret(crypto::AeadAlgorithm::kAes256Gcm, 1, random_tek());
+  });
+  BOOST_REQUIRE(vfs.ok());
+  { BOOST_REQUIRE(open_encrypted(db_path(), **vfs).ok()); }
+  const crypto::KeyScope scopes[] = {users};
+  gate->lock_scopes(scopes);
+  auto db = open_encrypted(db_path(), **vfs);
+  BOOST_REQUIRE(!db.ok());
+  BOOST_TEST(db.error().code == sqlstate::kSystemError);
+  BOOST_TEST(calls == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
