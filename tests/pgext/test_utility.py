@@ -34,11 +34,16 @@ class UtilityStatements(pgext_cluster.PgextCase):
                     "CREATE RULE r AS ON INSERT TO users DO ALSO NOTHING",
                     "CREATE POLICY p ON users USING (true)",
                     "TRUNCATE users",
-                    "GRANT SELECT ON users TO app",
                     "DROP TABLE users"):
             with self.subTest(sql=sql):
                 self.assert_sqlstate("42501", self.dba, sql, message=LOCKED)
         self.assertIn("users", self.psql("dba", r"\dt").stdout)  # still there
+
+    def test_a_grant_on_a_locked_realm_table_does_not_open_it(self):
+        # As in the embedded server (docs/vault.md §2): a realm does not stop a GRANT of
+        # privileges, which is RBAC's administration — command rules FOR GRANT do — and the
+        # grantee still needs the realm to read.
+        self.query(self.dba, "GRANT SELECT ON users TO app")
 
     def test_ddl_on_other_tables_is_postgresqls_business(self):
         self.query(self.dba, "CREATE TABLE scratch (id int)")
