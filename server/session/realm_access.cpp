@@ -72,15 +72,15 @@ bool same_accesses(const std::vector<vault::Access>& a, const std::vector<vault:
 }
 }  // namespace
 
-const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const storage::Statement& statement) {
-  const auto snap = ctx_.services.vault->snapshot();
+const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const vault::PolicySnapshot& snap,
+                                                         const storage::Statement& statement) {
   const auto& accesses = statement.accesses().accesses;
-  if (last_ && last_->policy_version == snap->version() && last_->sql == statement.sql() &&
+  if (last_ && last_->policy_version == snap.version() && last_->sql == statement.sql() &&
       same_accesses(last_->accesses, accesses)) {
     return *last_;
   }
-  Shaped s{statement.sql(), snap->version(), accesses, std::nullopt, {}, {}};
-  s.event = realm_access_event(*snap, session_, statement, s.shape);
+  Shaped s{statement.sql(), snap.version(), accesses, std::nullopt, {}, {}};
+  s.event = realm_access_event(snap, session_, statement, s.shape);
   if (s.event) {
     s.query = audit::strip_literals(statement.sql());
     s.shape += '\n' + std::to_string(s.policy_version) + '\n' + s.query;
@@ -92,8 +92,9 @@ const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const storage::Statemen
 Status RealmAccessAudit::before_execution(const storage::Statement& statement) {
   const auto& config = ctx_.config();
   if (!config.realm_access_audit) return flush();
-  if (!ctx_.services.vault->snapshot()->vault_enabled()) return flush();
-  const Shaped& s = shaped(statement);
+  const auto snap = ctx_.services.vault->snapshot();  // one load per execution
+  if (!snap->vault_enabled()) return flush();
+  const Shaped& s = shaped(*snap, statement);
   if (!s.event) return ok_status();
   const std::string& shape = s.shape;
   const auto now = std::chrono::steady_clock::now();

@@ -26,6 +26,7 @@
 #include "common/result.h"
 #include "server/session/context.h"
 #include "storage/engine.h"
+#include "vault/policy_snapshot.h"
 #include "vault/session.h"
 
 namespace dbvault::server::session {
@@ -63,7 +64,7 @@ class RealmAccessAudit {
     std::string query;                  // the SQL with its literals removed
     std::string shape;
   };
-  const Shaped& shaped(const storage::Statement& statement);
+  const Shaped& shaped(const vault::PolicySnapshot& snap, const storage::Statement& statement);
 
   ServerContext& ctx_;
   vault::Session& session_;
