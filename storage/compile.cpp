@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/sqlstate.h"
+#include "grammar/printer.h"
 #include "storage/schema_reads.h"
 #include "storage/sql_words.h"
 
@@ -48,7 +49,7 @@ Result<bool> in_schema(sqlite3* db, Authorizer& auth, std::string_view schema,
       query_column(db, auth,
                    "SELECT name FROM " + quote_ident(schema) + ".sqlite_schema WHERE type IN " +
                        (bodies ? "('trigger', 'view')" : "('table', 'view')") +
-                       " AND name = " + quote_literal(name) + " COLLATE NOCASE",
+                       " AND name = " + grammar::quote_literal(name) + " COLLATE NOCASE",
                    0);
   if (!found) return std::move(found).error();
   return !found->empty();
@@ -192,15 +193,6 @@ Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                       "PRAGMA " + quote_ident(schema) +
                           (hidden ? ".table_xinfo(" : ".table_info(") + quote_ident(table) + ")",
                       1);
-}
-
-std::string quote_literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
 }
 
 std::string quote_ident(std::string_view name) {

@@ -54,9 +54,8 @@ Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                                                std::string_view schema, std::string_view table,
                                                bool hidden);
 
-// "name" quoted as an SQL identifier; 'text' as a string literal.
+// "name" quoted as an SQL identifier, always (string literals: grammar::quote_literal).
 std::string quote_ident(std::string_view name);
-std::string quote_literal(std::string_view text);
 
 // The facts' accesses resolved against `snap` (PolicySnapshot::resolve_access_object; kNoId
 // for an object the vault does not know), named "schema.table[.column]".

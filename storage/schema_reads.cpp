@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "grammar/printer.h"
 #include "storage/compile.h"
 #include "storage/sql_words.h"
 
@@ -26,7 +27,7 @@ Result<bool> has_constraint_expressions(sqlite3* db, Authorizer& auth, const std
   auto sql =
       query_column(db, auth,
                    "SELECT sql FROM " + s + ".sqlite_schema WHERE type = 'table' AND name = " +
-                       quote_literal(table) + " COLLATE NOCASE",
+                       grammar::quote_literal(table) + " COLLATE NOCASE",
                    0);
   if (!sql) return std::move(sql).error();
   for (const auto& text : *sql) {
