@@ -102,6 +102,27 @@ class HeldAttacks(Attack2Case):
                 tool.execute(query, (1,), prepare=True).fetchall()
             self.assertEqual(denied.exception.sqlstate, "42501")
 
+    def test_policy_made_after_parse_applies_to_the_prepared_statement(self):
+        self.require_dbvault()
+        self.execute("CREATE TABLE later (x TEXT)", "INSERT INTO later VALUES ('later-row')")
+        tool = self.connect3(application_name="exporter_y")
+        self.reload_config("audit.export_programs = exporter_x, exporter_y")
+        query = "SELECT x FROM later WHERE x <> %s"
+        self.assertEqual(len(tool.execute(query, ("z",), prepare=True).fetchall()), 1)
+        self.execute("CREATE REALM r_later DESCRIPTION 'attack2' REQUIRE VAULT PASSWORD",
+                     "ALTER REALM r_later ADD TABLE later",
+                     f"ALTER REALM r_later SET VAULT PASSWORD '{REALM_PASSWORD}'", user="secadmin")
+        with self.assertRaises(psycopg.Error) as locked:
+            tool.execute(query, ("z",), prepare=True).fetchall()
+        self.assertEqual(locked.exception.sqlstate, "42501")
+        tool.execute("UNLOCK REALM r_later PASSWORD %s", (REALM_PASSWORD,), prepare=True)
+        self.assertEqual(len(tool.execute(query, ("z",), prepare=True).fetchall()), 1)
+        self.execute("CREATE COMMAND RULE no_later FOR EXPORT ON TABLE later DENY FROM ROLE dba",
+                     user="secadmin")
+        with self.assertRaises(psycopg.Error) as denied:
+            tool.execute(query, ("z",), prepare=True).fetchall()
+        self.assertIn("no_later", str(denied.exception))
+
     def test_vault_parameters_are_only_literals_and_never_logged(self):
         self.require_dbvault()
         conn = self.connect3()
