@@ -6,6 +6,7 @@
 #include "grammar/classifier.h"
 #include "grammar/parser.h"
 #include "grammar/splitter.h"
+#include "server/session/data_export.h"
 #include "server/session/realm_access.h"
 #include "server/session/statement_words.h"
 
@@ -115,6 +116,7 @@ void QueryLoop::on_parse(wire::Parse& m) {
         return;
       }
       prep->stmt = std::move(*st);
+      prep->exported = is_export_program(ctx_, vsession_);
       prep->tag_override = rw->tag;
       const int n = prep->stmt->parameter_count();
       int max_param = 0;
@@ -210,6 +212,18 @@ void QueryLoop::on_bind(wire::Bind& m) {
   } else {
     if (auto s = parameter_count_matches(m.params.size(), prep.param_types.size()); !s) {
       return extended_error(s.error());
+    }
+    const bool exported = is_export_program(ctx_, vsession_);
+    if (prep.open_portals == 0 && prep.exported != exported) {
+      // The export list changed since Parse (SIGHUP): the statement's reads must count as
+      // EXPORT (rules FOR EXPORT, data_export) exactly as a statement parsed now would.
+      auto fresh = prepare_engine(prep.stmt->sql());
+      if (!fresh) {
+        extended_error(fresh.error());
+        return;
+      }
+      prep.stmt = std::move(*fresh);
+      prep.exported = exported;
     }
     if (prep.open_portals > 0) {
       auto copy = prepare_engine(prep.stmt->sql());

@@ -23,6 +23,9 @@ struct QueryLoop::Prepared {
   std::vector<wire::Oid> param_types;        // one per $n
   std::vector<int> engine_index;             // $n (0-based) -> SQLite parameter index
   int open_portals = 0;                      // portals currently using `stmt`
+  // `stmt` was prepared as an export (PrepareOptions::exported). The export list can change
+  // by SIGHUP after Parse: Bind re-prepares `stmt` when this no longer matches the session.
+  bool exported = false;
   // Describe of the statement told the client its column types (an expression column, not
   // yet run, is text): its portals keep those types instead of the first row's, since the
   // client decodes their rows by that description (asyncpg, pgx, pgjdbc).
