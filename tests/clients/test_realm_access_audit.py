@@ -7,7 +7,7 @@ recorded before it runs; the repeats within audit.realm_access_coalesce_ms are c
 written as one record with `repeats` when the run ends: at a statement of another shape, when
 the window has passed (also in an idle session), when the session reads vault.audit_log, and
 at logout. With the setting 0 every execution gets its own record. No execution goes
-unaccounted: sum(1 + repeats) equals the executions."""
+unaccounted: summing `repeats` where a record has it, else 1, gives the executions."""
 
 import time
 
