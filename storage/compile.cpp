@@ -136,17 +136,18 @@ Status find_isolated_bodies(sqlite3* db, Authorizer& auth, std::string_view sql,
   return ok_status();
 }
 
-// The internal queries that complete a statement's facts read the schema. Run first in a
-// deferred transaction (BEGIN, nothing run yet) they would open its read snapshot, and a
-// writing statement would then have to upgrade it: SQLITE_BUSY at once, without waiting,
-// whenever another connection wrote meanwhile (pgbench's BEGIN; UPDATE ...). A writing
-// statement takes the write lock first instead — what its own first step would do — with a
-// write that changes nothing; the busy handler waits for it as for any write.
-Status take_write_lock_first(sqlite3* db, Authorizer& auth, sqlite3_stmt* stmt) {
-  if (sqlite3_get_autocommit(db) != 0 || sqlite3_stmt_readonly(stmt) != 0 ||
-      sqlite3_txn_state(db, nullptr) != SQLITE_TXN_NONE) {
-    return ok_status();
-  }
+// The schema queries that complete a statement's facts, run first in a deferred transaction
+// (BEGIN, nothing run yet), would open its read snapshot, and the writing statement would then
+// have to upgrade it: SQLITE_BUSY at once, without waiting, whenever another connection wrote
+// meanwhile (pgbench's BEGIN; UPDATE ...). At its first execution (Completion::kMayDefer), a
+// writing statement takes the write lock first instead — what its own first step would do —
+// with a write that changes nothing; the busy handler waits for it as for any write.
+bool needs_write_lock_first(sqlite3* db, sqlite3_stmt* stmt) {
+  return sqlite3_get_autocommit(db) == 0 && sqlite3_stmt_readonly(stmt) == 0 &&
+         sqlite3_txn_state(db, nullptr) == SQLITE_TXN_NONE;
+}
+
+Status take_write_lock(sqlite3* db, Authorizer& auth) {
   auto scope = auth.internal();
   const std::string sql = "UPDATE main." + std::string(kCreatorsTable) + " SET kind = kind WHERE 0";
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
@@ -284,7 +285,8 @@ bool is_drop_if_exists(std::string_view sql) {
 
 }  // namespace
 
-Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
+Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql,
+                         Completion completion) {
   Compiled c;
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
@@ -328,9 +330,22 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql) {
       }
     }
   }
-  DBV_RETURN_IF_ERROR(take_write_lock_first(db, auth, c.stmt.get()));
+  if (completion == Completion::kMayDefer && needs_write_lock_first(db, c.stmt.get())) {
+    c.pending = true;
+    return c;
+  }
   DBV_RETURN_IF_ERROR(complete(db, auth, sql, c.facts));
   return c;
+}
+
+Status complete_deferred(sqlite3* db, Authorizer& auth, std::string_view sql, Compiled& c) {
+  if (!c.pending) return ok_status();
+  if (needs_write_lock_first(db, c.stmt.get())) {
+    DBV_RETURN_IF_ERROR(take_write_lock(db, auth));
+  }
+  DBV_RETURN_IF_ERROR(complete(db, auth, sql, c.facts));
+  c.pending = false;
+  return ok_status();
 }
 
 void add_export_accesses(StatementFacts& facts) {

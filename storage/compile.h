@@ -28,12 +28,32 @@ using StmtPtr = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
 struct Compiled {
   StmtPtr stmt;
   StatementFacts facts;
+  // The facts still lack what the schema queries add (complete_deferred() before the first
+  // check); only with Completion::kMayDefer.
+  bool pending = false;
+};
+
+enum class Completion {
+  kNow,
+  // A writing statement compiled inside a transaction block that has not touched the
+  // database yet leaves its schema queries to its first execution: run now, they would open
+  // the block's read snapshot, and the write would then need a lock upgrade, which SQLite
+  // refuses at once (no busy wait) whenever another connection writes. Taking the write
+  // lock first instead would make Parse wait for other sessions' transactions, which
+  // PostgreSQL's Parse never does (and pgbench, preparing synchronously, deadlocks on).
+  kMayDefer,
 };
 
 // 42601: a syntax error, no statement, or more than one; 42501: the authorizer refused an
 // action, or the statement's access set cannot be determined; the engine's error otherwise
 // (engine_error). Nothing ran.
-Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql);
+Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql,
+                         Completion completion = Completion::kNow);
+
+// Completes the facts of a `pending` compilation, at its first execution: takes the write
+// lock first when the transaction still has no snapshot (waiting for it as any write does),
+// then runs the schema queries. Clears `pending`. Errors as compile()'s.
+Status complete_deferred(sqlite3* db, Authorizer& auth, std::string_view sql, Compiled& c);
 
 // Adds (EXPORT, object) after the facts' accesses for every distinct object they read
 // (PrepareOptions::exported). The authorizer's verification at each step is unaffected: it

@@ -213,7 +213,7 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
                                                        PrepareOptions options) {
-  auto c = compile(state_->db, *state_->auth, sql);
+  auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
     if (c.error().code == sqlstate::kInsufficientPrivilege && refusal) {
@@ -221,9 +221,13 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
     }
     return std::move(c).error();
   }
-  if (options.exported) add_export_accesses(c->facts);
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
+  st->exported = options.exported;
+  if (st->compiled.pending) {  // checked at its first execution, once complete
+    return std::unique_ptr<Statement>(new Statement(std::move(st)));
+  }
+  if (options.exported) add_export_accesses(st->compiled.facts);
   const auto snap = state_->engine.vault.snapshot();
   st->resolved = resolve(*snap, st->compiled.facts);
   st->resolved_version = snap->version();

@@ -50,6 +50,7 @@ struct StatementState {
   bool started = false;   // this execution passed its check
   bool finished = false;  // the last step returned DONE or an error
   bool in_savepoint = false;
+  bool exported = false;  // PrepareOptions::exported
   std::vector<bool> preexisting;  // per compiled.facts.created: the name existed already
   std::int64_t changes = 0;
 };

@@ -71,8 +71,14 @@ std::string Statement::column_origin(int i) const {
 // The check of this execution: against the snapshot and session of this moment (names are
 // resolved again when the policy changed since prepare).
 static Status check_execution(StatementState& st) {
+  bool fresh = false;
+  if (st.compiled.pending) {  // Completion::kMayDefer: the facts are completed first
+    DBV_RETURN_IF_ERROR(complete_deferred(st.conn.db, *st.conn.auth, st.sql, st.compiled));
+    if (st.exported) add_export_accesses(st.compiled.facts);
+    fresh = true;
+  }
   const auto snap = st.conn.engine.vault.snapshot();
-  if (snap->version() != st.resolved_version) {
+  if (fresh || snap->version() != st.resolved_version) {
     st.resolved = resolve(*snap, st.compiled.facts);
     st.resolved_version = snap->version();
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """pgbench against the server: `pgbench -i` (its DDL, COPY and the catalog queries it makes),
-then short select-only runs in -M simple, extended and prepared, and a short TPC-B-like
-run; none may end with a failed transaction."""
+then short select-only runs in -M simple, extended and prepared, and short TPC-B-like
+runs; none may end with a failed transaction."""
 
 import re
 
@@ -20,8 +20,10 @@ class Pgbench(client_case.ServerCase):
         rows = self.execute("SELECT count(*) FROM pgbench_accounts")
         self.assertEqual(rows, [(100000,)])
 
-    def check_run(self, *args: str) -> float:
-        out = self.pgbench("-n", "-T", "3", "-c", "2", "-j", "2", *args).stdout
+    def check_run(self, *args: str, clients: int = 2) -> float:
+        result = self.pgbench("-n", "-T", "3", "-c", str(clients), "-j", "2", *args)
+        self.assertNotIn("error", result.stderr)
+        out = result.stdout
         self.assertRegex(out, r"number of failed transactions: 0\b")
         match = re.search(r"tps = ([0-9.]+)", out)
         self.assertIsNotNone(match, out)
@@ -39,6 +41,13 @@ class Pgbench(client_case.ServerCase):
                 self.check_run("-M", mode)
         rows = self.execute("SELECT count(*) > 0 FROM pgbench_history")
         self.assertTrue(rows[0][0])
+
+    def test_4_tpcb_prepared_clients_share_a_thread(self):
+        # pgbench prepares a statement synchronously at its first execution, inside the
+        # transaction, while the other clients of its thread wait: a Parse that waited for
+        # another session's write lock (held by a client of the same thread) stalled them
+        # all until the busy timeout, then failed ("database is locked").
+        self.check_run("-M", "prepared", clients=8)
 
 
 if __name__ == "__main__":
