@@ -143,7 +143,7 @@ void QueryLoop::run() {
         break;
       case ConnectionIo::Event::kTimeout: {
         if (wake_for_repeats) {
-          (void)realm_audit_->flush();  // logged if it fails; the next statement fails too
+          (void)realm_audit_->flush_due();  // logged if it fails; the next statement fails too
           break;
         }
         const bool in_tx = conn_ && conn_->in_transaction();

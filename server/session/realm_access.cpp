@@ -75,9 +75,11 @@ bool same_accesses(const std::vector<vault::Access>& a, const std::vector<vault:
 const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const vault::PolicySnapshot& snap,
                                                          const storage::Statement& statement) {
   const auto& accesses = statement.accesses().accesses;
-  if (last_ && last_->policy_version == snap.version() && last_->sql == statement.sql() &&
-      same_accesses(last_->accesses, accesses)) {
-    return *last_;
+  for (const auto& s : shapes_) {
+    if (s.policy_version == snap.version() && s.sql == statement.sql() &&
+        same_accesses(s.accesses, accesses)) {
+      return s;
+    }
   }
   Shaped s{statement.sql(), snap.version(), accesses, std::nullopt, {}, {}};
   s.event = realm_access_event(snap, session_, statement, s.shape);
@@ -85,8 +87,9 @@ const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const vault::PolicySnap
     s.query = audit::strip_literals(statement.sql());
     s.shape += '\n' + std::to_string(s.policy_version) + '\n' + s.query;
   }
-  last_ = std::move(s);
-  return *last_;
+  if (shapes_.size() >= kMaxShapes) shapes_.erase(shapes_.begin());
+  shapes_.push_back(std::move(s));
+  return shapes_.back();
 }
 
 Status RealmAccessAudit::before_execution(const storage::Statement& statement) {
@@ -96,33 +99,62 @@ Status RealmAccessAudit::before_execution(const storage::Statement& statement) {
   if (!snap->vault_enabled()) return flush();
   const Shaped& s = shaped(*snap, statement);
   if (!s.event) return ok_status();
-  const std::string& shape = s.shape;
   const auto now = std::chrono::steady_clock::now();
-  if (run_ && run_->shape == shape && now < run_->ends) {
+  DBV_RETURN_IF_ERROR(flush_ended(now, snap->version()));
+  const auto run =
+      std::find_if(runs_.begin(), runs_.end(), [&](const Run& r) { return r.shape == s.shape; });
+  if (run != runs_.end()) {
     // Counted, not written; but only while the log takes records at all (fail closed).
     DBV_RETURN_IF_ERROR(ctx_.services.audit->health());
-    if (run_->repeats++ == 0) run_->first_at = now_text(*ctx_.services.clock);
-    run_->last_at = now_text(*ctx_.services.clock);
+    if (run->repeats++ == 0) run->first_at = now_text(*ctx_.services.clock);
+    run->last_at = now_text(*ctx_.services.clock);
     return ok_status();
   }
-  DBV_RETURN_IF_ERROR(flush());
+  if (runs_.size() >= kMaxRuns) {  // the oldest run ends to make room
+    Run oldest = std::move(runs_.front());
+    runs_.erase(runs_.begin());
+    DBV_RETURN_IF_ERROR(write_repeats(std::move(oldest)));
+  }
   audit::Event event = *s.event;
   event.detail["query"] = s.query;
   const auto window = config.realm_access_coalesce;
-  if (window.count() > 0) {
-    run_ = Run{shape, event, 0, {}, {}, now + window};
-  }
-  if (auto r = ctx_.services.audit->append(std::move(event)); !r) {
-    run_.reset();
-    return std::move(r).error();
-  }
+  Run opened{s.shape, event, snap->version(), 0, {}, {}, now + window};
+  DBV_RETURN_IF_ERROR(ctx_.services.audit->append(std::move(event)));
+  if (window.count() > 0) runs_.push_back(std::move(opened));
   return ok_status();
 }
 
+Status RealmAccessAudit::flush_ended(std::chrono::steady_clock::time_point now,
+                                     std::uint64_t policy_version) {
+  Status first = ok_status();
+  for (auto it = runs_.begin(); it != runs_.end();) {
+    if (now < it->ends && it->policy_version == policy_version) {
+      ++it;
+      continue;
+    }
+    Run ended = std::move(*it);
+    it = runs_.erase(it);
+    if (auto r = write_repeats(std::move(ended)); !r && first) first = std::move(r);
+  }
+  return first;
+}
+
 Status RealmAccessAudit::flush() {
-  if (!run_) return ok_status();
-  Run run = std::move(*run_);
-  run_.reset();
+  Status first = ok_status();
+  std::vector<Run> runs = std::move(runs_);
+  runs_.clear();
+  for (auto& run : runs) {
+    if (auto r = write_repeats(std::move(run)); !r && first) first = std::move(r);
+  }
+  return first;
+}
+
+Status RealmAccessAudit::flush_due() {
+  const auto snap = ctx_.services.vault->snapshot();
+  return flush_ended(std::chrono::steady_clock::now(), snap->version());
+}
+
+Status RealmAccessAudit::write_repeats(Run run) {
   if (run.repeats == 0) return ok_status();
   audit::Event e = std::move(run.repeats_event);
   e.detail["repeats"] = static_cast<std::int64_t>(run.repeats);
@@ -138,8 +170,12 @@ Status RealmAccessAudit::flush() {
 }
 
 std::optional<std::chrono::milliseconds> RealmAccessAudit::flush_due_in() const {
-  if (!run_ || run_->repeats == 0) return std::nullopt;
-  const auto left = run_->ends - std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> soonest;
+  for (const auto& run : runs_) {
+    if (run.repeats > 0 && (!soonest || run.ends < *soonest)) soonest = run.ends;
+  }
+  if (!soonest) return std::nullopt;
+  const auto left = *soonest - std::chrono::steady_clock::now();
   return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(left));
 }
 

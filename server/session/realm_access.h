@@ -4,13 +4,15 @@
 // does not run (58000). Called once the vault allowed the execution (storage::ExecutionHook):
 // a denied statement gets its denial recorded instead.
 //
-// Repeats are coalesced: an execution with the same shape as the session's previous one —
+// Repeats are coalesced: an execution with the same shape as one of the session's open runs —
 // same statement text with its literals removed, same realms, objects and commands, same
 // policy version — within `audit.realm_access_coalesce_ms` (default 1000) of the record that
-// opened the run is counted instead of written. The count goes out as one more realm_access
-// record (`repeats` = n, `first_repeat_at`, `last_repeat_at`) when the run ends: at the
-// session's next statement of another shape, when the window has passed (at the next
-// statement, or by the idle wake-up of flush_due_in()), before the session reads
+// opened the run is counted instead of written. A session keeps up to kMaxRuns runs open at
+// once, so that a transaction of several statements (pgbench's five) coalesces too. A run's
+// count goes out as one more realm_access record (`repeats` = n, `first_repeat_at`,
+// `last_repeat_at`) when it ends: when its window has passed (at the session's next realm
+// statement, or by the idle wake-up of flush_due_in()/flush_due()), when the policy changes,
+// when it is the oldest of kMaxRuns and a new shape comes, before the session reads
 // vault.audit_log, and at logout. A counted execution still needs a healthy audit log (58000
 // otherwise). With the setting 0, every execution gets its own record.
 //
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/event.h"
 #include "common/result.h"
@@ -39,23 +42,30 @@ class RealmAccessAudit {
 
   // Before an allowed execution of `statement`.
   Status before_execution(const storage::Statement& statement);
-  // Writes the pending repeats record, if any.
+  // Writes the repeats record of every open run (the first failure is returned; every run
+  // ends either way).
   Status flush();
+  // Writes those whose window has passed or whose policy version is no longer current.
+  Status flush_due();
   // How long until the pending repeats record is due (nullopt: none is pending).
   std::optional<std::chrono::milliseconds> flush_due_in() const;
 
  private:
+  static constexpr std::size_t kMaxRuns = 32;
+  static constexpr std::size_t kMaxShapes = 16;
+
   struct Run {
     std::string shape;           // the coalescing key
     audit::Event repeats_event;  // the record to write for the repeats (repeats not yet set)
+    std::uint64_t policy_version = 0;
     std::uint64_t repeats = 0;
     std::string first_at, last_at;
     std::chrono::steady_clock::time_point ends;  // the window's end
   };
 
-  // What the last execution's statement gave (its record without `query`, its shape), reused
+  // What a recent execution's statement gave (its record without `query`, its shape), reused
   // while the same SQL with the same access set runs under the same policy version: a
-  // prepared statement executed again costs two comparisons, not a rebuild.
+  // statement executed again costs a few comparisons, not a rebuild.
   struct Shaped {
     std::string sql;
     std::uint64_t policy_version = 0;
@@ -65,11 +75,13 @@ class RealmAccessAudit {
     std::string shape;
   };
   const Shaped& shaped(const vault::PolicySnapshot& snap, const storage::Statement& statement);
+  Status flush_ended(std::chrono::steady_clock::time_point now, std::uint64_t policy_version);
+  Status write_repeats(Run run);
 
   ServerContext& ctx_;
   vault::Session& session_;
-  std::optional<Shaped> last_;
-  std::optional<Run> run_;
+  std::vector<Shaped> shapes_;  // at most kMaxShapes, the most recent last
+  std::vector<Run> runs_;       // open runs, the oldest first
 };
 
 }  // namespace dbvault::server::session

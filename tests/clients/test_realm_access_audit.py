@@ -4,9 +4,10 @@
 Every execution of a statement on a realm object is audited. The first of a run of
 executions of the same shape (text without its literals, same objects, same policy) is
 recorded before it runs; the repeats within audit.realm_access_coalesce_ms are counted and
-written as one record with `repeats` when the run ends: at a statement of another shape, when
-the window has passed (also in an idle session), when the session reads vault.audit_log, and
-at logout. With the setting 0 every execution gets its own record. No execution goes
+written as one record with `repeats` when the run ends: when the window has passed (also in an
+idle session), when the policy changes, when the session reads vault.audit_log, at logout, and
+when it is the oldest of the 32 runs a session keeps open and a new shape comes. Runs of
+interleaved shapes (the statements of one transaction) are counted side by side. With the setting 0 every execution gets its own record. No execution goes
 unaccounted: summing `repeats` where a record has it, else 1, gives the executions."""
 
 import time
@@ -49,18 +50,41 @@ class RealmAccessRepeats(client_case.ServerCase):
                 cursor.execute("SELECT v FROM ra_t WHERE id = %s", (i % 3 + 1,))
                 cursor.fetchall()
 
-    def test_repeats_share_a_record_written_when_the_shape_changes(self):
+    def wait_for_records(self, program: str, count: int) -> list[tuple]:
+        deadline = time.monotonic() + 10
+        while len(self.records(program)) < count:
+            self.assertLess(time.monotonic(), deadline, self.records(program))
+            time.sleep(0.05)
+        return self.records(program)
+
+    def test_interleaved_shapes_are_counted_side_by_side(self):
         self.reload_config("audit.realm_access_coalesce_ms = 600000")
-        connection = self.session("repeats_shape")
-        self.run_selects(connection, 50)
-        self.assertEqual(self.records("repeats_shape"),
-                         [(0, "SELECT v FROM ra_t WHERE id = ?")])  # the first, at once
+        connection = self.session("repeats_interleaved")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM ra_t")
-        self.assertEqual(self.records("repeats_shape"),
-                         [(0, "SELECT v FROM ra_t WHERE id = ?"),
-                          (49, "SELECT v FROM ra_t WHERE id = ?"),
-                          (0, 'SELECT count(*) AS "count" FROM ra_t')])
+            for i in range(30):  # a transaction's statements, again and again
+                cursor.execute("SELECT v FROM ra_t WHERE id = %s", (i % 3 + 1,))
+                cursor.fetchall()
+                cursor.execute("SELECT count(*) FROM ra_t")
+                cursor.fetchall()
+        count_query = 'SELECT count(*) AS "count" FROM ra_t'
+        self.assertEqual(self.records("repeats_interleaved"),  # the first of each, at once
+                         [(0, "SELECT v FROM ra_t WHERE id = ?"), (0, count_query)])
+        connection.close()
+        self.assertEqual(sorted(self.wait_for_records("repeats_interleaved", 4)[2:]),
+                         sorted([(29, "SELECT v FROM ra_t WHERE id = ?"), (29, count_query)]))
+
+    def test_the_oldest_run_ends_when_a_33rd_shape_comes(self):
+        self.reload_config("audit.realm_access_coalesce_ms = 600000")
+        connection = self.session("repeats_many")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT v FROM ra_t WHERE id = 1")
+            cursor.execute("SELECT v FROM ra_t WHERE id = 2")  # a repeat of run 0
+            for i in range(1, 33):  # runs 1..31 fill the 32 places; run 32 ends run 0
+                cursor.execute(f"SELECT v AS v{i} FROM ra_t WHERE id = 1")
+        records = self.records("repeats_many")
+        self.assertEqual(len(records), 34, records)
+        self.assertEqual(records[32], (1, "SELECT v FROM ra_t WHERE id = ?"))
+        self.assertEqual(records[33], (0, "SELECT v AS v32 FROM ra_t WHERE id = ?"))
 
     def test_repeats_are_written_at_logout(self):
         self.reload_config("audit.realm_access_coalesce_ms = 600000")
