@@ -141,9 +141,10 @@ Decision decide(const PolicySnapshot& snap, Session& session, std::span<const Ac
     if (obj == nullptr) continue;
     rule_accesses[i].table = obj->table_id;
     rule_accesses[i].realms = snap.realms_of(*obj);
-    // GRANT of table privileges is RBAC's administration, not a touch of the data: a realm
-    // keeps the grantee out by itself (command rules FOR GRANT still apply, step 2).
-    if (!vault_on || !obj->in_realm || a.command == ast::Command::kGrant) continue;
+    // GRANT / REVOKE of privileges on a realm object counts too: who may touch a protected
+    // table is the realm's business, so only a session the realm admits changes it (Oracle
+    // Database Vault's realms protect object grants the same way).
+    if (!vault_on || !obj->in_realm) continue;
     // The common case: every realm of the object is one the session passes anyway. Equal
     // realm sets share their words (a table and its columns), so one test serves them all.
     const auto realm_words = rule_accesses[i].realms.words();

@@ -261,9 +261,9 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::GrantPrivileges& s
   const int kind = user ? 0 : 1;
   const std::uint32_t grantee = user ? *user : *role;
   const std::uint32_t mask = privilege_mask(st.privileges);
-  // Changing who may touch a table is a GRANT on it: command rules FOR GRANT decide first, as
-  // for any command (before, a rule FOR GRANT did nothing). Realms do not stop a GRANT
-  // (decide(), step 1): the grantee still needs the realm.
+  // Changing who may touch a table is a GRANT on it (REVOKE too): the table's realms (the
+  // granting session must be admitted) and command rules FOR GRANT decide first, as for any
+  // command.
   if (auto object = sn->resolve_access_object({st.table, ""})) {
     const Access access{ast::Command::kGrant, *object};
     Decision d = decide(*sn, s, std::span<const Access>(&access, 1), now());

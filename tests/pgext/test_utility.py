@@ -39,11 +39,17 @@ class UtilityStatements(pgext_cluster.PgextCase):
                 self.assert_sqlstate("42501", self.dba, sql, message=LOCKED)
         self.assertIn("users", self.psql("dba", r"\dt").stdout)  # still there
 
-    def test_a_grant_on_a_locked_realm_table_does_not_open_it(self):
-        # As in the embedded server (docs/vault.md §2): a realm does not stop a GRANT of
-        # privileges, which is RBAC's administration — command rules FOR GRANT do — and the
-        # grantee still needs the realm to read.
-        self.query(self.dba, "GRANT SELECT ON users TO app")
+    def test_a_grant_on_a_realm_table_needs_the_realm(self):
+        # As in the embedded server (docs/vault.md §2): who may touch a realm table is the
+        # realm's business, so GRANT and REVOKE on it need a session the realm admits.
+        for sql in ("GRANT SELECT ON users TO app", "REVOKE SELECT ON users FROM app"):
+            with self.subTest(sql=sql):
+                self.assert_sqlstate("42501", self.dba, sql, message=LOCKED)
+        other = self.connect("dba")
+        self.query(other, "SELECT * FROM dbvault.unlock_realm(%s, %s)",
+                   ("pii_protection", PASSWORD))
+        self.query(other, "GRANT SELECT ON users TO app")
+        self.query(other, "REVOKE SELECT ON users FROM app")
 
     def test_ddl_on_other_tables_is_postgresqls_business(self):
         self.query(self.dba, "CREATE TABLE scratch (id int)")

@@ -107,7 +107,10 @@ BOOST_AUTO_TEST_CASE(set_vault_password_ends_unlocks_by_the_old_password) {
   Session bob = login("bob");
   Session carol = login("carol");
   Session dba = login("dba_alice");
+  ok(admin, "ALTER REALM pii AUTHORIZE USER dba_alice");  // a GRANT on a realm table
+  unlock(*this, dba, "Realm-Pw-1");                        // needs the realm
   ok(dba, "GRANT SELECT ON users TO carol");
+  ok(admin, "ALTER REALM pii UNAUTHORIZE USER dba_alice");
   const std::string token = unlock(*this, bob, "Realm-Pw-1");
   auto g = ok(admin, "GRANT VAULT PASSWORD ON REALM pii TO carol VALID FOR '1 hour'");
   ok(carol, "UNLOCK REALM pii PASSWORD '" + g.rows.at(0).at(2) + "'");
