@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "common/sqlstate.h"
+#include "storage/busy_wait.h"
 #include "storage/engine_internal.h"
 #include "storage/vfs/encrypted_db.h"
 
@@ -51,7 +52,7 @@ Status configure(sqlite3* db, const EngineOptions& o) {
       return make_error(sqlstate::kIoError, "engine: cannot configure the connection");
     }
   }
-  sqlite3_busy_timeout(db, o.busy_timeout_ms);
+  install_busy_wait(db, o.busy_timeout_ms);
   char* err = nullptr;
   const char* pragmas =
       "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0;"
@@ -164,6 +165,7 @@ ConnectionState::ConnectionState(EngineShared& e, vault::Session& s, sqlite3* d)
 ConnectionState::~ConnectionState() {
   auth.reset();  // before the handle goes
   sqlite3_close_v2(db);
+  notify_write_ended();  // closing rolled back any write transaction it had
 }
 
 EnforcementContext ConnectionState::enforcement() {

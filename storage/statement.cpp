@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include "common/sqlstate.h"
+#include "storage/busy_wait.h"
 #include "storage/engine.h"
 #include "storage/engine_internal.h"
 
@@ -95,12 +96,19 @@ Result<bool> Statement::step() {
     st.started = true;
   }
   int rc = SQLITE_OK;
+  const bool was_writing = sqlite3_txn_state(st.conn.db, nullptr) == SQLITE_TXN_WRITE;
   {
     auto scope = st.conn.auth->verify(st.compiled.facts);
     rc = sqlite3_step(st.compiled.stmt.get());
   }
   if (rc == SQLITE_ROW) return true;
   st.finished = true;
+  // A write transaction ended (COMMIT, ROLLBACK — "read-only" statements to SQLite — or an
+  // autocommit write): sessions waiting for the write lock retry now.
+  if (sqlite3_txn_state(st.conn.db, nullptr) != SQLITE_TXN_WRITE &&
+      (was_writing || sqlite3_stmt_readonly(st.compiled.stmt.get()) == 0)) {
+    notify_write_ended();
+  }
   if (rc == SQLITE_DONE) {
     st.changes = sqlite3_changes64(st.conn.db);
     if (st.in_savepoint) DBV_RETURN_IF_ERROR(finish_ddl(st));

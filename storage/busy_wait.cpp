@@ -1,0 +1,62 @@
+#include "storage/busy_wait.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+namespace dbvault::storage {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A lock held by something that does not notify is retried this often.
+constexpr auto kPoll = std::chrono::milliseconds(5);
+
+struct Waiters {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t generation = 0;  // bumped by every notification
+  std::atomic<int> count{0};
+};
+
+Waiters& waiters() {
+  static Waiters w;
+  return w;
+}
+
+thread_local Clock::time_point wait_started;
+
+int busy_wait(void* arg, int count) {
+  const auto timeout = std::chrono::milliseconds(reinterpret_cast<std::intptr_t>(arg));
+  if (count == 0) wait_started = Clock::now();  // SQLite counts the calls of one wait from 0
+  const auto left = timeout - (Clock::now() - wait_started);
+  if (left <= Clock::duration::zero()) return 0;
+  Waiters& w = waiters();
+  std::unique_lock lock(w.mu);
+  const std::uint64_t seen = w.generation;
+  w.count.fetch_add(1, std::memory_order_relaxed);
+  w.cv.wait_for(lock, std::min<Clock::duration>(kPoll, left), [&] { return w.generation != seen; });
+  w.count.fetch_sub(1, std::memory_order_relaxed);
+  return 1;
+}
+
+}  // namespace
+
+void install_busy_wait(sqlite3* db, int timeout_ms) {
+  sqlite3_busy_handler(db, timeout_ms > 0 ? busy_wait : nullptr,
+                       reinterpret_cast<void*>(static_cast<std::intptr_t>(timeout_ms)));
+}
+
+void notify_write_ended() {
+  Waiters& w = waiters();
+  if (w.count.load(std::memory_order_relaxed) == 0) return;
+  {
+    std::lock_guard lock(w.mu);
+    ++w.generation;
+  }
+  w.cv.notify_all();
+}
+
+}  // namespace dbvault::storage
