@@ -32,10 +32,10 @@ bool check_perms(List* rtable, bool ereport_on_violation) {
   // A parallel worker runs a range table its leader already checked, for the leader's
   // session; the worker has no vault session of its own (nor the leader's unlocks).
   if (IsParallelWorker()) return true;
-  int n = 0;
-  const PgAccess* accesses = range_table_accesses(rtable, &n);
-  if (n == 0) return true;  // catalogs only: psql's \d works even when the vault cannot open
-  if (vault_check(accesses, n, debug_query_string, AccessCheck::kDecide)) {
+  const PgAccessList accesses = range_table_accesses(rtable);
+  // Catalogs only: psql's \d works even when the vault cannot open.
+  if (accesses.n == 0) return true;
+  if (vault_check(accesses.items, accesses.n, debug_query_string, AccessCheck::kDecide)) {
     return true;
   }
   if (!ereport_on_violation) return false;

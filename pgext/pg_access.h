@@ -20,18 +20,35 @@ struct PgAccess {
   const char** columns;
 };
 
-// Appends out[(*n)++] for relation `relid` (whose lock the caller holds): its schema and
-// name from the catalogs and the names of the columns in `cols` (attribute numbers offset
-// by FirstLowInvalidHeapAttributeNumber, as in RangeTblEntry; a whole-row reference stands
-// for every column; nullptr: none). Calls PostgreSQL (may ereport).
-void add_access(PgAccess* out, int* n, unsigned int relid, ast::Command command, Bitmapset* cols);
+// Every column of a relation (a whole-row reference), as a RangeTblEntry column set.
+Bitmapset* whole_row();
+
+// A growing array of accesses, palloc'd in the current memory context.
+struct PgAccessList {
+  PgAccess* items = nullptr;
+  int n = 0;
+  int capacity = 0;
+};
+
+// Appends the access (relation `relid`, whose lock the caller holds, `command`, the columns
+// in `cols`) to `out`: its schema and name from the catalogs and the names of the columns
+// (attribute numbers offset by FirstLowInvalidHeapAttributeNumber, as in RangeTblEntry; a
+// whole-row reference stands for every column; nullptr: none). With `with_owners`, the same
+// access of every relation whose rows `relid`'s rows are (data_owners.h: partition and
+// inheritance ancestors, the table of a TOAST relation — every column of it) follows.
+// Calls PostgreSQL (may ereport).
+void add_access(PgAccessList* out, unsigned int relid, ast::Command command, Bitmapset* cols,
+                bool with_owners);
 
 // The accesses of a range table (a PlannedStmt's, flattened): each relation with the
-// commands and columns its entry requires, skipping the system catalogs made by initdb. A
-// relation without required permissions (an inheritance child or partition the planner added)
-// counts as a read. ereports (42501) for pg_statistic / pg_statistic_ext_data, which hold
-// samples of column values. Calls PostgreSQL.
-PgAccess* range_table_accesses(List* rtable, int* n);
+// commands and columns its entry requires, and its data owners (add_access), skipping the
+// system catalogs made by initdb. A relation without required permissions (an inheritance
+// child or partition the planner added) has the permissions of its ancestors in the range
+// table (a DELETE through the parent deletes from it), or is a read. A partitioned table
+// written with INSERT (or COPY FROM) also counts every partition below it, where rows may be
+// routed. ereports (42501) for pg_statistic / pg_statistic_ext_data, which hold samples of
+// column values. Calls PostgreSQL.
+PgAccessList range_table_accesses(List* rtable);
 
 enum class AccessCheck {
   kDecide,      // realms and command rules (BackendVault::check)

@@ -92,7 +92,7 @@ Datum return_rows(FunctionCallInfo fcinfo);
 
 // The planned statements of `sql` (exactly one statement, not a utility one): their range
 // tables' accesses. ereports otherwise.
-PgAccess* planned_accesses(const char* sql, int* n) {
+PgAccessList planned_accesses(const char* sql) {
   List* raw = pg_parse_query(sql);
   if (list_length(raw) != 1) {
     ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("dbvault.explain takes one statement")));
@@ -110,7 +110,7 @@ PgAccess* planned_accesses(const char* sql, int* n) {
     }
     rtable = list_concat(rtable, p->rtable);
   }
-  return range_table_accesses(rtable, n);
+  return range_table_accesses(rtable);
 }
 
 bool explain_into_rows(const PgAccess* accesses, int n) {
@@ -186,9 +186,8 @@ extern "C" Datum dbvault_lock(PG_FUNCTION_ARGS) {
 
 // dbvault.explain(sql text): EXPLAIN VAULT of a query, planned by PostgreSQL, not run.
 extern "C" Datum dbvault_explain(PG_FUNCTION_ARGS) {
-  int n = 0;
-  const PgAccess* accesses = planned_accesses(text_to_cstring(PG_GETARG_TEXT_PP(0)), &n);
-  if (!ensure_open() || !sync_policy() || !explain_into_rows(accesses, n)) {
+  const PgAccessList accesses = planned_accesses(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+  if (!ensure_open() || !sync_policy() || !explain_into_rows(accesses.items, accesses.n)) {
     raise(backend_state().error);
   }
   return return_rows(fcinfo);

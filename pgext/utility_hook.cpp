@@ -1,6 +1,7 @@
 #include "pgext/utility_hook.h"
 
 #include "pgext/module.h"
+#include "pgext/module_files.h"
 #include "pgext/pg_access.h"
 
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
@@ -12,6 +13,7 @@ extern "C" {
 #include "access/sysattr.h"
 #include "access/transam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "nodes/bitmapset.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -40,14 +42,9 @@ bool protected_setting(const char* name) {
          pg_strcasecmp(name, "dynamic_library_path") == 0;
 }
 
-// Every column of a relation (a whole-row reference).
-Bitmapset* all_columns() {
-  return bms_make_singleton(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber);
-}
-
 // The columns of `attlist` (a COPY column list), or all of them when it is empty.
 Bitmapset* named_columns(Oid relid, List* attlist) {
-  if (attlist == NIL) return all_columns();
+  if (attlist == NIL) return whole_row();
   Bitmapset* cols = nullptr;
   ListCell* lc;
   foreach (lc, attlist) {
@@ -69,14 +66,18 @@ Oid user_relation(RangeVar* rv) {
 void check_one(Oid relid, ast::Command command, Bitmapset* cols, const char* query,
                AccessCheck how) {
   if (relid == InvalidOid) return;
-  PgAccess access;
-  int n = 0;
-  add_access(&access, &n, relid, command, cols);
-  if (!vault_check(&access, n, query, how)) raise(backend_state().error);
+  PgAccessList accesses;
+  // A rename moves only the named relation out of its name; any other statement on it
+  // reaches the rows of the tables it belongs to (data_owners.h).
+  add_access(&accesses, relid, command, cols, how != AccessCheck::kNotInRealm);
+  if (!vault_check(accesses.items, accesses.n, query, how)) raise(backend_state().error);
 }
 
 void check_copy(CopyStmt* stmt, const char* query) {
   if (stmt->is_program) refuse("COPY ... PROGRAM");
+  if (stmt->filename != nullptr && !server_file_allowed(stmt->filename)) {
+    raise(backend_state().error);
+  }
   if (stmt->is_from) return;  // the executor hook checks COPY FROM's INSERT
   if (stmt->relation != nullptr) {
     const Oid relid = user_relation(stmt->relation);
@@ -103,6 +104,22 @@ void check_range_vars(List* relations, ast::Command command, const char* query) 
   foreach (lc, relations) {
     check_one(user_relation(static_cast<RangeVar*>(lfirst(lc))), command, nullptr, query,
               AccessCheck::kDecide);
+  }
+}
+
+// TRUNCATE t without ONLY empties every table below t (partitions, inheritance children),
+// none of which the statement names.
+void check_truncate(List* relations, const char* query) {
+  ListCell* lc;
+  foreach (lc, relations) {
+    auto* rv = static_cast<RangeVar*>(lfirst(lc));
+    const Oid relid = user_relation(rv);
+    if (relid == InvalidOid) continue;
+    List* tables = rv->inh ? find_all_inheritors(relid, NoLock, nullptr) : list_make1_oid(relid);
+    ListCell* t;
+    foreach (t, tables) {
+      check_one(lfirst_oid(t), ast::Command::kTruncate, nullptr, query, AccessCheck::kDecide);
+    }
   }
 }
 
@@ -134,7 +151,7 @@ void check_rename(RenameStmt* stmt, const char* query) {
   if (stmt->renameType == OBJECT_SCHEMA) return check_schema(stmt->subname);
   const Oid relid = user_relation(stmt->relation);
   if (relid == InvalidOid) return;
-  Bitmapset* cols = all_columns();  // a table's rename moves its columns too
+  Bitmapset* cols = whole_row();  // a table's rename moves its columns too
   if (stmt->renameType == OBJECT_COLUMN && stmt->subname != nullptr) {
     const AttrNumber att = get_attnum(relid, stmt->subname);
     cols = bms_make_singleton(att - FirstLowInvalidHeapAttributeNumber);
@@ -196,7 +213,7 @@ void check_utility(Node* node, const char* query) {
       return check_rename(reinterpret_cast<RenameStmt*>(node), query);
     case T_AlterObjectSchemaStmt: {
       auto* s = reinterpret_cast<AlterObjectSchemaStmt*>(node);
-      return check_one(user_relation(s->relation), ast::Command::kAlter, all_columns(), query,
+      return check_one(user_relation(s->relation), ast::Command::kAlter, whole_row(), query,
                        AccessCheck::kNotInRealm);
     }
     case T_AlterTableStmt:
@@ -228,8 +245,7 @@ void check_utility(Node* node, const char* query) {
     case T_ReassignOwnedStmt:
       return check_owned("REASSIGN OWNED");
     case T_TruncateStmt:
-      return check_range_vars(reinterpret_cast<TruncateStmt*>(node)->relations,
-                              ast::Command::kTruncate, query);
+      return check_truncate(reinterpret_cast<TruncateStmt*>(node)->relations, query);
     case T_GrantStmt: {
       auto* s = reinterpret_cast<GrantStmt*>(node);
       if (s->targtype == ACL_TARGET_OBJECT && is_relation_kind(s->objtype)) {
