@@ -5,6 +5,7 @@
 #include "crypto/secret_bytes.h"
 #include "pgext/audit_queue.h"
 #include "pgext/audit_worker.h"
+#include "pgext/body_owners.h"
 #include "pgext/data_owners.h"
 #include "pgext/executor_hook.h"
 #include "pgext/function_hook.h"
@@ -209,6 +210,7 @@ extern "C" void _PG_init(void) {
   shmem_startup_hook = shmem_startup;
   install_login_hook();
   install_data_owners_cache();
+  install_body_owner_hooks();
   install_executor_hook();
   install_log_hook();
   install_utility_hook();

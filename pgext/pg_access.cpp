@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "pgext/body_owners.h"
 #include "pgext/data_owners.h"
 #include "pgext/module.h"
 
@@ -14,6 +15,8 @@ extern "C" {
 #include "access/relation.h"
 #include "access/transam.h"
 #include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "nodes/parsenodes.h"
@@ -86,6 +89,7 @@ void add_named(PgAccessList* out, Oid relid, ast::Command command, const char** 
   a.command = command;
   a.ncolumns = ncolumns;
   a.columns = columns;
+  a.as_user = InvalidOid;
   if (a.schema == nullptr) a.schema = "";
   if (a.table == nullptr) a.table = "";
 }
@@ -183,16 +187,20 @@ PgAccessList range_table_accesses(List* rtable) {
     const int first = out.n;
     add_entry(&out, rte->relid, perms, rte);
     if (perms & ACL_INSERT) add_routing_targets(&out, rte->relid, first);
+    for (int i = first; i < out.n; ++i) out.items[i].as_user = rte->checkAsUser;
   }
   return out;
 }
 
-bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {
-  if (!ensure_open() || !sync_policy()) return false;
+namespace {
+
+bool run_check(const PgAccess* accesses, int n, const char* query, AccessCheck check,
+               const char* owner) {
   BackendState& st = backend_state();
   return run_guarded(st.error, [&]() -> Status {
     const std::vector<RelationAccess> relations = to_relations(accesses, n);
     const std::string_view text = query != nullptr ? query : "";
+    if (owner != nullptr) return st.vault->check_as_body_owner(owner, relations, text);
     switch (check) {
       case AccessCheck::kNotInRealm:
         return st.vault->refuse_realm_objects(relations);
@@ -204,6 +212,59 @@ bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck
     }
     return st.vault->check(relations, text);
   });
+}
+
+// The role's code is the session's own: its user, a role it may become, or a superuser
+// (whom nothing inside PostgreSQL restrains, docs/postgresql.md §6).
+bool own_code(Oid role) {
+  const Oid user = GetAuthenticatedUserId();
+  return role == user || superuser_arg(role) || is_member_of_role_nosuper(user, role);
+}
+
+constexpr int kMaxBodyOwners = 64;
+
+bool add_unique(Oid* roles, int* n, Oid role) {
+  for (int i = 0; i < *n; ++i) {
+    if (roles[i] == role) return false;
+  }
+  if (*n < kMaxBodyOwners) roles[(*n)++] = role;
+  return true;
+}
+
+// The body check of vault_check (pg_access.h).
+bool check_body_owners(const PgAccess* accesses, int n, const char* query) {
+  Oid running[kMaxBodyOwners];
+  const int nrunning = static_cast<int>(
+      running_function_owners(reinterpret_cast<unsigned int*>(running), kMaxBodyOwners));
+  Oid roles[kMaxBodyOwners];
+  int nroles = 0;
+  for (int i = 0; i < nrunning; ++i) add_unique(roles, &nroles, running[i]);
+  for (int i = 0; i < n; ++i) {
+    if (OidIsValid(accesses[i].as_user)) add_unique(roles, &nroles, accesses[i].as_user);
+  }
+  for (int r = 0; r < nroles; ++r) {
+    const Oid role = roles[r];
+    if (own_code(role)) continue;
+    bool all = false;
+    for (int i = 0; i < nrunning; ++i) all = all || running[i] == role;
+    PgAccessList mine;
+    for (int i = 0; i < n; ++i) {
+      if (all || accesses[i].as_user == role) *append(&mine) = accesses[i];
+    }
+    const char* name = GetUserNameFromId(role, true);
+    if (!run_check(mine.items, mine.n, query, AccessCheck::kDecide, name != nullptr ? name : "")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {
+  if (!ensure_open() || !sync_policy()) return false;
+  if (!run_check(accesses, n, query, check, nullptr)) return false;
+  return check == AccessCheck::kNotInRealm || check_body_owners(accesses, n, query);
 }
 
 }  // namespace dbvault::pgext

@@ -18,6 +18,9 @@ struct PgAccess {
   ast::Command command;
   int ncolumns;
   const char** columns;
+  // The role the access is made with when it is not the session's own: the owner of the view
+  // whose body makes it (RangeTblEntry.checkAsUser); 0 for the session's.
+  unsigned int as_user;
 };
 
 // Every column of a relation (a whole-row reference), as a RangeTblEntry column set.
@@ -57,7 +60,11 @@ enum class AccessCheck {
 };
 
 // Opens the backend's vault if needed, catches up with the shared policy version and runs
-// `check` on the accesses. False with backend_state().error set on a refusal or failure.
+// `check` on the accesses. Then, for kDecide and kExport, the body check (body_owners.h):
+// the accesses made with a view owner's rights (as_user), and all of them while functions of
+// other roles run, are checked again for each such role with standing authorizations only —
+// unless the role is the session's user, a role it is a member of, or a superuser.
+// False with backend_state().error set on a refusal or failure.
 // `query`: the statement text for audit records (literals are replaced there).
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check);
 

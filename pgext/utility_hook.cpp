@@ -85,7 +85,7 @@ void check_copy(CopyStmt* stmt, const char* query) {
               AccessCheck::kExport);
     return;
   }
-  PgAccess access{"", "(query)", ast::Command::kExport, 0, nullptr};
+  PgAccess access{"", "(query)", ast::Command::kExport, 0, nullptr, 0};
   if (!vault_check(&access, 1, query, AccessCheck::kExport)) {
     raise(backend_state().error);
   }
