@@ -4,6 +4,7 @@ rows into a table the DBA can read:
 - a trigger on a table the victim writes to (the trigger function runs as the victim);
 - a view that calls a function of the DBA's (functions in a view run as the reader);
 - a SECURITY DEFINER function the victim calls;
+- a rule on a table the victim writes to (its actions run with the table owner's rights);
 - a view over the realm table (it reads with its owner's rights).
 docs/vault.md §2.2: an access made inside a body must also pass the realm check for the
 body's creator, with standing authorizations only (never the caller's unlock).
@@ -37,6 +38,9 @@ class PlantedBodies(PgextCase):
         GRANT SELECT ON news TO PUBLIC;
         CREATE FUNCTION peek() RETURNS text LANGUAGE sql SECURITY DEFINER AS
           $$ SELECT v FROM secret $$;
+        CREATE TABLE comments (note text);
+        GRANT INSERT ON comments TO PUBLIC;
+        CREATE RULE also_copy AS ON INSERT TO comments DO ALSO INSERT INTO loot SELECT v FROM secret;
         CREATE VIEW secret_view AS SELECT v FROM secret;
         GRANT SELECT ON secret_view TO PUBLIC;
         GRANT SELECT ON secret TO alice;
@@ -84,6 +88,12 @@ class PlantedBodies(PgextCase):
 
     def test_planted_trigger_copies_nothing(self):
         self.assert_sqlstate("42501", self.alice(), "INSERT INTO feedback VALUES ('hello')",
+                             message="dba")
+        self.assertEqual(self.loot(), [])
+
+    def test_planted_rule_copies_nothing(self):
+        # A rule's actions run with the rights of its table's owner (the DBA).
+        self.assert_sqlstate("42501", self.alice(), "INSERT INTO comments VALUES ('hello')",
                              message="dba")
         self.assertEqual(self.loot(), [])
 

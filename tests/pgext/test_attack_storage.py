@@ -37,10 +37,16 @@ class StorageRelations(PgextCase):
         CREATE TABLE orders (id int, v text) PARTITION BY LIST (id);
         CREATE TABLE orders_1 PARTITION OF orders FOR VALUES IN (1);
         INSERT INTO orders VALUES (1, 'keep');
+        CREATE TABLE ledger (id int PRIMARY KEY, v text) PARTITION BY LIST (id);
+        CREATE TABLE ledger_1 PARTITION OF ledger FOR VALUES IN (1);
+        CREATE TABLE ledger_2 PARTITION OF ledger FOR VALUES IN (2);
+        INSERT INTO ledger VALUES (1, '{MARKER}'), (2, 'open');
     """
     VAULT_SETUP = (
         "CREATE REALM store REQUIRE VAULT PASSWORD 'store-pw-1'",
         "ALTER REALM store ADD TABLE measurements, TABLE legacy, TABLE documents",
+        "CREATE REALM one_partition REQUIRE VAULT PASSWORD 'ledger-pw-1'",
+        "ALTER REALM one_partition ADD TABLE ledger_1",
         "CREATE COMMAND RULE no_delete_orders_1 FOR DELETE, UPDATE ON TABLE orders_1 "
         "DENY FROM USER dba MESSAGE 'orders_1 is append-only'",
     )
@@ -112,6 +118,22 @@ class StorageRelations(PgextCase):
                              message="append-only")
         self.assert_sqlstate("42501", dba, "UPDATE orders SET v = 'gone'", message="append-only")
         self.assertEqual(self.query(dba, "SELECT v FROM orders"), [("keep",)])
+
+    def test_insert_routed_into_a_realm_partition_is_refused(self):
+        # An INSERT into the parent routes rows into partitions no range table names; ON
+        # CONFLICT DO UPDATE ... RETURNING would read the existing row of ledger_1.
+        dba = self.connect("dba")
+        self.assert_sqlstate("42501", dba, "INSERT INTO ledger VALUES (1, 'x') ON CONFLICT (id) "
+                             "DO UPDATE SET id = excluded.id RETURNING v", message="one_partition")
+        self.assert_sqlstate("42501", dba, "INSERT INTO ledger VALUES (3, 'x')")
+        self.assert_sqlstate("42501", dba, "COPY ledger FROM STDIN")
+        self.assertEqual(self.query(dba, "SELECT v FROM ledger_2"), [("open",)])
+
+    def test_truncate_of_a_parent_checks_its_partitions(self):
+        dba = self.connect("dba")
+        self.assert_sqlstate("42501", dba, "TRUNCATE ledger", message="one_partition")
+        self.assert_sqlstate("42501", dba, "TRUNCATE legacy")
+        self.assertEqual(self.query(dba, "SELECT count(*) FROM ledger_2"), [(1,)])
 
     def test_unlocked_session_reads_partitions_and_toast(self):
         dba = self.connect("dba")
