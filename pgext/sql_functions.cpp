@@ -2,6 +2,7 @@
 // for the backend's session and returns its rows as (tag text, result jsonb).
 #include <string>
 
+#include "pgext/log_hook.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
 #include "pgext/result_json.h"
@@ -133,6 +134,7 @@ bool explain_into_rows(const PgAccess* accesses, int n) {
 // Runs the statement and materialises its rows; a statement without rows gives one row
 // (tag, NULL). ereports on error.
 Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int kind) {
+  mark_secret_statement();
   if (!set_statement(a, b, kind) || !ensure_open() || !sync_policy() || !run_statement(kind)) {
     backend_state().wipe_rows();
     statement_text() = SecretString();
