@@ -123,6 +123,28 @@ void check_truncate(List* relations, const char* query) {
   }
 }
 
+// A publication streams a table's rows to whoever subscribes (or decodes the WAL): it is an
+// export of each table it names, checked when the table is added (CREATE PUBLICATION ... FOR
+// TABLE, ALTER PUBLICATION ... ADD / SET TABLE).
+void check_publication(List* objects, const char* query) {
+  ListCell* lc;
+  foreach (lc, objects) {
+    auto* spec = static_cast<PublicationObjSpec*>(lfirst(lc));
+    if (spec->pubobjtype != PUBLICATIONOBJ_TABLE || spec->pubtable == nullptr) continue;
+    check_one(user_relation(spec->pubtable->relation), ast::Command::kExport, whole_row(), query,
+              AccessCheck::kDecide);
+  }
+}
+
+// ALTER ROLE / DATABASE ... SET of a setting ALTER SYSTEM may not change: the same setting
+// loads libraries at the next login (session_preload_libraries) just as well.
+// RESET only takes a stored value away.
+void check_stored_setting(VariableSetStmt* set) {
+  if (set == nullptr || set->name == nullptr) return;
+  if (set->kind == VAR_RESET || set->kind == VAR_RESET_ALL) return;
+  if (protected_setting(set->name)) refuse("ALTER ROLE / DATABASE ... SET of this setting");
+}
+
 bool is_relation_kind(ObjectType t) {
   return t == OBJECT_TABLE || t == OBJECT_VIEW || t == OBJECT_MATVIEW ||
          t == OBJECT_FOREIGN_TABLE || t == OBJECT_SEQUENCE || t == OBJECT_INDEX;
@@ -207,6 +229,17 @@ void check_utility(Node* node, const char* query) {
         refuse("ALTER SYSTEM of this setting");
       }
       return;
+    case T_AlterRoleSetStmt:
+      return check_stored_setting(reinterpret_cast<AlterRoleSetStmt*>(node)->setstmt);
+    case T_AlterDatabaseSetStmt:
+      return check_stored_setting(reinterpret_cast<AlterDatabaseSetStmt*>(node)->setstmt);
+    case T_CreatePublicationStmt:
+      return check_publication(reinterpret_cast<CreatePublicationStmt*>(node)->pubobjects, query);
+    case T_AlterPublicationStmt: {
+      auto* s = reinterpret_cast<AlterPublicationStmt*>(node);
+      if (s->action != AP_DropObjects) check_publication(s->pubobjects, query);
+      return;
+    }
     case T_CopyStmt:
       return check_copy(reinterpret_cast<CopyStmt*>(node), query);
     case T_RenameStmt:
