@@ -113,6 +113,12 @@ Status BackendVault::check_as_body_owner(std::string_view owner,
   return e;
 }
 
+bool BackendVault::may_read_rows(const std::vector<RelationAccess>& relations) {
+  const auto snap = vault_->snapshot();
+  const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
+  return vault_->decide(*session_, accesses).allowed();
+}
+
 audit::Event BackendVault::session_event(audit::EventType type) const {
   audit::Event e;
   e.type = type;

@@ -63,6 +63,11 @@ class BackendVault {
   Status check_as_body_owner(std::string_view owner, const std::vector<RelationAccess>& relations,
                              std::string_view query);
 
+  // True when this session may read every column of the relations (the realm and
+  // command-rule steps for a SELECT of each column, decided without auditing). False: an
+  // error describing one of their rows must not show its values.
+  bool may_read_rows(const std::vector<RelationAccess>& relations);
+
   // EXPLAIN VAULT of a query PostgreSQL has planned (docs/vault.md §3a): every check the
   // realm and command-rule steps would make for these relations, without running anything
   // or writing audit events. Columns object, check, verdict, why.

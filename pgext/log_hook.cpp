@@ -64,7 +64,30 @@ void redact_field(char** text, bool to_client, bool context = false) {
   *text = pstrdup(redact_guarded(*text, context) ? redacted().c_str() : "?");
 }
 
+// The start of the statement that writes rows the session may not read whole.
+TimestampTz g_hidden_rows_statement = 0;
+
+bool describes_rows(int sqlerrcode) {
+  const int category = ERRCODE_TO_CATEGORY(sqlerrcode);
+  return category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION ||
+         category == ERRCODE_TO_CATEGORY(ERRCODE_WITH_CHECK_OPTION_VIOLATION);
+}
+
+void hide_row_values(ErrorData* edata) {
+  if (g_hidden_rows_statement == 0 ||
+      g_hidden_rows_statement != GetCurrentStatementStartTimestamp() ||
+      !describes_rows(edata->sqlerrcode)) {
+    return;
+  }
+  const char* kHidden =
+      "dbvault: the row's values are not shown (the session may not read all "
+      "of the table's columns)";
+  if (edata->detail != nullptr) edata->detail = pstrdup(kHidden);
+  if (edata->detail_log != nullptr) edata->detail_log = pstrdup(kHidden);
+}
+
 void emit_log(ErrorData* edata) {
+  hide_row_values(edata);
   if (may_carry_secrets(debug_query_string) && edata->output_to_server) {
     edata->hide_stmt = true;
     redact_field(&edata->message, edata->output_to_client);
@@ -81,6 +104,8 @@ void emit_log(ErrorData* edata) {
 }  // namespace
 
 void mark_secret_statement() { g_secret_statement = GetCurrentStatementStartTimestamp(); }
+
+void mark_hidden_row_values() { g_hidden_rows_statement = GetCurrentStatementStartTimestamp(); }
 
 void install_log_hook() {
   g_prev_emit_log = emit_log_hook;

@@ -18,4 +18,11 @@ void install_log_hook();
 // until the statement ends.
 void mark_secret_statement();
 
+// The current statement writes rows of a table the session may not read whole: from now until
+// the statement ends, the DETAIL of an integrity or check-option violation (class 23 and 44:
+// "Failing row contains (...)", "Key (...)=(...) already exists") is replaced, for the
+// client and the log, since PostgreSQL shows there every column the role's privileges let it
+// read, realm columns included.
+void mark_hidden_row_values();
+
 }  // namespace dbvault::pgext

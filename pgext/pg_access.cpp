@@ -261,6 +261,17 @@ bool check_body_owners(const PgAccess* accesses, int n, const char* query) {
 
 }  // namespace
 
+bool vault_may_read(const PgAccess* accesses, int n) {
+  if (!ensure_open() || !sync_policy()) return false;
+  BackendState& st = backend_state();
+  bool may = false;
+  (void)run_guarded(st.error, [&]() -> Status {
+    may = st.vault->may_read_rows(to_relations(accesses, n));
+    return ok_status();
+  });
+  return may;
+}
+
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {
   if (!ensure_open() || !sync_policy()) return false;
   if (!run_check(accesses, n, query, check, nullptr)) return false;

@@ -68,4 +68,8 @@ enum class AccessCheck {
 // `query`: the statement text for audit records (literals are replaced there).
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check);
 
+// False when the session may not read every column of the relations (a SELECT of them would
+// be refused), or when that cannot be decided. No audit event.
+bool vault_may_read(const PgAccess* accesses, int n);
+
 }  // namespace dbvault::pgext
