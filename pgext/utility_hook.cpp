@@ -14,6 +14,7 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
+#include "commands/defrem.h"
 #include "nodes/bitmapset.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -121,6 +122,30 @@ void check_truncate(List* relations, const char* query) {
       check_one(lfirst_oid(t), ast::Command::kTruncate, nullptr, query, AccessCheck::kDecide);
     }
   }
+}
+
+// file_fdw (and any wrapper with the same options) reads `filename` or runs `program` as COPY
+// does: the same refusals.
+void check_fdw_options(List* options) {
+  ListCell* lc;
+  foreach (lc, options) {
+    auto* def = static_cast<DefElem*>(lfirst(lc));
+    if (def->defaction == DEFELEM_DROP || def->defname == nullptr) continue;
+    if (strcmp(def->defname, "program") == 0) refuse("a foreign table's program option");
+    if (strcmp(def->defname, "filename") == 0 && !server_file_allowed(defGetString(def))) {
+      raise(backend_state().error);
+    }
+  }
+}
+
+void check_alter_table(AlterTableStmt* stmt, const char* query) {
+  ListCell* lc;
+  foreach (lc, stmt->cmds) {
+    auto* cmd = static_cast<AlterTableCmd*>(lfirst(lc));
+    if (cmd->subtype == AT_GenericOptions) check_fdw_options(reinterpret_cast<List*>(cmd->def));
+  }
+  check_one(user_relation(stmt->relation), ast::Command::kAlter, nullptr, query,
+            AccessCheck::kDecide);
 }
 
 // A publication streams a table's rows to whoever subscribes (or decodes the WAL): it is an
@@ -250,8 +275,9 @@ void check_utility(Node* node, const char* query) {
                        AccessCheck::kNotInRealm);
     }
     case T_AlterTableStmt:
-      return check_one(user_relation(reinterpret_cast<AlterTableStmt*>(node)->relation),
-                       ast::Command::kAlter, nullptr, query, AccessCheck::kDecide);
+      return check_alter_table(reinterpret_cast<AlterTableStmt*>(node), query);
+    case T_CreateForeignTableStmt:
+      return check_fdw_options(reinterpret_cast<CreateForeignTableStmt*>(node)->options);
     case T_CreateTrigStmt:
       return check_one(user_relation(reinterpret_cast<CreateTrigStmt*>(node)->relation),
                        ast::Command::kAlter, nullptr, query, AccessCheck::kDecide);

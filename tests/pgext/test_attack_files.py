@@ -6,7 +6,7 @@ lo_export wherever a query names them. A role granted EXECUTE on them (or a supe
 the other ways PostgreSQL calls a function: an operator whose function is pg_read_file, an
 aggregate whose state function is, a column DEFAULT, a row-level security policy and a rule
 (expressions the rewriter adds after the query was analysed), and pg_read_server_files tries
-COPY FROM / TO a file in the module's stores.
+COPY FROM / TO a file in the module's stores and a file_fdw foreign table over one.
 """
 
 import psycopg2
@@ -33,6 +33,9 @@ class ReadFilesIndirectly(PgextCase):
             GRANT EXECUTE ON FUNCTION pg_read_file(text, bigint, bigint) TO dba;
             GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO dba;
             GRANT pg_read_server_files, pg_write_server_files TO app;
+            CREATE EXTENSION file_fdw;
+            CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+            GRANT USAGE ON FOREIGN SERVER files TO app;
         """)
 
     def assert_no_key(self, connection, sql: str) -> None:
@@ -112,6 +115,20 @@ class ReadFilesIndirectly(PgextCase):
                      f"{self.server.data_dir}/base/../dbvault/keys/master.key"):
             self.assert_sqlstate("42501", app, f"COPY stolen FROM '{path}'", message="dbvault")
         self.assertEqual(self.query(app, "SELECT count(*) FROM stolen"), [(0,)])
+
+    def test_file_fdw_over_a_store_file_is_refused(self):
+        app = self.connect("app")
+        self.assert_sqlstate("42501", app, "CREATE FOREIGN TABLE pg_temp.k (line text) SERVER "
+                             f"files OPTIONS (filename '{KEY}')", message="dbvault")
+        self.assert_sqlstate("42501", app, "CREATE FOREIGN TABLE pg_temp.p (line text) SERVER "
+                             f"files OPTIONS (program 'cat {KEY}')", message="dbvault")
+        outside = f"{self.server.workdir}/fdw.csv"
+        self.query(app, f"COPY (SELECT 'fine') TO '{outside}'")
+        self.query(app, "CREATE FOREIGN TABLE fine (line text) SERVER files "
+                   f"OPTIONS (filename '{outside}')")
+        self.assertEqual(self.query(app, "SELECT line FROM fine"), [("fine",)])
+        self.assert_sqlstate("42501", app, "ALTER FOREIGN TABLE fine OPTIONS (SET filename "
+                             f"'{self.server.data_dir}/{KEY}')", message="dbvault")
 
     def test_copy_of_an_ordinary_file_still_works(self):
         app = self.connect("app")
