@@ -48,54 +48,56 @@ class ReadFilesIndirectly(PgextCase):
         self.assertNotIn("dbvault-master-key", repr(rows), sql)
         self.fail(f"{sql} was not refused: {rows!r}")
 
+    def assert_refused_made_or_used(self, make: str, use: str) -> None:
+        """`make` is refused (42501), or else `use` of what it made is (assert_no_key)."""
+        dba = self.connect("dba")
+        try:
+            self.query(dba, make)
+        except psycopg2.Error as error:
+            self.assertEqual(error.pgcode, "42501", str(error))
+            return
+        self.assert_no_key(dba, use)
+
     def test_direct_call_is_refused(self):
         dba = self.connect("dba")
         self.assert_sqlstate("42501", dba, "SELECT pg_read_file(%s)", (KEY,),
                              message="pg_read_file is refused")
 
     def test_operator_over_pg_read_file_is_refused(self):
-        dba = self.connect("dba")
-        try:
-            self.query(dba, "CREATE OPERATOR public.### (RIGHTARG = text, FUNCTION = pg_read_file)")
-        except psycopg2.Error as error:
-            self.assertEqual(error.pgcode, "42501", str(error))
-            return
-        self.assert_no_key(dba, f"SELECT ### '{KEY}'")
+        self.assert_refused_made_or_used(
+            "CREATE OPERATOR public.### (RIGHTARG = text, FUNCTION = pg_read_file)",
+            f"SELECT ### '{KEY}'")
 
     def test_aggregate_over_pg_read_file_is_refused(self):
-        dba = self.connect("dba")
-        try:
-            self.query(dba, "CREATE AGGREGATE public.slurp(bigint, bigint) (SFUNC = pg_read_file, "
-                       f"STYPE = text, INITCOND = '{KEY}')")
-        except psycopg2.Error as error:
-            self.assertEqual(error.pgcode, "42501", str(error))
-            return
-        self.assert_no_key(dba, "SELECT slurp(0, 200)")
+        self.assert_refused_made_or_used(
+            "CREATE AGGREGATE public.slurp(bigint, bigint) (SFUNC = pg_read_file, "
+            f"STYPE = text, INITCOND = '{KEY}')",
+            "SELECT slurp(0, 200)")
 
     def test_default_expression_is_refused(self):
-        dba = self.connect("dba")
-        try:
-            self.query(dba, "CREATE TABLE grab (id int, line text "
-                       f"DEFAULT pg_read_file('{KEY}'))")
-        except psycopg2.Error as error:
-            self.assertEqual(error.pgcode, "42501", str(error))
-            return
-        self.assert_no_key(dba, "INSERT INTO grab (id) VALUES (1) RETURNING line")
+        self.assert_refused_made_or_used(
+            "CREATE TABLE grab (id int, line text "
+            f"DEFAULT pg_read_file('{KEY}'))",
+            "INSERT INTO grab (id) VALUES (1) RETURNING line")
 
     def test_policy_expression_is_refused(self):
-        dba = self.connect("dba")
-        try:
-            self.query(dba, "CREATE TABLE polled (id int); INSERT INTO polled VALUES (1); "
-                       "ALTER TABLE polled ENABLE ROW LEVEL SECURITY; "
-                       "ALTER TABLE polled FORCE ROW LEVEL SECURITY; "
-                       "CREATE POLICY leak ON polled USING "
-                       "(pg_read_file((SELECT p FROM paths)) IS NOT NULL "
-                       " AND (SELECT true FROM (SELECT 1) x WHERE "
-                       "      pg_read_file((SELECT p FROM paths)) <> ''))")
-        except psycopg2.Error as error:
-            self.assertEqual(error.pgcode, "42501", str(error))
-            return
-        self.assert_no_key(dba, "SELECT * FROM polled")
+        self.assert_refused_made_or_used(
+            "CREATE TABLE polled (id int); INSERT INTO polled VALUES (1); "
+            "ALTER TABLE polled ENABLE ROW LEVEL SECURITY; "
+            "ALTER TABLE polled FORCE ROW LEVEL SECURITY; "
+            "CREATE POLICY leak ON polled USING "
+            "(pg_read_file((SELECT p FROM paths)) IS NOT NULL "
+            " AND (SELECT true FROM (SELECT 1) x WHERE "
+            "      pg_read_file((SELECT p FROM paths)) <> ''))",
+            "SELECT * FROM polled")
+
+    def test_internal_alias_made_by_a_superuser_is_refused(self):
+        # Same C code under another name (LANGUAGE internal is for superusers; EXECUTE is
+        # PUBLIC's by default).
+        self.server.psql_admin(self.server.dbname, "CREATE FUNCTION public.slurp_all(text) "
+                               "RETURNS text LANGUAGE internal STRICT AS 'pg_read_file_all'")
+        self.assert_sqlstate("42501", self.connect("dba"), "SELECT slurp_all(%s)", (KEY,),
+                             message="refused")
 
     def test_rule_action_is_refused(self):
         dba = self.connect("dba")
