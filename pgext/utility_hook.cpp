@@ -143,6 +143,11 @@ void check_alter_table(AlterTableStmt* stmt, const char* query) {
   foreach (lc, stmt->cmds) {
     auto* cmd = static_cast<AlterTableCmd*>(lfirst(lc));
     if (cmd->subtype == AT_GenericOptions) check_fdw_options(reinterpret_cast<List*>(cmd->def));
+    // ATTACH / DETACH PARTITION changes the partition as much as the parent.
+    if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition) {
+      check_one(user_relation(reinterpret_cast<PartitionCmd*>(cmd->def)->name),
+                ast::Command::kAlter, nullptr, query, AccessCheck::kDecide);
+    }
   }
   check_one(user_relation(stmt->relation), ast::Command::kAlter, nullptr, query,
             AccessCheck::kDecide);

@@ -84,6 +84,13 @@ class StorageRelations(PgextCase):
         self.assert_sqlstate("42501", dba, "ALTER TABLE measurements DETACH PARTITION measurements_a")
         self.assert_sqlstate("42501", dba, "ALTER TABLE legacy_child NO INHERIT legacy")
 
+    def test_attaching_a_realm_table_elsewhere_is_refused(self):
+        dba = self.connect("dba")
+        self.query(dba, "CREATE TABLE IF NOT EXISTS collector (id int, body text) "
+                   "PARTITION BY RANGE (id)")
+        self.assert_sqlstate("42501", dba, "ALTER TABLE collector ATTACH PARTITION documents "
+                             "FOR VALUES FROM (0) TO (10)", message="store")
+
     def test_renamed_partition_stays_protected(self):
         # A partition is protected as a part of its parent, not by its own name: renaming it
         # is allowed and takes nothing out of the realm.
