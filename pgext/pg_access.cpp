@@ -16,7 +16,6 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "nodes/parsenodes.h"
@@ -214,12 +213,10 @@ bool run_check(const PgAccess* accesses, int n, const char* query, AccessCheck c
   });
 }
 
-// The role's code is the session's own: its user, a role it may become, or a superuser
-// (whom nothing inside PostgreSQL restrains, docs/postgresql.md §6).
-bool own_code(Oid role) {
-  const Oid user = GetAuthenticatedUserId();
-  return role == user || superuser_arg(role) || is_member_of_role_nosuper(user, role);
-}
+// The role's code is the session's own: its user's, or a superuser's (whom nothing inside
+// PostgreSQL restrains, docs/postgresql.md §6). Not a role the user is a member of: any other
+// member of that role may have written the body.
+bool own_code(Oid role) { return role == GetAuthenticatedUserId() || superuser_arg(role); }
 
 constexpr int kMaxBodyOwners = 64;
 

@@ -63,7 +63,7 @@ enum class AccessCheck {
 // `check` on the accesses. Then, for kDecide and kExport, the body check (body_owners.h):
 // the accesses made with a view owner's rights (as_user), and all of them while functions of
 // other roles run, are checked again for each such role with standing authorizations only —
-// unless the role is the session's user, a role it is a member of, or a superuser.
+// unless the role is the session's user or a superuser.
 // False with backend_state().error set on a refusal or failure.
 // `query`: the statement text for audit records (literals are replaced there).
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check);

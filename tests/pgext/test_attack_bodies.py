@@ -113,6 +113,17 @@ class PlantedBodies(PgextCase):
                    "$$ BEGIN RETURN (SELECT v FROM secret); END $$")
         self.assertEqual(self.query(alice, "SELECT pg_temp.mine()"), [(MARKER,)])
 
+    def test_body_of_a_shared_role_lends_nothing(self):
+        # A role alice is a member of is not alice: another member (the DBA) wrote the body.
+        self.server.psql_admin(self.server.dbname, "DO $$ BEGIN CREATE ROLE team; "
+                               "EXCEPTION WHEN duplicate_object THEN NULL; END $$; "
+                               "GRANT team TO alice, dba; GRANT SELECT ON secret TO team; "
+                               "GRANT CREATE ON SCHEMA public TO team")
+        self.server.psql_admin(self.server.dbname, "SET ROLE team; CREATE OR REPLACE FUNCTION "
+                               "team_peek() RETURNS text LANGUAGE plpgsql AS "
+                               "$$ BEGIN RETURN (SELECT v FROM secret LIMIT 1); END $$")
+        self.assert_sqlstate("42501", self.alice(), "SELECT team_peek()", message="team")
+
     def test_the_trigger_works_on_a_table_outside_the_realm(self):
         # The owner check refuses only what the owner could not do: a body of the DBA's that
         # touches no realm table keeps working for alice.
