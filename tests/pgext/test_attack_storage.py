@@ -91,6 +91,15 @@ class StorageRelations(PgextCase):
         self.assert_sqlstate("42501", dba, "ALTER TABLE collector ATTACH PARTITION documents "
                              "FOR VALUES FROM (0) TO (10)", message="store")
 
+    def test_a_table_made_a_child_later_is_protected_at_once(self):
+        # The backend's list of a relation's owners is cached; INHERIT must invalidate it.
+        dba = self.connect("dba")
+        self.query(dba, "CREATE TABLE stray (id int, v text); INSERT INTO stray VALUES (1, 'x')")
+        self.assertEqual(self.query(dba, "SELECT v FROM stray"), [("x",)])
+        self.query(dba, "ALTER TABLE stray INHERIT legacy")
+        self.assert_sqlstate("42501", dba, "SELECT v FROM stray", message="store")
+        self.assert_sqlstate("42501", self.connect("dba"), "SELECT v FROM stray")
+
     def test_renamed_partition_stays_protected(self):
         # A partition is protected as a part of its parent, not by its own name: renaming it
         # is allowed and takes nothing out of the realm.
