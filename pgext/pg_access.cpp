@@ -220,12 +220,22 @@ bool own_code(Oid role) { return role == GetAuthenticatedUserId() || superuser_a
 
 constexpr int kMaxBodyOwners = 64;
 
+// Adds `role` once; false when the list is full (the statement is then refused: no body
+// goes unchecked).
 bool add_unique(Oid* roles, int* n, Oid role) {
   for (int i = 0; i < *n; ++i) {
-    if (roles[i] == role) return false;
+    if (roles[i] == role) return true;
   }
-  if (*n < kMaxBodyOwners) roles[(*n)++] = role;
+  if (*n == kMaxBodyOwners) return false;
+  roles[(*n)++] = role;
   return true;
+}
+
+bool too_many_owners() {
+  return run_guarded(backend_state().error, []() -> Status {
+    return make_error(sqlstate::kProgramLimitExceeded,
+                      "dbvault: the statement runs bodies of too many roles to check");
+  });
 }
 
 // The body check of vault_check (pg_access.h).
@@ -235,9 +245,13 @@ bool check_body_owners(const PgAccess* accesses, int n, const char* query) {
       running_function_owners(reinterpret_cast<unsigned int*>(running), kMaxBodyOwners));
   Oid roles[kMaxBodyOwners];
   int nroles = 0;
-  for (int i = 0; i < nrunning; ++i) add_unique(roles, &nroles, running[i]);
+  for (int i = 0; i < nrunning; ++i) {
+    if (!add_unique(roles, &nroles, running[i])) return too_many_owners();
+  }
   for (int i = 0; i < n; ++i) {
-    if (OidIsValid(accesses[i].as_user)) add_unique(roles, &nroles, accesses[i].as_user);
+    if (OidIsValid(accesses[i].as_user) && !add_unique(roles, &nroles, accesses[i].as_user)) {
+      return too_many_owners();
+    }
   }
   for (int r = 0; r < nroles; ++r) {
     const Oid role = roles[r];
