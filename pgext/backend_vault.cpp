@@ -98,6 +98,27 @@ Status BackendVault::check(const std::vector<RelationAccess>& relations, std::st
   return vault_->check(*session_, accesses, query);
 }
 
+Status BackendVault::check_as_body_owner(std::string_view owner,
+                                         const std::vector<RelationAccess>& relations,
+                                         std::string_view query) {
+  const auto snap = vault_->snapshot();
+  const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
+  vault::Session body(snap->find_user(owner).value_or(0), std::string(owner), session_->info());
+  Status s = vault_->check(body, accesses, query);
+  if (s.ok() || s.error().code != sqlstate::kInsufficientPrivilege) return s;
+  Error e = s.error();
+  e.detail = "The statement runs code owned by " + std::string(owner) +
+             " (a view, a trigger or another function), which must be admitted on its own: a "
+             "body never borrows the caller's unlock.";
+  return e;
+}
+
+bool BackendVault::may_read_rows(const std::vector<RelationAccess>& relations) {
+  const auto snap = vault_->snapshot();
+  const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
+  return vault_->decide(*session_, accesses).allowed();
+}
+
 audit::Event BackendVault::session_event(audit::EventType type) const {
   audit::Event e;
   e.type = type;

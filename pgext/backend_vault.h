@@ -55,6 +55,19 @@ class BackendVault {
   // events' `query` detail with its literals replaced.
   Status check(const std::vector<RelationAccess>& relations, std::string_view query);
 
+  // The body check (docs/vault.md §2.2) of accesses made by code `owner` (a PostgreSQL role)
+  // wrote — a view's body, a function's — that this session runs: check() for a session of
+  // `owner`'s vault user that holds no unlock (standing authorizations only; a role the vault
+  // does not know passes no realm), with this session's connection factors. A refusal is
+  // 42501 with a detail naming the owner.
+  Status check_as_body_owner(std::string_view owner, const std::vector<RelationAccess>& relations,
+                             std::string_view query);
+
+  // True when this session may read every column of the relations (the realm and
+  // command-rule steps for a SELECT of each column, decided without auditing). False: an
+  // error describing one of their rows must not show its values.
+  bool may_read_rows(const std::vector<RelationAccess>& relations);
+
   // EXPLAIN VAULT of a query PostgreSQL has planned (docs/vault.md §3a): every check the
   // realm and command-rule steps would make for these relations, without running anything
   // or writing audit events. Columns object, check, verdict, why.

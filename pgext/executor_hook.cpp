@@ -1,5 +1,6 @@
 #include "pgext/executor_hook.h"
 
+#include "pgext/log_hook.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
 
@@ -22,6 +23,20 @@ namespace {
 
 ExecutorCheckPerms_hook_type g_prev_check_perms = nullptr;
 
+// After the statement was allowed: if it writes rows of a table the session may not read
+// whole, an error describing such a row must not show the values (log_hook.h).
+void guard_row_descriptions(List* rtable) {
+  PgAccessList rows;
+  ListCell* lc;
+  foreach (lc, rtable) {
+    const RangeTblEntry* rte = static_cast<RangeTblEntry*>(lfirst(lc));
+    if (rte->rtekind != RTE_RELATION || rte->relid < FirstNormalObjectId) continue;
+    if ((rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0) continue;
+    add_access(&rows, rte->relid, ast::Command::kSelect, whole_row(), true);
+  }
+  if (rows.n > 0 && !vault_may_read(rows.items, rows.n)) mark_hidden_row_values();
+}
+
 // The accesses of a range table, skipping the system catalogs (objects made by initdb).
 // A relation without required permissions (an inheritance child or partition the planner
 // added) is checked as a read of the table, so a realm on a partition holds through its parent.
@@ -32,10 +47,11 @@ bool check_perms(List* rtable, bool ereport_on_violation) {
   // A parallel worker runs a range table its leader already checked, for the leader's
   // session; the worker has no vault session of its own (nor the leader's unlocks).
   if (IsParallelWorker()) return true;
-  int n = 0;
-  const PgAccess* accesses = range_table_accesses(rtable, &n);
-  if (n == 0) return true;  // catalogs only: psql's \d works even when the vault cannot open
-  if (vault_check(accesses, n, debug_query_string, AccessCheck::kDecide)) {
+  const PgAccessList accesses = range_table_accesses(rtable);
+  // Catalogs only: psql's \d works even when the vault cannot open.
+  if (accesses.n == 0) return true;
+  if (vault_check(accesses.items, accesses.n, debug_query_string, AccessCheck::kDecide)) {
+    guard_row_descriptions(rtable);
     return true;
   }
   if (!ereport_on_violation) return false;

@@ -5,6 +5,8 @@
 #include "crypto/secret_bytes.h"
 #include "pgext/audit_queue.h"
 #include "pgext/audit_worker.h"
+#include "pgext/body_owners.h"
+#include "pgext/data_owners.h"
 #include "pgext/executor_hook.h"
 #include "pgext/function_hook.h"
 #include "pgext/log_hook.h"
@@ -124,6 +126,7 @@ bool open_vault(const SessionFacts& f, BackendState& st) {
 
 ModuleSettings module_settings() {
   ModuleSettings m;
+  m.data_dir = std::filesystem::path(DataDir);
   m.policy_path = in_data_dir(g_policy_path);
   m.keys_dir = in_data_dir(g_keys_path);
   m.audit_dir = in_data_dir(g_audit_dir);
@@ -206,6 +209,8 @@ extern "C" void _PG_init(void) {
   g_prev_shmem_startup = shmem_startup_hook;
   shmem_startup_hook = shmem_startup;
   install_login_hook();
+  install_data_owners_cache();
+  install_body_owner_hooks();
   install_executor_hook();
   install_log_hook();
   install_utility_hook();

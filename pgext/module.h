@@ -35,7 +35,7 @@ BackendState& backend_state();
 
 // The module's settings (module.cpp), paths resolved against the data directory.
 struct ModuleSettings {
-  std::filesystem::path policy_path, keys_dir, audit_dir;
+  std::filesystem::path data_dir, policy_path, keys_dir, audit_dir;
   std::string master_key_provider;  // "file" or "env"
   int audit_timeout_ms = 10000;
 };

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "pgext/body_owners.h"
+#include "pgext/data_owners.h"
 #include "pgext/module.h"
 
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
@@ -12,6 +14,8 @@ extern "C" {
 
 #include "access/relation.h"
 #include "access/transam.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "nodes/parsenodes.h"
@@ -65,17 +69,57 @@ std::vector<RelationAccess> to_relations(const PgAccess* accesses, int n) {
   return relations;
 }
 
-}  // namespace
+PgAccess* append(PgAccessList* out) {
+  if (out->n == out->capacity) {
+    const int capacity = out->capacity == 0 ? 8 : 2 * out->capacity;
+    const Size bytes = sizeof(PgAccess) * capacity;
+    out->items = static_cast<PgAccess*>(out->items == nullptr ? palloc0(bytes)
+                                                              : repalloc(out->items, bytes));
+    out->capacity = capacity;
+  }
+  return &out->items[out->n++];
+}
 
-void add_access(PgAccess* out, int* n, unsigned int relid, ast::Command command, Bitmapset* cols) {
-  PgAccess& a = out[(*n)++];
+void add_named(PgAccessList* out, Oid relid, ast::Command command, const char** columns,
+               int ncolumns) {
+  PgAccess& a = *append(out);
   a.schema = get_namespace_name(get_rel_namespace(relid));
   a.table = get_rel_name(relid);
   a.command = command;
-  a.ncolumns = 0;
-  a.columns = cols != nullptr ? column_names(relid, cols, &a.ncolumns) : nullptr;
+  a.ncolumns = ncolumns;
+  a.columns = columns;
+  a.as_user = InvalidOid;
   if (a.schema == nullptr) a.schema = "";
   if (a.table == nullptr) a.table = "";
+}
+
+}  // namespace
+
+Bitmapset* whole_row() {
+  return bms_make_singleton(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber);
+}
+
+void add_access(PgAccessList* out, unsigned int relid, ast::Command command, Bitmapset* cols,
+                bool with_owners) {
+  int ncolumns = 0;
+  const char** columns = cols != nullptr ? column_names(relid, cols, &ncolumns) : nullptr;
+  add_named(out, relid, command, columns, ncolumns);
+  if (!with_owners) return;
+  List* owners = data_owners(relid);
+  // A TOAST relation holds values of every column of its table: the table is read whole.
+  const bool toast = owners != NIL && get_rel_relkind(relid) == RELKIND_TOASTVALUE;
+  ListCell* lc;
+  foreach (lc, owners) {
+    const Oid owner = lfirst_oid(lc);
+    if (toast) {
+      int n = 0;
+      const char** all = column_names(owner, whole_row(), &n);
+      add_named(out, owner, command, all, n);
+    } else {
+      // An ancestor's columns are its descendants' of the same name.
+      add_named(out, owner, command, columns, ncolumns);
+    }
+  }
 }
 
 namespace {
@@ -86,11 +130,48 @@ bool holds_value_samples(Oid relid) {
   return relid == StatisticRelationId || relid == StatisticExtDataRelationId;
 }
 
+// The permissions of the entries of `rtable` that are ancestors of `relid` (a planner-added
+// child: a DELETE through the parent is a DELETE of the child); ACL_SELECT when none is.
+AclMode inherited_perms(List* rtable, Oid relid) {
+  List* owners = data_owners(relid);
+  AclMode perms = 0;
+  ListCell* lc;
+  foreach (lc, rtable) {
+    const RangeTblEntry* rte = static_cast<RangeTblEntry*>(lfirst(lc));
+    if (rte->rtekind == RTE_RELATION && rte->requiredPerms != 0 &&
+        list_member_oid(owners, rte->relid)) {
+      perms |= rte->requiredPerms;
+    }
+  }
+  return perms != 0 ? perms : ACL_SELECT;
+}
+
+void add_entry(PgAccessList* out, Oid relid, AclMode perms, const RangeTblEntry* rte) {
+  if (perms & ACL_SELECT) add_access(out, relid, ast::Command::kSelect, rte->selectedCols, true);
+  if (perms & ACL_INSERT) add_access(out, relid, ast::Command::kInsert, rte->insertedCols, true);
+  if (perms & ACL_UPDATE) add_access(out, relid, ast::Command::kUpdate, rte->updatedCols, true);
+  if (perms & ACL_DELETE) add_access(out, relid, ast::Command::kDelete, nullptr, true);
+}
+
+// An INSERT into a partitioned table writes into whichever partition a row routes to, and
+// no range table names it: every partition below counts, with the accesses the entry made
+// (out->items[first..], ON CONFLICT DO UPDATE and RETURNING included), its columns by name.
+void add_routing_targets(PgAccessList* out, Oid relid, int first) {
+  List* targets = routing_targets(relid);
+  const int last = out->n;
+  ListCell* lc;
+  foreach (lc, targets) {
+    for (int i = first; i < last; ++i) {
+      add_named(out, lfirst_oid(lc), out->items[i].command, out->items[i].columns,
+                out->items[i].ncolumns);
+    }
+  }
+}
+
 }  // namespace
 
-PgAccess* range_table_accesses(List* rtable, int* n) {
-  *n = 0;
-  PgAccess* out = static_cast<PgAccess*>(palloc0(sizeof(PgAccess) * (4 * list_length(rtable) + 1)));
+PgAccessList range_table_accesses(List* rtable) {
+  PgAccessList out;
   ListCell* lc;
   foreach (lc, rtable) {
     const RangeTblEntry* rte = static_cast<RangeTblEntry*>(lfirst(lc));
@@ -100,24 +181,25 @@ PgAccess* range_table_accesses(List* rtable, int* n) {
                       errdetail("It holds samples of column values, realm columns included.")));
     }
     if (rte->rtekind != RTE_RELATION || rte->relid < FirstNormalObjectId) continue;
-    const AclMode perms = rte->requiredPerms;
-    if (perms == 0 || (perms & ACL_SELECT)) {
-      add_access(out, n, rte->relid, ast::Command::kSelect, rte->selectedCols);
-    }
-    if (perms & ACL_INSERT)
-      add_access(out, n, rte->relid, ast::Command::kInsert, rte->insertedCols);
-    if (perms & ACL_UPDATE) add_access(out, n, rte->relid, ast::Command::kUpdate, rte->updatedCols);
-    if (perms & ACL_DELETE) add_access(out, n, rte->relid, ast::Command::kDelete, nullptr);
+    const AclMode perms =
+        rte->requiredPerms != 0 ? rte->requiredPerms : inherited_perms(rtable, rte->relid);
+    const int first = out.n;
+    add_entry(&out, rte->relid, perms, rte);
+    if (perms & ACL_INSERT) add_routing_targets(&out, rte->relid, first);
+    for (int i = first; i < out.n; ++i) out.items[i].as_user = rte->checkAsUser;
   }
   return out;
 }
 
-bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {
-  if (!ensure_open() || !sync_policy()) return false;
+namespace {
+
+bool run_check(const PgAccess* accesses, int n, const char* query, AccessCheck check,
+               const char* owner) {
   BackendState& st = backend_state();
   return run_guarded(st.error, [&]() -> Status {
     const std::vector<RelationAccess> relations = to_relations(accesses, n);
     const std::string_view text = query != nullptr ? query : "";
+    if (owner != nullptr) return st.vault->check_as_body_owner(owner, relations, text);
     switch (check) {
       case AccessCheck::kNotInRealm:
         return st.vault->refuse_realm_objects(relations);
@@ -129,6 +211,82 @@ bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck
     }
     return st.vault->check(relations, text);
   });
+}
+
+// The role's code is the session's own: its user's, or a superuser's (whom nothing inside
+// PostgreSQL restrains, docs/postgresql.md §6). Not a role the user is a member of: any other
+// member of that role may have written the body.
+bool own_code(Oid role) { return role == GetAuthenticatedUserId() || superuser_arg(role); }
+
+constexpr int kMaxBodyOwners = 64;
+
+// Adds `role` once; false when the list is full (the statement is then refused: no body
+// goes unchecked).
+bool add_unique(Oid* roles, int* n, Oid role) {
+  for (int i = 0; i < *n; ++i) {
+    if (roles[i] == role) return true;
+  }
+  if (*n == kMaxBodyOwners) return false;
+  roles[(*n)++] = role;
+  return true;
+}
+
+bool too_many_owners() {
+  return run_guarded(backend_state().error, []() -> Status {
+    return make_error(sqlstate::kProgramLimitExceeded,
+                      "dbvault: the statement runs bodies of too many roles to check");
+  });
+}
+
+// The body check of vault_check (pg_access.h).
+bool check_body_owners(const PgAccess* accesses, int n, const char* query) {
+  Oid running[kMaxBodyOwners];
+  const int nrunning = static_cast<int>(
+      running_function_owners(reinterpret_cast<unsigned int*>(running), kMaxBodyOwners));
+  Oid roles[kMaxBodyOwners];
+  int nroles = 0;
+  for (int i = 0; i < nrunning; ++i) {
+    if (!add_unique(roles, &nroles, running[i])) return too_many_owners();
+  }
+  for (int i = 0; i < n; ++i) {
+    if (OidIsValid(accesses[i].as_user) && !add_unique(roles, &nroles, accesses[i].as_user)) {
+      return too_many_owners();
+    }
+  }
+  for (int r = 0; r < nroles; ++r) {
+    const Oid role = roles[r];
+    if (own_code(role)) continue;
+    bool all = false;
+    for (int i = 0; i < nrunning; ++i) all = all || running[i] == role;
+    PgAccessList mine;
+    for (int i = 0; i < n; ++i) {
+      if (all || accesses[i].as_user == role) *append(&mine) = accesses[i];
+    }
+    const char* name = GetUserNameFromId(role, true);
+    if (!run_check(mine.items, mine.n, query, AccessCheck::kDecide, name != nullptr ? name : "")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool vault_may_read(const PgAccess* accesses, int n) {
+  if (!ensure_open() || !sync_policy()) return false;
+  BackendState& st = backend_state();
+  bool may = false;
+  (void)run_guarded(st.error, [&]() -> Status {
+    may = st.vault->may_read_rows(to_relations(accesses, n));
+    return ok_status();
+  });
+  return may;
+}
+
+bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {
+  if (!ensure_open() || !sync_policy()) return false;
+  if (!run_check(accesses, n, query, check, nullptr)) return false;
+  return check == AccessCheck::kNotInRealm || check_body_owners(accesses, n, query);
 }
 
 }  // namespace dbvault::pgext

@@ -18,20 +18,40 @@ struct PgAccess {
   ast::Command command;
   int ncolumns;
   const char** columns;
+  // The role the access is made with when it is not the session's own: the owner of the view
+  // whose body makes it (RangeTblEntry.checkAsUser); 0 for the session's.
+  unsigned int as_user;
 };
 
-// Appends out[(*n)++] for relation `relid` (whose lock the caller holds): its schema and
-// name from the catalogs and the names of the columns in `cols` (attribute numbers offset
-// by FirstLowInvalidHeapAttributeNumber, as in RangeTblEntry; a whole-row reference stands
-// for every column; nullptr: none). Calls PostgreSQL (may ereport).
-void add_access(PgAccess* out, int* n, unsigned int relid, ast::Command command, Bitmapset* cols);
+// Every column of a relation (a whole-row reference), as a RangeTblEntry column set.
+Bitmapset* whole_row();
+
+// A growing array of accesses, palloc'd in the current memory context.
+struct PgAccessList {
+  PgAccess* items = nullptr;
+  int n = 0;
+  int capacity = 0;
+};
+
+// Appends the access (relation `relid`, whose lock the caller holds, `command`, the columns
+// in `cols`) to `out`: its schema and name from the catalogs and the names of the columns
+// (attribute numbers offset by FirstLowInvalidHeapAttributeNumber, as in RangeTblEntry; a
+// whole-row reference stands for every column; nullptr: none). With `with_owners`, the same
+// access of every relation whose rows `relid`'s rows are (data_owners.h: partition and
+// inheritance ancestors, the table of a TOAST relation — every column of it) follows.
+// Calls PostgreSQL (may ereport).
+void add_access(PgAccessList* out, unsigned int relid, ast::Command command, Bitmapset* cols,
+                bool with_owners);
 
 // The accesses of a range table (a PlannedStmt's, flattened): each relation with the
-// commands and columns its entry requires, skipping the system catalogs made by initdb. A
-// relation without required permissions (an inheritance child or partition the planner added)
-// counts as a read. ereports (42501) for pg_statistic / pg_statistic_ext_data, which hold
-// samples of column values. Calls PostgreSQL.
-PgAccess* range_table_accesses(List* rtable, int* n);
+// commands and columns its entry requires, and its data owners (add_access), skipping the
+// system catalogs made by initdb. A relation without required permissions (an inheritance
+// child or partition the planner added) has the permissions of its ancestors in the range
+// table (a DELETE through the parent deletes from it), or is a read. A partitioned table
+// written with INSERT (or COPY FROM) also counts every partition below it, where rows may be
+// routed. ereports (42501) for pg_statistic / pg_statistic_ext_data, which hold samples of
+// column values. Calls PostgreSQL.
+PgAccessList range_table_accesses(List* rtable);
 
 enum class AccessCheck {
   kDecide,      // realms and command rules (BackendVault::check)
@@ -40,8 +60,16 @@ enum class AccessCheck {
 };
 
 // Opens the backend's vault if needed, catches up with the shared policy version and runs
-// `check` on the accesses. False with backend_state().error set on a refusal or failure.
+// `check` on the accesses. Then, for kDecide and kExport, the body check (body_owners.h):
+// the accesses made with a view owner's rights (as_user), and all of them while functions of
+// other roles run, are checked again for each such role with standing authorizations only —
+// unless the role is the session's user or a superuser.
+// False with backend_state().error set on a refusal or failure.
 // `query`: the statement text for audit records (literals are replaced there).
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check);
+
+// False when the session may not read every column of the relations (a SELECT of them would
+// be refused), or when that cannot be decided. No audit event.
+bool vault_may_read(const PgAccess* accesses, int n);
 
 }  // namespace dbvault::pgext

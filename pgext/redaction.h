@@ -14,7 +14,17 @@ namespace dbvault::pgext {
 // True when `sql` names the dbvault schema (ASCII case-insensitively, quoted or not).
 bool mentions_vault(std::string_view sql);
 
+// True when `sql` may hand a secret to a dbvault function: it names the dbvault schema, or it
+// says EXECUTE (`EXECUTE p('realm', 'password')` of a statement prepared earlier, and
+// PL/pgSQL's dynamic EXECUTE), whose text does not name it.
+bool may_pass_secrets(std::string_view sql);
+
 // `text` with every SQL literal replaced by '?' (audit::strip_literals), for a log line.
 std::string redact(std::string_view text);
+
+// The CONTEXT lines of an error (`SQL statement "SELECT dbvault.unlock_realm('r', 'pw')"`),
+// line by line: the literals of the quoted statement replaced by '?', then anything left
+// between the line's first and last single quote replaced by one '?'.
+std::string redact_context(std::string_view text);
 
 }  // namespace dbvault::pgext

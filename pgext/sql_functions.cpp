@@ -2,6 +2,7 @@
 // for the backend's session and returns its rows as (tag text, result jsonb).
 #include <string>
 
+#include "pgext/log_hook.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
 #include "pgext/result_json.h"
@@ -92,7 +93,7 @@ Datum return_rows(FunctionCallInfo fcinfo);
 
 // The planned statements of `sql` (exactly one statement, not a utility one): their range
 // tables' accesses. ereports otherwise.
-PgAccess* planned_accesses(const char* sql, int* n) {
+PgAccessList planned_accesses(const char* sql) {
   List* raw = pg_parse_query(sql);
   if (list_length(raw) != 1) {
     ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("dbvault.explain takes one statement")));
@@ -110,7 +111,7 @@ PgAccess* planned_accesses(const char* sql, int* n) {
     }
     rtable = list_concat(rtable, p->rtable);
   }
-  return range_table_accesses(rtable, n);
+  return range_table_accesses(rtable);
 }
 
 bool explain_into_rows(const PgAccess* accesses, int n) {
@@ -133,6 +134,7 @@ bool explain_into_rows(const PgAccess* accesses, int n) {
 // Runs the statement and materialises its rows; a statement without rows gives one row
 // (tag, NULL). ereports on error.
 Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int kind) {
+  mark_secret_statement();
   if (!set_statement(a, b, kind) || !ensure_open() || !sync_policy() || !run_statement(kind)) {
     backend_state().wipe_rows();
     statement_text() = SecretString();
@@ -186,9 +188,8 @@ extern "C" Datum dbvault_lock(PG_FUNCTION_ARGS) {
 
 // dbvault.explain(sql text): EXPLAIN VAULT of a query, planned by PostgreSQL, not run.
 extern "C" Datum dbvault_explain(PG_FUNCTION_ARGS) {
-  int n = 0;
-  const PgAccess* accesses = planned_accesses(text_to_cstring(PG_GETARG_TEXT_PP(0)), &n);
-  if (!ensure_open() || !sync_policy() || !explain_into_rows(accesses, n)) {
+  const PgAccessList accesses = planned_accesses(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+  if (!ensure_open() || !sync_policy() || !explain_into_rows(accesses.items, accesses.n)) {
     raise(backend_state().error);
   }
   return return_rows(fcinfo);

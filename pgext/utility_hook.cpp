@@ -1,6 +1,7 @@
 #include "pgext/utility_hook.h"
 
 #include "pgext/module.h"
+#include "pgext/module_files.h"
 #include "pgext/pg_access.h"
 
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
@@ -12,6 +13,8 @@ extern "C" {
 #include "access/sysattr.h"
 #include "access/transam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "commands/defrem.h"
 #include "nodes/bitmapset.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -40,14 +43,9 @@ bool protected_setting(const char* name) {
          pg_strcasecmp(name, "dynamic_library_path") == 0;
 }
 
-// Every column of a relation (a whole-row reference).
-Bitmapset* all_columns() {
-  return bms_make_singleton(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber);
-}
-
 // The columns of `attlist` (a COPY column list), or all of them when it is empty.
 Bitmapset* named_columns(Oid relid, List* attlist) {
-  if (attlist == NIL) return all_columns();
+  if (attlist == NIL) return whole_row();
   Bitmapset* cols = nullptr;
   ListCell* lc;
   foreach (lc, attlist) {
@@ -69,14 +67,18 @@ Oid user_relation(RangeVar* rv) {
 void check_one(Oid relid, ast::Command command, Bitmapset* cols, const char* query,
                AccessCheck how) {
   if (relid == InvalidOid) return;
-  PgAccess access;
-  int n = 0;
-  add_access(&access, &n, relid, command, cols);
-  if (!vault_check(&access, n, query, how)) raise(backend_state().error);
+  PgAccessList accesses;
+  // A rename moves only the named relation out of its name; any other statement on it
+  // reaches the rows of the tables it belongs to (data_owners.h).
+  add_access(&accesses, relid, command, cols, how != AccessCheck::kNotInRealm);
+  if (!vault_check(accesses.items, accesses.n, query, how)) raise(backend_state().error);
 }
 
 void check_copy(CopyStmt* stmt, const char* query) {
   if (stmt->is_program) refuse("COPY ... PROGRAM");
+  if (stmt->filename != nullptr && !server_file_allowed(stmt->filename)) {
+    raise(backend_state().error);
+  }
   if (stmt->is_from) return;  // the executor hook checks COPY FROM's INSERT
   if (stmt->relation != nullptr) {
     const Oid relid = user_relation(stmt->relation);
@@ -84,7 +86,7 @@ void check_copy(CopyStmt* stmt, const char* query) {
               AccessCheck::kExport);
     return;
   }
-  PgAccess access{"", "(query)", ast::Command::kExport, 0, nullptr};
+  PgAccess access{"", "(query)", ast::Command::kExport, 0, nullptr, 0};
   if (!vault_check(&access, 1, query, AccessCheck::kExport)) {
     raise(backend_state().error);
   }
@@ -104,6 +106,73 @@ void check_range_vars(List* relations, ast::Command command, const char* query) 
     check_one(user_relation(static_cast<RangeVar*>(lfirst(lc))), command, nullptr, query,
               AccessCheck::kDecide);
   }
+}
+
+// TRUNCATE t without ONLY empties every table below t (partitions, inheritance children),
+// none of which the statement names.
+void check_truncate(List* relations, const char* query) {
+  ListCell* lc;
+  foreach (lc, relations) {
+    auto* rv = static_cast<RangeVar*>(lfirst(lc));
+    const Oid relid = user_relation(rv);
+    if (relid == InvalidOid) continue;
+    List* tables = rv->inh ? find_all_inheritors(relid, NoLock, nullptr) : list_make1_oid(relid);
+    ListCell* t;
+    foreach (t, tables) {
+      check_one(lfirst_oid(t), ast::Command::kTruncate, nullptr, query, AccessCheck::kDecide);
+    }
+  }
+}
+
+// file_fdw (and any wrapper with the same options) reads `filename` or runs `program` as COPY
+// does: the same refusals.
+void check_fdw_options(List* options) {
+  ListCell* lc;
+  foreach (lc, options) {
+    auto* def = static_cast<DefElem*>(lfirst(lc));
+    if (def->defaction == DEFELEM_DROP || def->defname == nullptr) continue;
+    if (strcmp(def->defname, "program") == 0) refuse("a foreign table's program option");
+    if (strcmp(def->defname, "filename") == 0 && !server_file_allowed(defGetString(def))) {
+      raise(backend_state().error);
+    }
+  }
+}
+
+void check_alter_table(AlterTableStmt* stmt, const char* query) {
+  ListCell* lc;
+  foreach (lc, stmt->cmds) {
+    auto* cmd = static_cast<AlterTableCmd*>(lfirst(lc));
+    if (cmd->subtype == AT_GenericOptions) check_fdw_options(reinterpret_cast<List*>(cmd->def));
+    // ATTACH / DETACH PARTITION changes the partition as much as the parent.
+    if (cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition) {
+      check_one(user_relation(reinterpret_cast<PartitionCmd*>(cmd->def)->name),
+                ast::Command::kAlter, nullptr, query, AccessCheck::kDecide);
+    }
+  }
+  check_one(user_relation(stmt->relation), ast::Command::kAlter, nullptr, query,
+            AccessCheck::kDecide);
+}
+
+// A publication streams a table's rows to whoever subscribes (or decodes the WAL): it is an
+// export of each table it names, checked when the table is added (CREATE PUBLICATION ... FOR
+// TABLE, ALTER PUBLICATION ... ADD / SET TABLE).
+void check_publication(List* objects, const char* query) {
+  ListCell* lc;
+  foreach (lc, objects) {
+    auto* spec = static_cast<PublicationObjSpec*>(lfirst(lc));
+    if (spec->pubobjtype != PUBLICATIONOBJ_TABLE || spec->pubtable == nullptr) continue;
+    check_one(user_relation(spec->pubtable->relation), ast::Command::kExport, whole_row(), query,
+              AccessCheck::kDecide);
+  }
+}
+
+// ALTER ROLE / DATABASE ... SET of a setting ALTER SYSTEM may not change: the same setting
+// loads libraries at the next login (session_preload_libraries) just as well.
+// RESET only takes a stored value away.
+void check_stored_setting(VariableSetStmt* set) {
+  if (set == nullptr || set->name == nullptr) return;
+  if (set->kind == VAR_RESET || set->kind == VAR_RESET_ALL) return;
+  if (protected_setting(set->name)) refuse("ALTER ROLE / DATABASE ... SET of this setting");
 }
 
 bool is_relation_kind(ObjectType t) {
@@ -134,7 +203,7 @@ void check_rename(RenameStmt* stmt, const char* query) {
   if (stmt->renameType == OBJECT_SCHEMA) return check_schema(stmt->subname);
   const Oid relid = user_relation(stmt->relation);
   if (relid == InvalidOid) return;
-  Bitmapset* cols = all_columns();  // a table's rename moves its columns too
+  Bitmapset* cols = whole_row();  // a table's rename moves its columns too
   if (stmt->renameType == OBJECT_COLUMN && stmt->subname != nullptr) {
     const AttrNumber att = get_attnum(relid, stmt->subname);
     cols = bms_make_singleton(att - FirstLowInvalidHeapAttributeNumber);
@@ -190,18 +259,30 @@ void check_utility(Node* node, const char* query) {
         refuse("ALTER SYSTEM of this setting");
       }
       return;
+    case T_AlterRoleSetStmt:
+      return check_stored_setting(reinterpret_cast<AlterRoleSetStmt*>(node)->setstmt);
+    case T_AlterDatabaseSetStmt:
+      return check_stored_setting(reinterpret_cast<AlterDatabaseSetStmt*>(node)->setstmt);
+    case T_CreatePublicationStmt:
+      return check_publication(reinterpret_cast<CreatePublicationStmt*>(node)->pubobjects, query);
+    case T_AlterPublicationStmt: {
+      auto* s = reinterpret_cast<AlterPublicationStmt*>(node);
+      if (s->action != AP_DropObjects) check_publication(s->pubobjects, query);
+      return;
+    }
     case T_CopyStmt:
       return check_copy(reinterpret_cast<CopyStmt*>(node), query);
     case T_RenameStmt:
       return check_rename(reinterpret_cast<RenameStmt*>(node), query);
     case T_AlterObjectSchemaStmt: {
       auto* s = reinterpret_cast<AlterObjectSchemaStmt*>(node);
-      return check_one(user_relation(s->relation), ast::Command::kAlter, all_columns(), query,
+      return check_one(user_relation(s->relation), ast::Command::kAlter, whole_row(), query,
                        AccessCheck::kNotInRealm);
     }
     case T_AlterTableStmt:
-      return check_one(user_relation(reinterpret_cast<AlterTableStmt*>(node)->relation),
-                       ast::Command::kAlter, nullptr, query, AccessCheck::kDecide);
+      return check_alter_table(reinterpret_cast<AlterTableStmt*>(node), query);
+    case T_CreateForeignTableStmt:
+      return check_fdw_options(reinterpret_cast<CreateForeignTableStmt*>(node)->options);
     case T_CreateTrigStmt:
       return check_one(user_relation(reinterpret_cast<CreateTrigStmt*>(node)->relation),
                        ast::Command::kAlter, nullptr, query, AccessCheck::kDecide);
@@ -228,8 +309,7 @@ void check_utility(Node* node, const char* query) {
     case T_ReassignOwnedStmt:
       return check_owned("REASSIGN OWNED");
     case T_TruncateStmt:
-      return check_range_vars(reinterpret_cast<TruncateStmt*>(node)->relations,
-                              ast::Command::kTruncate, query);
+      return check_truncate(reinterpret_cast<TruncateStmt*>(node)->relations, query);
     case T_GrantStmt: {
       auto* s = reinterpret_cast<GrantStmt*>(node);
       if (s->targtype == ACL_TARGET_OBJECT && is_relation_kind(s->objtype)) {

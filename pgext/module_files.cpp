@@ -1,0 +1,62 @@
+#include "pgext/module_files.h"
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "common/sqlstate.h"
+#include "pgext/module.h"
+
+namespace dbvault::pgext {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `p` with every symbolic link and `..` of its existing part resolved (the rest as written).
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(p, ec);
+  return ec ? p.lexically_normal() : r;
+}
+
+// `path` is `root` or below it (component-wise: /data2 is not below /data).
+bool within(const fs::path& path, const fs::path& root) {
+  auto p = path.begin();
+  for (auto r = root.begin(); r != root.end(); ++r, ++p) {
+    if (r->empty()) continue;  // a trailing separator
+    if (p == path.end() || *p != *r) return false;
+  }
+  return true;
+}
+
+// `path` is the store file itself or one of SQLite's files beside it (-wal, -shm, -journal).
+bool store_file(const fs::path& path, const fs::path& store) {
+  const std::string p = path.string(), s = store.string();
+  return p.compare(0, s.size(), s) == 0;
+}
+
+}  // namespace
+
+bool server_file_allowed(const char* file) {
+  BackendState& st = backend_state();
+  return run_guarded(st.error, [&]() -> Status {
+    const ModuleSettings ms = module_settings();
+    fs::path p(file != nullptr ? file : "");
+    if (p.is_relative()) p = ms.data_dir / p;
+    const fs::path target = resolved(p);
+    const bool refused =
+        within(target, resolved(ms.data_dir)) || within(target, resolved(ms.keys_dir)) ||
+        within(target, resolved(ms.audit_dir)) || store_file(target, resolved(ms.policy_path));
+    if (!refused) return ok_status();
+    Error e = make_error(sqlstate::kInsufficientPrivilege,
+                         "dbvault: COPY to or from a file in the data directory or the "
+                         "module's stores is refused");
+    e.hint =
+        "The module refuses it for every role, superusers included: the data directory "
+        "holds the vault's keys and policy, the tables' files and the server's "
+        "configuration.";
+    return e;
+  });
+}
+
+}  // namespace dbvault::pgext
