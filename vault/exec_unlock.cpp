@@ -314,6 +314,18 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::UnlockRealm& st) {
   auto r = realm(*sn, st.realm);
   if (!r) return std::move(r).error();
   const auto [realm_id, info] = *r;
+  // A session of a login the vault does not know (a PostgreSQL role the module hosts without
+  // a vault account) has nobody a token could be issued to.
+  const auto known = sn->find_user(s.user_name());
+  if (!known || *known != s.user_id()) {
+    audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info->name);
+    e.result = audit::Outcome::kDenied;
+    e.detail["reason"] = "not_a_vault_user";
+    DBV_RETURN_IF_ERROR(audit(e, true));
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "user " + s.user_name() + " is not a vault user and may not unlock realm " +
+                          info->name);
+  }
   if (info->has_authorizations && !sn->authorized(s.user_id(), *info, false)) {
     audit::Event e = event(audit::EventType::kVaultUnlockFailed, s, info->name);
     e.result = audit::Outcome::kDenied;

@@ -117,8 +117,11 @@ class PlantedBodies(PgextCase):
         # A role alice is a member of is not alice: another member (the DBA) wrote the body.
         self.server.psql_admin(self.server.dbname, "DO $$ BEGIN CREATE ROLE team; "
                                "EXCEPTION WHEN duplicate_object THEN NULL; END $$; "
-                               "GRANT team TO alice, dba; GRANT SELECT ON secret TO team; "
+                               "GRANT team TO alice, dba; "
                                "GRANT CREATE ON SCHEMA public TO team")
+        owner = self.connect("dba")  # a GRANT on a realm table needs the realm
+        self.query(owner, "SELECT token FROM dbvault.unlock_realm('vr', %s)", (PASSWORD,))
+        self.query(owner, "GRANT SELECT ON secret TO team")
         self.server.psql_admin(self.server.dbname, "SET ROLE team; CREATE OR REPLACE FUNCTION "
                                "team_peek() RETURNS text LANGUAGE plpgsql AS "
                                "$$ BEGIN RETURN (SELECT v FROM secret LIMIT 1); END $$")

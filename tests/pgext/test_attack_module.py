@@ -14,7 +14,7 @@ as a DBA (with pg_signal_backend) and as a superuser, without the realm's passwo
 import secrets
 import time
 
-from pgext_cluster import PgextCase, main
+from pgext_cluster import PgextCase, generate_password, main
 
 PASSWORD = "module-pw-" + secrets.token_hex(4)
 MARKER = "mk_" + secrets.token_hex(8)
@@ -40,6 +40,17 @@ class ModuleSelf(PgextCase):
     def superuser(self, sql: str) -> str:
         """`sql` as the superuser; its output (errors included, ON_ERROR_STOP off)."""
         return self.server.psql_admin(self.server.dbname, f"\\set ON_ERROR_STOP 0\n{sql}")
+
+    def test_a_login_the_vault_does_not_know_cannot_unlock(self):
+        # A PostgreSQL role without a vault account (here a superuser-made login) has nobody a
+        # token could be issued to: a clear 42501, audited, not a policy-store error.
+        self.server.passwords["outsider"] = generate_password("outsider")
+        self.server.psql_admin(self.server.dbname, "CREATE ROLE outsider LOGIN PASSWORD "
+                               f"'{self.server.passwords['outsider']}'")
+        outsider = self.connect("outsider")
+        self.assert_sqlstate("42501", outsider, "SELECT * FROM dbvault.unlock_realm('mr', %s)",
+                             (PASSWORD,), message="not a vault user")
+        self.assert_sqlstate("42501", outsider, "SELECT * FROM secret")
 
     def test_module_settings_cannot_be_changed(self):
         dba = self.connect("dba")
