@@ -61,6 +61,10 @@ class TdeVfs {
   TdeVfs(const TdeVfs&) = delete;
   TdeVfs& operator=(const TdeVfs&) = delete;
 
+  // The TdeVfs that database "main" of `db` was opened through; nullptr for another VFS (or a
+  // null `db`). For error mapping outside storage/vfs (storage::engine_error).
+  static const TdeVfs* of(sqlite3* db);
+
   const std::string& name() const { return name_; }
   crypto::AeadAlgorithm algorithm() const { return algorithm_; }
   std::uint32_t key_version() const { return key_version_; }
