@@ -57,7 +57,7 @@ struct Side {
 
   void open_fresh() {
     db.reset();
-    for (const char* s : {"", "-wal", "-shm", "-tde"}) fs::remove(path.string() + s);
+    for (const char* s : {"", "-wal", "-shm", "-tde", "-tdv"}) fs::remove(path.string() + s);
     if (tde != nullptr) {
       auto opened = vfs::open_encrypted(path, *tde);
       if (!opened) {
