@@ -205,12 +205,16 @@ int read_whole_frame(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot&
   return SQLITE_OK;
 }
 
-// A page read (a reader or a checkpoint), bound to its own frame header.
+// A page read (a reader or a checkpoint), bound to its own frame header. One read of the whole
+// frame into the scratch buffer (a copy of the page costs less than a second system call).
 int read_image(TdeFile& f, std::span<std::uint8_t> image, const FrameSpot& spot) {
   FrameHeader header{};
-  int rc = read_exact(f, header, spot.start);
-  if (rc == SQLITE_OK)
-    rc = read_exact(f, image, spot.start + static_cast<sqlite3_int64>(kFrameHeaderSize));
+  auto frame = f.scratch_of(kFrameHeaderSize + image.size());
+  int rc = read_exact(f, frame, spot.start);
+  if (rc == SQLITE_OK) {
+    std::copy_n(frame.begin(), kFrameHeaderSize, header.begin());
+    std::copy(frame.begin() + kFrameHeaderSize, frame.end(), image.begin());
+  }
   if (rc == SQLITE_IOERR_SHORT_READ) return frame_failure(f, spot, "is truncated");
   if (rc == SQLITE_OK) rc = apply_mask(f, header, nonce_copy(image));
   if (rc != SQLITE_OK) return rc;
