@@ -9,6 +9,7 @@
 #include "grammar/printer.h"
 #include "storage/schema_reads.h"
 #include "storage/sql_words.h"
+#include "storage/vfs/encrypted_db.h"
 
 namespace dbvault::storage {
 namespace {
@@ -225,6 +226,25 @@ SqlState constraint_sqlstate(int extended_rc) {
   }
 }
 
+// An I/O or corruption failure. Through the encrypting VFS, its translation (vfs::tde_error:
+// XX001 for a page, frame or record that fails authentication, with the file and page; 58000
+// for a key that does not open the file); otherwise XX001 (data_corrupted) for SQLite's own
+// corruption report or a read the VFS refused as damaged (SQLITE_IOERR_DATA), 58030 for the
+// rest (docs/encryption.md §5).
+Error storage_error(sqlite3* db, int rc) {
+  // The statement's rc may be the primary code (no extended result codes on that connection).
+  const int primary = rc & 0xff;
+  const int ext = db != nullptr && (sqlite3_extended_errcode(db) & 0xff) == primary
+                      ? sqlite3_extended_errcode(db)
+                      : rc;
+  if (const auto* tde = vfs::TdeVfs::of(db)) return vfs::tde_error(*tde, db, ext, "engine");
+  const std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (ext == SQLITE_IOERR_DATA || primary == SQLITE_CORRUPT) {
+    return make_error(sqlstate::kDataCorrupted, "integrity error: engine: " + msg);
+  }
+  return make_error(sqlstate::kIoError, msg);
+}
+
 }  // namespace
 
 Error engine_error(sqlite3* db, int rc) {
@@ -252,7 +272,7 @@ Error engine_error(sqlite3* db, int rc) {
     code = sqlstate::kInsufficientPrivilege;
   } else if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN ||
              primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
-    code = sqlstate::kIoError;
+    return storage_error(db, rc);
   }
   Error e = make_error(code, msg);
   // Where SQLite stopped, for the client's "LINE 1: ... ^" (1-based; bytes of the text run).

@@ -60,7 +60,10 @@ Status complete_deferred(sqlite3* db, Authorizer& auth, std::string_view sql, Co
 // compares what SQLite asks with the reads already in the set.
 void add_export_accesses(StatementFacts& facts);
 
-// SQLite's error on `db` (after `rc`) as an Error with a fitting SQLSTATE.
+// SQLite's error on `db` (after `rc`) as an Error with a fitting SQLSTATE. I/O and corruption:
+// through the encrypting VFS, vfs::tde_error (XX001 for a page, WAL frame or journal record that
+// fails authentication, 58000 for a key that does not open the file); otherwise XX001 for
+// SQLite's corruption reports and SQLITE_IOERR_DATA, 58030 for other I/O failures.
 Error engine_error(sqlite3* db, int rc);
 
 // Runs an internal statement returning no rows (authorizer in internal mode). 58030 on error.

@@ -60,9 +60,7 @@ Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what) {
 }
 
 Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
-  const int rc = sqlite3_exec(
-      db, "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; PRAGMA synchronous = FULL;", nullptr,
-      nullptr, nullptr);
+  const int rc = sqlite3_exec(db, kConnectionPragmas, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) {
     return tde_error(vfs, db, sqlite3_extended_errcode(db),
                      "cannot configure the encrypted connection");
@@ -94,6 +92,8 @@ Result<DatabasePtr> open_encrypted(const fs::path& path, TdeVfs& vfs,
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   DBV_RETURN_IF_ERROR(configure_connection(raw, vfs));
+  const std::string cache = "PRAGMA cache_size = -" + std::to_string(options.cache_kib);
+  DBV_RETURN_IF_ERROR(exec(vfs, raw, cache.c_str(), what));
   if (*fresh) {
     int reserve = static_cast<int>(kReservedBytes);
     if (sqlite3_file_control(raw, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK) {

@@ -24,6 +24,17 @@
 
 namespace dbvault::storage::vfs {
 
+// The settings configure_connection applies to every connection through the VFS (a plain
+// connection compared with an encrypted one, as in bench/tde_bench, applies them too).
+inline constexpr const char* kConnectionPragmas =
+    "PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0; PRAGMA synchronous = FULL;";
+
+// The page cache of a connection open_encrypted makes, in KiB (SQLite's default is 2000):
+// every page read from the file costs one AEAD decryption (about 1 us per 4 KiB page with
+// AES-NI), a page found in the cache costs nothing. SQLite allocates the cache as pages are
+// used, so this is a ceiling per connection, not memory taken at open (docs/encryption.md §7).
+inline constexpr int kDefaultCacheKib = 32768;
+
 struct EncryptedOpenOptions {
   bool create = true;  // create the file if missing (else 58030)
   // SQLITE_OPEN_READONLY (never creates; the journal mode is left as the file has it). The
@@ -31,7 +42,8 @@ struct EncryptedOpenOptions {
   bool read_only = false;
   bool wal = true;  // journal_mode = WAL; false: DELETE (a rollback journal)
   int busy_timeout_ms = 5000;
-  int flags = SQLITE_OPEN_NOMUTEX;  // added to READWRITE (| CREATE)
+  int cache_kib = kDefaultCacheKib;  // PRAGMA cache_size = -cache_kib
+  int flags = SQLITE_OPEN_NOMUTEX;   // added to READWRITE (| CREATE)
 };
 
 struct CloseDatabase {

@@ -55,7 +55,9 @@ PageAad::PageAad(const FileId& file_id, const PagePlace& place, std::uint32_t ke
   store_be32(p + 4, key_version);
   store_be32(p + 8, static_cast<std::uint32_t>(place.position >> 32));
   store_be32(p + 12, static_cast<std::uint32_t>(place.position));
-  p += 16;
+  store_be32(p + 16, static_cast<std::uint32_t>(place.epoch >> 32));
+  store_be32(p + 20, static_cast<std::uint32_t>(place.epoch));
+  p += 24;
   const std::size_t bound = std::min(place.bound.size(), kBoundSize);
   p = std::copy_n(place.bound.begin(), bound, p);
   size_ = static_cast<std::size_t>(p - bytes_.data());

@@ -1,5 +1,6 @@
-// The on-disk format of an encrypted dbvault database, version 1 (docs/encryption.md, "Page
-// and file format"). Pure layout: no I/O, no keys.
+// The on-disk format of an encrypted dbvault database, version 2 (docs/encryption.md, "Page
+// and file format"). Pure layout: no I/O, no keys. Version 2 adds the page's write epoch to
+// the associated data of a main-file page (page_versions.h); version-1 files are refused.
 //
 // Every page image (main database, rollback journal, WAL frame) ends with a trailer in the
 // page's reserved bytes, which SQLite leaves to the VFS when the database is created with
@@ -24,7 +25,7 @@
 
 namespace dbvault::storage::vfs {
 
-inline constexpr std::uint8_t kFormatVersion = 1;
+inline constexpr std::uint8_t kFormatVersion = 2;
 inline constexpr std::size_t kKeyVersionSize = 4;
 inline constexpr std::size_t kReservedBytes =
     kKeyVersionSize + crypto::kAeadNonceSize + crypto::kAeadTagSize;  // 32
@@ -39,7 +40,7 @@ inline constexpr std::size_t kSqliteReserveOffset = 20;  // in SQLite's database
 using FileId = std::array<std::uint8_t, kFileIdSize>;
 
 // Bytes [0, 16) of an encrypted database file:
-//   "DBVT" || format version (1) || algorithm (1) || reserved bytes (1) || flags (0) || file id (8)
+//   "DBVT" || format version (2) || algorithm (1) || reserved bytes (1) || flags (0) || file id (8)
 // The file id is random, drawn when the file is created; every page of the file, of its WAL and
 // of its journal is bound to it.
 struct FileHeader {
@@ -47,7 +48,7 @@ struct FileHeader {
   FileId file_id{};
 
   void encode(std::span<std::uint8_t, kFileHeaderSize> out) const;
-  // nullopt unless `in` is a version-1 header with a known algorithm and kReservedBytes.
+  // nullopt unless `in` is a version-2 header with a known algorithm and kReservedBytes.
   static std::optional<FileHeader> decode(std::span<const std::uint8_t, kFileHeaderSize> in);
   // True if `in` starts with "DBVT" (whatever the version): an encrypted dbvault file.
   static bool has_magic(std::span<const std::uint8_t> in);
@@ -64,15 +65,17 @@ struct PagePlace {
   // Up to kBoundSize more bytes bound to the image: page 1 of the main file, its raw header;
   // a WAL frame, its whole frame header (page number, commit size, salts, plaintext checksum).
   std::span<const std::uint8_t> bound;
+  // Main file: the write epoch the page was sealed in (page_versions.h); 0 for WAL and journal.
+  std::uint64_t epoch = 0;
 };
 
 inline constexpr std::size_t kBoundSize = 24;
 
 // The associated data of one page image: file id || kind || page number || key version ||
-// position || bound bytes.
+// position || epoch || bound bytes.
 class PageAad {
  public:
-  static constexpr std::size_t kFixedSize = kFileIdSize + 1 + 4 + 4 + 8;
+  static constexpr std::size_t kFixedSize = kFileIdSize + 1 + 4 + 4 + 8 + 8;
   PageAad(const FileId& file_id, const PagePlace& place, std::uint32_t key_version);
   std::span<const std::uint8_t> bytes() const { return {bytes_.data(), size_}; }
 

@@ -27,6 +27,7 @@ int flushed(TdeFile& t) {
 int x_close(sqlite3_file* f) {
   TdeFile* t = reinterpret_cast<FileHandle*>(f)->file;
   int rc = flushed(*t);
+  if (rc == SQLITE_OK && t->role == FileRole::kMain) rc = versions_commit(*t, false);
   const int close_rc = t->real->pMethods->xClose(t->real);
   if (rc == SQLITE_OK) rc = close_rc;
   delete t;  // NOLINT(cppcoreguidelines-owning-memory): owned by the handle since open_file
@@ -79,6 +80,7 @@ int x_sync(sqlite3_file* f, int flags) {
   int rc = flushed(t);
   if (rc == SQLITE_OK) rc = t.real->pMethods->xSync(t.real, flags);
   if (rc == SQLITE_OK && t.role == FileRole::kWal) rc = wal_guard_synced(t);
+  if (rc == SQLITE_OK && t.role == FileRole::kMain) rc = versions_commit(t, true);
   return rc;
 }
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -92,7 +94,9 @@ int x_lock(sqlite3_file* f, int level) {
 }
 int x_unlock(sqlite3_file* f, int level) {
   TdeFile& t = file_of(f);
-  const int rc = flushed(t);
+  int rc = flushed(t);
+  // The end of a write transaction in rollback-journal mode (also without a sync).
+  if (rc == SQLITE_OK && t.role == FileRole::kMain) rc = versions_commit(t, false);
   return rc != SQLITE_OK ? rc : t.real->pMethods->xUnlock(t.real, level);
 }
 int x_check_reserved(sqlite3_file* f, int* out) {
@@ -105,7 +109,11 @@ int x_file_control(sqlite3_file* f, int op, void* arg) {
     if (arg != nullptr) *static_cast<sqlite3_int64*>(arg) = 0;
     return SQLITE_OK;
   }
-  const int rc = flushed(t);
+  int rc = flushed(t);
+  // A checkpoint copied its pages: record them before it releases its lock (SQLite syncs the
+  // file after this only when the checkpoint was complete).
+  if (rc == SQLITE_OK && op == SQLITE_FCNTL_CKPT_DONE && t.role == FileRole::kMain)
+    rc = versions_commit(t, false);
   return rc != SQLITE_OK ? rc : t.real->pMethods->xFileControl(t.real, op, arg);
 }
 int x_sector_size(sqlite3_file* f) {
@@ -169,7 +177,7 @@ int setup_main(TdeFile& f) {
     auto id = f.vfs->identity_for(f.path, nullptr);
     if (!id) return f.fail(SQLITE_CANTOPEN, id.error().message);
     f.identity = std::move(*id);
-    return SQLITE_OK;
+    return versions_load(f, size);
   }
   std::array<std::uint8_t, kRawHeaderSize> raw{};
   rc = read_exact(f, raw, 0);
@@ -180,6 +188,12 @@ int setup_main(TdeFile& f) {
   const auto header = FileHeader::decode(
       std::span<const std::uint8_t, kFileHeaderSize>(raw.data(), kFileHeaderSize));
   const std::uint32_t page_size = sqlite_page_size(raw);
+  if (!header && raw[4] == 1) {
+    return f.fail(SQLITE_NOTADB,
+                  "is in encrypted format version 1 (before page versions), which this dbvault "
+                  "does not read: export it (sqlite3 .dump through the dbvault that wrote it) "
+                  "and load it into a new database");
+  }
   if (!header || page_size == 0) {
     return f.fail(SQLITE_NOTADB, "has an unsupported or damaged encryption header");
   }
@@ -192,7 +206,7 @@ int setup_main(TdeFile& f) {
   if (!id) return f.fail(SQLITE_CANTOPEN, id.error().message);
   f.identity = std::move(*id);
   f.identity->page_size.store(page_size);
-  return SQLITE_OK;
+  return versions_load(f, size);
 }
 
 int setup(TdeFile& f, sqlite3_filename name) {
@@ -224,8 +238,7 @@ int open_main_page(TdeFile& f, std::span<std::uint8_t> page, std::uint32_t pgno)
     }
     raw = kRawHeaderSize;
   }
-  const PagePlace place{PageKind::kDatabase, pgno, 0, page.first(raw)};
-  if (!f.cipher->open(page, id, place, raw).ok()) {
+  if (!versions_open(f, page, pgno, raw)) {
     if (pgno == 1)
       return f.fail(SQLITE_IOERR_DATA, ": page 1 failed authentication (wrong key, or altered)",
                     true);
@@ -330,6 +343,9 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
   if (size != f.identity->page_size.load() || off % size != 0) {
     return f.fail(SQLITE_IOERR_WRITE, ": unexpected write shape");
   }
+  std::uint64_t epoch = 0;
+  const int erc = versions_begin(f, epoch);
+  if (erc != SQLITE_OK) return erc;
   auto out = f.scratch_of(size);
   const auto pgno = static_cast<std::uint32_t>(off / size) + 1;
   std::size_t raw = 0;
@@ -339,11 +355,13 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
               out.begin() + kFileHeaderSize);
     raw = kRawHeaderSize;
   }
-  const PagePlace place{PageKind::kDatabase, pgno, 0, out.first(raw)};
+  const PagePlace place{PageKind::kDatabase, pgno, 0, out.first(raw), epoch};
   if (!f.cipher->seal(in, out, f.identity->id, place, raw).ok()) {
     return f.fail(SQLITE_IOERR_WRITE, ": cannot encrypt a page (key budget spent or RNG failure)");
   }
-  return f.write_real(out.data(), amt, off);
+  const int rc = f.write_real(out.data(), amt, off);
+  if (rc == SQLITE_OK) f.epoch_pages.push_back(pgno);
+  return rc;
 }
 
 int file_handle_size(const sqlite3_vfs* root) {

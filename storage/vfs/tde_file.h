@@ -34,6 +34,11 @@ struct TdeFile {
   std::optional<PageCipher> cipher;
   std::vector<std::uint8_t> scratch;  // one page (+ a frame header): no allocation per page
 
+  // Main file: the write epoch this connection has begun (0: none) and the pages it wrote in it
+  // (main_versions.cpp).
+  std::uint64_t epoch = 0;
+  std::vector<std::uint32_t> epoch_pages;
+
   // WAL: a new frame's header, held until its page arrives so that both reach the file in one
   // write (a crash never leaves a current header over a stale page).
   struct PendingHeader {
@@ -100,6 +105,20 @@ int wal_guard_synced(TdeFile& f);
 int wal_guard_page1(TdeFile& f, std::span<const std::uint8_t> page1);
 Status wal_guard_clean(const std::string& db_path, const FileIdentity& identity,
                        const PageCipher& cipher);
+
+// The page version table of the main file (main_versions.cpp, page_versions.h).
+// Loads it when the file opens (XX001: missing next to a non-empty file, altered, another file's).
+int versions_load(TdeFile& f, sqlite3_int64 file_size);
+// Opens main-file page `pgno` (read from the file into `page`) under its recorded epoch, else
+// the pending one, else, after reloading the table (another process may have checkpointed),
+// under those. False if none authenticates (the page is zeroed).
+bool versions_open(TdeFile& f, std::span<std::uint8_t> page, std::uint32_t pgno, std::size_t raw);
+// The epoch a page write is sealed in; begins one (durably recorded as pending) if this
+// connection has none open. SQLite result code.
+int versions_begin(TdeFile& f, std::uint64_t& epoch);
+// Records the epoch's pages once they are durable: after SQLite synced the main file
+// (`synced`), else after syncing it here. Nothing to do without an open epoch.
+int versions_commit(TdeFile& f, bool synced);
 
 // xOpen of TdeVfs; the size SQLite must allocate per file.
 int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags);

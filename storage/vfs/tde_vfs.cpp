@@ -116,6 +116,15 @@ Result<std::unique_ptr<TdeVfs>> TdeVfs::make(std::shared_ptr<const PageKey> key,
 
 TdeVfs::~TdeVfs() { sqlite3_vfs_unregister(&vfs_); }
 
+const TdeVfs* TdeVfs::of(sqlite3* db) {
+  sqlite3_vfs* v = nullptr;
+  if (db == nullptr ||
+      sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &v) != SQLITE_OK || v == nullptr)
+    return nullptr;
+  // Ours if its xOpen is ours: a name can be registered by anyone, a function address cannot.
+  return v->xOpen == x_open ? static_cast<const TdeVfs*>(v->pAppData) : nullptr;
+}
+
 Result<PageCipher> TdeVfs::cipher() {
   std::lock_guard lock(key_mu_);
   if (source_ && key_->expired()) {

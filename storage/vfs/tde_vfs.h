@@ -28,19 +28,24 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
 #include "storage/vfs/page_format.h"
 #include "storage/vfs/page_key.h"
+#include "storage/vfs/page_versions.h"
 
 namespace dbvault::storage::vfs {
 
-// What the main file, its journal and its WAL share: the file id and the page size.
+// What the main file, its journal and its WAL share: the file id, the page size and the page
+// version table (every connection of this process to the file reads and writes the same one).
 struct FileIdentity {
   FileId id{};
   std::atomic<std::uint32_t> page_size{0};     // 0 until page 1 was read or written
   std::atomic<bool> wal_state_present{false};  // its WAL state record is known to exist
+  std::mutex versions_mu;
+  std::optional<PageVersions> versions;  // guarded by versions_mu; loaded when the file opens
 };
 
 // Gives a TdeVfs a fresh key when the one it holds expired (a gate's handle is zeroized when
@@ -60,6 +65,10 @@ class TdeVfs {
   ~TdeVfs();
   TdeVfs(const TdeVfs&) = delete;
   TdeVfs& operator=(const TdeVfs&) = delete;
+
+  // The TdeVfs that database "main" of `db` was opened through; nullptr for another VFS (or a
+  // null `db`). For error mapping outside storage/vfs (storage::engine_error).
+  static const TdeVfs* of(sqlite3* db);
 
   const std::string& name() const { return name_; }
   crypto::AeadAlgorithm algorithm() const { return algorithm_; }

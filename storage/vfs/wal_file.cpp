@@ -8,9 +8,10 @@
 // is stored masked with a value derived from the image's nonce (docs/encryption.md).
 //
 // SQLite writes a new frame as its header, then its page: the header is held (PendingHeader)
-// and both are written in one call, so a crash never leaves a current header over a stale
-// image. When SQLite rewrites a frame's checksum after reading the frame, the frame is sealed
-// again with the new header.
+// until the page arrives, and the frame is written image first, salts last (write_frame), so a
+// crash never leaves a current header over a stale image. When SQLite rewrites a frame's
+// checksum after reading the frame, the frame is sealed again with the new header. A frame torn
+// by a crash is an uncommitted tail that recovery ignores, as SQLite does (uncommitted_tail).
 #include <algorithm>
 #include <cstring>
 
@@ -91,10 +92,19 @@ int write_frame(TdeFile& f, FrameHeader header, std::span<const std::uint8_t> pa
   if (!f.cipher->seal(page, image, f.identity->id, frame_place(header, spot.index)).ok()) {
     return f.fail(SQLITE_IOERR_WRITE, ": cannot encrypt a WAL frame");
   }
-  const int rc = apply_mask(f, header, PageCipher::nonce_of(image));
+  int rc = apply_mask(f, header, PageCipher::nonce_of(image));
   if (rc != SQLITE_OK) return rc;
   std::copy(header.begin(), header.end(), out.begin());
-  return f.write_real(out.data(), static_cast<int>(out.size()), spot.start);
+  // Checksum and image first, then page number, commit size and salts: a write cut short by a
+  // crash (SIGKILL can cut a write between two memory pages) leaves the frame with the salts it
+  // had, those of an older generation, which SQLite and read_whole_frame take as the log's end.
+  // A frame of the current generation is thus never torn, except when it is rewritten in place
+  // (rewrite_image, a checksum rewrite): those frames are not committed yet (uncommitted_tail).
+  const auto tail = out.subspan(kChecksumOffset);
+  rc = f.write_real(tail.data(), static_cast<int>(tail.size()),
+                    spot.start + static_cast<sqlite3_int64>(kChecksumOffset));
+  return rc != SQLITE_OK ? rc
+                         : f.write_real(out.data(), static_cast<int>(kChecksumOffset), spot.start);
 }
 
 // A page written without a held header: SQLite overwrote a frame of the current transaction
@@ -125,6 +135,49 @@ bool opens_with_salts(TdeFile& f, std::span<const std::uint8_t> header,
   return ok;
 }
 
+bool is_commit(std::span<const std::uint8_t> header) { return load_be32(header.data() + 4) != 0; }
+
+// True if a frame after `spot` of the generation `salts` (those that follow it without a gap) is
+// a commit frame that authenticates: the frame at `spot` is then part of a committed
+// transaction.
+bool later_commit_authenticates(TdeFile& f, const FrameSpot& spot,
+                                std::span<const std::uint8_t> salts) {
+  const std::size_t size = kFrameHeaderSize + f.wal_page_size;
+  std::vector<std::uint8_t> frame(size);
+  const auto header = std::span<std::uint8_t>(frame).first(kFrameHeaderSize);
+  const auto image = std::span<std::uint8_t>(frame).subspan(kFrameHeaderSize);
+  bool found = false;
+  for (FrameSpot next{spot.index + 1, 0, spot.start + static_cast<sqlite3_int64>(size)};
+       !found && read_exact(f, frame, next.start) == SQLITE_OK;
+       next = FrameSpot{next.index + 1, 0, next.start + static_cast<sqlite3_int64>(size)}) {
+    if (apply_mask(f, header, nonce_copy(image)) != SQLITE_OK ||
+        !std::equal(salts.begin(), salts.end(), header.begin() + kSaltOffset))
+      break;
+    found = is_commit(header) &&
+            f.cipher->open(image, f.identity->id, frame_place(header, next.index)).ok();
+  }
+  std::fill(frame.begin(), frame.end(), 0);
+  return found;
+}
+
+// A frame of the current generation that does not authenticate, read by recovery. SQLite ends
+// the log at the first frame whose checksum fails and keeps only what the last valid commit
+// frame before it covers. A crash can tear a frame only where it is rewritten in place, inside
+// the transaction being written (write_frame), so the frame is an uncommitted tail if it is
+// not a commit frame and no commit frame of its generation that authenticates follows it.
+// That tail is handed to SQLite as a zeroed frame, which ends the log there (as its checksum
+// would); anything else is an integrity error. (Cutting a WAL after a commit frame, or turning
+// the last commit frame into a non-commit one, drops the last transactions: docs/encryption.md
+// §6, "rolling back the WAL's tail".)
+int uncommitted_tail(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot& spot,
+                     std::span<const std::uint8_t> salts) {
+  if (is_commit(frame) || later_commit_authenticates(f, spot, salts)) {
+    return frame_failure(f, spot, "failed authentication (wrong key, or altered or moved)");
+  }
+  std::fill(frame.begin(), frame.end(), 0);
+  return SQLITE_OK;
+}
+
 // A whole frame read: recovery. A frame of an older WAL generation is left for SQLite to reject
 // by its salts (its image zeroed), unless its salts were altered; a frame of this generation
 // must authenticate.
@@ -145,19 +198,23 @@ int read_whole_frame(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot&
     return SQLITE_OK;
   }
   if (!f.cipher->open(image, f.identity->id, frame_place(header, spot.index)).ok()) {
-    return frame_failure(f, spot, "failed authentication (wrong key, or altered or moved)");
+    return uncommitted_tail(f, frame, spot, salts);
   }
   f.last_frame_read = spot.start;
   f.last_frame_plain.assign(image.begin(), image.end());
   return SQLITE_OK;
 }
 
-// A page read (a reader or a checkpoint), bound to its own frame header.
+// A page read (a reader or a checkpoint), bound to its own frame header. One read of the whole
+// frame into the scratch buffer (a copy of the page costs less than a second system call).
 int read_image(TdeFile& f, std::span<std::uint8_t> image, const FrameSpot& spot) {
   FrameHeader header{};
-  int rc = read_exact(f, header, spot.start);
-  if (rc == SQLITE_OK)
-    rc = read_exact(f, image, spot.start + static_cast<sqlite3_int64>(kFrameHeaderSize));
+  auto frame = f.scratch_of(kFrameHeaderSize + image.size());
+  int rc = read_exact(f, frame, spot.start);
+  if (rc == SQLITE_OK) {
+    std::copy_n(frame.begin(), kFrameHeaderSize, header.begin());
+    std::copy(frame.begin() + kFrameHeaderSize, frame.end(), image.begin());
+  }
   if (rc == SQLITE_IOERR_SHORT_READ) return frame_failure(f, spot, "is truncated");
   if (rc == SQLITE_OK) rc = apply_mask(f, header, nonce_copy(image));
   if (rc != SQLITE_OK) return rc;

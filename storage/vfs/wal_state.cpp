@@ -39,6 +39,36 @@ std::uint32_t word(const std::uint8_t* p, bool big_endian) {
 
 }  // namespace
 
+Status replace_file_durably(const std::string& path, std::span<const std::uint8_t> bytes,
+                            std::string_view what) {
+  const auto failed = [&](std::string_view action) {
+    return make_error(sqlstate::kIoError,
+                      "cannot " + std::string(action) + " " + std::string(what) + " " + path +
+                          ": " + std::error_code(errno, std::generic_category()).message());
+  };
+  // Written to a temporary file and renamed over the old one, so that a reader sees the old
+  // content or the new one, never a mix.
+  const std::string temp = path + ".new";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return failed("write");
+  const bool ok =
+      ::pwrite(fd, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()) &&
+      ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return failed("write");
+  }
+  const auto dir = std::filesystem::path(path).parent_path();
+  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    if (dfd >= 0) ::close(dfd);
+    return failed("sync the directory of");
+  }
+  ::close(dfd);
+  return ok_status();
+}
+
 std::string wal_state_path(const std::string& database) { return database + "-tde"; }
 
 bool wal_state_exists(const std::string& database) {
@@ -81,26 +111,7 @@ Status write_wal_state(const std::string& database, const FileId& id, const Page
   auto tag = cipher.state_tag(std::span<const std::uint8_t>(r).first(kBodySize));
   if (!tag) return std::move(tag).error();
   std::copy(tag->begin(), tag->end(), r.begin() + kBodySize);
-  // Written to a temporary file and renamed over the record, so that a reader (another
-  // connection opening the WAL) sees the old record or the new one, never a mix.
-  const std::string temp = path + ".new";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error(path, "write");
-  const bool ok =
-      ::pwrite(fd, r.data(), r.size(), 0) == static_cast<ssize_t>(r.size()) && ::fdatasync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return io_error(path, "write");
-  }
-  const auto dir = std::filesystem::path(path).parent_path();
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || ::fsync(dfd) != 0) {
-    if (dfd >= 0) ::close(dfd);
-    return io_error(path, "sync the directory of");
-  }
-  ::close(dfd);
-  return ok_status();
+  return replace_file_durably(path, r, "the WAL state");
 }
 
 bool wal_header_valid(std::span<const std::uint8_t> h) {

@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "storage/vfs/page_format.h"
@@ -49,6 +50,12 @@ Result<std::optional<WalState>> read_wal_state(const std::string& database, cons
 // 58030 on failure (nothing is known about what reached the disk).
 Status write_wal_state(const std::string& database, const FileId& id, const PageCipher& cipher,
                        const WalState& state);
+
+// Replaces the file `path` with `bytes` durably and atomically (a temporary file, fdatasync,
+// rename, directory sync). 58030 naming `what` on failure (nothing is known about what
+// reached the disk). Shared by the WAL state record and the page version table.
+Status replace_file_durably(const std::string& path, std::span<const std::uint8_t> bytes,
+                            std::string_view what);
 
 // True if `header` is a WAL header SQLite accepts (magic, version, page size, checksum).
 bool wal_header_valid(std::span<const std::uint8_t> header);

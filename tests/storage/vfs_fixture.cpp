@@ -69,7 +69,7 @@ void write_file(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
 
 void copy_database(const fs::path& db, const fs::path& to) {
   fs::create_directories(to);
-  for (const char* suffix : {"", "-wal", "-journal", "-tde"}) {
+  for (const char* suffix : {"", "-wal", "-journal", "-tde", "-tdv"}) {
     const fs::path from = db.string() + suffix;
     if (fs::exists(from)) {
       fs::copy_file(from, to / from.filename(), fs::copy_options::overwrite_existing);
@@ -78,7 +78,7 @@ void copy_database(const fs::path& db, const fs::path& to) {
 }
 
 void remove_database(const fs::path& db) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal", "-tde"}) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal", "-tde", "-tdv"}) {
     fs::remove(db.string() + suffix);
   }
 }

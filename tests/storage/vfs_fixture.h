@@ -36,10 +36,11 @@ void keep_wal(sqlite3* db);
 
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
-// Copies `db` and its companions (-wal, -journal, -tde: those that exist) to the same names
+// Copies `db` and its companions (-wal, -journal, -tde, -tdv: those that
+// exist) to the same names
 // under `to`.
 void copy_database(const std::filesystem::path& db, const std::filesystem::path& to);
-// Removes `db` and its companions (-wal, -shm, -journal, -tde).
+// Removes `db` and its companions (-wal, -shm, -journal, -tde, -tdv).
 void remove_database(const std::filesystem::path& db);
 
 // Every marker found in any file under `dir`, in plain, UTF-16 (LE, BE) or hex (lower, upper)
