@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <mutex>
 
 #include "crypto/master_key_provider.h"
 
@@ -43,6 +44,10 @@ std::string next_key_id(const std::string& id) {
 
 Result<vault::MasterKeyRotation> rotate_master_key(Services& s, const ServerConfig& config,
                                                    const std::optional<std::string>& key_id) {
+  // One rotation at a time, from choosing the next key to deleting the old key file: two
+  // concurrent ones would otherwise each delete the file of the key they started from.
+  static std::mutex rotation_mu;
+  std::lock_guard lock(rotation_mu);
   const std::string old_id = s.keys->mek_id();
   const std::string old_kind = s.keys->mek_provider();
   const std::string kind = config.kms_next.empty() ? old_kind : config.kms_next;
@@ -56,10 +61,11 @@ Result<vault::MasterKeyRotation> rotate_master_key(Services& s, const ServerConf
   auto next = open_next(s, config, kind, key_id, old_id);
   if (!next) return std::move(next).error();
   const std::string new_id = (*next)->key_id();
-  const auto new_file = file_key_path(s.dir, new_id);
+  // Only a file key has a file (file_key_path falls back to keys/master.key for any id).
+  const std::filesystem::path new_file = kind == "file" ? file_key_path(s.dir, new_id) : "";
   if (auto rotated = s.gate->rotate_mek(std::move(*next)); !rotated) {
     std::error_code ec;
-    if (kind == "file" && new_file != old_file) std::filesystem::remove(new_file, ec);
+    if (!new_file.empty() && new_file != old_file) std::filesystem::remove(new_file, ec);
     return std::move(rotated).error();
   }
   // The old key file holds a retired key only: nothing needs it, and it must not outlive the

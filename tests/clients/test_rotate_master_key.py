@@ -153,6 +153,39 @@ class RotateMasterKey(client_case.unittest.TestCase):
         self.assertNotIn(OLD[0], refused.stderr + refused.stdout)
         self.assertNotIn(NEW[0], refused.stderr + refused.stdout)
 
+    def test_file_to_env_through_kms_next_and_the_provider_allowlist(self) -> None:
+        # A data directory of the file provider rotates to env (kms.next = env, the next key in
+        # DBVAULT_NEXT_MASTER_KEY_*), by default id; the old key file goes.
+        set_master_key(None)
+        set_master_key(NEW, "NEXT_MASTER_KEY")
+        workdir = self.workdir / "file_to_env"
+        workdir.mkdir()
+        server = DbvaultServer(workdir, log_level="info", test_clock=False,
+                               config={"kms.next": "env"})
+        self.addCleanup(server.stop)
+        self.query(server, "CREATE TABLE fe_t (v TEXT)")
+        self.query(server, "INSERT INTO fe_t VALUES ('kept')")
+        old_key_file = server.data_dir / "keys" / "master.key"
+        self.assertTrue(old_key_file.exists())
+        self.query(server, "ALTER DATABASE ROTATE MASTER KEY", user="secadmin")
+        self.assertFalse(old_key_file.exists(), "the retired key file is deleted")
+
+        # dbvault.conf without kms.next: the key store's env key is not an allowed provider.
+        self.assertEqual(server.stop(), 0)
+        config = server.data_dir / "dbvault.conf"
+        config.write_text(config.read_text().replace("kms.next = env\n", ""))
+        set_master_key(NEW)
+        set_master_key(None, "NEXT_MASTER_KEY")
+        refused = self.refused_start(server)
+        self.assertIn("ERROR 58000", refused.stderr)
+        self.assertIn("is held by the env provider", refused.stderr)
+        self.assertIn("set kms = env", refused.stderr)
+
+        # kms = env: it starts with the new key and the data reads back.
+        config.write_text(config.read_text().replace("kms = file", "kms = env"))
+        self.restart(server)
+        self.assertEqual(self.query(server, "SELECT v FROM fe_t"), [("kept",)])
+
 
 if __name__ == "__main__":
     client_case.main()
