@@ -106,6 +106,10 @@ class RotateMasterKey(client_case.unittest.TestCase):
         with self.assertRaises(psycopg2.Error) as denied:
             self.query(server, "ALTER DATABASE ROTATE MASTER KEY TO KEY_ID 'env-mek-2'")
         self.assertEqual(denied.exception.pgcode, "42501")
+        self.assertEqual(self.query(
+            server, "SELECT \"user\", result FROM vault.audit_log WHERE event_type = "
+            "'sod_violation' AND json_extract(detail, '$.command') = "
+            "'ALTER DATABASE ROTATE MASTER KEY'", user="auditor"), [("dba", "DENIED")])
 
         stop, counts, errors = threading.Event(), [0], []
         thread = threading.Thread(target=self.reader, args=(server, stop, counts, errors))
@@ -167,8 +171,22 @@ class RotateMasterKey(client_case.unittest.TestCase):
         self.query(server, "INSERT INTO fe_t VALUES ('kept')")
         old_key_file = server.data_dir / "keys" / "master.key"
         self.assertTrue(old_key_file.exists())
+        # TO KEY_ID must name the key DBVAULT_NEXT_MASTER_KEY_ID names: refused, nothing changes,
+        # and the failure is on the record.
+        with self.assertRaises(psycopg2.Error) as mismatch:
+            self.query(server, "ALTER DATABASE ROTATE MASTER KEY TO KEY_ID 'another-id'",
+                       user="secadmin")
+        self.assertEqual(mismatch.exception.pgcode, "22023")
+        self.assertTrue(old_key_file.exists())
         self.query(server, "ALTER DATABASE ROTATE MASTER KEY", user="secadmin")
         self.assertFalse(old_key_file.exists(), "the retired key file is deleted")
+        records = self.query(
+            server, "SELECT json_extract(detail, '$.phase'), result, json_extract(detail, "
+            "'$.new_key_id') FROM vault.audit_log WHERE event_type = 'policy_changed' AND "
+            "json_extract(detail, '$.object') = 'master key' ORDER BY seq", user="auditor")
+        self.assertEqual(records, [("requested", "SUCCESS", None), ("failed", "FAILURE", None),
+                                   ("requested", "SUCCESS", None),
+                                   ("completed", "SUCCESS", "env-mek-2")])
 
         # dbvault.conf without kms.next: the key store's env key is not an allowed provider.
         self.assertEqual(server.stop(), 0)
