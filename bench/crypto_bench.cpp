@@ -8,10 +8,17 @@
 //   BM_Argon2id/<m KiB>            hash_password with the defaults (19 MiB) and a cheap setting
 //   BM_DeterministicSeal/<bytes>   AES-256-SIV for searchable columns
 // Compare bytes_per_second of BM_Seal/0/4096 with BM_EvpUpdateBaseline/4096 (target >= 90%).
+//
+// First, TEK unwrap latency per master-key provider (env, file, pkcs11 on SoftHSM2, kmip on a
+// pykmip-server started here): bench/unwrap_latency.h. Flags (before Google Benchmark's own):
+//   --unwrap_latency_only   only that table         --skip_unwrap_latency   only the rest
 #include <benchmark/benchmark.h>
 
+#include <cstring>
+#include <iostream>
 #include <vector>
 
+#include "bench/unwrap_latency.h"
 #include "crypto/crypto.h"
 
 using namespace dbvault;
@@ -104,4 +111,25 @@ BENCHMARK(BM_EvpUpdateBaseline)->Arg(64)->Arg(4096)->Arg(16384)->ArgName("bytes"
 BENCHMARK(BM_Argon2id)->Arg(19 * 1024)->Arg(64)->ArgName("m_kib")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DeterministicSeal)->Arg(64)->ArgName("bytes");
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  bool latency = true, others = true;
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--unwrap_latency_only") == 0) {
+      others = false;
+    } else if (std::strcmp(argv[i], "--skip_unwrap_latency") == 0) {
+      latency = false;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  int rc = 0;
+  if (latency) rc = dbvault::bench::run_unwrap_latency({}, std::cout);
+  if (!others) return rc;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return rc;
+}

@@ -74,6 +74,30 @@ Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& ke
   return store;
 }
 
+Result<std::optional<ActiveMasterKey>> TekStore::active_master_key(
+    const std::filesystem::path& keys_dir) {
+  const auto path = keys_dir / "keys.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::optional<ActiveMasterKey>();
+  auto db = sqlite::Database::open(path, {"key store", false});
+  if (!db) return std::move(db).error();
+  auto st = db->prepare("SELECT mek_id, provider FROM master_keys WHERE state = 'active'");
+  if (!st) return std::move(st).error();
+  std::vector<ActiveMasterKey> found;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    found.push_back({st->text(0), st->text(1)});
+  }
+  if (found.size() != 1) {
+    return make_error(sqlstate::kDataCorrupted, "key store " + path.string() + ": " +
+                                                    std::to_string(found.size()) +
+                                                    " active master keys (exactly one expected)");
+  }
+  return std::optional<ActiveMasterKey>(std::move(found.front()));
+}
+
 Status TekStore::init_schema() {
   DBV_RETURN_IF_ERROR(db_.exec(kSchema));
   auto st = db_.prepare("SELECT value FROM meta WHERE key = 'format_version'");
@@ -343,6 +367,11 @@ Status TekStore::reserve_invocations(const KeyScope& scope, std::uint32_t versio
 Status TekStore::check_provider() {
   std::lock_guard lock(mu_);
   return mek_->check();
+}
+
+std::string TekStore::mek_provider() const {
+  std::lock_guard lock(mu_);
+  return std::string(mek_->kind());
 }
 
 std::string TekStore::mek_id() const {

@@ -55,8 +55,22 @@ using ReencryptStep =
     std::function<Result<RotationProgress>(const UnwrappedTek& from, const UnwrappedTek& to)>;
 using ProgressSink = std::function<void(const KeyScope&, const RotationProgress&)>;
 
+// The master key a data directory's key store names as active: which key, with which provider.
+struct ActiveMasterKey {
+  std::string key_id;
+  std::string provider;  // "env" | "file" | "pkcs11" | "kmip"
+};
+
 class TekStore {
  public:
+  // The active master key recorded in keys_dir/keys.db, read without a provider: what start-up
+  // opens (after a rotation it is the new key, so a crash just after the rotation's commit
+  // starts with the new key, one just before with the old). nullopt when there is no keys.db
+  // yet; 58030 when it cannot be read; XX001 unless exactly one master key is active. Not proof
+  // of anything: open() still checks the key against its key-check value.
+  static Result<std::optional<ActiveMasterKey>> active_master_key(
+      const std::filesystem::path& keys_dir);
+
   // Opens keys_dir/keys.db (creating keys_dir 0700 and the database on first use) and checks
   // that `mek` is the data directory's current master key by its key-check value. Refuses
   // (58000) a MEK whose id is unknown, retired, or whose check value differs — never by trying
@@ -91,6 +105,8 @@ class TekStore {
   // nothing changes), records next's key-check value and retires the current MEK id, which can
   // never be used with this directory again. 42710 if next's id was used before.
   Status rotate_mek(std::shared_ptr<MasterKeyProvider> next);
+  // The current master key's provider kind ("env", "file", "pkcs11", "kmip").
+  std::string mek_provider() const;
 
   // The invocation budget of a key version across restarts (docs/keys.md §6): how many
   // encryptions earlier runs reserved (0 if none), and reserving more, durably, before they are

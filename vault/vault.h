@@ -56,6 +56,17 @@ struct BootstrapAccounts {
   BootstrapAccount auditor{"auditor", {}};    // AUDIT_VIEWER
 };
 
+// The outcome of a master-key rotation (ALTER DATABASE ROTATE MASTER KEY), for its audit record.
+struct MasterKeyRotation {
+  std::string old_key_id;
+  std::string new_key_id;
+  std::string provider;  // the new key's provider: env | file | pkcs11 | kmip
+};
+// Re-wraps every TEK under a new master key: `key_id` names it (TO KEY_ID 'id'), or nullopt for
+// the host's next key of the same provider. All or nothing (docs/keys.md, "Master key rotation").
+using MasterKeyRotator =
+    std::function<Result<MasterKeyRotation>(const std::optional<std::string>& key_id)>;
+
 struct Options {
   std::filesystem::path policy_path;  // policy.db; created when missing
   AuditSink* audit = nullptr;         // REQUIRED; must outlive the Vault
@@ -86,6 +97,9 @@ struct Options {
   // Who checks SQL privileges (decision.h, step 3): the vault's grants (kVault, the embedded
   // engine), or the host database itself (kHost: PostgreSQL's ACL check, for pgext/).
   Privileges privileges = Privileges::kVault;
+  // ALTER DATABASE ROTATE MASTER KEY: the host's re-wrap of the key store (the vault checks
+  // VAULT_ADMIN and audits). Optional: without one the statement is 0A000.
+  MasterKeyRotator rotate_master_key;
 };
 
 // What a statement returns: a command tag and, for some statements, rows. The rows of UNLOCK

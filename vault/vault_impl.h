@@ -87,6 +87,7 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::CreateRuleSet& st);
   Result<StatementResult> run(Session& s, const ast::DropRuleSet& st);
   Result<StatementResult> run(Session& s, const ast::SetDatabaseVault& st);
+  Result<StatementResult> run(Session& s, const ast::RotateMasterKey& st);  // exec_keys.cpp
   Result<StatementResult> run(Session& s, const ast::CreateUser& st);
   Result<StatementResult> run(Session& s, const ast::AlterUser& st);
   Result<StatementResult> run(Session& s, const ast::DropUser& st);
@@ -105,8 +106,7 @@ struct VaultImpl {
   Result<const std::string*> dummy_phc();
   std::mutex dummy_mu_;
   std::string dummy_phc_;  // guarded by dummy_mu_; never changes once set
-  Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info,
-                       bool reserve);
+  Status check_lockout(const Session& s, rules::RealmId realm, const RealmInfo& info, bool reserve);
   Status record_failure(const Session& s, rules::RealmId realm, const RealmInfo& info,
                         std::string_view reason);
 };

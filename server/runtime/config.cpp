@@ -97,6 +97,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"listen", [](ServerConfig& c, std::string_view,
                     std::string_view v) { return parse_listen(v, c.listen_host, c.listen_port); }},
       {"kms", one_of(&ServerConfig::kms, {"file", "env", "pkcs11", "kmip"})},
+      {"kms.next", one_of(&ServerConfig::kms_next, {"file", "env", "pkcs11", "kmip"})},
       {"kmip.host", text(&ServerConfig::kmip_host)},
       {"kmip.port", integer(&ServerConfig::kmip_port, 1, 65535)},
       {"kmip.cert", text(&ServerConfig::kmip_cert)},
@@ -196,6 +197,7 @@ std::string default_config_text() {
 
 # listen = 127.0.0.1:6543
 # kms = file                      # file | env | pkcs11 | kmip (docs/keys.md)
+# kms.next =                      # provider of ALTER DATABASE ROTATE MASTER KEY (default: kms)
 # pkcs11.module = /usr/lib/softhsm/libsofthsm2.so
 # pkcs11.token_label = dbvault
 # pkcs11.key_label = dbvault-mek

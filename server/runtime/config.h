@@ -23,6 +23,9 @@ struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 6543;
   std::string kms = "file";  // file | env | pkcs11 | kmip
+  // The provider ALTER DATABASE ROTATE MASTER KEY moves to (empty: kms's); start-up accepts a
+  // master key of either (docs/keys.md, "Master key rotation").
+  std::string kms_next;
   std::string pkcs11_module;
   std::string pkcs11_token_label;
   std::string pkcs11_key_label = "dbvault-mek";

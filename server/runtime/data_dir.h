@@ -37,8 +37,29 @@ struct DataDir {
   }
 };
 
-// The MEK provider `config.kms` names. With `create`, a `file` provider gets a new key file and
-// a `pkcs11` one generates its key in the token when missing. 58000 as the providers say.
+// Which master key to open: a provider kind with the settings of dbvault.conf, and the key.
+struct MasterKeyChoice {
+  std::string kind;     // env | file | pkcs11 | kmip
+  std::string key_id;   // empty: the key dbvault.conf names (pkcs11.key_label, kmip.key_name,
+                        // keys/master.key); env: always the one DBVAULT_MASTER_KEY_ID names
+  bool create = false;  // file: a new key file; pkcs11 / kmip: generate the key when missing
+  // env only: the variables holding the key and its id (the next key of a rotation has its own)
+  std::string env_key_variable = "DBVAULT_MASTER_KEY_HEX";
+  std::string env_id_variable = "DBVAULT_MASTER_KEY_ID";
+};
+Result<std::shared_ptr<crypto::MasterKeyProvider>> open_key_provider(const DataDir& dir,
+                                                                     const ServerConfig& config,
+                                                                     const MasterKeyChoice& choice);
+
+// The key file of the `file` provider's key `key_id`: keys/master-<id>.key (made by a master key
+// rotation) when it exists, else keys/master.key (made by dbvault init).
+std::filesystem::path file_key_path(const DataDir& dir, const std::string& key_id);
+
+// The data directory's master key. With `create` (dbvault init): the provider `config.kms`
+// names, a `file` provider getting a new key file and a `pkcs11` / `kmip` one its key when
+// missing. Otherwise the key keys/keys.db names as active (after a master key rotation, the new
+// one), whose provider must be `kms` or `kms.next` (58000 otherwise: a key store must not pick
+// a provider the operator did not configure). 58000 as the providers say.
 Result<std::shared_ptr<crypto::MasterKeyProvider>> open_master_key(const DataDir& dir,
                                                                    const ServerConfig& config,
                                                                    bool create);

@@ -21,6 +21,7 @@ bool restore(const ServerConfig& running, ServerConfig& next) {
 constexpr FixedKey kFixedKeys[] = {
     {"listen", restore<&ServerConfig::listen_host, &ServerConfig::listen_port>},
     {"kms", restore<&ServerConfig::kms>},
+    {"kms.next", restore<&ServerConfig::kms_next>},
     {"pkcs11.module", restore<&ServerConfig::pkcs11_module>},
     {"pkcs11.token_label", restore<&ServerConfig::pkcs11_token_label>},
     {"pkcs11.key_label", restore<&ServerConfig::pkcs11_key_label>},

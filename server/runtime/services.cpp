@@ -6,6 +6,7 @@
 #include "audit/key_access_log.h"
 #include "audit/keys.h"
 #include "crypto/kdf.h"
+#include "server/runtime/master_key_rotation.h"
 #include "storage/vfs/page_key.h"
 #include "vault/audit_anchor.h"
 
@@ -175,6 +176,7 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   o.audit = s->sink.get();
   o.clock = &clock;
   o.token_root_key = std::move(*root);
+  o.rotate_master_key = master_key_rotator(*raw, config);
   if (mode.create) {
     if (auto st = apply_initial_accounts(o, mode.accounts); !st) return std::move(st).error();
   }
