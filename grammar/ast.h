@@ -282,6 +282,12 @@ struct RotateTablespaceKey {
   std::string name;
   bool operator==(const RotateTablespaceKey&) const = default;
 };
+// DROP TABLESPACE [IF EXISTS] ts: refused while a table is stored in it.
+struct DropTablespace {
+  std::string name;
+  bool if_exists = false;
+  bool operator==(const DropTablespace&) const = default;
+};
 // CREATE TABLE with ENCRYPTED columns and/or TABLESPACE ts. `engine_sql` is the statement
 // with exactly those markers removed, for the engine to run unchanged otherwise.
 struct CreateTable {
@@ -380,9 +386,10 @@ struct Statement {
                    CreateRuleSet, DropRuleSet, SetDatabaseVault, CreateUser, AlterUser, DropUser,
                    CreateRole, DropRole, GrantRole, GrantPrivileges, ExplainVault, CreateMasterKey,
                    RotateMasterKey, CreateTablespace, EnableTablespaceEncryption,
-                   RotateTablespaceKey, CreateTable, RotateTableKey, SetColumnEncryption,
-                   SetColumnMasking, DropColumnMasking, BackupDatabase, RestoreDatabase,
-                   CreateAuditHold, DropAuditHold, VerifyAuditLog, Connect, EngineSql>;
+                   RotateTablespaceKey, DropTablespace, CreateTable, RotateTableKey,
+                   SetColumnEncryption, SetColumnMasking, DropColumnMasking, BackupDatabase,
+                   RestoreDatabase, CreateAuditHold, DropAuditHold, VerifyAuditLog, Connect,
+                   EngineSql>;
   Node node;
   bool operator==(const Statement&) const = default;
 };
