@@ -123,6 +123,12 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
     if (engine_.tablespaces().find(*name)) {
       return make_error(sqlstate::kDuplicateObject, "tablespace \"" + *name + "\" already exists");
     }
+    if (st.key_id && *st.key_id != keys_.mek_id()) {
+      return make_error(sqlstate::kInvalidParameterValue,
+                        "KEY_ID '" + *st.key_id +
+                            "' is not the master key of this data directory (its TEKs are "
+                            "all wrapped by '" + keys_.mek_id() + "')");
+    }
     const auto scope = storage::TablespaceCatalog::scope_of(*name);
     const auto algorithm = st.cipher == ast::Cipher::kAes256Gcm
                                ? crypto::AeadAlgorithm::kAes256Gcm

@@ -82,7 +82,7 @@ class Tablespaces(client_case.ServerCase):
     def test_b_unauthorized_session_is_refused_and_never_gets_the_key(self) -> None:
         snoop = self.connect("snoop", SNOOP_PASSWORD)
         for sql in ("SELECT * FROM vaultspace.cards", "SELECT note FROM cards",
-                    'SELECT count(*) FROM "VAULTSPACE"."CARDS"'):
+                    'SELECT count(*) FROM "VAULTSPACE"."CARDS"', "SELECT count(*) FROM cards"):
             self.assertIn("cardr", self.refused(snoop, sql))
         self.refused(snoop, "SELECT * FROM main.cards", "42P01")
         self.refused(snoop, "CREATE TABLE cards (a TEXT)", "42P07")

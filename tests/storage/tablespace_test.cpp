@@ -97,27 +97,16 @@ struct TablespaceFixture : EngineFixture {
     sessions.push_back(std::move(c));
     return *sessions.back().conn;
   }
-  vault::Session& session_of(std::string_view user) {
+  Client& find(std::string_view user) {
     client(user);
     for (auto& c : sessions) {
-      if (c.session->user_name() == user) return *c.session;
+      if (c.session->user_name() == user) return c;
     }
     throw std::logic_error("no session");
   }
-  std::size_t release_calls(std::string_view user) {
-    client(user);
-    for (auto& c : sessions) {
-      if (c.session->user_name() == user) return *c.release_calls;
-    }
-    return 0;
-  }
-  std::uint64_t id_of(std::string_view user) {
-    client(user);
-    for (auto& c : sessions) {
-      if (c.session->user_name() == user) return c.id;
-    }
-    return 0;
-  }
+  vault::Session& session_of(std::string_view user) { return *find(user).session; }
+  std::size_t release_calls(std::string_view user) { return *find(user).release_calls; }
+  std::uint64_t id_of(std::string_view user) { return find(user).id; }
 
   std::shared_ptr<const vfs::PageKey> server_key(std::string_view ts) {
     auto handle = gate->release(kServer, TablespaceCatalog::scope_of(ts));
