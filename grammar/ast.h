@@ -378,18 +378,16 @@ struct ExplainVault {
 };
 
 struct Statement {
-  using Node =
-      std::variant<CreateRealm, AlterRealmObjects, AlterRealmAuthorize, AlterRealmUnauthorize,
-                   AlterRealmSet, DropRealm, UnlockRealm, LockRealm, GrantVaultPassword,
-                   RevokeVaultPassword, RevokeVaultToken, EmergencyUnlock, DecideEmergencyUnlock,
-                   ReviewEmergencyUnlock, CreateCommandRule, AlterCommandRule, DropCommandRule,
-                   CreateRuleSet, DropRuleSet, SetDatabaseVault, CreateUser, AlterUser, DropUser,
-                   CreateRole, DropRole, GrantRole, GrantPrivileges, ExplainVault, CreateMasterKey,
-                   RotateMasterKey, CreateTablespace, EnableTablespaceEncryption,
-                   RotateTablespaceKey, DropTablespace, CreateTable, RotateTableKey,
-                   SetColumnEncryption, SetColumnMasking, DropColumnMasking, BackupDatabase,
-                   RestoreDatabase, CreateAuditHold, DropAuditHold, VerifyAuditLog, Connect,
-                   EngineSql>;
+  using Node = std::variant<
+      CreateRealm, AlterRealmObjects, AlterRealmAuthorize, AlterRealmUnauthorize, AlterRealmSet,
+      DropRealm, UnlockRealm, LockRealm, GrantVaultPassword, RevokeVaultPassword, RevokeVaultToken,
+      EmergencyUnlock, DecideEmergencyUnlock, ReviewEmergencyUnlock, CreateCommandRule,
+      AlterCommandRule, DropCommandRule, CreateRuleSet, DropRuleSet, SetDatabaseVault, CreateUser,
+      AlterUser, DropUser, CreateRole, DropRole, GrantRole, GrantPrivileges, ExplainVault,
+      CreateMasterKey, RotateMasterKey, CreateTablespace, EnableTablespaceEncryption,
+      RotateTablespaceKey, DropTablespace, CreateTable, RotateTableKey, SetColumnEncryption,
+      SetColumnMasking, DropColumnMasking, BackupDatabase, RestoreDatabase, CreateAuditHold,
+      DropAuditHold, VerifyAuditLog, Connect, EngineSql>;
   Node node;
   bool operator==(const Statement&) const = default;
 };

@@ -99,9 +99,9 @@ Result<DbPtr> open_db(const EngineOptions& o, bool create) {
   }
   if (create) DBV_RETURN_IF_ERROR(create_private(o.database));
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(o.database.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(o.database.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return open_error(o.database, raw, rc);
   sqlite3_busy_timeout(raw, o.busy_timeout_ms);

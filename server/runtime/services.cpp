@@ -8,8 +8,8 @@
 #include "audit/keys.h"
 #include "crypto/kdf.h"
 #include "storage/engine.h"
-#include "storage/tablespace_catalog.h"
 #include "storage/sql_words.h"
+#include "storage/tablespace_catalog.h"
 #include "storage/tablespace_keys.h"
 #include "storage/vfs/page_key.h"
 #include "vault/audit_anchor.h"
@@ -127,7 +127,8 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
       return make_error(sqlstate::kInvalidParameterValue,
                         "KEY_ID '" + *st.key_id +
                             "' is not the master key of this data directory (its TEKs are "
-                            "all wrapped by '" + keys_.mek_id() + "')");
+                            "all wrapped by '" +
+                            keys_.mek_id() + "')");
     }
     const auto scope = storage::TablespaceCatalog::scope_of(*name);
     const auto algorithm = st.cipher == ast::Cipher::kAes256Gcm
@@ -139,8 +140,9 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
       // sealed the data was destroyed): a new tablespace of that name takes a fresh one.
       if (current->algorithm != algorithm) {
         return make_error(sqlstate::kObjectNotInPrerequisiteState,
-                          "a tablespace \"" + *name + "\" existed with another cipher; its key "
-                          "scope keeps that cipher: choose another name");
+                          "a tablespace \"" + *name +
+                              "\" existed with another cipher; its key "
+                              "scope keeps that cipher: choose another name");
       }
       DBV_RETURN_IF_ERROR(shred(scope));
     } else if (current.error().code != sqlstate::kUndefinedObject) {
@@ -179,7 +181,8 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
   // with nothing to re-encrypt): what the old versions sealed can never be read again.
   Status shred(const crypto::KeyScope& scope) {
     auto rotated = gate_.rotate_tek(
-        scope, [](const crypto::UnwrappedTek&, const crypto::UnwrappedTek&) {
+        scope,
+        [](const crypto::UnwrappedTek&, const crypto::UnwrappedTek&) {
           return Result<crypto::RotationProgress>(crypto::RotationProgress{1, 1});
         },
         [](const crypto::KeyScope&, const crypto::RotationProgress&) {});
@@ -201,7 +204,8 @@ Services::~Services() {
     vault->set_tablespace_host(nullptr);
     vault->set_key_listener(nullptr);
   }
-  if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(key_authorizer.get())) a->set_tablespaces(nullptr);
+  if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(key_authorizer.get()))
+    a->set_tablespaces(nullptr);
   if (policy_store != nullptr && audit) {
     (void)vault::refresh_audit_anchor(*policy_store, *audit);
     vault::detach_audit_anchor(*policy_store);
