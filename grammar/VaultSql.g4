@@ -18,7 +18,7 @@ statement
     | createUser | alterUser | dropUser | createRole | dropRole
     | grantPrivileges | revokePrivileges | grantRole | revokeRole
     | explainVault
-    | createTablespace | alterTablespace
+    | createTablespace | alterTablespace | dropTablespace
     | createTable | alterTable
     | backupDatabase | restoreDatabase
     | createAuditHold | dropAuditHold | verifyAuditLog
@@ -136,6 +136,7 @@ explained : .+? ;  // any statement; kept as text and parsed again by itself
 createMasterKey : CREATE MASTER KEY ENCRYPTION BY (HSM | KMS | FILE | ENV) KEY_ID string ;
 createTablespace : CREATE TABLESPACE identifier ENCRYPTION USING string (KEY_ID string)? ;
 alterTablespace : ALTER TABLESPACE identifier (ENABLE ENCRYPTION USING string | ROTATE ENCRYPTION KEY) ;
+dropTablespace : DROP TABLESPACE ifExists? identifier ;
 
 // CREATE TABLE with ENCRYPTED columns or a TABLESPACE clause. Only the column names, the
 // ENCRYPTED markers and the tablespace are interpreted; the rest goes to the engine as text.

@@ -282,6 +282,12 @@ struct RotateTablespaceKey {
   std::string name;
   bool operator==(const RotateTablespaceKey&) const = default;
 };
+// DROP TABLESPACE [IF EXISTS] ts: refused while a table is stored in it.
+struct DropTablespace {
+  std::string name;
+  bool if_exists = false;
+  bool operator==(const DropTablespace&) const = default;
+};
 // CREATE TABLE with ENCRYPTED columns and/or TABLESPACE ts. `engine_sql` is the statement
 // with exactly those markers removed, for the engine to run unchanged otherwise.
 struct CreateTable {
@@ -372,17 +378,16 @@ struct ExplainVault {
 };
 
 struct Statement {
-  using Node =
-      std::variant<CreateRealm, AlterRealmObjects, AlterRealmAuthorize, AlterRealmUnauthorize,
-                   AlterRealmSet, DropRealm, UnlockRealm, LockRealm, GrantVaultPassword,
-                   RevokeVaultPassword, RevokeVaultToken, EmergencyUnlock, DecideEmergencyUnlock,
-                   ReviewEmergencyUnlock, CreateCommandRule, AlterCommandRule, DropCommandRule,
-                   CreateRuleSet, DropRuleSet, SetDatabaseVault, CreateUser, AlterUser, DropUser,
-                   CreateRole, DropRole, GrantRole, GrantPrivileges, ExplainVault, CreateMasterKey,
-                   RotateMasterKey, CreateTablespace, EnableTablespaceEncryption,
-                   RotateTablespaceKey, CreateTable, RotateTableKey, SetColumnEncryption,
-                   SetColumnMasking, DropColumnMasking, BackupDatabase, RestoreDatabase,
-                   CreateAuditHold, DropAuditHold, VerifyAuditLog, Connect, EngineSql>;
+  using Node = std::variant<
+      CreateRealm, AlterRealmObjects, AlterRealmAuthorize, AlterRealmUnauthorize, AlterRealmSet,
+      DropRealm, UnlockRealm, LockRealm, GrantVaultPassword, RevokeVaultPassword, RevokeVaultToken,
+      EmergencyUnlock, DecideEmergencyUnlock, ReviewEmergencyUnlock, CreateCommandRule,
+      AlterCommandRule, DropCommandRule, CreateRuleSet, DropRuleSet, SetDatabaseVault, CreateUser,
+      AlterUser, DropUser, CreateRole, DropRole, GrantRole, GrantPrivileges, ExplainVault,
+      CreateMasterKey, RotateMasterKey, CreateTablespace, EnableTablespaceEncryption,
+      RotateTablespaceKey, DropTablespace, CreateTable, RotateTableKey, SetColumnEncryption,
+      SetColumnMasking, DropColumnMasking, BackupDatabase, RestoreDatabase, CreateAuditHold,
+      DropAuditHold, VerifyAuditLog, Connect, EngineSql>;
   Node node;
   bool operator==(const Statement&) const = default;
 };

@@ -214,6 +214,9 @@ std::optional<Result<ast::Statement>> storage_statement(P::StatementContext* c) 
     if (!ci) return std::move(ci).error();
     return ast::Statement{ast::EnableTablespaceEncryption{name(s->identifier()), *ci}};
   }
+  if (auto* s = c->dropTablespace()) {
+    return ast::Statement{ast::DropTablespace{name(s->identifier()), s->ifExists() != nullptr}};
+  }
   if (auto* s = c->createTable()) return create_table(s);
   if (auto* s = c->alterTable()) return alter_table(s);
   if (auto* s = c->backupDatabase()) {

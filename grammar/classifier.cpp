@@ -98,7 +98,7 @@ StatementClass classify(std::string_view statement) {
     return ext(is_any(second, {"REALM", "COMMAND", "DATABASE", "USER", "TABLESPACE"}));
   }
   if (first.is("DROP")) {
-    return ext(is_any(second, {"REALM", "COMMAND", "RULE", "USER", "ROLE", "AUDIT"}));
+    return ext(is_any(second, {"REALM", "COMMAND", "RULE", "USER", "ROLE", "AUDIT", "TABLESPACE"}));
   }
   if (first.is("LOCK")) return ext(is_any(second, {"REALM", "ALL"}));
   if (first.is("REVIEW")) return ext(second.is("EMERGENCY"));

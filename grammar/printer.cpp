@@ -209,6 +209,9 @@ struct Printer {
   std::string operator()(const RotateTablespaceKey& t) const {
     return "ALTER TABLESPACE " + q(t.name) + " ROTATE ENCRYPTION KEY";
   }
+  std::string operator()(const DropTablespace& d) const {
+    return std::string("DROP TABLESPACE ") + (d.if_exists ? "IF EXISTS " : "") + q(d.name);
+  }
   std::string operator()(const CreateTable& t) const { return t.source; }
   std::string operator()(const RotateTableKey& t) const {
     return "ALTER TABLE " + name_sql(t.table) + " ROTATE ENCRYPTION KEY";

@@ -160,6 +160,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   };
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return fail(err, engine.error());
+  attach_tablespaces(**services, **engine);
   // The catalog's read-only connection, shared by the sessions (SQLite serializes it).
   storage::vfs::EncryptedOpenOptions catalog_options;
   catalog_options.read_only = true;

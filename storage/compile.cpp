@@ -56,19 +56,34 @@ Result<bool> in_schema(sqlite3* db, Authorizer& auth, std::string_view schema,
   return !found->empty();
 }
 
-// Accesses reported without a schema: the table of that name SQLite would find (TEMP first),
-// or none (a CTE or subquery, whose own reads are reported apart).
+// The schemas in the order SQLite searches them for an unqualified name: temp, main, then
+// the attached ones (the engine's tablespaces) in the order they were attached.
+Result<std::vector<std::string>> search_order(sqlite3* db, Authorizer& auth) {
+  auto listed = query_column(db, auth, "PRAGMA database_list", 1);
+  if (!listed) return std::move(listed).error();
+  std::vector<std::string> order{"temp", "main"};
+  for (auto& name : *listed) {
+    if (name != "main" && name != "temp") order.push_back(std::move(name));
+  }
+  return order;
+}
+
+// Accesses reported without a schema: the table of that name SQLite would find (TEMP first,
+// then main, then the tablespaces), or none (a CTE or subquery, whose own reads are reported
+// apart).
 Status place_unqualified(sqlite3* db, Authorizer& auth, StatementFacts& f) {
   const bool any = std::any_of(f.accesses.begin(), f.accesses.end(),
                                [](const EngineAccess& a) { return a.schema.empty(); });
   if (!any) return ok_status();
+  auto schemas = search_order(db, auth);
+  if (!schemas) return std::move(schemas).error();
   std::vector<EngineAccess> placed;
   for (auto& a : f.accesses) {
     if (!a.schema.empty()) {
       placed.push_back(std::move(a));
       continue;
     }
-    for (const char* schema : {"temp", "main"}) {
+    for (const auto& schema : *schemas) {
       auto found = in_schema(db, auth, schema, a.table);
       if (!found) return std::move(found).error();
       if (!*found) continue;

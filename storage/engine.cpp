@@ -91,14 +91,18 @@ Result<DbPtr> open_db(const EngineOptions& o, bool create) {
     vfs::EncryptedOpenOptions eo;
     eo.create = create;
     eo.busy_timeout_ms = o.busy_timeout_ms;
+    // URIs for the engine's own ATTACH of a tablespace ('file:...?vfs=...'); a user's ATTACH
+    // is refused by the authorizer, and VACUUM INTO refuses 'file:' targets.
+    eo.flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
     auto db = vfs::open_encrypted(o.database, *o.vfs, eo);
     if (!db) return std::move(db).error();
     return DbPtr(db->release());
   }
   if (create) DBV_RETURN_IF_ERROR(create_private(o.database));
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(o.database.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      sqlite3_open_v2(o.database.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) return open_error(o.database, raw, rc);
   sqlite3_busy_timeout(raw, o.busy_timeout_ms);
@@ -106,6 +110,12 @@ Result<DbPtr> open_db(const EngineOptions& o, bool create) {
 }
 
 }  // namespace
+
+Result<EngineDbPtr> open_bookkeeping(const EngineOptions& options) {
+  auto db = open_db(options, false);
+  if (!db) return std::move(db).error();
+  return EngineDbPtr(db->release());
+}
 
 bool EngineShared::file_allowed(std::string_view name) const {
   if (name.empty() || name == ":memory:") return true;  // plain VACUUM's temporary copy
@@ -135,7 +145,9 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
     return e;
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
-  auto shared = std::make_unique<EngineShared>(EngineShared{std::move(options), vault, {}});
+  std::unique_ptr<EngineShared> shared(new EngineShared{std::move(options), vault, {}, {}, {}});
+  DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
+  shared->tablespace_dir = shared->options.database.parent_path();
   for (const auto& p : shared->options.protected_paths) {
     shared->forbidden.push_back(canonical_as_far_as_exists(p));
   }
@@ -154,6 +166,8 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
   if (setup) DBV_RETURN_IF_ERROR(setup(db));
   state->auth = std::make_unique<Authorizer>(db, shared_->options.allowed_functions);
   state->on_execution = std::move(on_execution);
+  state->tablespaces =
+      std::make_unique<TablespaceAttachments>(shared_->tablespaces, shared_->tablespace_dir);
   EngineShared* shared = shared_.get();
   state->auth->set_file_policy([shared](std::string_view f) { return shared->file_allowed(f); });
   return std::unique_ptr<Connection>(new Connection(std::move(state)));
@@ -215,6 +229,7 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
                                                        PrepareOptions options) {
+  DBV_RETURN_IF_ERROR(state_->tablespaces->sync(state_->db, *state_->auth));
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
@@ -223,6 +238,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
     }
     return std::move(c).error();
   }
+  DBV_RETURN_IF_ERROR(check_tablespace_names(*state_, c->facts));
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
   st->exported = options.exported;
@@ -234,6 +250,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   st->resolved = resolve(*snap, st->compiled.facts);
   st->resolved_version = snap->version();
   DBV_RETURN_IF_ERROR(enforce(state_->enforcement(), *snap, st->compiled.facts, st->resolved, sql));
+  DBV_RETURN_IF_ERROR(state_->tablespaces->check_runnable(st->resolved.names));
   return std::unique_ptr<Statement>(new Statement(std::move(st)));
 }
 
@@ -248,5 +265,13 @@ void Connection::interrupt() { sqlite3_interrupt(state_->db); }
 bool Connection::in_transaction() const { return sqlite3_get_autocommit(state_->db) == 0; }
 
 vault::Session& Connection::session() { return state_->session; }
+
+void Connection::set_tablespace_keys(std::shared_ptr<TablespaceKeys> keys) {
+  state_->tablespaces->set_keys(std::move(keys));
+}
+
+void Connection::release_locked_tablespaces() {
+  (void)state_->tablespaces->detach_locked(state_->db, *state_->auth);
+}
 
 }  // namespace dbvault::storage

@@ -54,7 +54,11 @@ namespace dbvault::storage {
 
 namespace vfs {
 class TdeVfs;
-}
+class PageKey;
+}  // namespace vfs
+
+class TablespaceCatalog;  // storage/tablespace_catalog.h
+class TablespaceKeys;     // storage/tablespace_attach.h
 
 struct Blob {
   std::vector<std::uint8_t> bytes;
@@ -127,6 +131,19 @@ class Engine {
                                               const std::function<Status(sqlite3*)>& setup = {},
                                               ExecutionHook on_execution = {});
 
+  // Encrypted tablespaces (docs/encryption.md §9). Their files are <dir>/ts_<name>.db, <dir>
+  // the engine database's directory; the catalog answers the key layer (vault::ScopeCatalog).
+  const TablespaceCatalog& tablespaces() const;
+  // CREATE TABLESPACE: creates the file (0600, WAL) through a TdeVfs under `key` (the new TEK
+  // of tablespace:<name>) and records the tablespace. 22023 invalid name (rules in
+  // tablespace_catalog.h); 42710 it exists, or a file of its name is left over; 58000 / 58030
+  // as open_encrypted. On error no record and no file is left.
+  Status create_tablespace(std::string_view name, std::shared_ptr<const vfs::PageKey> key);
+  // DROP TABLESPACE: reads the tables the file holds under `key`; 55000 if it holds any (the
+  // catalog is refreshed from the file then); else forgets the tablespace and removes its
+  // files (the TEK is the caller's to destroy). 42704 unknown.
+  Status drop_tablespace(std::string_view name, std::shared_ptr<const vfs::PageKey> key);
+
  private:
   explicit Engine(std::unique_ptr<EngineShared> shared);
   std::unique_ptr<EngineShared> shared_;
@@ -156,6 +173,20 @@ class Connection {
   bool in_transaction() const;
 
   vault::Session& session();
+
+  // Where this connection gets tablespace keys (nullptr: never; every tablespace is then
+  // attached as a stand-in and no statement on it runs). Set once, after connect().
+  void set_tablespace_keys(std::shared_ptr<TablespaceKeys> keys);
+  // Detaches now, outside a transaction, every tablespace whose key was locked or expired
+  // (the server calls it after LOCK REALM and other vault statements; prepare() does too).
+  void release_locked_tablespaces();
+  // CREATE TABLE t (...) TABLESPACE ts: creates `ts.t` in the tablespace's file through
+  // prepare() and step() (so the vault checks the CREATE and registers ts.t as any CREATE
+  // TABLE), then records it in the catalog. 42704 unknown tablespace; 42P07 a table or view
+  // of that name exists in main or in a tablespace, or the policy names main.<t>; 22023 the
+  // table is qualified with another schema, or TEMP; 0A000 ENCRYPTED columns; 25001 inside a
+  // transaction block; 42501 denied, or the tablespace's key not released to this session.
+  Status create_table_in(const ast::CreateTable& statement);
 
  private:
   friend class Engine;

@@ -13,12 +13,17 @@
 #include "storage/compile.h"
 #include "storage/enforcement.h"
 #include "storage/engine.h"
+#include "storage/tablespace_attach.h"
+#include "storage/tablespace_catalog.h"
 
 namespace dbvault::storage {
 
 struct EngineShared {
   EngineOptions options;
   vault::Vault& vault;
+  // The encrypted tablespaces (files beside the engine database).
+  TablespaceCatalog tablespaces;
+  std::filesystem::path tablespace_dir;
   // Where VACUUM INTO may not write: the protected paths and the engine's own directory,
   // made absolute and canonical (as far as they exist).
   std::vector<std::filesystem::path> forbidden;
@@ -35,6 +40,8 @@ struct ConnectionState {
   sqlite3* db;
   std::unique_ptr<Authorizer> auth;
   ExecutionHook on_execution;  // may be empty
+  std::unique_ptr<TablespaceAttachments> tablespaces;  // closed after db (destroyed later)
+  bool creating_in_tablespace = false;                 // create_table_in() is running
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);
@@ -54,6 +61,19 @@ struct StatementState {
   std::vector<bool> preexisting;  // per compiled.facts.created: the name existed already
   std::int64_t changes = 0;
 };
+
+struct CloseEngineDb {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using EngineDbPtr = std::unique_ptr<sqlite3, CloseEngineDb>;
+// A new read-write connection to the engine database without an authorizer, for the engine's
+// own bookkeeping (engine.cpp).
+Result<EngineDbPtr> open_bookkeeping(const EngineOptions& options);
+
+// Tables and views a statement creates (tablespace_ddl.cpp): 42P07 for a name a tablespace
+// holds (it would shadow the tablespace's table for unqualified names), 42501 for a table or
+// view created in a tablespace's schema other than by create_table_in().
+Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts);
 
 // DDL bookkeeping (ddl.cpp). The engine's table of trigger and view creators.
 Status ensure_creators_table(sqlite3* db);

@@ -83,7 +83,11 @@ static Status check_execution(StatementState& st) {
     st.resolved = resolve(*snap, st.compiled.facts);
     st.resolved_version = snap->version();
   }
-  return enforce(st.conn.enforcement(), *snap, st.compiled.facts, st.resolved, st.sql);
+  DBV_RETURN_IF_ERROR(
+      enforce(st.conn.enforcement(), *snap, st.compiled.facts, st.resolved, st.sql));
+  // After the vault allowed it: a tablespace whose key this session does not hold (a
+  // stand-in, or a key locked since) is never read or written (docs/encryption.md §9).
+  return st.conn.tablespaces->check_runnable(st.resolved.names);
 }
 
 Result<bool> Statement::step() {

@@ -118,6 +118,17 @@ std::vector<std::string> result_columns(const ast::Statement& statement);
 struct VaultImpl;
 class KeyListener;  // vault/key_authorizer.h
 
+// What CREATE / DROP TABLESPACE do once the vault allowed them (VAULT_ADMIN) and recorded
+// them: the host's storage makes or removes the file and the key (the server: its engine and
+// key store, docs/encryption.md §9). Errors are returned by execute() unchanged.
+class TablespaceHost {
+ public:
+  virtual ~TablespaceHost() = default;
+  virtual Status create_tablespace(const ast::CreateTablespace& statement) = 0;
+  virtual Status drop_tablespace(const ast::DropTablespace& statement) = 0;
+  virtual bool tablespace_exists(std::string_view name) const = 0;
+};
+
 class Vault {
  public:
   // Opens (creating, migrating) the policy store, bootstraps an empty one and publishes the
@@ -174,6 +185,9 @@ class Vault {
   // REALMS, policy_changed() after every policy change. nullptr: nobody. REQUIRES: `listener`
   // outlives the Vault or is reset first. Thread-safe.
   void set_key_listener(KeyListener* listener);
+  // Who carries out CREATE / DROP TABLESPACE (nullptr: they are 0A000). REQUIRES: `host`
+  // outlives the Vault or is reset first. Thread-safe.
+  void set_tablespace_host(TablespaceHost* host);
 
  private:
   explicit Vault(std::unique_ptr<VaultImpl> impl);

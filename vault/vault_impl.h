@@ -27,6 +27,7 @@ struct VaultImpl {
   PolicySnapshot::ParseCache parse_cache;  // stored rule SQL -> parse; used by refresh()
   // Vault::set_key_listener: told when access may have been taken away (key_authorizer.h).
   std::atomic<KeyListener*> key_listener{nullptr};
+  std::atomic<TablespaceHost*> tablespace_host{nullptr};  // Vault::set_tablespace_host
 
   TimePoint now() const { return clock->now(); }
   std::int64_t now_us() const { return now().time_since_epoch().count(); }
@@ -95,6 +96,8 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::DropRole& st);
   Result<StatementResult> run(Session& s, const ast::GrantRole& st);
   Result<StatementResult> run(Session& s, const ast::GrantPrivileges& st);
+  Result<StatementResult> run(Session& s, const ast::CreateTablespace& st);  // exec_tablespace
+  Result<StatementResult> run(Session& s, const ast::DropTablespace& st);
 
   // A vault.* view (exec_views.cpp).
   Result<StatementResult> view(Session& s, std::string_view name);

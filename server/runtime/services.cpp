@@ -1,12 +1,17 @@
 #include "server/runtime/services.h"
 
 #include <array>
+#include <atomic>
 #include <fstream>
 
 #include "audit/key_access_log.h"
 #include "audit/keys.h"
 #include "crypto/kdf.h"
 #include "server/runtime/master_key_rotation.h"
+#include "storage/engine.h"
+#include "storage/sql_words.h"
+#include "storage/tablespace_catalog.h"
+#include "storage/tablespace_keys.h"
 #include "storage/vfs/page_key.h"
 #include "vault/audit_anchor.h"
 
@@ -42,15 +47,23 @@ Status apply_initial_accounts(vault::Options& o, std::vector<InitialAccount>& ac
   return ok_status();
 }
 
-// The gate's authorizer while the server is the only holder of a key: it grants the engine
-// database's key to the server (kServerKeySession) and nothing to anyone else.
+// The gate's authorizer: the engine database's key to the server (kServerKeySession) and to
+// nobody else; tablespace keys as `tablespaces` says once attach_tablespaces() set it (before
+// that, to nobody).
 class ServerKeyAuthorizer final : public crypto::KeyAuthorizer {
  public:
+  void set_tablespaces(const crypto::KeyAuthorizer* a) { tablespaces_.store(a); }
   crypto::KeyAuthorization authorize(const crypto::SessionRef& session,
                                      const crypto::KeyScope& scope) const override {
     const bool server = session.session_id == kServerKeySession && session.user == kServerKeyUser;
-    return {.granted = server && scope == engine_key_scope()};
+    if (scope == engine_key_scope()) return {.granted = server};
+    const crypto::KeyAuthorizer* t = tablespaces_.load();
+    if (t == nullptr || scope.kind() != crypto::ScopeKind::kTablespace) return {};
+    return t->authorize(session, scope);
   }
+
+ private:
+  std::atomic<const crypto::KeyAuthorizer*> tablespaces_{nullptr};
 };
 
 // A data directory made before the engine database was encrypted holds a plaintext SQLite
@@ -97,11 +110,103 @@ Result<std::shared_ptr<storage::vfs::TdeVfs>> open_engine_vfs(crypto::KeyGate& g
   return std::shared_ptr<storage::vfs::TdeVfs>(std::move(*vfs));
 }
 
+// CREATE / DROP TABLESPACE after the vault allowed and recorded them (vault/exec_tablespace.cpp):
+// the TEK in the key store, the file through the engine, under the key the gate releases to
+// the server itself (audited as key_access, user dbvault, session 0).
+class EngineTablespaceHost final : public vault::TablespaceHost {
+ public:
+  EngineTablespaceHost(crypto::KeyGate& gate, crypto::TekStore& keys, storage::Engine& engine)
+      : gate_(gate), keys_(keys), engine_(engine) {}
+
+  Status create_tablespace(const ast::CreateTablespace& st) override {
+    auto name = storage::TablespaceCatalog::normalize_name(st.name);
+    if (!name) return std::move(name).error();
+    if (engine_.tablespaces().find(*name)) {
+      return make_error(sqlstate::kDuplicateObject, "tablespace \"" + *name + "\" already exists");
+    }
+    if (st.key_id && *st.key_id != keys_.mek_id()) {
+      return make_error(sqlstate::kInvalidParameterValue,
+                        "KEY_ID '" + *st.key_id +
+                            "' is not the master key of this data directory (its TEKs are "
+                            "all wrapped by '" +
+                            keys_.mek_id() + "')");
+    }
+    const auto scope = storage::TablespaceCatalog::scope_of(*name);
+    const auto algorithm = st.cipher == ast::Cipher::kAes256Gcm
+                               ? crypto::AeadAlgorithm::kAes256Gcm
+                               : crypto::AeadAlgorithm::kChaCha20Poly1305;
+    auto current = keys_.current(scope);
+    if (current) {
+      // The scope's key survives a DROP TABLESPACE as a never-used version (the one that
+      // sealed the data was destroyed): a new tablespace of that name takes a fresh one.
+      if (current->algorithm != algorithm) {
+        return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                          "a tablespace \"" + *name +
+                              "\" existed with another cipher; its key "
+                              "scope keeps that cipher: choose another name");
+      }
+      DBV_RETURN_IF_ERROR(shred(scope));
+    } else if (current.error().code != sqlstate::kUndefinedObject) {
+      return std::move(current).error();
+    } else if (auto made = keys_.create_tek(scope, algorithm); !made) {
+      return std::move(made).error();
+    }
+    auto key = server_key(scope);
+    if (!key) return std::move(key).error();
+    return engine_.create_tablespace(*name, std::move(*key));
+  }
+
+  Status drop_tablespace(const ast::DropTablespace& st) override {
+    const std::string name = storage::fold_ascii(st.name);
+    if (!engine_.tablespaces().find(name)) {
+      return make_error(sqlstate::kUndefinedObject, "tablespace \"" + name + "\" does not exist");
+    }
+    const auto scope = storage::TablespaceCatalog::scope_of(name);
+    auto key = server_key(scope);
+    if (!key) return std::move(key).error();
+    DBV_RETURN_IF_ERROR(engine_.drop_tablespace(name, std::move(*key)));
+    return shred(scope);
+  }
+
+  bool tablespace_exists(std::string_view name) const override {
+    return engine_.tablespaces().find(name).has_value();
+  }
+
+ private:
+  Result<std::shared_ptr<const storage::vfs::PageKey>> server_key(const crypto::KeyScope& scope) {
+    auto handle = gate_.release({kServerKeySession, kServerKeyUser}, scope);
+    if (!handle) return std::move(handle).error();
+    return storage::vfs::PageKey::from_handle(std::move(*handle));
+  }
+  // Destroys every version of the scope's key but a new, never-used one (TekStore rotation
+  // with nothing to re-encrypt): what the old versions sealed can never be read again.
+  Status shred(const crypto::KeyScope& scope) {
+    auto rotated = gate_.rotate_tek(
+        scope,
+        [](const crypto::UnwrappedTek&, const crypto::UnwrappedTek&) {
+          return Result<crypto::RotationProgress>(crypto::RotationProgress{1, 1});
+        },
+        [](const crypto::KeyScope&, const crypto::RotationProgress&) {});
+    if (!rotated) return std::move(rotated).error();
+    return ok_status();
+  }
+
+  crypto::KeyGate& gate_;
+  crypto::TekStore& keys_;
+  storage::Engine& engine_;
+};
+
 }  // namespace
 
 crypto::KeyScope engine_key_scope() { return crypto::KeyScope::tablespace("default"); }
 
 Services::~Services() {
+  if (vault) {
+    vault->set_tablespace_host(nullptr);
+    vault->set_key_listener(nullptr);
+  }
+  if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(key_authorizer.get()))
+    a->set_tablespaces(nullptr);
   if (policy_store != nullptr && audit) {
     (void)vault::refresh_audit_anchor(*policy_store, *audit);
     vault::detach_audit_anchor(*policy_store);
@@ -110,10 +215,28 @@ Services::~Services() {
   resolver.reset();
   engine_vfs.reset();
   gate.reset();
+  tablespace_host.reset();
+  tablespace_authorizer.reset();
+  vault_key_authorizer.reset();
   key_authorizer.reset();
   key_access.reset();
   sink.reset();
   audit.reset();
+}
+
+void attach_tablespaces(Services& s, storage::Engine& engine) {
+  s.vault_key_authorizer =
+      std::make_unique<vault::KeyAuthorizer>(*s.vault, engine.tablespaces(), *s.clock);
+  s.tablespace_authorizer = std::make_unique<storage::TablespaceKeyAuthorizer>(
+      *s.vault_key_authorizer, engine.tablespaces(),
+      crypto::SessionRef{kServerKeySession, kServerKeyUser});
+  s.vault_key_authorizer->set_gate(s.gate.get());
+  s.vault->set_key_listener(s.vault_key_authorizer.get());
+  if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(s.key_authorizer.get())) {
+    a->set_tablespaces(s.tablespace_authorizer.get());
+  }
+  s.tablespace_host = std::make_unique<EngineTablespaceHost>(*s.gate, *s.keys, engine);
+  s.vault->set_tablespace_host(s.tablespace_host.get());
 }
 
 Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const ServerConfig& config,

@@ -27,7 +27,12 @@
 #include "storage/access_set.h"
 #include "storage/vfs/tde_vfs.h"
 #include "vault/audit_log_sink.h"
+#include "vault/key_authorizer.h"
 #include "vault/vault.h"
+
+namespace dbvault::storage {
+class Engine;
+}
 
 namespace dbvault::server {
 
@@ -38,9 +43,15 @@ struct Services {
   std::unique_ptr<audit::Log> audit;
   std::unique_ptr<vault::AuditLogSink> sink;
   // The only way to a usable TEK (crypto/key_gate.h), its releases audited as key_access.
-  // Today its one holder is the server itself, for the engine database's key.
+  // The server holds the engine database's key; once attach_tablespaces() ran, sessions get
+  // tablespace keys as the vault admits them (docs/encryption.md §9).
   std::unique_ptr<crypto::KeyAccessSink> key_access;
   std::unique_ptr<crypto::KeyAuthorizer> key_authorizer;
+  // Set by attach_tablespaces(): the vault's answer for tablespace keys, with the sessions
+  // attached for as long as they run, and the rule of empty tablespaces on top of it.
+  std::unique_ptr<vault::KeyAuthorizer> vault_key_authorizer;
+  std::unique_ptr<crypto::KeyAuthorizer> tablespace_authorizer;
+  std::unique_ptr<vault::TablespaceHost> tablespace_host;
   std::unique_ptr<crypto::KeyGate> gate;
   // The engine database's encrypting VFS, under the `tablespace:default` TEK released by
   // `gate` (renewed through it when the cached key expires). Every connection to the engine
@@ -78,5 +89,12 @@ struct OpenMode {
 // REQUIRES: `clock` outlives the result; `dir.root` exists.
 Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const ServerConfig& config,
                                                 const Clock& clock, OpenMode mode);
+
+// Once the engine is open: tablespace keys are released to sessions the vault admits
+// (vault::KeyAuthorizer over the engine's tablespace catalog; withdrawn on LOCK REALM and
+// every policy change), the server holds every tablespace key to create and drop the files,
+// and CREATE / DROP TABLESPACE are carried out on `engine` (Vault::set_tablespace_host).
+// REQUIRES: `engine` outlives every session; ~Services detaches it from the vault.
+void attach_tablespaces(Services& services, storage::Engine& engine);
 
 }  // namespace dbvault::server

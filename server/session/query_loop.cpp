@@ -11,6 +11,7 @@
 #include "server/session/realm_access.h"
 #include "server/session/statement_words.h"
 #include "server/session/vault_views.h"
+#include "storage/tablespace_keys.h"
 
 namespace dbvault::server::session {
 namespace {
@@ -40,6 +41,9 @@ QueryLoop::~QueryLoop() {
     std::lock_guard lock(conn_mu_);
     conn_.reset();
   }
+  // Logout: the session's tablespace keys are no longer answered for.
+  if (ctx_.services.vault_key_authorizer) ctx_.services.vault_key_authorizer->detach(session_id_);
+  ctx_.services.gate->end_session(session_id_);
   if (ticket_) ctx_.registry.leave(ticket_->pid);
   (void)realm_audit_->flush();  // logged if it fails
   audit::Event e;
@@ -87,6 +91,14 @@ Status QueryLoop::start(const wire::Startup& startup) {
       vsession_, [this](sqlite3* db) { return pgcompat::prepare_connection(db, *settings_); },
       [this](const storage::Statement& stmt) { return audit_execution(stmt); });
   if (!conn) return std::move(conn).error();
+  if (ctx_.services.vault_key_authorizer) {
+    // Tablespace keys reach this connection only through the gate, for this session
+    // (docs/encryption.md §9).
+    ctx_.services.vault_key_authorizer->attach(session_id_, vsession_);
+    (*conn)->set_tablespace_keys(std::make_shared<storage::GateTablespaceKeys>(
+        *ctx_.services.gate, *ctx_.services.key_authorizer,
+        crypto::SessionRef{session_id_, vsession_.user_name()}));
+  }
   {
     std::lock_guard lock(conn_mu_);
     conn_ = std::move(*conn);
@@ -282,7 +294,14 @@ Status QueryLoop::run_statement(std::string_view text) {
 Status QueryLoop::run_vault_statement(std::string_view text) {
   auto parsed = grammar::parse(text);
   if (!parsed) return std::move(parsed).error();
+  if (const auto* ct = std::get_if<ast::CreateTable>(&parsed->node); ct && ct->tablespace) {
+    DBV_RETURN_IF_ERROR(conn_->create_table_in(*ct));
+    wire::append_command_complete(io_.out(), "CREATE TABLE");
+    return ok_status();
+  }
   auto result = ctx_.services.vault->execute(vsession_, *parsed);
+  // LOCK REALM, a revocation...: keys the vault withdrew leave this connection now.
+  conn_->release_locked_tablespaces();
   if (!result) return std::move(result).error();
   if (!result->columns.empty()) {
     DBV_RETURN_IF_ERROR(send_vault_rows(result->columns, result->rows));

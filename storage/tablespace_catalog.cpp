@@ -1,0 +1,240 @@
+#include "storage/tablespace_catalog.h"
+
+#include "common/sqlstate.h"
+#include "storage/compile.h"
+#include "storage/sql_words.h"
+
+namespace dbvault::storage {
+namespace {
+
+constexpr std::size_t kMaxName = 48;
+
+Error db_error(sqlite3* db, std::string_view what) {
+  return make_error(sqlstate::kIoError,
+                    "tablespace catalog: cannot " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// Runs `sql` with text parameters; `row` sees each result row.
+template <typename RowFn>
+Status run(sqlite3* db, const char* sql, std::initializer_list<std::string_view> params,
+           RowFn&& row) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) return db_error(db, "prepare");
+  StmtPtr st(raw);
+  int i = 1;
+  for (auto p : params) {
+    sqlite3_bind_text(raw, i++, p.data(), static_cast<int>(p.size()), SQLITE_TRANSIENT);
+  }
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) row(raw);
+  if (rc != SQLITE_DONE) return db_error(db, "update its records");
+  return ok_status();
+}
+
+Status run(sqlite3* db, const char* sql, std::initializer_list<std::string_view> params = {}) {
+  return run(db, sql, params, [](sqlite3_stmt*) {});
+}
+
+std::string text(sqlite3_stmt* st, int col) {
+  const auto* p = sqlite3_column_text(st, col);
+  return p != nullptr ? reinterpret_cast<const char*>(p) : "";
+}
+
+// All of `fn` or nothing: a savepoint around it.
+template <typename Fn>
+Status atomically(sqlite3* db, Fn&& fn) {
+  DBV_RETURN_IF_ERROR(run(db, "SAVEPOINT dbvault_tablespace_catalog"));
+  Status s = fn();
+  if (!s) {
+    (void)run(db, "ROLLBACK TO dbvault_tablespace_catalog");
+    (void)run(db, "RELEASE dbvault_tablespace_catalog");
+    return s;
+  }
+  return run(db, "RELEASE dbvault_tablespace_catalog");
+}
+
+}  // namespace
+
+Result<std::string> TablespaceCatalog::normalize_name(std::string_view name) {
+  const auto bad = [&](std::string_view why) {
+    return make_error(sqlstate::kInvalidParameterValue, "invalid tablespace name \"" +
+                                                            std::string(name.substr(0, kMaxName)) +
+                                                            "\": " + std::string(why));
+  };
+  if (name.empty() || name.size() > kMaxName) return bad("it must have 1 to 48 characters");
+  for (char c : name) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return bad("only ASCII letters, digits and '_' are allowed");
+  }
+  if (name[0] >= '0' && name[0] <= '9') return bad("it must not start with a digit");
+  std::string folded = fold_ascii(name);
+  if (folded == "main" || folded == "temp" || folded == "default" || folded.starts_with("sqlite") ||
+      folded.starts_with("dbvault")) {
+    return bad("the name is reserved");
+  }
+  return folded;
+}
+
+std::filesystem::path TablespaceCatalog::file_of(const std::filesystem::path& dir,
+                                                 std::string_view name) {
+  return dir / ("ts_" + std::string(name) + ".db");
+}
+
+crypto::KeyScope TablespaceCatalog::scope_of(std::string_view name) {
+  return crypto::KeyScope::tablespace(std::string(name));
+}
+
+Status TablespaceCatalog::load(sqlite3* db) {
+  DBV_RETURN_IF_ERROR(
+      run(db,
+          "CREATE TABLE IF NOT EXISTS main.dbvault_tablespaces (name TEXT PRIMARY KEY, "
+          "algorithm TEXT NOT NULL)"));
+  DBV_RETURN_IF_ERROR(
+      run(db,
+          "CREATE TABLE IF NOT EXISTS main.dbvault_tablespace_tables (tablespace TEXT NOT NULL, "
+          "name TEXT NOT NULL, sql TEXT NOT NULL, PRIMARY KEY (tablespace, name))"));
+  std::map<std::string, TablespaceInfo, std::less<>> loaded;
+  Status bad = ok_status();
+  DBV_RETURN_IF_ERROR(
+      run(db, "SELECT name, algorithm FROM main.dbvault_tablespaces", {}, [&](sqlite3_stmt* st) {
+        auto algorithm = crypto::parse_aead_algorithm(text(st, 1));
+        if (!algorithm) {
+          bad = make_error(sqlstate::kDataCorrupted,
+                           "tablespace catalog: unknown algorithm of tablespace " + text(st, 0));
+          return;
+        }
+        loaded[text(st, 0)] = TablespaceInfo{text(st, 0), *algorithm, {}};
+      }));
+  DBV_RETURN_IF_ERROR(bad);
+  DBV_RETURN_IF_ERROR(run(db,
+                          "SELECT tablespace, name, sql FROM main.dbvault_tablespace_tables "
+                          "ORDER BY tablespace, name",
+                          {}, [&](sqlite3_stmt* st) {
+                            auto it = loaded.find(text(st, 0));
+                            if (it != loaded.end()) {
+                              it->second.tables.push_back({text(st, 1), text(st, 2)});
+                            }
+                          }));
+  std::lock_guard lock(mu_);
+  spaces_ = std::move(loaded);
+  ++epoch_;
+  return ok_status();
+}
+
+std::optional<TablespaceInfo> TablespaceCatalog::find(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = spaces_.find(fold_ascii(name));
+  if (it == spaces_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<TablespaceInfo> TablespaceCatalog::list() const {
+  std::lock_guard lock(mu_);
+  std::vector<TablespaceInfo> out;
+  for (const auto& [name, info] : spaces_) out.push_back(info);
+  return out;
+}
+
+std::optional<std::string> TablespaceCatalog::tablespace_of_table(std::string_view name) const {
+  const std::string folded = fold_ascii(name);
+  std::lock_guard lock(mu_);
+  for (const auto& [ts, info] : spaces_) {
+    for (const auto& t : info.tables) {
+      if (t.name == folded) return ts;
+    }
+  }
+  return std::nullopt;
+}
+
+Status TablespaceCatalog::add(sqlite3* db, const TablespaceInfo& info) {
+  if (find(info.name)) {
+    return make_error(sqlstate::kDuplicateObject,
+                      "tablespace \"" + info.name + "\" already exists");
+  }
+  DBV_RETURN_IF_ERROR(run(db,
+                          "INSERT INTO main.dbvault_tablespaces (name, algorithm) VALUES (?, ?)",
+                          {info.name, crypto::algorithm_name(info.algorithm)}));
+  std::lock_guard lock(mu_);
+  spaces_[info.name] = TablespaceInfo{info.name, info.algorithm, {}};
+  ++epoch_;
+  return ok_status();
+}
+
+Status TablespaceCatalog::add_table(sqlite3* db, std::string_view tablespace,
+                                    const TablespaceTable& table) {
+  const std::string ts = fold_ascii(tablespace);
+  if (!find(ts)) {
+    return make_error(sqlstate::kUndefinedObject, "tablespace \"" + ts + "\" does not exist");
+  }
+  if (tablespace_of_table(table.name)) {
+    return make_error(sqlstate::kDuplicateObject,
+                      "a table named \"" + table.name + "\" already exists in a tablespace");
+  }
+  DBV_RETURN_IF_ERROR(run(db,
+                          "INSERT INTO main.dbvault_tablespace_tables (tablespace, name, sql) "
+                          "VALUES (?, ?, ?)",
+                          {ts, table.name, table.sql}));
+  std::lock_guard lock(mu_);
+  spaces_[ts].tables.push_back(table);
+  ++epoch_;
+  return ok_status();
+}
+
+Status TablespaceCatalog::remove(sqlite3* db, std::string_view name) {
+  const std::string ts = fold_ascii(name);
+  if (!find(ts)) {
+    return make_error(sqlstate::kUndefinedObject, "tablespace \"" + ts + "\" does not exist");
+  }
+  Status removed = atomically(db, [&]() -> Status {
+    DBV_RETURN_IF_ERROR(
+        run(db, "DELETE FROM main.dbvault_tablespace_tables WHERE tablespace = ?", {ts}));
+    return run(db, "DELETE FROM main.dbvault_tablespaces WHERE name = ?", {ts});
+  });
+  if (!removed) return removed;
+  std::lock_guard lock(mu_);
+  spaces_.erase(ts);
+  ++epoch_;
+  return ok_status();
+}
+
+Status TablespaceCatalog::set_tables(sqlite3* db, std::string_view tablespace,
+                                     std::vector<TablespaceTable> tables) {
+  const std::string ts = fold_ascii(tablespace);
+  Status replaced = atomically(db, [&]() -> Status {
+    DBV_RETURN_IF_ERROR(
+        run(db, "DELETE FROM main.dbvault_tablespace_tables WHERE tablespace = ?", {ts}));
+    for (const auto& t : tables) {
+      DBV_RETURN_IF_ERROR(run(db,
+                              "INSERT INTO main.dbvault_tablespace_tables (tablespace, name, sql) "
+                              "VALUES (?, ?, ?)",
+                              {ts, t.name, t.sql}));
+    }
+    return ok_status();
+  });
+  if (!replaced) return replaced;
+  std::lock_guard lock(mu_);
+  auto it = spaces_.find(ts);
+  if (it != spaces_.end()) it->second.tables = std::move(tables);
+  ++epoch_;
+  return ok_status();
+}
+
+std::vector<ast::ObjectRef> TablespaceCatalog::objects(const crypto::KeyScope& scope) const {
+  std::vector<ast::ObjectRef> out;
+  if (scope.kind() != crypto::ScopeKind::kTablespace) return out;
+  std::lock_guard lock(mu_);
+  auto it = spaces_.find(scope.name());
+  if (it == spaces_.end()) return out;
+  for (const auto& t : it->second.tables) out.push_back({{it->first, t.name}, ""});
+  return out;
+}
+
+std::vector<crypto::KeyScope> TablespaceCatalog::scopes() const {
+  std::lock_guard lock(mu_);
+  std::vector<crypto::KeyScope> out;
+  for (const auto& [name, info] : spaces_) out.push_back(scope_of(name));
+  return out;
+}
+
+}  // namespace dbvault::storage

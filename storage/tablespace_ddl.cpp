@@ -1,0 +1,277 @@
+// CREATE / DROP TABLESPACE and CREATE TABLE ... TABLESPACE on the engine (engine.h), and the
+// name rules that keep a tablespace's table under the one name the vault knows it by
+// (docs/encryption.md §9).
+#include <sqlite3.h>
+
+#include <system_error>
+
+#include "common/sqlstate.h"
+#include "storage/engine_internal.h"
+#include "storage/sql_words.h"
+#include "storage/vfs/encrypted_db.h"
+#include "storage/vfs/page_key.h"
+#include "storage/vfs/tde_vfs.h"
+
+namespace dbvault::storage {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr SqlState kDuplicateTable{"42P07"};
+constexpr SqlState kActiveTransaction{"25001"};
+
+std::string sql_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The offset of the '(' opening the column list: the first one outside quotes and comments.
+std::optional<std::size_t> column_list_start(std::string_view sql) {
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '(') return i;
+    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+      const char close = c == '[' ? ']' : c;
+      for (++i; i < sql.size() && sql[i] != close; ++i) {
+      }
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      while (i < sql.size() && sql[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      const auto end = sql.find("*/", i + 2);
+      if (end == std::string_view::npos) return std::nullopt;
+      i = end + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+// `CREATE TABLE [IF NOT EXISTS] <any name> (...)` as `CREATE TABLE "<schema>"."<table>" (...)`:
+// for the user's statement and for the text SQLite keeps in sqlite_schema (without schema).
+Result<std::string> qualified_create(std::string_view sql, std::string_view schema,
+                                     std::string_view table) {
+  const auto paren = column_list_start(sql);
+  const auto words = leading_words(sql.substr(0, paren.value_or(0)), 8);
+  if (!paren || words.size() < 3 || words[0] != "CREATE" || words[1] != "TABLE") {
+    return make_error(sqlstate::kSyntaxError,
+                      "CREATE TABLE ... TABLESPACE needs a column list (CREATE TABLE t (...))");
+  }
+  const bool if_not_exists = words.size() > 4 && words[2] == "IF" && words[3] == "NOT";
+  return "CREATE TABLE " + std::string(if_not_exists ? "IF NOT EXISTS " : "") + sql_ident(schema) +
+         "." + sql_ident(table) + " " + std::string(sql.substr(*paren));
+}
+
+void remove_files(const fs::path& file) {
+  std::error_code ec;
+  for (const char* suffix :
+       {"", "-wal", "-shm", "-tde", "-tde.new", "-tdv", "-tdv.new", "-journal"}) {
+    fs::remove(fs::path(file.string() + suffix), ec);
+  }
+}
+
+// The tables and views the file of `name` holds, read under `key`.
+Result<std::vector<TablespaceTable>> tables_in_file(const fs::path& file, std::string_view name,
+                                                    std::shared_ptr<const vfs::PageKey> key) {
+  if (!fs::exists(file)) {
+    return make_error(sqlstate::kSystemError, "the file of tablespace \"" + std::string(name) +
+                                                  "\" (" + file.string() + ") is missing");
+  }
+  auto tde = vfs::TdeVfs::create(std::move(key));
+  if (!tde) return std::move(tde).error();
+  vfs::EncryptedOpenOptions o;
+  o.create = false;
+  auto db = vfs::open_encrypted(file, **tde, o);
+  if (!db) return std::move(db).error();
+  sqlite3_stmt* raw = nullptr;
+  const char* sql =
+      "SELECT name, sql FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE "
+      "'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+  if (sqlite3_prepare_v2(db->get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return vfs::tde_error(**tde, db->get(), sqlite3_extended_errcode(db->get()), "read schema");
+  }
+  StmtPtr st(raw);
+  std::vector<TablespaceTable> out;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    const std::string table = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
+    auto q = qualified_create(text != nullptr ? text : "", name, table);
+    out.push_back({fold_ascii(table), q ? *q : std::string()});
+  }
+  if (rc != SQLITE_DONE) return vfs::tde_error(**tde, db->get(), rc, "read schema");
+  return out;
+}
+
+// Whether main or temp of `db` has a table or view `name`.
+bool main_has(sqlite3* db, std::string_view name) {
+  sqlite3_stmt* raw = nullptr;
+  const char* sql =
+      "SELECT 1 FROM main.sqlite_schema WHERE type IN ('table', 'view') AND name = ?1 COLLATE "
+      "NOCASE";
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) return true;  // fail closed
+  StmtPtr st(raw);
+  sqlite3_bind_text(raw, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+  return sqlite3_step(raw) != SQLITE_DONE;
+}
+
+Result<std::string> schema_sql_of(sqlite3* db, std::string_view ts, std::string_view table) {
+  sqlite3_stmt* raw = nullptr;
+  const std::string sql = "SELECT sql FROM " + sql_ident(ts) +
+                          ".sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    return engine_error(db, sqlite3_extended_errcode(db));
+  }
+  StmtPtr st(raw);
+  sqlite3_bind_text(raw, 1, table.data(), static_cast<int>(table.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(raw) != SQLITE_ROW) {
+    return make_error(sqlstate::kInternalError, "the new table is not in its tablespace");
+  }
+  return qualified_create(reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)), ts, table);
+}
+
+}  // namespace
+
+Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts) {
+  const auto& catalog = c.engine.tablespaces;
+  for (const auto& o : facts.created) {
+    if (o.kind == CreatedObject::Kind::kTrigger) continue;
+    const std::string schema = fold_ascii(o.schema);
+    if (catalog.find(schema)) {
+      if (c.creating_in_tablespace) continue;
+      return make_error(sqlstate::kInsufficientPrivilege,
+                        "permission denied: a table is placed in tablespace \"" + schema +
+                            "\" only with CREATE TABLE " + o.name + " (...) TABLESPACE " + schema +
+                            ", and a view cannot be");
+    }
+    if (schema == "main" && catalog.tablespace_of_table(o.name)) {
+      return make_error(kDuplicateTable, "relation \"" + o.name +
+                                             "\" already exists in tablespace " +
+                                             *catalog.tablespace_of_table(o.name));
+    }
+  }
+  return ok_status();
+}
+
+const TablespaceCatalog& Engine::tablespaces() const { return shared_->tablespaces; }
+
+Status Engine::create_tablespace(std::string_view raw_name,
+                                 std::shared_ptr<const vfs::PageKey> key) {
+  auto name = TablespaceCatalog::normalize_name(raw_name);
+  if (!name) return std::move(name).error();
+  if (shared_->tablespaces.find(*name)) {
+    return make_error(sqlstate::kDuplicateObject, "tablespace \"" + *name + "\" already exists");
+  }
+  const fs::path file = TablespaceCatalog::file_of(shared_->tablespace_dir, *name);
+  if (fs::exists(file) || fs::exists(file.string() + "-tde") ||
+      fs::exists(file.string() + "-tdv")) {
+    return make_error(sqlstate::kDuplicateObject,
+                      "the file " + file.string() + " of a tablespace \"" + *name +
+                          "\" exists already (left by an interrupted DROP TABLESPACE?)");
+  }
+  const auto algorithm = key->algorithm();
+  {
+    auto tde = vfs::TdeVfs::create(std::move(key));
+    if (!tde) return std::move(tde).error();
+    auto db = vfs::open_encrypted(file, **tde, {});
+    if (!db) {
+      remove_files(file);
+      return std::move(db).error();
+    }
+  }
+  auto book = open_bookkeeping(shared_->options);
+  Status s = book ? shared_->tablespaces.add(book->get(), {*name, algorithm, {}})
+                  : Status(std::move(book).error());
+  if (!s) remove_files(file);
+  return s;
+}
+
+Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const vfs::PageKey> key) {
+  const std::string name = fold_ascii(raw_name);
+  if (!shared_->tablespaces.find(name)) {
+    return make_error(sqlstate::kUndefinedObject, "tablespace \"" + name + "\" does not exist");
+  }
+  const fs::path file = TablespaceCatalog::file_of(shared_->tablespace_dir, name);
+  auto tables = tables_in_file(file, name, std::move(key));
+  if (!tables) return std::move(tables).error();
+  auto book = open_bookkeeping(shared_->options);
+  if (!book) return std::move(book).error();
+  if (!tables->empty()) {
+    std::string list;
+    for (const auto& t : *tables) list += (list.empty() ? "" : ", ") + name + "." + t.name;
+    (void)shared_->tablespaces.set_tables(book->get(), name, std::move(*tables));
+    return make_error(
+        sqlstate::kObjectNotInPrerequisiteState,
+        "tablespace \"" + name + "\" is not empty: it holds " + list + " (drop them first)");
+  }
+  DBV_RETURN_IF_ERROR(shared_->tablespaces.remove(book->get(), name));
+  remove_files(file);
+  return ok_status();
+}
+
+Status Connection::create_table_in(const ast::CreateTable& ct) {
+  ConnectionState& c = *state_;
+  if (!ct.encrypted_columns.empty()) {
+    return make_error(sqlstate::kFeatureNotSupported,
+                      "ENCRYPTED columns are not supported yet (issue 11); a TABLESPACE is");
+  }
+  if (ct.temporary) {
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "a TEMP table lives in memory and cannot be placed in a tablespace");
+  }
+  const std::string ts = fold_ascii(ct.tablespace.value_or(""));
+  if (!c.engine.tablespaces.find(ts)) {
+    return make_error(sqlstate::kUndefinedObject, "tablespace \"" + ts + "\" does not exist");
+  }
+  if (!ct.table.schema.empty() && fold_ascii(ct.table.schema) != ts) {
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "a table in tablespace " + ts + " is named " + ts + "." + ct.table.name +
+                          ", not " + ct.table.schema + "." + ct.table.name);
+  }
+  if (in_transaction()) {
+    return make_error(kActiveTransaction,
+                      "CREATE TABLE ... TABLESPACE cannot run inside a transaction block");
+  }
+  const auto holder = c.engine.tablespaces.tablespace_of_table(ct.table.name);
+  const bool policy_names_main =
+      c.engine.vault.snapshot()->resolve_access_object({{"main", ct.table.name}, ""}).has_value();
+  bool in_main = false;
+  {
+    auto scope = c.auth->internal();
+    in_main = main_has(c.db, ct.table.name);
+  }
+  if (holder || in_main || policy_names_main) {
+    return make_error(
+        kDuplicateTable,
+        "relation \"" + ct.table.name + "\" already exists " +
+            (holder    ? "in tablespace " + *holder
+             : in_main ? std::string("in main")
+                       : std::string("in the vault's policy as main.") + ct.table.name) +
+            ": a table in a tablespace needs a name of its own (names resolve "
+            "one way)");
+  }
+  auto sql = qualified_create(ct.engine_sql, ts, ct.table.name);
+  if (!sql) return std::move(sql).error();
+  c.creating_in_tablespace = true;
+  Status ran = [&]() -> Status {
+    auto st = prepare(*sql);
+    if (!st) return std::move(st).error();
+    for (;;) {
+      auto row = (*st)->step();
+      if (!row) return std::move(row).error();
+      if (!*row) return ok_status();
+    }
+  }();
+  c.creating_in_tablespace = false;
+  DBV_RETURN_IF_ERROR(ran);
+  auto scope = c.auth->internal();
+  auto stored = schema_sql_of(c.db, ts, ct.table.name);
+  Status recorded =
+      stored ? c.engine.tablespaces.add_table(c.db, ts, {fold_ascii(ct.table.name), *stored})
+             : Status(std::move(stored).error());
+  if (!recorded) {
+    const std::string drop = "DROP TABLE " + sql_ident(ts) + "." + sql_ident(ct.table.name);
+    (void)sqlite3_exec(c.db, drop.c_str(), nullptr, nullptr, nullptr);
+  }
+  return recorded;
+}
+
+}  // namespace dbvault::storage

@@ -1,0 +1,81 @@
+// CREATE / DROP TABLESPACE in the vault: only VAULT_ADMIN (a DBA is refused, audited as
+// sod_violation, and the host is never asked), each recorded before the host acts, a host's
+// failure recorded too and returned unchanged, and without a host the statements are 0A000.
+#include <boost/test/unit_test.hpp>
+
+#include "tests/vault/vault_fixture.h"
+
+namespace dbvault::vault::test {
+namespace {
+
+struct RecordingHost final : TablespaceHost {
+  Status create_tablespace(const ast::CreateTablespace& st) override {
+    created.push_back(st.name);
+    if (fail) return make_error(sqlstate::kDuplicateObject, "tablespace exists");
+    return ok_status();
+  }
+  Status drop_tablespace(const ast::DropTablespace& st) override {
+    dropped.push_back(st.name);
+    return make_error(sqlstate::kObjectNotInPrerequisiteState, "tablespace is not empty");
+  }
+  bool tablespace_exists(std::string_view name) const override { return name == "full"; }
+  std::vector<std::string> created, dropped;
+  bool fail = false;
+};
+
+struct HostFixture : VaultFixture {
+  HostFixture() {
+    cast();
+    vault->set_tablespace_host(&host);
+  }
+  ~HostFixture() { vault->set_tablespace_host(nullptr); }
+  std::size_t tablespace_events(std::string_view statement) const {
+    std::size_t n = 0;
+    for (const auto& e : sink.events()) {
+      n +=
+          e.type == audit::EventType::kPolicyChanged && e.detail.value("statement", "") == statement
+              ? 1
+              : 0;
+    }
+    return n;
+  }
+  RecordingHost host;
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(tablespace_statements, HostFixture)
+
+BOOST_AUTO_TEST_CASE(only_a_vault_admin_creates_or_drops_a_tablespace) {
+  Session dba = login("dba_alice");
+  fails(dba, "CREATE TABLESPACE ts ENCRYPTION USING 'AES256'", "42501");
+  fails(dba, "DROP TABLESPACE full", "42501");
+  BOOST_TEST(host.created.empty());
+  BOOST_TEST(host.dropped.empty());
+  BOOST_TEST(count_events(audit::EventType::kSodViolation) >= 2u);
+  Session admin = login("sec_admin");
+  ok(admin, "CREATE TABLESPACE ts ENCRYPTION USING 'AES256'");
+  BOOST_TEST(host.created == std::vector<std::string>{"ts"});
+  BOOST_TEST(tablespace_events("CREATE TABLESPACE") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_failure_is_returned_and_recorded) {
+  Session admin = login("sec_admin");
+  BOOST_TEST(fails(admin, "DROP TABLESPACE full", "55000").message == "tablespace is not empty");
+  BOOST_TEST(tablespace_events("DROP TABLESPACE") == 2u);  // the attempt, then its failure
+  ok(admin, "DROP TABLESPACE IF EXISTS gone");  // absent: nothing asked, nothing recorded
+  BOOST_TEST(host.dropped == std::vector<std::string>{"full"});
+  host.fail = true;
+  fails(admin, "CREATE TABLESPACE ts ENCRYPTION USING 'AES256'", "42710");
+}
+
+BOOST_AUTO_TEST_CASE(without_a_host_the_statements_are_not_supported) {
+  vault->set_tablespace_host(nullptr);
+  Session admin = login("sec_admin");
+  fails(admin, "CREATE TABLESPACE ts ENCRYPTION USING 'AES256'", "0A000");
+  fails(admin, "DROP TABLESPACE ts", "0A000");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace dbvault::vault::test

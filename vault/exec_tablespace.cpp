@@ -1,0 +1,65 @@
+// CREATE TABLESPACE and DROP TABLESPACE (docs/encryption.md §9, docs/sql-reference.md §9.3,
+// §9.8). The vault decides who may (VAULT_ADMIN: the tablespace is a cryptographic boundary
+// of the realms, so the people who draw realms draw it, not the DBA who fills it) and records
+// the change; the host's storage (TablespaceHost, the server's engine and key store) makes
+// the file and the key.
+#include "vault/vault_impl.h"
+
+namespace dbvault::vault {
+namespace {
+
+audit::Event tablespace_event(const VaultImpl& v, const Session& s, std::string_view statement,
+                              std::string_view name) {
+  audit::Event e = v.event(audit::EventType::kPolicyChanged, s);
+  e.detail["statement"] = std::string(statement);
+  e.detail["tablespace"] = std::string(name);
+  return e;
+}
+
+// Runs the host's part after its durable record; a failure is recorded too (best effort: the
+// statement's error is what the caller sees either way).
+Result<StatementResult> run_hosted(VaultImpl& v, audit::Event e, const std::string& tag,
+                                   const std::function<Status()>& act) {
+  DBV_RETURN_IF_ERROR(v.audit(e, true));
+  Status done = act();
+  if (!done) {
+    e.result = audit::Outcome::kFailure;
+    e.detail["error"] = std::string(done.error().code.code());
+    (void)v.audit(e, true);
+    return std::move(done).error();
+  }
+  return tag_only(tag);
+}
+
+Result<TablespaceHost*> host_of(VaultImpl& v, std::string_view statement) {
+  TablespaceHost* host = v.tablespace_host.load();
+  if (host == nullptr) {
+    return make_error(sqlstate::kFeatureNotSupported,
+                      std::string(statement) + " needs the host's storage, and none is attached");
+  }
+  return host;
+}
+
+}  // namespace
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateTablespace& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "CREATE TABLESPACE"));
+  auto host = host_of(*this, "CREATE TABLESPACE");
+  if (!host) return std::move(host).error();
+  audit::Event e = tablespace_event(*this, s, "CREATE TABLESPACE", st.name);
+  e.detail["algorithm"] =
+      st.cipher == ast::Cipher::kAes256Gcm ? "AES-256-GCM" : "CHACHA20-POLY1305";
+  return run_hosted(*this, std::move(e), "CREATE TABLESPACE",
+                    [&] { return (*host)->create_tablespace(st); });
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::DropTablespace& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "DROP TABLESPACE"));
+  auto host = host_of(*this, "DROP TABLESPACE");
+  if (!host) return std::move(host).error();
+  if (st.if_exists && !(*host)->tablespace_exists(st.name)) return tag_only("DROP TABLESPACE");
+  return run_hosted(*this, tablespace_event(*this, s, "DROP TABLESPACE", st.name),
+                    "DROP TABLESPACE", [&] { return (*host)->drop_tablespace(st); });
+}
+
+}  // namespace dbvault::vault
