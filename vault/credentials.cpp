@@ -178,8 +178,18 @@ std::string token_message(std::string_view token_id, const TokenMac::Claims& c) 
 }
 
 // The 32 bytes of a base64url MAC (no padding: 43 characters), or nothing when it is not one.
+// The 43rd character of a 32-byte MAC carries 4 bits and 2 padding bits, which must be zero:
+// only the canonical spelling is accepted (else 'A'/'B', 'Q'/'R', ... at the end would
+// spell the same MAC, and a token would have several valid texts).
+bool canonical_last_char(char c) {
+  const std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const auto v = alphabet.find(c);
+  return v != std::string_view::npos && (v & 3) == 0;
+}
+
 std::optional<crypto::SecretBytes> decode_mac(std::string_view text) {
-  if (text.size() != 43) return std::nullopt;
+  if (text.size() != 43 || !canonical_last_char(text.back())) return std::nullopt;
   std::string padded(text);
   padded += '=';
   for (char& c : padded) {
