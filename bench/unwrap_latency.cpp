@@ -1,5 +1,6 @@
 #include "bench/unwrap_latency.h"
 
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,12 +51,21 @@ ProviderPtr take(Result<std::unique_ptr<MasterKeyProvider>> r, const std::string
   return ProviderPtr(std::move(*r));
 }
 
-Setup env_setup() {
-  return {nullptr,
-          crypto::test::env_key("8a4f0e1c2b3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071829304a5b6c7",
-                                "bench-env"),
-          ""};
+// A throwaway master key, fresh for each run (no key constant in the source).
+std::string random_key_hex() {
+  std::uint8_t raw[32];
+  if (!crypto::random_bytes(raw)) throw std::runtime_error("no random bytes for the bench key");
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  for (const std::uint8_t b : raw) {
+    hex += digits[b >> 4];
+    hex += digits[b & 15];
+  }
+  OPENSSL_cleanse(raw, sizeof raw);
+  return hex;
 }
+
+Setup env_setup() { return {nullptr, crypto::test::env_key(random_key_hex(), "bench-env"), ""}; }
 
 Setup file_setup() {
   auto dir = std::make_shared<crypto::test::TempDir>("bench-file-mek");

@@ -4,6 +4,7 @@
 #include <string>
 #include <system_error>
 
+#include "common/paths.h"
 #include "common/sqlstate.h"
 #include "pgext/module.h"
 
@@ -11,23 +12,6 @@ namespace dbvault::pgext {
 namespace {
 
 namespace fs = std::filesystem;
-
-// `p` with every symbolic link and `..` of its existing part resolved (the rest as written).
-fs::path resolved(const fs::path& p) {
-  std::error_code ec;
-  fs::path r = fs::weakly_canonical(p, ec);
-  return ec ? p.lexically_normal() : r;
-}
-
-// `path` is `root` or below it (component-wise: /data2 is not below /data).
-bool within(const fs::path& path, const fs::path& root) {
-  auto p = path.begin();
-  for (auto r = root.begin(); r != root.end(); ++r, ++p) {
-    if (r->empty()) continue;  // a trailing separator
-    if (p == path.end() || *p != *r) return false;
-  }
-  return true;
-}
 
 // `path` is the store file itself or one of SQLite's files beside it (-wal, -shm, -journal).
 bool store_file(const fs::path& path, const fs::path& store) {
@@ -43,10 +27,11 @@ bool server_file_allowed(const char* file) {
     const ModuleSettings ms = module_settings();
     fs::path p(file != nullptr ? file : "");
     if (p.is_relative()) p = ms.data_dir / p;
-    const fs::path target = resolved(p);
-    const bool refused =
-        within(target, resolved(ms.data_dir)) || within(target, resolved(ms.keys_dir)) ||
-        within(target, resolved(ms.audit_dir)) || store_file(target, resolved(ms.policy_path));
+    const fs::path target = canonical_as_far_as_exists(p);
+    const bool refused = path_within(target, canonical_as_far_as_exists(ms.data_dir)) ||
+                         path_within(target, canonical_as_far_as_exists(ms.keys_dir)) ||
+                         path_within(target, canonical_as_far_as_exists(ms.audit_dir)) ||
+                         store_file(target, canonical_as_far_as_exists(ms.policy_path));
     if (!refused) return ok_status();
     Error e = make_error(sqlstate::kInsufficientPrivilege,
                          "dbvault: COPY to or from a file in the data directory or the "

@@ -5,6 +5,7 @@
 
 #include <system_error>
 
+#include "common/paths.h"
 #include "common/sqlstate.h"
 #include "storage/busy_wait.h"
 #include "storage/engine_internal.h"
@@ -14,22 +15,6 @@ namespace dbvault::storage {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path canonical_as_far_as_exists(const fs::path& p) {
-  std::error_code ec;
-  fs::path abs = fs::absolute(p, ec);
-  if (ec) return p;
-  fs::path c = fs::weakly_canonical(abs, ec);
-  return ec ? abs.lexically_normal() : c;
-}
-
-bool within(const fs::path& p, const fs::path& dir) {
-  auto d = dir.begin(), q = p.begin();
-  for (; d != dir.end(); ++d, ++q) {
-    if (q == p.end() || *q != *d) return false;
-  }
-  return true;
-}
 
 Error open_error(const fs::path& path, sqlite3* db, int rc) {
   return make_error(sqlstate::kIoError, "cannot open the engine database " + path.string() + ": " +
@@ -122,7 +107,7 @@ bool EngineShared::file_allowed(std::string_view name) const {
   if (name.starts_with("file:")) return false;          // no URI options
   const fs::path p = canonical_as_far_as_exists(fs::path(std::string(name)));
   for (const auto& f : forbidden) {
-    if (within(p, f)) return false;
+    if (path_within(p, f)) return false;
   }
   return true;
 }
