@@ -81,6 +81,11 @@ struct StatementFacts {
   // (command, schema, table, context): accesses to extend to every column of the table.
   std::vector<EngineAccess> expand;
   std::vector<CreatedObject> created;
+  // The tables of accesses SQLite reported without a schema (the count(*) shortcut) and the
+  // schema each was placed in ("" for none: a CTE). A re-prepare after a schema change may
+  // resolve the name elsewhere (DROP of the TEMP table that shadowed it), so every execution
+  // places them again first (check_placement).
+  std::vector<std::pair<std::string, std::string>> placements;
 
   void add(EngineAccess a);
 };

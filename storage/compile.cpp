@@ -68,6 +68,17 @@ Result<std::vector<std::string>> search_order(sqlite3* db, Authorizer& auth) {
   return order;
 }
 
+// The first of `schemas` with a table or view `table`, "" when none has one.
+Result<std::string> placement_of(sqlite3* db, Authorizer& auth,
+                                 const std::vector<std::string>& schemas, std::string_view table) {
+  for (const auto& schema : schemas) {
+    auto found = in_schema(db, auth, schema, table);
+    if (!found) return std::move(found).error();
+    if (*found) return schema;
+  }
+  return std::string();
+}
+
 // Accesses reported without a schema: the table of that name SQLite would find (TEMP first,
 // then main, then the tablespaces), or none (a CTE or subquery, whose own reads are reported
 // apart).
@@ -83,14 +94,12 @@ Status place_unqualified(sqlite3* db, Authorizer& auth, StatementFacts& f) {
       placed.push_back(std::move(a));
       continue;
     }
-    for (const auto& schema : *schemas) {
-      auto found = in_schema(db, auth, schema, a.table);
-      if (!found) return std::move(found).error();
-      if (!*found) continue;
-      a.schema = schema;
-      placed.push_back(std::move(a));
-      break;
-    }
+    auto schema = placement_of(db, auth, *schemas, a.table);
+    if (!schema) return std::move(schema).error();
+    f.placements.emplace_back(a.table, *schema);
+    if (schema->empty()) continue;
+    a.schema = *schema;
+    placed.push_back(std::move(a));
   }
   std::set<EngineAccess> raw = std::move(f.seen);
   f.accesses.clear();
@@ -171,6 +180,22 @@ Status take_write_lock(sqlite3* db, Authorizer& auth) {
   return ok_status();
 }
 
+// The schemas whose every table a VACUUM reads: main and temp as before, plus the schema it
+// names (a tablespace: `VACUUM ts INTO 'f'` copies ts's tables, which must be checked as
+// read); every attached schema when the name is a string literal, whose text is not known.
+Result<std::vector<std::string>> vacuumed_schemas(sqlite3* db, Authorizer& auth,
+                                                  const std::string& named) {
+  std::vector<std::string> out{"main", "temp"};
+  if (named.empty() || named == "main" || named == "temp") return out;
+  auto order = search_order(db, auth);
+  if (!order) return std::move(order).error();
+  for (const auto& schema : *order) {
+    if (schema == "main" || schema == "temp") continue;
+    if (named == "'" || fold_ascii(schema) == named) out.push_back(schema);
+  }
+  return out;
+}
+
 // Adds an access per column of each table-wide access, and for VACUUM a read of every table.
 Status complete(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFacts& f) {
   DBV_RETURN_IF_ERROR(place_unqualified(db, auth, f));
@@ -178,9 +203,11 @@ Status complete(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFa
   DBV_RETURN_IF_ERROR(find_isolated_bodies(db, auth, sql, f));
   DBV_RETURN_IF_ERROR(add_schema_reads(db, auth, f));
   if (f.whole_database) {
-    for (const char* schema : {"main", "temp"}) {
+    auto schemas = vacuumed_schemas(db, auth, statement_shape(sql).vacuum_schema);
+    if (!schemas) return std::move(schemas).error();
+    for (const auto& schema : *schemas) {
       auto tables = query_column(db, auth,
-                                 std::string("SELECT name FROM ") + schema +
+                                 "SELECT name FROM " + quote_ident(schema) +
                                      ".sqlite_schema WHERE type IN ('table', 'view') AND "
                                      "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND "
                                      "name NOT LIKE 'dbvault\\_%' ESCAPE '\\'",
@@ -380,6 +407,25 @@ Status complete_deferred(sqlite3* db, Authorizer& auth, std::string_view sql, Co
   }
   DBV_RETURN_IF_ERROR(complete(db, auth, sql, c.facts));
   c.pending = false;
+  return ok_status();
+}
+
+Status check_placement(sqlite3* db, Authorizer& auth, sqlite3_stmt* stmt,
+                       const StatementFacts& facts) {
+  if (facts.placements.empty()) return ok_status();
+  if (needs_write_lock_first(db, stmt)) DBV_RETURN_IF_ERROR(take_write_lock(db, auth));
+  auto schemas = search_order(db, auth);
+  if (!schemas) return std::move(schemas).error();
+  for (const auto& [table, placed] : facts.placements) {
+    auto now = placement_of(db, auth, *schemas, table);
+    if (!now) return std::move(now).error();
+    if (*now == placed) continue;
+    const auto name = [](const std::string& s) { return s.empty() ? std::string("none") : s; };
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "the schema changed since the statement was prepared: " + table +
+                          " was checked as " + name(placed) + "." + table + " and would now be " +
+                          name(*now) + "." + table + ", which was not checked; prepare it again");
+  }
   return ok_status();
 }
 

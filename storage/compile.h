@@ -55,6 +55,14 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql,
 // then runs the schema queries. Clears `pending`. Errors as compile()'s.
 Status complete_deferred(sqlite3* db, Authorizer& auth, std::string_view sql, Compiled& c);
 
+// Before an execution of a statement prepared earlier: 42501 when a name it reported without
+// a schema (facts.placements) would now be found in another schema than the one it was
+// checked in (a TEMP table that shadowed it was dropped): SQLite re-prepares the statement on
+// such a change, and the re-prepare reports the name unqualified again, so the authorizer's
+// verification cannot tell. Takes the write lock first as complete_deferred() does.
+Status check_placement(sqlite3* db, Authorizer& auth, sqlite3_stmt* stmt,
+                       const StatementFacts& facts);
+
 // Adds (EXPORT, object) after the facts' accesses for every distinct object they read
 // (PrepareOptions::exported). The authorizer's verification at each step is unaffected: it
 // compares what SQLite asks with the reads already in the set.

@@ -193,11 +193,25 @@ Result<std::optional<std::vector<BodyCreator>>> ConnectionState::creators_of(
       "COLLATE NOCASE UNION ALL SELECT 1 FROM temp.sqlite_schema WHERE type IN "
       "('trigger', 'view') AND name = ?1 COLLATE NOCASE",
       [&](sqlite3_stmt* st) { (sqlite3_column_int(st, 0) == 0 ? in_main : in_temp) = true; }));
-  if (!in_main && !in_temp) return std::optional<std::vector<BodyCreator>>();
+  // A tablespace's own trigger (made as engine SQL in its schema, or brought in its file) is
+  // never recorded either: taken for a CTE, its body would run with the rights of whoever
+  // fires it — a DBA's trigger on an open table writing realm data at an authorized insert.
+  bool in_attached = false;
+  auto attached = query_column(db, *auth, "PRAGMA database_list", 1);
+  if (!attached) return std::move(attached).error();
+  for (const auto& schema : *attached) {
+    if (schema == "main" || schema == "temp" || in_attached) continue;
+    DBV_RETURN_IF_ERROR(query("SELECT 1 FROM " + quote_ident(schema) +
+                                  ".sqlite_schema WHERE type IN ('trigger', 'view') AND name = "
+                                  "?1 COLLATE NOCASE",
+                              [&](sqlite3_stmt*) { in_attached = true; }));
+  }
+  if (!in_main && !in_temp && !in_attached) return std::optional<std::vector<BodyCreator>>();
   std::vector<BodyCreator> out;
-  // SQLite names the body without its schema: while a TEMP body (never recorded) shares the
-  // name, the access may be the TEMP one's, so it counts as made by an unrecorded body.
-  if (in_temp) return std::optional<std::vector<BodyCreator>>(std::move(out));
+  // SQLite names the body without its schema: while a TEMP body or a tablespace's (never
+  // recorded) shares the name, the access may be that one's, so it counts as made by an
+  // unrecorded body.
+  if (in_temp || in_attached) return std::optional<std::vector<BodyCreator>>(std::move(out));
   DBV_RETURN_IF_ERROR(query("SELECT creator_id, creator FROM main." + std::string(kCreatorsTable) +
                                 " WHERE name = ?1 COLLATE NOCASE",
                             [&](sqlite3_stmt* st) {

@@ -80,6 +80,7 @@ StatementShape statement_shape(std::string_view sql) {
       if (w[j] != ";") rest.push_back(w[j]);
     }
     shape.vacuum_into = rest.size() > 1 || (rest.size() == 1 && rest[0] == "INTO");
+    if (!rest.empty() && rest[0] != "INTO") shape.vacuum_schema = fold_ascii(rest[0]);
   }
   if (i + 2 < w.size() && w[i] == "DELETE" && w[i + 1] == "FROM") {
     std::size_t j = i + 3;                        // after the (first part of the) name

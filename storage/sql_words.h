@@ -19,6 +19,9 @@ struct StatementShape {
   bool vacuum_into = false;  // VACUUM [schema] INTO file: a copy outside the engine
   bool deletes_all = false;  // DELETE FROM [schema.]t and nothing more: what TRUNCATE runs as
   bool renames = false;      // ALTER TABLE t RENAME ...
+  // The schema VACUUM names, folded ("" when none: main); "'" when it is given as a string
+  // literal, whose text the words do not keep (then it may be any schema).
+  std::string vacuum_schema;
 };
 StatementShape statement_shape(std::string_view sql);
 

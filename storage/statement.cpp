@@ -77,6 +77,9 @@ static Status check_execution(StatementState& st) {
     DBV_RETURN_IF_ERROR(complete_deferred(st.conn.db, *st.conn.auth, st.sql, st.compiled));
     if (st.exported) add_export_accesses(st.compiled.facts);
     fresh = true;
+  } else {
+    DBV_RETURN_IF_ERROR(
+        check_placement(st.conn.db, *st.conn.auth, st.compiled.stmt.get(), st.compiled.facts));
   }
   const auto snap = st.conn.engine.vault.snapshot();
   if (fresh || snap->version() != st.resolved_version) {

@@ -133,8 +133,15 @@ Result<std::string> schema_sql_of(sqlite3* db, std::string_view ts, std::string_
 Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts) {
   const auto& catalog = c.engine.tablespaces;
   for (const auto& o : facts.created) {
-    if (o.kind == CreatedObject::Kind::kTrigger) continue;
     const std::string schema = fold_ascii(o.schema);
+    if (o.kind == CreatedObject::Kind::kTrigger) {
+      // Its creator could not be recorded (the engine's table is in main): a body nobody
+      // answers for would run with the rights of whoever fires it.
+      if (!catalog.find(schema)) continue;
+      return make_error(
+          sqlstate::kInsufficientPrivilege,
+          "permission denied: no trigger may be created in tablespace \"" + schema + "\"");
+    }
     if (catalog.find(schema)) {
       if (c.creating_in_tablespace) continue;
       return make_error(sqlstate::kInsufficientPrivilege,
