@@ -227,6 +227,11 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
   switch (action) {
     case SQLITE_READ:
       if (system_access(a1, a2, true)) return err;
+      if (iequals(str(a1), "dbstat")) {  // SQLite's page statistics of every table
+        return refused(
+            "dbstat is not accessible: it reports the rows per page and the payload "
+            "sizes of every table, realm tables and the engine's own included");
+      }
       add(Command::kSelect, a1, nullptr);
       if (a2 != nullptr && *a2 != '\0') add(Command::kSelect, a1, a2);
       // A table may be named like a table-valued function: compile() keeps the access
