@@ -269,6 +269,10 @@ void QueryLoop::simple_query(const std::string& sql) {
     send_changed_parameters();
     if (io_.out().size() > kFlushThreshold) io_.flush();
   }
+  // A COMMIT or ROLLBACK here ended the block: its portals go with it, as in PostgreSQL (and
+  // with them their statements' read snapshots, which would keep a tablespace whose key was
+  // locked attached, refusing every statement on it, until each portal was closed).
+  if (!(conn_ && conn_->in_transaction())) portals_.clear();
   ready_for_query();
 }
 
