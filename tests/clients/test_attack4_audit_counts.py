@@ -16,11 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg2  # noqa: E402
 
-import harness  # noqa: E402
+from attack4_common import run, setup  # noqa: E402
 from harness import extended as x  # noqa: E402
 from harness.wire import WireClient  # noqa: E402
-
-SERVER = None
 SHAPES = 40
 ROUNDS = 3
 VAULT_PASSWORD = "audit_counts_vault_pw"
@@ -30,7 +28,7 @@ EXECUTIONS_SQL = (
 
 
 def executions(user):
-    with psycopg2.connect(SERVER.dsn("auditor")) as a, a.cursor() as c:
+    with psycopg2.connect(AuditCounts.server.dsn("auditor")) as a, a.cursor() as c:
         c.execute(EXECUTIONS_SQL, (user,))
         return int(c.fetchone()[0])
 
@@ -46,28 +44,21 @@ def wait_for_executions(user, expected, seconds=10.0):
 
 
 class AuditCounts(unittest.TestCase):
+    server = None
+
     @classmethod
     def setUpClass(cls):
-        sec = psycopg2.connect(SERVER.dsn("secadmin"))
-        dba = psycopg2.connect(SERVER.dsn("dba"))
-        sec.autocommit = dba.autocommit = True
-        with dba.cursor() as c:
-            c.execute("CREATE TABLE msec (id INT, ssn TEXT)")
-            c.execute("INSERT INTO msec VALUES (1, 'a'), (2, 'b')")
-            for user in ("u1", "u2"):
-                c.execute(f"CREATE USER {user} PASSWORD 'Audit_counts_{user}_pw'")
-                c.execute(f"GRANT SELECT ON msec TO {user}")
-        with sec.cursor() as c:
-            c.execute("CREATE REALM r REQUIRE VAULT PASSWORD")
-            c.execute("ALTER REALM r ADD TABLE msec")
-            c.execute(f"ALTER REALM r SET VAULT PASSWORD '{VAULT_PASSWORD}'")
-            c.execute("ALTER REALM r AUTHORIZE USER u1")
-            c.execute("ALTER REALM r AUTHORIZE USER u2")
-        sec.close()
-        dba.close()
+        users = ("u1", "u2")
+        setup(cls.server,
+              ("dba", ["CREATE TABLE msec (id INT, ssn TEXT)", "INSERT INTO msec VALUES (1, 'a'), (2, 'b')",
+               *[f"CREATE USER {u} PASSWORD 'Audit_counts_{u}_pw'" for u in users],
+               *[f"GRANT SELECT ON msec TO {u}" for u in users]]),
+              ("secadmin", ["CREATE REALM r REQUIRE VAULT PASSWORD", "ALTER REALM r ADD TABLE msec",
+               f"ALTER REALM r SET VAULT PASSWORD '{VAULT_PASSWORD}'",
+               *[f"ALTER REALM r AUTHORIZE USER {u}" for u in users]]))
 
     def login(self, user):
-        w = WireClient(SERVER.host, SERVER.port)
+        w = WireClient(self.server.host, self.server.port)
         w.login(user, f"Audit_counts_{user}_pw")
         w.query_rows(f"UNLOCK REALM r PASSWORD '{VAULT_PASSWORD}'")
         return w
@@ -103,17 +94,5 @@ class AuditCounts(unittest.TestCase):
         self.assertEqual(wait_for_executions("u2", ran), ran)
 
 
-def main():
-    global SERVER
-    result = None
-    try:
-        with harness.running_server("attack4-audit", kind="dbvault") as server:
-            SERVER = server
-            result = unittest.main(argv=[sys.argv[0]], exit=False).result
-    except harness.ServerUnavailable as error:
-        harness.skip_or_fail(error)
-    sys.exit(0 if result is not None and result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    run("attack4-audit", AuditCounts)

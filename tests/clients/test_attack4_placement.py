@@ -15,47 +15,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psycopg2  # noqa: E402
-
-import harness  # noqa: E402
+from attack4_common import outcome, run, setup  # noqa: E402
 from harness import extended as x  # noqa: E402
-from harness.wire import WireClient, data_row, parse_error_fields  # noqa: E402
-
-SERVER = None
-
-
-def outcome(messages):
-    """('error', SQLSTATE, message) for the first ErrorResponse, else ('rows', [values])."""
-    rows = []
-    for kind, payload in messages:
-        if kind == "E":
-            fields = parse_error_fields(payload)
-            return ("error", fields.get("C"), fields.get("M"))
-        if kind == "D":
-            rows.append([None if v is None else v.decode() for v in data_row(payload)])
-    return ("rows", rows)
+from harness.wire import WireClient  # noqa: E402
 
 
 class Placement(unittest.TestCase):
+    server = None
+
     @classmethod
     def setUpClass(cls):
-        sec = psycopg2.connect(SERVER.dsn("secadmin"))
-        dba = psycopg2.connect(SERVER.dsn("dba"))
-        sec.autocommit = dba.autocommit = True
-        with dba.cursor() as c:
-            c.execute("CREATE TABLE msec (id INT, ssn TEXT)")
-            c.execute("INSERT INTO msec VALUES (1, 'a'), (2, 'b'), (3, 'c')")
-            c.execute("CREATE TABLE leak (n INT)")
-        with sec.cursor() as c:
-            c.execute("CREATE REALM r REQUIRE VAULT PASSWORD")
-            c.execute("ALTER REALM r ADD TABLE msec")
-            c.execute("ALTER REALM r SET VAULT PASSWORD 'attack4_vault_pw'")
-        sec.close()
-        dba.close()
+        setup(cls.server,
+              ("dba", ["CREATE TABLE msec (id INT, ssn TEXT)",
+               "INSERT INTO msec VALUES (1, 'a'), (2, 'b'), (3, 'c')", "CREATE TABLE leak (n INT)"]),
+              ("secadmin", ["CREATE REALM r REQUIRE VAULT PASSWORD", "ALTER REALM r ADD TABLE msec",
+               "ALTER REALM r SET VAULT PASSWORD 'attack4_vault_pw'"]))
 
     def setUp(self):
-        self.w = WireClient(SERVER.host, SERVER.port)
-        self.w.login("dba", SERVER.passwords["dba"])
+        self.w = WireClient(self.server.host, self.server.port)
+        self.w.login("dba", self.server.passwords["dba"])
 
     def tearDown(self):
         self.w.terminate()
@@ -123,16 +101,5 @@ class Placement(unittest.TestCase):
         self.simple("DELETE FROM leak")
 
 
-def main():
-    global SERVER
-    try:
-        with harness.running_server("attack4", kind="dbvault") as server:
-            SERVER = server
-            result = unittest.main(argv=[sys.argv[0]], exit=False).result
-    except harness.ServerUnavailable as error:
-        harness.skip_or_fail(error)
-    sys.exit(0 if result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    run("attack4", Placement)

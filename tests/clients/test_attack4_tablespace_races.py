@@ -13,57 +13,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psycopg2  # noqa: E402
-
-import harness  # noqa: E402
+from attack4_common import outcome, run, setup  # noqa: E402
 from harness import extended as x  # noqa: E402
-from harness.wire import WireClient, data_row, parse_error_fields  # noqa: E402
-
-SERVER = None
+from harness.wire import WireClient  # noqa: E402
 OWNER_PASSWORD = "Owner_login_4242"
 VAULT_PASSWORD = "realm_r_vault_pw"
 ROWS = 50
 
 
-def outcome(messages):
-    """('error', SQLSTATE, message) for the first ErrorResponse, else ('rows', [values])."""
-    rows = []
-    for kind, payload in messages:
-        if kind == "E":
-            fields = parse_error_fields(payload)
-            return ("error", fields.get("C"), fields.get("M"))
-        if kind == "D":
-            rows.append([None if v is None else v.decode() for v in data_row(payload)])
-    return ("rows", rows)
-
-
 class TablespaceRaces(unittest.TestCase):
+    server = None
+
     @classmethod
     def setUpClass(cls):
-        sec = psycopg2.connect(SERVER.dsn("secadmin"))
-        dba = psycopg2.connect(SERVER.dsn("dba"))
-        sec.autocommit = dba.autocommit = True
-        with sec.cursor() as c:
-            c.execute("CREATE TABLESPACE ts ENCRYPTION USING 'AES256'")
-        with dba.cursor() as c:
-            c.execute("CREATE TABLE pub (a INT) TABLESPACE ts")
-            c.execute("CREATE TABLE sec1 (id INT, ssn TEXT) TABLESPACE ts")
-            c.execute("INSERT INTO pub VALUES (1)")
-            for i in range(ROWS):
-                c.execute("INSERT INTO sec1 VALUES (%s, %s)", (i, f"ssn-{i:04d}"))
-            c.execute(f"CREATE USER owner PASSWORD '{OWNER_PASSWORD}'")
-            c.execute("GRANT ALL ON ts.sec1 TO owner")
-            c.execute("GRANT ALL ON ts.pub TO owner")
-        with sec.cursor() as c:
-            c.execute("CREATE REALM r REQUIRE VAULT PASSWORD")
-            c.execute("ALTER REALM r ADD TABLE ts.sec1")
-            c.execute(f"ALTER REALM r SET VAULT PASSWORD '{VAULT_PASSWORD}'")
-            c.execute("ALTER REALM r AUTHORIZE USER owner")
-        sec.close()
-        dba.close()
+        setup(cls.server, ("secadmin", ["CREATE TABLESPACE ts ENCRYPTION USING 'AES256'"]),
+              ("dba", ["CREATE TABLE pub (a INT) TABLESPACE ts",
+               "CREATE TABLE sec1 (id INT, ssn TEXT) TABLESPACE ts", "INSERT INTO pub VALUES (1)",
+               "INSERT INTO sec1 SELECT value, printf('ssn-%04d', value) FROM "
+               f"json_each('[{','.join(str(i) for i in range(ROWS))}]')",
+               f"CREATE USER owner PASSWORD '{OWNER_PASSWORD}'", "GRANT ALL ON ts.sec1 TO owner",
+               "GRANT ALL ON ts.pub TO owner"]),
+              ("secadmin", ["CREATE REALM r REQUIRE VAULT PASSWORD", "ALTER REALM r ADD TABLE ts.sec1",
+               f"ALTER REALM r SET VAULT PASSWORD '{VAULT_PASSWORD}'",
+               "ALTER REALM r AUTHORIZE USER owner"]))
 
     def setUp(self):
-        self.w = WireClient(SERVER.host, SERVER.port)
+        self.w = WireClient(self.server.host, self.server.port)
         self.w.login("owner", OWNER_PASSWORD)
         self.assertEqual(self.simple(f"UNLOCK REALM r PASSWORD '{VAULT_PASSWORD}'")[0], "rows")
 
@@ -123,13 +98,13 @@ class TablespaceRaces(unittest.TestCase):
 
     def test_token_expiry_in_the_block_stops_the_portal(self):
         self.open_portal_then(None)
-        SERVER.advance_clock(24 * 3600)
+        self.server.advance_clock(24 * 3600)
         try:
             self.assert_refused(self.extended(x.execute("p", 1)))
             self.simple("ROLLBACK")
             self.assert_refused(self.simple("SELECT ssn FROM sec1 WHERE id = 7"), "realm r")
         finally:
-            SERVER.set_clock_offset(0)
+            self.server.set_clock_offset(0)
 
     def test_lock_all_realms_between_parse_and_execute(self):
         self.assertEqual(self.extended(x.parse("t", "SELECT ssn FROM sec1 WHERE id = 3")),
@@ -149,22 +124,10 @@ class TablespaceRaces(unittest.TestCase):
         self.assert_refused(self.simple("SELECT ssn FROM sec1 WHERE id = 1"), "realm r")
 
     def test_vacuum_into_by_the_authorized_user_is_contained(self):
-        got = self.simple(f"VACUUM ts INTO '{SERVER.workdir}/copy.db'")
+        got = self.simple(f"VACUUM ts INTO '{self.server.workdir}/copy.db'")
         self.assert_refused(got, "VACUUM INTO would copy ts.sec1")
-        self.assertFalse((SERVER.workdir / "copy.db").exists())
-
-
-def main():
-    global SERVER
-    result = None
-    try:
-        with harness.running_server("attack4-ts", kind="dbvault") as server:
-            SERVER = server
-            result = unittest.main(argv=[sys.argv[0]], exit=False).result
-    except harness.ServerUnavailable as error:
-        harness.skip_or_fail(error)
-    sys.exit(0 if result is not None and result.wasSuccessful() else 1)
+        self.assertFalse((self.server.workdir / "copy.db").exists())
 
 
 if __name__ == "__main__":
-    main()
+    run("attack4-ts", TablespaceRaces)
