@@ -113,6 +113,20 @@ class TablespaceRaces(unittest.TestCase):
         self.assert_refused(self.extended(x.bind("", "t"), x.execute("")), "realm r")
         self.assert_refused(self.simple("SELECT ssn FROM ts.sec1 WHERE id = 3"), "realm r")
 
+    def test_lock_between_parse_and_execute_of_a_deferred_write(self):
+        # Parsed first in a fresh block, the writes' checks wait for their first Execute;
+        # LOCK REALM comes in between: the realm's refusal, and the key layer's for ts.pub.
+        self.assertEqual(self.simple("BEGIN")[0], "rows")
+        self.assertEqual(self.extended(x.parse("w", "UPDATE sec1 SET ssn = 'x' WHERE id = 1"),
+                                       x.parse("v", "INSERT INTO pub VALUES (2)")), ("rows", []))
+        self.assertEqual(self.simple("LOCK REALM r")[0], "rows")
+        self.assert_refused(self.extended(x.bind("", "v"), x.execute("")), 'tablespace "ts"')
+        self.simple("ROLLBACK")
+        self.simple("BEGIN")
+        self.assert_refused(self.extended(x.bind("", "w"), x.execute("")), "realm r")
+        self.simple("ROLLBACK")
+        self.assertEqual(self.simple("SELECT count(*) FROM pub"), ("rows", [["1"]]))
+
     def test_rollback_to_savepoint_does_not_undo_a_lock(self):
         # Vault statements are not part of the engine's transaction: the lock stays.
         self.assertEqual(self.simple("BEGIN")[0], "rows")
