@@ -22,6 +22,7 @@ namespace dbvault::pgext {
 namespace {
 
 ExecutorCheckPerms_hook_type g_prev_check_perms = nullptr;
+ExecutorStart_hook_type g_prev_executor_start = nullptr;
 
 // After the statement was allowed: if it writes rows of a table the session may not read
 // whole, an error describing such a row must not show the values (log_hook.h).
@@ -40,14 +41,12 @@ void guard_row_descriptions(List* rtable) {
 // The accesses of a range table, skipping the system catalogs (objects made by initdb).
 // A relation without required permissions (an inheritance child or partition the planner
 // added) is checked as a read of the table, so a realm on a partition holds through its parent.
-bool check_perms(List* rtable, bool ereport_on_violation) {
-  if (g_prev_check_perms != nullptr && !g_prev_check_perms(rtable, ereport_on_violation)) {
-    return false;
-  }
+bool vault_check_rtable(List* rtable, bool ereport_on_violation) {
   // A parallel worker runs a range table its leader already checked, for the leader's
   // session; the worker has no vault session of its own (nor the leader's unlocks).
   if (IsParallelWorker()) return true;
-  const PgAccessList accesses = range_table_accesses(rtable);
+  PgAccessList accesses = range_table_accesses(rtable);
+  if (copy_to_query_running()) add_exports_of_reads(&accesses);
   // Catalogs only: psql's \d works even when the vault cannot open.
   if (accesses.n == 0) return true;
   if (vault_check(accesses.items, accesses.n, debug_query_string, AccessCheck::kDecide)) {
@@ -58,11 +57,34 @@ bool check_perms(List* rtable, bool ereport_on_violation) {
   raise(backend_state().error);
 }
 
+bool check_perms(List* rtable, bool ereport_on_violation) {
+  if (g_prev_check_perms != nullptr && !g_prev_check_perms(rtable, ereport_on_violation)) {
+    return false;
+  }
+  return vault_check_rtable(rtable, ereport_on_violation);
+}
+
+// The vault's check of a statement's range table before PostgreSQL's ACL check (which
+// ExecCheckRTPerms runs before its hook): the vault decides first, as in the embedded
+// engine, so a role without the table's privileges is still told that the realm refuses it.
+// The hook checks the same range table again once the ACL passed; nothing is skipped there,
+// as that second check also covers the range tables COPY and RI checks hand PostgreSQL.
+void executor_start(QueryDesc* query, int eflags) {
+  vault_check_rtable(query->plannedstmt->rtable, true);
+  if (g_prev_executor_start != nullptr) {
+    g_prev_executor_start(query, eflags);
+  } else {
+    standard_ExecutorStart(query, eflags);
+  }
+}
+
 }  // namespace
 
 void install_executor_hook() {
   g_prev_check_perms = ExecutorCheckPerms_hook;
   ExecutorCheckPerms_hook = check_perms;
+  g_prev_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = executor_start;
 }
 
 }  // namespace dbvault::pgext
