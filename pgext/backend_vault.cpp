@@ -158,15 +158,32 @@ vault::StatementResult BackendVault::explain(const std::vector<RelationAccess>& 
   return result;
 }
 
+namespace {
+
+// The realm that holds `object` (or, for a column, its table), for an error message.
+std::string realm_of(const vault::PolicySnapshot& snap, rules::ObjectId object,
+                     const vault::ObjectInfo& info) {
+  for (const auto& ro : snap.data().realm_objects) {
+    if (ro.object_id != object && ro.object_id != info.table_id) continue;
+    for (const auto& r : snap.data().realms) {
+      if (r.id == ro.realm_id) return r.name;
+    }
+  }
+  return "a realm";
+}
+
+}  // namespace
+
 Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& relations) {
   const auto snap = vault_->snapshot();
   if (!snap->vault_enabled()) return ok_status();
   for (const vault::Access& a : to_vault_accesses(*snap, relations)) {
     const vault::ObjectInfo* obj = snap->object(a.object);
     if (obj == nullptr || !obj->in_realm) continue;
+    const std::string realm = realm_of(*snap, a.object, *obj);
     Error e = make_error(sqlstate::kInsufficientPrivilege,
-                         "dbvault: " + snap->object_name(a.object) +
-                             " is in a realm and cannot be renamed or moved to another schema");
+                         "dbvault: " + snap->object_name(a.object) + " is in realm " + realm +
+                             " and cannot be renamed or moved to another schema");
     e.detail = "Realm membership is by name: the new name would not be protected.";
     return e;
   }

@@ -70,7 +70,7 @@ class PgextServer(PostgresServer):
                       + (" CREATEDB" if r == "dba" else "") for r in ROLES]
         statements.append(f"CREATE DATABASE {self.dbname} OWNER dba")
         for s in statements:
-            self.psql_admin("postgres", s)
+            self.psql_admin("postgres", s, quiet=True)
         self.psql_admin(self.dbname, "GRANT ALL ON SCHEMA public TO PUBLIC")
         script = Path(SQL_SCRIPT).read_text().replace("MODULE_PATHNAME", MODULE)
         self.psql_admin(self.dbname, script)
@@ -80,8 +80,12 @@ class PgextServer(PostgresServer):
         self._run(str(PG_BINDIR / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_path),
                   "-w", "-t", "60", "restart")
 
-    def psql_admin(self, dbname: str, sql: str) -> str:
-        """Runs `sql` as the postgres superuser over the Unix socket; returns stdout."""
+    def psql_admin(self, dbname: str, sql: str, quiet: bool = False) -> str:
+        """Runs `sql` as the postgres superuser over the Unix socket; returns stdout.
+        quiet=True: for SQL with a password in it, which must not reach the server log even
+        when it fails (no STATEMENT line, no log_statement)."""
+        if quiet:
+            sql = "SET log_min_error_statement = panic;\nSET log_statement = none;\n" + sql
         return self._run(str(PG_BINDIR / "psql"), "-X", "-q", "-h", str(self.workdir), "-p",
                          str(self.port), "-U", "postgres", "-d", dbname, "-v",
                          "ON_ERROR_STOP=1", input_text=sql).stdout

@@ -38,7 +38,6 @@ _ROLE_GRANT = re.compile(r"^\s*(GRANT|REVOKE)\s+" + _NAME + r"\s+(TO|FROM)\s+" +
                          + r"\s*;?\s*$", re.IGNORECASE)
 # The vault's built-in roles and the PostgreSQL role that stands for each on the host: DBA is
 # `dba` (the tables' owner); the others carry no SQL privilege in PostgreSQL.
-_QUIET = "SET log_min_error_statement = panic;\nSET log_statement = none;\n"
 _HOST_ROLE = {"dba": "dba", "vault_admin": None, "audit_viewer": None, "account_manager": None}
 
 
@@ -93,8 +92,7 @@ class PgextAdapter:
         statement = self._host_statement(sql)
         if statement:
             try:
-                # a failing statement must not reach the log with its password
-                self.server.psql_admin(self.server.dbname, _QUIET + statement)
+                self.server.psql_admin(self.server.dbname, statement, quiet=True)
             except Exception as error:  # harness.ServerError: its text may hold the password
                 raise RuntimeError(f"the PostgreSQL side of `{' '.join(words(sql, 3))} ...` "
                                    f"failed ({type(error).__name__})") from None
