@@ -23,6 +23,10 @@ namespace {
 
 ExecutorCheckPerms_hook_type g_prev_check_perms = nullptr;
 ExecutorStart_hook_type g_prev_executor_start = nullptr;
+// The range table executor_start has just checked, while standard_ExecutorStart runs (reset
+// however it ends, so it never outlives its statement): the permission hook that InitPlan
+// calls for the same list need not decide again.
+List* g_checked_rtable = nullptr;
 
 // After the statement was allowed: if it writes rows of a table the session may not read
 // whole, an error describing such a row must not show the values (log_hook.h).
@@ -61,21 +65,31 @@ bool check_perms(List* rtable, bool ereport_on_violation) {
   if (g_prev_check_perms != nullptr && !g_prev_check_perms(rtable, ereport_on_violation)) {
     return false;
   }
+  if (rtable != nullptr && rtable == g_checked_rtable) return true;
   return vault_check_rtable(rtable, ereport_on_violation);
 }
 
 // The vault's check of a statement's range table before PostgreSQL's ACL check (which
 // ExecCheckRTPerms runs before its hook): the vault decides first, as in the embedded
 // engine, so a role without the table's privileges is still told that the realm refuses it.
-// The hook checks the same range table again once the ACL passed; nothing is skipped there,
-// as that second check also covers the range tables COPY and RI checks hand PostgreSQL.
+// The permission hook still checks every other range table (COPY's, the RI checks', those of
+// statements whose ExecutorStart this hook did not see).
 void executor_start(QueryDesc* query, int eflags) {
-  vault_check_rtable(query->plannedstmt->rtable, true);
-  if (g_prev_executor_start != nullptr) {
-    g_prev_executor_start(query, eflags);
-  } else {
-    standard_ExecutorStart(query, eflags);
+  List* const rtable = query->plannedstmt->rtable;
+  vault_check_rtable(rtable, true);
+  List* const outer = g_checked_rtable;
+  g_checked_rtable = rtable;
+  PG_TRY();
+  {
+    if (g_prev_executor_start != nullptr) {
+      g_prev_executor_start(query, eflags);
+    } else {
+      standard_ExecutorStart(query, eflags);
+    }
   }
+  PG_FINALLY();
+  { g_checked_rtable = outer; }
+  PG_END_TRY();
 }
 
 }  // namespace
