@@ -58,7 +58,18 @@ class PgextServer(PostgresServer):
             conf["dbvault.test_clock_file"] = f"'{self.clock_path}'"
             os.environ["DBVAULT_ALLOW_TEST_CLOCK"] = "1"  # inherited by pg_ctl start
         conf.update(settings or {})
-        super().__init__(workdir, settings=conf)
+        try:
+            super().__init__(workdir, settings=conf)
+        except BaseException:
+            self._stop_started_cluster()
+            raise
+
+    def _stop_started_cluster(self) -> None:
+        """After a failure past `pg_ctl start` (the accounts, the extension script), so that
+        no postmaster outlives a cluster that never became a PgextServer."""
+        if (self.data_dir / "postmaster.pid").exists():
+            self._run(str(PG_BINDIR / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate",
+                      "-w", "-t", "30", "stop", check=False)
 
     # The same clock file as dbvault serve's --test-clock-file.
     clock_offset = DbvaultServer.clock_offset
