@@ -8,6 +8,7 @@
 #include "audit/reader.h"
 #include "crypto/kdf.h"
 #include "grammar/parser.h"
+#include "pgext/test_clock.h"
 #include "vault/credentials.h"
 #include "vault/duties.h"
 #include "vault/policy_data.h"
@@ -65,7 +66,10 @@ Result<std::unique_ptr<BackendVault>> BackendVault::open(BackendOptions options)
 }
 
 Status BackendVault::open_locked(BackendOptions& options) {
-  auto keys = open_keys(options.keys_dir, options.master_key_provider, clock_);
+  auto clock = make_clock(options.test_clock_file);
+  if (!clock) return std::move(clock).error();
+  clock_ = std::move(*clock);
+  auto keys = open_keys(options.keys_dir, options.master_key_provider, *clock_);
   if (!keys) return std::move(keys).error();
   keys_ = std::move(*keys);
   sink_ = std::move(options.audit);
@@ -76,7 +80,7 @@ Status BackendVault::open_locked(BackendOptions& options) {
   vault::Options o;
   o.policy_path = options.policy_path;
   o.audit = sink_.get();
-  o.clock = &clock_;
+  o.clock = clock_.get();
   o.token_root_key = std::move(*root);
   o.privileges = vault::Privileges::kHost;
   DBV_RETURN_IF_ERROR(fill_bootstrap(o.bootstrap));
@@ -146,7 +150,7 @@ vault::StatementResult BackendVault::explain(const std::vector<RelationAccess>& 
   vault::StatementResult result;
   result.tag = "EXPLAIN";
   result.columns = {"object", "check", "verdict", "why"};
-  for (auto& row : vault::explain(*snap, *session_, accesses, clock_.now(), names)) {
+  for (auto& row : vault::explain(*snap, *session_, accesses, clock_->now(), names)) {
     if (row.check.rfind("privilege", 0) == 0) continue;  // PostgreSQL's ACL is the RBAC step
     result.rows.push_back(
         {std::move(row.object), std::move(row.check), std::move(row.verdict), std::move(row.why)});
@@ -154,15 +158,32 @@ vault::StatementResult BackendVault::explain(const std::vector<RelationAccess>& 
   return result;
 }
 
+namespace {
+
+// The realm that holds `object` (or, for a column, its table), for an error message.
+std::string realm_of(const vault::PolicySnapshot& snap, rules::ObjectId object,
+                     const vault::ObjectInfo& info) {
+  for (const auto& ro : snap.data().realm_objects) {
+    if (ro.object_id != object && ro.object_id != info.table_id) continue;
+    for (const auto& r : snap.data().realms) {
+      if (r.id == ro.realm_id) return r.name;
+    }
+  }
+  return "a realm";
+}
+
+}  // namespace
+
 Status BackendVault::refuse_realm_objects(const std::vector<RelationAccess>& relations) {
   const auto snap = vault_->snapshot();
   if (!snap->vault_enabled()) return ok_status();
   for (const vault::Access& a : to_vault_accesses(*snap, relations)) {
     const vault::ObjectInfo* obj = snap->object(a.object);
     if (obj == nullptr || !obj->in_realm) continue;
+    const std::string realm = realm_of(*snap, a.object, *obj);
     Error e = make_error(sqlstate::kInsufficientPrivilege,
-                         "dbvault: " + snap->object_name(a.object) +
-                             " is in a realm and cannot be renamed or moved to another schema");
+                         "dbvault: " + snap->object_name(a.object) + " is in realm " + realm +
+                             " and cannot be renamed or moved to another schema");
     e.detail = "Realm membership is by name: the new name would not be protected.";
     return e;
   }

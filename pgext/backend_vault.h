@@ -30,9 +30,10 @@ struct BackendOptions {
   std::filesystem::path keys_dir;           // keys.db and, with the file provider, master.key
   std::unique_ptr<vault::AuditSink> audit;  // REQUIRED: where the vault's events go
   std::filesystem::path audit_dir;          // the audit store, for audit_records()
-  std::string master_key_provider;  // "file" (keys/master.key, made on first start) or "env"
-  std::string user;                 // the backend's authenticated PostgreSQL role
-  vault::SessionInfo info;          // its connection attributes (command-rule factors)
+  std::string master_key_provider;        // "file" (keys/master.key, made on first start) or "env"
+  std::filesystem::path test_clock_file;  // dbvault.test_clock_file (test_clock.h); empty: none
+  std::string user;                       // the backend's authenticated PostgreSQL role
+  vault::SessionInfo info;                // its connection attributes (command-rule factors)
 };
 
 class BackendVault {
@@ -49,6 +50,13 @@ class BackendVault {
   // Parses one vault statement and executes it for this backend's session.
   // 42601 for a syntax error; 0A000 for SQL that is not a vault statement.
   Result<vault::StatementResult> execute(std::string_view sql);
+
+  // One of the vault's views (vault::Vault::query_view: `vault.realms`, `vault.tokens`,
+  // `vault.emergency_unlocks`) for this backend's session, whose roles decide what it shows.
+  // 42704 for another name.
+  Result<vault::StatementResult> query_view(std::string_view name) {
+    return vault_->query_view(*session_, name);
+  }
 
   // The realm and command-rule check (decision.h steps 1-2; PostgreSQL's ACL is step 3) of
   // the relations one query touches, audited; ok when allowed. `query` is recorded as the
@@ -112,7 +120,7 @@ class BackendVault {
   audit::Event session_event(audit::EventType type) const;
   Status record_durably(const audit::Event& e);
 
-  SystemClock clock_;
+  std::unique_ptr<Clock> clock_;  // test_clock.h: the system's, or the tests' offset clock
   Keys keys_;
   std::unique_ptr<vault::AuditSink> sink_;
   std::unique_ptr<vault::Vault> vault_;

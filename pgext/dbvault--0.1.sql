@@ -65,3 +65,46 @@ GRANT SELECT ON dbvault.audit_log TO PUBLIC;
 
 -- Every function is callable by everyone (the PostgreSQL default): what a statement may do is
 -- the vault's decision (its roles and separation of duties), not PostgreSQL's.
+
+-- The audit log cannot be changed through SQL (docs/audit.md): an INSERT, UPDATE or DELETE of
+-- the view is 42501, as in the embedded server — from PostgreSQL's privilege check for every
+-- role but the view's owner (PUBLIC holds only SELECT), and from this trigger for the owner.
+CREATE FUNCTION dbvault._audit_log_read_only() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$ BEGIN
+    RAISE EXCEPTION 'dbvault.audit_log is read-only: audit records are never changed through SQL'
+      USING ERRCODE = '42501';
+  END $$;
+CREATE TRIGGER read_only INSTEAD OF INSERT OR UPDATE OR DELETE ON dbvault.audit_log
+  FOR EACH ROW EXECUTE FUNCTION dbvault._audit_log_read_only();
+
+-- The vault's own views (docs/vault.md: vault.realms, vault.tokens, vault.emergency_unlocks)
+-- for the caller's session, whose vault roles decide what each shows (as in the embedded
+-- server); never a token or a password.
+CREATE FUNCTION dbvault._view(name text) RETURNS TABLE (tag text, result jsonb)
+  AS 'MODULE_PATHNAME', 'dbvault_view' LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW dbvault.realms AS
+  SELECT v.result->>'realm' AS realm, v.result->>'description' AS description,
+         v.result->>'owner' AS owner, v.result->>'mode' AS mode, v.result->>'state' AS state,
+         v.result->>'require_password' AS require_password,
+         (v.result->>'objects')::bigint AS objects
+  FROM dbvault._view('vault.realms') AS v WHERE v.result IS NOT NULL;
+
+CREATE VIEW dbvault.tokens AS
+  SELECT v.result->>'token_id' AS token_id, v.result->>'user' AS "user",
+         v.result->>'realm' AS realm, v.result->>'issued_at' AS issued_at,
+         v.result->>'expires_at' AS expires_at, v.result->>'revoked' AS revoked,
+         v.result->>'password_id' AS password_id
+  FROM dbvault._view('vault.tokens') AS v WHERE v.result IS NOT NULL;
+
+CREATE VIEW dbvault.emergency_unlocks AS
+  SELECT v.result->>'request_id' AS request_id, v.result->>'realm' AS realm,
+         v.result->>'requester' AS requester, v.result->>'authorized_by' AS authorized_by,
+         v.result->>'reason' AS reason, (v.result->>'valid_for_s')::bigint AS valid_for_s,
+         v.result->>'state' AS state, v.result->>'requested_at' AS requested_at,
+         v.result->>'decided_by' AS decided_by, v.result->>'decided_at' AS decided_at,
+         v.result->>'expires_at' AS expires_at, v.result->>'reviewed_by' AS reviewed_by,
+         v.result->>'reviewed_at' AS reviewed_at, v.result->>'needs_review' AS needs_review
+  FROM dbvault._view('vault.emergency_unlocks') AS v WHERE v.result IS NOT NULL;
+GRANT SELECT ON dbvault.realms, dbvault.tokens, dbvault.emergency_unlocks TO PUBLIC;

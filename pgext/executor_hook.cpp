@@ -22,6 +22,11 @@ namespace dbvault::pgext {
 namespace {
 
 ExecutorCheckPerms_hook_type g_prev_check_perms = nullptr;
+ExecutorStart_hook_type g_prev_executor_start = nullptr;
+// The range table executor_start has just checked, while standard_ExecutorStart runs (reset
+// however it ends, so it never outlives its statement): the permission hook that InitPlan
+// calls for the same list need not decide again.
+List* g_checked_rtable = nullptr;
 
 // After the statement was allowed: if it writes rows of a table the session may not read
 // whole, an error describing such a row must not show the values (log_hook.h).
@@ -40,14 +45,12 @@ void guard_row_descriptions(List* rtable) {
 // The accesses of a range table, skipping the system catalogs (objects made by initdb).
 // A relation without required permissions (an inheritance child or partition the planner
 // added) is checked as a read of the table, so a realm on a partition holds through its parent.
-bool check_perms(List* rtable, bool ereport_on_violation) {
-  if (g_prev_check_perms != nullptr && !g_prev_check_perms(rtable, ereport_on_violation)) {
-    return false;
-  }
+bool vault_check_rtable(List* rtable, bool ereport_on_violation) {
   // A parallel worker runs a range table its leader already checked, for the leader's
   // session; the worker has no vault session of its own (nor the leader's unlocks).
   if (IsParallelWorker()) return true;
-  const PgAccessList accesses = range_table_accesses(rtable);
+  PgAccessList accesses = range_table_accesses(rtable);
+  if (copy_to_query_running()) add_exports_of_reads(&accesses);
   // Catalogs only: psql's \d works even when the vault cannot open.
   if (accesses.n == 0) return true;
   if (vault_check(accesses.items, accesses.n, debug_query_string, AccessCheck::kDecide)) {
@@ -58,11 +61,44 @@ bool check_perms(List* rtable, bool ereport_on_violation) {
   raise(backend_state().error);
 }
 
+bool check_perms(List* rtable, bool ereport_on_violation) {
+  if (g_prev_check_perms != nullptr && !g_prev_check_perms(rtable, ereport_on_violation)) {
+    return false;
+  }
+  if (rtable != nullptr && rtable == g_checked_rtable) return true;
+  return vault_check_rtable(rtable, ereport_on_violation);
+}
+
+// The vault's check of a statement's range table before PostgreSQL's ACL check (which
+// ExecCheckRTPerms runs before its hook): the vault decides first, as in the embedded
+// engine, so a role without the table's privileges is still told that the realm refuses it.
+// The permission hook still checks every other range table (COPY's, the RI checks', those of
+// statements whose ExecutorStart this hook did not see).
+void executor_start(QueryDesc* query, int eflags) {
+  List* const rtable = query->plannedstmt->rtable;
+  vault_check_rtable(rtable, true);
+  List* const outer = g_checked_rtable;
+  g_checked_rtable = rtable;
+  PG_TRY();
+  {
+    if (g_prev_executor_start != nullptr) {
+      g_prev_executor_start(query, eflags);
+    } else {
+      standard_ExecutorStart(query, eflags);
+    }
+  }
+  PG_FINALLY();
+  { g_checked_rtable = outer; }
+  PG_END_TRY();
+}
+
 }  // namespace
 
 void install_executor_hook() {
   g_prev_check_perms = ExecutorCheckPerms_hook;
   ExecutorCheckPerms_hook = check_perms;
+  g_prev_executor_start = ExecutorStart_hook;
+  ExecutorStart_hook = executor_start;
 }
 
 }  // namespace dbvault::pgext

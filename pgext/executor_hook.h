@@ -3,7 +3,8 @@
 // the queries inside views, rules, functions (SECURITY DEFINER included), PL/pgSQL EXECUTE and
 // triggers, and COPY's table — always against the backend's *authenticated* user's vault
 // session, whatever role the statement runs as, so no owner ever lends its realm access.
-// PostgreSQL's own ACL check runs in ExecCheckRTPerms before the hook (docs/postgresql.md).
+// The check also runs from ExecutorStart_hook, before PostgreSQL's own ACL check (which
+// ExecCheckRTPerms runs before its hook), so the vault decides first (docs/postgresql.md §4).
 #pragma once
 
 namespace dbvault::pgext {

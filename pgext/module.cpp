@@ -40,6 +40,7 @@ namespace {
 char* g_policy_path = nullptr;
 char* g_keys_path = nullptr;
 char* g_audit_dir = nullptr;
+char* g_test_clock_file = nullptr;
 int g_audit_timeout_ms = 10000;
 int g_master_key_provider = 0;
 const struct config_enum_entry kProviders[] = {
@@ -93,6 +94,11 @@ void define_settings() {
                            "DBVAULT_MASTER_KEY_HEX and DBVAULT_MASTER_KEY_ID.",
                            &g_master_key_provider, 0, kProviders, PGC_POSTMASTER,
                            GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("dbvault.test_clock_file", "Tests only: a file with a clock offset.",
+                             "Honoured only with DBVAULT_ALLOW_TEST_CLOCK=1 in the server's "
+                             "environment; without it the vault does not open.",
+                             &g_test_clock_file, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr,
+                             nullptr, nullptr);
   MarkGUCPrefixReserved("dbvault");
 }
 
@@ -111,6 +117,7 @@ bool open_vault(const SessionFacts& f, BackendState& st) {
     o.keys_dir = ms.keys_dir;
     o.audit_dir = ms.audit_dir;
     o.master_key_provider = ms.master_key_provider;
+    o.test_clock_file = ms.test_clock_file;
     o.audit = std::make_unique<QueueAuditSink>(AuditQueue(audit_queue_memory()), wake_audit_worker,
                                                std::chrono::milliseconds(ms.audit_timeout_ms));
     o.user = f.user;
@@ -132,6 +139,9 @@ ModuleSettings module_settings() {
   m.audit_dir = in_data_dir(g_audit_dir);
   m.master_key_provider = g_master_key_provider == 1 ? "env" : "file";
   m.audit_timeout_ms = g_audit_timeout_ms;
+  if (g_test_clock_file != nullptr && *g_test_clock_file != '\0') {
+    m.test_clock_file = in_data_dir(g_test_clock_file);
+  }
   return m;
 }
 

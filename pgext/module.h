@@ -38,6 +38,7 @@ struct ModuleSettings {
   std::filesystem::path data_dir, policy_path, keys_dir, audit_dir;
   std::string master_key_provider;  // "file" or "env"
   int audit_timeout_ms = 10000;
+  std::filesystem::path test_clock_file;  // empty: the system clock (test_clock.h)
 };
 ModuleSettings module_settings();
 

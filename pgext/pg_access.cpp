@@ -170,6 +170,21 @@ void add_routing_targets(PgAccessList* out, Oid relid, int first) {
 
 }  // namespace
 
+void add_exports_of_reads(PgAccessList* list) {
+  const int n = list->n;
+  for (int i = 0; i < n; ++i) {
+    if (list->items[i].command != ast::Command::kSelect) continue;
+    PgAccess* exported = append(list);  // may move items: copy through the index
+    *exported = list->items[i];
+    exported->command = ast::Command::kExport;
+  }
+}
+
+bool& copy_to_query_running() {
+  static bool running = false;
+  return running;
+}
+
 PgAccessList range_table_accesses(List* rtable) {
   PgAccessList out;
   ListCell* lc;

@@ -53,6 +53,16 @@ void add_access(PgAccessList* out, unsigned int relid, ast::Command command, Bit
 // column values. Calls PostgreSQL.
 PgAccessList range_table_accesses(List* rtable);
 
+// Appends, for every read (SELECT) in `list`, the same relation and columns as EXPORT: what a
+// COPY (query) TO reads leaves the database, so EXPORT command rules hold for it as they do
+// for COPY table TO. Calls PostgreSQL (palloc).
+void add_exports_of_reads(PgAccessList* list);
+
+// While a COPY (query) TO runs (utility_hook.cpp sets it, and resets it however the COPY
+// ends), every range table the executor checks counts its reads as exports too — nested
+// ones (a function the query calls) included, which refuses more, never less.
+bool& copy_to_query_running();
+
 enum class AccessCheck {
   kDecide,      // realms and command rules (BackendVault::check)
   kNotInRealm,  // refuse any relation or column in a realm (renames, SET SCHEMA)

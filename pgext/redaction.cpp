@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "audit/query_normalizer.h"
 
@@ -26,6 +27,43 @@ bool may_pass_secrets(std::string_view sql) {
 }
 
 std::string redact(std::string_view text) { return audit::strip_literals(text); }
+
+namespace {
+
+// The contents of the '...' literals of `sql` ('' read as one quote), in order.
+std::vector<std::string> string_literals(std::string_view sql) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] != '\'') continue;
+    std::string value;
+    for (++i; i < sql.size(); ++i) {
+      if (sql[i] != '\'') {
+        value += sql[i];
+      } else if (i + 1 < sql.size() && sql[i + 1] == '\'') {
+        value += '\'';
+        ++i;
+      } else {
+        break;
+      }
+    }
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string without_literals_of(std::string_view message, std::string_view statement) {
+  constexpr std::size_t kShortest = 8;
+  std::string out(message);
+  for (const std::string& literal : string_literals(statement)) {
+    if (literal.size() < kShortest) continue;
+    for (auto at = out.find(literal); at != std::string::npos; at = out.find(literal, at + 1)) {
+      out.replace(at, literal.size(), "?");
+    }
+  }
+  return out;
+}
 
 namespace {
 

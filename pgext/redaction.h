@@ -19,6 +19,14 @@ bool mentions_vault(std::string_view sql);
 // PL/pgSQL's dynamic EXECUTE), whose text does not name it.
 bool may_pass_secrets(std::string_view sql);
 
+// `message` with every occurrence of the contents of a string literal of `statement` (a vault
+// statement: '...' with '' for a quote) replaced by '?', for the error of a statement that
+// failed — which PostgreSQL writes to its log as well as to the client. A vault error may
+// repeat what it was given (`vault token <what REVOKE VAULT TOKEN got> does not exist`),
+// and that may be a whole token or a password. Literals shorter than 8 characters are kept:
+// they are no secret (a password is longer) and would match names by chance.
+std::string without_literals_of(std::string_view message, std::string_view statement);
+
 // `text` with every SQL literal replaced by '?' (audit::strip_literals), for a log line.
 std::string redact(std::string_view text);
 

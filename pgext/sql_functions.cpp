@@ -5,6 +5,7 @@
 #include "pgext/log_hook.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
+#include "pgext/redaction.h"
 #include "pgext/result_json.h"
 #include "pgext/statements.h"
 
@@ -27,6 +28,7 @@ PG_FUNCTION_INFO_V1(dbvault_unlock);
 PG_FUNCTION_INFO_V1(dbvault_lock);
 PG_FUNCTION_INFO_V1(dbvault_audit_log);
 PG_FUNCTION_INFO_V1(dbvault_explain);
+PG_FUNCTION_INFO_V1(dbvault_view);
 }
 // clang-format on
 
@@ -41,7 +43,7 @@ SecretString& statement_text() {
 }
 
 // The statements an entry point runs.
-enum Kind { kExecute, kUnlockPassword, kUnlockToken, kLock, kAuditLog };
+enum Kind { kExecute, kUnlockPassword, kUnlockToken, kLock, kAuditLog, kView };
 
 bool run_statement(int kind) {
   BackendState& st = backend_state();
@@ -54,9 +56,17 @@ bool run_statement(int kind) {
       st.rows = std::move(*lines);
       return ok_status();
     }
-    auto r = st.vault->execute(statement_text().reveal());
+    auto r = kind == kView ? st.vault->query_view(statement_text().reveal())
+                           : st.vault->execute(statement_text().reveal());
+    if (!r) {
+      Error e = std::move(r).error();
+      for (std::string* text : {&e.message, &e.detail, &e.hint}) {
+        *text = without_literals_of(*text, statement_text().reveal());
+      }
+      statement_text() = SecretString();
+      return e;
+    }
     statement_text() = SecretString();
-    if (!r) return std::move(r).error();
     st.tag = r->tag;
     st.rows = rows_as_json(*r);
     for (auto& row : r->rows) {
@@ -71,6 +81,7 @@ bool set_statement(const char* a, const char* b, int kind) {
   return run_guarded(st.error, [&]() -> Status {
     switch (kind) {
       case kExecute:
+      case kView:
         statement_text() = SecretString(a);
         break;
       case kUnlockPassword:
@@ -140,7 +151,7 @@ Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int 
     statement_text() = SecretString();
     raise(backend_state().error);
   }
-  if (kind != kAuditLog) bump_policy_version();
+  if (kind != kAuditLog && kind != kView) bump_policy_version();
   return return_rows(fcinfo);
 }
 
@@ -193,6 +204,11 @@ extern "C" Datum dbvault_explain(PG_FUNCTION_ARGS) {
     raise(backend_state().error);
   }
   return return_rows(fcinfo);
+}
+
+// dbvault._view(name text): one of the vault's views (vault.realms, ...), read-only.
+extern "C" Datum dbvault_view(PG_FUNCTION_ARGS) {
+  return run_and_return(fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr, kView);
 }
 
 // dbvault._audit_log(): every durable audit record (AUDIT_VIEWER).

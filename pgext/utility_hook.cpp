@@ -322,15 +322,38 @@ void check_utility(Node* node, const char* query) {
   }
 }
 
-void utility(PlannedStmt* pstmt, const char* query, bool read_only_tree,
-             ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* env,
-             DestReceiver* dest, QueryCompletion* qc) {
-  check_utility(pstmt->utilityStmt, query);
+void run_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree,
+                 ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* env,
+                 DestReceiver* dest, QueryCompletion* qc) {
   if (g_prev_utility != nullptr) {
     g_prev_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
   } else {
     standard_ProcessUtility(pstmt, query, read_only_tree, context, params, env, dest, qc);
   }
+}
+
+bool is_copy_query_to(const Node* node) {
+  if (!IsA(node, CopyStmt)) return false;
+  const auto* s = reinterpret_cast<const CopyStmt*>(node);
+  return s->query != nullptr && !s->is_from;
+}
+
+void utility(PlannedStmt* pstmt, const char* query, bool read_only_tree,
+             ProcessUtilityContext context, ParamListInfo params, QueryEnvironment* env,
+             DestReceiver* dest, QueryCompletion* qc) {
+  check_utility(pstmt->utilityStmt, query);
+  if (!is_copy_query_to(pstmt->utilityStmt) || copy_to_query_running()) {
+    run_utility(pstmt, query, read_only_tree, context, params, env, dest, qc);
+    return;
+  }
+  // The reads of COPY (query) TO are exports (pg_access.h); this frame holds no C++ object,
+  // so PostgreSQL's own unwinding may pass through it.
+  copy_to_query_running() = true;
+  PG_TRY();
+  { run_utility(pstmt, query, read_only_tree, context, params, env, dest, qc); }
+  PG_FINALLY();
+  { copy_to_query_running() = false; }
+  PG_END_TRY();
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // only after reload()).
 #define BOOST_TEST_MODULE pgext
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "grammar/parser.h"
@@ -12,6 +14,7 @@
 #include "pgext/redaction.h"
 #include "pgext/relation_access.h"
 #include "pgext/statements.h"
+#include "pgext/test_clock.h"
 #include "tests/support/temp_dir.h"
 
 namespace dbvault::pgext {
@@ -60,6 +63,32 @@ BOOST_AUTO_TEST_CASE(redaction_finds_the_schema_and_drops_literals) {
   const std::string r = redact("statement: SELECT * FROM dbvault.unlock_realm('r', $$pw$$)");
   BOOST_TEST(r.find("pw") == std::string::npos);
   BOOST_TEST(r.find("dbvault.unlock_realm") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_error_never_repeats_a_secret_literal_of_its_statement) {
+  const std::string token = "dbvt2.vt_0123.secret-part";
+  const std::string statement = "REVOKE VAULT TOKEN '" + token + "'";
+  BOOST_TEST(without_literals_of("vault token " + token + " does not exist", statement) ==
+             "vault token ? does not exist");
+  // '' is one quote; every occurrence goes; short literals and names stay
+  BOOST_TEST(without_literals_of("x it''s-a-pw y it's-a-pw",
+                                 "ALTER USER u PASSWORD 'it''s-a-pw'") == "x it''s-a-pw y ?");
+  BOOST_TEST(without_literals_of("realm r is locked", "UNLOCK REALM r PASSWORD 'short'") ==
+             "realm r is locked");
+}
+
+BOOST_AUTO_TEST_CASE(the_test_clock_needs_the_environment) {
+  ::unsetenv("DBVAULT_ALLOW_TEST_CLOCK");
+  BOOST_TEST(make_clock("").ok());
+  auto refused = make_clock("/nonexistent/clock");
+  BOOST_TEST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == sqlstate::kSystemError);
+  ::setenv("DBVAULT_ALLOW_TEST_CLOCK", "1", 1);
+  auto clock = make_clock("/nonexistent/clock");  // unreadable: offset 0
+  BOOST_TEST_REQUIRE(clock.ok());
+  const auto drift = (*clock)->now() - SystemClock().now();
+  BOOST_TEST(std::chrono::abs(drift) < std::chrono::seconds(5));
+  ::unsetenv("DBVAULT_ALLOW_TEST_CLOCK");
 }
 
 BOOST_AUTO_TEST_CASE(public_is_the_vault_default_schema) {

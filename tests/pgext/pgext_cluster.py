@@ -27,26 +27,53 @@ import psycopg2  # noqa: E402
 import psycopg2.errors  # noqa: E402
 
 import harness  # noqa: E402
+from harness.dbvault_server import DbvaultServer  # noqa: E402
 from harness.postgres_server import PG_BINDIR, PostgresServer  # noqa: E402
 from harness.server import generate_password  # noqa: E402
 
-MODULE = os.environ.get("DBVAULT_PGEXT_MODULE", "")
-SQL_SCRIPT = os.environ.get("DBVAULT_PGEXT_SQL", "")
+# Defaults: the default preset's build tree and the source tree (for a run by hand).
+_ROOT = Path(__file__).resolve().parents[2]
+MODULE = os.environ.get("DBVAULT_PGEXT_MODULE", str(_ROOT / "build" / "pgext" / "dbvault.so"))
+SQL_SCRIPT = os.environ.get("DBVAULT_PGEXT_SQL", str(_ROOT / "pgext" / "dbvault--0.1.sql"))
 ROLES = ("dba", "secadmin", "auditor", "app")
 
 
 class PgextServer(PostgresServer):
-    kind = "postgresql+dbvault"
+    kind = "pgext"  # the SQL runner's name for it (onlyif / skipif pgext)
 
     def __init__(self, workdir: Path, settings: dict[str, str] | None = None,
-                 preload: tuple[str, ...] = ()):
-        """`preload`: other libraries to load before the module (e.g. pg_stat_statements)."""
+                 preload: tuple[str, ...] = (), test_clock: bool = False):
+        """`preload`: other libraries to load before the module (e.g. pg_stat_statements).
+        `test_clock`: the module's clock is the real one plus the offset in workdir/clock
+        (dbvault.test_clock_file, allowed by DBVAULT_ALLOW_TEST_CLOCK=1 in the postmaster's
+        environment), moved by advance_clock() / set_clock() as dbvault serve's is."""
         if not MODULE or not Path(MODULE).exists():
             raise harness.ServerUnavailable(f"no dbvault module at {MODULE!r} "
                                             "(DBVAULT_PGEXT_MODULE)")
         conf = {"shared_preload_libraries": "'" + ",".join((*preload, MODULE)) + "'"}
+        self.clock_path = workdir / "clock"
+        self.supports_clock = test_clock
+        if test_clock:
+            self.set_clock_offset(0)
+            conf["dbvault.test_clock_file"] = f"'{self.clock_path}'"
+            os.environ["DBVAULT_ALLOW_TEST_CLOCK"] = "1"  # inherited by pg_ctl start
         conf.update(settings or {})
-        super().__init__(workdir, settings=conf)
+        try:
+            super().__init__(workdir, settings=conf)
+        except BaseException:
+            self._stop_started_cluster()
+            raise
+
+    def _stop_started_cluster(self) -> None:
+        """After a failure past `pg_ctl start` (the accounts, the extension script), so that
+        no postmaster outlives a cluster that never became a PgextServer."""
+        if (self.data_dir / "postmaster.pid").exists():
+            self._run(str(PG_BINDIR / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate",
+                      "-w", "-t", "30", "stop", check=False)
+
+    # The same clock file as dbvault serve's --test-clock-file.
+    clock_offset = DbvaultServer.clock_offset
+    set_clock_offset = DbvaultServer.set_clock_offset
 
     def _create_accounts(self) -> None:
         self.passwords.update({r: generate_password(r) for r in ROLES})
@@ -54,7 +81,7 @@ class PgextServer(PostgresServer):
                       + (" CREATEDB" if r == "dba" else "") for r in ROLES]
         statements.append(f"CREATE DATABASE {self.dbname} OWNER dba")
         for s in statements:
-            self.psql_admin("postgres", s)
+            self.psql_admin("postgres", s, quiet=True)
         self.psql_admin(self.dbname, "GRANT ALL ON SCHEMA public TO PUBLIC")
         script = Path(SQL_SCRIPT).read_text().replace("MODULE_PATHNAME", MODULE)
         self.psql_admin(self.dbname, script)
@@ -64,8 +91,12 @@ class PgextServer(PostgresServer):
         self._run(str(PG_BINDIR / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_path),
                   "-w", "-t", "60", "restart")
 
-    def psql_admin(self, dbname: str, sql: str) -> str:
-        """Runs `sql` as the postgres superuser over the Unix socket; returns stdout."""
+    def psql_admin(self, dbname: str, sql: str, quiet: bool = False) -> str:
+        """Runs `sql` as the postgres superuser over the Unix socket; returns stdout.
+        quiet=True: for SQL with a password in it, which must not reach the server log even
+        when it fails (no STATEMENT line, no log_statement)."""
+        if quiet:
+            sql = "SET log_min_error_statement = panic;\nSET log_statement = none;\n" + sql
         return self._run(str(PG_BINDIR / "psql"), "-X", "-q", "-h", str(self.workdir), "-p",
                          str(self.port), "-U", "postgres", "-d", dbname, "-v",
                          "ON_ERROR_STOP=1", input_text=sql).stdout

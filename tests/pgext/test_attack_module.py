@@ -8,13 +8,19 @@ as a DBA (with pg_signal_backend) and as a superuser, without the realm's passwo
   then fail for everyone);
 - reuse another vault user's token; become the user who unlocked (SET ROLE, SET SESSION
   AUTHORIZATION);
-- publish a realm table (CREATE / ALTER PUBLICATION ... TABLE) so that its rows stream out.
+- publish a realm table (CREATE / ALTER PUBLICATION ... TABLE) so that its rows stream out;
+- a test clock left in postgresql.conf (dbvault.test_clock_file) without the environment that
+  allows it, so that whoever writes the file decides when grants and tokens expire.
 """
 
+import os
 import secrets
 import time
+import unittest
 
-from pgext_cluster import PgextCase, generate_password, main
+from pgext_cluster import PgextCase, PgextServer, generate_password, main
+
+import harness  # noqa: E402 (on the path pgext_cluster sets)
 
 PASSWORD = "module-pw-" + secrets.token_hex(4)
 MARKER = "mk_" + secrets.token_hex(8)
@@ -109,6 +115,20 @@ class ModuleSelf(PgextCase):
         self.assert_sqlstate("42501", dba, "ALTER PUBLICATION harmless SET TABLE secret")
         self.query(dba, "ALTER PUBLICATION harmless DROP TABLE open_table")
 
+
+class StrayTestClock(unittest.TestCase):
+    """dbvault.test_clock_file without DBVAULT_ALLOW_TEST_CLOCK=1: no vault opens, so even the
+    superuser's first statement on a non-catalog object (the fixture's CREATE ROLE) fails
+    with 58000 — the cluster is unusable rather than running on a clock a file decides."""
+
+    def test_the_cluster_fails_closed(self):
+        self.assertNotEqual(os.environ.get("DBVAULT_ALLOW_TEST_CLOCK"), "1")
+        with harness.temp_workdir("pgext-straytestclock") as workdir:
+            with self.assertRaises(harness.ServerError) as caught:
+                server = PgextServer(workdir, {"dbvault.test_clock_file": "'clock'"})
+                server.stop()
+            self.assertIn("DBVAULT_ALLOW_TEST_CLOCK=1", str(caught.exception))
+            self.assertFalse((workdir / "pgdata" / "postmaster.pid").exists())
 
 if __name__ == "__main__":
     main()

@@ -67,7 +67,8 @@ class UtilityStatements(pgext_cluster.PgextCase):
                     "ALTER TABLE cards RENAME COLUMN number TO pan",
                     "CREATE SCHEMA IF NOT EXISTS elsewhere; ALTER TABLE users SET SCHEMA elsewhere"):
             with self.subTest(sql=sql):
-                self.assert_sqlstate("42501", self.dba, sql, message="cannot be renamed")
+                self.assert_sqlstate("42501", self.dba, sql,
+                                     message="is in realm pii_protection and cannot be renamed")
         self.query(self.dba, "ALTER TABLE cards RENAME COLUMN id TO card_id")  # not in a realm
         self.query(self.dba, "ALTER TABLE cards RENAME COLUMN card_id TO id")
 

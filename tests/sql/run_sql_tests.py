@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs tests/sql/**/*.test files over the wire, each against a fresh server and data dir.
 
-usage: run_sql_tests.py [--server dbvault|postgresql] FILE.test [FILE.test ...]
+usage: run_sql_tests.py [--server dbvault|postgresql|pgext] FILE.test [FILE.test ...]
 
 For each file: start a server in a temporary directory, run the records (docs/testing.md),
 stop the server (it must exit 0 on SIGTERM), then grep its log and data directory for every
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "clients"))
 
 import harness  # noqa: E402
+from sqltest import engines  # noqa: E402
 from sqltest.executor import Runner  # noqa: E402
 from sqltest.script import Script, ScriptError, parse_script  # noqa: E402
 
@@ -26,11 +27,11 @@ PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
 def unmet_requirement(script: Script, kind: str) -> str | None:
     for requirement in script.requires:
-        if requirement in harness.KINDS and requirement != kind:
+        if engines.is_known(requirement) and not engines.matches(kind, requirement):
             return f"needs the {requirement} server"
-        if requirement == "clock" and kind != "dbvault":
+        if requirement == "clock" and kind not in engines.CLOCK_KINDS:
             return "needs the test clock"
-        if requirement not in (*harness.KINDS, "clock"):
+        if not engines.is_known(requirement) and requirement != "clock":
             return f"unknown requirement {requirement!r}"
     return None
 
@@ -47,7 +48,7 @@ def run_file(path: Path, kind: str, **server_options) -> str:
         print(f"SKIPPED {path}: {reason}")
         return SKIPPED
     with harness.temp_workdir("sqltest") as workdir:
-        server = harness.start(kind, workdir, **server_options)
+        server = engines.start(kind, workdir, **server_options)
         runner = Runner(server, script)
         try:
             runner.run()
@@ -75,11 +76,11 @@ def _tail(path: Path, lines: int = 30) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", choices=harness.KINDS, default=None,
+    parser.add_argument("--server", choices=engines.KINDS, default=None,
                         help="which server to test (default: $DBVAULT_TEST_SERVER or dbvault)")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
-    kind = args.server or harness.requested_kind()
+    kind = args.server or engines.requested_kind()
     results = []
     for path in args.files:
         try:

@@ -19,7 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "clients"))
 
 import harness  # noqa: E402
 import run_sql_tests  # noqa: E402
+from sqltest import engines  # noqa: E402
+from sqltest.pgext_adapter import PgextAdapter, VaultResult  # noqa: E402
 from sqltest.script import ScriptError, parse_duration, parse_script  # noqa: E402
+from sqltest.vault_statements import is_vault_statement  # noqa: E402
 
 SETUP = """\
 connect a user=dba
@@ -143,6 +146,51 @@ class ScriptsAreChecked(unittest.TestCase):
         self.assertEqual(parse_duration("1d1s"), 86401)
         with self.assertRaises(ValueError):
             parse_duration("2 hours")
+
+
+class PgextMapping(unittest.TestCase):
+    """How the pgext target maps a file's statements (no server needed)."""
+
+    def test_vault_statements_as_the_router_sees_them(self):
+        for sql in ("UNLOCK REALM r PASSWORD 'x'", "  -- c\n grant dba TO alice",
+                    "CREATE USER u PASSWORD 'p'", "ALTER DATABASE ENABLE DATABASE VAULT",
+                    "REVOKE VAULT TOKEN 'id'", "lock all realms", "EXPLAIN VAULT SELECT 1",
+                    "GRANT VAULT PASSWORD ON REALM r TO u VALID FOR INTERVAL '2 HOURS'"):
+            self.assertTrue(is_vault_statement(sql), sql)
+        for sql in ("SELECT 1", "GRANT SELECT ON users TO bob", "revoke all on t from bob",
+                    "GRANT SELECT, INSERT ON TABLE t TO u", "CREATE TABLE t (a int)",
+                    "ALTER TABLE t ADD COLUMN b int", "LOCK TABLE t", "EXPLAIN SELECT 1", ""):
+            self.assertFalse(is_vault_statement(sql), sql)
+
+    def test_host_side_of_accounts(self):
+        host = PgextAdapter._host_statement
+        self.assertIn("CREATE ROLE alice LOGIN PASSWORD 'a''b'",
+                      host("CREATE USER alice WITH PASSWORD 'a''b'"))
+        self.assertEqual(host("ALTER USER alice PASSWORD 'p'"), "ALTER ROLE alice PASSWORD 'p'")
+        self.assertIn("DROP ROLE IF EXISTS alice", host("DROP USER alice"))
+        self.assertEqual(host("GRANT DBA TO alice"), "GRANT dba TO alice")
+        self.assertEqual(host("REVOKE analysts FROM bob"), "REVOKE analysts FROM bob")
+        self.assertIsNone(host("GRANT VAULT_ADMIN TO carol"))
+        self.assertIsNone(host("CREATE REALM r"))
+
+    def test_vault_rows_become_columns(self):
+        rows = VaultResult([("UNLOCK REALM", {"realm": "r", "token": "t", "n": 3})])
+        self.assertEqual([c.name for c in rows.description], ["realm", "token", "n"])
+        self.assertEqual(rows.fetchall(), [("r", "t", "3")])
+        self.assertEqual(rows.fetchall(), [])
+        rows.scroll(0, mode="absolute")
+        self.assertEqual(rows.rowcount, 1)
+        self.assertIsNone(VaultResult([("LOCK REALM", None)]).description)
+
+    def test_kinds(self):
+        self.assertTrue(engines.matches("pgext", "vault"))
+        self.assertTrue(engines.matches("dbvault", "vault"))
+        self.assertFalse(engines.matches("postgresql", "vault"))
+        self.assertFalse(engines.matches("pgext", "dbvault"))
+        self.assertEqual(run_sql_tests.unmet_requirement(
+            parse_script("x.test", "require vault\n"), "postgresql"), "needs the vault server")
+        self.assertIsNone(run_sql_tests.unmet_requirement(
+            parse_script("x.test", "require vault\n"), "pgext"))
 
 
 if __name__ == "__main__":

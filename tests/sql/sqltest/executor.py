@@ -16,7 +16,7 @@ import psycopg2
 from harness import Server, SecretSet
 from harness.wire import ConnectionClosed, WireClient, WireError
 
-from . import secrets
+from . import engines, secrets
 from .script import Advance, ClockAt, Connect, Disconnect, Expectation, Let, Query, Record, \
     Script, Statement, Use
 from .values import format_rows, format_value, normalize_expected, type_mismatch
@@ -34,6 +34,7 @@ class RecordFailure(Exception):
 class Runner:
     def __init__(self, server: Server, script: Script, out=None):
         self.server = server
+        self.engine = engines.adapter_for(server)
         self.script = script
         self.out = out or sys.stdout
         self.variables = {f"{a}_password": pw for a, pw in server.passwords.items()}
@@ -65,7 +66,8 @@ class Runner:
 
     def _applies(self, record: Record) -> bool:
         kind = self.server.kind
-        return (not record.onlyif or kind in record.onlyif) and kind not in record.skipif
+        return ((not record.onlyif or any(engines.matches(kind, n) for n in record.onlyif))
+                and not any(engines.matches(kind, n) for n in record.skipif))
 
     def _execute(self, record: Record) -> None:
         handlers = {Statement: self._statement, Query: self._query, Connect: self._connect,
@@ -104,11 +106,12 @@ class Runner:
         """Executes on the current connection; returns (cursor, None) or (None, error)."""
         secrets.collect_from_sql(sql, self.secrets)
         connection = self._connection()
-        cursor = connection.cursor()
         watchdog = threading.Timer(STATEMENT_TIMEOUT_S, connection.cancel)
         watchdog.start()
         try:
-            cursor.execute(sql)
+            cursor = self.engine.execute(connection, sql)
+        except RuntimeError as error:  # the pgext adapter could not map the statement
+            raise RecordFailure(f"{self.server.kind}: {error}" + self._where(sql)) from None
         except psycopg2.Error as error:
             if self._connection_lost():
                 raise RecordFailure(f"the server closed the connection: {error}"
