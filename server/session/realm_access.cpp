@@ -74,20 +74,32 @@ bool same_accesses(const std::vector<vault::Access>& a, const std::vector<vault:
 
 const RealmAccessAudit::Shaped& RealmAccessAudit::shaped(const vault::PolicySnapshot& snap,
                                                          const storage::Statement& statement) {
-  const auto& accesses = statement.accesses().accesses;
-  for (const auto& s : shapes_) {
-    if (s.policy_version == snap.version() && s.sql == statement.sql() &&
-        same_accesses(s.accesses, accesses)) {
-      return s;
-    }
+  const auto& accesses = statement.accesses();
+  auto same = [&](const Shaped& s) {
+    return s.policy_version == snap.version() && same_accesses(s.accesses, accesses.accesses) &&
+           s.names == accesses.names;
+  };
+  for (const auto& s : shapes_) {  // the same text again (a prepared statement, a loop)
+    if (s.sql == statement.sql() && same(s)) return s;
   }
-  Shaped s{statement.sql(), snap.version(), accesses, std::nullopt, {}, {}};
+  // Most statements touch no realm: no record, nothing to remember.
+  const bool in_realm =
+      std::any_of(accesses.accesses.begin(), accesses.accesses.end(), [&](const vault::Access& a) {
+        const auto* obj = snap.object(a.object);
+        return obj != nullptr && obj->in_realm;
+      });
+  if (!in_realm) return no_record_;
+  // The same statement with other literals (simple-query clients send their values inline).
+  std::string query = audit::strip_literals(statement.sql());
+  for (auto& s : shapes_) {
+    if (s.query == query && same(s)) return s;
+  }
+  Shaped s{statement.sql(), snap.version(), accesses.accesses, accesses.names, std::nullopt, {},
+           {}};
   s.event = realm_access_event(snap, session_, statement, s.shape);
-  if (s.event) {
-    s.query = audit::strip_literals(statement.sql());
-    s.shape += '\n' + std::to_string(s.policy_version) + '\n' + s.query;
-  }
-  if (shapes_.size() >= kMaxShapes) shapes_.erase(shapes_.begin());
+  s.query = std::move(query);
+  if (s.event) s.shape += '\n' + std::to_string(s.policy_version) + '\n' + s.query;
+  if (shapes_.size() >= kMaxShapes) shapes_.pop_front();
   shapes_.push_back(std::move(s));
   return shapes_.back();
 }

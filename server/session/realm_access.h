@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,12 +65,14 @@ class RealmAccessAudit {
   };
 
   // What a recent execution's statement gave (its record without `query`, its shape), reused
-  // while the same SQL with the same access set runs under the same policy version: a
-  // statement executed again costs a few comparisons, not a rebuild.
+  // while the same SQL — or the same SQL with other literals — with the same access set runs
+  // under the same policy version: a statement executed again costs a few comparisons (and,
+  // with other literals, stripping them), not a rebuild.
   struct Shaped {
     std::string sql;
     std::uint64_t policy_version = 0;
     std::vector<vault::Access> accesses;
+    std::vector<std::string> names;     // the accesses' object names (the record's `objects`)
     std::optional<audit::Event> event;  // nullopt: no enabled realm is touched
     std::string query;                  // the SQL with its literals removed
     std::string shape;
@@ -80,7 +83,8 @@ class RealmAccessAudit {
 
   ServerContext& ctx_;
   vault::Session& session_;
-  std::vector<Shaped> shapes_;  // at most kMaxShapes, the most recent last
+  std::deque<Shaped> shapes_;  // at most kMaxShapes, the most recent last
+  const Shaped no_record_;     // what a statement that touches no realm object gives
   std::vector<Run> runs_;       // open runs, the oldest first
 };
 
