@@ -129,6 +129,11 @@ Status contain_copy_out(const vault::PolicySnapshot& snap, const StatementFacts&
 Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
                const vault::StatementAccesses& r, const std::vector<bool>& in) {
   if (!snap.vault_enabled()) return ok_status();
+  bool writes = false;  // nothing written, nothing copied (most statements: skip the scopes)
+  for (std::size_t i = 0; i < f.accesses.size() && !writes; ++i) {
+    writes = in[i] && writes_data(f.accesses[i].command);
+  }
+  if (!writes) return ok_status();
   const Users users = users_of_bodies(f);
   std::vector<std::set<std::string>> scopes;
   for (const auto& a : f.accesses) {
@@ -173,6 +178,10 @@ Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
 Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
                     const StatementFacts& f, const vault::StatementAccesses& r,
                     const std::string& only, std::string_view sql) {
+  if (std::none_of(f.accesses.begin(), f.accesses.end(),
+                   [](const EngineAccess& a) { return !a.context.empty(); })) {
+    return ok_status();  // no trigger, view or CTE: no body to answer for
+  }
   const auto users = users_of_bodies(f);
   // answerable[b]: the accesses whose body is b or is used by b.
   std::map<std::string, std::vector<vault::Access>> answerable;
