@@ -174,6 +174,17 @@ Status verify_header(const Header& h, const Keys& keys) {
   return ok_status();
 }
 
+std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (auto b : bytes) {
+    s += kDigits[b >> 4];
+    s += kDigits[b & 15];
+  }
+  return s;
+}
+
 std::vector<std::uint8_t> chunk_aad(const Header& h, std::uint64_t index, bool final_chunk,
                                     std::uint32_t length) {
   std::vector<std::uint8_t> aad;

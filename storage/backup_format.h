@@ -73,6 +73,9 @@ Result<Keys> derive_keys(const Header& h, const crypto::SecretBytes& data_key,
 // the header was altered), in constant time.
 Status verify_header(const Header& h, const Keys& keys);
 
+// Lower-case hex of `bytes` (the backup id as shown to users, temporary names).
+std::string to_hex(std::span<const std::uint8_t> bytes);
+
 // The AAD of chunk `index`.
 std::vector<std::uint8_t> chunk_aad(const Header& h, std::uint64_t index, bool final_chunk,
                                     std::uint32_t length);

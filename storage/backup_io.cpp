@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "crypto/random.h"
+#include "storage/backup_format.h"
 
 namespace dbvault::storage::backup {
 namespace {
@@ -34,12 +35,7 @@ Status refuse_existing(const std::filesystem::path& target) {
 Result<TempFile> create_temp_beside(const std::filesystem::path& target) {
   std::array<std::uint8_t, 8> r{};
   DBV_RETURN_IF_ERROR(crypto::random_bytes(r));
-  std::string suffix = ".tmp-";
-  for (auto b : r) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    suffix += kDigits[b >> 4];
-    suffix += kDigits[b & 15];
-  }
+  const std::string suffix = ".tmp-" + to_hex(r);
   TempFile t;
   t.path = target;
   t.path += suffix;

@@ -20,16 +20,6 @@ void put_be(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
-std::string hex(std::span<const std::uint8_t> b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (auto c : b) {
-    s += kDigits[c >> 4];
-    s += kDigits[c & 15];
-  }
-  return s;
-}
-
 }  // namespace
 
 Status validate_entry_path(const std::string& p) {
@@ -86,7 +76,7 @@ Result<std::unique_ptr<BackupWriter>> BackupWriter::create(WriterOptions o) {
   auto mac = crypto::hmac_sha256(w->keys_.mac_key, serialize_unmacced(h));
   if (!mac) return std::move(mac).error();
   h.header_mac = *mac;
-  w->summary_.backup_id_hex = hex(h.backup_id);
+  w->summary_.backup_id_hex = to_hex(h.backup_id);
 
   auto temp = create_temp_beside(o.target);
   if (!temp) return std::move(temp).error();
