@@ -161,6 +161,12 @@ class Backup(client_case.ServerCase):
         wrong = self.restore_cli(target, backups / "r-wrong", "not-the-password")
         self.assertEqual(wrong.returncode, 3, wrong.stderr)
         self.assertIn("28P01", wrong.stderr)
+        other_key = self.server.workdir / "other.key"  # the same id, another key
+        other_key.write_text(f"dbvault-master-key v1\nid {MEK_ID}\nkey {secrets.token_hex(32)}\n")
+        other_key.chmod(0o600)
+        wrong_key = self.restore_cli(target, backups / "r-key", password, key_file=other_key)
+        self.assertEqual(wrong_key.returncode, 3, wrong_key.stderr)
+        self.assertIn("58000", wrong_key.stderr)
         flipped = backups / "flipped.enc"
         data = bytearray(target.read_bytes())
         data[len(data) // 2] ^= 0x10
