@@ -129,7 +129,10 @@ Result<Header> parse(std::span<const std::uint8_t> bytes, std::size_t& consumed)
   if (h.chunk_size == 0 || h.chunk_size > kMaxChunkSize) return damaged("bad chunk size");
   if (h.wrapped_data_key.empty()) return damaged("no wrapped data key");
   // Bounds before any KDF runs: a forged header must not make the reader allocate at will.
-  if (!crypto::validate(h.argon2)) return damaged("Argon2id parameters out of range");
+  if (!crypto::validate(h.argon2) || h.argon2.memory_kib > kMaxArgon2MemoryKib ||
+      h.argon2.iterations > kMaxArgon2Iterations) {
+    return damaged("Argon2id parameters out of range");
+  }
   consumed = c.at;
   return h;
 }

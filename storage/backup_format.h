@@ -33,6 +33,11 @@ inline constexpr std::uint32_t kDefaultChunkSize = 1u << 20;  // plaintext bytes
 inline constexpr std::uint32_t kMaxChunkSize = 16u << 20;     // what a reader accepts
 inline constexpr std::size_t kBackupIdSize = 16;
 inline constexpr std::size_t kMacSize = 32;
+// What a reader runs the password KDF with at most: the parameters come from the header,
+// before anything authenticates it, so they must not be able to make a restore allocate or
+// spin at will (crypto::validate allows up to 4 GiB).
+inline constexpr std::uint32_t kMaxArgon2MemoryKib = 1u << 20;  // 1 GiB
+inline constexpr std::uint32_t kMaxArgon2Iterations = 16;
 
 struct Header {
   std::uint16_t version = kFormatVersion;

@@ -62,6 +62,10 @@ Result<std::unique_ptr<BackupWriter>> BackupWriter::create(WriterOptions o) {
   h.provider_kind = std::string(o.mek->kind());
   h.argon2 = o.argon2;
   DBV_RETURN_IF_ERROR(crypto::validate(h.argon2));
+  if (h.argon2.memory_kib > kMaxArgon2MemoryKib || h.argon2.iterations > kMaxArgon2Iterations) {
+    return make_error(sqlstate::kInvalidParameterValue,
+                      "Argon2id parameters above what a restore accepts (1 GiB, 16 passes)");
+  }
   DBV_RETURN_IF_ERROR(crypto::random_bytes(h.backup_id));
   DBV_RETURN_IF_ERROR(crypto::random_bytes(h.password_salt));
   auto data_key = crypto::random_key(32);

@@ -250,5 +250,23 @@ BOOST_FIXTURE_TEST_CASE(paths_are_refused_as_the_contract_says, Fixture) {
   BOOST_TEST(restored.error().code.code() == "42710");
 }
 
+BOOST_AUTO_TEST_CASE(kdf_parameters_a_header_cannot_raise) {
+  Header h;
+  h.key_id = "mek-1";
+  h.provider_kind = "env";
+  h.wrapped_data_key = Bytes(40, 1);
+  std::size_t used = 0;
+  BOOST_REQUIRE(parse(serialize(h), used).ok());
+  h.argon2.memory_kib = kMaxArgon2MemoryKib * 2;  // within crypto::validate, above the cap
+  auto r = parse(serialize(h), used);
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code.code() == "XX001");
+  h.argon2.memory_kib = 64;
+  h.argon2.iterations = kMaxArgon2Iterations + 1;
+  r = parse(serialize(h), used);
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code.code() == "XX001");
+}
+
 }  // namespace
 }  // namespace dbvault::storage::backup
