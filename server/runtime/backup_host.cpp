@@ -81,6 +81,13 @@ Result<vault::BackupOutcome> write_backup(Services& s,
   RemoveOnExit staging{s.dir.root / ("backup-staging-" + *tag)};
   auto files = snapshot_stores(s, tablespaces, staging.dir);
   if (!files) return std::move(files).error();
+  // A master key rotation that committed meanwhile re-wrapped the key store copy (or not) under
+  // another key than the one the header will name; ids are never reused, so an unchanged id
+  // means no rotation happened in between.
+  if (s.keys->mek_id() != mek->key_id()) {
+    return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                      "the master key was rotated while the backup was taken: take it again");
+  }
 
   bk::WriterOptions o;
   o.target = request.target;
