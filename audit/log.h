@@ -143,6 +143,11 @@ class Log {
   std::uint64_t durable_seq() const;
   // Ok, or the error that stopped the log.
   Status health() const;
+  // A consistent copy of the store (HEAD and every segment file) into the existing, empty
+  // directory `to`, for a backup (docs/encryption.md §10): flushes, then holds the writer's I/O
+  // lock while it copies, so no batch is half in the copy (appends queue meanwhile and are
+  // acknowledged once it is done). 58030 on I/O errors; 58000 if the log has failed.
+  Status copy_store_to(const std::filesystem::path& to);
 
   class Writer;  // log_writer.cpp
 

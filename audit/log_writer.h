@@ -41,6 +41,8 @@ class Log::Writer {
   // Replaces the record frames of `seqs` (sorted, all durable) by gap frames naming
   // `purge_seq`, rewriting each affected segment atomically. Appends wait meanwhile.
   Status rewrite_for_purge(const std::vector<std::uint64_t>& seqs, std::uint64_t purge_seq);
+  // Copies every file of the store into `to` under the I/O lock (Log::copy_store_to).
+  Status copy_files(const std::filesystem::path& to);
 
   Writer(const LogOptions& options, AuditKeys keys);  // use open()
 

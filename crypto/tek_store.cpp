@@ -379,4 +379,9 @@ std::string TekStore::mek_id() const {
   return mek_->key_id();
 }
 
+std::shared_ptr<MasterKeyProvider> TekStore::master_key() const {
+  std::lock_guard lock(mu_);
+  return mek_;
+}
+
 }  // namespace dbvault::crypto

@@ -117,6 +117,9 @@ class TekStore {
   // The current MEK's health (58000 if unreachable).
   Status check_provider();
   std::string mek_id() const;
+  // The current master key's provider, for wrapping a key that is not a TEK (a backup's data
+  // key, docs/encryption.md §10). After rotate_mek() it is the new one.
+  std::shared_ptr<MasterKeyProvider> master_key() const;
 
   // Only open() can make the passkey: use open().
   class Passkey {

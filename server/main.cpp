@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "server/audit_command.h"
+#include "server/backup_command.h"
 #include "server/init_command.h"
 #include "server/parse_command.h"
 #include "server/serve_command.h"
@@ -37,6 +38,13 @@ commands:
                              are printed as '********'
   audit verify|export ...    verify the audit log's hash chain, or export it as JSON Lines
                              (dbvault audit help; docs/audit.md)
+  backup --data-dir D --to F [--key-id ID]
+                             write an encrypted backup of a stopped server's data directory
+                             (online: BACKUP DATABASE); restore password from
+                             DBVAULT_RESTORE_PASSWORD, else made and printed once
+  restore --from F --data-dir NEW [--key-file K] [--config C]
+                             restore a backup into a new data directory and verify its audit
+                             chain (password from DBVAULT_RESTORE_PASSWORD; docs/server.md)
   version                    print the version
   help                       print this text
 
@@ -92,6 +100,8 @@ int main(int argc, char** argv) {
     return dbvault::server::run_audit_command({args.begin() + static_cast<long>(i), args.end()},
                                               std::cout, std::cerr);
   }
+  if (command == "backup") return dbvault::server::run_backup_command(rest, std::cout, std::cerr);
+  if (command == "restore") return dbvault::server::run_restore_command(rest, std::cout, std::cerr);
   if (command == "parse") {
     dbvault::server::ParseCommandOptions options;
     for (; i < args.size(); ++i) {

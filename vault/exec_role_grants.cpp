@@ -69,6 +69,10 @@ std::string realm_admitting(const PolicySnapshot& sn, std::uint32_t role) {
 Status check_duties(VaultImpl& v, const Session& s, const ast::GrantRole& st, std::uint32_t role,
                     const Grantee& to, const std::string& statement) {
   auto sn = v.snap();
+  if (is_backup_right(*sn, role)) {  // the account side's half of a backup (exec_backup.cpp)
+    return check_backup_right_grant(v, s, st.grant, to.user.has_value(),
+                                    to.user && *to.user == s.user_id(), statement);
+  }
   const bool builtin = side_of_role(role) != DutySide::kNone;
   if (builtin) {
     DBV_RETURN_IF_ERROR(v.require_role(s, manager_of(side_of_role(role)), statement));

@@ -16,6 +16,10 @@ std::vector<std::string> result_columns(const ast::Statement& statement) {
           return {"realm", "user", "password", "password_id", "expires_at"};
         } else if constexpr (std::is_same_v<T, ast::EmergencyUnlock>) {
           return {"request_id", "realm", "state"};
+        } else if constexpr (std::is_same_v<T, ast::BackupDatabase>) {
+          return {"path", "backup_id", "files", "bytes", "restore_password"};
+        } else if constexpr (std::is_same_v<T, ast::RestoreDatabase>) {
+          return {"data_dir", "backup_id", "files", "bytes", "audit_records"};
         } else if constexpr (std::is_same_v<T, ast::ExplainVault>) {
           return {"object", "check", "verdict", "why"};
         } else {

@@ -284,5 +284,6 @@ std::shared_ptr<const PolicySnapshot> Vault::snapshot() const { return impl_->sn
 void Vault::set_key_listener(KeyListener* listener) { impl_->key_listener.store(listener); }
 
 void Vault::set_tablespace_host(TablespaceHost* host) { impl_->tablespace_host.store(host); }
+void Vault::set_backup_host(BackupHost* host) { impl_->backup_host.store(host); }
 
 }  // namespace dbvault::vault

@@ -129,6 +129,41 @@ class TablespaceHost {
   virtual bool tablespace_exists(std::string_view name) const = 0;
 };
 
+// BACKUP DATABASE / RESTORE DATABASE once the vault allowed them (VAULT_ADMIN holding the
+// BACKUP_OPERATOR right a DBA or ACCOUNT_MANAGER granted: docs/vault.md, "Backup and restore")
+// and recorded the request: the host writes the encrypted backup of its stores, or restores one
+// into a new data directory and verifies it (docs/encryption.md §10). Errors are returned by
+// execute() unchanged.
+struct BackupActor {
+  std::string user;
+  std::string ip_address;
+  std::string session_id;
+};
+struct BackupOutcome {
+  std::string path;       // the backup file written
+  std::string backup_id;  // hex, as in the file's header
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+  SecretString restore_password;  // made for this backup; returned once, never logged
+};
+struct RestoreOutcome {
+  std::string data_dir;  // the new data directory
+  std::string backup_id;
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t audit_records = 0;  // records of the restored audit chain, all verified
+};
+class BackupHost {
+ public:
+  virtual ~BackupHost() = default;
+  // Runs while the vault holds its policy-change lock: no policy version commits meanwhile, so
+  // the policy store and the audit log of the backup agree (their anchors, docs/audit.md §10).
+  virtual Result<BackupOutcome> backup(const ast::BackupDatabase& statement,
+                                       const BackupActor& actor) = 0;
+  virtual Result<RestoreOutcome> restore(const ast::RestoreDatabase& statement,
+                                         const BackupActor& actor) = 0;
+};
+
 class Vault {
  public:
   // Opens (creating, migrating) the policy store, bootstraps an empty one and publishes the
@@ -188,6 +223,9 @@ class Vault {
   // Who carries out CREATE / DROP TABLESPACE (nullptr: they are 0A000). REQUIRES: `host`
   // outlives the Vault or is reset first. Thread-safe.
   void set_tablespace_host(TablespaceHost* host);
+  // Who carries out BACKUP / RESTORE DATABASE (nullptr: they are 0A000). REQUIRES: `host`
+  // outlives the Vault or is reset first. Thread-safe.
+  void set_backup_host(BackupHost* host);
 
  private:
   explicit Vault(std::unique_ptr<VaultImpl> impl);

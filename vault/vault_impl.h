@@ -28,6 +28,7 @@ struct VaultImpl {
   // Vault::set_key_listener: told when access may have been taken away (key_authorizer.h).
   std::atomic<KeyListener*> key_listener{nullptr};
   std::atomic<TablespaceHost*> tablespace_host{nullptr};  // Vault::set_tablespace_host
+  std::atomic<BackupHost*> backup_host{nullptr};          // Vault::set_backup_host
 
   TimePoint now() const { return clock->now(); }
   std::int64_t now_us() const { return now().time_since_epoch().count(); }
@@ -98,6 +99,8 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::GrantPrivileges& st);
   Result<StatementResult> run(Session& s, const ast::CreateTablespace& st);  // exec_tablespace
   Result<StatementResult> run(Session& s, const ast::DropTablespace& st);
+  Result<StatementResult> run(Session& s, const ast::BackupDatabase& st);  // exec_backup.cpp
+  Result<StatementResult> run(Session& s, const ast::RestoreDatabase& st);
 
   // A vault.* view (exec_views.cpp).
   Result<StatementResult> view(Session& s, std::string_view name);
@@ -135,6 +138,12 @@ Status keep_last_vault_admin(VaultImpl& v, const Session& s, std::uint32_t user,
 // Records a sod_violation (detail command, rule) and returns 42501 with `message`.
 Error sod_refusal(VaultImpl& v, const Session& s, std::string_view statement, std::string_view rule,
                   std::string message);
+// The backup right (exec_backup.cpp): whether `role` is BACKUP_OPERATOR, and the rule of its
+// grants and revocations — by a DBA or ACCOUNT_MANAGER, to users only, never to oneself (a
+// revocation also by a VAULT_ADMIN). 42501 + sod_violation otherwise.
+bool is_backup_right(const PolicySnapshot& snap, std::uint32_t role);
+Status check_backup_right_grant(VaultImpl& v, const Session& s, bool grant, bool to_user,
+                                bool to_self, const std::string& statement);
 // A policy_changed event for `statement` on `object`.
 audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view statement,
                           std::string_view object);

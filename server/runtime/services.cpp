@@ -7,6 +7,7 @@
 #include "audit/key_access_log.h"
 #include "audit/keys.h"
 #include "crypto/kdf.h"
+#include "server/runtime/backup_host.h"
 #include "server/runtime/master_key_rotation.h"
 #include "storage/engine.h"
 #include "storage/sql_words.h"
@@ -203,6 +204,7 @@ crypto::KeyScope engine_key_scope() { return crypto::KeyScope::tablespace("defau
 Services::~Services() {
   if (vault) {
     vault->set_tablespace_host(nullptr);
+    vault->set_backup_host(nullptr);
     vault->set_key_listener(nullptr);
   }
   if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(key_authorizer.get()))
@@ -216,6 +218,7 @@ Services::~Services() {
   engine_vfs.reset();
   gate.reset();
   tablespace_host.reset();
+  backup_host.reset();
   tablespace_authorizer.reset();
   vault_key_authorizer.reset();
   key_authorizer.reset();
@@ -237,6 +240,8 @@ void attach_tablespaces(Services& s, storage::Engine& engine) {
   }
   s.tablespace_host = std::make_unique<EngineTablespaceHost>(*s.gate, *s.keys, engine);
   s.vault->set_tablespace_host(s.tablespace_host.get());
+  s.backup_host = make_backup_host(s, engine);
+  s.vault->set_backup_host(s.backup_host.get());
 }
 
 Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const ServerConfig& config,

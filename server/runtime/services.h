@@ -52,6 +52,8 @@ struct Services {
   std::unique_ptr<vault::KeyAuthorizer> vault_key_authorizer;
   std::unique_ptr<crypto::KeyAuthorizer> tablespace_authorizer;
   std::unique_ptr<vault::TablespaceHost> tablespace_host;
+  // Set by attach_tablespaces(): BACKUP / RESTORE DATABASE (server/runtime/backup_host.h).
+  std::unique_ptr<vault::BackupHost> backup_host;
   std::unique_ptr<crypto::KeyGate> gate;
   // The engine database's encrypting VFS, under the `tablespace:default` TEK released by
   // `gate` (renewed through it when the cached key expires). Every connection to the engine
@@ -93,7 +95,8 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
 // Once the engine is open: tablespace keys are released to sessions the vault admits
 // (vault::KeyAuthorizer over the engine's tablespace catalog; withdrawn on LOCK REALM and
 // every policy change), the server holds every tablespace key to create and drop the files,
-// and CREATE / DROP TABLESPACE are carried out on `engine` (Vault::set_tablespace_host).
+// and CREATE / DROP TABLESPACE are carried out on `engine` (Vault::set_tablespace_host), as are
+// BACKUP and RESTORE DATABASE (Vault::set_backup_host).
 // REQUIRES: `engine` outlives every session; ~Services detaches it from the vault.
 void attach_tablespaces(Services& services, storage::Engine& engine);
 
