@@ -189,6 +189,9 @@ class Settings {
   Values session_;        // the values without SET LOCAL
   Values at_begin_;       // session_ when the transaction began (restored by ROLLBACK)
   Values last_reported_;  // what the client was last told by ParameterStatus
+  // Whether effective_ may differ from last_reported_: set by every change of effective_
+  // after the constructor (set, reset, transaction begin and end), cleared by take_changed.
+  bool maybe_changed_ = false;
   bool in_transaction_ = false;
   bool failed_ = false;
 };

@@ -62,6 +62,7 @@ Status Settings::apply_startup(std::string_view name, std::string_view value) {
 Status Settings::set(std::string_view name, std::string_view value, bool local) {
   auto v = checked(name, value);
   if (!v) return std::move(v).error();
+  maybe_changed_ = true;
   const std::string lname = lower(name);
   // transaction_isolation and transaction_read_only describe the current transaction only.
   const bool transaction_scoped =
@@ -77,6 +78,7 @@ Status Settings::set(std::string_view name, std::string_view value, bool local) 
 }
 
 Status Settings::reset(std::string_view name) {
+  maybe_changed_ = true;
   if (lower(name) == "all") {
     for (const auto& def : detail::parameter_defs()) {
       if (def.read_only) continue;
@@ -125,6 +127,8 @@ std::vector<std::pair<std::string, std::string>> Settings::reported() const {
 
 std::vector<std::pair<std::string, std::string>> Settings::take_changed() {
   std::vector<std::pair<std::string, std::string>> out;
+  if (!maybe_changed_) return out;  // asked after every statement: most change nothing
+  maybe_changed_ = false;
   for (const auto& def : detail::parameter_defs()) {
     if (!def.reported) continue;
     const std::string lname = lower(def.name);
@@ -140,6 +144,7 @@ std::vector<std::pair<std::string, std::string>> Settings::take_changed() {
 void Settings::on_transaction_begin() {
   if (in_transaction_) return;
   in_transaction_ = true;
+  maybe_changed_ = true;
   at_begin_ = session_;
   // A new transaction starts with the session's defaults for its own characteristics.
   effective_["transaction_isolation"] = session_["default_transaction_isolation"];
@@ -149,6 +154,7 @@ void Settings::on_transaction_begin() {
 void Settings::on_transaction_end(bool committed) {
   if (!in_transaction_) return;
   in_transaction_ = false;
+  maybe_changed_ = true;
   failed_ = false;
   if (!committed) session_ = at_begin_;
   effective_ = session_;  // SET LOCAL values end with the transaction

@@ -55,8 +55,8 @@ std::optional<audit::Event> realm_access_event(const vault::PolicySnapshot& snap
   return e;
 }
 
-std::string now_text(const Clock& clock) {
-  return audit::format_time(std::chrono::time_point_cast<std::chrono::seconds>(clock.now()));
+std::string time_text(TimePoint at) {
+  return audit::format_time(std::chrono::time_point_cast<std::chrono::seconds>(at));
 }
 
 }  // namespace
@@ -118,8 +118,9 @@ Status RealmAccessAudit::before_execution(const storage::Statement& statement) {
   if (run != runs_.end()) {
     // Counted, not written; but only while the log takes records at all (fail closed).
     DBV_RETURN_IF_ERROR(ctx_.services.audit->health());
-    if (run->repeats++ == 0) run->first_at = now_text(*ctx_.services.clock);
-    run->last_at = now_text(*ctx_.services.clock);
+    const TimePoint at = ctx_.services.clock->now();  // formatted when the record is written
+    if (run->repeats++ == 0) run->first_at = at;
+    run->last_at = at;
     return ok_status();
   }
   if (runs_.size() >= kMaxRuns) {  // the oldest run ends to make room
@@ -170,8 +171,8 @@ Status RealmAccessAudit::write_repeats(Run run) {
   if (run.repeats == 0) return ok_status();
   audit::Event e = std::move(run.repeats_event);
   e.detail["repeats"] = static_cast<std::int64_t>(run.repeats);
-  e.detail["first_repeat_at"] = run.first_at;
-  e.detail["last_repeat_at"] = run.last_at;
+  e.detail["first_repeat_at"] = time_text(run.first_at);
+  e.detail["last_repeat_at"] = time_text(run.last_at);
   if (auto r = ctx_.services.audit->append(std::move(e)); !r) {
     spdlog::error(
         "session {}: the realm_access record of {} repeated executions was not written: {}",

@@ -60,7 +60,7 @@ class RealmAccessAudit {
     audit::Event repeats_event;  // the record to write for the repeats (repeats not yet set)
     std::uint64_t policy_version = 0;
     std::uint64_t repeats = 0;
-    std::string first_at, last_at;
+    TimePoint first_at, last_at;  // of the first and last repeat
     std::chrono::steady_clock::time_point ends;  // the window's end
   };
 
