@@ -1,0 +1,140 @@
+// MaskViews::sync: the TEMP views through which a masked session reads a masked table
+// (storage/masking.h).
+#include <map>
+
+#include "grammar/printer.h"
+#include "storage/compile.h"
+#include "storage/masking.h"
+
+namespace dbvault::storage {
+namespace {
+
+using Columns = std::map<std::string, ast::MaskingMode>;  // folded column -> mode
+
+// The one row `sql` selects (column 0), or "" when none.
+Result<std::string> one_text(sqlite3* db, Authorizer& auth, const std::string& sql) {
+  auto rows = query_column(db, auth, sql, 0);
+  if (!rows) return std::move(rows).error();
+  return rows->empty() ? std::string() : rows->front();
+}
+
+// Where a permanent table named `table` lives (main first, then the tablespaces), with its
+// name as declared; nullopt when there is none.
+Result<std::optional<std::pair<std::string, std::string>>> locate(sqlite3* db, Authorizer& auth,
+                                                                  std::string_view table) {
+  auto schemas = query_column(db, auth, "PRAGMA database_list", 1);
+  if (!schemas) return std::move(schemas).error();
+  for (const auto& schema : *schemas) {
+    if (schema == "temp") continue;
+    auto name = one_text(db, auth,
+                         "SELECT name FROM " + quote_ident(schema) +
+                             ".sqlite_schema WHERE type = 'table' AND name = " +
+                             grammar::quote_literal(table) + " COLLATE NOCASE");
+    if (!name) return std::move(name).error();
+    if (!name->empty()) return std::optional(std::pair(schema, *name));
+  }
+  return std::optional<std::pair<std::string, std::string>>();
+}
+
+Result<std::string> temp_sql(sqlite3* db, Authorizer& auth, std::string_view name) {
+  return one_text(db, auth,
+                  "SELECT COALESCE(sql, '') FROM temp.sqlite_schema WHERE name = " +
+                      grammar::quote_literal(name) + " COLLATE NOCASE");
+}
+
+// Creates the TEMP view `name` AS `body` unless it exists with exactly that definition
+// (SQLite stores "CREATE VIEW ..." without TEMP).
+Status ensure_view(sqlite3* db, Authorizer& auth, std::string_view name, const std::string& body) {
+  const std::string tail = quote_ident(name) + " AS " + body;
+  auto stored = temp_sql(db, auth, name);
+  if (!stored) return std::move(stored).error();
+  if (*stored == "CREATE VIEW " + tail) return ok_status();
+  if (!stored->empty()) {
+    DBV_RETURN_IF_ERROR(exec_internal(db, auth, "DROP VIEW temp." + quote_ident(name)));
+  }
+  return exec_internal(db, auth, "CREATE TEMP VIEW " + tail);
+}
+
+std::string shadow_body(std::string_view table) {
+  return "SELECT * FROM temp." + quote_ident(mask_view_name(table));
+}
+
+// Drops the views of `table` (folded), the shadow `shadow` only while it is still ours.
+Status drop_views(sqlite3* db, Authorizer& auth, const std::string& table,
+                  const std::string& shadow) {
+  auto stored = temp_sql(db, auth, shadow);
+  if (!stored) return std::move(stored).error();
+  if (*stored == "CREATE VIEW " + quote_ident(shadow) + " AS " + shadow_body(table)) {
+    DBV_RETURN_IF_ERROR(exec_internal(db, auth, "DROP VIEW temp." + quote_ident(shadow)));
+  }
+  return exec_internal(db, auth, "DROP VIEW IF EXISTS temp." + quote_ident(mask_view_name(table)));
+}
+
+// The mask view's body: every column of the table, the masked ones through dbvault_mask().
+Result<std::string> mask_body(sqlite3* db, Authorizer& auth, const std::string& schema,
+                              const std::string& table, const Columns& masked) {
+  auto cols = table_columns(db, auth, schema, table, true);
+  if (!cols) return std::move(cols).error();
+  std::string select;
+  for (const auto& c : *cols) {
+    if (!select.empty()) select += ", ";
+    const auto m = masked.find(vault::fold_name(c));
+    if (m == masked.end()) {
+      select += quote_ident(c);
+    } else {
+      select += "dbvault_mask(" +
+                grammar::quote_literal(std::string(vault::masking_mode_name(m->second))) + ", " +
+                quote_ident(c) + ") AS " + quote_ident(c);
+    }
+  }
+  return "SELECT " + select + " FROM " + quote_ident(schema) + "." + quote_ident(table);
+}
+
+}  // namespace
+
+bool MaskViews::made(std::string_view schema, std::string_view table) const {
+  if (schema != "temp") return false;
+  const std::string t = vault::fold_name(table);
+  if (t.starts_with(kMaskPrefix)) return true;
+  const auto s = shadows_.find(t);
+  return s != shadows_.end() && vault::fold_name(s->second) == t;
+}
+
+Status MaskViews::sync(sqlite3* db, Authorizer& auth, const std::vector<vault::ColumnMask>& masks) {
+  if (masks.empty() && shadows_.empty()) return ok_status();
+  std::map<std::string, Columns> wanted;
+  for (const auto& m : masks) wanted[m.table][m.column] = m.mode;
+  for (auto it = shadows_.begin(); it != shadows_.end();) {
+    if (wanted.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    DBV_RETURN_IF_ERROR(drop_views(db, auth, it->first, it->second));
+    it = shadows_.erase(it);
+  }
+  for (const auto& [table, columns] : wanted) {
+    auto where = locate(db, auth, table);
+    if (!where) return std::move(where).error();
+    if (!*where) {
+      if (auto s = shadows_.find(table); s != shadows_.end()) {
+        DBV_RETURN_IF_ERROR(drop_views(db, auth, table, s->second));
+        shadows_.erase(s);
+      }
+      continue;
+    }
+    const auto& [schema, name] = **where;
+    auto body = mask_body(db, auth, schema, name, columns);
+    if (!body) return std::move(body).error();
+    DBV_RETURN_IF_ERROR(ensure_view(db, auth, mask_view_name(table), *body));
+    auto stored = temp_sql(db, auth, name);
+    if (!stored) return std::move(stored).error();
+    const std::string shadow = "CREATE VIEW " + quote_ident(name) + " AS " + shadow_body(table);
+    if (stored->empty() || *stored == shadow) {
+      DBV_RETURN_IF_ERROR(ensure_view(db, auth, name, shadow_body(table)));
+      shadows_[table] = name;
+    }  // else a TEMP object of the session's holds the name: main.t is refused to it
+  }
+  return ok_status();
+}
+
+}  // namespace dbvault::storage
