@@ -62,7 +62,20 @@ class MaskViews {
   bool made(std::string_view schema, std::string_view table) const;
 
  private:
-  std::map<std::string, std::string> shadows_;  // folded table -> the shadow view's name
+  using Columns = std::map<std::string, ast::MaskingMode>;  // folded column -> mode
+  struct Made {
+    Columns columns;       // what the mask view masks
+    std::string shadow;    // the shadow view's name ("": a TEMP object held it)
+    std::string mask_sql;  // the views as SQLite stores them
+    std::string shadow_sql;
+  };
+  // True when both views of `table` are still exactly as made (a ROLLBACK can undo or bring
+  // back TEMP views; a DROP VIEW can remove the shadow).
+  Result<bool> current(sqlite3* db, Authorizer& auth, const std::string& table,
+                       const Made& m) const;
+  Status make_views(sqlite3* db, Authorizer& auth, const std::string& table,
+                    const Columns& columns);
+  std::map<std::string, Made> made_;  // by folded table
 };
 
 // What check_masks() needs besides the statement.

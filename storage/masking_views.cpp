@@ -42,13 +42,18 @@ Result<std::string> temp_sql(sqlite3* db, Authorizer& auth, std::string_view nam
                       grammar::quote_literal(name) + " COLLATE NOCASE");
 }
 
+// How SQLite stores "CREATE TEMP VIEW name AS body": without TEMP.
+std::string stored_form(std::string_view name, const std::string& body) {
+  return "CREATE VIEW " + quote_ident(name) + " AS " + body;
+}
+
 // Creates the TEMP view `name` AS `body` unless it exists with exactly that definition
 // (SQLite stores "CREATE VIEW ..." without TEMP).
 Status ensure_view(sqlite3* db, Authorizer& auth, std::string_view name, const std::string& body) {
   const std::string tail = quote_ident(name) + " AS " + body;
   auto stored = temp_sql(db, auth, name);
   if (!stored) return std::move(stored).error();
-  if (*stored == "CREATE VIEW " + tail) return ok_status();
+  if (*stored == stored_form(name, body)) return ok_status();
   if (!stored->empty()) {
     DBV_RETURN_IF_ERROR(exec_internal(db, auth, "DROP VIEW temp." + quote_ident(name)));
   }
@@ -64,7 +69,7 @@ Status drop_views(sqlite3* db, Authorizer& auth, const std::string& table,
                   const std::string& shadow) {
   auto stored = temp_sql(db, auth, shadow);
   if (!stored) return std::move(stored).error();
-  if (*stored == "CREATE VIEW " + quote_ident(shadow) + " AS " + shadow_body(table)) {
+  if (*stored == stored_form(shadow, shadow_body(table))) {
     DBV_RETURN_IF_ERROR(exec_internal(db, auth, "DROP VIEW temp." + quote_ident(shadow)));
   }
   return exec_internal(db, auth, "DROP VIEW IF EXISTS temp." + quote_ident(mask_view_name(table)));
@@ -92,47 +97,74 @@ Result<std::string> mask_body(sqlite3* db, Authorizer& auth, const std::string& 
 
 }  // namespace
 
+Result<bool> MaskViews::current(sqlite3* db, Authorizer& auth, const std::string& table,
+                                const Made& m) const {
+  if (m.shadow.empty()) return false;  // a TEMP object held the name: it may be gone now
+  auto mask = temp_sql(db, auth, mask_view_name(table));
+  if (!mask) return std::move(mask).error();
+  auto shadow = temp_sql(db, auth, m.shadow);
+  if (!shadow) return std::move(shadow).error();
+  return *mask == m.mask_sql && *shadow == m.shadow_sql;
+}
+
+Status MaskViews::make_views(sqlite3* db, Authorizer& auth, const std::string& table,
+                             const Columns& columns) {
+  auto where = locate(db, auth, table);
+  if (!where) return std::move(where).error();
+  if (!*where) {
+    if (auto m = made_.find(table); m != made_.end()) {
+      DBV_RETURN_IF_ERROR(drop_views(db, auth, table, m->second.shadow));
+      made_.erase(m);
+    }
+    return ok_status();
+  }
+  const auto& [schema, name] = **where;
+  auto body = mask_body(db, auth, schema, name, columns);
+  if (!body) return std::move(body).error();
+  Made m{columns, "", stored_form(mask_view_name(table), *body), ""};
+  DBV_RETURN_IF_ERROR(ensure_view(db, auth, mask_view_name(table), *body));
+  auto stored = temp_sql(db, auth, name);
+  if (!stored) return std::move(stored).error();
+  const std::string shadow = stored_form(name, shadow_body(table));
+  if (stored->empty() || *stored == shadow) {
+    DBV_RETURN_IF_ERROR(ensure_view(db, auth, name, shadow_body(table)));
+    m.shadow = name;
+    m.shadow_sql = shadow;
+  }  // else a TEMP object of the session's holds the name: main.t is refused to it
+  made_[table] = std::move(m);
+  return ok_status();
+}
+
 bool MaskViews::made(std::string_view schema, std::string_view table) const {
   if (schema != "temp") return false;
   const std::string t = vault::fold_name(table);
   if (t.starts_with(kMaskPrefix)) return true;
-  const auto s = shadows_.find(t);
-  return s != shadows_.end() && vault::fold_name(s->second) == t;
+  const auto m = made_.find(t);
+  return m != made_.end() && !m->second.shadow.empty();
 }
 
 Status MaskViews::sync(sqlite3* db, Authorizer& auth, const std::vector<vault::ColumnMask>& masks) {
-  if (masks.empty() && shadows_.empty()) return ok_status();
+  if (masks.empty() && made_.empty()) return ok_status();
   std::map<std::string, Columns> wanted;
   for (const auto& m : masks) wanted[m.table][m.column] = m.mode;
-  for (auto it = shadows_.begin(); it != shadows_.end();) {
+  for (auto it = made_.begin(); it != made_.end();) {
     if (wanted.contains(it->first)) {
       ++it;
       continue;
     }
-    DBV_RETURN_IF_ERROR(drop_views(db, auth, it->first, it->second));
-    it = shadows_.erase(it);
+    DBV_RETURN_IF_ERROR(drop_views(db, auth, it->first, it->second.shadow));
+    it = made_.erase(it);
   }
   for (const auto& [table, columns] : wanted) {
-    auto where = locate(db, auth, table);
-    if (!where) return std::move(where).error();
-    if (!*where) {
-      if (auto s = shadows_.find(table); s != shadows_.end()) {
-        DBV_RETURN_IF_ERROR(drop_views(db, auth, table, s->second));
-        shadows_.erase(s);
-      }
-      continue;
+    // Up to date (the common case): two reads of the TEMP schema only. Reading main's schema
+    // as well would open a read snapshot in a transaction that has not touched main yet.
+    auto known = made_.find(table);
+    if (known != made_.end() && known->second.columns == columns) {
+      auto up = current(db, auth, table, known->second);
+      if (!up) return std::move(up).error();
+      if (*up) continue;
     }
-    const auto& [schema, name] = **where;
-    auto body = mask_body(db, auth, schema, name, columns);
-    if (!body) return std::move(body).error();
-    DBV_RETURN_IF_ERROR(ensure_view(db, auth, mask_view_name(table), *body));
-    auto stored = temp_sql(db, auth, name);
-    if (!stored) return std::move(stored).error();
-    const std::string shadow = "CREATE VIEW " + quote_ident(name) + " AS " + shadow_body(table);
-    if (stored->empty() || *stored == shadow) {
-      DBV_RETURN_IF_ERROR(ensure_view(db, auth, name, shadow_body(table)));
-      shadows_[table] = name;
-    }  // else a TEMP object of the session's holds the name: main.t is refused to it
+    DBV_RETURN_IF_ERROR(make_views(db, auth, table, columns));
   }
   return ok_status();
 }

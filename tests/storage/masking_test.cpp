@@ -80,6 +80,34 @@ BOOST_AUTO_TEST_CASE(copies_and_new_views_carry_the_mask) {
   BOOST_TEST(rows(alice, "SELECT ssn FROM copy WHERE id = 10") == (Rows{{"***"}}));
 }
 
+BOOST_AUTO_TEST_CASE(exports_are_masked_as_reads_are) {
+  admin("ALTER TABLE people ALTER COLUMN ssn SET MASKING FULL");
+  Connection& bob = as("bob");
+  // COPY people TO / COPY (query) TO: the server prepares the SELECT with `exported`.
+  for (const char* sql : {"SELECT id, ssn FROM people WHERE id = 1",
+                          "SELECT id, upper(ssn) FROM (SELECT * FROM people) WHERE id = 1"}) {
+    auto st = bob.prepare(sql, {.exported = true});
+    BOOST_TEST_REQUIRE(st.ok(), sql << ": " << (st.ok() ? "" : st.error().message));
+    auto row = (*st)->step();
+    BOOST_TEST_REQUIRE((row.ok() && *row), sql);
+    BOOST_TEST((std::get<std::string>((*st)->column(1)) == "***"), sql);
+  }
+  auto direct = bob.prepare("SELECT ssn FROM main.people", {.exported = true});
+  BOOST_TEST_REQUIRE(!direct.ok());
+  BOOST_TEST(mentions(direct.error(), "masked"));
+}
+
+BOOST_AUTO_TEST_CASE(a_temp_object_holding_the_name_leaves_only_the_refused_way) {
+  Connection& alice = as("dba_alice");
+  exec(alice, "CREATE TEMP TABLE people (id INTEGER, ssn TEXT)");
+  exec(alice, "INSERT INTO temp.people VALUES (1, 'mine')");
+  admin("ALTER TABLE people ALTER COLUMN ssn SET MASKING FULL");
+  BOOST_TEST(rows(alice, "SELECT ssn FROM people") == (Rows{{"mine"}}));  // her own table
+  BOOST_TEST(mentions(refused(alice, "SELECT ssn FROM main.people"), "masked"));
+  exec(alice, "DROP TABLE temp.people");
+  BOOST_TEST(rows(alice, "SELECT ssn FROM people WHERE id = 1") == (Rows{{"***"}}));
+}
+
 BOOST_AUTO_TEST_CASE(reads_that_bypass_the_mask_are_refused) {
   Connection& alice = as("dba_alice");
   exec(alice, "CREATE VIEW before_view AS SELECT id, ssn FROM people");
