@@ -1,5 +1,6 @@
 // MaskViews::sync: the TEMP views through which a masked session reads a masked table
 // (storage/masking.h).
+#include <algorithm>
 #include <map>
 
 #include "grammar/printer.h"
@@ -80,17 +81,29 @@ Result<std::string> mask_body(sqlite3* db, Authorizer& auth, const std::string& 
                               const std::string& table, const Columns& masked) {
   auto cols = table_columns(db, auth, schema, table, true);
   if (!cols) return std::move(cols).error();
+  // A generated column may be computed from a masked one (upper(ssn)): it is masked too, with
+  // the table's strictest mask.
+  auto generated =
+      query_column(db, auth,
+                   "SELECT name FROM pragma_table_xinfo(" + grammar::quote_literal(table) + ", " +
+                       grammar::quote_literal(schema) + ") WHERE hidden IN (2, 3)",
+                   0);
+  if (!generated) return std::move(generated).error();
+  ast::MaskingMode strictest = masked.begin()->second;
+  for (const auto& [column, mode] : masked) strictest = vault::stricter(strictest, mode);
   std::string select;
   for (const auto& c : *cols) {
     if (!select.empty()) select += ", ";
     const auto m = masked.find(vault::fold_name(c));
-    if (m == masked.end()) {
+    const bool derived = std::find(generated->begin(), generated->end(), c) != generated->end();
+    if (m == masked.end() && !derived) {
       select += quote_ident(c);
-    } else {
-      select += "dbvault_mask(" +
-                grammar::quote_literal(std::string(vault::masking_mode_name(m->second))) + ", " +
-                quote_ident(c) + ") AS " + quote_ident(c);
+      continue;
     }
+    const ast::MaskingMode mode = m != masked.end() ? m->second : strictest;
+    select += "dbvault_mask(" +
+              grammar::quote_literal(std::string(vault::masking_mode_name(mode))) + ", " +
+              quote_ident(c) + ") AS " + quote_ident(c);
   }
   return "SELECT " + select + " FROM " + quote_ident(schema) + "." + quote_ident(table);
 }

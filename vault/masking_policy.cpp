@@ -57,6 +57,10 @@ std::vector<ColumnMask> masks_for(const PolicySnapshot& snap, std::uint32_t user
   return out;
 }
 
+ast::MaskingMode stricter(ast::MaskingMode a, ast::MaskingMode b) {
+  return strictness(b) > strictness(a) ? b : a;
+}
+
 bool table_has_masks(const PolicySnapshot& snap, std::string_view table) {
   const auto& all = snap.data().maskings;
   return std::any_of(all.begin(), all.end(), [&](const MaskingRow& m) { return m.table == table; });

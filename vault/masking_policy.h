@@ -33,6 +33,9 @@ std::vector<ColumnMask> masks_for(const PolicySnapshot& snap, std::uint32_t user
 // altered (a rename would move its data out from under its masks).
 bool table_has_masks(const PolicySnapshot& snap, std::string_view table);
 
+// The one of `a`, `b` that reveals less (NULL > FULL > HASH > PARTIAL).
+ast::MaskingMode stricter(ast::MaskingMode a, ast::MaskingMode b);
+
 // "FULL", "PARTIAL", "HASH", "NULL".
 std::string_view masking_mode_name(ast::MaskingMode mode);
 

@@ -108,6 +108,21 @@ BOOST_AUTO_TEST_CASE(a_temp_object_holding_the_name_leaves_only_the_refused_way)
   BOOST_TEST(rows(alice, "SELECT ssn FROM people WHERE id = 1") == (Rows{{"***"}}));
 }
 
+BOOST_AUTO_TEST_CASE(a_generated_column_computed_from_a_masked_one_is_masked_too) {
+  Connection& alice = as("dba_alice");
+  exec(alice,
+       "CREATE TABLE cards (id INTEGER PRIMARY KEY, pan TEXT, "
+       "shout TEXT GENERATED ALWAYS AS (upper(pan)) VIRTUAL)");
+  exec(alice, "INSERT INTO cards (id, pan) VALUES (1, '4111-1111-1111-1111')");
+  Session dba = login("dba_alice");
+  ok(dba, "GRANT SELECT ON cards TO bob");
+  admin("ALTER TABLE cards ALTER COLUMN pan SET MASKING FULL");
+  Connection& bob = as("bob");
+  BOOST_TEST(rows(bob, "SELECT pan, shout FROM cards") == (Rows{{"***", "***"}}));
+  BOOST_TEST(rows(bob, "SELECT count(*) FROM cards WHERE shout LIKE '4111%'") == (Rows{{"0"}}));
+  BOOST_TEST(mentions(refused(bob, "SELECT shout FROM main.cards"), "masked"));
+}
+
 BOOST_AUTO_TEST_CASE(reads_that_bypass_the_mask_are_refused) {
   Connection& alice = as("dba_alice");
   exec(alice, "CREATE VIEW before_view AS SELECT id, ssn FROM people");
