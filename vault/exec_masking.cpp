@@ -44,6 +44,26 @@ constexpr std::string_view kSameTarget =
 
 }  // namespace
 
+Status refuse_masked_role(PolicyStore::Db& db, std::uint32_t role, std::string_view name) {
+  auto q = db.prepare(
+      "SELECT schema_name || '.' || table_name || '.' || column_name FROM masking_policies "
+      "WHERE role_id = ? ORDER BY id");
+  if (!q) return std::move(q).error();
+  q->bind_all(static_cast<std::int64_t>(role));
+  std::string columns;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    columns += (columns.empty() ? "" : ", ") + q->text(0);
+  }
+  if (columns.empty()) return ok_status();
+  return make_error(sqlstate::kDependentObjectsStillExist,
+                    "cannot drop role " + std::string(name) +
+                        " because masking policies name it (" + columns +
+                        "); a VAULT_ADMIN drops them first");
+}
+
 Result<StatementResult> VaultImpl::run(Session& s, const ast::SetColumnMasking& st) {
   DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "SET MASKING"));
   auto t = target_of(*snap(), st.table, st.column, st.for_role);

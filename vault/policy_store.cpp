@@ -157,8 +157,8 @@ DROP TABLE emergency_requests;
 ALTER TABLE emergency_requests_v3 RENAME TO emergency_requests;
 )sql",
     // 4: masking policies (docs/encryption.md, "Masking"). Names are stored folded (SQLite
-    // compares them ASCII case-insensitively); role_id NULL masks for every session. A dropped
-    // role takes its masks with it: nobody holds it any more.
+    // compares them ASCII case-insensitively); role_id NULL masks for every session. DROP ROLE
+    // of a role a mask names is refused (2BP01) before the cascade could run.
     R"sql(
 CREATE TABLE masking_policies (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

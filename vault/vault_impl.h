@@ -143,6 +143,10 @@ audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view
 // 42704 "user N does not exist".
 Error no_user(std::string_view name);
 
+// 2BP01 when masking policies name role `role` (exec_masking.cpp): masks are the VAULT_ADMIN's,
+// and dropping the role would drop them (its holders would be unmasked by the DBA).
+Status refuse_masked_role(PolicyStore::Db& db, std::uint32_t role, std::string_view name);
+
 // Microseconds since the epoch as an audit timestamp (seconds) and as RFC 3339 text.
 inline audit::Timestamp to_seconds(std::int64_t us) {
   return audit::Timestamp(

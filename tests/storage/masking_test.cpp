@@ -201,7 +201,11 @@ BOOST_AUTO_TEST_CASE(role_masks_override_the_default_and_the_strictest_wins) {
   BOOST_TEST(rows(as("dba_alice"), "SELECT ssn FROM people WHERE id = 1") == (Rows{{"***"}}));
   admin("ALTER TABLE people ALTER COLUMN ssn SET MASKING NULL FOR ROLE analysts");
   BOOST_TEST(rows(as("bob"), "SELECT ssn FROM people WHERE id = 1") == (Rows{{"NULL"}}));
+  // The DBA cannot drop the role to drop its masks (the VAULT_ADMIN's).
+  const Error e = fails(dba, "DROP ROLE analysts CASCADE", "2BP01");
+  BOOST_TEST(mentions(e, "masking policies"), e.message);
   admin("ALTER TABLE people ALTER COLUMN ssn DROP MASKING FOR ROLE analysts");
+  ok(dba, "DROP ROLE analysts");
   admin("ALTER TABLE people ALTER COLUMN ssn DROP MASKING FOR ROLE support");
   admin("ALTER TABLE people ALTER COLUMN ssn DROP MASKING");
   BOOST_TEST(rows(as("bob"), "SELECT ssn FROM main.people WHERE id = 1") ==
