@@ -123,6 +123,22 @@ BOOST_AUTO_TEST_CASE(a_generated_column_computed_from_a_masked_one_is_masked_too
   BOOST_TEST(mentions(refused(bob, "SELECT shout FROM main.cards"), "masked"));
 }
 
+BOOST_AUTO_TEST_CASE(a_rollback_that_undoes_the_mask_views_does_not_unmask) {
+  Connection& alice = as("dba_alice");
+  exec(alice, "BEGIN");
+  admin("ALTER TABLE people ALTER COLUMN ssn SET MASKING PARTIAL");
+  BOOST_TEST(rows(alice, "SELECT ssn FROM people WHERE id = 1") == (Rows{{"***6789"}}));
+  exec(alice, "ROLLBACK");  // the TEMP views made inside the transaction are gone
+  BOOST_TEST(rows(alice, "SELECT ssn FROM people WHERE id = 1") == (Rows{{"***6789"}}));
+  exec(alice, "BEGIN");
+  exec(alice, "SAVEPOINT s");
+  admin("ALTER TABLE people ALTER COLUMN ssn SET MASKING NULL");
+  BOOST_TEST(rows(alice, "SELECT ssn FROM people WHERE id = 1") == (Rows{{"NULL"}}));
+  exec(alice, "ROLLBACK TO s");  // brings back the PARTIAL views
+  BOOST_TEST(rows(alice, "SELECT ssn FROM people WHERE id = 1") == (Rows{{"NULL"}}));
+  exec(alice, "COMMIT");
+}
+
 BOOST_AUTO_TEST_CASE(reads_that_bypass_the_mask_are_refused) {
   Connection& alice = as("dba_alice");
   exec(alice, "CREATE VIEW before_view AS SELECT id, ssn FROM people");
