@@ -85,9 +85,15 @@ struct MaskCheck {
   CreatorLookup creators;
   // The session's masks when the statement was prepared (what its mask views applied).
   const std::vector<vault::ColumnMask>& prepared_with;
+  // The connection, for the written tables' UNIQUE indexes and foreign keys.
+  sqlite3* db = nullptr;
+  Authorizer* auth = nullptr;
 };
 
-// 42501 when the statement would read a masked column other than through its mask view, when
+// 42501 when the statement would read a masked column other than through its mask view; when
+// it writes a column whose value is compared with a masked one (a UNIQUE index or PRIMARY KEY
+// holding a masked column, a foreign key to one: the write's success would answer "is this
+// value there?"); when
 // it reads a table whose masks changed since it was prepared (prepare it again), or when it
 // alters a table that has masking policies. OK at once when the policy has no masks.
 Status check_masks(const MaskCheck& check, const StatementFacts& facts);

@@ -1,8 +1,11 @@
 // check_masks() and without_mask_contexts() (storage/masking.h).
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/sqlstate.h"
+#include "grammar/printer.h"
+#include "storage/compile.h"
 #include "storage/masking.h"
 #include "storage/sql_words.h"
 
@@ -59,6 +62,71 @@ std::set<std::string> changed_tables(const MaskCheck& check) {
   return out;
 }
 
+// For each column of `schema`.`table`, the (table, column)s a write of it is compared with:
+// the columns of each UNIQUE index (the PRIMARY KEY's too) it is part of, the parent column of
+// each foreign key it is the child of. Folded names.
+using Compared = std::map<std::string, std::set<MaskKey>>;
+Result<Compared> compared_columns(const MaskCheck& check, const std::string& schema,
+                                  const std::string& table) {
+  const std::string args = grammar::quote_literal(table) + ", " + grammar::quote_literal(schema);
+  auto unique =
+      query_column(check.db, *check.auth,
+                   "SELECT il.name || char(1) || ii.name FROM pragma_index_list(" + args +
+                       ") il, pragma_index_info(il.name, " + grammar::quote_literal(schema) +
+                       ") ii WHERE il.\"unique\" = 1 AND ii.name IS NOT NULL",
+                   0);
+  if (!unique) return std::move(unique).error();
+  std::map<std::string, std::vector<std::string>> indexes;  // index -> its columns
+  for (const auto& row : *unique) {
+    const auto cut = row.find('\1');
+    indexes[row.substr(0, cut)].push_back(fold_ascii(row.substr(cut + 1)));
+  }
+  Compared out;
+  for (const auto& [index, cols] : indexes) {
+    for (const auto& c : cols) {
+      for (const auto& peer : cols) out[c].insert({fold_ascii(table), peer});
+    }
+  }
+  auto fks = query_column(check.db, *check.auth,
+                          "SELECT \"from\" || char(1) || \"table\" || char(1) || "
+                          "COALESCE(\"to\", '') FROM pragma_foreign_key_list(" +
+                              args + ")",
+                          0);
+  if (!fks) return std::move(fks).error();
+  for (const auto& row : *fks) {
+    const auto a = row.find('\1');
+    const auto b = row.find('\1', a + 1);
+    out[fold_ascii(row.substr(0, a))].insert(
+        {fold_ascii(row.substr(a + 1, b - a - 1)), fold_ascii(row.substr(b + 1))});
+  }
+  return out;
+}
+
+// The first write of `facts` compared with a column in `masked`, named, or "".
+Result<std::string> compared_write(const MaskCheck& check, const StatementFacts& facts,
+                                   const std::set<MaskKey>& masked) {
+  std::map<std::pair<std::string, std::string>, Compared> by_table;
+  for (const auto& a : facts.accesses) {
+    if ((a.command != Command::kInsert && a.command != Command::kUpdate) || a.column.empty() ||
+        a.schema == "temp" || a.schema.empty()) {
+      continue;
+    }
+    auto it = by_table.find({a.schema, a.table});
+    if (it == by_table.end()) {
+      auto compared = compared_columns(check, a.schema, a.table);
+      if (!compared) return std::move(compared).error();
+      it = by_table.emplace(std::pair(a.schema, a.table), std::move(*compared)).first;
+    }
+    const auto peers = it->second.find(fold_ascii(a.column));
+    if (peers == it->second.end()) continue;
+    for (const auto& p : peers->second) {
+      if (masked.contains(p))
+        return a.table + "." + a.column + " (compared with " + p.first + "." + p.second + ")";
+    }
+  }
+  return std::string();
+}
+
 std::string object(const EngineAccess& a) {
   return a.schema + "." + a.table + (a.column.empty() ? "" : "." + a.column);
 }
@@ -77,6 +145,14 @@ Status check_masks(const MaskCheck& check, const StatementFacts& facts) {
   const auto changed = changed_tables(check);
   auto masked = masked_columns(check, facts);
   if (!masked) return std::move(masked).error();
+  if (!masked->empty() && check.db != nullptr) {
+    auto write = compared_write(check, facts, *masked);
+    if (!write) return std::move(write).error();
+    if (!write->empty()) {
+      return refusal("the write of " + *write +
+                     " is refused: its success would tell whether a masked value is there");
+    }
+  }
   for (const auto& a : facts.accesses) {
     const std::string table = fold_ascii(is_mask_view(a.table) && a.schema == "temp"
                                              ? a.table.substr(kMaskPrefix.size() + 1)

@@ -139,6 +139,21 @@ BOOST_AUTO_TEST_CASE(a_rollback_that_undoes_the_mask_views_does_not_unmask) {
   exec(alice, "COMMIT");
 }
 
+BOOST_AUTO_TEST_CASE(a_unique_masked_column_is_no_oracle_for_inserts) {
+  Connection& alice = as("dba_alice");
+  exec(alice, "CREATE TABLE ids (id INTEGER PRIMARY KEY, ssn TEXT UNIQUE, note TEXT)");
+  exec(alice, "INSERT INTO ids VALUES (1, '123-45-6789', 'a')");
+  Session dba = login("dba_alice");
+  ok(dba, "GRANT SELECT, INSERT, UPDATE ON ids TO bob");
+  admin("ALTER TABLE ids ALTER COLUMN ssn SET MASKING FULL");
+  Connection& bob = as("bob");
+  // Would answer "is 123-45-6789 in the table?" with a unique violation.
+  refused(bob, "INSERT INTO main.ids (ssn) VALUES ('123-45-6789')");
+  refused(bob, "INSERT OR REPLACE INTO main.ids (ssn) VALUES ('123-45-6789')");
+  refused(bob, "UPDATE main.ids SET ssn = '123-45-6789' WHERE id = 2");
+  BOOST_TEST(count("ids") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(reads_that_bypass_the_mask_are_refused) {
   Connection& alice = as("dba_alice");
   exec(alice, "CREATE VIEW before_view AS SELECT id, ssn FROM people");
