@@ -153,6 +153,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   engine_options.database = dir.engine_db();
   engine_options.vfs = (*services)->engine_vfs;
   engine_options.allowed_functions = pgcompat::function_names();
+  engine_options.masking_key = (*services)->masking_key;
   engine_options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(), dir.config()};
   engine_options.on_refusal = [log = (*services)->audit.get()](
                                   vault::Session& s, const Error& refusal, std::string_view sql) {

@@ -131,7 +131,8 @@ class Authorizer {
                       const char* context);
   int on_collect(int action, const char* a1, const char* a2, const char* db, const char* ctx);
   int on_verify(int action, const char* a1, const char* a2, const char* db, const char* ctx);
-  bool function_allowed(std::string_view name) const;
+  // `ctx`: the innermost view or trigger calling it (nullptr: the statement itself).
+  bool function_allowed(std::string_view name, const char* ctx) const;
 
   sqlite3* db_;
   std::vector<std::string> functions_;

@@ -7,6 +7,7 @@
 
 #include "common/sqlstate.h"
 #include "grammar/printer.h"
+#include "storage/masking.h"
 #include "storage/schema_reads.h"
 #include "storage/sql_words.h"
 #include "storage/vfs/encrypted_db.h"
@@ -349,6 +350,12 @@ bool is_drop_if_exists(std::string_view sql) {
 
 Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql,
                          Completion completion) {
+  // Only the engine's mask views may name them: a CTE of that name would pose as one, a call
+  // of dbvault_mask() would be an oracle for HASH masks (storage/masking.h).
+  if (names_mask_objects(sql)) {
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "names beginning with dbvault_mask are reserved to the engine's masking");
+  }
   Compiled c;
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;

@@ -149,6 +149,7 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
   auto state = std::make_unique<ConnectionState>(*shared_, session, db);  // owns db now
   DBV_RETURN_IF_ERROR(configure(db, shared_->options));
   if (setup) DBV_RETURN_IF_ERROR(setup(db));
+  DBV_RETURN_IF_ERROR(register_mask_function(db, shared_->options.masking_key));
   state->auth = std::make_unique<Authorizer>(db, shared_->options.allowed_functions);
   state->on_execution = std::move(on_execution);
   state->tablespaces =
@@ -229,6 +230,8 @@ Connection::~Connection() = default;
 Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
                                                        PrepareOptions options) {
   DBV_RETURN_IF_ERROR(state_->tablespaces->sync(state_->db, *state_->auth));
+  auto masks = vault::masks_for(*state_->engine.vault.snapshot(), state_->session.user_id());
+  DBV_RETURN_IF_ERROR(state_->masks.sync(state_->db, *state_->auth, masks));
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
@@ -241,6 +244,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
   st->exported = options.exported;
+  st->masks = std::move(masks);
   if (st->compiled.pending) {  // checked at its first execution, once complete
     return std::unique_ptr<Statement>(new Statement(std::move(st)));
   }
@@ -248,7 +252,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   const auto snap = state_->engine.vault.snapshot();
   st->resolved = resolve(*snap, st->compiled.facts);
   st->resolved_version = snap->version();
-  DBV_RETURN_IF_ERROR(enforce(state_->enforcement(), *snap, st->compiled.facts, st->resolved, sql));
+  DBV_RETURN_IF_ERROR(check_statement(*st, *snap));
   DBV_RETURN_IF_ERROR(state_->tablespaces->check_runnable(st->resolved.names));
   return std::unique_ptr<Statement>(new Statement(std::move(st)));
 }

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "crypto/secret_bytes.h"
 #include "vault/access_resolver.h"
 #include "vault/session.h"
 #include "vault/vault.h"
@@ -88,6 +89,10 @@ struct EngineOptions {
   // only when named in allowed_functions (every other non-built-in function is refused).
   std::function<Status(sqlite3*)> on_open;
   std::vector<std::string> allowed_functions;
+  // The key of HASH masks (docs/encryption.md, "Masking"): the server derives it from a TEK of
+  // the key store, so equal values hash alike across sessions and restarts, and nobody without
+  // the master key can compute a hash. Unset: statements reading a HASH-masked column fail.
+  std::shared_ptr<const crypto::SecretBytes> masking_key;
   // Called when the engine itself refuses a statement while compiling it (42501: ATTACH, a
   // schema-changing PRAGMA, load_extension, an access set that cannot be determined — refusals
   // the vault's check never sees), with the refusal and the statement: the server audits

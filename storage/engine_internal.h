@@ -13,6 +13,7 @@
 #include "storage/compile.h"
 #include "storage/enforcement.h"
 #include "storage/engine.h"
+#include "storage/masking.h"
 #include "storage/tablespace_attach.h"
 #include "storage/tablespace_catalog.h"
 
@@ -39,9 +40,10 @@ struct ConnectionState {
   vault::Session& session;
   sqlite3* db;
   std::unique_ptr<Authorizer> auth;
-  ExecutionHook on_execution;  // may be empty
+  ExecutionHook on_execution;                          // may be empty
   std::unique_ptr<TablespaceAttachments> tablespaces;  // closed after db (destroyed later)
   bool creating_in_tablespace = false;                 // create_table_in() is running
+  MaskViews masks;                                     // the session's mask views
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);
@@ -57,10 +59,16 @@ struct StatementState {
   bool started = false;   // this execution passed its check
   bool finished = false;  // the last step returned DONE or an error
   bool in_savepoint = false;
-  bool exported = false;  // PrepareOptions::exported
+  bool exported = false;          // PrepareOptions::exported
   std::vector<bool> preexisting;  // per compiled.facts.created: the name existed already
   std::int64_t changes = 0;
+  std::vector<vault::ColumnMask> masks;  // the session's masks when it was prepared
 };
+
+// The checks of a compiled statement against `snap`, at prepare and at each execution: the
+// masks (storage/masking.h), then enforce() (storage/enforcement.h). REQUIRES: st.resolved
+// resolved against `snap`.
+Status check_statement(StatementState& st, const vault::PolicySnapshot& snap);
 
 struct CloseEngineDb {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }

@@ -69,6 +69,16 @@ std::string Statement::column_origin(int i) const {
   return text_or_empty(sqlite3_column_origin_name(state_->compiled.stmt.get(), i));
 }
 
+Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
+  const EnforcementContext ctx = st.conn.enforcement();
+  DBV_RETURN_IF_ERROR(check_masks(
+      {snap, st.conn.session.user_id(), ctx.creators, st.masks, st.conn.db, st.conn.auth.get()},
+      st.compiled.facts));
+  const auto unmasked = without_mask_views(st.compiled.facts, st.conn.masks);
+  if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.sql);
+  return enforce(ctx, snap, *unmasked, resolve(snap, *unmasked), st.sql);
+}
+
 // The check of this execution: against the snapshot and session of this moment (names are
 // resolved again when the policy changed since prepare).
 static Status check_execution(StatementState& st) {
@@ -86,8 +96,7 @@ static Status check_execution(StatementState& st) {
     st.resolved = resolve(*snap, st.compiled.facts);
     st.resolved_version = snap->version();
   }
-  DBV_RETURN_IF_ERROR(
-      enforce(st.conn.enforcement(), *snap, st.compiled.facts, st.resolved, st.sql));
+  DBV_RETURN_IF_ERROR(check_statement(st, *snap));
   // After the vault allowed it: a tablespace whose key this session does not hold (a
   // stand-in, or a key locked since) is never read or written (docs/encryption.md §9).
   return st.conn.tablespaces->check_runnable(st.resolved.names);

@@ -240,6 +240,7 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropRole& st) {
         // Inside the change, so that no rule naming the role is created meanwhile.
         DBV_RETURN_IF_ERROR(
             check_dependents(*snap(), ast::PrincipalKind::kRole, st.name, st.cascade, ev));
+        DBV_RETURN_IF_ERROR(refuse_masked_role(db, *id, st.name));
         DBV_RETURN_IF_ERROR(db.run(
             "DELETE FROM realm_authorizations WHERE principal_kind = 1 AND principal_id = ?", *id));
         DBV_RETURN_IF_ERROR(

@@ -48,6 +48,13 @@ const std::vector<View>& views() {
        "(SELECT COUNT(*) FROM realm_objects o WHERE o.realm_id = r.id) "
        "FROM realms r LEFT JOIN users u ON u.id = r.owner_user_id ORDER BY r.name",
        {}},
+      {"vault.masking_policies",
+       {"table_name", "column_name", "mode", "role"},
+       "SELECT m.schema_name || '.' || m.table_name, m.column_name, "
+       "CASE m.mode WHEN 0 THEN 'FULL' WHEN 1 THEN 'PARTIAL' WHEN 2 THEN 'HASH' ELSE 'NULL' END, "
+       "COALESCE(r.name, '') FROM masking_policies m LEFT JOIN roles r ON r.id = m.role_id "
+       "ORDER BY m.schema_name, m.table_name, m.column_name, COALESCE(r.name, '')",
+       {}},
   };
   return kViews;
 }

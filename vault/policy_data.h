@@ -96,6 +96,17 @@ struct RuleRow {
   std::string sql;
 };
 
+// A masking policy (docs/encryption.md, "Masking"): `column` of `schema`.`table` is masked
+// with `mode` for sessions holding role `role_id`, or for every session when it is 0.
+struct MaskingRow {
+  std::uint32_t id = 0;
+  std::string schema;
+  std::string table;
+  std::string column;
+  ast::MaskingMode mode = ast::MaskingMode::kFull;
+  std::uint32_t role_id = 0;  // 0: every session
+};
+
 struct PolicyData {
   std::uint64_t version = 0;  // increases with every committed change
   bool vault_enabled = true;
@@ -112,6 +123,7 @@ struct PolicyData {
   std::vector<EmergencyPendingRow> emergency_pending;
   std::vector<RuleRow> command_rules;
   std::vector<RuleRow> rule_sets;
+  std::vector<MaskingRow> maskings;
 };
 
 }  // namespace dbvault::vault

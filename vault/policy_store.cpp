@@ -10,7 +10,7 @@ namespace {
 
 // Migration n (1-based) brings the schema from version n-1 to n. Append only: never edit a
 // migration that has shipped.
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     R"sql(
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO settings VALUES ('vault_enabled', '1'), ('policy_version', '0');
@@ -155,6 +155,20 @@ INSERT INTO emergency_requests_v3
   FROM emergency_requests e JOIN realms r ON r.id = e.realm_id JOIN users u ON u.id = e.user_id;
 DROP TABLE emergency_requests;
 ALTER TABLE emergency_requests_v3 RENAME TO emergency_requests;
+)sql",
+    // 4: masking policies (docs/encryption.md, "Masking"). Names are stored folded (SQLite
+    // compares them ASCII case-insensitively); role_id NULL masks for every session. DROP ROLE
+    // of a role a mask names is refused (2BP01) before the cascade could run.
+    R"sql(
+CREATE TABLE masking_policies (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  role_id INTEGER REFERENCES roles(id) ON DELETE CASCADE,
+  mode INTEGER NOT NULL);
+CREATE UNIQUE INDEX masking_policies_key
+  ON masking_policies (schema_name, table_name, column_name, COALESCE(role_id, 0));
 )sql",
 };
 
@@ -395,6 +409,20 @@ Result<PolicyData> PolicyStore::load(TimePoint now) {
   if (Status outer_ = load_rows(db_, "SELECT id, name, sql FROM rule_sets ORDER BY id", d.rule_sets,
                                 [](auto& st, RuleRow& r) {
                                   r = {u32(st, 0), st.text(1), st.text(2)};
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
+  if (Status outer_ = load_rows(db_,
+                                "SELECT id, schema_name, table_name, column_name, mode, "
+                                "COALESCE(role_id, 0) FROM masking_policies ORDER BY id",
+                                d.maskings,
+                                [](auto& st, MaskingRow& r) {
+                                  r = {u32(st, 0),
+                                       st.text(1),
+                                       st.text(2),
+                                       st.text(3),
+                                       static_cast<ast::MaskingMode>(st.int64(4)),
+                                       u32(st, 5)};
                                 });
       !outer_.ok())
     return std::move(outer_).error();

@@ -101,6 +101,8 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::DropTablespace& st);
   Result<StatementResult> run(Session& s, const ast::BackupDatabase& st);  // exec_backup.cpp
   Result<StatementResult> run(Session& s, const ast::RestoreDatabase& st);
+  Result<StatementResult> run(Session& s, const ast::SetColumnMasking& st);  // exec_masking
+  Result<StatementResult> run(Session& s, const ast::DropColumnMasking& st);
 
   // A vault.* view (exec_views.cpp).
   Result<StatementResult> view(Session& s, std::string_view name);
@@ -149,6 +151,10 @@ audit::Event policy_event(const VaultImpl& v, const Session& s, std::string_view
                           std::string_view object);
 // 42704 "user N does not exist".
 Error no_user(std::string_view name);
+
+// 2BP01 when masking policies name role `role` (exec_masking.cpp): masks are the VAULT_ADMIN's,
+// and dropping the role would drop them (its holders would be unmasked by the DBA).
+Status refuse_masked_role(PolicyStore::Db& db, std::uint32_t role, std::string_view name);
 
 // Microseconds since the epoch as an audit timestamp (seconds) and as RFC 3339 text.
 inline audit::Timestamp to_seconds(std::int64_t us) {

@@ -19,16 +19,18 @@
 namespace dbvault::server {
 namespace {
 
-// The vault's token MAC root: derived from the `policy` TEK (wrapped by the MEK), so tokens
-// verify across restarts and are worthless without the master key.
-Result<crypto::SecretBytes> token_root_key(crypto::TekStore& keys, bool create) {
+// Subkeys of the `policy` TEK (wrapped by the MEK): the vault's token MAC root and the key of
+// HASH masks (docs/encryption.md, "Masking"), stable across restarts and worthless without
+// the master key. `create`: make the TEK first (init).
+Result<crypto::SecretBytes> policy_subkey(crypto::TekStore& keys, bool create,
+                                          std::string_view label) {
   const auto scope = crypto::KeyScope::policy();
   if (create) {
     if (auto made = keys.create_tek(scope); !made) return std::move(made).error();
   }
   auto tek = keys.unwrap(scope, std::nullopt);
   if (!tek) return std::move(tek).error();
-  return crypto::derive_subkey(tek->key, "dbvault vault-token root v1");
+  return crypto::derive_subkey(tek->key, label);
 }
 
 // The three accounts of a new data directory (vault::Options::bootstrap): on an empty policy
@@ -264,8 +266,11 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   if (!log) return std::move(log).error();
   s->audit = std::move(*log);
   s->sink = std::make_unique<vault::AuditLogSink>(*s->audit);
-  auto root = token_root_key(*s->keys, mode.create);
+  auto root = policy_subkey(*s->keys, mode.create, "dbvault vault-token root v1");
   if (!root) return std::move(root).error();
+  auto masking = policy_subkey(*s->keys, false, "dbvault masking hash v1");
+  if (!masking) return std::move(masking).error();
+  s->masking_key = std::make_shared<const crypto::SecretBytes>(std::move(*masking));
 
   s->key_access = std::make_unique<audit::KeyAccessLog>(*s->audit);
   s->key_authorizer = std::make_unique<ServerKeyAuthorizer>();

@@ -63,6 +63,8 @@ struct Services {
   // the engine database exists, i.e. during init).
   std::unique_ptr<storage::SqliteAccessResolver> resolver;
   std::unique_ptr<vault::Vault> vault;
+  // The key of HASH masks (storage::EngineOptions::masking_key), derived from the policy TEK.
+  std::shared_ptr<const crypto::SecretBytes> masking_key;
   vault::PolicyStore* policy_store = nullptr;  // the vault's, with the audit anchor attached
 
   // Re-anchors the policy store at the audit log's end, detaches the anchor, closes the vault,

@@ -216,7 +216,7 @@ Status VaultViews::open() {
   auto aux = std::make_unique<Aux>();
   vault::Vault& v = *ctx_.services.vault;
   vault::Session& s = session_;
-  for (const char* name : {"emergency_unlocks", "tokens", "realms"}) {
+  for (const char* name : {"emergency_unlocks", "tokens", "realms", "masking_policies"}) {
     const std::string full = std::string("vault.") + name;
     aux->providers[name] = [&v, &s, full]() -> Result<ViewTable> {
       auto r = v.query_view(s, full);
@@ -232,6 +232,7 @@ Status VaultViews::open() {
                             "expires_at", "revoked", "password_id"};
   aux->columns["realms"] = {"realm", "description",      "owner",  "mode",
                             "state", "require_password", "objects"};
+  aux->columns["masking_policies"] = {"table_name", "column_name", "mode", "role"};
   auto viewer = [&v, &s]() { return require_viewer(v, s); };
   aux->columns["realm_objects"] = {"realm", "object"};
   aux->providers["realm_objects"] = [&v, viewer]() -> Result<ViewTable> {

@@ -19,6 +19,9 @@ EngineFixture::EngineFixture() {
   o.database = engine_db;
   o.vfs = engine_vfs;
   o.protected_paths = {dir / "policy.db", dir / "keys", dir / "audit"};
+  auto masking_key = crypto::random_key();  // HASH masks (the server derives it from a TEK)
+  BOOST_TEST_REQUIRE(masking_key.ok());
+  o.masking_key = std::make_shared<const crypto::SecretBytes>(std::move(masking_key).value());
   auto e = Engine::open(o, *vault);
   BOOST_TEST_REQUIRE(e.ok(), "engine: " << (e.ok() ? "" : e.error().message));
   engine = std::move(e).value();
