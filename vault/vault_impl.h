@@ -98,6 +98,9 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::GrantPrivileges& st);
   Result<StatementResult> run(Session& s, const ast::CreateTablespace& st);  // exec_tablespace
   Result<StatementResult> run(Session& s, const ast::DropTablespace& st);
+  Result<StatementResult> run(Session& s, const ast::RotateTablespaceKey& st);
+  Result<StatementResult> run(Session& s, const ast::RotateTableKey& st);
+  Result<StatementResult> run(Session& s, const ast::EnableTablespaceEncryption& st);
 
   // A vault.* view (exec_views.cpp).
   Result<StatementResult> view(Session& s, std::string_view name);
