@@ -17,6 +17,8 @@ constexpr const char* kStatement = "ALTER TABLESPACE ROTATE ENCRYPTION KEY";
 
 crypto::SessionRef server_ref() { return {kServerKeySession, kServerKeyUser}; }
 
+std::string error_text(const Error& e) { return std::string(e.code.code()) + " " + e.message; }
+
 std::string now_text(const Clock& clock) {
   return audit::format_time(std::chrono::time_point_cast<std::chrono::seconds>(clock.now()));
 }
@@ -74,6 +76,7 @@ Result<std::pair<std::vector<std::uint32_t>, std::uint32_t>> versions_of(
 Status TekRotations::rotate(std::string_view name) {
   auto target = target_of(services_, engine_, name);
   if (!target) return std::move(target).error();
+  std::lock_guard begin_lock(begin_mu_);
   auto versions = versions_of(*services_.keys, target->scope);
   if (!versions) return std::move(versions).error();
   if (!versions->first.empty()) {
@@ -132,11 +135,6 @@ std::vector<EncryptionProgress> TekRotations::progress() const {
   return progress_;
 }
 
-void TekRotations::wait_idle() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return stop_ || (queue_.empty() && !busy_); });
-}
-
 void TekRotations::update(const std::string& name,
                           const std::function<void(EncryptionProgress&)>& fn) {
   std::lock_guard lock(mu_);
@@ -157,39 +155,33 @@ void TekRotations::worker() {
       if (stop_) return;
       name = queue_.front().name;
       queue_.pop_front();
-      busy_ = true;
     }
-    Status outcome = ok_status();
-    for (int attempt = 1;; ++attempt) {
-      outcome = run_job(name);
-      if (outcome.ok() || attempt >= options_.max_attempts) break;
-      update(name, [&](EncryptionProgress& p) {
-        p.state = "retrying";
-        p.error = std::string(outcome.error().code.code()) + " " + outcome.error().message;
-      });
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, options_.retry_delay, [this] { return stop_; })) break;
+    const Status outcome = run_with_retries(name);
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;  // interrupted: the next start resumes it (the key store says so)
     }
     EncryptionProgress final_state;
     update(name, [&](EncryptionProgress& p) {
       p.state = outcome.ok() ? "done" : "failed";
-      if (!outcome.ok()) {
-        p.error = std::string(outcome.error().code.code()) + " " + outcome.error().message;
-      }
+      if (!outcome.ok()) p.error = error_text(outcome.error());
       p.finished_at = now_text(*services_.clock);
       final_state = p;
     });
-    bool stopping = false;
-    {
-      std::lock_guard lock(mu_);
-      stopping = stop_;
-    }
-    if (!stopping) audit_end(final_state, outcome);  // a stopped run resumes at the next start
-    {
-      std::lock_guard lock(mu_);
-      busy_ = false;
-    }
-    cv_.notify_all();
+    audit_end(final_state, outcome);
+  }
+}
+
+Status TekRotations::run_with_retries(const std::string& name) {
+  for (int attempt = 1;; ++attempt) {
+    Status outcome = run_job(name);
+    if (outcome.ok() || attempt >= options_.max_attempts) return outcome;
+    update(name, [&](EncryptionProgress& p) {
+      p.state = "retrying";
+      p.error = error_text(outcome.error());
+    });
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, options_.retry_delay, [this] { return stop_; })) return outcome;
   }
 }
 

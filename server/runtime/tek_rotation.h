@@ -83,14 +83,13 @@ class TekRotations {
   Status resume();
   // The rotations of this run, oldest first.
   std::vector<EncryptionProgress> progress() const;
-  // Blocks until no job is queued or running (tests, `dbvault` tools).
-  void wait_idle();
 
  private:
   struct Job {
     std::string name;
   };
   void worker();
+  Status run_with_retries(const std::string& name);
   Status run_job(const std::string& name);
   void update(const std::string& name, const std::function<void(EncryptionProgress&)>& fn);
   void audit_end(const EncryptionProgress& p, const Status& outcome);
@@ -100,10 +99,10 @@ class TekRotations {
   storage::Engine& engine_;
   const TekRotationOptions options_;
 
+  std::mutex begin_mu_;  // one begin at a time: its check and the key store's begin go together
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
-  bool busy_ = false;
   bool stop_ = false;
   std::vector<EncryptionProgress> progress_;  // guarded by mu_
   std::thread thread_;                        // last: started once the rest is built

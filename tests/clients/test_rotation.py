@@ -17,6 +17,7 @@ import threading
 import time
 
 import psycopg2
+import psycopg2.errors
 
 import client_case
 
@@ -96,7 +97,21 @@ class Rotation(client_case.ServerCase):
         before = [v for v, _ in self.keys_db_versions(f"tablespace:{tablespace}")]
         stop = threading.Event()
         committed = [0] * WRITERS
+        withdrawn = [0] * WRITERS
         errors: list[str] = []
+
+        def run(cursor, n: int, sql: str, params) -> bool:
+            """False if the statement was refused, before it ran, because the session's key was
+            withdrawn between its compilation and its execution (the rotation's begin; known
+            limit, docs/encryption.md §10.3): the next statement attaches the key ring."""
+            try:
+                cursor.execute(sql, params)
+                return True
+            except psycopg2.errors.InsufficientPrivilege as e:
+                if "is not released to this session" not in str(e):
+                    raise
+                withdrawn[n] += 1
+                return False
 
         def writer(n: int) -> None:
             connection = psycopg2.connect(**self.server.conninfo("dba"))
@@ -104,11 +119,11 @@ class Rotation(client_case.ServerCase):
             try:
                 with connection.cursor() as cursor:
                     while not stop.is_set():
-                        cursor.execute(f"INSERT INTO {table} (w, v) VALUES (%s, %s)",
-                                       (n, f"w{n}-{committed[n]}-" + "y" * 100))
-                        committed[n] += 1
-                        cursor.execute(f"SELECT count(*), max(id) FROM {table} WHERE w = %s", (n,))
-                        self.assertEqual(cursor.fetchone()[0], committed[n])
+                        if run(cursor, n, f"INSERT INTO {table} (w, v) VALUES (%s, %s)",
+                               (n, f"w{n}-{committed[n]}-" + "y" * 100)):
+                            committed[n] += 1
+                        if run(cursor, n, f"SELECT count(*) FROM {table} WHERE w = %s", (n,)):
+                            self.assertEqual(cursor.fetchone()[0], committed[n])
             except Exception as e:  # noqa: BLE001 - reported below
                 errors.append(f"writer {n}: {e!r}")
             finally:
@@ -129,6 +144,8 @@ class Rotation(client_case.ServerCase):
             t.join()
         self.assertEqual(errors, [])
         self.assertGreater(sum(committed), at_rotation, "the writers went on during the rotation")
+        # At most the statement each writer had compiled when its key was withdrawn.
+        self.assertLessEqual(max(withdrawn), 2 if tablespace != "default" else 0, withdrawn)
         new = before[-1] + 1
         self.assertEqual((int(state[1]), int(state[2])), (before[-1], new))
         self.assertEqual(state[3], state[4])
