@@ -242,21 +242,53 @@ std::size_t KeyGate::cached_keys() const {
   return cache_.size();
 }
 
-Result<TekInfo> KeyGate::rotate_tek(const KeyScope& scope, const ReencryptStep& step,
-                                    const ProgressSink& progress) {
+Result<std::vector<TekHandle>> KeyGate::release_all(const SessionRef& session,
+                                                    const KeyScope& scope) {
+  auto all = store_.versions(scope);
+  if (!all) return std::move(all).error();
+  if (all->empty()) {
+    return make_error(sqlstate::kUndefinedObject, "no key for \"" + scope.to_string() + "\"");
+  }
+  std::vector<TekHandle> out;
+  for (const auto& info : *all) {
+    auto handle = release_impl(session, scope, info.version);
+    if (!handle) return std::move(handle).error();
+    out.push_back(std::move(*handle));
+  }
+  return out;
+}
+
+Result<TekInfo> KeyGate::begin_tek_rotation(const KeyScope& scope) {
   auto info = store_.begin_tek_rotation(scope);
   if (!info) return std::move(info).error();
-  {
-    std::lock_guard lock(mu_);
-    active_version_.erase(scope.to_string());  // new encryptions use the new version at once
-  }
+  std::lock_guard lock(mu_);
+  evict_locked(scope.to_string());  // holders release again, and get the new version with it
+  return info;
+}
+
+Status KeyGate::finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
+                                    const ProgressSink& progress) {
   Status finished = store_.finish_tek_rotation(scope, step, progress);
   if (finished.ok()) {
     std::lock_guard lock(mu_);
     evict_locked(scope.to_string());  // retired versions are gone from the store too
   }
-  if (!finished.ok()) return std::move(finished).error();
+  return finished;
+}
+
+Result<TekInfo> KeyGate::rotate_tek(const KeyScope& scope, const ReencryptStep& step,
+                                    const ProgressSink& progress) {
+  auto info = begin_tek_rotation(scope);
+  if (!info) return std::move(info).error();
+  DBV_RETURN_IF_ERROR(finish_tek_rotation(scope, step, progress));
   return info;
+}
+
+Status KeyGate::destroy(const KeyScope& scope) {
+  const Status destroyed = store_.destroy(scope);
+  std::lock_guard lock(mu_);
+  evict_locked(scope.to_string());  // also on error: fail closed, the next release unwraps again
+  return destroyed;
 }
 
 Status KeyGate::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {

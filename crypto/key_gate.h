@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -131,6 +132,11 @@ class KeyGate {
   Result<TekHandle> release(const SessionRef& session, const KeyScope& scope,
                             std::uint32_t version);
 
+  // Every live version of the scope, oldest first (the last is the active one): what a file
+  // needs while a rotation re-encrypts it (storage::vfs::PageKey::ring). Each version's release
+  // is authorized and audited as release() does; on error nothing is returned.
+  Result<std::vector<TekHandle>> release_all(const SessionRef& session, const KeyScope& scope);
+
   // LOCK REALM: zeroizes the cached keys of `scopes` now (the next release unwraps again,
   // after asking the authorizer again).
   void lock_scopes(std::span<const KeyScope> scopes);
@@ -143,9 +149,17 @@ class KeyGate {
   std::size_t cached_keys() const;
 
   // Rotation through the gate, so that the cache never hands out a retired version.
+  // begin_tek_rotation: TekStore::begin_tek_rotation, then the scope's cached keys are zeroized,
+  // so every handle of the scope expires and its holders release again (release_all: the new
+  // version and the older, decrypt-only ones). finish_tek_rotation: TekStore's, then the same.
+  Result<TekInfo> begin_tek_rotation(const KeyScope& scope);
+  Status finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
+                             const ProgressSink& progress);
   Result<TekInfo> rotate_tek(const KeyScope& scope, const ReencryptStep& step,
                              const ProgressSink& progress);
   Status rotate_mek(std::shared_ptr<MasterKeyProvider> next);
+  // TekStore::destroy, and the scope's cached keys zeroized (every handle of it expires).
+  Status destroy(const KeyScope& scope);
 
  private:
   using CacheKey = std::pair<std::string, std::uint32_t>;  // (scope, version)

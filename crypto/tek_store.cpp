@@ -290,6 +290,19 @@ Status TekStore::reencrypt_from(const KeyScope& scope, std::uint32_t old_version
                  std::int64_t{old_version});
 }
 
+Status TekStore::destroy(const KeyScope& scope) {
+  std::lock_guard lock(mu_);
+  auto all = versions_locked(scope);
+  if (!all) return std::move(all).error();
+  if (all->empty()) return not_found(scope);
+  DBV_RETURN_IF_ERROR(db_.exec("PRAGMA secure_delete = ON"));  // not left in the free pages
+  auto txn = sqlite::Transaction::begin(db_);
+  if (!txn) return std::move(txn).error();
+  DBV_RETURN_IF_ERROR(db_.run("DELETE FROM teks WHERE scope = ?", scope.to_string()));
+  DBV_RETURN_IF_ERROR(db_.run("DELETE FROM tek_budgets WHERE scope = ?", scope.to_string()));
+  return txn->commit();
+}
+
 Status TekStore::finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
                                      const ProgressSink& progress) {
   auto all = versions(scope);

@@ -101,6 +101,13 @@ class TekStore {
   Result<TekInfo> rotate_tek(const KeyScope& scope, const ReencryptStep& step,
                              const ProgressSink& progress);
 
+  // Destroys every version of the scope's TEK (DROP TABLESPACE): their wrapped keys and
+  // invocation budgets are deleted in one transaction (SQLite's secure_delete overwrites the
+  // bytes), so what they sealed can never be read again; a later create_tek starts afresh.
+  // 42704 if the scope has no TEK; on error nothing was deleted. Callers that cache unwrapped
+  // keys zeroize them too (KeyGate::destroy).
+  Status destroy(const KeyScope& scope);
+
   // Re-wraps every TEK under `next` in one transaction (no data is touched; on any error
   // nothing changes), records next's key-check value and retires the current MEK id, which can
   // never be used with this directory again. 42710 if next's id was used before.

@@ -72,7 +72,13 @@ Result<vault::BackupOutcome> offline_backup(const DataDir& dir, BackupRequest re
   options.protected_paths = {dir.policy(), dir.keys(), dir.audit(), dir.tls(), dir.config()};
   auto engine = storage::Engine::open(std::move(options), *(*services)->vault);
   if (!engine) return std::move(engine).error();
-  attach_tablespaces(**services, **engine);
+  // attach_tablespaces resumes an interrupted key rotation, whose worker uses the engine: it
+  // must stop before the engine closes (at return, the engine goes before the services).
+  struct StopRotations {
+    Services& services;
+    ~StopRotations() { services.rotations.reset(); }
+  } stop_rotations{**services};
+  DBV_RETURN_IF_ERROR(attach_tablespaces(**services, **engine));
   auto& log = *(*services)->audit;
   DBV_RETURN_IF_ERROR(log.append_sync(cli_event("requested", request.target)));
   const fs::path target = request.target;

@@ -15,6 +15,7 @@
 #include "server/pgcompat/pgcompat.h"
 #include "server/runtime/live_config.h"
 #include "server/runtime/services.h"
+#include "server/runtime/tek_rotation.h"
 #include "server/runtime/test_clock.h"
 #include "server/session/client_connection.h"
 #include "server/session/connection_threads.h"
@@ -161,7 +162,9 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   };
   auto engine = storage::Engine::open(std::move(engine_options), *(*services)->vault);
   if (!engine) return fail(err, engine.error());
-  attach_tablespaces(**services, **engine);
+  if (Status attached = attach_tablespaces(**services, **engine); !attached) {
+    return fail(err, attached.error());
+  }
   // The catalog's read-only connection, shared by the sessions (SQLite serializes it).
   storage::vfs::EncryptedOpenOptions catalog_options;
   catalog_options.read_only = true;
@@ -216,6 +219,7 @@ int run_serve_command(const std::vector<std::string_view>& args, std::ostream& o
   signal_thread.join();
   registry.shutdown();
   threads.wait_all();
+  (*services)->rotations.reset();  // its worker uses the engine, which closes first
   spdlog::info("all sessions ended; flushing the audit log");
   return 0;
 }

@@ -95,9 +95,7 @@ Status TablespaceAttachments::attach_standin(sqlite3* db, Authorizer& auth,
 
 Status TablespaceAttachments::attach_real(sqlite3* db, Authorizer& auth,
                                           const TablespaceInfo& info) {
-  auto handle = keys_->release(TablespaceCatalog::scope_of(info.name));
-  if (!handle) return std::move(handle).error();
-  auto key = vfs::PageKey::from_handle(std::move(*handle));
+  auto key = release_ring(*keys_, TablespaceCatalog::scope_of(info.name));
   if (!key) return std::move(key).error();
   auto made = vfs::TdeVfs::create(*key);
   if (!made) return std::move(made).error();

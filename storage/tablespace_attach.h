@@ -54,7 +54,14 @@ class TablespaceKeys {
   virtual bool may_release(const crypto::KeyScope& scope) const = 0;
   // KeyGate::release for this session: audited as key_access; 42501 if not authorized.
   virtual Result<crypto::TekHandle> release(const crypto::KeyScope& scope) = 0;
+  // Every live version, oldest first (KeyGate::release_all): what a file needs while a key
+  // rotation re-encrypts it. By default the active version alone.
+  virtual Result<std::vector<crypto::TekHandle>> release_all(const crypto::KeyScope& scope);
 };
+
+// The page key of `scope` for a session: release_all as one key ring (vfs::PageKey::ring).
+Result<std::shared_ptr<const vfs::PageKey>> release_ring(TablespaceKeys& keys,
+                                                         const crypto::KeyScope& scope);
 
 class TablespaceAttachments {
  public:

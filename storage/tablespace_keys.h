@@ -48,6 +48,9 @@ class GateTablespaceKeys final : public TablespaceKeys {
   Result<crypto::TekHandle> release(const crypto::KeyScope& scope) override {
     return gate_.release(session_, scope);
   }
+  Result<std::vector<crypto::TekHandle>> release_all(const crypto::KeyScope& scope) override {
+    return gate_.release_all(session_, scope);
+  }
 
  private:
   crypto::KeyGate& gate_;

@@ -1,8 +1,8 @@
-// CREATE TABLESPACE and DROP TABLESPACE (docs/encryption.md §9, docs/sql-reference.md §9.3,
-// §9.8). The vault decides who may (VAULT_ADMIN: the tablespace is a cryptographic boundary
-// of the realms, so the people who draw realms draw it, not the DBA who fills it) and records
-// the change; the host's storage (TablespaceHost, the server's engine and key store) makes
-// the file and the key.
+// CREATE TABLESPACE, DROP TABLESPACE, ALTER TABLESPACE / ALTER TABLE ... ROTATE ENCRYPTION KEY
+// (docs/encryption.md §9, §10, docs/sql-reference.md §9.3, §9.4, §9.8). The vault decides who may
+// (VAULT_ADMIN: the tablespace is a cryptographic boundary of the realms, so the people who draw
+// realms draw it, not the DBA who fills it) and records the change; the host's storage
+// (TablespaceHost, the server's engine and key store) makes the file and the key.
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
@@ -31,6 +31,15 @@ Result<StatementResult> run_hosted(VaultImpl& v, audit::Event e, const std::stri
   return tag_only(tag);
 }
 
+audit::Event table_event(const VaultImpl& v, const Session& s, std::string_view statement,
+                         std::string_view table) {
+  audit::Event e = v.event(audit::EventType::kPolicyChanged, s);
+  e.detail["statement"] = std::string(statement);
+  e.detail["table"] = std::string(table);
+  e.detail["phase"] = "requested";
+  return e;
+}
+
 Result<TablespaceHost*> host_of(VaultImpl& v, std::string_view statement) {
   TablespaceHost* host = v.tablespace_host.load();
   if (host == nullptr) {
@@ -41,6 +50,14 @@ Result<TablespaceHost*> host_of(VaultImpl& v, std::string_view statement) {
 }
 
 }  // namespace
+
+Status TablespaceHost::rotate_tablespace_key(std::string_view) {
+  return make_error(sqlstate::kFeatureNotSupported, "this host cannot rotate tablespace keys");
+}
+
+Status TablespaceHost::rotate_table_key(const ast::ObjectName&) {
+  return make_error(sqlstate::kFeatureNotSupported, "this host cannot rotate table keys");
+}
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateTablespace& st) {
   DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "CREATE TABLESPACE"));
@@ -60,6 +77,43 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::DropTablespace& st
   if (st.if_exists && !(*host)->tablespace_exists(st.name)) return tag_only("DROP TABLESPACE");
   return run_hosted(*this, tablespace_event(*this, s, "DROP TABLESPACE", st.name),
                     "DROP TABLESPACE", [&] { return (*host)->drop_tablespace(st); });
+}
+
+// The rotation is a change of the key that protects the realms' data: the people who draw
+// realms and tablespaces do it. Recorded (phase "requested") before the key is touched; the
+// host records its completion.
+Result<StatementResult> VaultImpl::run(Session& s, const ast::RotateTablespaceKey& st) {
+  constexpr const char* kStatement = "ALTER TABLESPACE ROTATE ENCRYPTION KEY";
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, kStatement));
+  auto host = host_of(*this, kStatement);
+  if (!host) return std::move(host).error();
+  audit::Event e = tablespace_event(*this, s, kStatement, st.name);
+  e.detail["phase"] = "requested";
+  return run_hosted(*this, std::move(e), "ALTER TABLESPACE",
+                    [&] { return (*host)->rotate_tablespace_key(st.name); });
+}
+
+Result<StatementResult> VaultImpl::run(Session& s, const ast::RotateTableKey& st) {
+  constexpr const char* kStatement = "ALTER TABLE ROTATE ENCRYPTION KEY";
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, kStatement));
+  auto host = host_of(*this, kStatement);
+  if (!host) return std::move(host).error();
+  const std::string table =
+      st.table.schema.empty() ? st.table.name : st.table.schema + "." + st.table.name;
+  audit::Event e = table_event(*this, s, kStatement, table);
+  return run_hosted(*this, std::move(e), "ALTER TABLE",
+                    [&] { return (*host)->rotate_table_key(st.table); });
+}
+
+// Every tablespace is created encrypted, so the statement could only mean a change of cipher,
+// which is not built (docs/encryption.md §12.5). Refused without touching anything.
+Result<StatementResult> VaultImpl::run(Session& s, const ast::EnableTablespaceEncryption& st) {
+  DBV_RETURN_IF_ERROR(require_role(s, kRoleVaultAdmin, "ALTER TABLESPACE ENABLE ENCRYPTION"));
+  return make_error(sqlstate::kFeatureNotSupported,
+                    "tablespace \"" + st.name +
+                        "\" is already encrypted (every tablespace is); changing its cipher is "
+                        "not supported yet: create a tablespace with the cipher and move the "
+                        "tables (docs/encryption.md §12.5)");
 }
 
 }  // namespace dbvault::vault

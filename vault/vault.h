@@ -118,15 +118,22 @@ std::vector<std::string> result_columns(const ast::Statement& statement);
 struct VaultImpl;
 class KeyListener;  // vault/key_authorizer.h
 
-// What CREATE / DROP TABLESPACE do once the vault allowed them (VAULT_ADMIN) and recorded
-// them: the host's storage makes or removes the file and the key (the server: its engine and
-// key store, docs/encryption.md §9). Errors are returned by execute() unchanged.
+// What CREATE / DROP TABLESPACE and the key rotations do once the vault allowed them
+// (VAULT_ADMIN) and recorded them: the host's storage makes or removes the file and the key,
+// or rotates the key (the server: its engine and key store, docs/encryption.md §9, §10).
+// Errors are returned by execute() unchanged.
 class TablespaceHost {
  public:
   virtual ~TablespaceHost() = default;
   virtual Status create_tablespace(const ast::CreateTablespace& statement) = 0;
   virtual Status drop_tablespace(const ast::DropTablespace& statement) = 0;
   virtual bool tablespace_exists(std::string_view name) const = 0;
+  // ALTER TABLESPACE ts ROTATE ENCRYPTION KEY ("default": the engine database): returns once
+  // the new key version is active; the re-encryption runs in the background. 0A000 here.
+  virtual Status rotate_tablespace_key(std::string_view name);
+  // ALTER TABLE t ROTATE ENCRYPTION KEY: rotates the key that protects t's pages when t is
+  // alone in its tablespace; 0A000 (with the statement to use) otherwise. 0A000 here.
+  virtual Status rotate_table_key(const ast::ObjectName& table);
 };
 
 // BACKUP DATABASE / RESTORE DATABASE once the vault allowed them (VAULT_ADMIN holding the

@@ -103,6 +103,9 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::RestoreDatabase& st);
   Result<StatementResult> run(Session& s, const ast::SetColumnMasking& st);  // exec_masking
   Result<StatementResult> run(Session& s, const ast::DropColumnMasking& st);
+  Result<StatementResult> run(Session& s, const ast::RotateTablespaceKey& st);
+  Result<StatementResult> run(Session& s, const ast::RotateTableKey& st);
+  Result<StatementResult> run(Session& s, const ast::EnableTablespaceEncryption& st);
 
   // A vault.* view (exec_views.cpp).
   Result<StatementResult> view(Session& s, std::string_view name);

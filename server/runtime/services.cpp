@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 
 #include "audit/key_access_log.h"
@@ -9,6 +10,7 @@
 #include "crypto/kdf.h"
 #include "server/runtime/backup_host.h"
 #include "server/runtime/master_key_rotation.h"
+#include "server/runtime/tek_rotation.h"
 #include "storage/engine.h"
 #include "storage/sql_words.h"
 #include "storage/tablespace_catalog.h"
@@ -87,7 +89,8 @@ Status refuse_plaintext_engine_db(const std::filesystem::path& path) {
 }
 
 // The engine database's VFS, its key released by the gate to the server now and again
-// whenever the cached key expired (the same version: a rotation is not part of this).
+// whenever the cached key expired: every live version (a key ring while a rotation is under
+// way, docs/encryption.md §12).
 Result<std::shared_ptr<storage::vfs::TdeVfs>> open_engine_vfs(crypto::KeyGate& gate,
                                                               crypto::TekStore& keys) {
   auto current = keys.current(engine_key_scope());
@@ -98,15 +101,14 @@ Result<std::shared_ptr<storage::vfs::TdeVfs>> open_engine_vfs(crypto::KeyGate& g
                           engine_key_scope().to_string() +
                           "): the data directory is incomplete or from an older dbvault");
   }
-  const std::uint32_t version = current->version;
   storage::vfs::KeySource source =
-      [&gate, version]() -> Result<std::shared_ptr<const storage::vfs::PageKey>> {
-    auto handle = gate.release({kServerKeySession, kServerKeyUser}, engine_key_scope(), version);
-    if (!handle) {
+      [&gate]() -> Result<std::shared_ptr<const storage::vfs::PageKey>> {
+    auto ring = server_key_ring(gate, engine_key_scope());
+    if (!ring) {
       return make_error(sqlstate::kSystemError,
-                        "the engine database's key is not available: " + handle.error().message);
+                        "the engine database's key is not available: " + ring.error().message);
     }
-    return storage::vfs::PageKey::from_handle(std::move(*handle));
+    return ring;
   };
   auto vfs = storage::vfs::TdeVfs::create(std::move(source));
   if (!vfs) return std::move(vfs).error();
@@ -118,8 +120,9 @@ Result<std::shared_ptr<storage::vfs::TdeVfs>> open_engine_vfs(crypto::KeyGate& g
 // the server itself (audited as key_access, user dbvault, session 0).
 class EngineTablespaceHost final : public vault::TablespaceHost {
  public:
-  EngineTablespaceHost(crypto::KeyGate& gate, crypto::TekStore& keys, storage::Engine& engine)
-      : gate_(gate), keys_(keys), engine_(engine) {}
+  EngineTablespaceHost(crypto::KeyGate& gate, crypto::TekStore& keys, storage::Engine& engine,
+                       TekRotations& rotations)
+      : gate_(gate), keys_(keys), engine_(engine), rotations_(rotations) {}
 
   Status create_tablespace(const ast::CreateTablespace& st) override {
     auto name = storage::TablespaceCatalog::normalize_name(st.name);
@@ -140,20 +143,13 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
                                : crypto::AeadAlgorithm::kChaCha20Poly1305;
     auto current = keys_.current(scope);
     if (current) {
-      // The scope's key survives a DROP TABLESPACE as a never-used version (the one that
-      // sealed the data was destroyed): a new tablespace of that name takes a fresh one.
-      if (current->algorithm != algorithm) {
-        return make_error(sqlstate::kObjectNotInPrerequisiteState,
-                          "a tablespace \"" + *name +
-                              "\" existed with another cipher; its key "
-                              "scope keeps that cipher: choose another name");
-      }
-      DBV_RETURN_IF_ERROR(shred(scope));
+      // A key left by a DROP TABLESPACE of an older dbvault (which kept a never-used version):
+      // destroyed, so the new tablespace's key is a fresh one, of the cipher asked for.
+      DBV_RETURN_IF_ERROR(gate_.destroy(scope));
     } else if (current.error().code != sqlstate::kUndefinedObject) {
       return std::move(current).error();
-    } else if (auto made = keys_.create_tek(scope, algorithm); !made) {
-      return std::move(made).error();
     }
+    if (auto made = keys_.create_tek(scope, algorithm); !made) return std::move(made).error();
     auto key = server_key(scope);
     if (!key) return std::move(key).error();
     return engine_.create_tablespace(*name, std::move(*key));
@@ -168,7 +164,48 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
     auto key = server_key(scope);
     if (!key) return std::move(key).error();
     DBV_RETURN_IF_ERROR(engine_.drop_tablespace(name, std::move(*key)));
-    return shred(scope);
+    // Every version that ever sealed a page: deleted and zeroized, so a copy of the files (or a
+    // backup) can never be read again.
+    return gate_.destroy(scope);
+  }
+
+  Status rotate_tablespace_key(std::string_view name) override { return rotations_.rotate(name); }
+
+  // A table's pages are sealed by its tablespace's key: rotating "the table's key" is rotating
+  // that key when no other table shares it; otherwise the statement says what to rotate.
+  Status rotate_table_key(const ast::ObjectName& table) override {
+    const std::string name = storage::fold_ascii(table.name);
+    const std::string schema = storage::fold_ascii(table.schema);
+    auto column_keys = keys_.versions(crypto::KeyScope::columns(name));
+    if (column_keys && !column_keys->empty()) {
+      return make_error(sqlstate::kFeatureNotSupported,
+                        "table \"" + name +
+                            "\" has encrypted columns, whose key rotation (re-encrypting "
+                            "their values) is not built yet");
+    }
+    const auto ts = engine_.tablespaces().tablespace_of_table(name);
+    const std::string where = ts ? *ts : "main";
+    if (!schema.empty() && schema != where) {
+      return make_error(sqlstate::kUndefinedTable,
+                        "table \"" + schema + "." + name + "\" does not exist");
+    }
+    if (!ts) {
+      return make_error(sqlstate::kFeatureNotSupported,
+                        "table \"" + name +
+                            "\" is in the default tablespace (the engine database), whose one "
+                            "key seals every table there: rotate it with ALTER TABLESPACE "
+                            "default ROTATE ENCRYPTION KEY");
+    }
+    const auto info = engine_.tablespaces().find(*ts);
+    if (info && info->tables.size() > 1) {
+      return make_error(sqlstate::kFeatureNotSupported,
+                        "table \"" + *ts + "." + name + "\" shares tablespace \"" + *ts +
+                            "\" with " + std::to_string(info->tables.size() - 1) +
+                            " other table(s), whose pages are sealed by the same key: rotate "
+                            "it with ALTER TABLESPACE " +
+                            *ts + " ROTATE ENCRYPTION KEY");
+    }
+    return rotations_.rotate(*ts);
   }
 
   bool tablespace_exists(std::string_view name) const override {
@@ -181,22 +218,10 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
     if (!handle) return std::move(handle).error();
     return storage::vfs::PageKey::from_handle(std::move(*handle));
   }
-  // Destroys every version of the scope's key but a new, never-used one (TekStore rotation
-  // with nothing to re-encrypt): what the old versions sealed can never be read again.
-  Status shred(const crypto::KeyScope& scope) {
-    auto rotated = gate_.rotate_tek(
-        scope,
-        [](const crypto::UnwrappedTek&, const crypto::UnwrappedTek&) {
-          return Result<crypto::RotationProgress>(crypto::RotationProgress{1, 1});
-        },
-        [](const crypto::KeyScope&, const crypto::RotationProgress&) {});
-    if (!rotated) return std::move(rotated).error();
-    return ok_status();
-  }
-
   crypto::KeyGate& gate_;
   crypto::TekStore& keys_;
   storage::Engine& engine_;
+  TekRotations& rotations_;
 };
 
 }  // namespace
@@ -204,6 +229,7 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
 crypto::KeyScope engine_key_scope() { return crypto::KeyScope::tablespace("default"); }
 
 Services::~Services() {
+  rotations.reset();  // its worker uses the gate, the key store and the VFS
   if (vault) {
     vault->set_tablespace_host(nullptr);
     vault->set_backup_host(nullptr);
@@ -229,7 +255,14 @@ Services::~Services() {
   audit.reset();
 }
 
-void attach_tablespaces(Services& s, storage::Engine& engine) {
+Result<std::shared_ptr<const storage::vfs::PageKey>> server_key_ring(
+    crypto::KeyGate& gate, const crypto::KeyScope& scope) {
+  auto handles = gate.release_all({kServerKeySession, kServerKeyUser}, scope);
+  if (!handles) return std::move(handles).error();
+  return storage::vfs::PageKey::from_handles(std::move(*handles));
+}
+
+Status attach_tablespaces(Services& s, storage::Engine& engine) {
   s.vault_key_authorizer =
       std::make_unique<vault::KeyAuthorizer>(*s.vault, engine.tablespaces(), *s.clock);
   s.tablespace_authorizer = std::make_unique<storage::TablespaceKeyAuthorizer>(
@@ -240,10 +273,18 @@ void attach_tablespaces(Services& s, storage::Engine& engine) {
   if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(s.key_authorizer.get())) {
     a->set_tablespaces(s.tablespace_authorizer.get());
   }
-  s.tablespace_host = std::make_unique<EngineTablespaceHost>(*s.gate, *s.keys, engine);
+  TekRotationOptions rotation_options;
+  const char* test_gate = std::getenv("DBVAULT_ALLOW_TEST_CLOCK");
+  const char* hold = std::getenv("DBVAULT_TEST_HOLD_ROTATIONS");
+  rotation_options.hold_for_tests = test_gate != nullptr && std::string_view(test_gate) == "1" &&
+                                    hold != nullptr && std::string_view(hold) == "1";
+  s.rotations = std::make_unique<TekRotations>(s, engine, rotation_options);
+  s.tablespace_host =
+      std::make_unique<EngineTablespaceHost>(*s.gate, *s.keys, engine, *s.rotations);
   s.vault->set_tablespace_host(s.tablespace_host.get());
   s.backup_host = make_backup_host(s, engine);
   s.vault->set_backup_host(s.backup_host.get());
+  return s.rotations->resume();
 }
 
 Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const ServerConfig& config,

@@ -36,6 +36,8 @@ class Engine;
 
 namespace dbvault::server {
 
+class TekRotations;  // tek_rotation.h
+
 struct Services {
   DataDir dir;
   const Clock* clock = nullptr;
@@ -66,8 +68,13 @@ struct Services {
   // The key of HASH masks (storage::EngineOptions::masking_key), derived from the policy TEK.
   std::shared_ptr<const crypto::SecretBytes> masking_key;
   vault::PolicyStore* policy_store = nullptr;  // the vault's, with the audit anchor attached
+  // Set by attach_tablespaces(): TEK rotations of the tablespaces and the engine database
+  // (ALTER TABLESPACE ... ROTATE ENCRYPTION KEY, vault.encryption_progress). Its worker uses the
+  // engine: reset it before the engine closes.
+  std::unique_ptr<TekRotations> rotations;
 
-  // Re-anchors the policy store at the audit log's end, detaches the anchor, closes the vault,
+  // Stops the rotations' worker, re-anchors the policy store at the audit log's end, detaches
+  // the anchor, closes the vault,
   // the resolver, the VFS (REQUIRES: every other holder of engine_vfs is gone) and the gate,
   // then flushes and closes the audit log.
   ~Services();
@@ -97,9 +104,16 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
 // Once the engine is open: tablespace keys are released to sessions the vault admits
 // (vault::KeyAuthorizer over the engine's tablespace catalog; withdrawn on LOCK REALM and
 // every policy change), the server holds every tablespace key to create and drop the files,
-// and CREATE / DROP TABLESPACE are carried out on `engine` (Vault::set_tablespace_host), as are
-// BACKUP and RESTORE DATABASE (Vault::set_backup_host).
-// REQUIRES: `engine` outlives every session; ~Services detaches it from the vault.
-void attach_tablespaces(Services& services, storage::Engine& engine);
+// and CREATE / DROP TABLESPACE / ALTER TABLESPACE ... ROTATE ENCRYPTION KEY are carried out on
+// `engine` (Vault::set_tablespace_host), as are BACKUP and RESTORE DATABASE
+// (Vault::set_backup_host); rotations a crash or shutdown interrupted resume.
+// REQUIRES: `engine` outlives every session and `services.rotations`; ~Services detaches it
+// from the vault.
+Status attach_tablespaces(Services& services, storage::Engine& engine);
+
+// The server's own key ring for `scope`: every live version, released to the server
+// (session 0) through the gate (each audited as key_access once).
+Result<std::shared_ptr<const storage::vfs::PageKey>> server_key_ring(crypto::KeyGate& gate,
+                                                                     const crypto::KeyScope& scope);
 
 }  // namespace dbvault::server

@@ -9,6 +9,7 @@
 
 #include "audit/sql_view.h"
 #include "grammar/printer.h"
+#include "server/session/key_views.h"
 
 namespace dbvault::server::session {
 namespace {
@@ -274,9 +275,10 @@ Status VaultViews::open() {
     const auto snap = v.snapshot();
     const crypto::Argon2Params kdf;
     ViewTable t{{}, {}};
+    auto tde = tde_setting_rows(ctx);
+    if (!tde) return std::move(tde).error();
     t.rows = {{"vault.enabled", yes_no(snap->vault_enabled())},
               {"vault.policy_version", std::to_string(snap->version())},
-              {"security.tde_enabled", "false"},
               {"security.tde_master_key_id", ctx.services.keys->mek_id()},
               {"security.key_provider", ctx.config().kms},
               {"security.kdf", "argon2id"},
@@ -284,7 +286,20 @@ Status VaultViews::open() {
               {"security.kdf_iterations", std::to_string(kdf.iterations)},
               {"security.kdf_parallelism", std::to_string(kdf.parallelism)},
               {"security.require_tls", yes_no(ctx.config().require_tls)}};
+    t.rows.insert(t.rows.end(), tde->begin(), tde->end());
     return t;
+  };
+  aux->columns["encryption_progress"] = encryption_progress_columns();
+  aux->providers["encryption_progress"] = [&ctx, viewer]() -> Result<ViewTable> {
+    DBV_RETURN_IF_ERROR(viewer());
+    return ViewTable{encryption_progress_columns(), encryption_progress_rows(ctx)};
+  };
+  aux->columns["tablespaces"] = tablespace_columns();
+  aux->providers["tablespaces"] = [&ctx, &v, viewer]() -> Result<ViewTable> {
+    DBV_RETURN_IF_ERROR(viewer());
+    auto rows = tablespace_rows(ctx, *v.snapshot());
+    if (!rows) return std::move(rows).error();
+    return ViewTable{tablespace_columns(), std::move(*rows)};
   };
   const Aux* aux_raw = aux.get();
   if (sqlite3_create_module_v2(db_, "dbvault_view", &kModule, aux.release(), [](void* p) {

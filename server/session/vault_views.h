@@ -1,6 +1,7 @@
 // The vault.* views over SQL: vault.audit_log, vault.settings, vault.realms,
 // vault.realm_objects, vault.command_rules, vault.sessions, vault.emergency_unlocks,
-// vault.tokens — queryable with WHERE, ORDER BY, aggregates and joins among themselves.
+// vault.tokens, vault.encryption_progress, vault.tablespaces (key_views.h) — queryable with WHERE,
+// ORDER BY, aggregates and joins among themselves.
 //
 // They are virtual tables on a private in-memory SQLite connection of the session (never the
 // engine's connection), so a query on them cannot reach an engine table, and an engine

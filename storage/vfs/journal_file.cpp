@@ -37,10 +37,11 @@ int record_page_number(const TdeFile& f, sqlite3_int64 off, std::uint32_t* out) 
   return SQLITE_OK;
 }
 
-// XORs a record checksum with the mask bound to its image's nonce (its own inverse).
-int apply_mask(TdeFile& f, std::span<const std::uint8_t> nonce, Checksum& checksum) {
+// XORs a record checksum with the mask bound to its image's stamp (key version, nonce; its own
+// inverse).
+int apply_mask(TdeFile& f, std::span<const std::uint8_t> stamp, Checksum& checksum) {
   std::array<std::uint8_t, 8> m{};
-  if (!f.cipher->mask(nonce, m).ok())
+  if (!f.cipher->mask(stamp, m).ok())
     return f.fail(SQLITE_IOERR, ": cannot derive a checksum mask");
   for (std::size_t i = 0; i < checksum.size(); ++i) checksum[i] ^= m[i];
   return SQLITE_OK;
@@ -66,7 +67,7 @@ int write_record(TdeFile& f, Checksum checksum) {
   const bool sealed = f.cipher->seal(p.plain, image, f.identity->id, place).ok();
   std::fill(p.plain.begin(), p.plain.end(), 0);
   if (!sealed) return f.fail(SQLITE_IOERR_WRITE, ": cannot encrypt a journal record");
-  int rc = apply_mask(f, PageCipher::nonce_of(image), checksum);
+  int rc = apply_mask(f, PageCipher::stamp_of(image), checksum);
   if (rc != SQLITE_OK) return rc;
   std::copy(checksum.begin(), checksum.end(),
             out.begin() + static_cast<std::ptrdiff_t>(image.size()));
@@ -104,7 +105,7 @@ int journal_read(TdeFile& f, void* buf, int amt, sqlite3_int64 off) {
   std::uint32_t pgno = 0;
   rc = record_page_number(f, off, &pgno);
   if (rc != SQLITE_OK) return f.fail(rc, ": cannot read a record's page number");
-  rc = apply_mask(f, PageCipher::nonce_of(page), checksum);
+  rc = apply_mask(f, PageCipher::stamp_of(page), checksum);
   if (rc != SQLITE_OK) return rc;
   const auto bound = bound_bytes(pgno, checksum);
   const PagePlace place{PageKind::kJournal, pgno, static_cast<std::uint64_t>(off), bound};

@@ -33,13 +33,37 @@ Result<Subkeys> derive_subkeys(crypto::AeadAlgorithm algorithm, const crypto::Se
 }  // namespace
 
 struct PageKey::Material {
+  std::uint32_t version = 0;
   std::variant<crypto::SecretBytes, crypto::TekHandle> key;
   std::shared_ptr<crypto::InvocationBudget> budget;  // for SecretBytes keys
+
+  // This version's ciphers. A gate's handle: its Aead counts against the key's persisted budget.
+  Result<PageCipher::Layer> layer(crypto::AeadAlgorithm algorithm) const;
 };
 
-PageKey::PageKey(crypto::AeadAlgorithm algorithm, std::uint32_t version,
-                 std::shared_ptr<Material> m)
-    : algorithm_(algorithm), version_(version), material_(std::move(m)) {}
+Result<PageCipher::Layer> PageKey::Material::layer(crypto::AeadAlgorithm algorithm) const {
+  std::optional<Result<crypto::Aead>> pages;
+  std::optional<Result<Subkeys>> subkeys;
+  if (const auto* bytes = std::get_if<crypto::SecretBytes>(&key)) {
+    pages.emplace(crypto::Aead::create(algorithm, *bytes, budget));
+    subkeys.emplace(derive_subkeys(algorithm, *bytes));
+  } else {
+    const auto& handle = std::get<crypto::TekHandle>(key);
+    pages.emplace(handle.aead());
+    if (!*pages) return std::move(*pages).error();
+    DBV_RETURN_IF_ERROR(handle.with_key(
+        [&](const crypto::SecretBytes& tek) { subkeys.emplace(derive_subkeys(algorithm, tek)); }));
+  }
+  if (!*pages) return std::move(*pages).error();
+  if (!subkeys) return make_error(sqlstate::kSystemError, "no subkeys");
+  if (!*subkeys) return std::move(*subkeys).error();
+  Subkeys& sub = **subkeys;
+  return PageCipher::Layer{version, std::move(**pages), std::move(*sub.masks),
+                           std::move(sub.state)};
+}
+
+PageKey::PageKey(crypto::AeadAlgorithm algorithm, std::vector<std::shared_ptr<Material>> parts)
+    : algorithm_(algorithm), version_(parts.back()->version), parts_(std::move(parts)) {}
 
 Result<std::shared_ptr<const PageKey>> PageKey::from_secret(crypto::AeadAlgorithm algorithm,
                                                             std::uint32_t key_version,
@@ -48,8 +72,8 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_secret(crypto::AeadAlgorith
     return make_error(sqlstate::kInvalidParameterValue, "encryption key must be 32 bytes");
   }
   auto m = std::make_shared<Material>(
-      Material{key.clone(), std::make_shared<crypto::InvocationBudget>()});
-  return std::make_shared<const PageKey>(algorithm, key_version, std::move(m));
+      Material{key_version, key.clone(), std::make_shared<crypto::InvocationBudget>()});
+  return std::make_shared<const PageKey>(algorithm, std::vector{std::move(m)});
 }
 
 Result<std::shared_ptr<const PageKey>> PageKey::from_handle(crypto::TekHandle handle) {
@@ -58,56 +82,84 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_handle(crypto::TekHandle ha
   }
   const auto algorithm = handle.info().algorithm;
   const auto version = handle.info().version;
-  auto m = std::make_shared<Material>(Material{std::move(handle), nullptr});
-  return std::make_shared<const PageKey>(algorithm, version, std::move(m));
+  auto m = std::make_shared<Material>(Material{version, std::move(handle), nullptr});
+  return std::make_shared<const PageKey>(algorithm, std::vector{std::move(m)});
+}
+
+Result<std::shared_ptr<const PageKey>> PageKey::ring(
+    const std::vector<std::shared_ptr<const PageKey>>& keys) {
+  if (keys.empty()) return make_error(sqlstate::kInvalidParameterValue, "an empty key ring");
+  std::vector<std::shared_ptr<Material>> parts;
+  for (const auto& k : keys) {
+    if (!k || k->algorithm_ != keys.front()->algorithm_) {
+      return make_error(sqlstate::kInvalidParameterValue,
+                        "the versions of a key ring must share one algorithm");
+    }
+    parts.insert(parts.end(), k->parts_.begin(), k->parts_.end());
+  }
+  std::sort(parts.begin(), parts.end(),
+            [](const auto& a, const auto& b) { return a->version < b->version; });
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i]->version == parts[i - 1]->version) {
+      return make_error(sqlstate::kInvalidParameterValue, "a key ring holds a version twice");
+    }
+  }
+  return std::make_shared<const PageKey>(keys.front()->algorithm_, std::move(parts));
+}
+
+Result<std::shared_ptr<const PageKey>> PageKey::from_handles(
+    std::vector<crypto::TekHandle> handles) {
+  std::vector<std::shared_ptr<const PageKey>> parts;
+  for (auto& h : handles) {
+    auto key = from_handle(std::move(h));
+    if (!key) return std::move(key).error();
+    parts.push_back(std::move(*key));
+  }
+  return ring(parts);
+}
+
+std::vector<std::uint32_t> PageKey::versions() const {
+  std::vector<std::uint32_t> out;
+  for (const auto& p : parts_) out.push_back(p->version);
+  return out;
 }
 
 bool PageKey::expired() const {
-  const auto* handle = std::get_if<crypto::TekHandle>(&material_->key);
-  return handle != nullptr && handle->expired();
+  return std::any_of(parts_.begin(), parts_.end(), [](const auto& p) {
+    const auto* handle = std::get_if<crypto::TekHandle>(&p->key);
+    return handle != nullptr && handle->expired();
+  });
 }
 
 Result<PageCipher> PageKey::cipher() const {
-  std::optional<Result<crypto::Aead>> pages;
-  std::optional<Result<Subkeys>> subkeys;
-  auto make = [&](const crypto::SecretBytes& tek, std::shared_ptr<crypto::InvocationBudget> b) {
-    pages.emplace(crypto::Aead::create(algorithm_, tek, std::move(b)));
-    subkeys.emplace(derive_subkeys(algorithm_, tek));
-  };
-  if (auto* bytes = std::get_if<crypto::SecretBytes>(&material_->key)) {
-    make(*bytes, material_->budget);
-  } else {
-    // The gate's handle: its Aead counts against the key's persisted budget.
-    const auto& handle = std::get<crypto::TekHandle>(material_->key);
-    auto aead = handle.aead();
-    if (!aead) return std::move(aead).error();
-    DBV_RETURN_IF_ERROR(handle.with_key(
-        [&](const crypto::SecretBytes& tek) { subkeys.emplace(derive_subkeys(algorithm_, tek)); }));
-    pages.emplace(std::move(*aead));
+  std::vector<PageCipher::Layer> layers;
+  for (const auto& p : parts_) {
+    auto layer = p->layer(algorithm_);
+    if (!layer) return std::move(layer).error();
+    layers.push_back(std::move(*layer));
   }
-  if (!pages || !*pages)
-    return pages ? std::move(*pages).error() : make_error(sqlstate::kSystemError, "no page key");
-  if (!subkeys || !*subkeys) {
-    return subkeys ? std::move(*subkeys).error() : make_error(sqlstate::kSystemError, "no subkeys");
-  }
-  Subkeys& sub = **subkeys;
-  return PageCipher(std::move(**pages), std::move(*sub.masks), std::move(sub.state), version_);
+  return PageCipher(std::move(layers));
 }
 
-PageCipher::PageCipher(crypto::Aead pages, crypto::Aead masks, crypto::SecretBytes state_key,
-                       std::uint32_t key_version)
-    : pages_(std::move(pages)),
-      masks_(std::move(masks)),
-      state_key_(std::move(state_key)),
-      key_version_(key_version) {}
+PageCipher::PageCipher(std::vector<Layer> layers) : layers_(std::move(layers)) {}
+
+PageCipher::Layer* PageCipher::layer_of(std::uint32_t version) {
+  for (auto& l : layers_) {
+    if (l.version == version) return &l;
+  }
+  return nullptr;
+}
 
 Result<crypto::MacTag> PageCipher::state_tag(std::span<const std::uint8_t> data) const {
-  return crypto::hmac_sha256(state_key_, data);
+  return crypto::hmac_sha256(layers_.back().state_key, data);
 }
 
 bool PageCipher::verify_state(std::span<const std::uint8_t> data,
                               std::span<const std::uint8_t> tag) const {
-  return crypto::verify_hmac_sha256(state_key_, data, tag);
+  // Newest first: after a rotation's first state write the sealing version is the one.
+  return std::any_of(layers_.rbegin(), layers_.rend(), [&](const Layer& l) {
+    return crypto::verify_hmac_sha256(l.state_key, data, tag);
+  });
 }
 
 Status PageCipher::next_nonce(std::span<std::uint8_t> out) {
@@ -124,23 +176,28 @@ Status PageCipher::next_nonce(std::span<std::uint8_t> out) {
   return ok_status();
 }
 
-std::span<const std::uint8_t> PageCipher::nonce_of(std::span<const std::uint8_t> page) {
-  return page.subspan(page.size() - kReservedBytes + kKeyVersionSize, crypto::kAeadNonceSize);
+std::span<const std::uint8_t> PageCipher::stamp_of(std::span<const std::uint8_t> page) {
+  return page.subspan(page.size() - kReservedBytes, kStampSize);
+}
+
+std::uint32_t PageCipher::version_of(std::span<const std::uint8_t> page) {
+  return load_be32(page.data() + page.size() - kReservedBytes);
 }
 
 Status PageCipher::seal(std::span<const std::uint8_t> plain, std::span<std::uint8_t> out,
                         const FileId& file_id, const PagePlace& place, std::size_t raw) {
   const std::size_t usable = plain.size() - kReservedBytes;
   std::uint8_t* trailer = out.data() + usable;
-  store_be32(trailer, key_version_);
+  Layer& active = layers_.back();
+  store_be32(trailer, active.version);
   auto nonce = std::span<std::uint8_t>(trailer + kKeyVersionSize, crypto::kAeadNonceSize);
   auto tag = std::span<std::uint8_t>(trailer + kKeyVersionSize + crypto::kAeadNonceSize,
                                      crypto::kAeadTagSize);
   Status s = next_nonce(nonce);
   if (s.ok()) {
-    const PageAad aad(file_id, place, key_version_);
-    s = pages_.seal_detached(nonce, plain.subspan(raw, usable - raw), aad.bytes(),
-                             out.subspan(raw, usable - raw), tag);
+    const PageAad aad(file_id, place, active.version);
+    s = active.pages.seal_detached(nonce, plain.subspan(raw, usable - raw), aad.bytes(),
+                                   out.subspan(raw, usable - raw), tag);
   }
   if (!s.ok()) std::memset(out.data(), 0, out.size());
   return s;
@@ -151,15 +208,17 @@ Status PageCipher::open(std::span<std::uint8_t> page, const FileId& file_id, con
   const std::size_t usable = page.size() - kReservedBytes;
   std::uint8_t* trailer = page.data() + usable;
   Status s = ok_status();
-  if (load_be32(trailer) != key_version_) {
-    s = make_error(sqlstate::kDataCorrupted, "page was not written under this key version");
+  const std::uint32_t version = load_be32(trailer);
+  Layer* layer = layer_of(version);
+  if (layer == nullptr) {
+    s = make_error(sqlstate::kDataCorrupted, "page was not written under a key version held");
   } else {
-    const PageAad aad(file_id, place, key_version_);
+    const PageAad aad(file_id, place, version);
     auto nonce = std::span<const std::uint8_t>(trailer + kKeyVersionSize, crypto::kAeadNonceSize);
     auto tag = std::span<const std::uint8_t>(trailer + kKeyVersionSize + crypto::kAeadNonceSize,
                                              crypto::kAeadTagSize);
     auto body = page.subspan(raw, usable - raw);
-    s = pages_.open_detached(nonce, body, aad.bytes(), tag, body);
+    s = layer->pages.open_detached(nonce, body, aad.bytes(), tag, body);
   }
   if (!s.ok()) {
     std::memset(page.data(), 0, page.size());
@@ -169,10 +228,13 @@ Status PageCipher::open(std::span<std::uint8_t> page, const FileId& file_id, con
   return ok_status();
 }
 
-Status PageCipher::mask(std::span<const std::uint8_t> nonce, std::span<std::uint8_t, 8> out) {
+Status PageCipher::mask(std::span<const std::uint8_t> stamp, std::span<std::uint8_t, 8> out) {
   static constexpr std::array<std::uint8_t, 8> kZero{};
   std::array<std::uint8_t, crypto::kAeadTagSize> tag{};
-  return masks_.seal_detached(nonce, kZero, {}, out, tag);
+  Layer* layer = layer_of(load_be32(stamp.data()));
+  if (layer == nullptr) layer = &layers_.back();
+  return layer->masks.seal_detached(stamp.subspan(kKeyVersionSize, crypto::kAeadNonceSize), kZero,
+                                    {}, out, tag);
 }
 
 }  // namespace dbvault::storage::vfs

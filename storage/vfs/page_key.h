@@ -7,6 +7,10 @@
 // benchmark; one in-memory invocation budget shared by every file opened with it). Never a
 // string.
 //
+// During a key rotation a PageKey is a key ring (PageKey::ring): several versions of the same
+// TEK scope. Pages are sealed under the highest version and opened under the version their
+// trailer names, so a file is readable while a rotation re-encrypts it (docs/encryption.md §12).
+//
 // Thread-safety: a PageKey is immutable and may be shared; a PageCipher belongs to one open file
 // (SQLite serializes calls on one file) and is not synchronized.
 #pragma once
@@ -18,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "common/result.h"
 #include "crypto/aead.h"
@@ -39,28 +44,50 @@ class PageKey {
   // A TEK released by KeyGate::release (scope KeyScope::tablespace). 58000 if it already
   // expired.
   static Result<std::shared_ptr<const PageKey>> from_handle(crypto::TekHandle handle);
+  // A key ring of the versions of `keys` (each one of one version, all of one algorithm, no
+  // version twice; else 22023): seals under the highest, opens under any.
+  static Result<std::shared_ptr<const PageKey>> ring(
+      const std::vector<std::shared_ptr<const PageKey>>& keys);
+  // The key ring of handles released by the gate (KeyGate::release_all).
+  static Result<std::shared_ptr<const PageKey>> from_handles(
+      std::vector<crypto::TekHandle> handles);
 
   crypto::AeadAlgorithm algorithm() const { return algorithm_; }
+  // The version new pages are sealed under (the highest of the ring).
   std::uint32_t version() const { return version_; }
+  // Every version the key opens, ascending.
+  std::vector<std::uint32_t> versions() const;
   // A cipher for one file. 58000 if the key was zeroized or its authorization ended.
   Result<PageCipher> cipher() const;
   // True once a gate's handle was zeroized or its authorization ended (never for key bytes):
   // cipher() fails from then on, and a TdeVfs with a KeySource asks for a new key.
   bool expired() const;
 
-  struct Material;  // page_key.cpp
-  PageKey(crypto::AeadAlgorithm algorithm, std::uint32_t version, std::shared_ptr<Material> m);
+  struct Material;  // page_key.cpp: one version's key
+  // REQUIRES: `parts` non-empty, ascending by version (use the factories above).
+  PageKey(crypto::AeadAlgorithm algorithm, std::vector<std::shared_ptr<Material>> parts);
 
  private:
   crypto::AeadAlgorithm algorithm_;
   std::uint32_t version_;
-  std::shared_ptr<Material> material_;
+  std::vector<std::shared_ptr<Material>> parts_;
 };
 
 class PageCipher {
  public:
-  PageCipher(crypto::Aead pages, crypto::Aead masks, crypto::SecretBytes state_key,
-             std::uint32_t key_version);
+  // One key version's ciphers: the page AEAD, the checksum-mask AEAD and the state-record MAC
+  // key (subkeys of that version's TEK).
+  struct Layer {
+    std::uint32_t version = 0;
+    crypto::Aead pages;
+    crypto::Aead masks;
+    crypto::SecretBytes state_key;
+  };
+  // REQUIRES: `layers` non-empty, ascending by version. Seals under the last one.
+  explicit PageCipher(std::vector<Layer> layers);
+
+  // The version new images are sealed under.
+  std::uint32_t key_version() const { return layers_.back().version; }
 
   // Seals the page `plain` into `out` (same size, a multiple of 512 bytes > kReservedBytes):
   // bytes [raw, size - kReservedBytes) are encrypted and the trailer is written; out[0, raw),
@@ -68,30 +95,36 @@ class PageCipher {
   // On error `out` is zeroed. Errors: 55000 key budget spent; 58000 RNG/OpenSSL failure.
   Status seal(std::span<const std::uint8_t> plain, std::span<std::uint8_t> out,
               const FileId& file_id, const PagePlace& place, std::size_t raw = 0);
-  // Opens the image in `page` in place: on success [raw, size - kReservedBytes) is plaintext
-  // and the trailer is zeroed. On failure (XX001: altered, moved, from another file, other key
-  // version or wrong key) the whole page is zeroed: never partly decrypted bytes.
+  // Opens the image in `page` in place, under the key version its trailer names: on success
+  // [raw, size - kReservedBytes) is plaintext and the trailer is zeroed. On failure (XX001:
+  // altered, moved, from another file, a key version this cipher does not hold, or wrong key)
+  // the whole page is zeroed: never partly decrypted bytes.
   Status open(std::span<std::uint8_t> page, const FileId& file_id, const PagePlace& place,
               std::size_t raw = 0);
-  // An 8-byte mask bound to the nonce of a page image (hides a WAL frame's checksum, which
-  // SQLite computes over the plaintext). Derived under a subkey of the TEK.
-  Status mask(std::span<const std::uint8_t> nonce, std::span<std::uint8_t, 8> out);
+  // An 8-byte mask bound to the stamp of a page image (its key version and nonce: stamp_of)
+  // hides a WAL frame's checksum, which SQLite computes over the plaintext. Derived under a
+  // subkey of the stamp's key version (of the sealing version when this cipher does not hold
+  // it, e.g. an all-zero stamp: the mask is then meaningless, as under a wrong key).
+  Status mask(std::span<const std::uint8_t> stamp, std::span<std::uint8_t, 8> out);
 
-  // HMAC-SHA256 of a WAL state record (wal_state.h), under another subkey of the TEK.
+  // HMAC-SHA256 of a WAL state record (wal_state.h), under another subkey of the sealing
+  // version; verify_state accepts a tag under any version this cipher holds (a record written
+  // before a rotation began).
   Result<crypto::MacTag> state_tag(std::span<const std::uint8_t> data) const;
   bool verify_state(std::span<const std::uint8_t> data, std::span<const std::uint8_t> tag) const;
 
-  // The nonce stored in a page image's trailer.
-  static std::span<const std::uint8_t> nonce_of(std::span<const std::uint8_t> page);
+  // The stamp stored in a page image's trailer: key version (4) and nonce (12).
+  static constexpr std::size_t kStampSize = kKeyVersionSize + crypto::kAeadNonceSize;
+  static std::span<const std::uint8_t> stamp_of(std::span<const std::uint8_t> page);
+  // The key version a page image's trailer names.
+  static std::uint32_t version_of(std::span<const std::uint8_t> page);
 
  private:
   Status next_nonce(std::span<std::uint8_t> out);
+  Layer* layer_of(std::uint32_t version);
 
   static constexpr std::size_t kBatch = 64;
-  crypto::Aead pages_;
-  crypto::Aead masks_;
-  crypto::SecretBytes state_key_;
-  std::uint32_t key_version_;
+  std::vector<Layer> layers_;
   std::array<std::uint8_t, kBatch * crypto::kAeadNonceSize> nonces_{};
   std::size_t nonces_left_ = 0;
   pid_t nonce_pid_ = 0;  // a child after fork() draws its own nonces

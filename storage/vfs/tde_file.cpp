@@ -26,7 +26,8 @@ int flushed(TdeFile& t) {
 
 int x_close(sqlite3_file* f) {
   TdeFile* t = reinterpret_cast<FileHandle*>(f)->file;
-  int rc = flushed(*t);
+  int rc = refresh_cipher(*t);
+  if (rc == SQLITE_OK) rc = flushed(*t);
   if (rc == SQLITE_OK && t->role == FileRole::kMain) rc = versions_commit(*t, false);
   const int close_rc = t->real->pMethods->xClose(t->real);
   if (rc == SQLITE_OK) rc = close_rc;
@@ -37,6 +38,7 @@ int x_close(sqlite3_file* f) {
 
 int x_read(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
   TdeFile& t = file_of(f);
+  if (const int rc = refresh_cipher(t); rc != SQLITE_OK) return rc;
   switch (t.role) {
     case FileRole::kMain:
       return main_read(t, buf, amt, off);
@@ -52,6 +54,7 @@ int x_read(sqlite3_file* f, void* buf, int amt, sqlite3_int64 off) {
 
 int x_write(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
   TdeFile& t = file_of(f);
+  if (const int rc = refresh_cipher(t); rc != SQLITE_OK) return rc;
   switch (t.role) {
     case FileRole::kMain:
       return main_write(t, buf, amt, off);
@@ -67,7 +70,8 @@ int x_write(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   TdeFile& t = file_of(f);
-  const int rc = flushed(t);
+  int rc = refresh_cipher(t);
+  if (rc == SQLITE_OK) rc = flushed(t);
   if (rc != SQLITE_OK) return rc;
   if (t.role == FileRole::kWal && size == 0) {  // emptied after a full checkpoint
     const Status st = wal_guard_clean(t.db_path, *t.identity, *t.cipher);
@@ -77,7 +81,8 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 }
 int x_sync(sqlite3_file* f, int flags) {
   TdeFile& t = file_of(f);
-  int rc = flushed(t);
+  int rc = refresh_cipher(t);
+  if (rc == SQLITE_OK) rc = flushed(t);
   if (rc == SQLITE_OK) rc = t.real->pMethods->xSync(t.real, flags);
   if (rc == SQLITE_OK && t.role == FileRole::kWal) rc = wal_guard_synced(t);
   if (rc == SQLITE_OK && t.role == FileRole::kMain) rc = versions_commit(t, true);
@@ -94,7 +99,8 @@ int x_lock(sqlite3_file* f, int level) {
 }
 int x_unlock(sqlite3_file* f, int level) {
   TdeFile& t = file_of(f);
-  int rc = flushed(t);
+  int rc = refresh_cipher(t);
+  if (rc == SQLITE_OK) rc = flushed(t);
   // The end of a write transaction in rollback-journal mode (also without a sync).
   if (rc == SQLITE_OK && t.role == FileRole::kMain) rc = versions_commit(t, false);
   return rc != SQLITE_OK ? rc : t.real->pMethods->xUnlock(t.real, level);
@@ -109,7 +115,8 @@ int x_file_control(sqlite3_file* f, int op, void* arg) {
     if (arg != nullptr) *static_cast<sqlite3_int64*>(arg) = 0;
     return SQLITE_OK;
   }
-  int rc = flushed(t);
+  int rc = refresh_cipher(t);
+  if (rc == SQLITE_OK) rc = flushed(t);
   // A checkpoint copied its pages: record them before it releases its lock (SQLite syncs the
   // file after this only when the checkpoint was complete).
   if (rc == SQLITE_OK && op == SQLITE_FCNTL_CKPT_DONE && t.role == FileRole::kMain)
@@ -368,6 +375,17 @@ int file_handle_size(const sqlite3_vfs* root) {
   return static_cast<int>(kHandleSize) + root->szOsFile;
 }
 
+int refresh_cipher(TdeFile& f) {
+  if (f.role == FileRole::kPlain) return SQLITE_OK;
+  const std::uint64_t generation = f.vfs->key_generation();
+  if (generation == f.key_generation) return SQLITE_OK;
+  auto cipher = f.vfs->cipher();
+  if (!cipher) return f.fail(SQLITE_IOERR, ": no usable key: " + cipher.error().message);
+  f.cipher.emplace(std::move(*cipher));
+  f.key_generation = generation;
+  return SQLITE_OK;
+}
+
 int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
   auto* handle = reinterpret_cast<FileHandle*>(file);
   handle->base.pMethods = nullptr;
@@ -388,6 +406,7 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   t->path = name;
   t->real = real;
   if (t->role != FileRole::kPlain) {
+    t->key_generation = vfs.key_generation();  // read first: a key installed meanwhile is taken
     auto cipher = vfs.cipher();
     if (cipher) {
       t->cipher.emplace(std::move(*cipher));

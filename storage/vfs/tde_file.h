@@ -32,6 +32,7 @@ struct TdeFile {
   sqlite3_file* real = nullptr;  // the default VFS's file, opened
   std::shared_ptr<FileIdentity> identity;
   std::optional<PageCipher> cipher;
+  std::uint64_t key_generation = 0;   // the TdeVfs key generation `cipher` was made from
   std::vector<std::uint8_t> scratch;  // one page (+ a frame header): no allocation per page
 
   // Main file: the write epoch this connection has begun (0: none) and the pages it wrote in it
@@ -82,6 +83,10 @@ struct TdeFile {
   int fail(int rc, const std::string& what, bool key_failure = false) const;
   std::span<std::uint8_t> scratch_of(std::size_t size);
 };
+
+// Takes a cipher of the VFS's current key if another one was installed since `f.cipher` was
+// made (TdeVfs::install_key: a key rotation). SQLite result code (SQLITE_IOERR without a key).
+int refresh_cipher(TdeFile& f);
 
 // Reads `amt` bytes at `off` fully: SQLITE_OK, SQLITE_IOERR_SHORT_READ (zero-filled) or an error.
 int read_exact(const TdeFile& f, std::span<std::uint8_t> out, sqlite3_int64 off);

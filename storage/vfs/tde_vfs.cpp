@@ -65,7 +65,6 @@ TdeVfs::TdeVfs(std::shared_ptr<const PageKey> key, KeySource source, sqlite3_vfs
     : key_(std::move(key)),
       source_(std::move(source)),
       algorithm_(key_->algorithm()),
-      key_version_(key_->version()),
       root_(root_vfs),
       name_(std::move(name)) {
   vfs_.iVersion = 2;
@@ -125,16 +124,40 @@ const TdeVfs* TdeVfs::of(sqlite3* db) {
   return v->xOpen == x_open ? static_cast<const TdeVfs*>(v->pAppData) : nullptr;
 }
 
+std::uint32_t TdeVfs::key_version() const {
+  std::lock_guard lock(key_mu_);
+  return key_->version();
+}
+
+Status TdeVfs::install_locked(std::shared_ptr<const PageKey> key) {
+  if (!key || key->algorithm() != algorithm_ || key->version() < key_->version()) {
+    return make_error(sqlstate::kSystemError,
+                      "the renewed key is not the one the database is encrypted with");
+  }
+  key_ = std::move(key);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return ok_status();
+}
+
+Status TdeVfs::install_key(std::shared_ptr<const PageKey> key) {
+  std::lock_guard lock(key_mu_);
+  return install_locked(std::move(key));
+}
+
+Status TdeVfs::renew_key() {
+  if (!source_) return make_error(sqlstate::kInvalidParameterValue, "the VFS has no key source");
+  std::lock_guard lock(key_mu_);
+  auto next = source_();
+  if (!next) return std::move(next).error();
+  return install_locked(std::move(*next));
+}
+
 Result<PageCipher> TdeVfs::cipher() {
   std::lock_guard lock(key_mu_);
   if (source_ && key_->expired()) {
     auto next = source_();
     if (!next) return std::move(next).error();
-    if (!*next || (*next)->algorithm() != algorithm_ || (*next)->version() != key_version_) {
-      return make_error(sqlstate::kSystemError,
-                        "the renewed key is not the one the database is encrypted with");
-    }
-    key_ = std::move(*next);
+    DBV_RETURN_IF_ERROR(install_locked(std::move(*next)));
   }
   return key_->cipher();
 }

@@ -49,9 +49,11 @@ struct FileIdentity {
 };
 
 // Gives a TdeVfs a fresh key when the one it holds expired (a gate's handle is zeroized when
-// its cache entry ends, 15 minutes by default): e.g. KeyGate::release again. The key must be
-// the same version and algorithm (the files' pages are bound to them); a different one is
-// refused (58000). An error is returned to the open that needed the key (58000).
+// its cache entry ends, 15 minutes by default): e.g. KeyGate::release again, of every live
+// version of the scope (PageKey::ring) while a rotation is under way. The key must have the
+// same algorithm and seal under no lower version than the one it replaces (a rotation may have
+// begun or ended meanwhile); another one is refused (58000). An error is returned to the open
+// that needed the key (58000).
 using KeySource = std::function<Result<std::shared_ptr<const PageKey>>()>;
 
 class TdeVfs {
@@ -72,10 +74,21 @@ class TdeVfs {
 
   const std::string& name() const { return name_; }
   crypto::AeadAlgorithm algorithm() const { return algorithm_; }
-  std::uint32_t key_version() const { return key_version_; }
+  // The version new pages are sealed under.
+  std::uint32_t key_version() const;
   // A cipher for one file under the current key (renewed through the KeySource if it expired).
   // 58000 if there is no usable key.
   Result<PageCipher> cipher();
+
+  // Key rotation (docs/encryption.md §12). install_key replaces the key of every file opened
+  // through this VFS, open ones included: each takes a cipher of the new key before its next
+  // read, write, sync or lock change (SQLite serializes the calls on one file, so no call runs
+  // half under one key). Same rule as a renewed key (KeySource); on error nothing changed.
+  Status install_key(std::shared_ptr<const PageKey> key);
+  // install_key of the KeySource's key now, expired or not (22023 without a source).
+  Status renew_key();
+  // Counts the installed keys: a file whose cipher is older takes a new one.
+  std::uint64_t key_generation() const { return generation_.load(std::memory_order_acquire); }
   // The most recent failure (an unauthenticated page, a refused file), for error messages;
   // empty if none. Names a file and a page, never data.
   std::string last_failure() const;
@@ -98,11 +111,13 @@ class TdeVfs {
   TdeVfs(std::shared_ptr<const PageKey> key, KeySource source, sqlite3_vfs* root, std::string name);
   static Result<std::unique_ptr<TdeVfs>> make(std::shared_ptr<const PageKey> key, KeySource source);
 
+  Status install_locked(std::shared_ptr<const PageKey> key);
+
   mutable std::mutex key_mu_;
   std::shared_ptr<const PageKey> key_;  // guarded by key_mu_
+  std::atomic<std::uint64_t> generation_{1};
   const KeySource source_;
   const crypto::AeadAlgorithm algorithm_;
-  const std::uint32_t key_version_;
   sqlite3_vfs* root_;
   std::string name_;
   sqlite3_vfs vfs_{};

@@ -24,7 +24,7 @@ constexpr std::size_t kChecksumOffset = 16;  // within a frame header
 constexpr std::size_t kSaltOffset = 8;
 constexpr std::size_t kWalSaltOffset = 16;  // within the WAL header
 using FrameHeader = std::array<std::uint8_t, kFrameHeaderSize>;
-using Nonce = std::array<std::uint8_t, crypto::kAeadNonceSize>;
+using Stamp = std::array<std::uint8_t, PageCipher::kStampSize>;  // an image's stamp
 
 bool valid_page_size(std::uint32_t size) {
   return size >= 512 && size <= 65536 && (size & (size - 1)) == 0;
@@ -56,27 +56,28 @@ PagePlace frame_place(std::span<const std::uint8_t> header, std::uint64_t index)
   return PagePlace{PageKind::kWal, load_be32(header.data()), index, header.first(kFrameHeaderSize)};
 }
 
-// XORs the frame header's checksum with the mask bound to `nonce` (its own inverse).
-int apply_mask(TdeFile& f, std::span<std::uint8_t> header, std::span<const std::uint8_t> nonce) {
+// XORs the frame header's checksum with the mask bound to `stamp` (key version and nonce; its
+// own inverse).
+int apply_mask(TdeFile& f, std::span<std::uint8_t> header, std::span<const std::uint8_t> stamp) {
   std::array<std::uint8_t, 8> m{};
-  if (!f.cipher->mask(nonce, m).ok())
+  if (!f.cipher->mask(stamp, m).ok())
     return f.fail(SQLITE_IOERR, ": cannot derive a checksum mask");
   for (std::size_t i = 0; i < m.size(); ++i) header[kChecksumOffset + i] ^= m[i];
   return SQLITE_OK;
 }
 
-Nonce nonce_copy(std::span<const std::uint8_t> image) {
-  Nonce n{};
-  const auto src = PageCipher::nonce_of(image);
+Stamp stamp_copy(std::span<const std::uint8_t> image) {
+  Stamp n{};
+  const auto src = PageCipher::stamp_of(image);
   std::copy(src.begin(), src.end(), n.begin());
   return n;
 }
 
-// The nonce of the image stored after the frame header at `start` (zeros if none yet).
-int stored_nonce(TdeFile& f, sqlite3_int64 start, std::uint32_t page_size, Nonce& nonce) {
-  const auto at = start + static_cast<sqlite3_int64>(kFrameHeaderSize + page_size - kReservedBytes +
-                                                     kKeyVersionSize);
-  const int rc = read_exact(f, nonce, at);
+// The stamp (key version, nonce) of the image stored after the frame header at `start` (zeros
+// if none yet).
+int stored_stamp(TdeFile& f, sqlite3_int64 start, std::uint32_t page_size, Stamp& stamp) {
+  const auto at = start + static_cast<sqlite3_int64>(kFrameHeaderSize + page_size - kReservedBytes);
+  const int rc = read_exact(f, stamp, at);
   return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_OK : rc;  // short: zero-filled
 }
 
@@ -92,7 +93,7 @@ int write_frame(TdeFile& f, FrameHeader header, std::span<const std::uint8_t> pa
   if (!f.cipher->seal(page, image, f.identity->id, frame_place(header, spot.index)).ok()) {
     return f.fail(SQLITE_IOERR_WRITE, ": cannot encrypt a WAL frame");
   }
-  int rc = apply_mask(f, header, PageCipher::nonce_of(image));
+  int rc = apply_mask(f, header, PageCipher::stamp_of(image));
   if (rc != SQLITE_OK) return rc;
   std::copy(header.begin(), header.end(), out.begin());
   // Checksum and image first, then page number, commit size and salts: a write cut short by a
@@ -111,13 +112,13 @@ int write_frame(TdeFile& f, FrameHeader header, std::span<const std::uint8_t> pa
 // (it rewrites the checksums later).
 int rewrite_image(TdeFile& f, std::span<const std::uint8_t> page, const FrameSpot& spot) {
   FrameHeader header{};
-  Nonce old_nonce{};
+  Stamp old_stamp{};
   int rc = read_exact(f, header, spot.start);
   if (rc == SQLITE_OK)
-    rc = stored_nonce(f, spot.start, static_cast<std::uint32_t>(page.size()), old_nonce);
+    rc = stored_stamp(f, spot.start, static_cast<std::uint32_t>(page.size()), old_stamp);
   if (rc == SQLITE_IOERR_SHORT_READ)
     return f.fail(SQLITE_IOERR_WRITE, ": a WAL frame has no header");
-  if (rc == SQLITE_OK) rc = apply_mask(f, header, old_nonce);
+  if (rc == SQLITE_OK) rc = apply_mask(f, header, old_stamp);
   return rc != SQLITE_OK ? rc : write_frame(f, header, page, spot);
 }
 
@@ -150,7 +151,7 @@ bool later_commit_authenticates(TdeFile& f, const FrameSpot& spot,
   for (FrameSpot next{spot.index + 1, 0, spot.start + static_cast<sqlite3_int64>(size)};
        !found && read_exact(f, frame, next.start) == SQLITE_OK;
        next = FrameSpot{next.index + 1, 0, next.start + static_cast<sqlite3_int64>(size)}) {
-    if (apply_mask(f, header, nonce_copy(image)) != SQLITE_OK ||
+    if (apply_mask(f, header, stamp_copy(image)) != SQLITE_OK ||
         !std::equal(salts.begin(), salts.end(), header.begin() + kSaltOffset))
       break;
     found = is_commit(header) &&
@@ -187,7 +188,7 @@ int read_whole_frame(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot&
   if (rc != SQLITE_OK) return rc;
   auto header = frame.first(kFrameHeaderSize);
   auto image = frame.subspan(kFrameHeaderSize);
-  rc = apply_mask(f, header, nonce_copy(image));
+  rc = apply_mask(f, header, stamp_copy(image));
   if (rc != SQLITE_OK) return rc;
   const auto salts = std::span<const std::uint8_t>(wal_header).subspan(kWalSaltOffset, 8);
   if (!std::equal(salts.begin(), salts.end(), header.begin() + kSaltOffset)) {
@@ -216,7 +217,7 @@ int read_image(TdeFile& f, std::span<std::uint8_t> image, const FrameSpot& spot)
     std::copy(frame.begin() + kFrameHeaderSize, frame.end(), image.begin());
   }
   if (rc == SQLITE_IOERR_SHORT_READ) return frame_failure(f, spot, "is truncated");
-  if (rc == SQLITE_OK) rc = apply_mask(f, header, nonce_copy(image));
+  if (rc == SQLITE_OK) rc = apply_mask(f, header, stamp_copy(image));
   if (rc != SQLITE_OK) return rc;
   if (!f.cipher->open(image, f.identity->id, frame_place(header, spot.index)).ok()) {
     return frame_failure(f, spot, "failed authentication (wrong key, or altered or moved)");
@@ -255,9 +256,9 @@ int wal_flush(TdeFile& f) {
   auto p = *f.pending;
   f.pending.reset();
   // A header without its page: SQLite never does this; the frame will fail authentication.
-  Nonce nonce{};
-  int rc = stored_nonce(f, p.offset, wal_page_size(f), nonce);
-  if (rc == SQLITE_OK) rc = apply_mask(f, p.bytes, nonce);
+  Stamp stamp{};
+  int rc = stored_stamp(f, p.offset, wal_page_size(f), stamp);
+  if (rc == SQLITE_OK) rc = apply_mask(f, p.bytes, stamp);
   return rc != SQLITE_OK ? rc : f.write_real(p.bytes.data(), kFrameHeaderSize, p.offset);
 }
 
@@ -282,10 +283,10 @@ int wal_read(TdeFile& f, void* buf, int amt, sqlite3_int64 off) {
     return read_image(f, out, *spot);
   }
   if (spot && spot->within == 0 && out.size() == kFrameHeaderSize) {
-    Nonce nonce{};
+    Stamp stamp{};
     rc = f.read_real(buf, amt, off);
-    if (rc == SQLITE_OK) rc = stored_nonce(f, off, page_size, nonce);
-    return rc != SQLITE_OK ? rc : apply_mask(f, out, nonce);
+    if (rc == SQLITE_OK) rc = stored_stamp(f, off, page_size, stamp);
+    return rc != SQLITE_OK ? rc : apply_mask(f, out, stamp);
   }
   return f.fail(SQLITE_IOERR_READ, ": unexpected WAL read shape");
 }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <iterator>
 
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
@@ -222,6 +224,34 @@ BOOST_AUTO_TEST_CASE(a_stalled_reencryption_is_an_error_not_a_hang) {
   expect_code(status_of(store->rotate_tek(scope, stalled, {})),
               sqlstate::kObjectNotInPrerequisiteState, "no progress");
   BOOST_TEST(store->unwrap(scope, 1u).ok());
+}
+
+BOOST_AUTO_TEST_CASE(destroy_deletes_every_version_of_a_scope_and_nothing_else) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  const auto gone = KeyScope::tablespace("gone");
+  const auto kept = KeyScope::tablespace("kept");
+  BOOST_REQUIRE(store->create_tek(gone).ok());
+  BOOST_REQUIRE(store->create_tek(kept).ok());
+  BOOST_REQUIRE(store->begin_tek_rotation(gone).ok());  // versions 1 (decrypt-only) and 2
+  BOOST_REQUIRE(store->reserve_invocations(gone, 2, 1000).ok());
+  BOOST_REQUIRE(store->destroy(gone).ok());
+  BOOST_TEST(store->versions(gone)->empty());
+  expect_code(status_of(store->unwrap(gone, 1u)), sqlstate::kUndefinedObject);
+  expect_code(status_of(store->unwrap(gone, std::nullopt)), sqlstate::kUndefinedObject);
+  BOOST_TEST(*store->reserved_invocations(gone, 2) == 0u);
+  BOOST_TEST(store->unwrap(kept, std::nullopt).ok());
+  expect_code(store->destroy(gone), sqlstate::kUndefinedObject);
+  // Not even in the file's free pages: no row of the scope's name is left in keys.db.
+  store.reset();
+  std::ifstream in(keys() / "keys.db", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(bytes.find("tablespace:gone") == std::string::npos);
+  BOOST_TEST(bytes.find("tablespace:kept") != std::string::npos);
+  // A new TEK of the scope starts afresh.
+  auto again = open(env_key(kHexA, "prod-1"));
+  auto fresh = again->create_tek(gone);
+  BOOST_REQUIRE(fresh.ok());
+  BOOST_TEST(fresh->version == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(mek_rotation_rewraps_every_tek_and_retires_the_old_mek) {

@@ -1,6 +1,6 @@
-// CREATE / DROP TABLESPACE in the vault: only VAULT_ADMIN (a DBA is refused, audited as
-// sod_violation, and the host is never asked), each recorded before the host acts, a host's
-// failure recorded too and returned unchanged, and without a host the statements are 0A000.
+// CREATE / DROP TABLESPACE and the key rotations in the vault: only VAULT_ADMIN (a DBA is refused,
+// audited as sod_violation, and the host is never asked), each recorded before the host acts, a
+// host's failure recorded too and returned unchanged, and without a host the statements are 0A000.
 #include <boost/test/unit_test.hpp>
 
 #include "tests/vault/vault_fixture.h"
@@ -19,7 +19,15 @@ struct RecordingHost final : TablespaceHost {
     return make_error(sqlstate::kObjectNotInPrerequisiteState, "tablespace is not empty");
   }
   bool tablespace_exists(std::string_view name) const override { return name == "full"; }
-  std::vector<std::string> created, dropped;
+  Status rotate_tablespace_key(std::string_view name) override {
+    rotated.emplace_back(name);
+    return ok_status();
+  }
+  Status rotate_table_key(const ast::ObjectName& table) override {
+    rotated.push_back("table " + table.schema + "." + table.name);
+    return make_error(sqlstate::kFeatureNotSupported, "rotate the tablespace");
+  }
+  std::vector<std::string> created, dropped, rotated;
   bool fail = false;
 };
 
@@ -69,11 +77,29 @@ BOOST_AUTO_TEST_CASE(a_host_failure_is_returned_and_recorded) {
   fails(admin, "CREATE TABLESPACE ts ENCRYPTION USING 'AES256'", "42710");
 }
 
+BOOST_AUTO_TEST_CASE(only_a_vault_admin_rotates_and_each_request_is_recorded_first) {
+  Session dba = login("dba_alice");
+  fails(dba, "ALTER TABLESPACE ts ROTATE ENCRYPTION KEY", "42501");
+  fails(dba, "ALTER TABLE ts.t ROTATE ENCRYPTION KEY", "42501");
+  fails(dba, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'CHACHA20-POLY1305'", "42501");
+  BOOST_TEST(host.rotated.empty());
+  Session admin = login("sec_admin");
+  ok(admin, "ALTER TABLESPACE ts ROTATE ENCRYPTION KEY");
+  BOOST_TEST(tablespace_events("ALTER TABLESPACE ROTATE ENCRYPTION KEY") == 1u);
+  fails(admin, "ALTER TABLE ts.t ROTATE ENCRYPTION KEY", "0A000");
+  BOOST_TEST(host.rotated == (std::vector<std::string>{"ts", "table ts.t"}));
+  BOOST_TEST(tablespace_events("ALTER TABLE ROTATE ENCRYPTION KEY") == 2u);  // request, failure
+  // Every tablespace is encrypted already: no cipher change, and the host is not asked.
+  fails(admin, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'CHACHA20-POLY1305'", "0A000");
+  BOOST_TEST(host.rotated.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(without_a_host_the_statements_are_not_supported) {
   vault->set_tablespace_host(nullptr);
   Session admin = login("sec_admin");
   fails(admin, "CREATE TABLESPACE ts ENCRYPTION USING 'AES256'", "0A000");
   fails(admin, "DROP TABLESPACE ts", "0A000");
+  fails(admin, "ALTER TABLESPACE ts ROTATE ENCRYPTION KEY", "0A000");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
