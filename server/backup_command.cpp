@@ -10,6 +10,7 @@
 #include "crypto/file_provider.h"
 #include "server/command_flags.h"
 #include "server/runtime/backup_host.h"
+#include "server/runtime/tek_rotation.h"
 #include "storage/backup_reader.h"
 #include "storage/engine.h"
 
