@@ -16,7 +16,7 @@
 #include "server/runtime/live_config.h"
 #include "server/runtime/services.h"
 #include "server/runtime/tek_rotation.h"
-#include "server/runtime/test_clock.h"
+#include "common/file_offset_clock.h"
 #include "server/session/client_connection.h"
 #include "server/session/connection_threads.h"
 #include "server/session/refusal_audit.h"

@@ -1,8 +1,8 @@
-#include "server/runtime/test_clock.h"
+#include "common/file_offset_clock.h"
 
 #include <fstream>
 
-namespace dbvault::server {
+namespace dbvault {
 
 TimePoint FileOffsetClock::now() const {
   long long seconds = 0;
@@ -11,4 +11,4 @@ TimePoint FileOffsetClock::now() const {
   return system_.now() + std::chrono::seconds(seconds);
 }
 
-}  // namespace dbvault::server
+}  // namespace dbvault
