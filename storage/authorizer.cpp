@@ -351,7 +351,7 @@ void StatementFacts::add(EngineAccess a) {
 }
 
 Authorizer::Authorizer(sqlite3* db, std::vector<std::string> functions)
-    : db_(db), functions_(std::move(functions)) {
+    : db_(db), functions_(std::move(functions)), schema_cache_(db) {
   sqlite3_set_authorizer(db_, &Authorizer::callback, this);
 }
 
@@ -381,6 +381,8 @@ bool Authorizer::function_allowed(std::string_view name, const char* ctx) const 
 int Authorizer::callback(void* self, int action, const char* a1, const char* a2, const char* db,
                          const char* context) {
   auto& a = *static_cast<Authorizer*>(self);
+  // Another file may answer to an attached name now (docs in schema_cache.h).
+  if (action == SQLITE_ATTACH || action == SQLITE_DETACH) a.schema_cache_stale_ = true;
   switch (a.mode_) {
     case Mode::kInternal:
       return SQLITE_OK;

@@ -37,6 +37,7 @@
 
 #include "common/result.h"
 #include "grammar/ast.h"
+#include "storage/schema_cache.h"
 
 namespace dbvault::storage {
 
@@ -126,6 +127,14 @@ class Authorizer {
   // Set when kVerify refused something since the last verify scope began.
   const std::optional<Error>& verify_refused() const { return verify_refused_; }
 
+  // The connection's memo of schema answers (compile.h query_schema); cleared whenever an
+  // ATTACH or DETACH compiles on the connection, in any mode.
+  SchemaCache& schema_cache() {
+    if (schema_cache_stale_) schema_cache_.clear();  // not inside the callback: it finalizes
+    schema_cache_stale_ = false;
+    return schema_cache_;
+  }
+
  private:
   static int callback(void* self, int action, const char* a1, const char* a2, const char* db,
                       const char* context);
@@ -140,6 +149,8 @@ class Authorizer {
   StatementFacts* facts_ = nullptr;
   std::optional<Error> verify_refused_;
   std::function<bool(std::string_view)> file_allowed_;
+  SchemaCache schema_cache_;
+  bool schema_cache_stale_ = false;
 };
 
 // The engine's own bookkeeping table; no user statement touches it.

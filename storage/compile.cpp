@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -23,22 +24,69 @@ bool only_space_or_semicolons(std::string_view rest) {
 
 }  // namespace
 
-Result<std::vector<std::string>> query_column(sqlite3* db, Authorizer& auth, const std::string& sql,
-                                              int col) {
+namespace {
+
+// Every row of an internal query as text: column `only`, or all of them.
+Result<SchemaCache::Rows> query_rows(sqlite3* db, Authorizer& auth, const std::string& sql,
+                                     std::optional<int> only) {
   auto scope = auth.internal();
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
     return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(db));
   }
   StmtPtr st(raw);
-  std::vector<std::string> out;
+  SchemaCache::Rows out;
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    const auto* text = sqlite3_column_text(st.get(), col);
-    out.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+    const int n = sqlite3_column_count(st.get());
+    auto& row = out.emplace_back();
+    for (int c = only.value_or(0); c < (only ? *only + 1 : n); ++c) {
+      const auto* text = sqlite3_column_text(st.get(), c);
+      row.emplace_back(text != nullptr ? reinterpret_cast<const char*>(text) : "");
+    }
   }
   if (rc != SQLITE_DONE) return engine_error(db, rc);
   return out;
+}
+
+std::vector<std::string> column_of(const SchemaCache::Rows& rows, std::size_t col) {
+  std::vector<std::string> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(col < r.size() ? r[col] : std::string());
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> query_column(sqlite3* db, Authorizer& auth, const std::string& sql,
+                                              int col) {
+  auto rows = query_rows(db, auth, sql, col);
+  if (!rows) return std::move(rows).error();
+  return column_of(*rows, 0);
+}
+
+Result<std::shared_ptr<const SchemaCache::Rows>> query_schema(sqlite3* db, Authorizer& auth,
+                                                              const std::string& schema,
+                                                              const std::string& sql) {
+  auto scope = auth.internal();
+  SchemaCache& cache = auth.schema_cache();
+  const auto cookie = cache.cookie(schema);
+  if (cookie) {
+    if (auto rows = cache.find(sql, *cookie)) return rows;
+  }
+  auto rows = query_rows(db, auth, sql, std::nullopt);
+  if (!rows) return std::move(rows).error();
+  auto shared = std::make_shared<const SchemaCache::Rows>(std::move(*rows));
+  if (cookie) cache.store(sql, *cookie, shared);
+  return shared;
+}
+
+Result<std::vector<std::string>> query_schema_column(sqlite3* db, Authorizer& auth,
+                                                     const std::string& schema,
+                                                     const std::string& sql, int col) {
+  auto rows = query_schema(db, auth, schema, sql);
+  if (!rows) return std::move(rows).error();
+  return column_of(**rows, static_cast<std::size_t>(col));
 }
 
 namespace {
@@ -47,12 +95,12 @@ namespace {
 // resolves names); with `bodies`, a trigger or view instead.
 Result<bool> in_schema(sqlite3* db, Authorizer& auth, std::string_view schema,
                        std::string_view name, bool bodies = false) {
-  auto found =
-      query_column(db, auth,
-                   "SELECT name FROM " + quote_ident(schema) + ".sqlite_schema WHERE type IN " +
-                       (bodies ? "('trigger', 'view')" : "('table', 'view')") +
-                       " AND name = " + grammar::quote_literal(name) + " COLLATE NOCASE",
-                   0);
+  auto found = query_schema_column(
+      db, auth, std::string(schema),
+      "SELECT name FROM " + quote_ident(schema) + ".sqlite_schema WHERE type IN " +
+          (bodies ? "('trigger', 'view')" : "('table', 'view')") +
+          " AND name = " + grammar::quote_literal(name) + " COLLATE NOCASE",
+      0);
   if (!found) return std::move(found).error();
   return !found->empty();
 }
@@ -234,10 +282,11 @@ Status complete(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFa
 Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                                                std::string_view schema, std::string_view table,
                                                bool hidden) {
-  return query_column(db, auth,
-                      "PRAGMA " + quote_ident(schema) +
-                          (hidden ? ".table_xinfo(" : ".table_info(") + quote_ident(table) + ")",
-                      1);
+  return query_schema_column(db, auth, std::string(schema),
+                             "PRAGMA " + quote_ident(schema) +
+                                 (hidden ? ".table_xinfo(" : ".table_info(") + quote_ident(table) +
+                                 ")",
+                             1);
 }
 
 std::string quote_ident(std::string_view name) {

@@ -80,6 +80,15 @@ Status exec_internal(sqlite3* db, Authorizer& auth, const std::string& sql);
 // Column `col` of every row of an internal query (authorizer in internal mode), as text.
 Result<std::vector<std::string>> query_column(sqlite3* db, Authorizer& auth, const std::string& sql,
                                               int col);
+// query_column() for a query that reads only the schema of `schema` (its sqlite_schema, a
+// PRAGMA about its tables; `sql` names that schema), answered from the connection's
+// SchemaCache while that schema is unchanged (schema_cache.h). query_schema: every column.
+Result<std::shared_ptr<const SchemaCache::Rows>> query_schema(sqlite3* db, Authorizer& auth,
+                                                              const std::string& schema,
+                                                              const std::string& sql);
+Result<std::vector<std::string>> query_schema_column(sqlite3* db, Authorizer& auth,
+                                                     const std::string& schema,
+                                                     const std::string& sql, int col);
 // The column names of `schema`.`table` (with hidden and generated ones when `hidden`).
 Result<std::vector<std::string>> table_columns(sqlite3* db, Authorizer& auth,
                                                std::string_view schema, std::string_view table,

@@ -24,27 +24,26 @@ Result<bool> has_constraint_expressions(sqlite3* db, Authorizer& auth, const std
                                         const std::string& table) {
   const std::string s = quote_ident(schema), name = quote_ident(table);
   // A CHECK anywhere in the table's definition (the word is enough: fail closed).
-  auto sql =
-      query_column(db, auth,
-                   "SELECT sql FROM " + s + ".sqlite_schema WHERE type = 'table' AND name = " +
-                       grammar::quote_literal(table) + " COLLATE NOCASE",
-                   0);
+  auto sql = query_schema_column(db, auth, schema,
+                                 "SELECT sql FROM " + s +
+                                     ".sqlite_schema WHERE type = 'table' AND name = " +
+                                     grammar::quote_literal(table) + " COLLATE NOCASE",
+                                 0);
   if (!sql) return std::move(sql).error();
   for (const auto& text : *sql) {
     if (fold_ascii(text).find("check") != std::string::npos) return true;
   }
   // Partial indexes (index_list's `partial`) and expression indexes (an index_xinfo key
   // column with cid -2).
-  auto partial = query_column(db, auth, "PRAGMA " + s + ".index_list(" + name + ")", 4);
-  if (!partial) return std::move(partial).error();
-  for (const auto& p : *partial) {
-    if (p == "1") return true;
-  }
-  auto indexes = query_column(db, auth, "PRAGMA " + s + ".index_list(" + name + ")", 1);
+  auto indexes = query_schema(db, auth, schema, "PRAGMA " + s + ".index_list(" + name + ")");
   if (!indexes) return std::move(indexes).error();
-  for (const auto& index : *indexes) {
-    auto cids =
-        query_column(db, auth, "PRAGMA " + s + ".index_xinfo(" + quote_ident(index) + ")", 1);
+  for (const auto& index : **indexes) {
+    if (index.size() > 4 && index[4] == "1") return true;  // `partial`
+  }
+  for (const auto& index : **indexes) {
+    if (index.size() < 2) continue;
+    auto cids = query_schema_column(
+        db, auth, schema, "PRAGMA " + s + ".index_xinfo(" + quote_ident(index[1]) + ")", 1);
     if (!cids) return std::move(cids).error();
     for (const auto& c : *cids) {
       if (c == "-2") return true;
@@ -58,24 +57,12 @@ Result<TableExpressions> expressions_of(sqlite3* db, Authorizer& auth, const std
   TableExpressions t;
   // table_xinfo's `hidden` (column 6): 2 a VIRTUAL generated column, 3 a STORED one. The
   // PRAGMA itself, not the pragma_table_xinfo() function: no virtual table to set up.
-  {
-    auto scope = auth.internal();
-    sqlite3_stmt* raw = nullptr;
-    const std::string sql =
-        "PRAGMA " + quote_ident(schema) + ".table_xinfo(" + quote_ident(table) + ")";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
-      return engine_error(db, sqlite3_errcode(db));
-    }
-    StmtPtr st(raw);
-    int rc = SQLITE_ROW;
-    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-      const int hidden = sqlite3_column_int(raw, 6);
-      const auto* name = sqlite3_column_text(raw, 1);
-      if ((hidden == 2 || hidden == 3) && name != nullptr) {
-        t.generated.insert(fold_ascii(reinterpret_cast<const char*>(name)));
-      }
-    }
-    if (rc != SQLITE_DONE) return engine_error(db, rc);
+  auto columns =
+      query_schema(db, auth, schema,
+                   "PRAGMA " + quote_ident(schema) + ".table_xinfo(" + quote_ident(table) + ")");
+  if (!columns) return std::move(columns).error();
+  for (const auto& c : **columns) {
+    if (c.size() > 6 && (c[6] == "2" || c[6] == "3")) t.generated.insert(fold_ascii(c[1]));
   }
   if (update && t.generated.empty()) {
     auto constraints = has_constraint_expressions(db, auth, schema, table);

@@ -161,8 +161,9 @@ bool TablespaceAttachments::attached_for_real(std::string_view tablespace) const
 }
 
 Status TablespaceAttachments::check_runnable(const std::vector<std::string>& names) const {
+  if (attached_.empty()) return ok_status();  // no tablespace attached: nothing to refuse
   for (const auto& n : names) {
-    const std::string schema = fold_ascii(n.substr(0, n.find('.')));
+    const std::string schema = fold_ascii(std::string_view(n).substr(0, n.find('.')));
     auto it = attached_.find(schema);
     if (it == attached_.end()) continue;
     if (it->second.real && !it->second.key->expired()) continue;
