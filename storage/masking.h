@@ -21,6 +21,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,15 +89,35 @@ struct MaskCheck {
   // The connection, for the written tables' UNIQUE indexes and foreign keys.
   sqlite3* db = nullptr;
   Authorizer* auth = nullptr;
+  // The compiled statement, whose plan check_index_order() reads (EXPLAIN QUERY PLAN).
+  sqlite3_stmt* stmt = nullptr;
 };
 
 // 42501 when the statement would read a masked column other than through its mask view; when
 // it writes a column whose value is compared with a masked one (a UNIQUE index or PRIMARY KEY
 // holding a masked column, a foreign key to one: the write's success would answer "is this
 // value there?"); when
-// it reads a table whose masks changed since it was prepared (prepare it again), or when it
-// alters a table that has masking policies. OK at once when the policy has no masks.
+// it reads a table whose masks changed since it was prepared (prepare it again), when it
+// alters a table that has masking policies, or when check_index_order() refuses it. OK at once
+// when the policy has no masks.
 Status check_masks(const MaskCheck& check, const StatementFacts& facts);
+
+// The indexes of `schema`.`table` whose order or rows may follow a column of `columns`
+// (folded names): an index with such a key column, an index on an expression (it may read one;
+// not parsed: counted, fail closed). Internal statements.
+Result<std::vector<std::string>> masked_indexes(sqlite3* db, Authorizer& auth,
+                                                const std::string& schema, const std::string& table,
+                                                const std::set<std::string>& columns);
+
+// An index on a masked column is an oracle: a scan of it lists the rows in the order of the
+// hidden values, so a session that may insert a guess finds every value by binary search.
+// 42501 when a table of `masked` ((table, column) folded) that the statement touches has such
+// an index (masked_indexes) and the statement's plan (EXPLAIN QUERY PLAN of check.stmt) reads
+// it, or a trigger body reads the table (a trigger's plan is not in the statement's), or the
+// statement is unknown (check.stmt null). The mask views read with NOT INDEXED when their table
+// has such an index (MaskViews::sync), so reads through them pass. 58030 on engine errors.
+Status check_index_order(const MaskCheck& check, const StatementFacts& facts,
+                         const std::set<std::pair<std::string, std::string>>& masked);
 
 // The facts as enforce() should see them: the mask views stand for the session's own read of
 // the table, so their reads become the statement's own (context ""; they have no recorded

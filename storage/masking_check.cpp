@@ -63,23 +63,37 @@ std::set<std::string> changed_tables(const MaskCheck& check) {
 }
 
 // For each column of `schema`.`table`, the (table, column)s a write of it is compared with:
-// the columns of each UNIQUE index (the PRIMARY KEY's too) it is part of, the parent column of
-// each foreign key it is the child of. Folded names.
+// the columns of each UNIQUE index (the PRIMARY KEY's too) it is part of — every column of the
+// table for an index on an expression —, the parent column of each foreign key it is the child
+// of. Folded names.
 using Compared = std::map<std::string, std::set<MaskKey>>;
 Result<Compared> compared_columns(const MaskCheck& check, const std::string& schema,
                                   const std::string& table) {
   const std::string args = grammar::quote_literal(table) + ", " + grammar::quote_literal(schema);
   auto unique =
       query_column(check.db, *check.auth,
-                   "SELECT il.name || char(1) || ii.name FROM pragma_index_list(" + args +
-                       ") il, pragma_index_info(il.name, " + grammar::quote_literal(schema) +
-                       ") ii WHERE il.\"unique\" = 1 AND ii.name IS NOT NULL",
+                   "SELECT il.name || char(1) || COALESCE(ii.name, '') FROM pragma_index_list(" +
+                       args + ") il, pragma_index_info(il.name, " + grammar::quote_literal(schema) +
+                       ") ii WHERE il.\"unique\" = 1",
                    0);
   if (!unique) return std::move(unique).error();
   std::map<std::string, std::vector<std::string>> indexes;  // index -> its columns
+  std::vector<std::string> all;  // every column of the table, read once if needed
   for (const auto& row : *unique) {
     const auto cut = row.find('\1');
-    indexes[row.substr(0, cut)].push_back(fold_ascii(row.substr(cut + 1)));
+    auto& cols = indexes[row.substr(0, cut)];
+    if (cut + 1 < row.size()) {
+      cols.push_back(fold_ascii(row.substr(cut + 1)));
+      continue;
+    }
+    // An expression (lower(ssn)) has no column name: it may read any column of the table, so
+    // the index compares them all (fail closed: the expression is not parsed).
+    if (all.empty()) {
+      auto names = table_columns(check.db, *check.auth, schema, table, true);
+      if (!names) return std::move(names).error();
+      for (const auto& n : *names) all.push_back(fold_ascii(n));
+    }
+    cols.insert(cols.end(), all.begin(), all.end());
   }
   Compared out;
   for (const auto& [index, cols] : indexes) {
@@ -171,7 +185,8 @@ Status check_masks(const MaskCheck& check, const StatementFacts& facts) {
         a.table + "), in a statement of the session's own" +
         (a.context.empty() ? std::string() : " (this read is made inside " + a.context + ")"));
   }
-  return ok_status();
+  // Last: it reads the plan, which only statements allowed so far need.
+  return check_index_order(check, facts, *masked);
 }
 
 std::unique_ptr<StatementFacts> without_mask_views(const StatementFacts& facts,

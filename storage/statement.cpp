@@ -71,9 +71,9 @@ std::string Statement::column_origin(int i) const {
 
 Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
   const EnforcementContext ctx = st.conn.enforcement();
-  DBV_RETURN_IF_ERROR(check_masks(
-      {snap, st.conn.session.user_id(), ctx.creators, st.masks, st.conn.db, st.conn.auth.get()},
-      st.compiled.facts));
+  DBV_RETURN_IF_ERROR(check_masks({snap, st.conn.session.user_id(), ctx.creators, st.masks,
+                                   st.conn.db, st.conn.auth.get(), st.compiled.stmt.get()},
+                                  st.compiled.facts));
   const auto unmasked = without_mask_views(st.compiled.facts, st.conn.masks);
   if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.sql);
   return enforce(ctx, snap, *unmasked, resolve(snap, *unmasked), st.sql);

@@ -11,12 +11,16 @@
 //     a realm authorizes (itself or through a role it is a member of) is granted by a
 //     VAULT_ADMIN only: the grant admits the grantee to the realm, which is the vault side's
 //     decision (else an account manager could mint an account, grant it the role and read
-//     the realm without any vault password);
+//     the realm without any vault password); so is a role whose masking policy shows a
+//     column more than its mask for every session (itself or through a role it is a member
+//     of): the grant lifts that mask for the grantee, and a mask for every session is the
+//     vault side's protection against the account side (docs/encryption.md §11.2);
 //   - the last VAULT_ADMIN keeps the role.
 // Every refusal is 42501 with a sod_violation event.
 #include <set>
 
 #include "vault/duties.h"
+#include "vault/masking_policy.h"
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
@@ -42,12 +46,11 @@ struct Grantee {
   std::optional<std::uint32_t> user, role;
 };
 
-// The name of a realm that authorizes `role` or a role it is (transitively) a member of;
-// empty if none does.
-std::string realm_admitting(const PolicySnapshot& sn, std::uint32_t role) {
+// `role` and the roles it is (transitively) a member of: what a grant of it confers.
+std::set<std::uint32_t> conferred(const PolicySnapshot& sn, std::uint32_t role) {
   std::set<std::uint32_t> held;
   std::vector<std::uint32_t> todo{role};
-  while (!todo.empty()) {  // the roles `role` is a member of; the set stops cycles
+  while (!todo.empty()) {  // the set stops cycles
     const std::uint32_t r = todo.back();
     todo.pop_back();
     if (!held.insert(r).second) continue;
@@ -55,6 +58,30 @@ std::string realm_admitting(const PolicySnapshot& sn, std::uint32_t role) {
       if (m.member_kind == ast::PrincipalKind::kRole && m.member_id == r) todo.push_back(m.role_id);
     }
   }
+  return held;
+}
+
+// "schema.table.column" of a masking policy FOR one of the roles a grant of `role` confers
+// that shows the column more than the column's mask for every session; empty if none does.
+std::string mask_lifted(const PolicySnapshot& sn, std::uint32_t role) {
+  const auto held = conferred(sn, role);
+  const auto& rows = sn.data().maskings;
+  for (const auto& m : rows) {
+    if (m.role_id == 0 || !held.contains(m.role_id)) continue;
+    for (const auto& d : rows) {
+      if (d.role_id == 0 && d.schema == m.schema && d.table == m.table && d.column == m.column &&
+          stricter(d.mode, m.mode) != m.mode) {
+        return m.schema + "." + m.table + "." + m.column;
+      }
+    }
+  }
+  return "";
+}
+
+// The name of a realm that authorizes `role` or a role it is (transitively) a member of;
+// empty if none does.
+std::string realm_admitting(const PolicySnapshot& sn, std::uint32_t role) {
+  const auto held = conferred(sn, role);
   for (const auto& a : sn.data().authorizations) {
     if (a.kind != ast::PrincipalKind::kRole || !held.contains(a.principal_id)) continue;
     const RealmInfo* realm = sn.realm(a.realm_id);
@@ -82,6 +109,10 @@ Status check_duties(VaultImpl& v, const Session& s, const ast::GrantRole& st, st
   } else if (const std::string realm = st.grant ? realm_admitting(*sn, role) : ""; !realm.empty()) {
     DBV_RETURN_IF_ERROR(v.require_role(
         s, kRoleVaultAdmin, statement + " of a role that realm " + realm + " authorizes"));
+  } else if (const std::string column = st.grant ? mask_lifted(*sn, role) : ""; !column.empty()) {
+    DBV_RETURN_IF_ERROR(v.require_role(s, kRoleVaultAdmin,
+                                       statement + " of a role whose mask shows " + column +
+                                           " more than its mask for every session"));
   } else {
     DBV_RETURN_IF_ERROR(require_either(v, s, statement));
   }
