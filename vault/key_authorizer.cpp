@@ -78,12 +78,11 @@ crypto::KeyAuthorization KeyAuthorizer::authorize(const crypto::SessionRef& ref,
   auto snap = vault_.snapshot();
   if (!snap->vault_enabled()) return {true, TimePoint::max()};
   const std::int64_t now_us = clock_.now().time_since_epoch().count();
-  // tablespace: the best of its tables; columns: the worst of the column set.
-  std::int64_t until = tablespace ? 0 : kForever;
-  for (const auto& o : objects) {
-    const std::int64_t u = object_until(s, *snap, o, now_us);
-    until = tablespace ? std::max(until, u) : std::min(until, u);
-  }
+  // The worst of the objects the key decrypts: a tablespace's key opens the pages of every
+  // table stored in it, so a session admitted to one of them only must not hold it (the
+  // cryptographic boundary is the tablespace; docs/encryption.md §9).
+  std::int64_t until = kForever;
+  for (const auto& o : objects) until = std::min(until, object_until(s, *snap, o, now_us));
   if (until <= now_us) return {};
   return {true, time_of(until)};
 }

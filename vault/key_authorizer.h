@@ -3,9 +3,9 @@
 //
 // A scope protects objects, which only the storage layer knows; it tells through ScopeCatalog:
 //   tablespace:<name>       the tables stored in the tablespace. Its pages hold each of them,
-//                           so the key is released when the session is admitted to every realm
-//                           of at least one of those tables; the realm check of each statement
-//                           still stops it at the others.
+//                           so the key is released only when the session is admitted to every
+//                           realm of every one of those tables: a session kept from one of them
+//                           never holds a key that opens its pages.
 //   columns:<schema.table>  the table's encrypted columns, one object together: the key is
 //                           released when the session is admitted to every realm of the table
 //                           and of each of those columns.
