@@ -32,7 +32,8 @@ struct TimingTotals {
 
 struct DecisionTiming {
   TimingTotals decisions, version_checks, reloads;
-  // What two back-to-back clock reads cost here (the floor of every figure), measured once.
+  // What two back-to-back clock reads cost here at best (the floor of every figure),
+  // measured once.
   std::uint64_t clock_ns = 0;
 };
 
@@ -42,7 +43,7 @@ DecisionTiming& decision_timing() noexcept;
 // steady_clock in nanoseconds (vDSO clock_gettime: tens of nanoseconds).
 std::uint64_t monotonic_ns() noexcept;
 
-// Measures DecisionTiming::clock_ns (the mean of a few thousand back-to-back reads).
+// Measures DecisionTiming::clock_ns: the least of a few thousand back-to-back pairs.
 std::uint64_t measure_clock_ns() noexcept;
 
 // The exit line: `dbvault decision_timing application=<a> decisions=<n> decision_ns=<sum>
