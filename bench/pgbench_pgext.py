@@ -7,13 +7,18 @@ Prints one line per figure and the ratios:
   ratio name=dbvault/<plain|pgaudit>:<script>:c<n> value=<x>   (and :geomean)
 Targets (issue 12): dbvault/plain >= 0.97, dbvault ahead of pgaudit.
 
+The three servers run at once (idle but for the one measured), and each (script, clients)
+is measured on all three back to back, so load from elsewhere on the machine falls on the
+three alike; BENCH_ROUNDS (1) repeats the whole sequence and reports the medians.
+
 Knobs: BENCH_SECONDS (10), BENCH_CLIENTS ("1 8 32"), BENCH_SCRIPTS, BENCH_SCALE,
-BENCH_PGEXT_SERVERS ("plain dbvault pgaudit"), and DBVAULT_PGEXT_MODULE /
+BENCH_PGEXT_SERVERS ("plain dbvault pgaudit"), BENCH_ROUNDS (1), and DBVAULT_PGEXT_MODULE /
 DBVAULT_PGEXT_SQL (the module and its SQL script; default: build/pgext/dbvault.so and
 pgext/dbvault--0.1.sql). All three servers run with the same settings (the test harness's:
 fsync off), so the figures compare the modules, not the disks.
 """
 
+import contextlib
 import math
 import os
 import sys
@@ -32,6 +37,7 @@ from harness.postgres_server import PostgresServer  # noqa: E402
 import harness  # noqa: E402
 
 SERVERS = os.environ.get("BENCH_PGEXT_SERVERS", "plain dbvault pgaudit").split()
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
 MODE = "simple"
 REALM_PASSWORD = "bench-realm-password-2025"
 UNLOCK_PRELUDE = """\\if :unlocked = 0
@@ -75,19 +81,38 @@ def prepare(name: str, server: harness.Server) -> dict[str, Path]:
     return scripts
 
 
-def bench_server(name: str, results: dict) -> None:
-    with harness.temp_workdir(f"bench-pgext-{name}") as workdir:
-        server = start(name, workdir)
-        try:
-            scripts = prepare(name, server)
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def bench_all(results: dict) -> None:
+    """Starts every server first, then runs each (script, clients) on one server after the
+    other, round after round: a machine whose load drifts (other builds) shifts the three
+    alike, rather than whichever server happened to run last. With BENCH_ROUNDS > 1 each
+    figure is the median of its rounds."""
+    with contextlib.ExitStack() as stack:
+        servers, scripts = {}, {}
+        for name in SERVERS:
+            workdir = stack.enter_context(harness.temp_workdir(f"bench-pgext-{name}"))
+            servers[name] = start(name, workdir)
+            stack.callback(servers[name].stop)
+            scripts[name] = prepare(name, servers[name])
+        runs: dict = {}
+        for _ in range(ROUNDS):
             for script in pv.SCRIPTS:
                 for clients in pv.CLIENTS:
-                    tps = pv.run_tps(server, scripts[script], MODE, clients)
+                    for name in SERVERS:
+                        tps = pv.run_tps(servers[name], scripts[name][script], MODE, clients)
+                        runs.setdefault((name, script, clients), []).append(tps)
+        for script in pv.SCRIPTS:
+            for clients in pv.CLIENTS:
+                for name in SERVERS:
+                    tps = median(runs[(name, script, clients)])
                     results[(name, script, clients)] = tps
                     print(f"tps server={name} script={script} clients={clients} "
                           f"value={tps:.1f}", flush=True)
-        finally:
-            server.stop()
 
 
 def report(results: dict) -> None:
@@ -106,15 +131,16 @@ def report(results: dict) -> None:
 
 def main() -> int:
     results: dict = {}
-    failed = False
-    for name in SERVERS:
-        try:
-            bench_server(name, results)
-        except (harness.ServerUnavailable, harness.ServerError, RuntimeError) as error:
-            print(f"bench: {name}: {error}", file=sys.stderr)
-            failed = True
+    print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+    try:
+        bench_all(results)
+    except (harness.ServerUnavailable, harness.ServerError, RuntimeError) as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    finally:
+        print(f"load average at end: {os.getloadavg()[0]:.1f}", flush=True)
     report(results)
-    return 1 if failed else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -90,10 +90,20 @@ Status BackendVault::open_locked(BackendOptions& options) {
   return ok_status();
 }
 
-Result<vault::StatementResult> BackendVault::execute(std::string_view sql) {
+Result<vault::StatementResult> BackendVault::execute(std::string_view sql, PolicyMove* move) {
+  PolicyMove ignored;
+  PolicyMove& m = move != nullptr ? *move : ignored;
+  m = PolicyMove{};
   auto statement = grammar::parse(sql);
   if (!statement) return std::move(statement).error();
-  return vault_->execute(*session_, *statement);
+  const std::uint64_t before = vault_->snapshot()->version();
+  auto result = vault_->execute(*session_, *statement);
+  m.moved = vault_->snapshot()->version() != before;
+  if (!result) {
+    const std::string_view code = result.error().code.code();
+    if (code.starts_with("58") || code.starts_with("XX")) m = {true, false};
+  }
+  return result;
 }
 
 Status BackendVault::check(const std::vector<RelationAccess>& relations, std::string_view query) {

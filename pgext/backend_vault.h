@@ -47,9 +47,21 @@ class BackendVault {
   static Result<std::unique_ptr<BackendVault>> open(BackendOptions options);
   ~BackendVault();
 
+  // Whether a vault statement moved the policy that the other backends must rebuild their
+  // snapshots from (the shared version counter, module.h).
+  struct PolicyMove {
+    bool moved = false;       // the store's policy version may be past the other backends'
+    bool own_current = true;  // this backend's snapshot has it (false: reload it too)
+  };
+
   // Parses one vault statement and executes it for this backend's session.
   // 42601 for a syntax error; 0A000 for SQL that is not a vault statement.
-  Result<vault::StatementResult> execute(std::string_view sql);
+  // `move` (when given) is set on success and on failure: moved when the snapshot's policy version
+  // moved (a committed change; UNLOCK, LOCK and the views change none — their state is not in the
+  // snapshot), and also when the statement failed with class 58 or XX, which may follow a
+  // commit whose snapshot rebuild failed (then own_current is false): the other backends then
+  // reload too, and a stale snapshot is never kept on an unsure outcome.
+  Result<vault::StatementResult> execute(std::string_view sql, PolicyMove* move = nullptr);
 
   // One of the vault's views (vault::Vault::query_view: `vault.realms`, `vault.tokens`,
   // `vault.emergency_unlocks`) for this backend's session, whose roles decide what it shows.

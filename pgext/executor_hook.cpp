@@ -1,5 +1,6 @@
 #include "pgext/executor_hook.h"
 
+#include "pgext/decision_timing.h"
 #include "pgext/log_hook.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
@@ -49,12 +50,14 @@ bool vault_check_rtable(List* rtable, bool ereport_on_violation) {
   // A parallel worker runs a range table its leader already checked, for the leader's
   // session; the worker has no vault session of its own (nor the leader's unlocks).
   if (IsParallelWorker()) return true;
+  const std::uint64_t start = decision_timing_on() ? monotonic_ns() : 0;
   PgAccessList accesses = range_table_accesses(rtable);
   if (copy_to_query_running()) add_exports_of_reads(&accesses);
   // Catalogs only: psql's \d works even when the vault cannot open.
   if (accesses.n == 0) return true;
   if (vault_check(accesses.items, accesses.n, debug_query_string, AccessCheck::kDecide)) {
     guard_row_descriptions(rtable);
+    if (start != 0) decision_timing().decisions.add(monotonic_ns() - start);
     return true;
   }
   if (!ereport_on_violation) return false;

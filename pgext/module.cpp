@@ -2,11 +2,14 @@
 // vault (ensure_open) and the policy version (sync_policy, bump_policy_version).
 #include "pgext/module.h"
 
+#include <algorithm>
+
 #include "crypto/secret_bytes.h"
 #include "pgext/audit_queue.h"
 #include "pgext/audit_worker.h"
 #include "pgext/body_owners.h"
 #include "pgext/data_owners.h"
+#include "pgext/decision_timing.h"
 #include "pgext/executor_hook.h"
 #include "pgext/function_hook.h"
 #include "pgext/log_hook.h"
@@ -43,6 +46,7 @@ char* g_audit_dir = nullptr;
 char* g_test_clock_file = nullptr;
 int g_audit_timeout_ms = 10000;
 int g_master_key_provider = 0;
+bool g_decision_timing = false;
 const struct config_enum_entry kProviders[] = {
     {"file", 0, false}, {"env", 1, false}, {nullptr, 0, false}};
 
@@ -99,12 +103,38 @@ void define_settings() {
                              "environment; without it the vault does not open.",
                              &g_test_clock_file, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr,
                              nullptr, nullptr);
+  DefineCustomBoolVariable(
+      "dbvault.decision_timing", "Benchmarks only: time the module's work per statement.",
+      "Each backend logs its totals when it exits (docs/postgresql.md, "
+      "Performance).",
+      &g_decision_timing, false, PGC_POSTMASTER, GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("dbvault");
 }
 
 std::filesystem::path in_data_dir(const char* path) {
   std::filesystem::path p(path);
   return p.is_absolute() ? p : std::filesystem::path(DataDir) / p;
+}
+
+// The exit line of dbvault.decision_timing, formatted where no PostgreSQL call can longjmp.
+char g_timing_line[512];
+
+void log_decision_timing(int, Datum) {
+  g_timing_line[0] = '\0';
+  EdgeError ignored;
+  (void)run_guarded(ignored, []() -> Status {
+    const std::string line = format_timing(decision_timing(), application_name);
+    line.copy(g_timing_line, sizeof g_timing_line - 1);
+    g_timing_line[std::min(line.size(), sizeof g_timing_line - 1)] = '\0';
+    return ok_status();
+  });
+  if (g_timing_line[0] != '\0') elog(LOG, "%s", g_timing_line);
+}
+
+void start_decision_timing() {
+  if (!g_decision_timing) return;
+  decision_timing().clock_ns = measure_clock_ns();
+  before_shmem_exit(log_decision_timing, 0);
 }
 
 bool open_vault(const SessionFacts& f, BackendState& st) {
@@ -174,7 +204,10 @@ bool ensure_open() {
     st.open_tried = true;
     SessionFacts facts;
     gather_facts(MyProcPort, facts);
-    if (open_vault(facts, st)) return true;
+    if (open_vault(facts, st)) {
+      start_decision_timing();
+      return true;
+    }
   }
   st.error = st.open_error;
   return false;
@@ -183,25 +216,35 @@ bool ensure_open() {
 bool open_at_login(const SessionFacts& facts) {
   BackendState& st = backend_state();
   st.open_tried = true;
-  if (open_vault(facts, st)) return true;
+  if (open_vault(facts, st)) {
+    start_decision_timing();
+    return true;
+  }
   st.error = st.open_error;
   return false;
 }
 
+bool decision_timing_on() { return g_decision_timing; }
+
 bool sync_policy() {
   BackendState& st = backend_state();
+  const std::uint64_t start = g_decision_timing ? monotonic_ns() : 0;
   const std::uint64_t now = pg_atomic_read_u64(&g_shared->policy_version);
-  if (now == st.seen_version) return true;
+  if (now == st.seen_version) {
+    if (g_decision_timing) decision_timing().version_checks.add(monotonic_ns() - start);
+    return true;
+  }
   if (!run_guarded(st.error, [&]() -> Status { return st.vault->reload(); })) return false;
   st.seen_version = now;
+  if (g_decision_timing) decision_timing().reloads.add(monotonic_ns() - start);
   return true;
 }
 
-void bump_policy_version() {
+void bump_policy_version(bool own_current) {
   BackendState& st = backend_state();
   const std::uint64_t before = pg_atomic_fetch_add_u64(&g_shared->policy_version, 1);
   // This backend's snapshot already has its own change; it only reloads for another's.
-  if (before == st.seen_version) st.seen_version = before + 1;
+  if (own_current && before == st.seen_version) st.seen_version = before + 1;
 }
 
 }  // namespace dbvault::pgext

@@ -21,9 +21,10 @@ namespace dbvault::pgext {
 struct BackendState {
   std::unique_ptr<BackendVault> vault;
   bool open_tried = false;
-  EdgeError open_error;            // why open failed, when open_tried && !vault
-  std::uint64_t seen_version = 0;  // the shared policy version this backend's snapshot has
-  EdgeError error;                 // the error an entry point is about to raise
+  EdgeError open_error;                  // why open failed, when open_tried && !vault
+  std::uint64_t seen_version = 0;        // the shared policy version this backend's snapshot has
+  BackendVault::PolicyMove policy_move;  // of the last vault statement (BackendVault::execute)
+  EdgeError error;                       // the error an entry point is about to raise
   // The rows of the last statement an SQL function ran (JSON text each), and its tag: read by
   // the edge while it builds the result set, wiped right after.
   std::string tag;
@@ -59,7 +60,11 @@ struct SessionFacts;
 bool open_at_login(const SessionFacts& facts);
 // Reloads the policy snapshot when another backend changed the policy since the last look.
 bool sync_policy();
-// After a vault statement that succeeded: tells every backend the policy may have moved.
-void bump_policy_version();
+// dbvault.decision_timing (decision_timing.h): whether this backend adds up its timings.
+bool decision_timing_on();
+// After a vault statement that moved the policy (BackendVault::PolicyMove): tells every
+// backend to rebuild its snapshot before its next decision — this one too unless
+// `own_current` (its snapshot already has the change).
+void bump_policy_version(bool own_current);
 
 }  // namespace dbvault::pgext

@@ -57,7 +57,7 @@ bool run_statement(int kind) {
       return ok_status();
     }
     auto r = kind == kView ? st.vault->query_view(statement_text().reveal())
-                           : st.vault->execute(statement_text().reveal());
+                           : st.vault->execute(statement_text().reveal(), &st.policy_move);
     if (!r) {
       Error e = std::move(r).error();
       for (std::string* text : {&e.message, &e.detail, &e.hint}) {
@@ -146,12 +146,18 @@ bool explain_into_rows(const PgAccess* accesses, int n) {
 // (tag, NULL). ereports on error.
 Datum run_and_return(FunctionCallInfo fcinfo, const char* a, const char* b, int kind) {
   mark_secret_statement();
-  if (!set_statement(a, b, kind) || !ensure_open() || !sync_policy() || !run_statement(kind)) {
-    backend_state().wipe_rows();
+  BackendState& st = backend_state();
+  st.policy_move = {};
+  const bool ran =
+      set_statement(a, b, kind) && ensure_open() && sync_policy() && run_statement(kind);
+  // Only a policy change moves the shared version: an UNLOCK of every pooled connection must
+  // not make every other backend rebuild its snapshot.
+  if (st.policy_move.moved) bump_policy_version(st.policy_move.own_current);
+  if (!ran) {
+    st.wipe_rows();
     statement_text() = SecretString();
-    raise(backend_state().error);
+    raise(st.error);
   }
-  if (kind != kAuditLog && kind != kView) bump_policy_version();
   return return_rows(fcinfo);
 }
 

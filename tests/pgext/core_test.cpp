@@ -11,6 +11,7 @@
 #include "grammar/parser.h"
 #include "pgext/audit_queue.h"
 #include "pgext/backend_vault.h"
+#include "pgext/decision_timing.h"
 #include "pgext/redaction.h"
 #include "pgext/relation_access.h"
 #include "pgext/statements.h"
@@ -223,6 +224,54 @@ BOOST_FIXTURE_TEST_CASE(no_worker_or_a_failed_one_is_58000, QueueFixture) {
                        std::chrono::seconds(1), [] {})
                  .error()
                  .code == sqlstate::kInvalidParameterValue);
+}
+
+// Only a policy change moves the shared version (module.h): UNLOCK and LOCK keep their
+// state outside the snapshot, and a refused statement committed nothing.
+BOOST_AUTO_TEST_CASE(only_a_policy_change_moves_the_policy) {
+  test::TempDir dir("pgext-core");
+  auto admin = BackendVault::open(options_in(dir.path(), "secadmin"));
+  BOOST_TEST_REQUIRE(admin.ok());
+  auto dba = BackendVault::open(options_in(dir.path(), "dba"));
+  BOOST_TEST_REQUIRE(dba.ok());
+  BackendVault::PolicyMove move;
+  BOOST_TEST((*admin)->execute("CREATE REALM pii REQUIRE VAULT PASSWORD 'pw_1'", &move).ok());
+  BOOST_TEST(move.moved);
+  BOOST_TEST(move.own_current);
+  BOOST_TEST((*dba)->reload().ok());
+  BOOST_TEST((*dba)->execute("UNLOCK REALM pii PASSWORD 'pw_1'", &move).ok());
+  BOOST_TEST(!move.moved);
+  BOOST_TEST((*dba)->execute("LOCK REALM pii", &move).ok());
+  BOOST_TEST(!move.moved);
+  BOOST_TEST(!(*dba)->execute("UNLOCK REALM pii PASSWORD 'wrong'", &move).ok());
+  BOOST_TEST(!move.moved);
+  BOOST_TEST(!(*admin)->execute("CREATE REALM pii", &move).ok());
+  BOOST_TEST(!move.moved);
+  BOOST_TEST(!(*admin)->execute("CREATE REALM", &move).ok());  // a syntax error
+  BOOST_TEST(!move.moved);
+}
+
+// dbvault.decision_timing's exit line: the totals, and an application_name that cannot shape
+// the log line (no spaces, no '=', no newline: the benchmarks parse it).
+BOOST_AUTO_TEST_CASE(decision_timing_line_adds_up_and_keeps_its_shape) {
+  DecisionTiming t;
+  t.decisions.add(300);
+  t.decisions.add(500);
+  t.version_checks.add(20);
+  t.clock_ns = 18;
+  BOOST_TEST(t.decisions.count == 2u);
+  BOOST_TEST(t.decisions.total_ns == 800u);
+  BOOST_TEST(t.decisions.max_ns == 500u);
+  BOOST_TEST(format_timing(t, "pgbench") ==
+             "dbvault decision_timing application=pgbench decisions=2 decision_ns=800 "
+             "decision_max_ns=500 version_checks=1 version_ns=20 reloads=0 reload_ns=0 "
+             "reload_max_ns=0 clock_ns=18");
+  const std::string forged = format_timing(t, "x decisions=9\nLOG: y");
+  BOOST_TEST(forged.find("application=x_decisions_9_LOG__y decisions=2 ") != std::string::npos);
+  BOOST_TEST(format_timing(t, "").find("application=- ") != std::string::npos);
+  BOOST_TEST(format_timing(t, std::string(200, 'a').c_str()).find(std::string(65, 'a')) ==
+             std::string::npos);
+  BOOST_TEST(measure_clock_ns() < 1000000u);  // a clock read is not a millisecond
 }
 
 }  // namespace dbvault::pgext

@@ -16,8 +16,10 @@ The module writes its stores under <pgdata>/dbvault/.
 """
 
 import os
+import re
 import subprocess
 import sys
+import time
 import unittest
 from pathlib import Path
 
@@ -36,6 +38,8 @@ _ROOT = Path(__file__).resolve().parents[2]
 MODULE = os.environ.get("DBVAULT_PGEXT_MODULE", str(_ROOT / "build" / "pgext" / "dbvault.so"))
 SQL_SCRIPT = os.environ.get("DBVAULT_PGEXT_SQL", str(_ROOT / "pgext" / "dbvault--0.1.sql"))
 ROLES = ("dba", "secadmin", "auditor", "app")
+# The line each backend logs at exit with dbvault.decision_timing on (pgext/decision_timing.h).
+TIMING_LINE = re.compile(r"dbvault decision_timing application=(\S+) ((?:\w+=\d+ ?)+)")
 
 
 class PgextServer(PostgresServer):
@@ -90,6 +94,24 @@ class PgextServer(PostgresServer):
         """pg_ctl restart (settings read at server start)."""
         self._run(str(PG_BINDIR / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_path),
                   "-w", "-t", "60", "restart")
+
+    def decision_timings(self, application: str, backends: int = 1,
+                         timeout: float = 15.0) -> list[dict[str, int]]:
+        """The dbvault.decision_timing exit lines of the backends whose application_name is
+        `application`, as dicts; waits up to `timeout` for `backends` of them (a backend
+        logs when it exits, after its client has gone). AssertionError when fewer came."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = Path(self.log_path).read_text(errors="replace")
+            found = [{k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
+                     for m in TIMING_LINE.finditer(text) if m.group(1) == application]
+            if len(found) >= backends or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        if len(found) < backends:
+            raise AssertionError(f"{len(found)} of {backends} decision_timing lines of "
+                                 f"{application} in {self.log_path}")
+        return found
 
     def psql_admin(self, dbname: str, sql: str, quiet: bool = False) -> str:
         """Runs `sql` as the postgres superuser over the Unix socket; returns stdout.
