@@ -123,6 +123,9 @@ class Authorizer {
   void set_file_policy(std::function<bool(std::string_view)> allowed) {
     file_allowed_ = std::move(allowed);
   }
+  // While set, dbvault_seal() may be called by the statement itself (not from a body): only
+  // when the engine compiles or runs its rewrite of a write to encrypted columns.
+  void set_sealing(bool on) { sealing_ = on; }
   // Set when kVerify refused something since the last verify scope began.
   const std::optional<Error>& verify_refused() const { return verify_refused_; }
 
@@ -140,6 +143,7 @@ class Authorizer {
   StatementFacts* facts_ = nullptr;
   std::optional<Error> verify_refused_;
   std::function<bool(std::string_view)> file_allowed_;
+  bool sealing_ = false;
 };
 
 // The engine's own bookkeeping table; no user statement touches it.

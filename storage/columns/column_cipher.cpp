@@ -58,8 +58,8 @@ Result<std::vector<std::uint8_t>> ColumnCipher::seal(const ColumnIdentity& colum
                       "an encrypted column's table and column names are at most 255 bytes");
   }
   DBV_RETURN_IF_ERROR(check_row(column, mode, row));
-  const ColumnHeader header{mode, key_version_};
-  const auto aad = associated_data(column, header, row);
+  const ColumnHeader header{mode, key_version_, row};
+  const auto aad = associated_data(column, header);
   const auto plaintext = encode_plaintext(value);
   auto body = mode == ColumnMode::kRandomized ? randomized_.seal(plaintext, aad)
                                               : deterministic_.seal(plaintext, aad);
@@ -72,7 +72,7 @@ Result<std::vector<std::uint8_t>> ColumnCipher::seal(const ColumnIdentity& colum
 Result<PlainValue> ColumnCipher::open(const ColumnIdentity& column, ColumnMode mode,
                                       std::optional<std::int64_t> row,
                                       std::span<const std::uint8_t> sealed) {
-  DBV_RETURN_IF_ERROR(check_row(column, mode, row));
+  if (mode == ColumnMode::kDeterministic) DBV_RETURN_IF_ERROR(check_row(column, mode, row));
   auto header = decode_header(sealed, column);
   if (!header) return std::move(header).error();
   if (header->mode != mode) {
@@ -85,8 +85,11 @@ Result<PlainValue> ColumnCipher::open(const ColumnIdentity& column, ColumnMode m
                                      std::to_string(header->key_version) + ", not " +
                                      std::to_string(key_version_) + ")");
   }
-  const auto aad = associated_data(column, *header, row);
-  const auto body = sealed.subspan(kColumnHeaderSize);
+  if (row && header->row != row) {
+    return does_not_open(column, "in this row (it was sealed for another row)");
+  }
+  const auto aad = associated_data(column, *header);
+  const auto body = sealed.subspan(header->size());
   auto plaintext = mode == ColumnMode::kRandomized ? randomized_.open(body, aad)
                                                    : deterministic_.open(body, aad);
   if (!plaintext) {

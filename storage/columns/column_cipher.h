@@ -46,9 +46,12 @@ class ColumnCipher {
   Result<std::vector<std::uint8_t>> seal(const ColumnIdentity& column, ColumnMode mode,
                                          std::optional<std::int64_t> row, const PlainValue& value);
 
-  // Opens a value read from `column`, whose metadata says `mode`. XX001 (and no plaintext)
-  // when the value is not a sealed value of this format, was sealed for the other mode, under
-  // another key version, for another table, column or row, or was altered.
+  // Opens a value read from `column`, whose metadata says `mode`. For RANDOMIZED values `row`,
+  // when given, must be the row the value was sealed for (a write checks the row it writes);
+  // without it the value's own rowid is used (the result path, which does not see the row).
+  // DETERMINISTIC: `row` must be absent (22023). XX001 (and no plaintext) when the value is not
+  // a sealed value of this format, was sealed for the other mode, under another key version,
+  // for another table, column or row, or was altered.
   Result<PlainValue> open(const ColumnIdentity& column, ColumnMode mode,
                           std::optional<std::int64_t> row, std::span<const std::uint8_t> sealed);
 

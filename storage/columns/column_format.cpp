@@ -69,12 +69,14 @@ double PlainValue::as_real() const { return std::bit_cast<double>(get_u64(bytes)
 
 std::vector<std::uint8_t> encode_header(const ColumnHeader& header) {
   const std::uint32_t v = header.key_version;
-  return {kColumnFormatVersion,
-          static_cast<std::uint8_t>(header.mode),
-          static_cast<std::uint8_t>(v >> 24),
-          static_cast<std::uint8_t>(v >> 16),
-          static_cast<std::uint8_t>(v >> 8),
-          static_cast<std::uint8_t>(v)};
+  std::vector<std::uint8_t> out{kColumnFormatVersion,
+                                static_cast<std::uint8_t>(header.mode),
+                                static_cast<std::uint8_t>(v >> 24),
+                                static_cast<std::uint8_t>(v >> 16),
+                                static_cast<std::uint8_t>(v >> 8),
+                                static_cast<std::uint8_t>(v)};
+  if (header.row) put_u64(out, static_cast<std::uint64_t>(*header.row));
+  return out;
 }
 
 Result<ColumnHeader> decode_header(std::span<const std::uint8_t> sealed,
@@ -90,18 +92,21 @@ Result<ColumnHeader> decode_header(std::span<const std::uint8_t> sealed,
   h.key_version = (std::uint32_t{sealed[2]} << 24) | (std::uint32_t{sealed[3]} << 16) |
                   (std::uint32_t{sealed[4]} << 8) | std::uint32_t{sealed[5]};
   if (h.key_version == 0) return malformed(column, "key version 0");
+  if (h.mode == ColumnMode::kRandomized) {
+    if (sealed.size() < kRandomizedHeaderSize) return malformed(column, "too short");
+    h.row = static_cast<std::int64_t>(get_u64(sealed.subspan(kColumnHeaderSize)));
+  }
   return h;
 }
 
-std::vector<std::uint8_t> associated_data(const ColumnIdentity& column, const ColumnHeader& header,
-                                          std::optional<std::int64_t> row) {
+std::vector<std::uint8_t> associated_data(const ColumnIdentity& column,
+                                          const ColumnHeader& header) {
   std::vector<std::uint8_t> aad(kAadLabel.begin(), kAadLabel.end());
   aad.push_back(0);
   put_name(aad, column.table);
   put_name(aad, column.column);
   const auto h = encode_header(header);
   aad.insert(aad.end(), h.begin(), h.end());
-  if (row) put_u64(aad, static_cast<std::uint64_t>(*row));
   return aad;
 }
 

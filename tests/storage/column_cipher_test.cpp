@@ -6,13 +6,10 @@
 // unauthorized session gets no key (42501, no key_access event) and a locked key seals nothing.
 #include "storage/columns/column_cipher.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <string>
 
-#include "crypto/env_provider.h"
 #include "crypto/key_gate.h"
 #include "crypto/tek_store.h"
 #include "tests/crypto/gate_fixtures.h"
@@ -26,14 +23,9 @@ constexpr std::string_view kMarker = "MARKER-ssn-123-45-6789";
 
 struct ColumnGateFixture {
   ColumnGateFixture() {
-    ::setenv("DBVAULT_MASTER_KEY_HEX",
-             "4c1f0e9d8b7a69584736251403f2e1d0c9b8a79685746352413f2e1d0c9b8a79", 1);
-    ::setenv("DBVAULT_MASTER_KEY_ID", "column-test-1", 1);
-    auto mek = crypto::open_env_provider();
-    ::unsetenv("DBVAULT_MASTER_KEY_HEX");
-    ::unsetenv("DBVAULT_MASTER_KEY_ID");
-    BOOST_REQUIRE(mek.ok());
-    auto s = crypto::TekStore::open(dir.path() / "keys", std::move(*mek), clock);
+    auto s = crypto::test::open_env_key_store(
+        dir.path() / "keys", "4c1f0e9d8b7a69584736251403f2e1d0c9b8a79685746352413f2e1d0c9b8a79",
+        "column-test-1", clock);
     BOOST_REQUIRE(s.ok());
     store = std::move(*s);
     BOOST_REQUIRE(store->create_tek(scope).ok());
@@ -81,12 +73,12 @@ BOOST_AUTO_TEST_CASE(the_header_names_format_mode_and_key_version) {
   auto d = c.seal(ssn, ColumnMode::kDeterministic, kNoRow, PlainValue::text(kMarker));
   BOOST_REQUIRE(r.ok());
   BOOST_REQUIRE(d.ok());
-  const Bytes header_r{1, 1, 0, 0, 0, 1};
+  const Bytes header_r{1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7};  // ... rowid 7
   const Bytes header_d{1, 2, 0, 0, 0, 1};
-  BOOST_TEST(Bytes(r->begin(), r->begin() + 6) == header_r);
+  BOOST_TEST(Bytes(r->begin(), r->begin() + 14) == header_r);
   BOOST_TEST(Bytes(d->begin(), d->begin() + 6) == header_d);
   const std::size_t plain = 1 + kMarker.size();  // type byte || text
-  BOOST_TEST(r->size() == kColumnHeaderSize + crypto::kAeadOverhead + plain);
+  BOOST_TEST(r->size() == kRandomizedHeaderSize + crypto::kAeadOverhead + plain);
   BOOST_TEST(d->size() == kColumnHeaderSize + crypto::kDeterministicOverhead + plain);
   BOOST_TEST(!contains(*r, kMarker));
   BOOST_TEST(!contains(*d, kMarker));
@@ -138,11 +130,14 @@ BOOST_AUTO_TEST_CASE(a_value_moved_to_another_row_column_or_table_does_not_open)
   auto c = cipher();
   auto r = c.seal(ssn, ColumnMode::kRandomized, row(7), PlainValue::text(kMarker));
   auto d = c.seal(ssn, ColumnMode::kDeterministic, kNoRow, PlainValue::text(kMarker));
+  Bytes relabelled = *r;  // the carried rowid changed from 7 to 8: the AAD no longer matches
+  relabelled[13] = 8;
   const struct {
     const char* what;
     Result<PlainValue> got;
   } refusals[] = {
       {"other row", c.open(ssn, ColumnMode::kRandomized, row(8), *r)},
+      {"relabelled to another row", c.open(ssn, ColumnMode::kRandomized, kNoRow, relabelled)},
       {"other column", c.open(phone, ColumnMode::kRandomized, row(7), *r)},
       {"other table", c.open(other_table_ssn, ColumnMode::kRandomized, row(7), *r)},
       {"det other column", c.open(phone, ColumnMode::kDeterministic, kNoRow, *d)},
@@ -199,6 +194,14 @@ BOOST_AUTO_TEST_CASE(a_value_of_another_key_version_does_not_open) {
   BOOST_REQUIRE(!got.ok());
   BOOST_TEST(got.error().code == sqlstate::kDataCorrupted);
   BOOST_TEST(got.error().message.find("key version 1") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_result_path_opens_a_randomized_value_by_its_own_row) {
+  auto c = cipher();
+  auto sealed = c.seal(ssn, ColumnMode::kRandomized, row(-3), PlainValue::text(kMarker));
+  auto got = c.open(ssn, ColumnMode::kRandomized, kNoRow, *sealed);
+  BOOST_REQUIRE(got.ok());
+  BOOST_TEST(got->as_text() == kMarker);
 }
 
 BOOST_AUTO_TEST_CASE(randomized_needs_a_row_and_deterministic_refuses_one) {
