@@ -373,6 +373,9 @@ bool Authorizer::function_allowed(std::string_view name, const char* ctx) const 
   // The masking function, only inside a mask view (storage/masking.h): called elsewhere it
   // would be an oracle for HASH masks.
   if (iequals(name, "dbvault_mask")) return istarts_with(str(ctx), "dbvault_mask_");
+  // The sealing function of encrypted columns, only in the engine's rewrite of a write
+  // (storage/columns/write_rewrite.h) and outside any trigger or view body.
+  if (iequals(name, "dbvault_seal")) return sealing_ && str(ctx).empty();
   if (listed(kBuiltinFunctions, name)) return true;
   return std::any_of(functions_.begin(), functions_.end(),
                      [&](const std::string& f) { return iequals(f, name); });

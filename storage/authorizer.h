@@ -124,6 +124,9 @@ class Authorizer {
   void set_file_policy(std::function<bool(std::string_view)> allowed) {
     file_allowed_ = std::move(allowed);
   }
+  // While set, dbvault_seal() may be called by the statement itself (not from a body): only
+  // when the engine compiles or runs its rewrite of a write to encrypted columns.
+  void set_sealing(bool on) { sealing_ = on; }
   // Set when kVerify refused something since the last verify scope began.
   const std::optional<Error>& verify_refused() const { return verify_refused_; }
 
@@ -151,6 +154,7 @@ class Authorizer {
   std::function<bool(std::string_view)> file_allowed_;
   SchemaCache schema_cache_;
   bool schema_cache_stale_ = false;
+  bool sealing_ = false;
 };
 
 // The engine's own bookkeeping table; no user statement touches it.

@@ -130,8 +130,10 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
     return e;
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
-  std::unique_ptr<EngineShared> shared(new EngineShared{std::move(options), vault, {}, {}, {}});
+  std::unique_ptr<EngineShared> shared(new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}});
   DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
+  DBV_RETURN_IF_ERROR(shared->columns.load(db));
+  shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
   shared->tablespace_dir = shared->options.database.parent_path();
   for (const auto& p : shared->options.protected_paths) {
     shared->forbidden.push_back(canonical_as_far_as_exists(p));
@@ -150,6 +152,8 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
   DBV_RETURN_IF_ERROR(configure(db, shared_->options));
   if (setup) DBV_RETURN_IF_ERROR(setup(db));
   DBV_RETURN_IF_ERROR(register_mask_function(db, shared_->options.masking_key));
+  state->columns = std::make_unique<columns::ColumnSession>(shared_->columns);
+  DBV_RETURN_IF_ERROR(state->columns->register_function(db));
   state->auth = std::make_unique<Authorizer>(db, shared_->options.allowed_functions);
   state->on_execution = std::move(on_execution);
   state->tablespaces =
@@ -232,7 +236,16 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   DBV_RETURN_IF_ERROR(state_->tablespaces->sync(state_->db, *state_->auth));
   auto masks = vault::masks_for(*state_->engine.vault.snapshot(), state_->session.user_id());
   DBV_RETURN_IF_ERROR(state_->masks.sync(state_->db, *state_->auth, masks));
+  if (columns::names_seal_function(sql)) {
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "names beginning with dbvault_seal are reserved to the engine's encrypted "
+                      "columns");
+  }
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
+  bool sealed = false;
+  if (c) {
+    if (Status s = seal_encrypted_writes(*state_, sql, *c, sealed); !s) c = std::move(s).error();
+  }
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
     if (c.error().code == sqlstate::kInsufficientPrivilege && refusal) {
@@ -243,6 +256,8 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   DBV_RETURN_IF_ERROR(check_tablespace_names(*state_, c->facts));
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
+  st->sealed = sealed;
+  st->plan = state_->columns->plan(st->compiled.stmt.get());
   st->exported = options.exported;
   st->masks = std::move(masks);
   if (st->compiled.pending) {  // checked at its first execution, once complete
@@ -271,6 +286,10 @@ vault::Session& Connection::session() { return state_->session; }
 
 void Connection::set_tablespace_keys(std::shared_ptr<TablespaceKeys> keys) {
   state_->tablespaces->set_keys(std::move(keys));
+}
+
+void Connection::set_column_keys(std::shared_ptr<columns::ColumnKeys> keys) {
+  state_->columns->set_keys(std::move(keys));
 }
 
 void Connection::release_locked_tablespaces() {

@@ -60,6 +60,15 @@ class PageKey;
 
 class TablespaceCatalog;  // storage/tablespace_catalog.h
 class TablespaceKeys;     // storage/tablespace_attach.h
+}  // namespace dbvault::storage
+namespace dbvault::vault {
+class ScopeCatalog;  // vault/key_authorizer.h
+}  // namespace dbvault::vault
+namespace dbvault::storage {
+namespace columns {
+class ColumnCatalog;  // storage/columns/column_catalog.h
+class ColumnKeys;     // storage/columns/column_keys.h
+}  // namespace columns
 
 struct Blob {
   std::vector<std::uint8_t> bytes;
@@ -139,6 +148,11 @@ class Engine {
   // Encrypted tablespaces (docs/encryption.md §9). Their files are <dir>/ts_<name>.db, <dir>
   // the engine database's directory; the catalog answers the key layer (vault::ScopeCatalog).
   const TablespaceCatalog& tablespaces() const;
+  // Encrypted columns (docs/encryption.md §13): which columns of which table are encrypted.
+  const columns::ColumnCatalog& encrypted_columns() const;
+  // What every key scope of the engine protects (tablespaces and encrypted columns), for the
+  // vault's KeyAuthorizer.
+  const vault::ScopeCatalog& key_scopes() const;
   // CREATE TABLESPACE: creates the file (0600, WAL) through a TdeVfs under `key` (the new TEK
   // of tablespace:<name>) and records the tablespace. 22023 invalid name (rules in
   // tablespace_catalog.h); 42710 it exists, or a file of its name is left over; 58000 / 58030
@@ -182,6 +196,9 @@ class Connection {
   // Where this connection gets tablespace keys (nullptr: never; every tablespace is then
   // attached as a stand-in and no statement on it runs). Set once, after connect().
   void set_tablespace_keys(std::shared_ptr<TablespaceKeys> keys);
+  // Where this connection gets the keys of encrypted columns (nullptr: never; reading or
+  // writing a non-NULL encrypted value then fails with 42501). Set once, after connect().
+  void set_column_keys(std::shared_ptr<columns::ColumnKeys> keys);
   // Detaches now, outside a transaction, every tablespace whose key was locked or expired
   // (the server calls it after LOCK REALM and other vault statements; prepare() does too).
   void release_locked_tablespaces();
@@ -191,6 +208,8 @@ class Connection {
   // of that name exists in main or in a tablespace, or the policy names main.<t>; 22023 the
   // table is qualified with another schema, or TEMP; 0A000 ENCRYPTED columns; 25001 inside a
   // transaction block; 42501 denied, or the tablespace's key not released to this session.
+  // With ENCRYPTED columns (and no TABLESPACE): creates main.t, records its encrypted columns
+  // (RANDOMIZED) and makes sure its column key exists (docs/encryption.md §13.3); errors there.
   Status create_table_in(const ast::CreateTable& statement);
 
  private:
@@ -223,7 +242,8 @@ class Statement {
   std::string column_table(int i) const;     // origin table, "" for an expression
   std::string column_origin(int i) const;    // origin column, "" for an expression
 
-  // Runs the statement until the next row. true: a row is ready (read it with column());
+  // Runs the statement until the next row. true: a row is ready (read it with column(); the
+  // values of encrypted columns are decrypted here, XX001 / 42501 / 58000 when one cannot be);
   // false: done. The first step of every execution (after prepare or reset) checks the access
   // set again with Vault::check (unlocks expire, policies change): on a denial nothing is read
   // or written. After a CREATE TABLE/VIEW/TRIGGER completes, the new object is registered

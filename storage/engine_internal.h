@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "storage/authorizer.h"
+#include "storage/columns/column_catalog.h"
+#include "storage/columns/column_session.h"
 #include "storage/compile.h"
 #include "storage/enforcement.h"
 #include "storage/engine.h"
@@ -25,6 +27,9 @@ struct EngineShared {
   // The encrypted tablespaces (files beside the engine database).
   TablespaceCatalog tablespaces;
   std::filesystem::path tablespace_dir;
+  // The encrypted columns (docs/encryption.md §13), and every key scope for the key layer.
+  columns::ColumnCatalog columns;
+  std::unique_ptr<columns::EngineScopes> scopes;
   // Where VACUUM INTO may not write: the protected paths and the engine's own directory,
   // made absolute and canonical (as far as they exist).
   std::vector<std::filesystem::path> forbidden;
@@ -44,6 +49,7 @@ struct ConnectionState {
   std::unique_ptr<TablespaceAttachments> tablespaces;  // closed after db (destroyed later)
   bool creating_in_tablespace = false;                 // create_table_in() is running
   MaskViews masks;                                     // the session's mask views
+  std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);
@@ -63,7 +69,22 @@ struct StatementState {
   std::vector<bool> preexisting;  // per compiled.facts.created: the name existed already
   std::int64_t changes = 0;
   std::vector<vault::ColumnMask> masks;  // the session's masks when it was prepared
+  // Encrypted columns: the statement was rewritten to seal what it writes (its dbvault_seal
+  // calls are the engine's), and which result columns are decrypted; the current row's
+  // decrypted values (nullopt: not an encrypted column).
+  bool sealed = false;
+  columns::ResultPlan plan;
+  std::vector<std::optional<Value>> decrypted;
 };
+
+// Encrypted columns (column_writes.cpp): a statement that writes a table with encrypted
+// columns is compiled again from the rewrite that seals its values (`c` and `sealed` are
+// replaced); 0A000 for a write the rewrite does not accept, or one made by a trigger or view
+// body. OK and unchanged when it writes no such table.
+Status seal_encrypted_writes(ConnectionState& conn, std::string_view sql, Compiled& c,
+                             bool& sealed);
+// CREATE TABLE ... ENCRYPTED (encrypted_table_ddl.cpp); Connection::create_table_in's branch.
+Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::CreateTable& ct);
 
 // The checks of a compiled statement against `snap`, at prepare and at each execution: the
 // masks (storage/masking.h), then enforce() (storage/enforcement.h). REQUIRES: st.resolved

@@ -115,9 +115,18 @@ Result<bool> Statement::step() {
   const bool was_writing = sqlite3_txn_state(st.conn.db, nullptr) == SQLITE_TXN_WRITE;
   {
     auto scope = st.conn.auth->verify(st.compiled.facts);
+    st.conn.auth->set_sealing(st.sealed);  // a re-prepare compiles the engine's rewrite again
+    (void)st.conn.columns->take_error();
     rc = sqlite3_step(st.compiled.stmt.get());
+    st.conn.auth->set_sealing(false);
   }
-  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_ROW) {
+    if (st.plan.empty()) return true;
+    auto opened = st.conn.columns->decrypt_row(st.compiled.stmt.get(), st.plan);
+    if (!opened) return std::move(opened).error();  // no row of this execution is shown
+    st.decrypted = std::move(*opened);
+    return true;
+  }
   st.finished = true;
   // A write transaction ended (COMMIT, ROLLBACK — "read-only" statements to SQLite — or an
   // autocommit write): sessions waiting for the write lock retry now.
@@ -130,7 +139,9 @@ Result<bool> Statement::step() {
     if (st.in_savepoint) DBV_RETURN_IF_ERROR(finish_ddl(st));
     return false;
   }
+  auto sealing = st.conn.columns->take_error();  // dbvault_seal's own SQLSTATE
   Error e = st.conn.auth->verify_refused() ? *st.conn.auth->verify_refused()
+            : sealing                      ? std::move(*sealing)
                                            : engine_error(st.conn.db, rc);
   if (st.in_savepoint) abort_ddl(st);
   return e;
@@ -143,6 +154,11 @@ Status Statement::recheck() {
 }
 
 Value Statement::column(int i) const {
+  const auto& decrypted = state_->decrypted;
+  if (!state_->plan.empty() && static_cast<std::size_t>(i) < decrypted.size() &&
+      decrypted[static_cast<std::size_t>(i)]) {
+    return *decrypted[static_cast<std::size_t>(i)];
+  }
   sqlite3_stmt* s = state_->compiled.stmt.get();
   switch (sqlite3_column_type(s, i)) {
     case SQLITE_INTEGER:

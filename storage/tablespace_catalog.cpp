@@ -1,6 +1,7 @@
 #include "storage/tablespace_catalog.h"
 
 #include "common/sqlstate.h"
+#include "storage/catalog_sql.h"
 #include "storage/compile.h"
 #include "storage/sql_words.h"
 
@@ -9,36 +10,19 @@ namespace {
 
 constexpr std::size_t kMaxName = 48;
 
-Error db_error(sqlite3* db, std::string_view what) {
-  return make_error(sqlstate::kIoError,
-                    "tablespace catalog: cannot " + std::string(what) + ": " + sqlite3_errmsg(db));
-}
+constexpr std::string_view kCatalog = "tablespace catalog";
 
-// Runs `sql` with text parameters; `row` sees each result row.
 template <typename RowFn>
 Status run(sqlite3* db, const char* sql, std::initializer_list<std::string_view> params,
            RowFn&& row) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) return db_error(db, "prepare");
-  StmtPtr st(raw);
-  int i = 1;
-  for (auto p : params) {
-    sqlite3_bind_text(raw, i++, p.data(), static_cast<int>(p.size()), SQLITE_TRANSIENT);
-  }
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) row(raw);
-  if (rc != SQLITE_DONE) return db_error(db, "update its records");
-  return ok_status();
+  return catalog_sql::run(db, kCatalog, sql, params, std::forward<RowFn>(row));
 }
 
 Status run(sqlite3* db, const char* sql, std::initializer_list<std::string_view> params = {}) {
-  return run(db, sql, params, [](sqlite3_stmt*) {});
+  return catalog_sql::run(db, kCatalog, sql, params);
 }
 
-std::string text(sqlite3_stmt* st, int col) {
-  const auto* p = sqlite3_column_text(st, col);
-  return p != nullptr ? reinterpret_cast<const char*>(p) : "";
-}
+using catalog_sql::text;
 
 // All of `fn` or nothing: a savepoint around it.
 template <typename Fn>

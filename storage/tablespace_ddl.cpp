@@ -160,6 +160,10 @@ Status check_tablespace_names(const ConnectionState& c, const StatementFacts& fa
 
 const TablespaceCatalog& Engine::tablespaces() const { return shared_->tablespaces; }
 
+const columns::ColumnCatalog& Engine::encrypted_columns() const { return shared_->columns; }
+
+const vault::ScopeCatalog& Engine::key_scopes() const { return *shared_->scopes; }
+
 Status Engine::create_tablespace(std::string_view raw_name,
                                  std::shared_ptr<const vfs::PageKey> key) {
   auto name = TablespaceCatalog::normalize_name(raw_name);
@@ -216,10 +220,7 @@ Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const 
 
 Status Connection::create_table_in(const ast::CreateTable& ct) {
   ConnectionState& c = *state_;
-  if (!ct.encrypted_columns.empty()) {
-    return make_error(sqlstate::kFeatureNotSupported,
-                      "ENCRYPTED columns are not supported yet (issue 11); a TABLESPACE is");
-  }
+  if (!ct.encrypted_columns.empty()) return create_encrypted_table(*this, c, ct);
   if (ct.temporary) {
     return make_error(sqlstate::kInvalidParameterValue,
                       "a TEMP table lives in memory and cannot be placed in a tablespace");

@@ -63,7 +63,9 @@ class ServerKeyAuthorizer final : public crypto::KeyAuthorizer {
     const bool server = session.session_id == kServerKeySession && session.user == kServerKeyUser;
     if (scope == engine_key_scope()) return {.granted = server};
     const crypto::KeyAuthorizer* t = tablespaces_.load();
-    if (t == nullptr || scope.kind() != crypto::ScopeKind::kTablespace) return {};
+    const bool data = scope.kind() == crypto::ScopeKind::kTablespace ||
+                      scope.kind() == crypto::ScopeKind::kColumns;  // the vault decides both
+    if (t == nullptr || !data) return {};
     return t->authorize(session, scope);
   }
 
@@ -264,7 +266,7 @@ Result<std::shared_ptr<const storage::vfs::PageKey>> server_key_ring(
 
 Status attach_tablespaces(Services& s, storage::Engine& engine) {
   s.vault_key_authorizer =
-      std::make_unique<vault::KeyAuthorizer>(*s.vault, engine.tablespaces(), *s.clock);
+      std::make_unique<vault::KeyAuthorizer>(*s.vault, engine.key_scopes(), *s.clock);
   s.tablespace_authorizer = std::make_unique<storage::TablespaceKeyAuthorizer>(
       *s.vault_key_authorizer, engine.tablespaces(),
       crypto::SessionRef{kServerKeySession, kServerKeyUser});

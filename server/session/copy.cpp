@@ -73,7 +73,11 @@ Status QueryLoop::copy_out(const pgcompat::CopySpec& spec) {
 
 Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
   std::string placeholders;
-  for (std::size_t i = 0; i < spec.columns.size(); ++i) placeholders += i == 0 ? "?" : ", ?";
+  // Numbered, so that the engine can seal the values of encrypted columns (it refuses a bare ?:
+  // docs/encryption.md §13.4).
+  for (std::size_t i = 0; i < spec.columns.size(); ++i) {
+    placeholders += (i == 0 ? "?" : ", ?") + std::to_string(i + 1);
+  }
   const std::string insert = "INSERT INTO " + grammar::quote_identifier(spec.table) + " (" +
                              column_list(spec.columns) + ") VALUES (" + placeholders + ")";
   auto st = conn_->prepare(insert);

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "server/runtime/tek_rotation.h"
+#include "storage/columns/column_catalog.h"
 #include "storage/tablespace_catalog.h"
 
 namespace dbvault::server::session {
@@ -98,6 +99,17 @@ Result<ViewRows> tde_setting_rows(const ServerContext& ctx) {
     const std::string key = "security.tablespace." + t.name;
     rows.push_back({key + ".algorithm", cipher_text(t.key.algorithm)});
     rows.push_back({key + ".key_version", std::to_string(t.key.version)});
+  }
+  // Encrypted columns (docs/encryption.md §13): mode and the version of the table's column key.
+  for (const auto& t : ctx.engine.encrypted_columns().list()) {
+    auto key = ctx.services.keys->current(storage::columns::ColumnCatalog::scope_of(t.table));
+    if (!key) return std::move(key).error();
+    for (const auto& c : t.columns) {
+      const std::string name = "security.encrypted_column." + t.table + "." + c.column;
+      rows.push_back(
+          {name + ".mode", c.mode ? std::string(storage::columns::mode_name(*c.mode)) : "invalid"});
+      rows.push_back({name + ".key_version", std::to_string(key->version)});
+    }
   }
   return rows;
 }

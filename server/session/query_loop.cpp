@@ -11,6 +11,7 @@
 #include "server/session/realm_access.h"
 #include "server/session/statement_words.h"
 #include "server/session/vault_views.h"
+#include "storage/columns/gate_column_keys.h"
 #include "storage/tablespace_keys.h"
 
 namespace dbvault::server::session {
@@ -97,6 +98,10 @@ Status QueryLoop::start(const wire::Startup& startup) {
     ctx_.services.vault_key_authorizer->attach(session_id_, vsession_);
     (*conn)->set_tablespace_keys(std::make_shared<storage::GateTablespaceKeys>(
         *ctx_.services.gate, *ctx_.services.key_authorizer,
+        crypto::SessionRef{session_id_, vsession_.user_name()}));
+    // So do the keys of encrypted columns (docs/encryption.md §13.6).
+    (*conn)->set_column_keys(std::make_shared<storage::columns::GateColumnKeys>(
+        *ctx_.services.gate, *ctx_.services.keys,
         crypto::SessionRef{session_id_, vsession_.user_name()}));
   }
   {
@@ -298,7 +303,10 @@ Status QueryLoop::run_statement(std::string_view text) {
 Status QueryLoop::run_vault_statement(std::string_view text) {
   auto parsed = grammar::parse(text);
   if (!parsed) return std::move(parsed).error();
-  if (const auto* ct = std::get_if<ast::CreateTable>(&parsed->node); ct && ct->tablespace) {
+  // CREATE TABLE ... TABLESPACE / ... ENCRYPTED: the engine makes the table (the vault checks
+  // it as any CREATE TABLE), then its catalog and keys.
+  const auto* ct = std::get_if<ast::CreateTable>(&parsed->node);
+  if (ct != nullptr && (ct->tablespace || !ct->encrypted_columns.empty())) {
     DBV_RETURN_IF_ERROR(conn_->create_table_in(*ct));
     wire::append_command_complete(io_.out(), "CREATE TABLE");
     return ok_status();

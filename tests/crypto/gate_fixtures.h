@@ -3,16 +3,22 @@
 // vector, which can be switched to "unavailable" like a full disk.
 #pragma once
 
+#include <stdlib.h>
+
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "crypto/env_provider.h"
 #include "crypto/key_gate.h"
+#include "crypto/tek_store.h"
 
 namespace dbvault::crypto::test {
 
@@ -83,5 +89,20 @@ class InMemoryAuditSink final : public KeyAccessSink {
   bool available_ = true;
   std::vector<KeyAccessEvent> events_;
 };
+
+// A key store in `keys_dir` whose MEK comes from the env provider (`hex`: 64 hex characters,
+// `key_id` its name); the variables are unset again before it returns.
+inline Result<std::unique_ptr<TekStore>> open_env_key_store(const std::filesystem::path& keys_dir,
+                                                            const std::string& hex,
+                                                            const std::string& key_id,
+                                                            const Clock& clock) {
+  ::setenv("DBVAULT_MASTER_KEY_HEX", hex.c_str(), 1);
+  ::setenv("DBVAULT_MASTER_KEY_ID", key_id.c_str(), 1);
+  auto mek = open_env_provider();
+  ::unsetenv("DBVAULT_MASTER_KEY_HEX");
+  ::unsetenv("DBVAULT_MASTER_KEY_ID");
+  if (!mek) return std::move(mek).error();
+  return TekStore::open(keys_dir, std::move(*mek), clock);
+}
 
 }  // namespace dbvault::crypto::test
