@@ -80,9 +80,10 @@ Status refuse_plaintext_engine_db(const std::filesystem::path& path) {
   if (!in.read(head.data(), head.size())) return ok_status();
 #ifdef DBVAULT_BENCH_PLAINTEXT  // bench/tde.cmake's dbvault_bench_plain only: the reverse
   if (std::string_view(head.data(), 4) == "DBVT") {
-    return make_error(sqlstate::kSystemError, "dbvault_bench_plain is a benchmark build that "
-                                              "encrypts nothing: it never opens an encrypted data "
-                                              "directory");
+    return make_error(sqlstate::kSystemError,
+                      "dbvault_bench_plain is a benchmark build that "
+                      "encrypts nothing: it never opens an encrypted data "
+                      "directory");
   }
   return ok_status();
 #endif
