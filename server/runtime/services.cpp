@@ -80,6 +80,15 @@ Status refuse_plaintext_engine_db(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::array<char, 16> head{};
   if (!in.read(head.data(), head.size())) return ok_status();
+#ifdef DBVAULT_BENCH_PLAINTEXT  // bench/tde.cmake's dbvault_bench_plain only: the reverse
+  if (std::string_view(head.data(), 4) == "DBVT") {
+    return make_error(sqlstate::kSystemError,
+                      "dbvault_bench_plain is a benchmark build that "
+                      "encrypts nothing: it never opens an encrypted data "
+                      "directory");
+  }
+  return ok_status();
+#endif
   if (std::string_view(head.data(), head.size()) != std::string_view("SQLite format 3\0", 16)) {
     return ok_status();
   }

@@ -1,8 +1,10 @@
 #include "storage/vfs/page_key.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <variant>
 
@@ -15,16 +17,30 @@ namespace {
 constexpr std::string_view kMaskPurpose = "dbvault tde wal-checksum-mask v1";
 constexpr std::string_view kStatePurpose = "dbvault tde wal-state v1";
 
+// Counts the fork() calls this process descends from: a child must draw its own nonces, and
+// comparing a counter costs nothing where getpid() is a system call per page write.
+std::atomic<std::uint64_t> g_forks{0};
+void count_fork() { g_forks.fetch_add(1, std::memory_order_relaxed); }
+
+// The process's fork generation; the handler is registered before the first nonce is drawn,
+// so any child of a process holding nonces counts. nullopt if it could not be registered
+// (ENOMEM): then the caller compares process ids.
+std::optional<std::uint64_t> fork_generation() {
+  static const bool registered = ::pthread_atfork(nullptr, nullptr, count_fork) == 0;
+  if (!registered) return std::nullopt;
+  return g_forks.load(std::memory_order_relaxed);
+}
+
 // The subkeys a file needs besides the page key.
 struct Subkeys {
-  std::optional<crypto::Aead> masks;
+  std::optional<ChecksumMask> masks;
   crypto::SecretBytes state;
 };
 
 Result<Subkeys> derive_subkeys(crypto::AeadAlgorithm algorithm, const crypto::SecretBytes& tek) {
   auto mask_key = crypto::derive_subkey(tek, kMaskPurpose);
   if (!mask_key) return std::move(mask_key).error();
-  auto masks = crypto::Aead::create(algorithm, *mask_key);
+  auto masks = ChecksumMask::create(algorithm, *mask_key);
   if (!masks) return std::move(masks).error();
   auto state = crypto::derive_subkey(tek, kStatePurpose);
   if (!state) return std::move(state).error();
@@ -163,11 +179,12 @@ bool PageCipher::verify_state(std::span<const std::uint8_t> data,
 }
 
 Status PageCipher::next_nonce(std::span<std::uint8_t> out) {
-  const pid_t pid = ::getpid();
-  if (nonces_left_ == 0 || pid != nonce_pid_) {
+  const auto forks = fork_generation();
+  const std::uint64_t origin = forks ? *forks : static_cast<std::uint64_t>(::getpid()) << 32;
+  if (nonces_left_ == 0 || origin != nonce_origin_) {
     DBV_RETURN_IF_ERROR(crypto::random_bytes(nonces_));
     nonces_left_ = kBatch;
-    nonce_pid_ = pid;
+    nonce_origin_ = origin;
   }
   --nonces_left_;
   std::uint8_t* n = nonces_.data() + nonces_left_ * crypto::kAeadNonceSize;
@@ -229,12 +246,9 @@ Status PageCipher::open(std::span<std::uint8_t> page, const FileId& file_id, con
 }
 
 Status PageCipher::mask(std::span<const std::uint8_t> stamp, std::span<std::uint8_t, 8> out) {
-  static constexpr std::array<std::uint8_t, 8> kZero{};
-  std::array<std::uint8_t, crypto::kAeadTagSize> tag{};
   Layer* layer = layer_of(load_be32(stamp.data()));
   if (layer == nullptr) layer = &layers_.back();
-  return layer->masks.seal_detached(stamp.subspan(kKeyVersionSize, crypto::kAeadNonceSize), kZero,
-                                    {}, out, tag);
+  return layer->masks.compute(stamp.subspan(kKeyVersionSize, crypto::kAeadNonceSize), out);
 }
 
 }  // namespace dbvault::storage::vfs

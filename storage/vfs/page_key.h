@@ -29,6 +29,7 @@
 #include "crypto/key_gate.h"
 #include "crypto/mac.h"
 #include "crypto/secret_bytes.h"
+#include "storage/vfs/checksum_mask.h"
 #include "storage/vfs/page_format.h"
 
 namespace dbvault::storage::vfs {
@@ -75,12 +76,12 @@ class PageKey {
 
 class PageCipher {
  public:
-  // One key version's ciphers: the page AEAD, the checksum-mask AEAD and the state-record MAC
-  // key (subkeys of that version's TEK).
+  // One key version's ciphers: the page AEAD, the checksum mask and the state-record MAC key
+  // (subkeys of that version's TEK).
   struct Layer {
     std::uint32_t version = 0;
     crypto::Aead pages;
-    crypto::Aead masks;
+    ChecksumMask masks;
     crypto::SecretBytes state_key;
   };
   // REQUIRES: `layers` non-empty, ascending by version. Seals under the last one.
@@ -127,7 +128,9 @@ class PageCipher {
   std::vector<Layer> layers_;
   std::array<std::uint8_t, kBatch * crypto::kAeadNonceSize> nonces_{};
   std::size_t nonces_left_ = 0;
-  pid_t nonce_pid_ = 0;  // a child after fork() draws its own nonces
+  // The fork generation (or process id) `nonces_` were drawn in: a child after fork() draws
+  // its own.
+  std::uint64_t nonce_origin_ = 0;
 };
 
 }  // namespace dbvault::storage::vfs

@@ -92,12 +92,13 @@ Result<std::optional<PageVersions>> read_page_versions(const std::string& databa
 }
 
 Status write_page_versions(const std::string& database, const FileId& id, const PageCipher& cipher,
-                           const PageVersions& versions) {
+                           const PageVersions& versions, bool sync_directory) {
   auto bytes = encode_body(id, versions);
   auto tag = cipher.state_tag(bytes);
   if (!tag) return std::move(tag).error();
   bytes.insert(bytes.end(), tag->begin(), tag->end());
-  return replace_file_durably(page_versions_path(database), bytes, "the page version table");
+  return replace_file_durably(page_versions_path(database), bytes, "the page version table",
+                              sync_directory);
 }
 
 }  // namespace dbvault::storage::vfs

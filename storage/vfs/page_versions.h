@@ -47,8 +47,11 @@ bool page_versions_exist(const std::string& database);
 Result<std::optional<PageVersions>> read_page_versions(const std::string& database,
                                                        const FileId& id, const PageCipher& cipher,
                                                        bool authenticated = true);
-// Replaces the table durably and atomically (replace_file_durably). 58030 on failure.
+// Replaces the table atomically (replace_file_durably). 58030 on failure. `sync_directory`
+// false: only when the table replaced has this one's epoch pending, so that a system crash
+// that undoes the rename leaves that pending state, which the next writer resolves
+// (docs/encryption.md §3.6); a table beginning an epoch is always synced.
 Status write_page_versions(const std::string& database, const FileId& id, const PageCipher& cipher,
-                           const PageVersions& versions);
+                           const PageVersions& versions, bool sync_directory = true);
 
 }  // namespace dbvault::storage::vfs

@@ -402,7 +402,13 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
   if (rc != SQLITE_OK) return rc;
   auto t = std::make_unique<TdeFile>();
   t->vfs = &vfs;
+#ifdef DBVAULT_BENCH_PLAINTEXT
+  // Only in bench/tde.cmake's dbvault_bench_plain (the "TDE off" side of bench/pgbench_tde.sh):
+  // every file passes through unencrypted. Never compiled into dbvault or any library.
+  t->role = FileRole::kPlain;
+#else
   t->role = *role;
+#endif
   t->path = name;
   t->real = real;
   if (t->role != FileRole::kPlain) {

@@ -40,7 +40,7 @@ std::uint32_t word(const std::uint8_t* p, bool big_endian) {
 }  // namespace
 
 Status replace_file_durably(const std::string& path, std::span<const std::uint8_t> bytes,
-                            std::string_view what) {
+                            std::string_view what, bool sync_directory) {
   const auto failed = [&](std::string_view action) {
     return make_error(sqlstate::kIoError,
                       "cannot " + std::string(action) + " " + std::string(what) + " " + path +
@@ -59,6 +59,7 @@ Status replace_file_durably(const std::string& path, std::span<const std::uint8_
     ::unlink(temp.c_str());
     return failed("write");
   }
+  if (!sync_directory) return ok_status();
   const auto dir = std::filesystem::path(path).parent_path();
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || ::fsync(dfd) != 0) {

@@ -54,8 +54,11 @@ Status write_wal_state(const std::string& database, const FileId& id, const Page
 // Replaces the file `path` with `bytes` durably and atomically (a temporary file, fdatasync,
 // rename, directory sync). 58030 naming `what` on failure (nothing is known about what
 // reached the disk). Shared by the WAL state record and the page version table.
+// `sync_directory` false skips the directory sync: the new content is complete on disk before
+// the rename, but after a system crash the file may still hold its previous content. Only for
+// a write whose previous content is a safe state to come back to (page_versions.h).
 Status replace_file_durably(const std::string& path, std::span<const std::uint8_t> bytes,
-                            std::string_view what);
+                            std::string_view what, bool sync_directory = true);
 
 // True if `header` is a WAL header SQLite accepts (magic, version, page size, checksum).
 bool wal_header_valid(std::span<const std::uint8_t> header);
