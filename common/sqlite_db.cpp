@@ -64,9 +64,16 @@ Result<Database> Database::open(const std::filesystem::path& path, OpenOptions o
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  Database db(raw, std::move(options.label));
-  if (rc != SQLITE_OK) return db.error("cannot open " + path.string());
+  if (rc != SQLITE_OK) {
+    Database failed(raw, std::move(options.label));
+    return failed.error("cannot open " + path.string());
+  }
   sqlite3_busy_timeout(raw, 5000);
+  return adopt(raw, std::move(options));
+}
+
+Result<Database> Database::adopt(sqlite3* raw, OpenOptions options) {
+  Database db(raw, std::move(options.label));
   if (options.wal) DBV_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL;"));
   DBV_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return db;

@@ -23,11 +23,14 @@ namespace dbvault::sqlite {
 
 class Statement {
  public:
-  explicit Statement(sqlite3_stmt* stmt, std::string label) : stmt_(stmt), label_(std::move(label)) {}
+  explicit Statement(sqlite3_stmt* stmt, std::string label)
+      : stmt_(stmt), label_(std::move(label)) {}
 
   // Binds one parameter (1-based). Strings and blobs are copied.
   Statement& bind(int index, std::string_view text);
-  Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
+  Statement& bind(int index, const std::string& text) {
+    return bind(index, std::string_view(text));
+  }
   Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
@@ -73,6 +76,11 @@ class Database {
   // timeout.
   // 58030 on failure.
   static Result<Database> open(const std::filesystem::path& path, OpenOptions options);
+  // Takes ownership of `db`, a connection its caller opened (e.g. through an encrypting VFS,
+  // which the stores in common/ must not know), and applies what open() applies after opening:
+  // journal_mode=WAL when options.wal, synchronous=FULL, foreign keys on. REQUIRES: `db` is
+  // not null. 58030 on failure (the connection is closed).
+  static Result<Database> adopt(sqlite3* db, OpenOptions options);
   Status exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql);
   // Runs a prepared statement that returns no rows.

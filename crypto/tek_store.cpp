@@ -5,6 +5,7 @@
 #include "crypto/kdf.h"
 #include "crypto/mac.h"
 #include "crypto/random.h"
+#include "crypto/scope_names.h"
 #include "crypto/tek_record.h"
 
 namespace dbvault::crypto {
@@ -15,7 +16,7 @@ using internal::TekRow;
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', '2');
+INSERT OR IGNORE INTO meta(key, value) VALUES ('format_version', '3');
 CREATE TABLE IF NOT EXISTS master_keys(
   mek_id TEXT PRIMARY KEY, provider TEXT NOT NULL, kcv BLOB NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('active', 'retired')),
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS teks(
   record_version INTEGER NOT NULL, algorithm TEXT NOT NULL,
   mek_id TEXT NOT NULL REFERENCES master_keys(mek_id), created_at INTEGER NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('active', 'decrypt_only')),
-  wrapped BLOB NOT NULL, binding BLOB NOT NULL, PRIMARY KEY (scope, version));
+  wrapped BLOB NOT NULL, binding BLOB NOT NULL, scope_sealed BLOB, PRIMARY KEY (scope, version));
+CREATE TABLE IF NOT EXISTS names_key(id INTEGER PRIMARY KEY CHECK (id = 1), wrapped BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tek_budgets(
   scope TEXT NOT NULL, version INTEGER NOT NULL, reserved INTEGER NOT NULL,
   PRIMARY KEY (scope, version));
@@ -43,11 +45,22 @@ Error not_found(const KeyScope& scope) {
 }
 
 // A scope's rows, newest first, after checking their state invariant.
-Result<std::vector<TekRow>> scope_rows(sqlite::Database& db, const KeyScope& scope) {
-  auto rows = internal::query_rows(db, "WHERE scope = ? ORDER BY version DESC", &scope);
+Result<std::vector<TekRow>> scope_rows(sqlite::Database& db, const internal::ScopeNames& names,
+                                       const KeyScope& scope) {
+  auto rows = internal::query_rows(db, &names, "WHERE scope = ? ORDER BY version DESC", &scope);
   if (!rows) return std::move(rows).error();
   DBV_RETURN_IF_ERROR(internal::check_states(scope, *rows));
   return rows;
+}
+
+// The first column of the first row `sql` returns ("" if none); the statement is finalised
+// on return.
+Result<std::string> single_text(sqlite::Database& db, std::string_view sql) {
+  auto st = db.prepare(sql);
+  if (!st) return std::move(st).error();
+  auto row = st->step();
+  if (!row) return std::move(row).error();
+  return *row ? st->text(0) : std::string();
 }
 
 }  // namespace
@@ -55,6 +68,8 @@ Result<std::vector<TekRow>> scope_rows(sqlite::Database& db, const KeyScope& sco
 TekStore::TekStore(Passkey, sqlite::Database db, std::shared_ptr<MasterKeyProvider> mek,
                    const Clock& clock)
     : db_(std::move(db)), mek_(std::move(mek)), clock_(clock) {}
+
+TekStore::~TekStore() = default;
 
 Result<std::unique_ptr<TekStore>> TekStore::open(const std::filesystem::path& keys_dir,
                                                  std::shared_ptr<MasterKeyProvider> mek,
@@ -104,24 +119,50 @@ Status TekStore::init_schema() {
   if (!st) return std::move(st).error();
   auto row = st->step();
   if (!row) return std::move(row).error();
-  if (!*row || (st->text(0) != "1" && st->text(0) != "2")) {
+  if (!*row || (st->text(0) != "1" && st->text(0) != "2" && st->text(0) != "3")) {
     return make_error(sqlstate::kSystemError, "key store: unsupported keys.db format version");
   }
   return ok_status();
 }
 
 Status TekStore::migrate() {
-  auto st = db_.prepare("SELECT value FROM meta WHERE key = 'format_version'");
-  if (!st) return std::move(st).error();
-  auto row = st->step();
-  if (!row) return std::move(row).error();
-  if (*row && st->text(0) == "2") return ok_status();
-  // Format 1 bound neither state nor mek_id (docs/keys.md §3): rebind every record, in one
-  // transaction, after checking what format 1 can check.
+  // Every deleted or rewritten cell is overwritten: a rewritten record must not leave its
+  // plain scope name, or a destroyed key, in the file's free pages.
+  DBV_RETURN_IF_ERROR(db_.exec("PRAGMA secure_delete = ON"));
+  auto read_format = single_text(db_, "SELECT value FROM meta WHERE key = 'format_version'");
+  if (!read_format) return std::move(read_format).error();
+  const std::string format = *read_format;
+  if (format == "3") {
+    auto names = internal::ScopeNames::load(db_, *mek_);
+    if (names) {
+      names_ = std::make_unique<internal::ScopeNames>(std::move(*names));
+      return ok_status();
+    }
+    if (names.error().code != sqlstate::kUndefinedObject) return std::move(names).error();
+  }
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return std::move(txn).error();
-  DBV_RETURN_IF_ERROR(internal::migrate_from_format_1(db_, *mek_));
-  return txn->commit();
+  if (format == "3") {  // a new store: its names key, unless it already holds keys
+    auto any = single_text(db_, "SELECT count(*) FROM teks");
+    if (!any) return std::move(any).error();
+    if (*any != "0") {
+      return make_error(sqlstate::kDataCorrupted,
+                        "key store: the names key is missing (keys.db was altered)");
+    }
+  }
+  if (!db_.prepare("SELECT scope_sealed FROM teks LIMIT 0")) {  // formats 1 and 2
+    DBV_RETURN_IF_ERROR(db_.exec("ALTER TABLE teks ADD COLUMN scope_sealed BLOB"));
+  }
+  // Format 1 bound neither state nor mek_id (docs/keys.md §3): rebind every record after
+  // checking what format 1 can check. Formats 1 and 2 stored the scope names in clear: each
+  // becomes its lookup id and sealed name. One transaction: all or nothing.
+  if (format == "1") DBV_RETURN_IF_ERROR(internal::migrate_from_format_1(db_, *mek_));
+  auto names = internal::ScopeNames::create(db_, *mek_);
+  if (!names) return std::move(names).error();
+  if (format != "3") DBV_RETURN_IF_ERROR(internal::migrate_from_format_2(db_, *mek_, *names));
+  DBV_RETURN_IF_ERROR(txn->commit());
+  names_ = std::make_unique<internal::ScopeNames>(std::move(*names));
+  return format == "3" ? ok_status() : db_.exec("VACUUM");
 }
 
 Status TekStore::verify_master_key() {
@@ -173,12 +214,15 @@ Result<TekInfo> TekStore::insert_version(const KeyScope& scope, std::uint32_t ve
   if (!binding) return std::move(binding).error();
   auto st = db_.prepare(
       "INSERT INTO teks(scope, version, record_version, algorithm, mek_id, created_at, state, "
-      "wrapped, binding) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)");
+      "wrapped, binding, scope_sealed) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)");
   if (!st) return std::move(st).error();
-  st->bind(1, scope.to_string()).bind(2, std::int64_t{version}).bind(3, kRecordVersion);
+  auto sealed = names_->seal(scope);
+  if (!sealed) return std::move(sealed).error();
+  st->bind(1, names_->id_of(scope)).bind(2, std::int64_t{version}).bind(3, kRecordVersion);
   st->bind(4, algorithm_name(algorithm)).bind(5, info.mek_id).bind(6, micros(info.created_at));
   st->bind(7, std::span<const std::uint8_t>(*wrapped))
-      .bind(8, std::span<const std::uint8_t>(*binding));
+      .bind(8, std::span<const std::uint8_t>(*binding))
+      .bind(9, std::span<const std::uint8_t>(*sealed));
   DBV_RETURN_IF_ERROR(db_.run(*st));
   return info;
 }
@@ -196,7 +240,7 @@ Result<TekInfo> TekStore::create_tek(const KeyScope& scope, AeadAlgorithm algori
 }
 
 Result<std::vector<TekInfo>> TekStore::versions_locked(const KeyScope& scope) {
-  auto rows = scope_rows(db_, scope);
+  auto rows = scope_rows(db_, *names_, scope);
   if (!rows) return std::move(rows).error();
   std::vector<TekInfo> out;
   for (auto it = rows->rbegin(); it != rows->rend(); ++it) out.push_back(std::move(it->info));
@@ -217,7 +261,7 @@ Result<TekInfo> TekStore::current(const KeyScope& scope) {
 
 Result<UnwrappedTek> TekStore::unwrap_locked(const KeyScope& scope,
                                              std::optional<std::uint32_t> version) {
-  auto rows = scope_rows(db_, scope);
+  auto rows = scope_rows(db_, *names_, scope);
   if (!rows) return std::move(rows).error();
   for (auto& row : *rows) {
     if (version ? row.info.version != *version : row.info.state != TekState::kActive) continue;
@@ -244,7 +288,7 @@ Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
   if (all->empty()) return not_found(scope);
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return std::move(txn).error();
-  auto rows = scope_rows(db_, scope);
+  auto rows = scope_rows(db_, *names_, scope);
   if (!rows) return std::move(rows).error();
   for (const auto& row : *rows) {  // demoted and rebound: the state is part of the binding
     if (row.info.state != TekState::kActive) continue;
@@ -253,7 +297,7 @@ Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
     DBV_RETURN_IF_ERROR(internal::check_binding(*key, row));
     TekInfo demoted = row.info;
     demoted.state = TekState::kDecryptOnly;
-    DBV_RETURN_IF_ERROR(internal::rebind(db_, demoted, row.wrapped, *key));
+    DBV_RETURN_IF_ERROR(internal::rebind(db_, names_.get(), demoted, row.wrapped, *key));
   }
   auto info = insert_version(scope, all->back().version + 1, all->back().algorithm);
   if (!info) return std::move(info).error();
@@ -284,9 +328,9 @@ Status TekStore::reencrypt_from(const KeyScope& scope, std::uint32_t old_version
   auto del =
       db_.prepare("DELETE FROM teks WHERE scope = ? AND version = ? AND state = 'decrypt_only'");
   if (!del) return std::move(del).error();
-  del->bind(1, scope.to_string()).bind(2, std::int64_t{old_version});
+  del->bind(1, names_->id_of(scope)).bind(2, std::int64_t{old_version});
   DBV_RETURN_IF_ERROR(db_.run(*del));
-  return db_.run("DELETE FROM tek_budgets WHERE scope = ? AND version = ?", scope.to_string(),
+  return db_.run("DELETE FROM tek_budgets WHERE scope = ? AND version = ?", names_->id_of(scope),
                  std::int64_t{old_version});
 }
 
@@ -295,11 +339,11 @@ Status TekStore::destroy(const KeyScope& scope) {
   auto all = versions_locked(scope);
   if (!all) return std::move(all).error();
   if (all->empty()) return not_found(scope);
-  DBV_RETURN_IF_ERROR(db_.exec("PRAGMA secure_delete = ON"));  // not left in the free pages
+  // secure_delete is on (migrate()): the keys are not left in the free pages.
   auto txn = sqlite::Transaction::begin(db_);
   if (!txn) return std::move(txn).error();
-  DBV_RETURN_IF_ERROR(db_.run("DELETE FROM teks WHERE scope = ?", scope.to_string()));
-  DBV_RETURN_IF_ERROR(db_.run("DELETE FROM tek_budgets WHERE scope = ?", scope.to_string()));
+  DBV_RETURN_IF_ERROR(db_.run("DELETE FROM teks WHERE scope = ?", names_->id_of(scope)));
+  DBV_RETURN_IF_ERROR(db_.run("DELETE FROM tek_budgets WHERE scope = ?", names_->id_of(scope)));
   return txn->commit();
 }
 
@@ -345,7 +389,7 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
   add->bind(1, next->key_id()).bind(2, next->kind()).bind(3, std::span<const std::uint8_t>(*kcv));
   add->bind(4, micros(clock_.now()));
   DBV_RETURN_IF_ERROR(db_.run(*add));
-  auto rows = internal::query_rows(db_, "ORDER BY scope, version", nullptr);
+  auto rows = internal::query_rows(db_, names_.get(), "ORDER BY scope, version", nullptr);
   if (!rows) return std::move(rows).error();
   for (const auto& row : *rows) {
     auto tek = unwrap_locked(row.info.scope, row.info.version);  // checks the binding too
@@ -354,8 +398,9 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
     if (!wrapped) return std::move(wrapped).error();
     TekInfo rewrapped = tek->info;
     rewrapped.mek_id = next->key_id();  // bound: rebind under the new id
-    DBV_RETURN_IF_ERROR(internal::rebind(db_, rewrapped, *wrapped, tek->key));
+    DBV_RETURN_IF_ERROR(internal::rebind(db_, names_.get(), rewrapped, *wrapped, tek->key));
   }
+  DBV_RETURN_IF_ERROR(names_->rewrap(db_, *next));
   auto retire =
       db_.prepare("UPDATE master_keys SET state = 'retired', retired_at = ? WHERE mek_id = ?");
   if (!retire) return std::move(retire).error();
@@ -368,13 +413,13 @@ Status TekStore::rotate_mek(std::shared_ptr<MasterKeyProvider> next) {
 
 Result<std::uint64_t> TekStore::reserved_invocations(const KeyScope& scope, std::uint32_t version) {
   std::lock_guard lock(mu_);
-  return internal::reserved_invocations(db_, scope, version);
+  return internal::reserved_invocations(db_, *names_, scope, version);
 }
 
 Status TekStore::reserve_invocations(const KeyScope& scope, std::uint32_t version,
                                      std::uint64_t up_to) {
   std::lock_guard lock(mu_);
-  return internal::reserve_invocations(db_, scope, version, up_to);
+  return internal::reserve_invocations(db_, *names_, scope, version, up_to);
 }
 
 Status TekStore::check_provider() {

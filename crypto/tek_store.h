@@ -1,5 +1,8 @@
 // TekStore: the table encryption keys (TEKs) of one data directory, stored only wrapped by the
-// MEK in keys/keys.db (format: docs/keys.md, "Wrapped-key records", version 1).
+// MEK in keys/keys.db (format: docs/keys.md, "Wrapped-key records", format 3). Scope names
+// (which say what a key protects: a tablespace's or a table's name) are stored only as lookup
+// ids and sealed names under a names key the MEK wraps (crypto/scope_names.h); a keys.db of
+// formats 1 and 2 (plain names) is migrated, in one transaction, when it opens.
 //
 // Each scope has one active version (used to encrypt) and, during a rotation, older
 // decrypt-only versions (still readable until re-encryption finishes). Every record carries a
@@ -27,6 +30,9 @@
 #include "crypto/master_key_provider.h"
 
 namespace dbvault::crypto {
+namespace internal {
+class ScopeNames;
+}
 
 enum class TekState { kActive, kDecryptOnly };
 
@@ -108,9 +114,9 @@ class TekStore {
   // keys zeroize them too (KeyGate::destroy).
   Status destroy(const KeyScope& scope);
 
-  // Re-wraps every TEK under `next` in one transaction (no data is touched; on any error
-  // nothing changes), records next's key-check value and retires the current MEK id, which can
-  // never be used with this directory again. 42710 if next's id was used before.
+  // Re-wraps every TEK, and the names key, under `next` in one transaction (no data is touched; on
+  // any error nothing changes), records next's key-check value and retires the current MEK id,
+  // which can never be used with this directory again. 42710 if next's id was used before.
   Status rotate_mek(std::shared_ptr<MasterKeyProvider> next);
   // The current master key's provider kind ("env", "file", "pkcs11", "kmip").
   std::string mek_provider() const;
@@ -135,11 +141,12 @@ class TekStore {
   };
   TekStore(Passkey, sqlite::Database db, std::shared_ptr<MasterKeyProvider> mek,
            const Clock& clock);
+  ~TekStore();
 
  private:
   Status init_schema();
   Status verify_master_key();
-  Status migrate();  // format 1 -> 2 (docs/keys.md §3)
+  Status migrate();  // formats 1 and 2 -> 3 (docs/keys.md §3); loads names_
   Result<TekInfo> insert_version(const KeyScope& scope, std::uint32_t version,
                                  AeadAlgorithm algorithm);
   Result<std::vector<TekInfo>> versions_locked(const KeyScope& scope);
@@ -151,6 +158,7 @@ class TekStore {
   sqlite::Database db_;
   std::shared_ptr<MasterKeyProvider> mek_;
   const Clock& clock_;
+  std::unique_ptr<internal::ScopeNames> names_;  // set by migrate(), read-only afterwards
 };
 
 }  // namespace dbvault::crypto

@@ -20,6 +20,7 @@
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
 #include "crypto/tek_store.h"
+#include "server/runtime/policy_store_file.h"
 #include "vault/audit_anchor.h"
 
 namespace dbvault::server {
@@ -99,7 +100,8 @@ std::optional<std::string> parse(const std::vector<std::string_view>& args, Args
 }
 
 // The one path to the audit keys: the MEK from the provider, the audit TEK from keys/keys.db.
-Result<audit::AuditKeys> load_keys(const Args& args) {
+// The data directory's key store, under the master key of `args` (file or env provider).
+Result<std::unique_ptr<crypto::TekStore>> open_key_store(const Args& args) {
   const auto master_key = args.data_dir / "keys" / "master.key";
   std::string provider = args.provider;
   if (provider.empty()) provider = std::filesystem::exists(master_key) ? "file" : "env";
@@ -107,10 +109,8 @@ Result<audit::AuditKeys> load_keys(const Args& args) {
       provider == "file" ? crypto::open_file_provider(master_key) : crypto::open_env_provider();
   if (!mek) return std::move(mek).error();
   static const SystemClock clock;
-  auto store = crypto::TekStore::open(
-      args.data_dir / "keys", std::shared_ptr<crypto::MasterKeyProvider>(std::move(*mek)), clock);
-  if (!store) return std::move(store).error();
-  return audit::load_audit_keys(**store, false);
+  return crypto::TekStore::open(args.data_dir / "keys",
+                                std::shared_ptr<crypto::MasterKeyProvider>(std::move(*mek)), clock);
 }
 
 Result<std::vector<audit::Digest>> read_digests(const std::filesystem::path& file) {
@@ -160,7 +160,8 @@ std::string os_user() {
 
 // Accepts the state of the data directory after an operator investigated a refusal
 // (docs/audit.md §10 "Recovery"). Writes an audit record for everything it accepts.
-int recover(const Args& args, audit::AuditKeys keys, std::ostream& out, std::ostream& err) {
+int recover(const Args& args, crypto::TekStore& key_store, audit::AuditKeys keys, std::ostream& out,
+            std::ostream& err) {
   const auto policy_path = args.data_dir / "policy.db";
   if (!std::filesystem::exists(policy_path)) {
     return print_error(
@@ -173,7 +174,17 @@ int recover(const Args& args, audit::AuditKeys keys, std::ostream& out, std::ost
   options.accept_unproven_tail = true;
   auto log = audit::Log::open(options, std::move(keys));
   if (!log) return print_error(err, log.error());
-  auto store = vault::PolicyStore::open(policy_path);
+  // Read and written through its encrypting VFS, like the server does (never migrated here:
+  // a plaintext policy store is encrypted by the next start of the server).
+  auto vfs = open_policy_vfs(key_store);
+  if (!vfs) return print_error(err, vfs.error());
+  if (is_plaintext_sqlite(policy_path)) {
+    return print_error(
+        err, make_error(sqlstate::kSystemError, "the policy store " + policy_path.string() +
+                                                    " is not encrypted yet: start the server once "
+                                                    "('dbvault serve' encrypts it), then recover"));
+  }
+  auto store = vault::PolicyStore::open(policy_path, policy_connector(**vfs));
   if (!store) return print_error(err, store.error());
   if (const auto& tail = (*log)->accepted_tail())
     out << "accepted the audit log's tail: " << *tail << "\n";
@@ -205,9 +216,11 @@ int run_audit_command(const std::vector<std::string_view>& words, std::ostream& 
     err << "dbvault audit: " << *problem << "\n" << kAuditUsage;
     return 2;
   }
-  auto keys = load_keys(args);
+  auto key_store = open_key_store(args);
+  if (!key_store) return print_error(err, key_store.error());
+  auto keys = audit::load_audit_keys(**key_store, false);
   if (!keys) return print_error(err, keys.error());
-  if (args.sub == "recover") return recover(args, std::move(*keys), out, err);
+  if (args.sub == "recover") return recover(args, **key_store, std::move(*keys), out, err);
   auto reader = audit::LogReader::open(args.data_dir / "audit", std::move(*keys));
   if (!reader) return print_error(err, reader.error());
   if (args.sub == "verify") return verify(args, **reader, out, err);

@@ -210,7 +210,12 @@ int PolicyStore::schema_version() { return static_cast<int>(kMigrations.size());
 
 Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path,
                                                        int up_to) {
-  auto db = Db::open(path, {"policy store", true});
+  return open(path, nullptr, up_to);
+}
+
+Result<std::unique_ptr<PolicyStore>> PolicyStore::open(const std::filesystem::path& path,
+                                                       const PolicyConnector& connect, int up_to) {
+  auto db = connect ? connect(path) : Db::open(path, {"policy store", true});
   if (!db) return std::move(db).error();
   std::unique_ptr<PolicyStore> store(new PolicyStore(std::move(db).value()));
   const auto last = static_cast<std::size_t>(std::clamp(up_to, 1, schema_version()));

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "common/sqlite_db.h"
+#include "vault/policy_connector.h"
 #include "vault/policy_data.h"
 
 namespace dbvault::vault {
@@ -34,6 +35,11 @@ class PolicyStore {
   // `up_to` stops the migrations at that version (REQUIRES 1 <= up_to <= schema_version()):
   // for tests that build a store as an older release wrote it.
   static Result<std::unique_ptr<PolicyStore>> open(const std::filesystem::path& path,
+                                                   int up_to = schema_version());
+  // The same, the connection made by `connect` (policy_connector.h; null: a plain file). Its
+  // errors are returned as they are (e.g. 58000 for a wrong key).
+  static Result<std::unique_ptr<PolicyStore>> open(const std::filesystem::path& path,
+                                                   const PolicyConnector& connect,
                                                    int up_to = schema_version());
 
   // The schema version this build writes.

@@ -117,7 +117,7 @@ Result<std::unique_ptr<Vault>> Vault::open(Options options) {
   if (!mac) return std::move(mac).error();
   auto impl = std::make_unique<VaultImpl>(std::move(options), std::move(mac).value());
   impl->clock = impl->opts.clock != nullptr ? impl->opts.clock : &impl->system_clock;
-  auto store = PolicyStore::open(impl->opts.policy_path);
+  auto store = PolicyStore::open(impl->opts.policy_path, impl->opts.policy_connector);
   if (!store) return std::move(store).error();
   impl->store = std::move(store).value();
   if (impl->opts.on_store_open) DBV_RETURN_IF_ERROR(impl->opts.on_store_open(*impl->store));

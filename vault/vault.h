@@ -36,6 +36,7 @@
 #include "vault/access_resolver.h"
 #include "vault/audit_sink.h"
 #include "vault/decision.h"
+#include "vault/policy_connector.h"
 #include "vault/policy_snapshot.h"
 #include "vault/session.h"
 
@@ -69,8 +70,11 @@ using MasterKeyRotator =
 
 struct Options {
   std::filesystem::path policy_path;  // policy.db; created when missing
-  AuditSink* audit = nullptr;         // REQUIRED; must outlive the Vault
-  const Clock* clock = nullptr;       // default: the system clock; must outlive the Vault
+  // Opens policy_path (policy_connector.h): null, a plain SQLite file (the PostgreSQL module);
+  // the server's opens it encrypted. Must stay usable for the Vault's lifetime.
+  PolicyConnector policy_connector;
+  AuditSink* audit = nullptr;    // REQUIRED; must outlive the Vault
+  const Clock* clock = nullptr;  // default: the system clock; must outlive the Vault
   // Root of the token MAC key (the server passes a key derived from the MEK). REQUIRED,
   // non-empty, and the same across restarts or issued tokens stop verifying.
   crypto::SecretBytes token_root_key;

@@ -132,7 +132,7 @@ Result<std::vector<SnapshotFile>> snapshot_stores(Services& s,
   // 2.-3. The key store and the policy store.
   DBV_RETURN_IF_ERROR(
       copy_plain_store(dir.keys() / "keys.db", copy.keys() / "keys.db", "key store"));
-  DBV_RETURN_IF_ERROR(copy_plain_store(dir.policy(), copy.policy(), "policy store"));
+  DBV_RETURN_IF_ERROR(copy_encrypted_store(dir.policy(), copy.policy(), *s.policy_vfs));
   // 4. The engine database and the tablespaces, each under its own key.
   DBV_RETURN_IF_ERROR(copy_encrypted_store(dir.engine_db(), copy.engine_db(), *s.engine_vfs));
   for (const auto& [name, version] : versions) {

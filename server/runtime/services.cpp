@@ -10,6 +10,7 @@
 #include "crypto/kdf.h"
 #include "server/runtime/backup_host.h"
 #include "server/runtime/master_key_rotation.h"
+#include "server/runtime/policy_store_file.h"
 #include "server/runtime/tek_rotation.h"
 #include "storage/engine.h"
 #include "storage/sql_words.h"
@@ -20,20 +21,6 @@
 
 namespace dbvault::server {
 namespace {
-
-// Subkeys of the `policy` TEK (wrapped by the MEK): the vault's token MAC root and the key of
-// HASH masks (docs/encryption.md, "Masking"), stable across restarts and worthless without
-// the master key. `create`: make the TEK first (init).
-Result<crypto::SecretBytes> policy_subkey(crypto::TekStore& keys, bool create,
-                                          std::string_view label) {
-  const auto scope = crypto::KeyScope::policy();
-  if (create) {
-    if (auto made = keys.create_tek(scope); !made) return std::move(made).error();
-  }
-  auto tek = keys.unwrap(scope, std::nullopt);
-  if (!tek) return std::move(tek).error();
-  return crypto::derive_subkey(tek->key, label);
-}
 
 // The three accounts of a new data directory (vault::Options::bootstrap): on an empty policy
 // store the vault creates them in one transaction, so no account ever holds VAULT_ADMIN with
@@ -77,21 +64,19 @@ class ServerKeyAuthorizer final : public crypto::KeyAuthorizer {
 // file: refuse it by name rather than as a wrong key (docs/encryption.md, "The engine
 // database").
 Status refuse_plaintext_engine_db(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::array<char, 16> head{};
-  if (!in.read(head.data(), head.size())) return ok_status();
 #ifdef DBVAULT_BENCH_PLAINTEXT  // bench/tde.cmake's dbvault_bench_plain only: the reverse
-  if (std::string_view(head.data(), 4) == "DBVT") {
-    return make_error(sqlstate::kSystemError,
-                      "dbvault_bench_plain is a benchmark build that "
-                      "encrypts nothing: it never opens an encrypted data "
-                      "directory");
-  }
-  return ok_status();
-#endif
-  if (std::string_view(head.data(), head.size()) != std::string_view("SQLite format 3\0", 16)) {
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::array<char, 4> head{};
+    if (in.read(head.data(), head.size()) && std::string_view(head.data(), 4) == "DBVT") {
+      return make_error(sqlstate::kSystemError,
+                        "dbvault_bench_plain is a benchmark build that encrypts nothing: it "
+                        "never opens an encrypted data directory");
+    }
     return ok_status();
   }
+#endif
+  if (!is_plaintext_sqlite(path)) return ok_status();
   return make_error(sqlstate::kSystemError,
                     "the engine database " + path.string() +
                         " is not encrypted (a data directory from before dbvault encrypted it); "
@@ -253,6 +238,7 @@ Services::~Services() {
     vault::detach_audit_anchor(*policy_store);
   }
   vault.reset();
+  policy_vfs.reset();  // after the vault's policy store closed
   resolver.reset();
   engine_vfs.reset();
   gate.reset();
@@ -318,9 +304,9 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   if (!log) return std::move(log).error();
   s->audit = std::move(*log);
   s->sink = std::make_unique<vault::AuditLogSink>(*s->audit);
-  auto root = policy_subkey(*s->keys, mode.create, "dbvault vault-token root v1");
+  auto root = policy_subkey(*s->keys, mode.create, kTokenRootLabel);
   if (!root) return std::move(root).error();
-  auto masking = policy_subkey(*s->keys, false, "dbvault masking hash v1");
+  auto masking = policy_subkey(*s->keys, false, kMaskingHashLabel);
   if (!masking) return std::move(masking).error();
   s->masking_key = std::make_shared<const crypto::SecretBytes>(std::move(*masking));
 
@@ -357,7 +343,14 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
     raw->policy_store = &store;
     return ok_status();
   };
+  // policy.db sealed under its own subkey of the policy TEK; a plaintext one (a data directory
+  // from before dbvault encrypted it) is encrypted once, here, before the vault reads it.
+  auto policy_vfs = open_policy_vfs(*s->keys);
+  if (!policy_vfs) return std::move(policy_vfs).error();
+  s->policy_vfs = std::move(*policy_vfs);
+  DBV_RETURN_IF_ERROR(encrypt_plaintext_policy_store(dir.policy(), *s->policy_vfs));
   o.policy_path = dir.policy();
+  o.policy_connector = policy_connector(*s->policy_vfs);
   o.audit = s->sink.get();
   o.clock = &clock;
   o.token_root_key = std::move(*root);

@@ -64,6 +64,9 @@ struct Services {
   // EXPLAIN VAULT's access sets (a read-only connection to the engine database; absent until
   // the engine database exists, i.e. during init).
   std::unique_ptr<storage::SqliteAccessResolver> resolver;
+  // policy.db's encrypting VFS (server/runtime/policy_store_file.h), under a subkey of the
+  // `policy` TEK: the vault's policy store and the backup's copy of it go through it.
+  std::unique_ptr<storage::vfs::TdeVfs> policy_vfs;
   std::unique_ptr<vault::Vault> vault;
   // The key of HASH masks (storage::EngineOptions::masking_key), derived from the policy TEK.
   std::shared_ptr<const crypto::SecretBytes> masking_key;

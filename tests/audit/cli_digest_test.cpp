@@ -6,7 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "crypto/env_provider.h"
 #include "server/audit_command.h"
+#include "server/runtime/policy_store_file.h"
 #include "tests/audit/test_util.h"
 #include "vault/audit_anchor.h"
 
@@ -23,10 +25,20 @@ struct DataDir {
     ::unsetenv("DBVAULT_MASTER_KEY_HEX");
     ::unsetenv("DBVAULT_MASTER_KEY_ID");
   }
-  // Opens the log and the policy store as a server would, makes one policy change, closes.
+  // Opens the log and the policy store (encrypted under its key, as `dbvault serve` does) as a
+  // server would, makes one policy change, closes.
   void serve_one_change(const std::string& name, bool create) {
     auto log = test::open_data_dir_log(tmp.path(), clock, create);
-    auto store = vault::PolicyStore::open(tmp.path() / "policy.db");
+    auto mek = crypto::open_env_provider();
+    BOOST_REQUIRE(mek.ok());
+    auto keys = crypto::TekStore::open(
+        tmp.path() / "keys", std::shared_ptr<crypto::MasterKeyProvider>(std::move(*mek)), clock);
+    BOOST_REQUIRE(keys.ok());
+    if (create) BOOST_REQUIRE((*keys)->create_tek(crypto::KeyScope::policy()).ok());
+    auto vfs = server::open_policy_vfs(**keys);
+    BOOST_REQUIRE(vfs.ok());
+    auto store =
+        vault::PolicyStore::open(tmp.path() / "policy.db", server::policy_connector(**vfs));
     BOOST_REQUIRE(store.ok());
     auto attached = vault::attach_audit_anchor(**store, *log);
     BOOST_REQUIRE_MESSAGE(attached.ok(), (attached.ok() ? "" : attached.error().message));

@@ -11,7 +11,6 @@ otherwise says what to rotate (0A000)."""
 
 import os
 import signal
-import sqlite3
 import struct
 import threading
 import time
@@ -20,6 +19,7 @@ import psycopg2
 import psycopg2.errors
 
 import client_case
+import keys_db
 
 WRITERS = 4
 INITIAL_ROWS = 8000
@@ -56,10 +56,7 @@ class Rotation(client_case.ServerCase):
 
     # --- helpers ---------------------------------------------------------------------------
     def keys_db_versions(self, scope: str) -> list[tuple]:
-        uri = f"file:{self.server.data_dir / 'keys' / 'keys.db'}?mode=ro"
-        with sqlite3.connect(uri, uri=True) as db:
-            return db.execute("SELECT version, state FROM teks WHERE scope = ? ORDER BY version",
-                              (scope,)).fetchall()
+        return keys_db.versions(self.server.data_dir, scope)
 
     def progress(self, name: str) -> list[tuple]:
         return self.execute("SELECT state, from_version, to_version, pages_done, pages_total, "

@@ -12,6 +12,7 @@
 #include "crypto/env_provider.h"
 #include "crypto/file_provider.h"
 #include "crypto/random.h"
+#include "crypto/scope_names.h"
 #include "crypto/tek_record.h"
 #include "tests/crypto/test_util.h"
 
@@ -32,6 +33,15 @@ struct StoreFixture {
     auto s = TekStore::open(keys(), std::move(mek), clock);
     BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
     return std::move(*s);
+  }
+  // The value of keys.db's `scope` column for `scope` (its lookup id under the names key).
+  std::string id(const KeyScope& scope) {
+    auto db = sqlite::Database::open(keys() / "keys.db", {"test", false});
+    BOOST_REQUIRE(db.ok());
+    auto mek = env_key(kHexA, "prod-1");
+    auto names = internal::ScopeNames::load(*db, *mek);
+    BOOST_REQUIRE_MESSAGE(names.ok(), (names.ok() ? "" : names.error().message));
+    return names->id_of(scope);
   }
   void sql(const std::string& statement) {
     sqlite3* db = nullptr;
@@ -146,13 +156,13 @@ BOOST_AUTO_TEST_CASE(unwrap_returns_the_same_key_and_detects_moved_or_altered_re
   expect_code(status_of(store->unwrap(users, 7u)), sqlstate::kUndefinedObject);
   store.reset();
   // An attacker with write access to keys.db copies the staff key into the users record.
-  sql("UPDATE teks SET (wrapped, binding) = (SELECT wrapped, binding FROM teks WHERE scope = "
-      "'columns:main.staff') WHERE scope = 'tablespace:users'");
+  sql("UPDATE teks SET (wrapped, binding) = (SELECT wrapped, binding FROM teks WHERE scope = '" +
+      id(staff) + "') WHERE scope = '" + id(users) + "'");
   store = open(env_key(kHexA, "prod-1"));
   expect_code(status_of(store->unwrap(users, std::nullopt)), sqlstate::kDataCorrupted,
               "binding check");
   // A flipped bit in a wrapped key: the MEK refuses to unwrap it.
-  sql("UPDATE teks SET wrapped = zeroblob(40) WHERE scope = 'columns:main.staff'");
+  sql("UPDATE teks SET wrapped = zeroblob(40) WHERE scope = '" + id(staff) + "'");
   expect_code(status_of(store->unwrap(staff, std::nullopt)), sqlstate::kSystemError,
               "cannot unwrap");
 }
@@ -243,10 +253,11 @@ BOOST_AUTO_TEST_CASE(destroy_deletes_every_version_of_a_scope_and_nothing_else) 
   expect_code(store->destroy(gone), sqlstate::kUndefinedObject);
   // Not even in the file's free pages: no row of the scope's name is left in keys.db.
   store.reset();
+  const std::string gone_id = id(gone), kept_id = id(kept);  // scopes are stored by lookup id
   std::ifstream in(keys() / "keys.db", std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  BOOST_TEST(bytes.find("tablespace:gone") == std::string::npos);
-  BOOST_TEST(bytes.find("tablespace:kept") != std::string::npos);
+  BOOST_TEST(bytes.find(gone_id) == std::string::npos);
+  BOOST_TEST(bytes.find(kept_id) != std::string::npos);
   // A new TEK of the scope starts afresh.
   auto again = open(env_key(kHexA, "prod-1"));
   auto fresh = again->create_tek(gone);
@@ -289,7 +300,9 @@ BOOST_AUTO_TEST_CASE(a_failed_mek_rotation_changes_nothing) {
   BOOST_REQUIRE(store->create_tek(KeyScope::tablespace("a")).ok());
   BOOST_REQUIRE(store->create_tek(KeyScope::tablespace("z")).ok());
   store.reset();
-  sql("UPDATE teks SET binding = zeroblob(32) WHERE scope = 'tablespace:z'");  // last re-wrapped
+  // The last one re-wrapped.
+  sql("UPDATE teks SET binding = zeroblob(32) WHERE scope = '" + id(KeyScope::tablespace("z")) +
+      "'");
   store = open(env_key(kHexA, "prod-1"));
   expect_code(store->rotate_mek(env_key(kHexB, "prod-2")), sqlstate::kDataCorrupted);
   BOOST_TEST(store->mek_id() == "prod-1");
@@ -350,6 +363,17 @@ BOOST_AUTO_TEST_CASE(a_replayed_older_record_is_detected) {
 }
 
 namespace {
+// Turns the store's records back into format 2 (plain scope names, no names key), as an older
+// dbvault wrote them.
+void downgrade_to_format_2(StoreFixture& f, const KeyScope& scope) {
+  const std::string id = f.id(scope);
+  f.sql("UPDATE teks SET scope = '" + scope.to_string() + "', scope_sealed = NULL WHERE scope = '" +
+        id + "'");
+  f.sql("UPDATE tek_budgets SET scope = '" + scope.to_string() + "' WHERE scope = '" + id + "'");
+  f.sql("DELETE FROM names_key");
+  f.sql("UPDATE meta SET value = '2' WHERE key = 'format_version'");
+}
+
 // Turns the store's records back into format 1, as an older dbvault wrote them.
 void downgrade_to_format_1(StoreFixture& f, TekStore& store, const KeyScope& scope) {
   auto versions = store.versions(scope);
@@ -369,6 +393,7 @@ void downgrade_to_format_1(StoreFixture& f, TekStore& store, const KeyScope& sco
                       "' WHERE scope = '" + scope.to_string() +
                       "' AND version = " + std::to_string(info.version));
   }
+  downgrade_to_format_2(f, scope);
   for (const auto& u : updates) f.sql(u);
   f.sql("UPDATE meta SET value = '1' WHERE key = 'format_version'");
 }
@@ -391,6 +416,91 @@ BOOST_AUTO_TEST_CASE(a_format_1_store_is_migrated_on_open_and_a_tampered_one_ref
   sql("UPDATE teks SET state = 'active' WHERE version = 1");  // format 1 did not bind it
   expect_code(status_of(TekStore::open(keys(), env_key(kHexA, "prod-1"), clock)),
               sqlstate::kDataCorrupted, "active version");
+}
+
+namespace {
+std::string file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// `name` in keys.db (or its journal) in plain, UTF-16 (LE, BE) or hex (lower, upper) form.
+bool reveals(const std::filesystem::path& keys_dir, const std::string& name) {
+  std::string all;
+  for (const char* f : {"keys.db", "keys.db-journal", "keys.db-wal"}) {
+    if (std::filesystem::exists(keys_dir / f)) all += file_bytes(keys_dir / f);
+  }
+  std::string le, be, hex, upper;
+  for (char c : name) {
+    le += c;
+    le += '\0';
+    be += '\0';
+    be += c;
+    hex += "0123456789abcdef"[static_cast<unsigned char>(c) >> 4];
+    hex += "0123456789abcdef"[c & 15];
+    upper += "0123456789ABCDEF"[static_cast<unsigned char>(c) >> 4];
+    upper += "0123456789ABCDEF"[c & 15];
+  }
+  for (const std::string& form : {name, le, be, hex, upper}) {
+    if (all.find(form) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(keys_db_reveals_no_scope_name_and_still_finds_every_key) {
+  const auto ts = KeyScope::tablespace("payrollmarker"), cols = KeyScope::columns("main.ssnmarker");
+  {
+    auto store = open(env_key(kHexA, "prod-1"));
+    BOOST_REQUIRE(store->create_tek(ts).ok());
+    BOOST_REQUIRE(store->create_tek(cols).ok());
+    BOOST_REQUIRE(store->reserve_invocations(ts, 1, 1000).ok());
+    BOOST_REQUIRE(store->begin_tek_rotation(ts).ok());
+    BOOST_REQUIRE(store->rotate_mek(env_key(kHexB, "prod-2")).ok());
+  }
+  BOOST_TEST(!reveals(keys(), "payrollmarker"));
+  BOOST_TEST(!reveals(keys(), "ssnmarker"));
+  auto store = open(env_key(kHexB, "prod-2"));  // the names key was re-wrapped too
+  auto versions = store->versions(ts);
+  BOOST_REQUIRE(versions.ok());
+  BOOST_TEST(versions->size() == 2u);
+  BOOST_TEST((versions->front().scope == ts));
+  BOOST_TEST(*store->reserved_invocations(ts, 1) == 1000u);
+  BOOST_TEST(store->unwrap(cols, std::nullopt).ok());
+  BOOST_REQUIRE(store->destroy(cols).ok());
+  expect_code(status_of(store->current(cols)), sqlstate::kUndefinedObject);
+}
+
+BOOST_AUTO_TEST_CASE(a_format_2_store_is_migrated_and_its_plain_names_are_gone) {
+  const auto scope = KeyScope::tablespace("legacymarker");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  BOOST_REQUIRE(store->reserve_invocations(scope, 1, 77).ok());
+  const auto before = seal_with(*store->unwrap(scope, std::nullopt), "row");
+  store.reset();
+  downgrade_to_format_2(*this, scope);
+  BOOST_REQUIRE(reveals(keys(), "legacymarker"));  // the test's premise: format 2 shows it
+  store = open(env_key(kHexA, "prod-1"));          // migrates
+  BOOST_TEST(!reveals(keys(), "legacymarker"));
+  BOOST_TEST(open_with(*store->unwrap(scope, std::nullopt), before) == "row");
+  BOOST_TEST(*store->reserved_invocations(scope, 1) == 77u);
+}
+
+BOOST_AUTO_TEST_CASE(a_sealed_name_moved_to_another_record_or_a_lost_names_key_is_refused) {
+  const auto a = KeyScope::tablespace("a"), b = KeyScope::tablespace("b");
+  auto store = open(env_key(kHexA, "prod-1"));
+  BOOST_REQUIRE(store->create_tek(a).ok());
+  BOOST_REQUIRE(store->create_tek(b).ok());
+  store.reset();
+  // b's record takes a's sealed name: it opens (its id is its AAD) only under a's id.
+  sql("UPDATE teks SET scope_sealed = (SELECT scope_sealed FROM teks WHERE scope = '" + id(a) +
+      "') WHERE scope = '" + id(b) + "'");
+  store = open(env_key(kHexA, "prod-1"));
+  expect_code(status_of(store->unwrap(b, std::nullopt)), sqlstate::kDataCorrupted, "scope name");
+  store.reset();
+  sql("DELETE FROM names_key");
+  expect_code(status_of(TekStore::open(keys(), env_key(kHexA, "prod-1"), clock)),
+              sqlstate::kDataCorrupted, "names key");
 }
 
 BOOST_AUTO_TEST_CASE(invocation_reservations_persist_and_never_go_down) {
