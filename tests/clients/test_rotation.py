@@ -95,6 +95,7 @@ class Rotation(client_case.ServerCase):
         stop = threading.Event()
         committed = [0] * WRITERS
         withdrawn = [0] * WRITERS
+        raced = [0] * WRITERS
         errors: list[str] = []
 
         def run(cursor, n: int, sql: str, params) -> bool:
@@ -108,6 +109,14 @@ class Rotation(client_case.ServerCase):
                 if "is not released to this session" not in str(e):
                     raise
                 withdrawn[n] += 1
+                return False
+            except psycopg2.errors.DataCorrupted as e:
+                # Checked just before the begin, reading just after the rotation's VACUUM
+                # committed: its file holds the old version only (known limit, §12.3). It
+                # failed before writing anything; the next statement takes the key ring.
+                if "disk I/O error" not in str(e):
+                    raise
+                raced[n] += 1
                 return False
 
         def writer(n: int) -> None:
@@ -143,6 +152,7 @@ class Rotation(client_case.ServerCase):
         self.assertGreater(sum(committed), at_rotation, "the writers went on during the rotation")
         # At most the statement each writer had compiled when its key was withdrawn.
         self.assertLessEqual(max(withdrawn), 2 if tablespace != "default" else 0, withdrawn)
+        self.assertLessEqual(max(raced), 1 if tablespace != "default" else 0, raced)
         new = before[-1] + 1
         self.assertEqual((int(state[1]), int(state[2])), (before[-1], new))
         self.assertEqual(state[3], state[4])
