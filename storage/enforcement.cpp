@@ -125,6 +125,29 @@ Status contain_copy_out(const vault::PolicySnapshot& snap, const StatementFacts&
   return ok_status();
 }
 
+// Whether some read could be copied out of one of its realms by some write, whatever scopes
+// they are in: a read with an enforcing realm that the target of a write lacks. When none can
+// (the usual case: everything read and written in one realm, or nothing read in a realm),
+// contain() needs no scopes, whose sets of strings are most of its cost.
+bool any_read_leaves_its_realm(const vault::PolicySnapshot& snap, const StatementFacts& f,
+                               const vault::StatementAccesses& r, const std::vector<bool>& in) {
+  std::vector<std::vector<rules::RealmId>> targets;
+  for (std::size_t w = 0; w < f.accesses.size(); ++w) {
+    if (in[w] && writes_data(f.accesses[w].command)) {
+      targets.push_back(enforcing_realms(snap, r.accesses[w].object));
+    }
+  }
+  for (std::size_t i = 0; i < f.accesses.size(); ++i) {
+    if (!in[i] || f.accesses[i].command != Command::kSelect || f.accesses[i].implied) continue;
+    for (rules::RealmId realm : enforcing_realms(snap, r.accesses[i].object)) {
+      for (const auto& target : targets) {
+        if (std::find(target.begin(), target.end(), realm) == target.end()) return true;
+      }
+    }
+  }
+  return false;
+}
+
 // Check 2 over the accesses `in` selects.
 Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
                const vault::StatementAccesses& r, const std::vector<bool>& in) {
@@ -141,6 +164,7 @@ Status contain(const vault::PolicySnapshot& snap, const StatementFacts& f,
     reads = in[i] && f.accesses[i].command == Command::kSelect && !f.accesses[i].implied;
   }
   if (!reads) return ok_status();
+  if (!any_read_leaves_its_realm(snap, f, r, in)) return ok_status();
   const Users users = users_of_bodies(f);
   std::vector<std::set<std::string>> scopes;
   for (const auto& a : f.accesses) {
