@@ -106,7 +106,15 @@ class Runner:
         """Executes on the current connection; returns (cursor, None) or (None, error)."""
         secrets.collect_from_sql(sql, self.secrets)
         connection = self._connection()
-        watchdog = threading.Timer(STATEMENT_TIMEOUT_S, connection.cancel)
+        # Set before the cancel goes out: Timer.finished is set only after connection.cancel()
+        # returns, which can be after the server's 57014 has already reached this thread.
+        fired = threading.Event()
+
+        def cancel() -> None:
+            fired.set()
+            connection.cancel()
+
+        watchdog = threading.Timer(STATEMENT_TIMEOUT_S, cancel)
         watchdog.start()
         try:
             cursor = self.engine.execute(connection, sql)
@@ -116,7 +124,7 @@ class Runner:
             if self._connection_lost():
                 raise RecordFailure(f"the server closed the connection: {error}"
                                     + self._where(sql)) from None
-            if watchdog.finished.is_set():
+            if fired.is_set():
                 raise RecordFailure(f"no answer within {STATEMENT_TIMEOUT_S:.0f} s; the runner "
                                     f"cancelled the statement" + self._where(sql)) from None
             return None, error
