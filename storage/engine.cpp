@@ -130,7 +130,8 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
     return e;
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
-  std::unique_ptr<EngineShared> shared(new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}});
+  std::unique_ptr<EngineShared> shared(
+      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}});
   DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
   DBV_RETURN_IF_ERROR(shared->columns.load(db));
   shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
@@ -167,7 +168,8 @@ ConnectionState::ConnectionState(EngineShared& e, vault::Session& s, sqlite3* d)
     : engine(e), session(s), db(d) {}
 
 ConnectionState::~ConnectionState() {
-  auth.reset();  // before the handle goes
+  statements.clear();  // its statements are finalized while the connection is whole
+  auth.reset();        // before the handle goes
   sqlite3_close_v2(db);
   notify_write_ended();  // closing rolled back any write transaction it had
 }
@@ -233,6 +235,27 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
                                                        PrepareOptions options) {
+  return prepare_as(sql, {}, options);
+}
+
+Result<Statement*> Connection::prepare_cached(std::string_view sql, std::string_view source,
+                                              PrepareOptions options) {
+  const std::uint64_t version = state_->engine.vault.snapshot()->version();
+  if (Statement* hit = state_->statements.find(sql, options.exported, version)) {
+    // What prepare() does first, for this execution too: the keys released or locked since.
+    DBV_RETURN_IF_ERROR(state_->tablespaces->sync(state_->db, *state_->auth));
+    hit->reset();
+    hit->state_->source = std::string(source);
+    return hit;
+  }
+  auto st = prepare_as(sql, source, options);
+  if (!st) return std::move(st).error();
+  return state_->statements.insert(std::string(sql), options.exported, version, std::move(*st));
+}
+
+Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
+                                                          std::string_view source,
+                                                          PrepareOptions options) {
   DBV_RETURN_IF_ERROR(state_->tablespaces->sync(state_->db, *state_->auth));
   auto masks = vault::masks_for(*state_->engine.vault.snapshot(), state_->session.user_id());
   DBV_RETURN_IF_ERROR(state_->masks.sync(state_->db, *state_->auth, masks));
@@ -249,12 +272,13 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
     if (c.error().code == sqlstate::kInsufficientPrivilege && refusal) {
-      DBV_RETURN_IF_ERROR(refusal(state_->session, c.error(), sql));
+      DBV_RETURN_IF_ERROR(refusal(state_->session, c.error(), source.empty() ? sql : source));
     }
     return std::move(c).error();
   }
   DBV_RETURN_IF_ERROR(check_tablespace_names(*state_, c->facts));
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
+  st->source = std::string(source);
   st->compiled = std::move(c).value();
   st->sealed = sealed;
   st->plan = state_->columns->plan(st->compiled.stmt.get());

@@ -179,6 +179,15 @@ class Connection {
   // Compiles ONE statement of SQLite SQL (42601 if `sql` holds more than one or none) and
   // checks its access set with Vault::check. Nothing runs. On a denial: 42501, audited.
   Result<std::unique_ptr<Statement>> prepare(std::string_view sql, PrepareOptions options = {});
+  // prepare() through this connection's statement cache (storage/statement_cache.h), for a
+  // text the server runs again with other parameter values (an auto-parameterized simple
+  // query, whose values the caller binds). `source` is the text the client sent: what
+  // refusals, audit records and Statement::sql() show. Returns the cached statement, reset,
+  // owned by the cache: valid until the next prepare_cached() or the Connection's end. An
+  // entry prepared under another policy version is prepared again. Errors as prepare();
+  // nothing is cached then.
+  Result<Statement*> prepare_cached(std::string_view sql, std::string_view source,
+                                    PrepareOptions options = {});
 
   // The access set of `sql` as prepare() computes it, without checking or running it (for
   // EXPLAIN VAULT on this session's connection, which sees its TEMP objects).
@@ -216,6 +225,8 @@ class Connection {
   friend class Engine;
   friend class Statement;
   explicit Connection(std::unique_ptr<ConnectionState> state);
+  Result<std::unique_ptr<Statement>> prepare_as(std::string_view sql, std::string_view source,
+                                                PrepareOptions options);
   std::unique_ptr<ConnectionState> state_;
 };
 
@@ -260,6 +271,9 @@ class Statement {
   // Ends the current execution (bindings are kept); the next step() starts a new one.
   void reset();
 
+  // True once an execution failed because the schema changed since prepare in a way its
+  // check did not cover ("... prepare it again"): only a new statement can run the text.
+  bool needs_prepare() const;
   std::int64_t changes() const;  // rows changed by the last completed execution
   bool read_only() const;        // the statement writes nothing (SELECT, ...)
   const std::string& sql() const;

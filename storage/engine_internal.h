@@ -16,6 +16,7 @@
 #include "storage/enforcement.h"
 #include "storage/engine.h"
 #include "storage/masking.h"
+#include "storage/statement_cache.h"
 #include "storage/tablespace_attach.h"
 #include "storage/tablespace_catalog.h"
 
@@ -50,6 +51,7 @@ struct ConnectionState {
   bool creating_in_tablespace = false;                 // create_table_in() is running
   MaskViews masks;                                     // the session's mask views
   std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
+  StatementCache statements;                           // Connection::prepare_cached()
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);
@@ -59,12 +61,17 @@ struct StatementState {
   StatementState(ConnectionState& c, std::string text) : conn(c), sql(std::move(text)) {}
   ConnectionState& conn;
   std::string sql;
+  // The text the client sent, when the statement runs with its literals bound as parameters
+  // (Connection::prepare_cached): what refusals, audit records and Statement::sql() show.
+  std::string source;
+  const std::string& shown() const { return source.empty() ? sql : source; }
   Compiled compiled;
   vault::StatementAccesses resolved;
   std::uint64_t resolved_version = 0;
   bool started = false;   // this execution passed its check
   bool finished = false;  // the last step returned DONE or an error
   bool in_savepoint = false;
+  bool stale = false;             // Statement::needs_prepare()
   bool exported = false;          // PrepareOptions::exported
   std::vector<bool> preexisting;  // per compiled.facts.created: the name existed already
   std::int64_t changes = 0;

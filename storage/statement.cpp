@@ -75,8 +75,8 @@ Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
                                    st.conn.db, st.conn.auth.get(), st.compiled.stmt.get()},
                                   st.compiled.facts));
   const auto unmasked = without_mask_views(st.compiled.facts, st.conn.masks);
-  if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.sql);
-  return enforce(ctx, snap, *unmasked, resolve(snap, *unmasked), st.sql);
+  if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.shown());
+  return enforce(ctx, snap, *unmasked, resolve(snap, *unmasked), st.shown());
 }
 
 // The check of this execution: against the snapshot and session of this moment (names are
@@ -88,8 +88,12 @@ static Status check_execution(StatementState& st) {
     if (st.exported) add_export_accesses(st.compiled.facts);
     fresh = true;
   } else {
-    DBV_RETURN_IF_ERROR(
-        check_placement(st.conn.db, *st.conn.auth, st.compiled.stmt.get(), st.compiled.facts));
+    if (Status s =
+            check_placement(st.conn.db, *st.conn.auth, st.compiled.stmt.get(), st.compiled.facts);
+        !s) {
+      st.stale = true;
+      return s;
+    }
   }
   const auto snap = st.conn.engine.vault.snapshot();
   if (fresh || snap->version() != st.resolved_version) {
@@ -140,6 +144,7 @@ Result<bool> Statement::step() {
     return false;
   }
   auto sealing = st.conn.columns->take_error();  // dbvault_seal's own SQLSTATE
+  if (st.conn.auth->verify_refused()) st.stale = true;
   Error e = st.conn.auth->verify_refused() ? *st.conn.auth->verify_refused()
             : sealing                      ? std::move(*sealing)
                                            : engine_error(st.conn.db, rc);
@@ -192,7 +197,9 @@ bool Statement::read_only() const {
   return sqlite3_stmt_readonly(state_->compiled.stmt.get()) != 0;
 }
 
-const std::string& Statement::sql() const { return state_->sql; }
+bool Statement::needs_prepare() const { return state_->stale; }
+
+const std::string& Statement::sql() const { return state_->shown(); }
 
 const vault::StatementAccesses& Statement::accesses() const { return state_->resolved; }
 

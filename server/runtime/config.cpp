@@ -131,6 +131,7 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"audit.realm_access", boolean(&ServerConfig::realm_access_audit)},
       {"audit.realm_access_coalesce_ms",
        integer(&ServerConfig::realm_access_coalesce, 0, 3600 * 1000)},
+      {"engine.simple_query_cache", boolean(&ServerConfig::simple_query_cache)},
       {"log_format", one_of(&ServerConfig::log_format, {"text", "json"})},
       {"log_level",
        one_of(&ServerConfig::log_level, {"trace", "debug", "info", "warn", "error", "critical"})},
@@ -221,6 +222,7 @@ std::string default_config_text() {
 # audit.export_programs =         # application_names whose reads are audited as data_export
 # audit.realm_access = on         # a realm_access record for each statement on a realm object
 # audit.realm_access_coalesce_ms = 1000  # repeats of a statement within this share one record
+# engine.simple_query_cache = on  # simple queries differing only in literals share a statement
 # log_format = text               # text | json
 # log_level = info
 )";

@@ -50,6 +50,8 @@ struct ServerConfig {
   bool realm_access_audit = true;            // a realm_access record per statement on a realm
   // Repeats of a session's statement within this window share one record (0: none do).
   std::chrono::milliseconds realm_access_coalesce{1000};
+  // Simple queries that differ only in literals share one prepared statement (docs/engine.md §4).
+  bool simple_query_cache = true;
   std::string log_format = "text";
   std::string log_level = "info";
 };

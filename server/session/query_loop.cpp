@@ -17,8 +17,6 @@
 namespace dbvault::server::session {
 namespace {
 
-constexpr std::size_t kFlushThreshold = 256 * 1024;
-
 Error shifted(Error e, std::size_t offset) {
   if (e.position > 0) e.position += static_cast<int>(offset);
   return e;
@@ -378,38 +376,6 @@ Status QueryLoop::audit_execution(const storage::Statement& stmt) {
   if (copy_out_running_) return audit_data_export(ctx_, vsession_, stmt, "COPY TO STDOUT");
   if (!is_export_program(ctx_, vsession_)) return ok_status();
   return audit_data_export(ctx_, vsession_, stmt, "export program");
-}
-
-Status QueryLoop::run_engine_sql(const std::string& sql, const std::string& tag_override) {
-  auto st = prepare_engine(sql);
-  if (!st) return std::move(st).error();
-  auto& stmt = **st;
-  std::vector<wire::FieldDescription> fields;
-  std::int64_t rows = 0;
-  for (;;) {
-    auto row = stmt.step();
-    if (!row) return std::move(row).error();
-    if (!*row) break;
-    Row values = current_row(stmt);
-    if (rows == 0) {
-      fields = describe_columns(stmt, &values, {});
-      DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
-    }
-    DBV_RETURN_IF_ERROR(append_row(io_.out(), values, fields));
-    ++rows;
-    if (io_.out().size() > kFlushThreshold && !io_.flush()) {
-      return make_error(SqlState{"08006"}, "connection lost while sending rows");
-    }
-  }
-  if (rows == 0 && stmt.column_count() > 0) {
-    fields = describe_columns(stmt, nullptr, {});
-    DBV_RETURN_IF_ERROR(wire::append_row_description(io_.out(), fields));
-  }
-  const std::string tag = !tag_override.empty()
-                              ? tag_override
-                              : command_tag(sql, rows, stmt.changes(), stmt.column_count() > 0);
-  wire::append_command_complete(io_.out(), tag);
-  return ok_status();
 }
 
 }  // namespace dbvault::server::session

@@ -44,6 +44,8 @@ class QueryLoop {
   void run();
 
  private:
+  // Rows are sent once this much output is buffered.
+  static constexpr std::size_t kFlushThreshold = 256 * 1024;
   friend class ExtendedProtocol;
   friend class CopyRunner;
   struct Prepared;
@@ -54,6 +56,11 @@ class QueryLoop {
   Status run_vault_statement(std::string_view text);
   Status run_engine_statement(std::string_view text);
   Status run_engine_sql(const std::string& sql, const std::string& tag_override);
+  // The statement for a simple query's `sql` (engine_sql.cpp): with `use_cache`, from the
+  // connection's statement cache when its literals can be bound (pgcompat::auto_parameterize;
+  // engine.simple_query_cache), else prepared into `owned`.
+  Result<storage::Statement*> prepare_simple(const std::string& sql, bool use_cache,
+                                             std::unique_ptr<storage::Statement>& owned);
   // conn_->prepare() of an engine statement. Its reads count as EXPORT (PrepareOptions) for
   // COPY ... TO (`copy_to`) and for every statement of a program on the export list.
   Result<std::unique_ptr<storage::Statement>> prepare_engine(std::string_view sql,
