@@ -406,6 +406,7 @@ int Authorizer::on_collect(int action, const char* a1, const char* a2, const cha
   std::optional<Error> e;
   if (action == SQLITE_FUNCTION) {
     if (!function_allowed(str(a2), ctx)) e = refused("function " + str(a2) + "() is not allowed");
+    if (!e && sealing_ && iequals(str(a2), "dbvault_seal")) ++seal_calls_;
   } else {
     e = map_action(action, a1, a2, db, ctx, f);
   }

@@ -126,7 +126,13 @@ class Authorizer {
   }
   // While set, dbvault_seal() may be called by the statement itself (not from a body): only
   // when the engine compiles or runs its rewrite of a write to encrypted columns.
-  void set_sealing(bool on) { sealing_ = on; }
+  // Turning it on counts anew the dbvault_seal() calls SQLite resolves in collected
+  // statements (seal_calls): what SQLite took for calls, whatever the rewrite thought.
+  void set_sealing(bool on) {
+    sealing_ = on;
+    if (on) seal_calls_ = 0;
+  }
+  int seal_calls() const { return seal_calls_; }
   // Set when kVerify refused something since the last verify scope began.
   const std::optional<Error>& verify_refused() const { return verify_refused_; }
 
@@ -155,6 +161,7 @@ class Authorizer {
   SchemaCache schema_cache_;
   bool schema_cache_stale_ = false;
   bool sealing_ = false;
+  int seal_calls_ = 0;
 };
 
 // The engine's own bookkeeping table; no user statement touches it.

@@ -251,6 +251,7 @@ Status complete(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFa
   DBV_RETURN_IF_ERROR(drop_function_reads(db, auth, f));
   DBV_RETURN_IF_ERROR(find_isolated_bodies(db, auth, sql, f));
   DBV_RETURN_IF_ERROR(add_schema_reads(db, auth, f));
+  DBV_RETURN_IF_ERROR(add_transfer_reads(db, auth, sql, f));
   if (f.whole_database) {
     auto schemas = vacuumed_schemas(db, auth, statement_shape(sql).vacuum_schema);
     if (!schemas) return std::move(schemas).error();

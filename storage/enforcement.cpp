@@ -261,6 +261,19 @@ Status check_bodies(const EnforcementContext& ctx, const vault::PolicySnapshot& 
   return ok_status();
 }
 
+// A tablespace's catalog (its tables' names and definitions, which the key layer authorizes
+// on: docs/encryption.md §9.4) is written only by CREATE TABLE ... TABLESPACE: a rename in the
+// file would leave the catalog naming a table that is gone, and a realm given the new name
+// would not count for the tablespace's key. Every schema but main and temp is a tablespace.
+Status refuse_tablespace_rename(const EngineAccess& a) {
+  const std::string schema = fold(a.schema);
+  if (schema.empty() || schema == "main" || schema == "temp") return ok_status();
+  return make_error(sqlstate::kFeatureNotSupported,
+                    "ALTER TABLE ... RENAME of " + schema + "." + fold(a.table) +
+                        " is not supported: tablespace " + schema +
+                        " knows its tables by name (its catalog and the release of its key)");
+}
+
 }  // namespace
 
 Status enforce(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
@@ -271,6 +284,7 @@ Status enforce(const EnforcementContext& ctx, const vault::PolicySnapshot& snap,
   if (facts.renames) {
     for (std::size_t i = 0; i < facts.accesses.size(); ++i) {
       if (facts.accesses[i].command != Command::kAlter) continue;
+      DBV_RETURN_IF_ERROR(refuse_tablespace_rename(facts.accesses[i]));
       const auto realms = enforcing_realms(snap, resolved.accesses[i].object);
       if (realms.empty()) continue;
       return make_error(sqlstate::kInsufficientPrivilege,

@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include <string_view>
+
 #include "common/result.h"
 #include "storage/authorizer.h"
 
@@ -22,5 +24,18 @@ namespace dbvault::storage {
 // since a constraint's verdict is stored nowhere). On failure (an engine error) `f` may hold
 // part of the additions; the caller refuses the statement.
 Status add_schema_reads(sqlite3* db, Authorizer& auth, StatementFacts& f);
+
+// The transfer optimization: SQLite compiles `INSERT INTO t SELECT * FROM u` (no column list,
+// no WHERE, ... : insert.c xferOptimization) to a raw copy of u's records and tells the
+// authorizer only of the INSERT — no SELECT, no read of u. So the table a top-level INSERT
+// reads without reporting any read is found in its program (each OpenRead's root page, mapped
+// to its table through sqlite_schema) and a SELECT of every column of it added, in the
+// statement's own context (a data flow into the INSERT: checked by the realms, RBAC and
+// containment like any read). Inside a trigger body the program is not visible: an INSERT
+// made by a trigger whose text has `SELECT *` / `SELECT ALL *` is refused (42501), also where
+// SQLite would not have used the optimization (fail closed). Costs an EXPLAIN only for a
+// top-level INSERT that reported no read and whose text says SELECT. On failure `f` may hold
+// part of the additions; the caller refuses the statement.
+Status add_transfer_reads(sqlite3* db, Authorizer& auth, std::string_view sql, StatementFacts& f);
 
 }  // namespace dbvault::storage

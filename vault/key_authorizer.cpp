@@ -13,6 +13,22 @@ constexpr std::int64_t kForever = std::numeric_limits<std::int64_t>::max();
 TimePoint time_of(std::int64_t us) {
   return us == kForever ? TimePoint::max() : TimePoint(std::chrono::microseconds(us));
 }
+
+// Calls `fn` for each realm protecting object `id` (`info`); with `with_columns` and a table,
+// also for each realm of one of its columns, which the table's own realms do not include: a
+// page key opens every column of the table, so a column realm keeps a session from the key as
+// a table realm does. One pass over the realm memberships (releases are rare: once per session
+// and key).
+template <typename Fn>
+void for_each_realm(const PolicySnapshot& snap, rules::ObjectId id, const ObjectInfo& info,
+                    bool with_columns, Fn fn) {
+  snap.realms_of(info).for_each(fn);
+  if (!with_columns || info.table_id != rules::kNoId) return;
+  for (const auto& ro : snap.data().realm_objects) {
+    const ObjectInfo* column = snap.object(ro.object_id);
+    if (column != nullptr && column->table_id == id) fn(ro.realm_id);
+  }
+}
 }  // namespace
 
 void MemoryScopeCatalog::set(const crypto::KeyScope& scope, std::vector<ast::ObjectRef> objects) {
@@ -52,16 +68,18 @@ void KeyAuthorizer::detach(std::uint64_t id) {
 }
 
 std::int64_t KeyAuthorizer::object_until(const Session& s, const PolicySnapshot& snap,
-                                         const ast::ObjectRef& object, std::int64_t now_us) const {
+                                         const ast::ObjectRef& object, std::int64_t now_us,
+                                         bool with_columns) const {
   const auto id = snap.resolve_access_object(object);
   const ObjectInfo* info = id ? snap.object(*id) : nullptr;
   if (info == nullptr) return 0;  // unknown to the policy: fail closed
   std::int64_t until = kForever;
-  snap.realms_of(*info).for_each([&](rules::RealmId realm) {
+  const auto admit = [&](rules::RealmId realm) {
     const RealmInfo* r = snap.realm(realm);
     if (r != nullptr && r->state == ast::ObjectState::kSimulation) return;  // not enforced
     until = std::min(until, s.admitted_until(realm, now_us, snap));
-  });
+  };
+  for_each_realm(snap, *id, *info, with_columns, admit);
   return until;
 }
 
@@ -82,7 +100,9 @@ crypto::KeyAuthorization KeyAuthorizer::authorize(const crypto::SessionRef& ref,
   // table stored in it, so a session admitted to one of them only must not hold it (the
   // cryptographic boundary is the tablespace; docs/encryption.md §9).
   std::int64_t until = kForever;
-  for (const auto& o : objects) until = std::min(until, object_until(s, *snap, o, now_us));
+  for (const auto& o : objects) {
+    until = std::min(until, object_until(s, *snap, o, now_us, tablespace));
+  }
   if (until <= now_us) return {};
   return {true, time_of(until)};
 }
@@ -98,12 +118,16 @@ void KeyAuthorizer::unlocks_ended(const Session& /*session*/,
   auto snap = vault_.snapshot();
   std::vector<crypto::KeyScope> touched;
   for (const auto& scope : catalog_.scopes()) {
+    const bool tablespace = scope.kind() == crypto::ScopeKind::kTablespace;
     for (const auto& o : catalog_.objects(scope)) {
       const auto id = snap->resolve_access_object(o);
       const ObjectInfo* info = id ? snap->object(*id) : nullptr;
-      const auto in = info != nullptr ? snap->realms_of(*info) : rules::BitsetView{};
-      const bool hit = info == nullptr || std::any_of(realms.begin(), realms.end(),
-                                                      [&](rules::RealmId r) { return in.test(r); });
+      bool hit = info == nullptr;
+      if (info != nullptr) {
+        for_each_realm(*snap, *id, *info, tablespace, [&](rules::RealmId r) {
+          hit = hit || std::find(realms.begin(), realms.end(), r) != realms.end();
+        });
+      }
       if (hit) {
         touched.push_back(scope);
         break;

@@ -100,9 +100,11 @@ class KeyAuthorizer final : public crypto::KeyAuthorizer, public KeyListener {
   void policy_changed() override;
 
  private:
-  // The end of the session's admission to every realm of `object` (0: not admitted).
+  // The end of the session's admission to every realm of `object` (0: not admitted); with
+  // `with_columns` (a tablespace's key), also of every realm of one of a table's columns.
   std::int64_t object_until(const Session& s, const PolicySnapshot& snap,
-                            const ast::ObjectRef& object, std::int64_t now_us) const;
+                            const ast::ObjectRef& object, std::int64_t now_us,
+                            bool with_columns) const;
 
   const Vault& vault_;
   const ScopeCatalog& catalog_;

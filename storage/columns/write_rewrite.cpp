@@ -33,6 +33,66 @@ std::optional<std::size_t> quoted_end(std::string_view s, std::size_t i, char cl
   return std::nullopt;
 }
 
+bool digit_at(std::string_view s, std::size_t i) {
+  return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]));
+}
+
+// The end of the number starting at `i`, by SQLite's own rules (tokenize.c), so that the
+// rewrite never sees a token boundary SQLite does not: `0xe--x` is the number 0xe and a
+// comment to SQLite, not one number `0xe-` and a minus. Digits run into by identifier
+// characters (`1abc`), which SQLite rejects, are nullopt.
+std::optional<std::size_t> number_end(std::string_view s, std::size_t i) {
+  if (s[i] == '0' && i + 2 < s.size() && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
+      std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+    std::size_t j = i + 3;
+    while (j < s.size() && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
+    return j;
+  }
+  std::size_t j = i;
+  while (digit_at(s, j)) ++j;
+  if (j < s.size() && s[j] == '.') {
+    ++j;
+    while (digit_at(s, j)) ++j;
+  }
+  if (j < s.size() && (s[j] == 'e' || s[j] == 'E') &&
+      (digit_at(s, j + 1) ||
+       (j + 1 < s.size() && (s[j + 1] == '+' || s[j + 1] == '-') && digit_at(s, j + 2)))) {
+    j += 2;
+    while (digit_at(s, j)) ++j;
+  }
+  if (j < s.size() && word_char(static_cast<unsigned char>(s[j]))) return std::nullopt;
+  return j;
+}
+
+// The end of the parameter starting at `i` (`?`, `?NNN`, `:name`, `@name`, `$name`, `#name`),
+// by SQLite's rules: a name may go on with `::` and end with a TCL-style `(...)` suffix, up to
+// the first `)` with no white space before it (`#p('),` is one token to SQLite, not a `#`
+// then the start of a string). nullopt for what SQLite rejects (`$p(` with no `)`).
+std::optional<std::size_t> parameter_end(std::string_view s, std::size_t i) {
+  std::size_t j = i + 1;
+  if (s[i] == '?') {
+    while (digit_at(s, j)) ++j;
+    return j;
+  }
+  std::size_t n = 0;
+  for (; j < s.size(); ++j) {
+    const auto c = static_cast<unsigned char>(s[j]);
+    if (word_char(c)) {
+      ++n;
+    } else if (c == '(' && n > 0) {
+      ++j;
+      while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j])) && s[j] != ')') ++j;
+      if (j >= s.size() || s[j] != ')') return std::nullopt;
+      return j + 1;
+    } else if (c == ':' && j + 1 < s.size() && s[j + 1] == ':') {
+      ++j;
+    } else {
+      break;
+    }
+  }
+  return n == 0 ? i + 1 : j;
+}
+
 std::string unquote(std::string_view q) {
   std::string out;
   const char close = q[0] == '[' ? ']' : q[0];
@@ -73,20 +133,16 @@ Result<std::vector<Token>> tokenize(std::string_view s) {
                      c == '\'' ? std::string(text) : unquote(text)});
       i = *e;
     } else if (std::isdigit(c) || (c == '.' && i + 1 < s.size() && std::isdigit(s[i + 1]))) {
-      std::size_t j = i;
-      while (j < s.size() &&
-             (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '.' ||
-              ((s[j] == '+' || s[j] == '-') && (s[j - 1] == 'e' || s[j - 1] == 'E')))) {
-        ++j;
-      }
-      out.push_back({Kind::kNumber, i, j - i, std::string(s.substr(i, j - i))});
-      i = j;
-    } else if (c == '?' || c == ':' || c == '@' || c == '$') {
-      std::size_t j = i + 1;
-      while (j < s.size() && word_char(static_cast<unsigned char>(s[j]))) ++j;
-      const Kind k = j == i + 1 ? (c == '?' ? Kind::kBareParam : Kind::kPunct) : Kind::kParam;
-      out.push_back({k, i, j - i, std::string(s.substr(i, j - i))});
-      i = j;
+      auto e = number_end(s, i);
+      if (!e) return bad();
+      out.push_back({Kind::kNumber, i, *e - i, std::string(s.substr(i, *e - i))});
+      i = *e;
+    } else if (c == '?' || c == ':' || c == '@' || c == '$' || c == '#') {
+      auto e = parameter_end(s, i);
+      if (!e) return bad();
+      const Kind k = *e == i + 1 ? (c == '?' ? Kind::kBareParam : Kind::kPunct) : Kind::kParam;
+      out.push_back({k, i, *e - i, std::string(s.substr(i, *e - i))});
+      i = *e;
     } else if (word_char(c)) {
       std::size_t j = i;
       while (j < s.size() && word_char(static_cast<unsigned char>(s[j]))) ++j;
