@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace dbvault::storage::vfs {
 namespace {
@@ -22,14 +23,17 @@ struct FileRecord {
   std::atomic<int> attempted_at{0};
 };
 
-// One record per database file name for the life of the process (a few per server).
+// One record per database file name for the life of the process (a few per server). The lookup
+// runs only for a commit past the threshold, under a mutex held for one map search.
 FileRecord& record_of(const char* file_name) {
   static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<FileRecord>> records;
+  static std::map<std::string, std::unique_ptr<FileRecord>, std::less<>> records;
+  const std::string_view name = file_name == nullptr ? std::string_view() : file_name;
   std::lock_guard lock(mu);
-  auto& slot = records[file_name == nullptr ? std::string() : std::string(file_name)];
-  if (!slot) slot = std::make_unique<FileRecord>();
-  return *slot;
+  auto it = records.find(name);
+  if (it == records.end())
+    it = records.emplace(std::string(name), std::make_unique<FileRecord>()).first;
+  return *it->second;
 }
 
 int paced_checkpoint(void* arg, sqlite3* db, const char* name, int frames) {
