@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "crypto/random.h"
+#include "storage/vfs/checkpoint_pacing.h"
 #include "storage/vfs/encrypted_db.h"
 
 namespace {
@@ -85,6 +86,7 @@ struct Side {
       exec("PRAGMA journal_mode = WAL");
       exec(vfs::kConnectionPragmas);
       exec(("PRAGMA cache_size = -" + std::to_string(g_cache_kib)).c_str());
+      vfs::install_checkpoint_pacing(db.get());  // as configure_connection
     }
   }
   void exec(const char* sql) {

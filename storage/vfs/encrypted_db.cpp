@@ -7,6 +7,8 @@
 #include <string>
 #include <system_error>
 
+#include "storage/vfs/checkpoint_pacing.h"
+
 namespace dbvault::storage::vfs {
 namespace fs = std::filesystem;
 namespace {
@@ -65,6 +67,7 @@ Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
     return tde_error(vfs, db, sqlite3_extended_errcode(db),
                      "cannot configure the encrypted connection");
   }
+  install_checkpoint_pacing(db);
   return ok_status();
 }
 
