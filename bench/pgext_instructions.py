@@ -5,7 +5,8 @@ with the machine's load, where pgbench's TPS on a shared 2-core machine moves by
 
 Each server is made as bench/pgbench_pgext.py makes it (pgbench's tables; dbvault: in a realm
 each connection unlocks once with a token; pgaudit: object audit of the same tables), with
-autovacuum off (so that no worker starts during a run). Then its postmaster is restarted
+autovacuum off (so that no worker starts during a run) and pgbench as the same non-superuser
+role on all three (pgbench_pgext.start). Then its postmaster is restarted
 under `valgrind --tool=callgrind`, which follows the postmaster's forks: every backend writes
 its own counts when it exits. For each (script, mode): a warm-up run, then `pgbench -c 1 -t
 N1` and `pgbench -c 1 -t N2`, each on a fresh connection; the figure is
@@ -40,8 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pgbench_pgext as pp  # noqa: E402  (the servers' setup, shared with the TPS bench)
-from pgbench_pgext import harness, pgext_cluster, pv  # noqa: E402
-from harness.postgres_server import PG_BINDIR, PostgresServer  # noqa: E402
+from pgbench_pgext import PG_BINDIR, harness, pv  # noqa: E402
 
 SCRIPTS = os.environ.get("BENCH_SCRIPTS", "select readwrite").split()
 MODES = os.environ.get("BENCH_MODES", "simple prepared").split()
@@ -49,16 +49,6 @@ TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", "1000"))
 BASE_TRANSACTIONS = 100  # N1: the connection's cost is in both runs
 KEEP = os.environ.get("BENCH_CALLGRIND_DIR")
 SETTINGS = {"autovacuum": "off"}
-
-
-def start(name: str, workdir: Path) -> harness.Server:
-    if name == "dbvault":
-        return pgext_cluster.PgextServer(workdir, settings=SETTINGS)
-    settings = dict(SETTINGS)
-    if name == "pgaudit":
-        settings.update({"shared_preload_libraries": "'pgaudit'",
-                         "pgaudit.role": "'bench_auditor'"})
-    return PostgresServer(workdir, settings=settings)
 
 
 class Callgrind:
@@ -151,7 +141,7 @@ def per_transaction(cg: Callgrind, name: str, script: Path, mode: str) -> float:
 
 def measure(name: str, results: dict) -> None:
     with harness.temp_workdir(f"bench-instructions-{name}") as workdir:
-        server = start(name, workdir)
+        server = pp.start(name, workdir, SETTINGS)
         try:
             scripts = pp.prepare(name, server)
             cg = Callgrind(server)
