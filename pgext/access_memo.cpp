@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "pgext/backend_hash.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
 
@@ -57,16 +58,8 @@ HTAB* memo_for(std::uint64_t generation) {
       hash_get_num_entries(g_memo) < kMaxEntries) {
     return g_memo;
   }
-  if (g_context == nullptr) {
-    g_context =
-        AllocSetContextCreate(CacheMemoryContext, "dbvault access memo", ALLOCSET_DEFAULT_SIZES);
-  }
-  MemoryContextReset(g_context);  // the hash table lives in it too
-  HASHCTL ctl;
-  ctl.keysize = sizeof(MemoKey);
-  ctl.entrysize = sizeof(MemoEntry);
-  ctl.hcxt = g_context;
-  g_memo = hash_create("dbvault access memo", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+  g_memo = reset_backend_hash(&g_context, "dbvault access memo", sizeof(MemoKey), sizeof(MemoEntry),
+                              256);
   g_memo_epoch = g_epoch;
   g_memo_generation = generation;
   return g_memo;
