@@ -25,9 +25,10 @@ Target (issue 12): dbvault/plain <= 1.03 for select-only (TPS >= 0.97 × plain).
 
 Knobs: BENCH_PGEXT_SERVERS ("plain dbvault pgaudit"), BENCH_SCRIPTS ("select readwrite"),
 BENCH_MODES ("simple prepared"), BENCH_TRANSACTIONS (N2 - N1, default 1000), BENCH_SSLMODE
-(require, as pgbench_pgext.py), BENCH_CALLGRIND_DIR (keep every process's callgrind file
-there, named <server>-<script>-<mode>-<n>.<pid>, for callgrind_annotate), and those of
-pgbench_pgext.py. Run: bench/pgext_instructions.sh (needs valgrind, PostgreSQL 15, pgbench,
+(disable: plain TCP on loopback, whose reads cost the same whatever the load; require: TLS 1.3
+as pgbench_pgext.py, whose figures move by about 1 % with the load), BENCH_CALLGRIND_DIR
+(keep every process's callgrind file there, named <server>-<script>-<mode>-<n>.<pid>, for
+callgrind_annotate), and those of pgbench_pgext.py. Run: bench/pgext_instructions.sh (needs valgrind, PostgreSQL 15, pgbench,
 postgresql-15-pgaudit, python3-psycopg2 and the built module).
 """
 
@@ -39,6 +40,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Plain TCP on loopback unless asked otherwise: a read that finds the client's next query not
+# there yet waits and reads again, and under TLS each retry costs thousands of instructions,
+# so the figure would move with the machine's load.
+os.environ.setdefault("BENCH_SSLMODE", "disable")
 
 import pgbench_pgext as pp  # noqa: E402  (the servers' setup, shared with the TPS bench)
 from pgbench_pgext import PG_BINDIR, harness, pv  # noqa: E402

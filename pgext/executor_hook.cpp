@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "pgext/access_memo.h"
 #include "pgext/body_owners.h"
@@ -48,22 +49,42 @@ void guard_row_descriptions(List* rtable) {
   if (rows.n > 0 && !vault_may_read(rows.items, rows.n)) mark_hidden_row_values();
 }
 
-// The vault's accesses of a statement, gathered from the memo (palloc'd per statement).
+// The vault's accesses of a statement, gathered from the memo. The first entry's are used
+// where the memo holds them (most statements have one relation), valid until the next
+// memo_accesses() call: own() copies them into the statement's memory before that.
 struct Gathered {
-  vault::Access* items = nullptr;
+  const vault::Access* items = nullptr;
   int n = 0;
-  int capacity = 0;
+  int capacity = 0;                // of `owned`
+  vault::Access* owned = nullptr;  // palloc'd; items == owned unless borrowed from the memo
 };
 
+void reserve(Gathered* g, int n) {
+  if (n <= g->capacity) return;
+  const int capacity = std::max(16, 2 * n);
+  const Size bytes = sizeof(vault::Access) * capacity;
+  g->owned =
+      static_cast<vault::Access*>(g->owned == nullptr ? palloc(bytes) : repalloc(g->owned, bytes));
+  g->capacity = capacity;
+}
+
+void own(Gathered* g) {
+  if (g->n == 0 || g->items == g->owned) return;
+  const vault::Access* borrowed = g->items;
+  reserve(g, g->n);
+  std::memcpy(g->owned, borrowed, sizeof(vault::Access) * g->n);
+  g->items = g->owned;
+}
+
 void append(Gathered* g, const MemoAccesses& m) {
-  if (g->n + m.n > g->capacity) {
-    const int capacity = std::max(16, 2 * (g->n + m.n));
-    const Size bytes = sizeof(vault::Access) * capacity;
-    g->items = static_cast<vault::Access*>(g->items == nullptr ? palloc(bytes)
-                                                               : repalloc(g->items, bytes));
-    g->capacity = capacity;
+  if (g->n == 0) {
+    *g = Gathered{m.items, m.n, g->capacity, g->owned};
+    return;
   }
-  if (m.n > 0) std::memcpy(g->items + g->n, m.items, sizeof(vault::Access) * m.n);
+  own(g);
+  reserve(g, g->n + m.n);
+  if (m.n > 0) std::memcpy(g->owned + g->n, m.items, sizeof(vault::Access) * m.n);
+  g->items = g->owned;
   g->n += m.n;
 }
 
@@ -114,25 +135,45 @@ Fast fast_check(List* rtable) {
     const RangeTblEntry* rte = static_cast<RangeTblEntry*>(lfirst(lc));
     if (rte->rtekind != RTE_RELATION || rte->relid < FirstNormalObjectId) continue;
     MemoAccesses m;
+    own(&checked);  // before the memo may move (access_memo.h)
+    own(&written);
     if (!memo_accesses(rte->relid, entry_perms(rtable, rte), rte->selectedCols, rte->insertedCols,
                        rte->updatedCols, &m)) {
       return Fast::kFull;
     }
     append(&checked, m);
     if ((rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0) continue;
+    own(&checked);
+    own(&written);
     if (!memo_accesses(rte->relid, ACL_SELECT, whole_row(), nullptr, nullptr, &m)) {
       return Fast::kFull;
     }
     append(&written, m);
   }
+  // One decision for both questions when it can be: every access is allowed (with nothing
+  // to audit) exactly when each of them is, so a union allowed silently answers "allowed"
+  // and "may read the written rows" at once; otherwise they are decided apart.
+  const int nchecked = checked.n;
+  if (written.n > 0) {
+    own(&checked);
+    reserve(&checked, nchecked + written.n);
+    std::memcpy(checked.owned + nchecked, written.items, sizeof(vault::Access) * written.n);
+    checked.items = checked.owned;
+  }
+  const auto span = [](const vault::Access* items, int n) {
+    return std::span<const vault::Access>(items, static_cast<std::size_t>(n));
+  };
   BackendState& st = backend_state();
   bool allowed = false;
   bool may_read = true;
   const bool decided = run_guarded(st.error, [&]() -> Status {
-    allowed = st.vault->allows_silently({checked.items, static_cast<std::size_t>(checked.n)});
-    if (allowed && written.n > 0) {
-      may_read = st.vault->may_read_resolved({written.items, static_cast<std::size_t>(written.n)});
+    if (written.n > 0 && st.vault->allows_silently(span(checked.items, nchecked + written.n))) {
+      allowed = true;
+      return ok_status();
     }
+    allowed = st.vault->allows_silently(span(checked.items, nchecked));
+    if (allowed && written.n > 0)
+      may_read = st.vault->may_read_resolved(span(written.items, written.n));
     return ok_status();
   });
   if (!decided || !allowed) return Fast::kFull;
