@@ -15,7 +15,8 @@ Knobs: BENCH_SECONDS (10), BENCH_CLIENTS ("1 8 32"), BENCH_SCRIPTS, BENCH_SCALE,
 BENCH_PGEXT_SERVERS ("plain dbvault pgaudit"), BENCH_ROUNDS (1), and DBVAULT_PGEXT_MODULE /
 DBVAULT_PGEXT_SQL (the module and its SQL script; default: build/pgext/dbvault.so and
 pgext/dbvault--0.1.sql). All three servers run with the same settings (the test harness's:
-fsync off), so the figures compare the modules, not the disks.
+fsync off), so the figures compare the modules, not the disks; and pgbench runs as the
+same role on all three: `dba`, the tables' owner, not a superuser.
 """
 
 import contextlib
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import pgext_cluster  # noqa: E402  (also puts tests/clients on the path)
 import pgbench_vault as pv  # noqa: E402  (pgbench runs and scripts shared with the server's bench)
-from harness.postgres_server import PostgresServer  # noqa: E402
+from harness.postgres_server import PG_BINDIR, PostgresServer  # noqa: E402
 
 import harness  # noqa: E402
 
@@ -47,13 +48,27 @@ SELECT 1 FROM dbvault.unlock_realm_with_token('bench_realm', '{token}');
 """
 
 
-def start(name: str, workdir: Path) -> harness.Server:
+def start(name: str, workdir: Path, settings: dict[str, str] | None = None) -> harness.Server:
+    """The server `name` with `settings` (extra postgresql.conf lines). On all three, pgbench
+    runs as `dba`, the owner of the tables and NOT a superuser (as the module's DBA must not
+    be one, docs/postgresql.md §6): the reference server makes its dba a superuser, which
+    skips PostgreSQL's own ACL check and so would not compare like with like."""
+    settings = dict(settings or {})
     if name == "dbvault":
-        return pgext_cluster.PgextServer(workdir)
+        return pgext_cluster.PgextServer(workdir, settings=settings)
     if name == "pgaudit":
-        return PostgresServer(workdir, settings={"shared_preload_libraries": "'pgaudit'",
-                                                 "pgaudit.role": "'bench_auditor'"})
-    return PostgresServer(workdir)
+        settings.update({"shared_preload_libraries": "'pgaudit'",
+                         "pgaudit.role": "'bench_auditor'"})
+    server = PostgresServer(workdir, settings=settings)
+    superuser_sql(server, "ALTER ROLE dba NOSUPERUSER CREATEDB")
+    return server
+
+
+def superuser_sql(server: harness.Server, sql: str) -> None:
+    """`sql` as the cluster's superuser `postgres`, over the Unix socket."""
+    server._run(str(PG_BINDIR / "psql"), "-X", "-q", "-h", str(server.workdir), "-p",
+                str(server.port), "-U", "postgres", "-d", server.dbname, "-v",
+                "ON_ERROR_STOP=1", "-c", sql)
 
 
 def prepare(name: str, server: harness.Server) -> dict[str, Path]:
@@ -70,7 +85,9 @@ def prepare(name: str, server: harness.Server) -> dict[str, Path]:
                                       f"'bench_realm', '{REALM_PASSWORD}')")[0][0]
         prelude = UNLOCK_PRELUDE.format(token=token)
     if name == "pgaudit":  # object audit: every read and write of the same tables is logged
-        pv.sql(server, "dba", "CREATE EXTENSION pgaudit", "CREATE ROLE bench_auditor",
+        superuser_sql(server, "CREATE EXTENSION pgaudit")
+        superuser_sql(server, "CREATE ROLE bench_auditor")
+        pv.sql(server, "dba",
                f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO bench_auditor")
     scale = int(pv.SCALE)
     sizes = {"accounts": 100000 * scale, "branches": scale, "tellers": 10 * scale}

@@ -112,6 +112,20 @@ Status BackendVault::check(const std::vector<RelationAccess>& relations, std::st
   return vault_->check(*session_, accesses, query);
 }
 
+bool BackendVault::allows_silently(std::span<const vault::Access> accesses) {
+  const vault::Decision d = vault_->decide(*session_, accesses);
+  return d.allowed() && d.events.empty();
+}
+
+bool BackendVault::may_read_resolved(std::span<const vault::Access> accesses) {
+  return vault_->decide(*session_, accesses).allowed();
+}
+
+std::vector<vault::Access> BackendVault::resolve(
+    const std::vector<RelationAccess>& relations) const {
+  return to_vault_accesses(*vault_->snapshot(), relations);
+}
+
 Status BackendVault::check_as_body_owner(std::string_view owner,
                                          const std::vector<RelationAccess>& relations,
                                          std::string_view query) {
@@ -128,9 +142,7 @@ Status BackendVault::check_as_body_owner(std::string_view owner,
 }
 
 bool BackendVault::may_read_rows(const std::vector<RelationAccess>& relations) {
-  const auto snap = vault_->snapshot();
-  const std::vector<vault::Access> accesses = to_vault_accesses(*snap, relations);
-  return vault_->decide(*session_, accesses).allowed();
+  return may_read_resolved(resolve(relations));
 }
 
 audit::Event BackendVault::session_event(audit::EventType type) const {

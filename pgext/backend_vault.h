@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,21 @@ class BackendVault {
   // the relations one query touches, audited; ok when allowed. `query` is recorded as the
   // events' `query` detail with its literals replaced.
   Status check(const std::vector<RelationAccess>& relations, std::string_view query);
+
+  // The fast path of check() (pg_access.h, access_memo.h): the relations already resolved to
+  // the vault's object ids by resolve(), under the snapshot of the same
+  // snapshot_generation(). True only when the session may make every access and the decision
+  // has nothing to audit (no denial, no simulated one); false means "take the full check",
+  // which audits and explains. Writes nothing.
+  bool allows_silently(std::span<const vault::Access> accesses);
+  // may_read_rows() of accesses already resolved (SELECT of every column).
+  bool may_read_resolved(std::span<const vault::Access> accesses);
+  // The relations as the vault's accesses (to_vault_accesses) against the current snapshot.
+  std::vector<vault::Access> resolve(const std::vector<RelationAccess>& relations) const;
+  // Moves whenever the snapshot that resolve() and the decisions use is replaced (a policy
+  // change here or in another backend, reload()): ids resolved under another generation are
+  // stale. One atomic load.
+  std::uint64_t snapshot_generation() const { return vault_->snapshot_generation(); }
 
   // The body check (docs/vault.md §2.2) of accesses made by code `owner` (a PostgreSQL role)
   // wrote — a view's body, a function's — that this session runs: check() for a session of

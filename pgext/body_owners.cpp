@@ -92,6 +92,8 @@ void on_call(FmgrHookEventType event, FmgrInfo* flinfo, Datum* priv) {
 
 }  // namespace
 
+bool own_code(unsigned int role) { return role == GetAuthenticatedUserId() || superuser_arg(role); }
+
 int running_function_owners(unsigned int* out, int max) {
   int n = 0;
   for (int i = 0; i < g_nrunning && n < max; ++i) out[n++] = g_running[i].owner;

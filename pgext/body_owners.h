@@ -18,6 +18,12 @@ namespace dbvault::pgext {
 // how many.
 int running_function_owners(unsigned int* out, int max);
 
+// Whether code owned by `role` is the session's own: its user's, or a superuser's (whom
+// nothing inside PostgreSQL restrains, docs/postgresql.md §6) — exempt from the body check.
+// Not a role the user is a member of: any other member of that role may have written the
+// body. Calls PostgreSQL (the role's catalog entry).
+bool own_code(unsigned int role);
+
 // Installs needs_fmgr_hook and fmgr_hook (once, from _PG_init).
 void install_body_owner_hooks();
 

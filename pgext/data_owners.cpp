@@ -1,5 +1,7 @@
 #include "pgext/data_owners.h"
 
+#include "pgext/backend_hash.h"
+
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
 // and postgres.h first among them.
 // clang-format off
@@ -43,16 +45,8 @@ void invalidate(Datum, Oid) { ++g_epoch; }
 
 CacheEntry* entry_for(Oid relid) {
   if (g_cache == nullptr || g_cache_epoch != g_epoch) {
-    if (g_context == nullptr) {
-      g_context =
-          AllocSetContextCreate(CacheMemoryContext, "dbvault data owners", ALLOCSET_SMALL_SIZES);
-    }
-    MemoryContextReset(g_context);  // the hash table lives in it too
-    HASHCTL ctl;
-    ctl.keysize = sizeof(Oid);
-    ctl.entrysize = sizeof(CacheEntry);
-    ctl.hcxt = g_context;
-    g_cache = hash_create("dbvault data owners", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    g_cache =
+        reset_backend_hash(&g_context, "dbvault data owners", sizeof(Oid), sizeof(CacheEntry), 64);
     g_cache_epoch = g_epoch;
   }
   bool found = false;

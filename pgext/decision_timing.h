@@ -2,8 +2,8 @@
 // the work it adds to a statement, for the benchmarks — off by default, set only in
 // postgresql.conf (PGC_POSTMASTER, superuser-only). When it is on, each backend adds up
 //   - decisions: every range table the executor hooks check (ExecutorStart and
-//     ExecutorCheckPerms): gathering the relations from the catalogs, the policy version
-//     check, the realm and command-rule decision, the body check and the row guard — the
+//     ExecutorCheckPerms): the relations' object ids (access_memo.h; from the catalogs on a
+//     miss), the policy version check, the realm and command-rule decision, the body check and the row guard — the
 //     module's whole cost of one allowed decision; a refused one ends in ereport and is not
 //     counted;
 //   - version_checks: the policy version check alone, when the version had not moved;

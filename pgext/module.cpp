@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "crypto/secret_bytes.h"
+#include "pgext/access_memo.h"
 #include "pgext/audit_queue.h"
 #include "pgext/audit_worker.h"
 #include "pgext/body_owners.h"
@@ -263,6 +264,7 @@ extern "C" void _PG_init(void) {
   shmem_startup_hook = shmem_startup;
   install_login_hook();
   install_data_owners_cache();
+  install_access_memo();
   install_body_owner_hooks();
   install_executor_hook();
   install_log_hook();

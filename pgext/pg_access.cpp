@@ -124,12 +124,6 @@ void add_access(PgAccessList* out, unsigned int relid, ast::Command command, Bit
 
 namespace {
 
-// pg_statistic and pg_statistic_ext_data hold samples of column values (most common
-// values, histograms): through pg_stats, a table's owner reads its realm columns' data.
-bool holds_value_samples(Oid relid) {
-  return relid == StatisticRelationId || relid == StatisticExtDataRelationId;
-}
-
 // The permissions of the entries of `rtable` that are ancestors of `relid` (a planner-added
 // child: a DELETE through the parent is a DELETE of the child); ACL_SELECT when none is.
 AclMode inherited_perms(List* rtable, Oid relid) {
@@ -146,13 +140,6 @@ AclMode inherited_perms(List* rtable, Oid relid) {
   return perms != 0 ? perms : ACL_SELECT;
 }
 
-void add_entry(PgAccessList* out, Oid relid, AclMode perms, const RangeTblEntry* rte) {
-  if (perms & ACL_SELECT) add_access(out, relid, ast::Command::kSelect, rte->selectedCols, true);
-  if (perms & ACL_INSERT) add_access(out, relid, ast::Command::kInsert, rte->insertedCols, true);
-  if (perms & ACL_UPDATE) add_access(out, relid, ast::Command::kUpdate, rte->updatedCols, true);
-  if (perms & ACL_DELETE) add_access(out, relid, ast::Command::kDelete, nullptr, true);
-}
-
 // An INSERT into a partitioned table writes into whichever partition a row routes to, and
 // no range table names it: every partition below counts, with the accesses the entry made
 // (out->items[first..], ON CONFLICT DO UPDATE and RETURNING included), its columns by name.
@@ -166,6 +153,16 @@ void add_routing_targets(PgAccessList* out, Oid relid, int first) {
                 out->items[i].ncolumns);
     }
   }
+}
+
+void add_entry(PgAccessList* out, Oid relid, AclMode perms, Bitmapset* selected,
+               Bitmapset* inserted, Bitmapset* updated) {
+  const int first = out->n;
+  if (perms & ACL_SELECT) add_access(out, relid, ast::Command::kSelect, selected, true);
+  if (perms & ACL_INSERT) add_access(out, relid, ast::Command::kInsert, inserted, true);
+  if (perms & ACL_UPDATE) add_access(out, relid, ast::Command::kUpdate, updated, true);
+  if (perms & ACL_DELETE) add_access(out, relid, ast::Command::kDelete, nullptr, true);
+  if (perms & ACL_INSERT) add_routing_targets(out, relid, first);
 }
 
 }  // namespace
@@ -185,6 +182,21 @@ bool& copy_to_query_running() {
   return running;
 }
 
+bool holds_value_samples(unsigned int relid) {
+  return relid == StatisticRelationId || relid == StatisticExtDataRelationId;
+}
+
+unsigned int entry_perms(List* rtable, const RangeTblEntry* rte) {
+  return rte->requiredPerms != 0 ? rte->requiredPerms : inherited_perms(rtable, rte->relid);
+}
+
+PgAccessList entry_accesses(unsigned int relid, unsigned int perms, Bitmapset* selected,
+                            Bitmapset* inserted, Bitmapset* updated) {
+  PgAccessList out;
+  add_entry(&out, relid, perms, selected, inserted, updated);
+  return out;
+}
+
 PgAccessList range_table_accesses(List* rtable) {
   PgAccessList out;
   ListCell* lc;
@@ -196,11 +208,9 @@ PgAccessList range_table_accesses(List* rtable) {
                       errdetail("It holds samples of column values, realm columns included.")));
     }
     if (rte->rtekind != RTE_RELATION || rte->relid < FirstNormalObjectId) continue;
-    const AclMode perms =
-        rte->requiredPerms != 0 ? rte->requiredPerms : inherited_perms(rtable, rte->relid);
     const int first = out.n;
-    add_entry(&out, rte->relid, perms, rte);
-    if (perms & ACL_INSERT) add_routing_targets(&out, rte->relid, first);
+    add_entry(&out, rte->relid, entry_perms(rtable, rte), rte->selectedCols, rte->insertedCols,
+              rte->updatedCols);
     for (int i = first; i < out.n; ++i) out.items[i].as_user = rte->checkAsUser;
   }
   return out;
@@ -227,11 +237,6 @@ bool run_check(const PgAccess* accesses, int n, const char* query, AccessCheck c
     return st.vault->check(relations, text);
   });
 }
-
-// The role's code is the session's own: its user's, or a superuser's (whom nothing inside
-// PostgreSQL restrains, docs/postgresql.md §6). Not a role the user is a member of: any other
-// member of that role may have written the body.
-bool own_code(Oid role) { return role == GetAuthenticatedUserId() || superuser_arg(role); }
 
 constexpr int kMaxBodyOwners = 64;
 
@@ -286,6 +291,18 @@ bool check_body_owners(const PgAccess* accesses, int n, const char* query) {
 }
 
 }  // namespace
+
+const vault::Access* vault_accesses(const PgAccess* accesses, int n, int* nresolved) {
+  // Backend-lifetime storage (pg_edge.h): the edge copies it out before anything else runs.
+  static std::vector<vault::Access> resolved;
+  BackendState& st = backend_state();
+  const bool ok = run_guarded(st.error, [&]() -> Status {
+    resolved = st.vault->resolve(to_relations(accesses, n));
+    return ok_status();
+  });
+  *nresolved = ok ? static_cast<int>(resolved.size()) : 0;
+  return ok ? resolved.data() : nullptr;
+}
 
 bool vault_may_read(const PgAccess* accesses, int n) {
   if (!ensure_open() || !sync_policy()) return false;

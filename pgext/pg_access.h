@@ -5,9 +5,11 @@
 #pragma once
 
 #include "grammar/ast.h"
+#include "vault/decision.h"
 
 struct Bitmapset;
 struct List;
+struct RangeTblEntry;
 
 namespace dbvault::pgext {
 
@@ -43,6 +45,22 @@ struct PgAccessList {
 void add_access(PgAccessList* out, unsigned int relid, ast::Command command, Bitmapset* cols,
                 bool with_owners);
 
+// The permissions an entry of `rtable` is checked with: its required ones, or for a relation
+// without any (an inheritance child or partition the planner added) those of its ancestors
+// in the range table (a DELETE through the parent deletes from it), or a read.
+unsigned int entry_perms(List* rtable, const RangeTblEntry* rte);
+
+// The accesses of one range-table entry of relation `relid` with permissions `perms`
+// (AclMode) and the entry's column sets, its data owners and routing targets included (as
+// range_table_accesses() makes them, as_user 0). Calls PostgreSQL.
+PgAccessList entry_accesses(unsigned int relid, unsigned int perms, Bitmapset* selected,
+                            Bitmapset* inserted, Bitmapset* updated);
+
+// pg_statistic and pg_statistic_ext_data hold samples of column values (most common
+// values, histograms): through pg_stats, a table's owner reads its realm columns' data.
+// range_table_accesses() refuses them.
+bool holds_value_samples(unsigned int relid);
+
 // The accesses of a range table (a PlannedStmt's, flattened): each relation with the
 // commands and columns its entry requires, and its data owners (add_access), skipping the
 // system catalogs made by initdb. A relation without required permissions (an inheritance
@@ -77,6 +95,11 @@ enum class AccessCheck {
 // False with backend_state().error set on a refusal or failure.
 // `query`: the statement text for audit records (literals are replaced there).
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check);
+
+// The accesses as the vault's object ids against the current snapshot
+// (BackendVault::resolve): *nresolved of them, in backend-lifetime storage valid until the
+// next call. nullptr with backend_state().error set on failure. REQUIRES: the vault is open.
+const vault::Access* vault_accesses(const PgAccess* accesses, int n, int* nresolved);
 
 // False when the session may not read every column of the relations (a SELECT of them would
 // be refused), or when that cannot be decided. No audit event.

@@ -169,6 +169,9 @@ class SnapshotHolder {
     current_.store(std::move(s), std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
   }
+  // Moves with every publish (never back, never reused by this holder): a cache of what was
+  // resolved against one snapshot (object ids) is valid while this has not moved.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   // A reader's reference to the snapshot it last read (e.g. one per worker thread). Keeps
   // that one snapshot alive until the pin is used again after a publish, or destroyed.

@@ -281,6 +281,8 @@ Status Vault::reload() {
 
 std::shared_ptr<const PolicySnapshot> Vault::snapshot() const { return impl_->snap(); }
 
+std::uint64_t Vault::snapshot_generation() const { return impl_->holder.generation(); }
+
 void Vault::set_key_listener(KeyListener* listener) { impl_->key_listener.store(listener); }
 
 void Vault::set_tablespace_host(TablespaceHost* host) { impl_->tablespace_host.store(host); }

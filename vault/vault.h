@@ -225,6 +225,10 @@ class Vault {
 
   // The current snapshot, e.g. to resolve object names once per prepared statement.
   std::shared_ptr<const PolicySnapshot> snapshot() const;
+  // Moves every time a new snapshot is published (a policy change, reload()): a host's cache
+  // of object ids resolved against snapshot() is valid while this has not moved (one atomic
+  // load). Thread-safe.
+  std::uint64_t snapshot_generation() const;
 
   // Who is told when access may have been taken away, so that released keys are withdrawn
   // (vault::KeyAuthorizer, docs/vault.md §12): unlocks_ended() on LOCK REALM / LOCK ALL
