@@ -258,8 +258,9 @@ Result<std::vector<TekHandle>> KeyGate::release_all(const SessionRef& session,
   return out;
 }
 
-Result<TekInfo> KeyGate::begin_tek_rotation(const KeyScope& scope) {
-  auto info = store_.begin_tek_rotation(scope);
+Result<TekInfo> KeyGate::begin_tek_rotation(const KeyScope& scope,
+                                            std::optional<AeadAlgorithm> algorithm) {
+  auto info = store_.begin_tek_rotation(scope, algorithm);
   if (!info) return std::move(info).error();
   std::lock_guard lock(mu_);
   evict_locked(scope.to_string());  // holders release again, and get the new version with it

@@ -152,7 +152,9 @@ class KeyGate {
   // begin_tek_rotation: TekStore::begin_tek_rotation, then the scope's cached keys are zeroized,
   // so every handle of the scope expires and its holders release again (release_all: the new
   // version and the older, decrypt-only ones). finish_tek_rotation: TekStore's, then the same.
-  Result<TekInfo> begin_tek_rotation(const KeyScope& scope);
+  // `algorithm`: the new version's (TekStore::begin_tek_rotation).
+  Result<TekInfo> begin_tek_rotation(const KeyScope& scope,
+                                     std::optional<AeadAlgorithm> algorithm = std::nullopt);
   Status finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
                              const ProgressSink& progress);
   Result<TekInfo> rotate_tek(const KeyScope& scope, const ReencryptStep& step,

@@ -281,7 +281,8 @@ Result<UnwrappedTek> TekStore::unwrap(const KeyScope& scope, std::optional<std::
   return unwrap_locked(scope, version);
 }
 
-Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
+Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope,
+                                             std::optional<AeadAlgorithm> algorithm) {
   std::lock_guard lock(mu_);
   auto all = versions_locked(scope);
   if (!all) return std::move(all).error();
@@ -299,7 +300,8 @@ Result<TekInfo> TekStore::begin_tek_rotation(const KeyScope& scope) {
     demoted.state = TekState::kDecryptOnly;
     DBV_RETURN_IF_ERROR(internal::rebind(db_, names_.get(), demoted, row.wrapped, *key));
   }
-  auto info = insert_version(scope, all->back().version + 1, all->back().algorithm);
+  auto info =
+      insert_version(scope, all->back().version + 1, algorithm.value_or(all->back().algorithm));
   if (!info) return std::move(info).error();
   DBV_RETURN_IF_ERROR(txn->commit());
   return info;

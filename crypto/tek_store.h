@@ -100,8 +100,11 @@ class TekStore {
   // TEK rotation, online: begin creates version n+1 (new data is encrypted with it at once)
   // and makes older versions decrypt-only; finish runs `step` from each older version to the
   // new one, reporting progress, then destroys the older versions' wrapped keys. If a step
-  // fails, the older versions stay readable and finish can be called again.
-  Result<TekInfo> begin_tek_rotation(const KeyScope& scope);
+  // fails, the older versions stay readable and finish can be called again. The new version
+  // has `algorithm`, or the active version's when nullopt (a change of cipher: ALTER TABLESPACE
+  // ... ENABLE ENCRYPTION; the versions of one scope may then have different algorithms).
+  Result<TekInfo> begin_tek_rotation(const KeyScope& scope,
+                                     std::optional<AeadAlgorithm> algorithm = std::nullopt);
   Status finish_tek_rotation(const KeyScope& scope, const ReencryptStep& step,
                              const ProgressSink& progress);
   Result<TekInfo> rotate_tek(const KeyScope& scope, const ReencryptStep& step,

@@ -20,10 +20,12 @@ Result<ast::Cipher> cipher(P::StringContext* c) {
   for (std::string_view gcm : {"AES256", "AES256-GCM", "AES-256-GCM"}) {
     if (iequals(name, gcm)) return ast::Cipher::kAes256Gcm;
   }
-  if (iequals(name, "CHACHA20-POLY1305")) return ast::Cipher::kChaCha20Poly1305;
+  for (std::string_view chacha : {"CHACHA20", "CHACHA20-POLY1305"}) {
+    if (iequals(name, chacha)) return ast::Cipher::kChaCha20Poly1305;
+  }
   return error_at(sqlstate::kInvalidParameterValue,
                   "unsupported cipher '" + name +
-                      "' (supported: 'AES256' = 'AES256-GCM', 'CHACHA20-POLY1305')",
+                      "' (supported: 'AES256' = 'AES256-GCM', 'CHACHA20' = 'CHACHA20-POLY1305')",
                   c);
 }
 

@@ -135,6 +135,10 @@ class TablespaceHost {
   // ALTER TABLESPACE ts ROTATE ENCRYPTION KEY ("default": the engine database): returns once
   // the new key version is active; the re-encryption runs in the background. 0A000 here.
   virtual Status rotate_tablespace_key(std::string_view name);
+  // ALTER TABLESPACE ts ENABLE ENCRYPTION USING '<cipher>': a rotation whose new key version has
+  // `cipher` (docs/encryption.md §12.5), online like rotate_tablespace_key; nothing is done
+  // when the active version already has it. 0A000 here.
+  virtual Status change_tablespace_cipher(std::string_view name, ast::Cipher cipher);
   // ALTER TABLE t ROTATE ENCRYPTION KEY: rotates the key that protects t's pages when t is
   // alone in its tablespace; 0A000 (with the statement to use) otherwise. 0A000 here.
   virtual Status rotate_table_key(const ast::ObjectName& table);

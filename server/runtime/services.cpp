@@ -111,6 +111,11 @@ Result<std::shared_ptr<storage::vfs::TdeVfs>> open_engine_vfs(crypto::KeyGate& g
   return std::shared_ptr<storage::vfs::TdeVfs>(std::move(*vfs));
 }
 
+crypto::AeadAlgorithm algorithm_of(ast::Cipher cipher) {
+  return cipher == ast::Cipher::kAes256Gcm ? crypto::AeadAlgorithm::kAes256Gcm
+                                           : crypto::AeadAlgorithm::kChaCha20Poly1305;
+}
+
 // CREATE / DROP TABLESPACE after the vault allowed and recorded them (vault/exec_tablespace.cpp):
 // the TEK in the key store, the file through the engine, under the key the gate releases to
 // the server itself (audited as key_access, user dbvault, session 0).
@@ -134,9 +139,7 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
                             keys_.mek_id() + "')");
     }
     const auto scope = storage::TablespaceCatalog::scope_of(*name);
-    const auto algorithm = st.cipher == ast::Cipher::kAes256Gcm
-                               ? crypto::AeadAlgorithm::kAes256Gcm
-                               : crypto::AeadAlgorithm::kChaCha20Poly1305;
+    const auto algorithm = algorithm_of(st.cipher);
     auto current = keys_.current(scope);
     if (current) {
       // A key left by a DROP TABLESPACE of an older dbvault (which kept a never-used version):
@@ -166,6 +169,10 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
   }
 
   Status rotate_tablespace_key(std::string_view name) override { return rotations_.rotate(name); }
+
+  Status change_tablespace_cipher(std::string_view name, ast::Cipher cipher) override {
+    return rotations_.rotate(name, algorithm_of(cipher));
+  }
 
   // A table's pages are sealed by its tablespace's key: rotating "the table's key" is rotating
   // that key when no other table shares it; otherwise the statement says what to rotate.

@@ -17,6 +17,11 @@ constexpr const char* kStatement = "ALTER TABLESPACE ROTATE ENCRYPTION KEY";
 
 crypto::SessionRef server_ref() { return {kServerKeySession, kServerKeyUser}; }
 
+// The key scope of tablespace `name` ("default": the engine database's).
+crypto::KeyScope scope_of(const std::string& name) {
+  return name == kDefault ? engine_key_scope() : storage::TablespaceCatalog::scope_of(name);
+}
+
 std::string error_text(const Error& e) { return std::string(e.code.code()) + " " + e.message; }
 
 std::string now_text(const Clock& clock) {
@@ -73,10 +78,15 @@ Result<std::pair<std::vector<std::uint32_t>, std::uint32_t>> versions_of(
 
 }  // namespace
 
-Status TekRotations::rotate(std::string_view name) {
+Status TekRotations::rotate(std::string_view name, std::optional<crypto::AeadAlgorithm> algorithm) {
   auto target = target_of(services_, engine_, name);
   if (!target) return std::move(target).error();
   std::lock_guard begin_lock(begin_mu_);
+  if (algorithm) {
+    auto active = services_.keys->current(target->scope);
+    if (!active) return std::move(active).error();
+    if (active->algorithm == *algorithm) return ok_status();
+  }
   auto versions = versions_of(*services_.keys, target->scope);
   if (!versions) return std::move(versions).error();
   if (!versions->first.empty()) {
@@ -84,7 +94,7 @@ Status TekRotations::rotate(std::string_view name) {
                       "a key rotation of tablespace \"" + target->name +
                           "\" is under way (see vault.encryption_progress)");
   }
-  auto begun = services_.gate->begin_tek_rotation(target->scope);
+  auto begun = services_.gate->begin_tek_rotation(target->scope, algorithm);
   if (!begun) return std::move(begun).error();
   // The engine database's connections seal under the new version from now on. Should this
   // fail, the worker installs the ring again before it re-encrypts.
@@ -116,8 +126,7 @@ Status TekRotations::resume() {
 void TekRotations::enqueue(const std::string& name, std::uint32_t from, std::uint32_t to) {
   EncryptionProgress p;
   p.object = name;
-  p.scope = (name == kDefault ? engine_key_scope() : storage::TablespaceCatalog::scope_of(name))
-                .to_string();
+  p.scope = scope_of(name).to_string();
   p.from_version = from;
   p.to_version = to;
   p.state = "running";
@@ -240,6 +249,9 @@ void TekRotations::audit_end(const EncryptionProgress& p, const Status& outcome)
   e.detail["from_version"] = p.from_version;
   e.detail["to_version"] = p.to_version;
   e.detail["pages"] = p.pages_total;
+  if (auto key = services_.keys->current(scope_of(p.object)); key) {
+    e.detail["algorithm"] = std::string(crypto::algorithm_name(key->algorithm));
+  }
   if (!outcome.ok()) e.detail["error"] = std::string(outcome.error().code.code());
   if (auto logged = services_.audit->append_sync(std::move(e)); !logged) {
     spdlog::error("key rotation of \"{}\": the audit record of its end could not be written: {}",

@@ -31,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,7 +79,10 @@ class TekRotations {
   // Begins the rotation of tablespace `name` ("default" for the engine database) and queues
   // its re-encryption; returns once the new version is active. 42704 unknown tablespace;
   // 55000 a rotation of it is under way; the key store's errors (58000).
-  Status rotate(std::string_view name);
+  // `algorithm`: the new version's (a change of cipher, ALTER TABLESPACE ... ENABLE
+  // ENCRYPTION, docs/encryption.md §12.5); the active version's when nullopt. When the active
+  // version has `algorithm` already nothing is done (the statement is declarative).
+  Status rotate(std::string_view name, std::optional<crypto::AeadAlgorithm> algorithm = {});
   // Queues the re-encryption of every tablespace whose key has a decrypt-only version.
   Status resume();
   // The rotations of this run, oldest first.

@@ -50,14 +50,15 @@ Result<Subkeys> derive_subkeys(crypto::AeadAlgorithm algorithm, const crypto::Se
 
 struct PageKey::Material {
   std::uint32_t version = 0;
+  crypto::AeadAlgorithm algorithm = crypto::AeadAlgorithm::kAes256Gcm;  // this version's
   std::variant<crypto::SecretBytes, crypto::TekHandle> key;
   std::shared_ptr<crypto::InvocationBudget> budget;  // for SecretBytes keys
 
   // This version's ciphers. A gate's handle: its Aead counts against the key's persisted budget.
-  Result<PageCipher::Layer> layer(crypto::AeadAlgorithm algorithm) const;
+  Result<PageCipher::Layer> layer() const;
 };
 
-Result<PageCipher::Layer> PageKey::Material::layer(crypto::AeadAlgorithm algorithm) const {
+Result<PageCipher::Layer> PageKey::Material::layer() const {
   std::optional<Result<crypto::Aead>> pages;
   std::optional<Result<Subkeys>> subkeys;
   if (const auto* bytes = std::get_if<crypto::SecretBytes>(&key)) {
@@ -74,12 +75,14 @@ Result<PageCipher::Layer> PageKey::Material::layer(crypto::AeadAlgorithm algorit
   if (!subkeys) return make_error(sqlstate::kSystemError, "no subkeys");
   if (!*subkeys) return std::move(*subkeys).error();
   Subkeys& sub = **subkeys;
-  return PageCipher::Layer{version, std::move(**pages), std::move(*sub.masks),
+  return PageCipher::Layer{version, algorithm, std::move(**pages), std::move(*sub.masks),
                            std::move(sub.state)};
 }
 
-PageKey::PageKey(crypto::AeadAlgorithm algorithm, std::vector<std::shared_ptr<Material>> parts)
-    : algorithm_(algorithm), version_(parts.back()->version), parts_(std::move(parts)) {}
+PageKey::PageKey(std::vector<std::shared_ptr<Material>> parts)
+    : algorithm_(parts.back()->algorithm),
+      version_(parts.back()->version),
+      parts_(std::move(parts)) {}
 
 Result<std::shared_ptr<const PageKey>> PageKey::from_secret(crypto::AeadAlgorithm algorithm,
                                                             std::uint32_t key_version,
@@ -88,8 +91,8 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_secret(crypto::AeadAlgorith
     return make_error(sqlstate::kInvalidParameterValue, "encryption key must be 32 bytes");
   }
   auto m = std::make_shared<Material>(
-      Material{key_version, key.clone(), std::make_shared<crypto::InvocationBudget>()});
-  return std::make_shared<const PageKey>(algorithm, std::vector{std::move(m)});
+      Material{key_version, algorithm, key.clone(), std::make_shared<crypto::InvocationBudget>()});
+  return std::make_shared<const PageKey>(std::vector{std::move(m)});
 }
 
 Result<std::shared_ptr<const PageKey>> PageKey::from_handle(crypto::TekHandle handle) {
@@ -98,8 +101,8 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_handle(crypto::TekHandle ha
   }
   const auto algorithm = handle.info().algorithm;
   const auto version = handle.info().version;
-  auto m = std::make_shared<Material>(Material{version, std::move(handle), nullptr});
-  return std::make_shared<const PageKey>(algorithm, std::vector{std::move(m)});
+  auto m = std::make_shared<Material>(Material{version, algorithm, std::move(handle), nullptr});
+  return std::make_shared<const PageKey>(std::vector{std::move(m)});
 }
 
 Result<std::shared_ptr<const PageKey>> PageKey::ring(
@@ -107,10 +110,7 @@ Result<std::shared_ptr<const PageKey>> PageKey::ring(
   if (keys.empty()) return make_error(sqlstate::kInvalidParameterValue, "an empty key ring");
   std::vector<std::shared_ptr<Material>> parts;
   for (const auto& k : keys) {
-    if (!k || k->algorithm_ != keys.front()->algorithm_) {
-      return make_error(sqlstate::kInvalidParameterValue,
-                        "the versions of a key ring must share one algorithm");
-    }
+    if (!k) return make_error(sqlstate::kInvalidParameterValue, "a key ring holds no key");
     parts.insert(parts.end(), k->parts_.begin(), k->parts_.end());
   }
   std::sort(parts.begin(), parts.end(),
@@ -120,7 +120,7 @@ Result<std::shared_ptr<const PageKey>> PageKey::ring(
       return make_error(sqlstate::kInvalidParameterValue, "a key ring holds a version twice");
     }
   }
-  return std::make_shared<const PageKey>(keys.front()->algorithm_, std::move(parts));
+  return std::make_shared<const PageKey>(std::move(parts));
 }
 
 Result<std::shared_ptr<const PageKey>> PageKey::from_handles(
@@ -132,6 +132,11 @@ Result<std::shared_ptr<const PageKey>> PageKey::from_handles(
     parts.push_back(std::move(*key));
   }
   return ring(parts);
+}
+
+bool PageKey::holds(crypto::AeadAlgorithm algorithm) const {
+  return std::any_of(parts_.begin(), parts_.end(),
+                     [&](const auto& p) { return p->algorithm == algorithm; });
 }
 
 std::vector<std::uint32_t> PageKey::versions() const {
@@ -150,7 +155,7 @@ bool PageKey::expired() const {
 Result<PageCipher> PageKey::cipher() const {
   std::vector<PageCipher::Layer> layers;
   for (const auto& p : parts_) {
-    auto layer = p->layer(algorithm_);
+    auto layer = p->layer();
     if (!layer) return std::move(layer).error();
     layers.push_back(std::move(*layer));
   }

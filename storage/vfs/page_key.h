@@ -10,6 +10,8 @@
 // During a key rotation a PageKey is a key ring (PageKey::ring): several versions of the same
 // TEK scope. Pages are sealed under the highest version and opened under the version their
 // trailer names, so a file is readable while a rotation re-encrypts it (docs/encryption.md §12).
+// Each version has its own algorithm: a rotation that changes the cipher (ENABLE ENCRYPTION,
+// §12.5) makes a ring of an AES-256-GCM and a ChaCha20-Poly1305 version.
 //
 // Thread-safety: a PageKey is immutable and may be shared; a PageCipher belongs to one open file
 // (SQLite serializes calls on one file) and is not synchronized.
@@ -45,15 +47,18 @@ class PageKey {
   // A TEK released by KeyGate::release (scope KeyScope::tablespace). 58000 if it already
   // expired.
   static Result<std::shared_ptr<const PageKey>> from_handle(crypto::TekHandle handle);
-  // A key ring of the versions of `keys` (each one of one version, all of one algorithm, no
-  // version twice; else 22023): seals under the highest, opens under any.
+  // A key ring of the versions of `keys` (each of its own algorithm, no version twice; else
+  // 22023): seals under the highest, opens under any.
   static Result<std::shared_ptr<const PageKey>> ring(
       const std::vector<std::shared_ptr<const PageKey>>& keys);
   // The key ring of handles released by the gate (KeyGate::release_all).
   static Result<std::shared_ptr<const PageKey>> from_handles(
       std::vector<crypto::TekHandle> handles);
 
+  // The algorithm of the version new pages are sealed under.
   crypto::AeadAlgorithm algorithm() const { return algorithm_; }
+  // True if a version of the ring has `algorithm`.
+  bool holds(crypto::AeadAlgorithm algorithm) const;
   // The version new pages are sealed under (the highest of the ring).
   std::uint32_t version() const { return version_; }
   // Every version the key opens, ascending.
@@ -66,7 +71,7 @@ class PageKey {
 
   struct Material;  // page_key.cpp: one version's key
   // REQUIRES: `parts` non-empty, ascending by version (use the factories above).
-  PageKey(crypto::AeadAlgorithm algorithm, std::vector<std::shared_ptr<Material>> parts);
+  explicit PageKey(std::vector<std::shared_ptr<Material>> parts);
 
  private:
   crypto::AeadAlgorithm algorithm_;
@@ -80,6 +85,7 @@ class PageCipher {
   // (subkeys of that version's TEK).
   struct Layer {
     std::uint32_t version = 0;
+    crypto::AeadAlgorithm algorithm = crypto::AeadAlgorithm::kAes256Gcm;
     crypto::Aead pages;
     ChecksumMask masks;
     crypto::SecretBytes state_key;
@@ -87,8 +93,9 @@ class PageCipher {
   // REQUIRES: `layers` non-empty, ascending by version. Seals under the last one.
   explicit PageCipher(std::vector<Layer> layers);
 
-  // The version new images are sealed under.
+  // The version new images are sealed under, and its algorithm (what page 1's header names).
   std::uint32_t key_version() const { return layers_.back().version; }
+  crypto::AeadAlgorithm algorithm() const { return layers_.back().algorithm; }
 
   // Seals the page `plain` into `out` (same size, a multiple of 512 bytes > kReservedBytes):
   // bytes [raw, size - kReservedBytes) are encrypted and the trailer is written; out[0, raw),

@@ -204,7 +204,7 @@ int setup_main(TdeFile& f) {
   if (!header || page_size == 0) {
     return f.fail(SQLITE_NOTADB, "has an unsupported or damaged encryption header");
   }
-  if (header->algorithm != f.vfs->algorithm()) {
+  if (!f.vfs->holds(header->algorithm)) {  // the header names page 1's sealing version's
     return f.fail(SQLITE_NOTADB, "is encrypted with " +
                                      std::string(crypto::algorithm_name(header->algorithm)) +
                                      ", not with the key's algorithm");
@@ -357,7 +357,10 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
   const auto pgno = static_cast<std::uint32_t>(off / size) + 1;
   std::size_t raw = 0;
   if (pgno == 1) {
-    FileHeader{f.vfs->algorithm(), f.identity->id}.encode(out.first<kFileHeaderSize>());
+    // The header names the algorithm of the version that seals this page 1 (bound to it as
+    // AAD): after a change of cipher it changes with the first page 1 sealed under the new
+    // version, in the same write (docs/encryption.md §3.3).
+    FileHeader{f.cipher->algorithm(), f.identity->id}.encode(out.first<kFileHeaderSize>());
     std::copy(in.begin() + kFileHeaderSize, in.begin() + kRawHeaderSize,
               out.begin() + kFileHeaderSize);
     raw = kRawHeaderSize;

@@ -62,11 +62,7 @@ std::atomic<unsigned> g_next_vfs{1};
 
 TdeVfs::TdeVfs(std::shared_ptr<const PageKey> key, KeySource source, sqlite3_vfs* root_vfs,
                std::string name)
-    : key_(std::move(key)),
-      source_(std::move(source)),
-      algorithm_(key_->algorithm()),
-      root_(root_vfs),
-      name_(std::move(name)) {
+    : key_(std::move(key)), source_(std::move(source)), root_(root_vfs), name_(std::move(name)) {
   vfs_.iVersion = 2;
   vfs_.szOsFile = internal::file_handle_size(root_);
   vfs_.mxPathname = root_->mxPathname;
@@ -124,13 +120,24 @@ const TdeVfs* TdeVfs::of(sqlite3* db) {
   return v->xOpen == x_open ? static_cast<const TdeVfs*>(v->pAppData) : nullptr;
 }
 
+crypto::AeadAlgorithm TdeVfs::algorithm() const {
+  std::lock_guard lock(key_mu_);
+  return key_->algorithm();
+}
+
+bool TdeVfs::holds(crypto::AeadAlgorithm algorithm) const {
+  std::lock_guard lock(key_mu_);
+  return key_->holds(algorithm);
+}
+
 std::uint32_t TdeVfs::key_version() const {
   std::lock_guard lock(key_mu_);
   return key_->version();
 }
 
 Status TdeVfs::install_locked(std::shared_ptr<const PageKey> key) {
-  if (!key || key->algorithm() != algorithm_ || key->version() < key_->version()) {
+  if (!key || key->version() < key_->version() ||
+      (key->version() == key_->version() && key->algorithm() != key_->algorithm())) {
     return make_error(sqlstate::kSystemError,
                       "the renewed key is not the one the database is encrypted with");
   }

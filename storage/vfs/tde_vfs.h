@@ -50,9 +50,11 @@ struct FileIdentity {
 
 // Gives a TdeVfs a fresh key when the one it holds expired (a gate's handle is zeroized when
 // its cache entry ends, 15 minutes by default): e.g. KeyGate::release again, of every live
-// version of the scope (PageKey::ring) while a rotation is under way. The key must have the
-// same algorithm and seal under no lower version than the one it replaces (a rotation may have
-// begun or ended meanwhile); another one is refused (58000). An error is returned to the open
+// version of the scope (PageKey::ring) while a rotation is under way. The key must seal under
+// no lower version than the one it replaces (a rotation may have begun or ended meanwhile), and
+// under the same algorithm if it seals under the same version (a higher version may have
+// another algorithm: a change of cipher, docs/encryption.md §12.5); another one is refused
+// (58000). An error is returned to the open
 // that needed the key (58000).
 using KeySource = std::function<Result<std::shared_ptr<const PageKey>>()>;
 
@@ -73,7 +75,11 @@ class TdeVfs {
   static const TdeVfs* of(sqlite3* db);
 
   const std::string& name() const { return name_; }
-  crypto::AeadAlgorithm algorithm() const { return algorithm_; }
+  // The algorithm of the version new pages are sealed under (PageKey::algorithm).
+  crypto::AeadAlgorithm algorithm() const;
+  // True if the current key holds a version of `algorithm` (PageKey::holds): a file whose
+  // header names another algorithm cannot be opened with it.
+  bool holds(crypto::AeadAlgorithm algorithm) const;
   // The version new pages are sealed under.
   std::uint32_t key_version() const;
   // A cipher for one file under the current key (renewed through the KeySource if it expired).
@@ -117,7 +123,6 @@ class TdeVfs {
   std::shared_ptr<const PageKey> key_;  // guarded by key_mu_
   std::atomic<std::uint64_t> generation_{1};
   const KeySource source_;
-  const crypto::AeadAlgorithm algorithm_;
   sqlite3_vfs* root_;
   std::string name_;
   sqlite3_vfs vfs_{};

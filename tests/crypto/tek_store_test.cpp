@@ -167,6 +167,27 @@ BOOST_AUTO_TEST_CASE(unwrap_returns_the_same_key_and_detects_moved_or_altered_re
               "cannot unwrap");
 }
 
+// A change of cipher (ALTER TABLESPACE ... ENABLE ENCRYPTION): the new version has its own
+// algorithm, bound to its record; the old version keeps its own until it is destroyed.
+BOOST_AUTO_TEST_CASE(a_rotation_may_give_the_new_version_another_algorithm) {
+  auto store = open(env_key(kHexA, "prod-1"));
+  const auto scope = KeyScope::tablespace("recipher");
+  BOOST_REQUIRE(store->create_tek(scope).ok());
+  auto v2 = store->begin_tek_rotation(scope, AeadAlgorithm::kChaCha20Poly1305);
+  BOOST_REQUIRE(v2.ok());
+  BOOST_TEST((v2->algorithm == AeadAlgorithm::kChaCha20Poly1305));
+  BOOST_TEST((store->current(scope)->algorithm == AeadAlgorithm::kChaCha20Poly1305));
+  auto old = store->unwrap(scope, 1u);
+  BOOST_REQUIRE(old.ok());
+  BOOST_TEST((old->info.algorithm == AeadAlgorithm::kAes256Gcm));
+  auto now = store->unwrap(scope, std::nullopt);
+  BOOST_REQUIRE(now.ok());
+  BOOST_TEST((now->info.algorithm == AeadAlgorithm::kChaCha20Poly1305));
+  auto v3 = store->begin_tek_rotation(scope);  // nullopt: the active version's algorithm
+  BOOST_REQUIRE(v3.ok());
+  BOOST_TEST((v3->algorithm == AeadAlgorithm::kChaCha20Poly1305));
+}
+
 BOOST_AUTO_TEST_CASE(tek_rotation_keeps_old_ciphertext_readable_until_reencrypted) {
   auto store = open(env_key(kHexA, "prod-1"));
   const auto scope = KeyScope::tablespace("users");

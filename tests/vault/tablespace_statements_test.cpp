@@ -23,6 +23,11 @@ struct RecordingHost final : TablespaceHost {
     rotated.emplace_back(name);
     return ok_status();
   }
+  Status change_tablespace_cipher(std::string_view name, ast::Cipher cipher) override {
+    rotated.push_back(std::string(name) +
+                      (cipher == ast::Cipher::kAes256Gcm ? " to AES" : " to CHACHA"));
+    return ok_status();
+  }
   Status rotate_table_key(const ast::ObjectName& table) override {
     rotated.push_back("table " + table.schema + "." + table.name);
     return make_error(sqlstate::kFeatureNotSupported, "rotate the tablespace");
@@ -89,9 +94,20 @@ BOOST_AUTO_TEST_CASE(only_a_vault_admin_rotates_and_each_request_is_recorded_fir
   fails(admin, "ALTER TABLE ts.t ROTATE ENCRYPTION KEY", "0A000");
   BOOST_TEST(host.rotated == (std::vector<std::string>{"ts", "table ts.t"}));
   BOOST_TEST(tablespace_events("ALTER TABLE ROTATE ENCRYPTION KEY") == 2u);  // request, failure
-  // Every tablespace is encrypted already: no cipher change, and the host is not asked.
-  fails(admin, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'CHACHA20-POLY1305'", "0A000");
-  BOOST_TEST(host.rotated.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(enable_encryption_asks_the_host_for_the_cipher_after_its_record) {
+  Session dba = login("dba_alice");
+  fails(dba, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'CHACHA20-POLY1305'", "42501");
+  BOOST_TEST(host.rotated.empty());
+  BOOST_TEST(tablespace_events("ALTER TABLESPACE ENABLE ENCRYPTION") == 0u);
+  Session admin = login("sec_admin");
+  ok(admin, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'CHACHA20-POLY1305'");
+  ok(admin, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'AES256'");
+  BOOST_TEST(host.rotated == (std::vector<std::string>{"ts to CHACHA", "ts to AES"}));
+  BOOST_TEST(tablespace_events("ALTER TABLESPACE ENABLE ENCRYPTION") == 2u);
+  vault->set_tablespace_host(nullptr);
+  fails(admin, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'AES256'", "0A000");
 }
 
 BOOST_AUTO_TEST_CASE(without_a_host_the_statements_are_not_supported) {
