@@ -244,7 +244,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   bool sealed = false;
   if (c) {
-    if (Status s = seal_encrypted_writes(*state_, sql, *c, sealed); !s) c = std::move(s).error();
+    if (Status s = rewrite_encrypted_columns(*state_, sql, *c, sealed); !s) c = std::move(s).error();
   }
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;

@@ -135,9 +135,10 @@ BOOST_AUTO_TEST_CASE(sqlite_sees_only_ciphertext_and_the_result_path_decrypts) {
   BOOST_TEST((rows(bob, "SELECT s FROM (SELECT ssn AS s FROM patients WHERE id = 1)") ==
               Rows{{std::string(kMarker)}}));
   // In the file: a BLOB of header + nonce + ciphertext + tag, never the marker.
-  BOOST_TEST((raw("SELECT typeof(ssn) || ':' || ifnull(length(ssn), 0) FROM patients ORDER BY id") ==
-              std::vector<std::string>{"blob:" + std::to_string(14 + 12 + 1 + kMarker.size() + 16),
-                                       "null:0"}));
+  BOOST_TEST(
+      (raw("SELECT typeof(ssn) || ':' || ifnull(length(ssn), 0) FROM patients ORDER BY id") ==
+       std::vector<std::string>{"blob:" + std::to_string(14 + 12 + 1 + kMarker.size() + 16),
+                                "null:0"}));
   const auto stored = raw("SELECT hex(ssn) FROM patients WHERE id = 1");
   BOOST_TEST_REQUIRE(stored.size() == 1u);
   BOOST_TEST(stored[0].starts_with("0101000000010000000000000001"));  // v1 RANDOMIZED key 1 row 1
@@ -265,6 +266,49 @@ BOOST_AUTO_TEST_CASE(the_catalog_survives_a_reload_and_invalid_metadata_fails_cl
   auto sealed = session.seal({"main.patients", "ssn"}, std::string("x"), 1);
   BOOST_REQUIRE(!sealed.ok());
   BOOST_TEST(sealed.error().code == sqlstate::kDataCorrupted);
+}
+
+BOOST_AUTO_TEST_CASE(deterministic_columns_seal_equal_values_equally) {
+  Connection& alice = client("dba_alice");
+  // No INTEGER PRIMARY KEY needed: DETERMINISTIC values are bound to table and column only.
+  auto s = create_table(alice,
+                        "CREATE TABLE people (n INTEGER, ssn TEXT ENCRYPTED WITH (TYPE = "
+                        "DETERMINISTIC), card TEXT ENCRYPTED WITH (TYPE = DETERMINISTIC))");
+  BOOST_TEST_REQUIRE(s.ok(), (s.ok() ? "" : s.error().message));
+  exec(alice, "INSERT INTO people (n, ssn, card) VALUES (1, 'same', 'same'), (2, 'same', 'x')");
+  BOOST_TEST((rows(alice, "SELECT n, ssn, card FROM people") ==
+              Rows{{"1", "same", "same"}, {"2", "same", "x"}}));
+  const auto ssn = raw("SELECT hex(ssn) FROM people ORDER BY n");
+  BOOST_TEST_REQUIRE(ssn.size() == 2u);
+  BOOST_TEST(ssn[0] == ssn[1]);                    // equal values, equal ciphertexts
+  BOOST_TEST(ssn[0].starts_with("010200000001"));  // v1 DETERMINISTIC key 1, no row
+  const auto card = raw("SELECT hex(card) FROM people WHERE n = 1");
+  BOOST_TEST(card.at(0) != ssn[0]);  // the same value in another column: another ciphertext
+  BOOST_TEST((raw("SELECT column_name || '=' || mode FROM dbvault_encrypted_columns") ==
+              std::vector<std::string>{"ssn=DETERMINISTIC", "card=DETERMINISTIC"}));
+}
+
+BOOST_AUTO_TEST_CASE(drop_table_forgets_the_columns_and_destroys_their_key) {
+  patients();
+  Connection& alice = client("dba_alice");
+  exec(alice, "INSERT INTO patients (id, ssn) VALUES (1, 'a')");
+  BOOST_TEST_REQUIRE(store->current(kScope).ok());
+  // Inside a transaction block it is refused: a ROLLBACK would bring the table back without
+  // its record (its ciphertext then read as plaintext, new values stored unsealed).
+  exec(alice, "BEGIN");
+  refused(alice, "DROP TABLE patients", "25001");
+  exec(alice, "ROLLBACK");
+  exec(alice, "DROP TABLE Main.\"PATIENTS\"");
+  BOOST_TEST(!engine->encrypted_columns().find("main.patients").has_value());
+  BOOST_TEST(
+      (raw("SELECT count(*) FROM dbvault_encrypted_columns") == std::vector<std::string>{"0"}));
+  auto key = store->current(kScope);
+  BOOST_TEST_REQUIRE(!key.ok());
+  BOOST_TEST(key.error().code == sqlstate::kUndefinedObject);
+  // A new table of the name is an ordinary one.
+  exec(alice, "CREATE TABLE patients (id INTEGER PRIMARY KEY, ssn TEXT)");
+  exec(alice, "INSERT INTO patients VALUES (1, 'plain')");
+  BOOST_TEST((rows(alice, "SELECT ssn FROM patients") == Rows{{"plain"}}));
 }
 
 BOOST_AUTO_TEST_CASE(the_rewrite_wraps_exactly_the_encrypted_values) {
