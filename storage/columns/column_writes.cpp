@@ -68,17 +68,26 @@ std::vector<columns::ComparedColumn> compared_columns(const ConnectionState& con
   return out;
 }
 
-bool creates_index(std::string_view sql) {
+// What check_uses() needs to know of the statement's text.
+columns::StatementUse statement_use(std::string_view sql) {
+  columns::StatementUse use;
   auto tokens = columns::tokenize(sql);
-  if (!tokens || tokens->size() < 3) return false;
+  if (!tokens) return {false, true};  // not tokenized: assume it orders (fail closed)
   const auto word = [&](std::size_t i, std::string_view w) {
-    return (*tokens)[i].kind == columns::Kind::kWord && (*tokens)[i].text == w;
+    return i < tokens->size() && (*tokens)[i].kind == columns::Kind::kWord &&
+           (*tokens)[i].text == w;
   };
-  return word(0, "CREATE") && (word(1, "INDEX") || (word(1, "UNIQUE") && word(2, "INDEX")));
+  use.building_index =
+      word(0, "CREATE") && (word(1, "INDEX") || (word(1, "UNIQUE") && word(2, "INDEX")));
+  for (std::size_t i = 0; i < tokens->size(); ++i)
+    use.orders = use.orders || (word(i, "ORDER") && word(i + 1, "BY"));
+  return use;
 }
 
 // The operator rules on the program of `sql` as compiled in `c`.
 Status check_operator_rules(ConnectionState& conn, std::string_view sql, const Compiled& c) {
+  // An EXPLAIN [QUERY PLAN] runs nothing: it shows the program, never a value.
+  if (sqlite3_stmt_isexplain(c.stmt.get()) != 0) return ok_status();
   auto layout = columns::stored_layout(conn.db, *conn.auth, conn.engine.columns);
   if (!layout) return std::move(layout).error();
   auto program = columns::explain_program(conn.db, *conn.auth, sql);
@@ -95,7 +104,7 @@ Status check_operator_rules(ConnectionState& conn, std::string_view sql, const C
     }
     origins.push_back(at);
   }
-  return columns::check_uses(*program, *layout, origins, creates_index(sql));
+  return columns::check_uses(*program, *layout, origins, statement_use(sql));
 }
 
 }  // namespace

@@ -16,7 +16,9 @@ namespace {
 // What a register or field may hold: a value of a followed column, as stored (kCipher) or as
 // the engine sealed it for a comparison or write (kSealed). column -1: not known which.
 struct Held {
-  enum Kind { kCipher, kSealed } kind = kCipher;
+  // kNullness: SQLite's NULL bookkeeping of IN (BitAnd of the value with itself), which may
+  // only be tested for NULL.
+  enum Kind { kCipher, kSealed, kNullness } kind = kCipher;
   int column = -1;
   bool operator==(const Held&) const = default;
 };
@@ -24,16 +26,58 @@ using Fields = std::vector<std::optional<Held>>;
 
 struct Cursor {
   bool stored = false;  // a b-tree of the database (not ephemeral, sorter or pseudo)
+  bool index = false;   // an index of a table with encrypted columns
   int key_fields = 0;   // ephemeral index or sorter: fields compared for order or equality
   int pseudo_of = -1;   // a pseudo cursor: the register holding its record
   Fields fields;
 };
 
+// Opcodes that read no register the check follows, or only write registers it clears below.
+const std::set<std::string, std::less<>>& inert() {
+  static const std::set<std::string, std::less<>> ops = {
+      "Init",         "Goto",        "Halt",          "Transaction",   "TableLock",
+      "Noop",         "Explain",     "Trace",         "Rewind",        "Next",
+      "Prev",         "Last",        "Close",         "NullRow",       "ResetCount",
+      "Once",         "BeginSubrtn", "InitCoroutine", "EndCoroutine",  "Yield",
+      "Gosub",        "Return",      "SorterSort",    "Sort",          "SorterNext",
+      "ResetSorter",  "SeekEnd",     "ColumnsUsed",   "CursorHint",    "Expire",
+      "ParseSchema",  "SqlExec",     "DropTable",     "DropIndex",     "DropTrigger",
+      "Destroy",      "Clear",       "SetCookie",     "VerifyCookie",  "FkCounter",
+      "FkIfZero",     "IfPos",       "IfNotZero",     "DecrJumpZero",  "OffsetLimit",
+      "AddImm",       "Delete",      "IdxDelete",     "DeferredSeek",  "FinishSeek",
+      "Program",      "HaltIfNull",  "IsNull",        "NotNull",       "IfNullRow",
+      "Affinity",     "CollSeq",     "MustBeInt",     "Jump",          "ElseEq",
+      "SeekScan",     "SeekHit",     "Abortable",     "Filter",        "FilterAdd",
+      "RowSetAdd",    "RowSetTest",  "RowSetRead",    "IfNoHope",      "Permutation",
+      "MemMax",       "IfSmaller",   "TypeCheck",     "SorterCompare", "CursorLock",
+      "CursorUnlock", "ReleaseReg",  "AggFinal",      "AggValue",      "Savepoint",
+      "AutoCommit"};
+  return ops;
+}
+// Opcodes writing register P2 from non-followed inputs (constants, rowids, counters).
+const std::set<std::string, std::less<>>& writes_p2() {
+  static const std::set<std::string, std::less<>> ops = {
+      "Integer",    "Int64",       "Real",      "String8",  "String",     "Blob",
+      "Variable",   "Rowid",       "IdxRowid",  "NewRowid", "Sequence",   "Count",
+      "ReadCookie", "CreateBtree", "Pagecount", "MaxPgcnt", "JournalMode"};
+  return ops;
+}
+// Operators over P1 (and P2) into P3 or P2: refused over a followed value.
+const std::set<std::string, std::less<>>& computes() {
+  static const std::set<std::string, std::less<>> ops = {
+      "Concat", "Add",   "Subtract",  "Multiply",   "Divide", "Remainder",
+      "BitAnd", "BitOr", "ShiftLeft", "ShiftRight", "And",    "Or"};
+  return ops;
+}
+
 class UseCheck {
  public:
   UseCheck(const StoredLayout& layout, const std::vector<std::optional<int>>& origins,
-           bool building_index)
-      : layout_(layout), origins_(origins), building_index_(building_index) {}
+           StatementUse shape)
+      : layout_(layout),
+        origins_(origins),
+        building_index_(shape.building_index),
+        orders_(shape.orders) {}
 
   Status run(const std::vector<ProgramOp>& all) {
     std::size_t from = 0;
@@ -47,6 +91,7 @@ class UseCheck {
       strings_.clear();
       cursors_.clear();
       trigger_ = trigger_of(program_.front());
+      find_null_only();
       // Two passes learn what registers and ephemeral tables may hold (a loop, a table
       // filled later in the listing); the third checks.
       for (int pass = 0; pass < 2; ++pass) {
@@ -93,13 +138,47 @@ class UseCheck {
     auto it = regs_.find(r);
     return it == regs_.end() ? std::nullopt : std::optional<Held>(it->second);
   }
+  // A write of `h` (nullopt: a value not followed) into register r. Weak: a register that may
+  // hold a followed value on one path keeps it, since the walk does not follow branches (the
+  // ELSE of a CASE writes the register after its THEN did). Two different followed values in
+  // one register become "a value of an unknown column".
   void set(int r, std::optional<Held> h) {
-    records_.erase(r);
     strings_.erase(r);
-    if (h) {
-      regs_[r] = *h;
-    } else {
-      regs_.erase(r);
+    if (!h) return;
+    auto [it, fresh] = regs_.emplace(r, *h);
+    if (!fresh && !(it->second == *h)) it->second = Held{Held::kCipher, -1};
+  }
+  // Registers only ever set to NULL (a seek past the NULLs of an index, for IS NOT NULL).
+  void find_null_only() {
+    std::set<int> nulls, others;
+    for (const auto& op : program_) {
+      const std::string& o = op.opcode;
+      if (o == "Null") {
+        for (int r = op.p2; r <= std::max(op.p2, op.p3); ++r) nulls.insert(r);
+      } else if (o == "Column" || o == "Function" || o == "PureFunc" || o == "MakeRecord") {
+        others.insert(op.p3);
+      } else if (o == "Copy" || o == "SCopy" || o == "Move") {
+        for (int k = 0; k <= std::max(op.p3, 0); ++k) others.insert(op.p2 + k);
+      } else if (writes_p2().contains(o) || o == "String8" || o == "String" || o == "Param") {
+        others.insert(op.p2);
+      }
+    }
+    null_only_.clear();
+    for (int r : nulls)
+      if (!others.contains(r)) null_only_.insert(r);
+  }
+  // A record that register r may hold (merged field by field with what it may hold already).
+  void merge(int r, const Fields& fields) {
+    if (fields.empty()) return;
+    Fields& into = records_[r];
+    if (into.size() < fields.size()) into.resize(fields.size());
+    for (std::size_t k = 0; k < fields.size(); ++k) {
+      if (!fields[k]) continue;
+      if (into[k] && !(*into[k] == *fields[k])) {
+        into[k] = Held{Held::kCipher, -1};
+      } else {
+        into[k] = fields[k];
+      }
     }
   }
   // Refuses if a register of [first, first + n) holds a followed value.
@@ -118,12 +197,15 @@ class UseCheck {
            layout_.columns[static_cast<std::size_t>(h.column)].mode == ColumnMode::kDeterministic;
   }
   // May `a` and `b` be compared for equality? Neither followed; or a DETERMINISTIC column's
-  // stored value with a value sealed for it, or with itself.
+  // stored value with a value sealed for it. Not two stored values, even of the same column:
+  // that is a self-join, DISTINCT or GROUP BY (SQLite compares each value with the previous
+  // one), which the rules do not offer (docs/encryption.md §13.5).
   Status equality(const std::optional<Held>& a, const std::optional<Held>& b) const {
     if (!a && !b) return ok_status();
     const Held& x = a ? *a : *b;
     if (a && b && a->column == b->column && deterministic(x) &&
-        (a->kind == Held::kCipher || b->kind == Held::kCipher)) {
+        (a->kind == Held::kCipher) != (b->kind == Held::kCipher) &&
+        (a->kind == Held::kSealed || b->kind == Held::kSealed)) {
       return ok_status();
     }
     return refuse(x, "a comparison with a value not sealed for the column");
@@ -162,6 +244,7 @@ class UseCheck {
     for (std::size_t k = 0; k < count; ++k) {
       const auto held = n > 0 ? reg(first + static_cast<int>(k)) : key[k];
       const auto field = k < cur.fields.size() ? cur.fields[k] : std::nullopt;
+      if (!held && n > 0 && null_only_.contains(first + static_cast<int>(k))) continue;
       DBV_RETURN_IF_ERROR(equality(held, field));
     }
     return ok_status();
@@ -232,6 +315,7 @@ class UseCheck {
       if (!building_index_) return refuse(Held{}, "a b-tree the check cannot place");
       c.stored = false;
     } else if (op.p3 == 0) {
+      c.index = layout_.index_roots.contains(op.p2);
       if (auto it = layout_.fields_by_root.find(op.p2); it != layout_.fields_by_root.end()) {
         for (const auto& f : it->second) {
           c.fields.push_back(f ? std::optional<Held>(Held{Held::kCipher, *f}) : std::nullopt);
@@ -261,51 +345,15 @@ class UseCheck {
   const StoredLayout& layout_;
   const std::vector<std::optional<int>>& origins_;
   const bool building_index_;
+  const bool orders_;
   std::vector<ProgramOp> program_;
   const StoredLayout::TriggerTable* trigger_ = nullptr;
   std::map<int, Held> regs_;
   std::map<int, Fields> records_;
   std::map<int, std::string> strings_;  // constant strings (dbvault_seal's first arguments)
   std::map<int, Cursor> cursors_;
+  std::set<int> null_only_;
 };
-
-// Opcodes that read no register the check follows, or only write registers it clears below.
-const std::set<std::string, std::less<>>& inert() {
-  static const std::set<std::string, std::less<>> ops = {
-      "Init",         "Goto",        "Halt",          "Transaction",   "TableLock",
-      "Noop",         "Explain",     "Trace",         "Rewind",        "Next",
-      "Prev",         "Last",        "Close",         "NullRow",       "ResetCount",
-      "Once",         "BeginSubrtn", "InitCoroutine", "EndCoroutine",  "Yield",
-      "Gosub",        "Return",      "SorterSort",    "Sort",          "SorterNext",
-      "ResetSorter",  "SeekEnd",     "ColumnsUsed",   "CursorHint",    "Expire",
-      "ParseSchema",  "SqlExec",     "DropTable",     "DropIndex",     "DropTrigger",
-      "Destroy",      "Clear",       "SetCookie",     "VerifyCookie",  "FkCounter",
-      "FkIfZero",     "IfPos",       "IfNotZero",     "DecrJumpZero",  "OffsetLimit",
-      "AddImm",       "Delete",      "IdxDelete",     "DeferredSeek",  "FinishSeek",
-      "Program",      "HaltIfNull",  "IsNull",        "NotNull",       "IfNullRow",
-      "Affinity",     "CollSeq",     "MustBeInt",     "Jump",          "ElseEq",
-      "SeekScan",     "SeekHit",     "Abortable",     "Filter",        "FilterAdd",
-      "RowSetAdd",    "RowSetTest",  "RowSetRead",    "IfNoHope",      "Permutation",
-      "MemMax",       "IfSmaller",   "TypeCheck",     "SorterCompare", "CursorLock",
-      "CursorUnlock", "ReleaseReg",  "AggFinal",      "AggValue",      "Savepoint",
-      "AutoCommit"};
-  return ops;
-}
-// Opcodes writing register P2 from non-followed inputs (constants, rowids, counters).
-const std::set<std::string, std::less<>>& writes_p2() {
-  static const std::set<std::string, std::less<>> ops = {
-      "Integer",    "Int64",       "Real",      "String8",  "String",     "Blob",
-      "Variable",   "Rowid",       "IdxRowid",  "NewRowid", "Sequence",   "Count",
-      "ReadCookie", "CreateBtree", "Pagecount", "MaxPgcnt", "JournalMode"};
-  return ops;
-}
-// Operators over P1 (and P2) into P3 or P2: refused over a followed value.
-const std::set<std::string, std::less<>>& computes() {
-  static const std::set<std::string, std::less<>> ops = {
-      "Concat", "Add",   "Subtract",  "Multiply",   "Divide", "Remainder",
-      "BitAnd", "BitOr", "ShiftLeft", "ShiftRight", "And",    "Or"};
-  return ops;
-}
 
 Status UseCheck::step(const ProgramOp& op) {
   const std::string& o = op.opcode;
@@ -323,13 +371,13 @@ Status UseCheck::step(const ProgramOp& op) {
     return ok_status();
   }
   if (o == "OpenPseudo") {
-    cursors_[op.p1] = Cursor{false, 0, op.p2, {}};
+    cursors_[op.p1] = Cursor{false, false, 0, op.p2, {}};
     return ok_status();
   }
   if (o == "SorterData" || o == "RowData") {
     const Fields fields = cursors_[op.p1].fields;
     set(op.p2, std::nullopt);
-    if (!fields.empty()) records_[op.p2] = fields;
+    merge(op.p2, fields);
     return ok_status();
   }
   if (o == "Copy" || o == "Move") {
@@ -338,7 +386,7 @@ Status UseCheck::step(const ProgramOp& op) {
       auto rec = records_.find(op.p1 + k);
       const auto fields = rec == records_.end() ? Fields() : rec->second;
       set(op.p2 + k, h);
-      if (!fields.empty()) records_[op.p2 + k] = fields;
+      merge(op.p2 + k, fields);
       if (o == "Move") set(op.p1 + k, std::nullopt);
     }
     return ok_status();
@@ -346,7 +394,7 @@ Status UseCheck::step(const ProgramOp& op) {
   if (o == "SCopy") {
     const auto fields = records_.count(op.p1) ? records_[op.p1] : Fields();
     set(op.p2, reg(op.p1));
-    if (!fields.empty()) records_[op.p2] = fields;
+    merge(op.p2, fields);
     return ok_status();
   }
   if (o == "IntCopy") {
@@ -363,7 +411,7 @@ Status UseCheck::step(const ProgramOp& op) {
       any = any || rec.back().has_value();
     }
     set(op.p3, std::nullopt);
-    if (any) records_[op.p3] = std::move(rec);
+    if (any) merge(op.p3, rec);
     return ok_status();
   }
   if (o == "Insert" || o == "IdxInsert" || o == "SorterInsert") {
@@ -375,6 +423,25 @@ Status UseCheck::step(const ProgramOp& op) {
       o == "IdxGT" || o == "IdxLE" || o == "IdxLT" || o == "Found" || o == "NotFound" ||
       o == "NoConflict") {
     return lookup(op.p1, op.p3, std::atoi(op.p4.c_str()));
+  }
+  if ((o == "Rewind" || o == "Last") && orders_) {  // a scan of an index in its order
+    const Cursor& cur = cursors_[op.p1];
+    if (cur.index && !cur.fields.empty() && cur.fields[0]) {
+      return refuse(*cur.fields[0], "ORDER BY on the column");
+    }
+  }
+  if (o == "BitAnd") {  // IN's NULL bookkeeping, or an operator over the column
+    auto a = reg(op.p1);
+    auto b = reg(op.p2);
+    if (!a && !b) {
+      DBV_RETURN_IF_ERROR(none_in(op.p1, 1, "an operator over the column"));
+      DBV_RETURN_IF_ERROR(none_in(op.p2, 1, "an operator over the column"));
+      set(op.p3, std::nullopt);
+      return ok_status();
+    }
+    const Held h = a ? *a : *b;
+    set(op.p3, Held{Held::kNullness, h.column});
+    return ok_status();
   }
   if (o == "If" || o == "IfNot") return none_in(op.p1, 1, "the column as a condition");
   if (o == "SeekRowid" || o == "NotExists") return none_in(op.p3, 1, "the column as a rowid");
@@ -433,8 +500,8 @@ Status UseCheck::step(const ProgramOp& op) {
 }  // namespace
 
 Status check_uses(const std::vector<ProgramOp>& program, const StoredLayout& layout,
-                  const std::vector<std::optional<int>>& origins, bool building_index) {
-  return UseCheck(layout, origins, building_index).run(program);
+                  const std::vector<std::optional<int>>& origins, StatementUse shape) {
+  return UseCheck(layout, origins, shape).run(program);
 }
 
 }  // namespace dbvault::storage::columns

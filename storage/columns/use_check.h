@@ -27,6 +27,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,7 @@ struct FollowedColumn {
 struct StoredLayout {
   std::vector<FollowedColumn> columns;
   std::map<int, std::vector<std::optional<int>>> fields_by_root;
+  std::set<int> index_roots;  // those of fields_by_root that are indexes
   struct TriggerTable {
     std::vector<std::optional<int>> fields;
     int column_count = 0;
@@ -76,9 +78,14 @@ Result<std::vector<ProgramOp>> explain_program(sqlite3* db, Authorizer& auth, st
 
 // The check over `program` (the main program, then its trigger programs as EXPLAIN lists
 // them). `origins`: per result column, the followed column it shows (index into
-// layout.columns) or nullopt. `building_index`: a CREATE INDEX, whose sort of the column's
-// values is the index itself. 0A000 as above.
+// layout.columns) or nullopt. `shape.building_index`: a CREATE INDEX, whose sort of the
+// column's values is the index itself; `shape.orders`: the statement has an ORDER BY (which
+// SQLite may answer by scanning an index on the column in its order). 0A000 as above.
+struct StatementUse {
+  bool building_index = false;
+  bool orders = false;
+};
 Status check_uses(const std::vector<ProgramOp>& program, const StoredLayout& layout,
-                  const std::vector<std::optional<int>>& origins, bool building_index);
+                  const std::vector<std::optional<int>>& origins, StatementUse shape);
 
 }  // namespace dbvault::storage::columns

@@ -61,6 +61,7 @@ Status add_table(sqlite3* db, Authorizer& auth, const EncryptedTable& t, StoredL
       fields.push_back(k[0] == "-2" ? std::optional<int>(-1) : find(fold_ascii(k[1])));
     }
     out.fields_by_root[root] = std::move(fields);
+    out.index_roots.insert(root);
   }
   return ok_status();
 }
