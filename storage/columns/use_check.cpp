@@ -259,7 +259,10 @@ class UseCheck {
   }
   Status function(const ProgramOp& op) {
     const int n = nargs(op);
-    if (n < 0) return none_in(op.p2, 1, "a function over the column");
+    // A variadic function (printf, coalesce, max(a, b)): EXPLAIN shows its declared count (-1),
+    // not the call's, so every register an argument list could reach is checked (SQLite's
+    // limit on arguments: 127). Fail closed: a followed value just after the arguments refuses.
+    if (n < 0) return none_in(op.p2, 127, "a function over the column");
     if (op.p4.starts_with("dbvault_seal(") && n == 4) {
       auto table = strings_.find(op.p2);
       auto column = strings_.find(op.p2 + 1);

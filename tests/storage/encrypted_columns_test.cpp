@@ -384,6 +384,8 @@ BOOST_AUTO_TEST_CASE(every_other_use_of_an_encrypted_column_is_refused_with_0a00
            "SELECT max(ssn) FROM people",
            "SELECT upper(ssn) FROM people",
            "SELECT hex(ssn) FROM people",
+           "SELECT printf('%s%s', 'x', ssn) FROM people",
+           "SELECT coalesce(NULL, NULL, ssn) FROM people",
            "SELECT length(ssn) FROM people",
            "SELECT CAST(ssn AS TEXT) FROM people",
            "SELECT ssn || '' FROM people",
