@@ -130,7 +130,8 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
     return e;
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
-  std::unique_ptr<EngineShared> shared(new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}});
+  std::unique_ptr<EngineShared> shared(
+      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}});
   DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
   DBV_RETURN_IF_ERROR(shared->columns.load(db));
   shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
@@ -243,8 +244,11 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   }
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   bool sealed = false;
+  std::string checked;
   if (c) {
-    if (Status s = rewrite_encrypted_columns(*state_, sql, *c, sealed); !s) c = std::move(s).error();
+    if (Status s = rewrite_encrypted_columns(*state_, sql, *c, sealed, checked); !s) {
+      c = std::move(s).error();
+    }
   }
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
@@ -257,6 +261,8 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->compiled = std::move(c).value();
   st->sealed = sealed;
+  if (!checked.empty()) st->rules_schema = rules_schema(*state_);
+  st->rules_text = std::move(checked);
   st->plan = state_->columns->plan(st->compiled.stmt.get());
   st->exported = options.exported;
   st->masks = std::move(masks);

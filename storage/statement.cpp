@@ -97,6 +97,7 @@ static Status check_execution(StatementState& st) {
     st.resolved_version = snap->version();
   }
   DBV_RETURN_IF_ERROR(check_statement(st, *snap));
+  DBV_RETURN_IF_ERROR(recheck_operator_rules(st));
   // After the vault allowed it: a tablespace whose key this session does not hold (a
   // stand-in, or a key locked since) is never read or written (docs/encryption.md §9).
   return st.conn.tablespaces->check_runnable(st.resolved.names);

@@ -2,6 +2,7 @@
 // seal (storage/columns/write_rewrite.h), the equality predicates to seal
 // (storage/columns/comparison_rewrite.h), the compilation of the rewrite, and the operator
 // rules checked on SQLite's program (storage/columns/use_check.h).
+#include <algorithm>
 #include <set>
 
 #include "grammar/printer.h"
@@ -84,7 +85,8 @@ columns::StatementUse statement_use(std::string_view sql) {
   return use;
 }
 
-// The operator rules on the program of `sql` as compiled in `c`.
+}  // namespace
+
 Status check_operator_rules(ConnectionState& conn, std::string_view sql, const Compiled& c) {
   // An EXPLAIN [QUERY PLAN] runs nothing: it shows the program, never a value.
   if (sqlite3_stmt_isexplain(c.stmt.get()) != 0) return ok_status();
@@ -107,11 +109,26 @@ Status check_operator_rules(ConnectionState& conn, std::string_view sql, const C
   return columns::check_uses(*program, *layout, origins, statement_use(sql));
 }
 
-}  // namespace
+std::vector<std::optional<std::int64_t>> rules_schema(ConnectionState& conn) {
+  SchemaCache& cache = conn.auth->schema_cache();
+  return {cache.cookie("main"), cache.cookie("temp")};
+}
+
+Status recheck_operator_rules(StatementState& st) {
+  if (st.rules_text.empty()) return ok_status();
+  auto now = rules_schema(st.conn);
+  const bool same = std::all_of(now.begin(), now.end(), [](const auto& v) { return v; }) &&
+                    now == st.rules_schema;
+  if (same) return ok_status();
+  DBV_RETURN_IF_ERROR(check_operator_rules(st.conn, st.rules_text, st.compiled));
+  st.rules_schema = std::move(now);
+  return ok_status();
+}
 
 Status rewrite_encrypted_columns(ConnectionState& conn, std::string_view sql, Compiled& c,
-                                 bool& sealed) {
+                                 bool& sealed, std::string& checked) {
   sealed = false;
+  checked.clear();
   if (conn.engine.columns.empty()) return ok_status();
   bool touches = false;
   const auto compared = compared_columns(conn, c, touches);
@@ -137,7 +154,9 @@ Status rewrite_encrypted_columns(ConnectionState& conn, std::string_view sql, Co
     c = std::move(again).value();
     sealed = true;
   }
-  return check_operator_rules(conn, *text, c);
+  DBV_RETURN_IF_ERROR(check_operator_rules(conn, *text, c));
+  checked = std::move(*text);
+  return ok_status();
 }
 
 }  // namespace dbvault::storage

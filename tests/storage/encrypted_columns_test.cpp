@@ -430,6 +430,19 @@ BOOST_AUTO_TEST_CASE(every_other_use_of_an_encrypted_column_is_refused_with_0a00
   BOOST_TEST((rows(alice, "SELECT count(*) FROM people WHERE ssn IS NOT NULL") == Rows{{"3"}}));
 }
 
+BOOST_AUTO_TEST_CASE(a_view_redefined_after_prepare_is_checked_again) {
+  people(*this);
+  Connection& alice = client("dba_alice");
+  exec(alice, "CREATE VIEW shown AS SELECT id, ssn AS h FROM people");
+  auto st = alice.prepare("SELECT h FROM shown WHERE id = 2");
+  BOOST_TEST_REQUIRE(st.ok(), (st.ok() ? "" : st.error().message));
+  exec(alice, "DROP VIEW shown");
+  exec(alice, "CREATE VIEW shown AS SELECT id, hex(ssn) AS h FROM people");
+  auto r = (*st)->step();  // SQLite would compile it again over the new body
+  BOOST_TEST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == sqlstate::kFeatureNotSupported, r.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(a_trigger_may_not_copy_an_encrypted_value_elsewhere) {
   people(*this);
   Connection& alice = client("dba_alice");
