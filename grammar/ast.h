@@ -298,6 +298,9 @@ struct CreateTable {
   std::string engine_sql;
   std::string source;      // the statement as written; what to_sql prints
   bool temporary = false;  // CREATE TEMP|TEMPORARY TABLE
+  // The encrypted columns marked ENCRYPTED WITH (TYPE = DETERMINISTIC); the others are
+  // RANDOMIZED (the default, also ENCRYPTED WITH (TYPE = RANDOMIZED)).
+  std::vector<std::string> deterministic_columns;
   bool operator==(const CreateTable&) const = default;
 };
 struct RotateTableKey {

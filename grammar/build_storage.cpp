@@ -77,10 +77,33 @@ class Cutter {
   std::vector<std::pair<std::size_t, std::size_t>> cuts_;  // in text order
 };
 
+// The `(TYPE = RANDOMIZED | DETERMINISTIC)` after `ENCRYPTED WITH` in a column definition,
+// at parts[at]: true for DETERMINISTIC. 42601 for anything else (no other option yet).
+Result<bool> encryption_type(const std::vector<P::ElementPartContext*>& parts, std::size_t at) {
+  const auto bad = [] {
+    return make_error(sqlstate::kSyntaxError,
+                      "a column's ENCRYPTED WITH (TYPE = RANDOMIZED | DETERMINISTIC) expected");
+  };
+  if (at >= parts.size() || parts[at]->LPAREN() == nullptr) return bad();
+  const auto inner = parts[at]->balanced();
+  if (inner.size() != 3 || !iequals(inner[0]->getText(), "TYPE") || inner[1]->getText() != "=") {
+    return bad();
+  }
+  if (iequals(inner[2]->getText(), "DETERMINISTIC")) return true;
+  if (iequals(inner[2]->getText(), "RANDOMIZED")) return false;
+  return bad();
+}
+
 Result<ast::Statement> create_table(P::CreateTableContext* c) {
   Cutter cutter(c);
-  ast::CreateTable t{object_name(c->objectName()), {}, {}, std::nullopt, "", cutter.source(),
-                     c->TEMP() != nullptr || c->TEMPORARY() != nullptr};
+  ast::CreateTable t{object_name(c->objectName()),
+                     {},
+                     {},
+                     std::nullopt,
+                     "",
+                     cutter.source(),
+                     c->TEMP() != nullptr || c->TEMPORARY() != nullptr,
+                     {}};
   for (auto* element : c->tableElement()) {
     const auto parts = element->elementPart();
     const antlr4::Token* first = parts[0]->getStart();
@@ -89,6 +112,7 @@ Result<ast::Statement> create_table(P::CreateTableContext* c) {
     }
     t.columns.push_back(token_name(first));
     bool encrypted = false;
+    bool deterministic = false;
     for (std::size_t i = 1; i < parts.size(); ++i) {
       const antlr4::Token* tok = parts[i]->getStart();
       if (parts[i]->LPAREN() != nullptr || tok->getType() != P::ENCRYPTED) continue;
@@ -96,15 +120,25 @@ Result<ast::Statement> create_table(P::CreateTableContext* c) {
         return error_at(sqlstate::kSyntaxError,
                         "ENCRYPTED given twice for column \"" + t.columns.back() + "\"", parts[i]);
       }
-      cutter.cut(tok, tok);
+      const antlr4::Token* last = tok;
+      if (i + 1 < parts.size() && parts[i + 1]->LPAREN() == nullptr &&
+          parts[i + 1]->getStart()->getType() == P::WITH) {
+        auto type = encryption_type(parts, i + 2);
+        if (!type) return error_at(type.error().code, type.error().message, parts[i + 1]);
+        deterministic = *type;
+        last = parts[i + 2]->getStop();
+        i += 2;
+      }
+      cutter.cut(tok, last);
     }
     if (encrypted) t.encrypted_columns.push_back(t.columns.back());
+    if (deterministic) t.deterministic_columns.push_back(t.columns.back());
   }
   for (auto* tail : c->tableTail()) {
     if (tail->TABLESPACE() == nullptr) continue;
     if (t.tablespace) {
-      return error_at(sqlstate::kSyntaxError, "conflicting or redundant options: TABLESPACE given twice",
-                      tail);
+      return error_at(sqlstate::kSyntaxError,
+                      "conflicting or redundant options: TABLESPACE given twice", tail);
     }
     t.tablespace = name(tail->identifier());
     cutter.cut(tail->getStart(), tail->getStop());
@@ -122,16 +156,18 @@ Result<std::string> column_algorithm(P::EncryptionParamContext* p,
     for (std::string_view siv : {"AES256-SIV", "AES-256-SIV"}) {
       if (iequals(alg, siv)) return std::string("AES256-SIV");
     }
-    return error_at(sqlstate::kInvalidParameterValue,
-                    "unsupported algorithm '" + alg + "' for DETERMINISTIC (supported: 'AES256-SIV')",
-                    p->string());
+    return error_at(
+        sqlstate::kInvalidParameterValue,
+        "unsupported algorithm '" + alg + "' for DETERMINISTIC (supported: 'AES256-SIV')",
+        p->string());
   }
   auto c = cipher(p->string());
   if (!c) return std::move(c).error();
   return std::string(*c == ast::Cipher::kAes256Gcm ? "AES256-GCM" : "CHACHA20-POLY1305");
 }
 
-Result<ast::Statement> column_encryption(P::AlterTableContext* t, P::SetColumnEncryptionContext* c) {
+Result<ast::Statement> column_encryption(P::AlterTableContext* t,
+                                         P::SetColumnEncryptionContext* c) {
   ast::SetColumnEncryption e{object_name(t->objectName()), name(t->identifier()),
                              ast::SetColumnEncryption::Type::kRandomized, "", std::nullopt};
   P::EncryptionParamContext* alg = nullptr;
@@ -139,8 +175,9 @@ Result<ast::Statement> column_encryption(P::AlterTableContext* t, P::SetColumnEn
   for (auto* p : c->encryptionParam()) {
     bool& seen = p->TYPE() ? seen_type : p->KEY_ID() ? seen_key : seen_alg;
     if (std::exchange(seen, true)) {
-      return error_at(sqlstate::kSyntaxError,
-                      "conflicting or redundant options: " + p->getStart()->getText() + " given twice", p);
+      return error_at(
+          sqlstate::kSyntaxError,
+          "conflicting or redundant options: " + p->getStart()->getText() + " given twice", p);
     }
     if (p->TYPE()) {
       e.type = p->DETERMINISTIC() ? ast::SetColumnEncryption::Type::kDeterministic
@@ -177,16 +214,19 @@ ast::MaskingMode masking_mode(P::MaskingModeContext* c) {
 }
 
 Result<ast::Statement> alter_table(P::AlterTableContext* c) {
-  if (c->ROTATE() != nullptr) return ast::Statement{ast::RotateTableKey{object_name(c->objectName())}};
+  if (c->ROTATE() != nullptr)
+    return ast::Statement{ast::RotateTableKey{object_name(c->objectName())}};
   auto* action = c->columnAction();
-  if (auto* e = dynamic_cast<P::SetColumnEncryptionContext*>(action)) return column_encryption(c, e);
+  if (auto* e = dynamic_cast<P::SetColumnEncryptionContext*>(action))
+    return column_encryption(c, e);
   if (auto* m = dynamic_cast<P::SetColumnMaskingContext*>(action)) {
     return ast::Statement{ast::SetColumnMasking{object_name(c->objectName()), name(c->identifier()),
-                                                masking_mode(m->maskingMode()), for_role(m->forRole())}};
+                                                masking_mode(m->maskingMode()),
+                                                for_role(m->forRole())}};
   }
   auto* d = dynamic_cast<P::DropColumnMaskingContext*>(action);
-  return ast::Statement{
-      ast::DropColumnMasking{object_name(c->objectName()), name(c->identifier()), for_role(d->forRole())}};
+  return ast::Statement{ast::DropColumnMasking{object_name(c->objectName()), name(c->identifier()),
+                                               for_role(d->forRole())}};
 }
 
 ast::KeyProviderKind provider(P::CreateMasterKeyContext* c) {
@@ -211,7 +251,8 @@ std::optional<Result<ast::Statement>> storage_statement(P::StatementContext* c) 
     return ast::Statement{std::move(t)};
   }
   if (auto* s = c->alterTablespace()) {
-    if (s->ROTATE() != nullptr) return ast::Statement{ast::RotateTablespaceKey{name(s->identifier())}};
+    if (s->ROTATE() != nullptr)
+      return ast::Statement{ast::RotateTablespaceKey{name(s->identifier())}};
     auto ci = cipher(s->string());
     if (!ci) return std::move(ci).error();
     return ast::Statement{ast::EnableTablespaceEncryption{name(s->identifier()), *ci}};

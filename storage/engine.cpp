@@ -266,8 +266,11 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
   }
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   bool sealed = false;
+  std::string checked;
   if (c) {
-    if (Status s = seal_encrypted_writes(*state_, sql, *c, sealed); !s) c = std::move(s).error();
+    if (Status s = rewrite_encrypted_columns(*state_, sql, *c, sealed, checked); !s) {
+      c = std::move(s).error();
+    }
   }
   if (!c) {
     const auto& refusal = state_->engine.options.on_refusal;
@@ -281,6 +284,8 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
   st->source = std::string(source);
   st->compiled = std::move(c).value();
   st->sealed = sealed;
+  if (!checked.empty()) st->rules_schema = rules_schema(*state_);
+  st->rules_text = std::move(checked);
   st->plan = state_->columns->plan(st->compiled.stmt.get());
   st->exported = options.exported;
   st->masks = std::move(masks);

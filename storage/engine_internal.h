@@ -82,14 +82,36 @@ struct StatementState {
   bool sealed = false;
   columns::ResultPlan plan;
   std::vector<std::optional<Value>> decrypted;
+  std::vector<std::string> drops_encrypted;  // dropped_encrypted_tables() of this statement
+  std::string rules_text;  // the text the operator rules were checked on ("" for none)
+  std::vector<std::optional<std::int64_t>> rules_schema;  // rules_schema() at that check
 };
 
-// Encrypted columns (column_writes.cpp): a statement that writes a table with encrypted
-// columns is compiled again from the rewrite that seals its values (`c` and `sealed` are
-// replaced); 0A000 for a write the rewrite does not accept, or one made by a trigger or view
-// body. OK and unchanged when it writes no such table.
-Status seal_encrypted_writes(ConnectionState& conn, std::string_view sql, Compiled& c,
-                             bool& sealed);
+// Encrypted columns (column_writes.cpp): a statement on a table with encrypted columns is
+// compiled again from the rewrite that seals the values it writes and the literals and
+// parameters it compares a DETERMINISTIC column with (`c` and `sealed` are replaced), then its
+// program is checked against the operator rules (columns/use_check.h). 0A000 for a write the
+// rewrite does not accept, a write made by a trigger or view body, or a use of an encrypted
+// column the rules refuse. OK and unchanged when it touches no such table.
+// `checked`: the text whose program was checked ("" when nothing was).
+Status rewrite_encrypted_columns(ConnectionState& conn, std::string_view sql, Compiled& c,
+                                 bool& sealed, std::string& checked);
+// The operator rules on the program of `sql` (the checked text) as compiled in `c`.
+Status check_operator_rules(ConnectionState& conn, std::string_view sql, const Compiled& c);
+// The schema the rules were checked against (the cookies of main and temp).
+std::vector<std::optional<std::int64_t>> rules_schema(ConnectionState& conn);
+// Before an execution: when main's or temp's schema changed since the rules were checked (a
+// view redefined: SQLite will compile the statement again, over the new body), the check again.
+struct StatementState;
+Status recheck_operator_rules(StatementState& st);
+// DROP TABLE of tables with encrypted columns (encrypted_drop.cpp): the vault names ("main.t")
+// of the tables with catalog records that the statement drops; 25001 when such a drop would run
+// inside a transaction block (a ROLLBACK would bring the table back without its record and
+// key); after the drop succeeded, their records removed and their column keys destroyed.
+std::vector<std::string> dropped_encrypted_tables(const ConnectionState& conn,
+                                                  const StatementFacts& facts);
+Status check_encrypted_drop(const ConnectionState& conn, const std::vector<std::string>& tables);
+Status finish_encrypted_drop(ConnectionState& conn, const std::vector<std::string>& tables);
 // CREATE TABLE ... ENCRYPTED (encrypted_table_ddl.cpp); Connection::create_table_in's branch.
 Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::CreateTable& ct);
 

@@ -101,6 +101,7 @@ static Status check_execution(StatementState& st) {
     st.resolved_version = snap->version();
   }
   DBV_RETURN_IF_ERROR(check_statement(st, *snap));
+  DBV_RETURN_IF_ERROR(recheck_operator_rules(st));
   // After the vault allowed it: a tablespace whose key this session does not hold (a
   // stand-in, or a key locked since) is never read or written (docs/encryption.md §9).
   return st.conn.tablespaces->check_runnable(st.resolved.names);
@@ -112,6 +113,8 @@ Result<bool> Statement::step() {
   if (!st.started) {
     DBV_RETURN_IF_ERROR(check_execution(st));
     if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
+    st.drops_encrypted = dropped_encrypted_tables(st.conn, st.compiled.facts);
+    DBV_RETURN_IF_ERROR(check_encrypted_drop(st.conn, st.drops_encrypted));
     if (!st.compiled.facts.created.empty()) DBV_RETURN_IF_ERROR(begin_ddl(st));
     st.started = true;
   }
@@ -141,6 +144,7 @@ Result<bool> Statement::step() {
   if (rc == SQLITE_DONE) {
     st.changes = sqlite3_changes64(st.conn.db);
     if (st.in_savepoint) DBV_RETURN_IF_ERROR(finish_ddl(st));
+    DBV_RETURN_IF_ERROR(finish_encrypted_drop(st.conn, std::exchange(st.drops_encrypted, {})));
     return false;
   }
   auto sealing = st.conn.columns->take_error();  // dbvault_seal's own SQLSTATE

@@ -18,6 +18,10 @@ class ColumnKeys {
   // KeyGate::release for this session: audited as key_access; 42501 if the vault does not
   // admit the session to the table's and the encrypted columns' realms; 42704 no key.
   virtual Result<crypto::TekHandle> release(const crypto::KeyScope& scope) = 0;
+  // Destroys every version of the scope's TEK and zeroizes its cached copies (DROP TABLE of
+  // the table): nothing it sealed opens again. OK when the scope has no TEK; 58000 on key
+  // store errors.
+  virtual Status destroy(const crypto::KeyScope& scope) = 0;
 };
 
 }  // namespace dbvault::storage::columns

@@ -27,7 +27,7 @@ Status run_to_end(Connection& conn, const std::string& sql) {
 // be stored as written, unsealed), the row identity itself; and RANDOMIZED columns need an
 // INTEGER PRIMARY KEY to be bound to.
 Status check_encryptable(ConnectionState& c, const std::string& table,
-                         const std::vector<std::string>& encrypted) {
+                         const std::vector<columns::EncryptedColumn>& encrypted) {
   auto scope = c.auth->internal();
   auto all = table_columns(c.db, *c.auth, "main", table, true);
   if (!all) return std::move(all).error();
@@ -49,16 +49,17 @@ Status check_encryptable(ConnectionState& c, const std::string& table,
     return make_error(sqlstate::kFeatureNotSupported,
                       "column " + column + " of " + table + " cannot be ENCRYPTED: " + why);
   };
-  for (const auto& e : encrypted) {
+  for (const auto& [e, mode] : encrypted) {
     if (!has(*all, e)) return refuse(e, "no such column");
     if (!has(*plain, e)) return refuse(e, "it is a generated column");
     if (has(*defaults, e)) return refuse(e, "it has a DEFAULT, which would be stored unsealed");
+    if (*rowid == e) return refuse(e, "it is the row identity (the INTEGER PRIMARY KEY)");
+    if (mode != columns::ColumnMode::kRandomized) continue;  // bound to table and column only
     if (rowid->empty()) {
       return refuse(e,
                     "the table needs an INTEGER PRIMARY KEY, the row identity RANDOMIZED "
                     "values are bound to");
     }
-    if (*rowid == e) return refuse(e, "it is the row identity (the INTEGER PRIMARY KEY)");
   }
   return ok_status();
 }
@@ -92,15 +93,19 @@ Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::C
   }
   const std::string table = fold_ascii(ct.table.name);
   const std::string vault_name = "main." + table;
-  std::vector<std::string> encrypted;
-  for (const auto& e : ct.encrypted_columns) encrypted.push_back(fold_ascii(e));
+  columns::EncryptedTable record{vault_name, {}};
+  for (const auto& e : ct.encrypted_columns) {
+    const bool deterministic =
+        std::find(ct.deterministic_columns.begin(), ct.deterministic_columns.end(), e) !=
+        ct.deterministic_columns.end();
+    record.columns.push_back({fold_ascii(e), deterministic ? columns::ColumnMode::kDeterministic
+                                                           : columns::ColumnMode::kRandomized});
+  }
   std::string sql = ct.engine_sql;
   DBV_RETURN_IF_ERROR(run_to_end(conn, sql));
   Status done = [&]() -> Status {
-    DBV_RETURN_IF_ERROR(check_encryptable(c, table, encrypted));
+    DBV_RETURN_IF_ERROR(check_encryptable(c, table, record.columns));
     DBV_RETURN_IF_ERROR(keys->create(columns::ColumnCatalog::scope_of(vault_name)));
-    columns::EncryptedTable record{vault_name, {}};
-    for (const auto& e : encrypted) record.columns.push_back({e, columns::ColumnMode::kRandomized});
     auto scope = c.auth->internal();
     DBV_RETURN_IF_ERROR(c.engine.columns.remove(c.db, vault_name));  // a dropped table's record
     return c.engine.columns.add(c.db, record);

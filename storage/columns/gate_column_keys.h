@@ -27,6 +27,11 @@ class GateColumnKeys final : public ColumnKeys {
   Result<crypto::TekHandle> release(const crypto::KeyScope& scope) override {
     return gate_.release(session_, scope);
   }
+  Status destroy(const crypto::KeyScope& scope) override {
+    Status s = gate_.destroy(scope);
+    if (!s && s.error().code == sqlstate::kUndefinedObject) return ok_status();
+    return s;
+  }
 
  private:
   crypto::KeyGate& gate_;

@@ -1,7 +1,6 @@
 // Field-level checks of the typed AST for the statements the vault relies on most, and the
 // case/quoting/comment variants of the lexical rules.
 #include <boost/test/unit_test.hpp>
-
 #include <fstream>
 #include <sstream>
 
@@ -17,8 +16,8 @@ T parse_as(std::string_view sql) {
   auto r = grammar::parse(sql);
   BOOST_REQUIRE_MESSAGE(r.ok(), std::string(sql) + ": " + (r.ok() ? "" : r.error().message));
   T* node = std::get_if<T>(&r->node);
-  BOOST_REQUIRE_MESSAGE(node != nullptr, std::string(sql) + " parsed as " +
-                                             std::string(ast::statement_kind(*r)));
+  BOOST_REQUIRE_MESSAGE(node != nullptr,
+                        std::string(sql) + " parsed as " + std::string(ast::statement_kind(*r)));
   return std::move(*node);  // nodes that hold a secret move, they do not copy
 }
 
@@ -83,7 +82,8 @@ BOOST_AUTO_TEST_CASE(command_rule_structure) {
   BOOST_TEST(between.negated);
   const auto& hour = std::get<ast::Call>(between.operand->node);
   BOOST_TEST((hour.function == ast::Function::kHour));
-  BOOST_TEST((std::get<ast::FactorRef>(hour.args[0].node).factor == ast::Factor::kCurrentTimestamp));
+  BOOST_TEST(
+      (std::get<ast::FactorRef>(hour.args[0].node).factor == ast::Factor::kCurrentTimestamp));
   BOOST_TEST(std::get<std::int64_t>(std::get<ast::Literal>(between.low->node).value) == 9);
   BOOST_TEST(r.message.value() == "hours");
 
@@ -117,7 +117,8 @@ BOOST_AUTO_TEST_CASE(builtin_roles_are_recognised_in_any_case) {
 BOOST_AUTO_TEST_CASE(create_table_with_encrypted_columns_hands_the_rest_to_the_engine) {
   auto t = parse_as<ast::CreateTable>(
       "CREATE TABLE users (\n user_id BIGINT,\n ssn VARCHAR(11) ENCRYPTED, -- TEK\n"
-      " \"Card\" VARCHAR(16) ENCRYPTED NOT NULL,\n PRIMARY KEY (user_id)\n) TABLESPACE secure_data");
+      " \"Card\" VARCHAR(16) ENCRYPTED NOT NULL,\n PRIMARY KEY (user_id)\n) TABLESPACE "
+      "secure_data");
   BOOST_TEST((t.columns == std::vector<std::string>{"user_id", "ssn", "Card"}));
   BOOST_TEST((t.encrypted_columns == std::vector<std::string>{"ssn", "Card"}));
   BOOST_TEST(t.tablespace.value() == "secure_data");
@@ -130,6 +131,28 @@ BOOST_AUTO_TEST_CASE(create_table_with_encrypted_columns_hands_the_rest_to_the_e
   BOOST_TEST(temp.engine_sql == "CREATE TEMP TABLE x (ssn TEXT)");
   auto plain = grammar::parse("CREATE TABLE t (encrypted INT, b TEXT)");
   BOOST_TEST(std::holds_alternative<ast::EngineSql>(plain->node));
+}
+
+BOOST_AUTO_TEST_CASE(encrypted_with_type_marks_deterministic_columns) {
+  auto t = parse_as<ast::CreateTable>(
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, ssn TEXT ENCRYPTED WITH (TYPE = DETERMINISTIC) "
+      "NOT NULL, card TEXT ENCRYPTED WITH (type = randomized), note TEXT ENCRYPTED)");
+  BOOST_TEST((t.encrypted_columns == std::vector<std::string>{"ssn", "card", "note"}));
+  BOOST_TEST((t.deterministic_columns == std::vector<std::string>{"ssn"}));
+  BOOST_TEST(t.engine_sql ==
+             "CREATE TABLE t (id INTEGER PRIMARY KEY, ssn TEXT NOT NULL, card TEXT, note TEXT)");
+  for (const char* bad :
+       {"CREATE TABLE t (a TEXT ENCRYPTED WITH (TYPE = ROT13))",
+        "CREATE TABLE t (a TEXT ENCRYPTED WITH (KEY_ID = 'k'))",
+        "CREATE TABLE t (a TEXT ENCRYPTED WITH (TYPE = DETERMINISTIC, TYPE = RANDOMIZED))",
+        "CREATE TABLE t (a TEXT ENCRYPTED WITH TYPE)"}) {
+    auto r = grammar::parse(bad);
+    BOOST_TEST_REQUIRE(!r.ok(), bad);
+    BOOST_TEST(r.error().code == sqlstate::kSyntaxError, bad);
+    BOOST_TEST(r.error().message.find("ENCRYPTED WITH (TYPE = RANDOMIZED | DETERMINISTIC)") !=
+                   std::string::npos,
+               r.error().message);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(explain_vault_keeps_engine_sql_as_text) {
@@ -182,13 +205,35 @@ BOOST_AUTO_TEST_CASE(every_design_document_example_parses) {
   BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
   std::vector<std::string_view> kinds;
   for (const auto& s : *r) kinds.push_back(ast::statement_kind(s));
-  const std::vector<std::string_view> expected{
-      "CREATE TABLESPACE", "CREATE TABLE", "CREATE TABLE", "CREATE REALM", "ALTER REALM",
-      "ALTER REALM", "CONNECT", "ENGINE SQL", "UNLOCK REALM", "ENGINE SQL", "CREATE REALM",
-      "CREATE COMMAND RULE", "CREATE COMMAND RULE", "CREATE COMMAND RULE", "GRANT VAULT PASSWORD",
-      "CONNECT", "UNLOCK REALM", "ENGINE SQL", "BACKUP DATABASE", "RESTORE DATABASE",
-      "EMERGENCY UNLOCK", "ALTER TABLE", "ROTATE MASTER KEY", "CREATE MASTER KEY",
-      "ALTER TABLESPACE", "ENGINE SQL", "ALTER DATABASE", "CREATE ROLE", "GRANT ROLE",
-      "CREATE REALM"};
+  const std::vector<std::string_view> expected{"CREATE TABLESPACE",
+                                               "CREATE TABLE",
+                                               "CREATE TABLE",
+                                               "CREATE REALM",
+                                               "ALTER REALM",
+                                               "ALTER REALM",
+                                               "CONNECT",
+                                               "ENGINE SQL",
+                                               "UNLOCK REALM",
+                                               "ENGINE SQL",
+                                               "CREATE REALM",
+                                               "CREATE COMMAND RULE",
+                                               "CREATE COMMAND RULE",
+                                               "CREATE COMMAND RULE",
+                                               "GRANT VAULT PASSWORD",
+                                               "CONNECT",
+                                               "UNLOCK REALM",
+                                               "ENGINE SQL",
+                                               "BACKUP DATABASE",
+                                               "RESTORE DATABASE",
+                                               "EMERGENCY UNLOCK",
+                                               "ALTER TABLE",
+                                               "ROTATE MASTER KEY",
+                                               "CREATE MASTER KEY",
+                                               "ALTER TABLESPACE",
+                                               "ENGINE SQL",
+                                               "ALTER DATABASE",
+                                               "CREATE ROLE",
+                                               "GRANT ROLE",
+                                               "CREATE REALM"};
   BOOST_TEST(kinds == expected, boost::test_tools::per_element());
 }

@@ -135,9 +135,10 @@ BOOST_AUTO_TEST_CASE(sqlite_sees_only_ciphertext_and_the_result_path_decrypts) {
   BOOST_TEST((rows(bob, "SELECT s FROM (SELECT ssn AS s FROM patients WHERE id = 1)") ==
               Rows{{std::string(kMarker)}}));
   // In the file: a BLOB of header + nonce + ciphertext + tag, never the marker.
-  BOOST_TEST((raw("SELECT typeof(ssn) || ':' || ifnull(length(ssn), 0) FROM patients ORDER BY id") ==
-              std::vector<std::string>{"blob:" + std::to_string(14 + 12 + 1 + kMarker.size() + 16),
-                                       "null:0"}));
+  BOOST_TEST(
+      (raw("SELECT typeof(ssn) || ':' || ifnull(length(ssn), 0) FROM patients ORDER BY id") ==
+       std::vector<std::string>{"blob:" + std::to_string(14 + 12 + 1 + kMarker.size() + 16),
+                                "null:0"}));
   const auto stored = raw("SELECT hex(ssn) FROM patients WHERE id = 1");
   BOOST_TEST_REQUIRE(stored.size() == 1u);
   BOOST_TEST(stored[0].starts_with("0101000000010000000000000001"));  // v1 RANDOMIZED key 1 row 1
@@ -265,6 +266,197 @@ BOOST_AUTO_TEST_CASE(the_catalog_survives_a_reload_and_invalid_metadata_fails_cl
   auto sealed = session.seal({"main.patients", "ssn"}, std::string("x"), 1);
   BOOST_REQUIRE(!sealed.ok());
   BOOST_TEST(sealed.error().code == sqlstate::kDataCorrupted);
+}
+
+BOOST_AUTO_TEST_CASE(deterministic_columns_seal_equal_values_equally) {
+  Connection& alice = client("dba_alice");
+  // No INTEGER PRIMARY KEY needed: DETERMINISTIC values are bound to table and column only.
+  auto s = create_table(alice,
+                        "CREATE TABLE people (n INTEGER, ssn TEXT ENCRYPTED WITH (TYPE = "
+                        "DETERMINISTIC), card TEXT ENCRYPTED WITH (TYPE = DETERMINISTIC))");
+  BOOST_TEST_REQUIRE(s.ok(), (s.ok() ? "" : s.error().message));
+  exec(alice, "INSERT INTO people (n, ssn, card) VALUES (1, 'same', 'same'), (2, 'same', 'x')");
+  BOOST_TEST((rows(alice, "SELECT n, ssn, card FROM people") ==
+              Rows{{"1", "same", "same"}, {"2", "same", "x"}}));
+  const auto ssn = raw("SELECT hex(ssn) FROM people ORDER BY n");
+  BOOST_TEST_REQUIRE(ssn.size() == 2u);
+  BOOST_TEST(ssn[0] == ssn[1]);                    // equal values, equal ciphertexts
+  BOOST_TEST(ssn[0].starts_with("010200000001"));  // v1 DETERMINISTIC key 1, no row
+  const auto card = raw("SELECT hex(card) FROM people WHERE n = 1");
+  BOOST_TEST(card.at(0) != ssn[0]);  // the same value in another column: another ciphertext
+  BOOST_TEST((raw("SELECT column_name || '=' || mode FROM dbvault_encrypted_columns") ==
+              std::vector<std::string>{"ssn=DETERMINISTIC", "card=DETERMINISTIC"}));
+}
+
+BOOST_AUTO_TEST_CASE(drop_table_forgets_the_columns_and_destroys_their_key) {
+  patients();
+  Connection& alice = client("dba_alice");
+  exec(alice, "INSERT INTO patients (id, ssn) VALUES (1, 'a')");
+  BOOST_TEST_REQUIRE(store->current(kScope).ok());
+  // Inside a transaction block it is refused: a ROLLBACK would bring the table back without
+  // its record (its ciphertext then read as plaintext, new values stored unsealed).
+  exec(alice, "BEGIN");
+  refused(alice, "DROP TABLE patients", "25001");
+  exec(alice, "ROLLBACK");
+  exec(alice, "DROP TABLE Main.\"PATIENTS\"");
+  BOOST_TEST(!engine->encrypted_columns().find("main.patients").has_value());
+  BOOST_TEST(
+      (raw("SELECT count(*) FROM dbvault_encrypted_columns") == std::vector<std::string>{"0"}));
+  auto key = store->current(kScope);
+  BOOST_TEST_REQUIRE(!key.ok());
+  BOOST_TEST(key.error().code == sqlstate::kUndefinedObject);
+  // A new table of the name is an ordinary one.
+  exec(alice, "CREATE TABLE patients (id INTEGER PRIMARY KEY, ssn TEXT)");
+  exec(alice, "INSERT INTO patients VALUES (1, 'plain')");
+  BOOST_TEST((rows(alice, "SELECT ssn FROM patients") == Rows{{"plain"}}));
+}
+
+// people(id, name, ssn DETERMINISTIC with an index, card RANDOMIZED), rows 1..3, by dba_alice.
+void people(ColumnFixture& f) {
+  Connection& alice = f.client("dba_alice");
+  auto s = f.create_table(alice,
+                          "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, ssn TEXT "
+                          "ENCRYPTED WITH (TYPE = DETERMINISTIC), card TEXT ENCRYPTED)");
+  BOOST_TEST_REQUIRE(s.ok(), (s.ok() ? "" : s.error().message));
+  f.exec(alice, "CREATE INDEX people_ssn ON people (ssn)");
+  f.exec(alice,
+         "INSERT INTO people (id, name, ssn, card) VALUES (1, 'a', '111', 'c1'), "
+         "(2, 'b', '222', 'c2'), (3, 'c', '111', NULL)");
+}
+
+BOOST_AUTO_TEST_CASE(deterministic_equality_compares_ciphertexts_through_the_index) {
+  people(*this);
+  Connection& alice = client("dba_alice");
+  BOOST_TEST(
+      (rows(alice, "SELECT id FROM people WHERE ssn = '111' ORDER BY id") == Rows{{"1"}, {"3"}}));
+  BOOST_TEST((rows(alice, "SELECT id, ssn FROM people WHERE '222' == ssn") == Rows{{"2", "222"}}));
+  BOOST_TEST((rows(alice, "SELECT id FROM people WHERE ssn <> '111'") == Rows{{"2"}}));
+  BOOST_TEST((rows(alice, "SELECT id FROM people WHERE ssn IN ('222', '111') ORDER BY id") ==
+              Rows{{"1"}, {"2"}, {"3"}}));
+  BOOST_TEST((rows(alice, "SELECT id FROM people WHERE ssn NOT IN ('111', 'x')") == Rows{{"2"}}));
+  BOOST_TEST(
+      (rows(alice, "SELECT p.id FROM main.People AS p WHERE p.\"SSN\" = '222'") == Rows{{"2"}}));
+  // Through a view.
+  exec(alice, "CREATE VIEW people_v AS SELECT id, ssn FROM people");
+  BOOST_TEST((rows(alice, "SELECT id FROM people_v WHERE ssn = '222'") == Rows{{"2"}}));
+  // A parameter bound later is sealed at each execution, as bound.
+  auto st = alice.prepare("SELECT id FROM people WHERE ssn = $1 ORDER BY id");
+  BOOST_TEST_REQUIRE(st.ok(), (st.ok() ? "" : st.error().message));
+  for (const auto& [bound, want] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"222", {"2"}}, {"111", {"1", "3"}}}) {
+    BOOST_REQUIRE((*st)->bind(1, bound).ok());
+    std::vector<std::string> got;
+    for (;;) {
+      auto r = (*st)->step();
+      BOOST_TEST_REQUIRE(r.ok(), (r.ok() ? "" : r.error().message));
+      if (!*r) break;
+      got.push_back(std::to_string(std::get<std::int64_t>((*st)->column(0))));
+    }
+    BOOST_TEST(got == want);
+    (*st)->reset();
+  }
+  // UPDATE and DELETE find their rows the same way; the index answers the lookup.
+  exec(alice, "UPDATE people SET name = 'z' WHERE ssn = '222'");
+  exec(alice, "DELETE FROM people WHERE ssn = ?1 AND id = 3");  // unbound: NULL, nothing
+  BOOST_TEST((rows(alice, "SELECT id, name FROM people WHERE ssn IN ('222')") == Rows{{"2", "z"}}));
+  const auto plan = rows(alice, "EXPLAIN QUERY PLAN SELECT id FROM people WHERE ssn = '111'");
+  BOOST_TEST_REQUIRE(!plan.empty());
+  BOOST_TEST(plan[0].back().find("INDEX people_ssn") != std::string::npos, plan[0].back());
+}
+
+BOOST_AUTO_TEST_CASE(every_other_use_of_an_encrypted_column_is_refused_with_0a000) {
+  people(*this);
+  Connection& alice = client("dba_alice");
+  exec(alice, "CREATE TABLE plain (v)");
+  exec(alice, "CREATE VIEW hexed AS SELECT id, hex(ssn) AS h FROM people");
+  const std::string det =
+      "column main.people.ssn is encrypted (DETERMINISTIC): only =, <> and IN with a literal "
+      "or parameter are supported (refused: ";
+  for (const char* sql : {
+           "SELECT id FROM people WHERE ssn > '1'",
+           "SELECT id FROM people WHERE ssn BETWEEN '1' AND '2'",
+           "SELECT id FROM people WHERE ssn LIKE '1%'",
+           "SELECT id FROM people WHERE ssn GLOB '1*'",
+           "SELECT id, ssn FROM people ORDER BY ssn",
+           "SELECT ssn, count(*) FROM people GROUP BY ssn",
+           "SELECT DISTINCT ssn FROM people",
+           "SELECT count(ssn) FROM people",
+           "SELECT max(ssn) FROM people",
+           "SELECT upper(ssn) FROM people",
+           "SELECT hex(ssn) FROM people",
+           "SELECT printf('%s%s', 'x', ssn) FROM people",
+           "SELECT coalesce(NULL, NULL, ssn) FROM people",
+           "SELECT length(ssn) FROM people",
+           "SELECT CAST(ssn AS TEXT) FROM people",
+           "SELECT ssn || '' FROM people",
+           "SELECT id FROM people WHERE ssn = name",
+           "SELECT id FROM people WHERE upper(ssn) = '111'",
+           "SELECT id FROM people WHERE ssn = '1' || '11'",
+           "SELECT id FROM people WHERE ssn = x'00'||''",
+           "SELECT h FROM hexed",
+           "WITH c AS (SELECT ssn AS s FROM people) SELECT 1 FROM c WHERE s > 'a'",
+           "SELECT (SELECT min(ssn) FROM people)",
+           "SELECT id FROM people WHERE ssn IN (SELECT ssn FROM people WHERE id = 1)",
+           "SELECT ssn FROM people UNION SELECT name FROM people",
+           "INSERT INTO plain SELECT ssn FROM people",
+           "UPDATE people SET name = ssn WHERE id = 1",
+           "SELECT id FROM MAIN.\"People\" WHERE \"SSN\" < '5'",
+           "SELECT CASE WHEN id = 1 THEN ssn END FROM people",
+           "SELECT a.id FROM people a JOIN people b ON a.ssn = b.ssn",
+       }) {
+    BOOST_TEST_CONTEXT(sql) {
+      const Error e = refused(alice, sql, "0A000");
+      BOOST_TEST(e.message.starts_with(det), e.message);
+      BOOST_TEST(e.message.find("111") == std::string::npos);
+    }
+  }
+  for (const char* sql : {
+           "SELECT id FROM people WHERE card = 'c1'",
+           "SELECT id FROM people WHERE card IN ('c1')",
+           "SELECT upper(card) FROM people",
+           "SELECT id FROM people ORDER BY card",
+           "SELECT id FROM people WHERE ssn = card",
+       }) {
+    BOOST_TEST_CONTEXT(sql) {
+      const Error e = refused(alice, sql, "0A000");
+      BOOST_TEST(e.message.starts_with("column main.people.card is encrypted (RANDOMIZED): "),
+                 e.message);
+    }
+  }
+  // Allowed: bare result columns, through subqueries and views; whether a value is there.
+  BOOST_TEST((rows(alice,
+                   "SELECT s FROM (SELECT ssn AS s, card FROM people) WHERE card IS "
+                   "NULL") == Rows{{"111"}}));
+  BOOST_TEST((rows(alice, "SELECT count(*) FROM people WHERE ssn IS NOT NULL") == Rows{{"3"}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_view_redefined_after_prepare_is_checked_again) {
+  people(*this);
+  Connection& alice = client("dba_alice");
+  exec(alice, "CREATE VIEW shown AS SELECT id, ssn AS h FROM people");
+  auto st = alice.prepare("SELECT h FROM shown WHERE id = 2");
+  BOOST_TEST_REQUIRE(st.ok(), (st.ok() ? "" : st.error().message));
+  exec(alice, "DROP VIEW shown");
+  exec(alice, "CREATE VIEW shown AS SELECT id, hex(ssn) AS h FROM people");
+  auto r = (*st)->step();  // SQLite would compile it again over the new body
+  BOOST_TEST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == sqlstate::kFeatureNotSupported, r.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(a_trigger_may_not_copy_an_encrypted_value_elsewhere) {
+  people(*this);
+  Connection& alice = client("dba_alice");
+  exec(alice, "CREATE TABLE copies (id INTEGER, v)");
+  exec(alice,
+       "CREATE TRIGGER people_ids AFTER INSERT ON people BEGIN INSERT INTO copies VALUES (new.id, "
+       "new.name); END");
+  exec(alice, "INSERT INTO people (id, ssn) VALUES (4, '444')");  // OLD/NEW of plain columns
+  exec(alice,
+       "CREATE TRIGGER people_copy AFTER UPDATE ON people BEGIN INSERT INTO copies VALUES (new.id, "
+       "new.ssn); END");
+  const Error e = refused(alice, "UPDATE people SET name = 'q' WHERE id = 4", "0A000");
+  BOOST_TEST(e.message.find("main.people.ssn") != std::string::npos, e.message);
+  BOOST_TEST((rows(alice, "SELECT count(*) FROM copies") == Rows{{"1"}}));
 }
 
 BOOST_AUTO_TEST_CASE(the_rewrite_wraps_exactly_the_encrypted_values) {
