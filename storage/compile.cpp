@@ -31,7 +31,9 @@ Result<SchemaCache::Rows> query_rows(sqlite3* db, Authorizer& auth, const std::s
                                      std::optional<int> only) {
   auto scope = auth.internal();
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+  if (const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr); rc != SQLITE_OK) {
+    // A cancel (Connection::interrupt) that lands on this internal query is the statement's.
+    if ((rc & 0xff) == SQLITE_INTERRUPT) return engine_error(db, rc);
     return make_error(sqlstate::kIoError, std::string("engine: ") + sqlite3_errmsg(db));
   }
   StmtPtr st(raw);
@@ -376,8 +378,10 @@ Error engine_error(sqlite3* db, int rc) {
 Status exec_internal(sqlite3* db, Authorizer& auth, const std::string& sql) {
   auto scope = auth.internal();
   char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    Error e = make_error(sqlstate::kIoError, "engine: " + std::string(err ? err : "error"));
+  if (const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
+    Error e = (rc & 0xff) == SQLITE_INTERRUPT
+                  ? engine_error(db, rc)
+                  : make_error(sqlstate::kIoError, "engine: " + std::string(err ? err : "error"));
     sqlite3_free(err);
     return e;
   }

@@ -284,7 +284,6 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
   st->source = std::string(source);
   st->compiled = std::move(c).value();
   st->sealed = sealed;
-  if (!checked.empty()) st->rules_schema = rules_schema(*state_);
   st->rules_text = std::move(checked);
   st->plan = state_->columns->plan(st->compiled.stmt.get());
   st->exported = options.exported;
@@ -297,6 +296,9 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
   st->resolved = resolve(*snap, st->compiled.facts);
   st->resolved_version = snap->version();
   DBV_RETURN_IF_ERROR(check_statement(*st, *snap));
+  // Encrypted columns' operator rules, after the vault (a refused session learns nothing of
+  // them); a deferred statement is checked at its first execution, in the same order.
+  DBV_RETURN_IF_ERROR(recheck_operator_rules(*st));
   DBV_RETURN_IF_ERROR(state_->tablespaces->check_runnable(st->resolved.names));
   return std::unique_ptr<Statement>(new Statement(std::move(st)));
 }

@@ -89,19 +89,20 @@ struct StatementState {
 
 // Encrypted columns (column_writes.cpp): a statement on a table with encrypted columns is
 // compiled again from the rewrite that seals the values it writes and the literals and
-// parameters it compares a DETERMINISTIC column with (`c` and `sealed` are replaced), then its
-// program is checked against the operator rules (columns/use_check.h). 0A000 for a write the
-// rewrite does not accept, a write made by a trigger or view body, or a use of an encrypted
-// column the rules refuse. OK and unchanged when it touches no such table.
-// `checked`: the text whose program was checked ("" when nothing was).
+// parameters it compares a DETERMINISTIC column with (`c` and `sealed` are replaced). 0A000
+// for a write the rewrite does not accept or a write made by a trigger or view body. OK and
+// unchanged when it touches no such table. `checked`: the text whose program the operator
+// rules (columns/use_check.h) must check, after the vault allowed the statement
+// (recheck_operator_rules); "" when it touches no table with encrypted columns.
 Status rewrite_encrypted_columns(ConnectionState& conn, std::string_view sql, Compiled& c,
                                  bool& sealed, std::string& checked);
 // The operator rules on the program of `sql` (the checked text) as compiled in `c`.
 Status check_operator_rules(ConnectionState& conn, std::string_view sql, const Compiled& c);
 // The schema the rules were checked against (the cookies of main and temp).
 std::vector<std::optional<std::int64_t>> rules_schema(ConnectionState& conn);
-// Before an execution: when main's or temp's schema changed since the rules were checked (a
-// view redefined: SQLite will compile the statement again, over the new body), the check again.
+// After the vault allowed a statement, at prepare and before each execution: the operator
+// rules, when they were never checked or main's or temp's schema changed since (a view
+// redefined: SQLite will compile the statement again, over the new body).
 struct StatementState;
 Status recheck_operator_rules(StatementState& st);
 // DROP TABLE of tables with encrypted columns (encrypted_drop.cpp): the vault names ("main.t")
