@@ -15,9 +15,12 @@ UNLOCK (`UNLOCK REALM ... TOKEN`, as a pooled connection would), so every statem
 that goes through the realm check of an unlocked session (and realm-access auditing).
 dbvault-off: the same realm and unlocks, then ALTER DATABASE DISABLE DATABASE VAULT.
 PostgreSQL: the same scripts without the unlock. The scripts are pgbench's built-in
-select-only and TPC-B-like ones, written out. The servers run one after the other.
+select-only and TPC-B-like ones, written out. The three servers run at once, and each
+figure is measured on one after the other (BENCH_ROUNDS, default 1, repeats the whole
+sequence and reports the medians).
 """
 
+import contextlib
 import math
 import os
 import re
@@ -39,6 +42,7 @@ SCRIPTS = os.environ.get("BENCH_SCRIPTS", "select readwrite").split()
 SCALE = os.environ.get("BENCH_SCALE", "1")
 SERVERS = os.environ.get("BENCH_SERVERS", "dbvault-on dbvault-off postgresql").split()
 IDLE = int(os.environ.get("BENCH_IDLE", "500"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1"))
 SSLMODE = os.environ.get("BENCH_SSLMODE", "require")
 TABLES = ("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history")
 REALM_PASSWORD = "bench-realm-password-2025"
@@ -149,32 +153,52 @@ def rss_per_idle_session(server: harness.Server) -> float:
     return (after - before) / IDLE
 
 
-def bench_server(name: str, results: dict, extra: dict) -> bool:
-    """Every run on one server; a failed run is reported and the others still run.
-    Returns whether all succeeded."""
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def bench_all(results: dict, extra: dict) -> bool:
+    """Starts every server first, then runs each figure on one server after the other, round
+    after round: a machine whose load drifts shifts the servers alike instead of whichever ran
+    last. With BENCH_ROUNDS > 1 each figure is the median of its rounds. A failed run is
+    reported and the others still run; returns whether all succeeded."""
     all_ok = True
-    with harness.temp_workdir(f"bench-{name}") as workdir:
-        server = start(name, workdir)
-        try:
-            scripts = prepare(name, server)
+    with contextlib.ExitStack() as stack:
+        servers, scripts = {}, {}
+        for name in SERVERS:
+            try:
+                workdir = stack.enter_context(harness.temp_workdir(f"bench-{name}"))
+                servers[name] = start(name, workdir)
+                stack.callback(servers[name].stop)
+                scripts[name] = prepare(name, servers[name])
+            except (harness.ServerUnavailable, harness.ServerError, RuntimeError) as error:
+                print(f"bench: {name}: {error}", file=sys.stderr)
+                servers.pop(name, None)
+                all_ok = False
+        runs: dict = {}
+        for _ in range(ROUNDS):
             for script in SCRIPTS:
                 for mode in MODES:
                     for clients in CLIENTS:
-                        try:
-                            tps = run_tps(server, scripts[script], mode, clients)
-                        except RuntimeError as error:
-                            print(f"bench: {name} {script} {mode} {clients} clients: "
-                                  f"{str(error).strip().splitlines()[-2:]}", file=sys.stderr)
-                            all_ok = False
-                            continue
-                        results[(name, script, mode, clients)] = tps
-                        print(f"tps server={name} script={script} mode={mode} "
-                              f"clients={clients} value={tps:.1f}", flush=True)
-            if name == "dbvault-on" and IDLE:
-                extra["rss"] = rss_per_idle_session(server)
-                print(f"rss_per_idle_session_kib value={extra['rss']:.1f}", flush=True)
-        finally:
-            server.stop()
+                        for name, server in servers.items():
+                            try:
+                                tps = run_tps(server, scripts[name][script], mode, clients)
+                            except RuntimeError as error:
+                                print(f"bench: {name} {script} {mode} {clients} clients: "
+                                      f"{str(error).strip().splitlines()[-2:]}", file=sys.stderr)
+                                all_ok = False
+                                continue
+                            runs.setdefault((name, script, mode, clients), []).append(tps)
+        for key, values in runs.items():
+            results[key] = median(values)
+            name, script, mode, clients = key
+            print(f"tps server={name} script={script} mode={mode} clients={clients} "
+                  f"value={results[key]:.1f}", flush=True)
+        if "dbvault-on" in servers and IDLE:
+            extra["rss"] = rss_per_idle_session(servers["dbvault-on"])
+            print(f"rss_per_idle_session_kib value={extra['rss']:.1f}", flush=True)
     return all_ok
 
 
@@ -220,15 +244,11 @@ def report(results: dict, extra: dict) -> None:
 def main() -> int:
     results: dict = {}
     extra: dict = {}
-    failed = False
-    for name in SERVERS:
-        try:
-            failed = not bench_server(name, results, extra) or failed
-        except (harness.ServerUnavailable, harness.ServerError, RuntimeError) as error:
-            print(f"bench: {name}: {error}", file=sys.stderr)
-            failed = True
+    print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+    ok = bench_all(results, extra)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}", flush=True)
     report(results, extra)
-    return 1 if failed else 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
