@@ -34,6 +34,7 @@ realmOption
     | MANDATORY                             # realmMandatory
     | REGULAR                               # realmRegular
     | objectState                           # realmState
+    | TABLESPACE tablespace=identifier (ENCRYPTION USING string)?  # realmTablespace
     ;
 objectState : ENABLED | DISABLED | SIMULATION ;
 

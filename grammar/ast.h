@@ -43,6 +43,9 @@ struct ObjectRef {
   bool operator==(const ObjectRef&) const = default;
 };
 
+// The page cipher of a tablespace (CREATE TABLESPACE, CREATE REALM ... TABLESPACE).
+enum class Cipher { kAes256Gcm, kChaCha20Poly1305 };
+
 // ---- Realms and access ----------------------------------------------------------------------
 struct CreateRealm {
   std::string name;
@@ -52,6 +55,10 @@ struct CreateRealm {
   std::optional<SecretString> password;  // only with REQUIRE VAULT PASSWORD 'pw'
   RealmMode mode = RealmMode::kMandatory;
   ObjectState state = ObjectState::kEnabled;
+  // TABLESPACE ts [ENCRYPTION USING 'c']: the realm's own tablespace, created with it; every
+  // table later created in it joins the realm (docs/encryption.md §9.7).
+  std::optional<std::string> tablespace;
+  Cipher tablespace_cipher = Cipher::kAes256Gcm;
   bool operator==(const CreateRealm&) const = default;
 };
 struct AlterRealmObjects {
@@ -256,8 +263,6 @@ struct GrantPrivileges {
 
 // ---- Keys and encryption -----------------------------------------------------------------------
 enum class KeyProviderKind { kHsm, kKms, kFile, kEnv };
-enum class Cipher { kAes256Gcm, kChaCha20Poly1305 };
-
 struct CreateMasterKey {
   KeyProviderKind provider;
   std::string key_id;

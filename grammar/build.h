@@ -30,6 +30,8 @@ ast::PrincipalKind principal_kind(P::PrincipalKindContext* c);
 std::string text(P::StringContext* c);
 // The same, for literals that hold a password or token: no std::string copy survives.
 SecretString secret(P::StringContext* c);
+// A cipher name of CREATE TABLESPACE ('AES256', 'CHACHA20', ...); 22023 for another.
+Result<ast::Cipher> cipher(P::StringContext* c);
 
 Result<ast::Seconds> interval(P::IntervalContext* c);
 

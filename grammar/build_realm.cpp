@@ -13,7 +13,7 @@ Result<ast::Statement> create_realm(P::CreateRealmContext* c) {
   ast::CreateRealm r;
   r.name = name(c->name);
   bool seen_description = false, seen_owner = false, seen_password = false, seen_mode = false,
-       seen_state = false;
+       seen_state = false, seen_tablespace = false;
   for (auto* option : c->realmOption()) {
     if (auto* d = dynamic_cast<P::RealmDescriptionContext*>(option)) {
       if (std::exchange(seen_description, true)) return redundant(option, "DESCRIPTION");
@@ -28,6 +28,14 @@ Result<ast::Statement> create_realm(P::CreateRealmContext* c) {
     } else if (auto* s = dynamic_cast<P::RealmStateContext*>(option)) {
       if (std::exchange(seen_state, true)) return redundant(option, "ENABLED/DISABLED/SIMULATION");
       r.state = object_state(s->objectState());
+    } else if (auto* t = dynamic_cast<P::RealmTablespaceContext*>(option)) {
+      if (std::exchange(seen_tablespace, true)) return redundant(option, "TABLESPACE");
+      r.tablespace = name(t->tablespace);
+      if (t->string() != nullptr) {
+        auto ci = cipher(t->string());
+        if (!ci) return std::move(ci).error();
+        r.tablespace_cipher = *ci;
+      }
     } else {
       if (std::exchange(seen_mode, true)) return redundant(option, "MANDATORY/REGULAR");
       r.mode = dynamic_cast<P::RealmRegularContext*>(option) != nullptr ? ast::RealmMode::kRegular

@@ -15,6 +15,8 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+}  // namespace
+
 Result<ast::Cipher> cipher(P::StringContext* c) {
   const std::string name = text(c);
   for (std::string_view gcm : {"AES256", "AES256-GCM", "AES-256-GCM"}) {
@@ -28,6 +30,8 @@ Result<ast::Cipher> cipher(P::StringContext* c) {
                       "' (supported: 'AES256' = 'AES256-GCM', 'CHACHA20' = 'CHACHA20-POLY1305')",
                   c);
 }
+
+namespace {
 
 bool is_constraint_word(const antlr4::Token* t) {
   for (std::string_view w : {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}) {

@@ -76,7 +76,12 @@ struct Printer {
     if (r.require_password) out += " REQUIRE VAULT PASSWORD";
     if (r.password) out += " " + secret(*r.password);
     out += r.mode == RealmMode::kMandatory ? " MANDATORY " : " REGULAR ";
-    return out + std::string(state_sql(r.state));
+    out += state_sql(r.state);
+    if (r.tablespace) {
+      out += " TABLESPACE " + q(*r.tablespace) + " ENCRYPTION USING " +
+             std::string(cipher_sql(r.tablespace_cipher));
+    }
+    return out;
   }
   std::string operator()(const AlterRealmObjects& a) const {
     return "ALTER REALM " + q(a.realm) +

@@ -1,4 +1,6 @@
 // CREATE / ALTER / DROP REALM.
+#include <cctype>
+
 #include "grammar/grammar.h"
 #include "vault/vault_impl.h"
 
@@ -56,6 +58,39 @@ Status revoke_tokens_of(PolicyStore::Db& db, rules::RealmId realm,
   return ok_status();
 }
 
+// Tablespace names are case-insensitive, folded to lower case (docs/encryption.md §9.2): the
+// binding is stored as the engine names the tablespace's schema.
+std::string folded(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// 42710 when `tablespace` exists, or is bound to a realm already (a binding outlives its
+// tablespace: the name stays that realm's).
+Status check_tablespace_free(PolicyStore& store, const TablespaceHost& host,
+                             const std::string& tablespace) {
+  if (host.tablespace_exists(tablespace)) {
+    return make_error(sqlstate::kDuplicateObject, "tablespace " + tablespace + " already exists");
+  }
+  std::string owner;
+  DBV_RETURN_IF_ERROR(store.read([&](PolicyStore::Db& db) -> Status {
+    auto q = db.prepare(
+        "SELECT r.name FROM realm_tablespaces b JOIN realms r ON r.id = b.realm_id "
+        "WHERE b.tablespace = ?");
+    if (!q) return std::move(q).error();
+    q->bind_all(tablespace);
+    auto row = q->step();
+    if (!row) return std::move(row).error();
+    if (*row) owner = q->text(0);
+    return ok_status();
+  }));
+  if (!owner.empty()) {
+    return make_error(sqlstate::kDuplicateObject,
+                      "tablespace " + tablespace + " belongs to realm " + owner);
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
@@ -63,6 +98,17 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
   auto sn = snap();
   if (sn->find_realm(st.name)) {
     return make_error(sqlstate::kDuplicateObject, "realm " + st.name + " already exists");
+  }
+  std::optional<std::string> tablespace;
+  TablespaceHost* host = nullptr;
+  if (st.tablespace) {
+    host = tablespace_host.load();
+    if (host == nullptr) {
+      return make_error(sqlstate::kFeatureNotSupported,
+                        "CREATE REALM ... TABLESPACE needs the host's storage, and none is attached");
+    }
+    tablespace = folded(*st.tablespace);
+    DBV_RETURN_IF_ERROR(check_tablespace_free(*store, *host, *tablespace));
   }
   std::optional<std::int64_t> owner;
   if (st.owner) {
@@ -76,17 +122,36 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
     if (!h) return std::move(h).error();
     phc = std::move(h).value();
   }
-  return apply_change(
+  audit::Event created = realm_event(*this, s, st.name, "create");
+  if (tablespace) created.detail["tablespace"] = *tablespace;
+  auto made = apply_change(
       "CREATE REALM",
-      [&](PolicyStore::Db& db) {
-        return db.run(
+      [&](PolicyStore::Db& db) -> Status {
+        DBV_RETURN_IF_ERROR(db.run(
             "INSERT INTO realms (name, description, owner_user_id, mode, state, "
             "require_password, "
             "password_phc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             st.name, st.description.value_or(""), owner, static_cast<int>(st.mode),
-            static_cast<int>(st.state), st.require_password, phc, now_us());
+            static_cast<int>(st.state), st.require_password, phc, now_us()));
+        if (!tablespace) return ok_status();
+        return db.run(
+            "INSERT INTO realm_tablespaces (realm_id, tablespace) "
+            "SELECT id, ? FROM realms WHERE name = ?",
+            *tablespace, st.name);
       },
-      realm_event(*this, s, st.name, "create"));
+      created);
+  if (!made || !tablespace) return made;
+  // The realm and its binding exist before the file does: no table of the tablespace is ever
+  // outside the realm. A tablespace that cannot be made takes the realm back with it.
+  auto file = run(s, ast::CreateTablespace{*tablespace, st.tablespace_cipher, std::nullopt});
+  if (!file) {
+    (void)apply_change(
+        "DROP REALM",
+        [&](PolicyStore::Db& db) { return db.run("DELETE FROM realms WHERE name = ?", st.name); },
+        realm_event(*this, s, st.name, "drop"));
+    return std::move(file).error();
+  }
+  return made;
 }
 
 Result<StatementResult> VaultImpl::run(Session& s, const ast::AlterRealmObjects& st) {

@@ -10,7 +10,7 @@ namespace {
 
 // Migration n (1-based) brings the schema from version n-1 to n. Append only: never edit a
 // migration that has shipped.
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     R"sql(
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO settings VALUES ('vault_enabled', '1'), ('policy_version', '0');
@@ -169,6 +169,15 @@ CREATE TABLE masking_policies (
   mode INTEGER NOT NULL);
 CREATE UNIQUE INDEX masking_policies_key
   ON masking_policies (schema_name, table_name, column_name, COALESCE(role_id, 0));
+)sql",
+    // 5: a realm's own tablespace (CREATE REALM ... TABLESPACE, docs/encryption.md §9.7): a table
+    // registered in `tablespace` (its schema, folded to lower case) joins the realm in the same
+    // change. The binding is by name, like realm membership: it outlives a DROP TABLESPACE, so a
+    // tablespace created again under the name is the realm's again.
+    R"sql(
+CREATE TABLE realm_tablespaces (
+  realm_id INTEGER NOT NULL REFERENCES realms(id) ON DELETE CASCADE,
+  tablespace TEXT NOT NULL UNIQUE);
 )sql",
 };
 

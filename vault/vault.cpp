@@ -194,6 +194,12 @@ Status Vault::register_table(const ast::ObjectName& table, const std::vector<std
           auto cid = store::ensure_object(db, schema, table.name, c);
           if (!cid) return std::move(cid).error();
         }
+        // A table of a realm's own tablespace joins that realm in this change (CREATE REALM
+        // ... TABLESPACE): it is never outside the realm, not even between two statements.
+        DBV_RETURN_IF_ERROR(db.run(
+            "INSERT OR IGNORE INTO realm_objects (realm_id, object_id) "
+            "SELECT realm_id, ? FROM realm_tablespaces WHERE tablespace = lower(?)",
+            *id, schema));
         return db.run("UPDATE objects SET owner_user_id = ? WHERE id = ?", *owner_id, *id);
       },
       ev);

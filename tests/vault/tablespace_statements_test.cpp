@@ -52,6 +52,14 @@ struct HostFixture : VaultFixture {
     }
     return n;
   }
+  // A SELECT of `schema.table` as the engine reports it.
+  Status select(Session& s, std::string schema, std::string table) {
+    ast::ObjectRef ref;
+    ref.table = {std::move(schema), std::move(table)};
+    auto id = vault->snapshot()->resolve_access_object(ref);
+    Access a{ast::Command::kSelect, id.value_or(rules::kNoId)};
+    return vault->check(s, std::span(&a, 1));
+  }
   RecordingHost host;
 };
 
@@ -108,6 +116,38 @@ BOOST_AUTO_TEST_CASE(enable_encryption_asks_the_host_for_the_cipher_after_its_re
   BOOST_TEST(tablespace_events("ALTER TABLESPACE ENABLE ENCRYPTION") == 2u);
   vault->set_tablespace_host(nullptr);
   fails(admin, "ALTER TABLESPACE ts ENABLE ENCRYPTION USING 'AES256'", "0A000");
+}
+
+BOOST_AUTO_TEST_CASE(a_realm_with_its_own_tablespace_takes_every_table_created_in_it) {
+  Session dba = login("dba_alice");
+  fails(dba, "CREATE REALM hr TABLESPACE hr_ts", "42501");
+  BOOST_TEST(host.created.empty());
+  Session admin = login("sec_admin");
+  ok(admin, "CREATE REALM hr TABLESPACE \"HR_TS\" ENCRYPTION USING 'CHACHA20'");
+  BOOST_TEST(host.created == std::vector<std::string>{"hr_ts"});  // folded, after the realm
+  BOOST_TEST(tablespace_events("CREATE TABLESPACE") == 1u);
+  BOOST_TEST(select(dba, "hr_ts", "salaries").ok());  // no such table yet: nothing to protect
+  BOOST_REQUIRE(vault->register_table({"hr_ts", "salaries"}, {"amount"}, "dba_alice").ok());
+  BOOST_TEST(vault->register_table({"", "other"}, {"x"}, "dba_alice").ok());
+  const Status refused = select(dba, "hr_ts", "salaries");
+  BOOST_TEST(!refused.ok());
+  if (!refused.ok()) BOOST_TEST(std::string(refused.error().code.code()) == "42501");
+  BOOST_TEST(select(dba, "", "other").ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_realm_tablespace_name_must_be_free_and_a_failed_file_takes_the_realm_back) {
+  Session admin = login("sec_admin");
+  fails(admin, "CREATE REALM r1 TABLESPACE full", "42710");  // the host has it
+  ok(admin, "CREATE REALM r2 TABLESPACE ts2");
+  BOOST_TEST(fails(admin, "CREATE REALM r3 TABLESPACE ts2", "42710").message ==
+             "tablespace ts2 belongs to realm r2");
+  host.fail = true;
+  fails(admin, "CREATE REALM r4 TABLESPACE ts4", "42710");
+  host.fail = false;
+  ok(admin, "CREATE REALM r1");  // neither failure left its realm behind
+  ok(admin, "CREATE REALM r4");
+  vault->set_tablespace_host(nullptr);
+  fails(admin, "CREATE REALM r5 TABLESPACE ts5", "0A000");
 }
 
 BOOST_AUTO_TEST_CASE(without_a_host_the_statements_are_not_supported) {
