@@ -100,9 +100,8 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::CreateRealm& st) {
     return make_error(sqlstate::kDuplicateObject, "realm " + st.name + " already exists");
   }
   std::optional<std::string> tablespace;
-  TablespaceHost* host = nullptr;
   if (st.tablespace) {
-    host = tablespace_host.load();
+    const TablespaceHost* host = tablespace_host.load();
     if (host == nullptr) {
       return make_error(sqlstate::kFeatureNotSupported,
                         "CREATE REALM ... TABLESPACE needs the host's storage, and none is attached");
