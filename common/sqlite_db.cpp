@@ -6,9 +6,16 @@
 namespace dbvault::sqlite {
 namespace {
 
+constexpr SqlState kUniqueViolation{"23505"};
+
+// A store's failure is an I/O error, except a broken UNIQUE or PRIMARY KEY constraint: that is
+// a name some other writer took first (23505), which a caller may answer as 42710.
 Error store_error(sqlite3* db, std::string_view label, std::string_view what) {
-  return make_error(sqlstate::kIoError, std::string(label) + ": " + std::string(what) + ": " +
-                                            (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+  const int code = db != nullptr ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
+  const bool taken = code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
+  return make_error(taken ? kUniqueViolation : sqlstate::kIoError,
+                    std::string(label) + ": " + std::string(what) + ": " +
+                        (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
   std::unique_ptr<EngineShared> shared(
-      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}});
+      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}, {}});
   DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
   DBV_RETURN_IF_ERROR(shared->columns.load(db));
   shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
@@ -279,7 +279,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
     }
     return std::move(c).error();
   }
-  DBV_RETURN_IF_ERROR(check_tablespace_names(*state_, c->facts));
+  DBV_RETURN_IF_ERROR(check_tablespace_names(*state_, c->facts, sql));
   auto st = std::make_unique<StatementState>(*state_, std::string(sql));
   st->source = std::string(source);
   st->compiled = std::move(c).value();

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct EngineShared {
   // Where VACUUM INTO may not write: the protected paths and the engine's own directory,
   // made absolute and canonical (as far as they exist).
   std::vector<std::filesystem::path> forbidden;
+  // CREATE TABLE ... TABLESPACE and DROP TABLESPACE, one at a time: a drop racing a table's
+  // creation left the file behind, the name blocked and the policy naming a table never made.
+  std::mutex tablespace_ddl;
 
   bool file_allowed(std::string_view name) const;
 };
@@ -129,10 +133,12 @@ using EngineDbPtr = std::unique_ptr<sqlite3, CloseEngineDb>;
 // own bookkeeping (engine.cpp).
 Result<EngineDbPtr> open_bookkeeping(const EngineOptions& options);
 
-// Tables and views a statement creates (tablespace_ddl.cpp): 42P07 for a name a tablespace
-// holds (it would shadow the tablespace's table for unqualified names), 42501 for a table or
-// view created in a tablespace's schema other than by create_table_in().
-Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts);
+// Tables and views a statement creates, and the new name of an ALTER TABLE ... RENAME TO
+// (tablespace_ddl.cpp): 42P07 for a name a tablespace holds (it would shadow the tablespace's
+// table for unqualified names), 42501 for a table or view created in a tablespace's schema
+// other than by create_table_in().
+Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts,
+                              std::string_view sql);
 
 // DDL bookkeeping (ddl.cpp). The engine's table of trigger and view creators.
 Status ensure_creators_table(sqlite3* db);

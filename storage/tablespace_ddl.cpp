@@ -128,10 +128,34 @@ Result<std::string> schema_sql_of(sqlite3* db, std::string_view ts, std::string_
   return qualified_create(reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)), ts, table);
 }
 
+// The new name of `ALTER TABLE [schema.]t RENAME TO new`, folded; "" for any other statement
+// (RENAME [COLUMN] a TO b names a column).
+std::string renamed_to(std::string_view sql) {
+  const auto w = leading_words(sql, 10);
+  std::size_t i = 0;
+  if (i < w.size() && w[i] == "EXPLAIN") ++i;
+  if (i + 1 < w.size() && w[i] == "QUERY" && w[i + 1] == "PLAN") i += 2;
+  if (i + 2 >= w.size() || w[i] != "ALTER" || w[i + 1] != "TABLE") return "";
+  std::size_t j = i + 3;                        // after the (first part of the) name
+  if (j + 1 < w.size() && w[j] == ".") j += 2;  // schema.table
+  if (j + 2 >= w.size() || w[j] != "RENAME" || w[j + 1] != "TO") return "";
+  return fold_ascii(w[j + 2]);
+}
+
 }  // namespace
 
-Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts) {
+Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts,
+                              std::string_view sql) {
   const auto& catalog = c.engine.tablespaces;
+  if (facts.renames) {
+    // A table of main renamed to a tablespace table's name would take over that name for
+    // unqualified statements (an authorized user's INSERT INTO t landing in main, attack8).
+    const std::string to = renamed_to(sql);
+    if (!to.empty() && catalog.tablespace_of_table(to)) {
+      return make_error(kDuplicateTable, "relation \"" + to + "\" already exists in tablespace " +
+                                             *catalog.tablespace_of_table(to));
+    }
+  }
   for (const auto& o : facts.created) {
     const std::string schema = fold_ascii(o.schema);
     if (o.kind == CreatedObject::Kind::kTrigger) {
@@ -197,6 +221,7 @@ Status Engine::create_tablespace(std::string_view raw_name,
 
 Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const vfs::PageKey> key) {
   const std::string name = fold_ascii(raw_name);
+  std::lock_guard lock(shared_->tablespace_ddl);
   if (!shared_->tablespaces.find(name)) {
     return make_error(sqlstate::kUndefinedObject, "tablespace \"" + name + "\" does not exist");
   }
@@ -226,6 +251,7 @@ Status Connection::create_table_in(const ast::CreateTable& ct) {
                       "a TEMP table lives in memory and cannot be placed in a tablespace");
   }
   const std::string ts = fold_ascii(ct.tablespace.value_or(""));
+  std::lock_guard lock(c.engine.tablespace_ddl);
   if (!c.engine.tablespaces.find(ts)) {
     return make_error(sqlstate::kUndefinedObject, "tablespace \"" + ts + "\" does not exist");
   }

@@ -72,6 +72,11 @@ struct RealmObjectRow {
   std::uint32_t realm_id = 0;
   std::uint32_t object_id = 0;
 };
+// A realm's own tablespace (CREATE REALM ... TABLESPACE), by its folded name.
+struct RealmTablespaceRow {
+  std::uint32_t realm_id = 0;
+  std::string tablespace;
+};
 struct AuthorizationRow {
   std::uint32_t realm_id = 0;
   ast::PrincipalKind kind = ast::PrincipalKind::kUser;
@@ -117,6 +122,7 @@ struct PolicyData {
   std::vector<PrivilegeRow> privileges;
   std::vector<RealmRow> realms;
   std::vector<RealmObjectRow> realm_objects;
+  std::vector<RealmTablespaceRow> realm_tablespaces;
   std::vector<AuthorizationRow> authorizations;
   std::vector<std::uint32_t> revoked_tokens;  // token row ids
   std::vector<EmergencyAccessRow> emergency_access;

@@ -385,6 +385,13 @@ Result<PolicyData> PolicyStore::load(TimePoint now) {
           });
       !outer_.ok())
     return std::move(outer_).error();
+  if (Status outer_ = load_rows(db_, "SELECT realm_id, tablespace FROM realm_tablespaces",
+                                d.realm_tablespaces,
+                                [](auto& st, RealmTablespaceRow& r) {
+                                  r = {u32(st, 0), st.text(1)};
+                                });
+      !outer_.ok())
+    return std::move(outer_).error();
   if (Status outer_ =
           load_rows(db_, "SELECT id FROM vault_tokens WHERE revoked != 0", d.revoked_tokens,
                     [](auto& st, std::uint32_t& r) { r = u32(st, 0); });

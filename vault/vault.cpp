@@ -7,6 +7,9 @@
 #include "vault/vault_impl.h"
 
 namespace dbvault::vault {
+namespace {
+constexpr SqlState kUniqueViolation{"23505"};  // a store's UNIQUE constraint (common/sqlite_db)
+}  // namespace
 
 // ---- VaultImpl: shared helpers -----------------------------------------------------------
 
@@ -26,8 +29,15 @@ Status VaultImpl::change(const std::function<Status(PolicyStore::Db&)>& fn, cons
         // disk before the commit, so no crash leaves a change without its record.
         return audit(ev, durable);
       });
-      !outer_.ok())
+      !outer_.ok()) {
+    // A name checked free against the snapshot can be taken by a concurrent statement before
+    // this change commits: the store's UNIQUE constraint refuses it, answered as the check is.
+    if (outer_.error().code == kUniqueViolation) {
+      return make_error(sqlstate::kDuplicateObject,
+                        "already exists: a concurrent statement created it first");
+    }
     return std::move(outer_).error();
+  }
   DBV_RETURN_IF_ERROR(refresh());
   // Any change may take access away (a revoked token, UNAUTHORIZE, REVOKE, a new realm
   // object): keys released on the old policy are withdrawn and asked for again.

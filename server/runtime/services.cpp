@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 
 #include "audit/key_access_log.h"
 #include "audit/keys.h"
@@ -128,8 +129,18 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
   Status create_tablespace(const ast::CreateTablespace& st) override {
     auto name = storage::TablespaceCatalog::normalize_name(st.name);
     if (!name) return std::move(name).error();
+    // One at a time with DROP: the name check below and the key it may destroy are then this
+    // statement's alone (two creations of one name racing lost the winner's key).
+    std::lock_guard lock(ddl_mu_);
     if (engine_.tablespaces().find(*name)) {
       return make_error(sqlstate::kDuplicateObject, "tablespace \"" + *name + "\" already exists");
+    }
+    if (engine_.tablespaces().list().size() >= kMaxTablespaces) {
+      return make_error(sqlstate::kProgramLimitExceeded,
+                        "tablespace \"" + *name + "\" would be one too many: at most " +
+                            std::to_string(kMaxTablespaces) +
+                            " tablespaces (each session attaches every one, and the engine "
+                            "attaches at most that many databases)");
     }
     if (st.key_id && *st.key_id != keys_.mek_id()) {
       return make_error(sqlstate::kInvalidParameterValue,
@@ -156,6 +167,7 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
 
   Status drop_tablespace(const ast::DropTablespace& st) override {
     const std::string name = storage::fold_ascii(st.name);
+    std::lock_guard lock(ddl_mu_);
     if (!engine_.tablespaces().find(name)) {
       return make_error(sqlstate::kUndefinedObject, "tablespace \"" + name + "\" does not exist");
     }
@@ -221,10 +233,15 @@ class EngineTablespaceHost final : public vault::TablespaceHost {
     if (!handle) return std::move(handle).error();
     return storage::vfs::PageKey::from_handle(std::move(*handle));
   }
+  // SQLite's SQLITE_MAX_ATTACHED as Debian builds it: an 11th tablespace made every
+  // statement of every session fail ("too many attached databases").
+  static constexpr std::size_t kMaxTablespaces = 10;
+
   crypto::KeyGate& gate_;
   crypto::TekStore& keys_;
   storage::Engine& engine_;
   TekRotations& rotations_;
+  std::mutex ddl_mu_;  // CREATE and DROP TABLESPACE, one at a time
 };
 
 }  // namespace

@@ -42,6 +42,17 @@ Result<std::vector<TablespaceKey>> tablespaces(const ServerContext& ctx) {
   return out;
 }
 
+// The realm whose own tablespace `name` is (CREATE REALM ... TABLESPACE), or "".
+std::string owning_realm(const vault::PolicySnapshot& snap, const std::string& name) {
+  for (const auto& b : snap.data().realm_tablespaces) {
+    if (b.tablespace != name) continue;
+    for (const auto& r : snap.data().realms) {
+      if (r.id == b.realm_id) return r.name;
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 const std::vector<std::string>& encryption_progress_columns() {
@@ -63,8 +74,8 @@ ViewRows encryption_progress_rows(const ServerContext& ctx) {
 }
 
 const std::vector<std::string>& tablespace_columns() {
-  static const std::vector<std::string> kColumns{"name",        "file",   "algorithm",
-                                                 "key_version", "tables", "realms"};
+  static const std::vector<std::string> kColumns{"name",   "file",   "algorithm", "key_version",
+                                                 "tables", "realms", "realm"};
   return kColumns;
 }
 
@@ -85,7 +96,7 @@ Result<ViewRows> tablespace_rows(const ServerContext& ctx, const vault::PolicySn
     }
     rows.push_back({t.name, std::filesystem::relative(t.file, ctx.services.dir.root).string(),
                     cipher_text(t.key.algorithm), std::to_string(t.key.version), joined(t.tables),
-                    joined(realms)});
+                    joined(realms), owning_realm(snap, t.name)});
   }
   return rows;
 }

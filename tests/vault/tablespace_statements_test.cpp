@@ -2,6 +2,8 @@
 // audited as sod_violation, and the host is never asked), each recorded before the host acts, a
 // host's failure recorded too and returned unchanged, and without a host the statements are 0A000.
 #include <boost/test/unit_test.hpp>
+#include <latch>
+#include <thread>
 
 #include "tests/vault/vault_fixture.h"
 
@@ -148,6 +150,43 @@ BOOST_AUTO_TEST_CASE(a_realm_tablespace_name_must_be_free_and_a_failed_file_take
   ok(admin, "CREATE REALM r4");
   vault->set_tablespace_host(nullptr);
   fails(admin, "CREATE REALM r5 TABLESPACE ts5", "0A000");
+}
+
+// Two VAULT_ADMINs creating one realm name, or two realms with one tablespace, at the same
+// moment: both pass the snapshot's check, one commits, the other gets 42710 as if it had come
+// second (not the store's constraint failure), and the host makes one file.
+BOOST_AUTO_TEST_CASE(concurrent_creates_of_one_name_one_wins_the_other_is_42710) {
+  Session a = login("sec_admin");
+  Session b = login("admin2");
+  auto race = [&](const std::string& first, const std::string& second) {
+    auto p1 = grammar::parse(first);
+    auto p2 = grammar::parse(second);
+    BOOST_TEST_REQUIRE((p1.ok() && p2.ok()));
+    Result<StatementResult> r1 = make_error(sqlstate::kInternalError, "not run");
+    Result<StatementResult> r2 = r1;
+    std::latch start(2);
+    std::thread t1([&] {
+      start.arrive_and_wait();
+      r1 = vault->execute(a, *p1);
+    });
+    std::thread t2([&] {
+      start.arrive_and_wait();
+      r2 = vault->execute(b, *p2);
+    });
+    t1.join();
+    t2.join();
+    BOOST_TEST_REQUIRE(r1.ok() != r2.ok(), first << " / " << second);
+    const Error& lost = r1.ok() ? r2.error() : r1.error();
+    BOOST_TEST(lost.code == sqlstate::kDuplicateObject, lost.code << ": " << lost.message);
+  };
+  for (int i = 0; i < 15; ++i) {
+    const std::string n = std::to_string(i);
+    race("CREATE REALM race" + n + " REQUIRE VAULT PASSWORD 'pw-race-one'",
+         "CREATE REALM race" + n + " REQUIRE VAULT PASSWORD 'pw-race-two'");
+    race("CREATE REALM ra" + n + " REQUIRE VAULT PASSWORD 'pw-a' TABLESPACE tsr" + n,
+         "CREATE REALM rb" + n + " REQUIRE VAULT PASSWORD 'pw-b' TABLESPACE tsr" + n);
+  }
+  BOOST_TEST(host.created.size() == 15u);
 }
 
 BOOST_AUTO_TEST_CASE(without_a_host_the_statements_are_not_supported) {
