@@ -16,6 +16,7 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/heap.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
@@ -170,17 +171,36 @@ void check_create_statistics(CreateStatsStmt* stmt, const char* query) {
   }
 }
 
+bool attaches_only(AlterTableStmt* stmt) {
+  ListCell* lc;
+  foreach (lc, stmt->cmds) {
+    const auto* cmd = static_cast<AlterTableCmd*>(lfirst(lc));
+    if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition) return false;
+  }
+  return stmt->cmds != NIL;
+}
+
+// ALTER TABLE without ONLY recurses into every table below. ATTACH / DETACH PARTITION does
+// not (the utility hook checks the partition named), but ATTACH scans the default partition
+// for rows that would now belong to the new one (its error is an oracle).
+void check_alter_table_reach(AlterTableStmt* stmt, const char* query) {
+  const Oid relid = user_table(stmt->relation);
+  if (relid == InvalidOid) return;
+  if (!attaches_only(stmt)) {
+    if (stmt->relation->inh) check_below(relid, ast::Command::kAlter, query);
+    return;
+  }
+  if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE) return;
+  const Oid fallback = get_default_partition_oid(relid);
+  if (OidIsValid(fallback)) check_table(fallback, ast::Command::kAlter, nullptr, query);
+}
+
 }  // namespace
 
 void check_ddl_reach(Node* node, const char* query) {
   switch (nodeTag(node)) {
-    case T_AlterTableStmt: {
-      auto* s = reinterpret_cast<AlterTableStmt*>(node);
-      if (s->relation != nullptr && s->relation->inh) {
-        check_below(user_table(s->relation), ast::Command::kAlter, query);
-      }
-      return;
-    }
+    case T_AlterTableStmt:
+      return check_alter_table_reach(reinterpret_cast<AlterTableStmt*>(node), query);
     case T_IndexStmt: {
       auto* s = reinterpret_cast<IndexStmt*>(node);
       if (s->relation != nullptr && s->relation->inh) {

@@ -52,12 +52,14 @@ bool may_read(Oid relid, Bitmapset* cols) {
 // The samples of `relid`'s statistics are of its own rows and, for a parent's inheritance
 // statistics, of every table below it (`inh`): each must be readable. A table of the
 // catalogs made by initdb is PostgreSQL's.
-bool samples_readable(Oid relid, AttrNumber att, bool inh) {
+// `lockmode`: the statement's lock, taken on the tables below before their names are read
+// (the planner takes the same when it expands them).
+bool samples_readable(Oid relid, AttrNumber att, bool inh, LOCKMODE lockmode) {
   if (relid < FirstNormalObjectId) return true;
   Bitmapset* cols = att > 0 ? bms_make_singleton(att - FirstLowInvalidHeapAttributeNumber)
                             : whole_row();
   if (!inh) return may_read(relid, cols);
-  List* tables = find_all_inheritors(relid, NoLock, nullptr);
+  List* tables = find_all_inheritors(relid, lockmode, nullptr);
   ListCell* lc;
   foreach (lc, tables) {
     // A child's column of the same name may have another number: the whole child counts.
@@ -73,7 +75,7 @@ bool relation_stats(PlannerInfo* root, RangeTblEntry* rte, AttrNumber att,
   if (g_prev_relation_stats != nullptr && g_prev_relation_stats(root, rte, att, vardata)) {
     return true;
   }
-  if (rte->rtekind != RTE_RELATION || samples_readable(rte->relid, att, rte->inh)) return false;
+  if (rte->rtekind != RTE_RELATION || samples_readable(rte->relid, att, rte->inh, rte->rellockmode)) return false;
   vardata->statsTuple = nullptr;
   return true;
 }
@@ -82,7 +84,7 @@ bool relation_stats(PlannerInfo* root, RangeTblEntry* rte, AttrNumber att,
 bool index_stats(PlannerInfo* root, Oid index, AttrNumber att, VariableStatData* vardata) {
   if (g_prev_index_stats != nullptr && g_prev_index_stats(root, index, att, vardata)) return true;
   if (index < FirstNormalObjectId) return false;
-  if (samples_readable(IndexGetRelation(index, false), InvalidAttrNumber, false)) return false;
+  if (samples_readable(IndexGetRelation(index, false), InvalidAttrNumber, false, NoLock)) return false;
   vardata->statsTuple = nullptr;
   return true;
 }
@@ -90,7 +92,9 @@ bool index_stats(PlannerInfo* root, Oid index, AttrNumber att, VariableStatData*
 // Extended statistics (CREATE STATISTICS): their MCV lists hold rows of several columns.
 void relation_info(PlannerInfo* root, Oid relid, bool inhparent, RelOptInfo* rel) {
   if (g_prev_relation_info != nullptr) g_prev_relation_info(root, relid, inhparent, rel);
-  if (rel->statlist != NIL && !samples_readable(relid, InvalidAttrNumber, inhparent)) {
+  if (rel->statlist == NIL) return;
+  const LOCKMODE lockmode = root->simple_rte_array[rel->relid]->rellockmode;
+  if (!samples_readable(relid, InvalidAttrNumber, inhparent, lockmode)) {
     rel->statlist = NIL;
   }
 }
