@@ -1,6 +1,7 @@
 #include "pgext/foreign_calls.h"
 
 #include "pgext/body_owners.h"
+#include "pgext/data_owners.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
 
@@ -175,8 +176,13 @@ void check_trigger_owners(List* rtable) {
     const RangeTblEntry* rte = static_cast<RangeTblEntry*>(lfirst(lc));
     if (rte->rtekind != RTE_RELATION || rte->relid < FirstNormalObjectId) continue;
     // A child the planner added (an UPDATE through the parent) has its parent's permissions.
-    if ((entry_perms(rtable, rte) & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0) continue;
+    const unsigned int perms = entry_perms(rtable, rte);
+    if ((perms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0) continue;
     check_triggers_of(rte->relid);
+    if ((perms & ACL_INSERT) == 0) continue;
+    // Rows inserted into a partitioned table are routed into partitions no entry names.
+    ListCell* t;
+    foreach (t, routing_targets(rte->relid)) check_triggers_of(lfirst_oid(t));
   }
 }
 
