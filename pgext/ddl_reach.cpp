@@ -139,10 +139,10 @@ void check_type_names(List* type_names, const char* query) {
   }
 }
 
-// ADD CONSTRAINT (CHECK, NOT NULL: validated unless NOT VALID, which is still checked),
-// SET NOT NULL and VALIDATE CONSTRAINT read every value of the domain.
+// ADD CONSTRAINT (C; validated unless NOT VALID, which is still checked), SET NOT NULL (O)
+// and VALIDATE CONSTRAINT (V) read every value of the domain.
 void check_alter_domain(AlterDomainStmt* stmt, const char* query) {
-  if (stmt->subtype != 'C' && stmt->subtype != 'N' && stmt->subtype != 'V') return;
+  if (stmt->subtype != 'C' && stmt->subtype != 'O' && stmt->subtype != 'V') return;
   check_type_names(list_make1(makeTypeNameFromNameList(stmt->typeName)), query);
 }
 
