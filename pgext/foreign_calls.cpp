@@ -34,7 +34,7 @@ ExecutorEnd_hook_type g_prev_executor_end = nullptr;
 constexpr int kMaxChecked = 8;
 struct Running {
   QueryDesc* query;
-  int nest_level;  // the (sub)transaction it started in
+  int nest_level;            // the (sub)transaction it started in
   Oid checked[kMaxChecked];  // owners already admitted for it
   int nchecked;
 };

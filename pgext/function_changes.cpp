@@ -124,8 +124,8 @@ void check_function_change(Node* node, const char* query) {
     case T_CreateFunctionStmt: {
       auto* s = reinterpret_cast<CreateFunctionStmt*>(node);
       if (!s->replace) return;
-      for (FuncCandidateList c = FuncnameGetCandidates(s->funcname, -1, NIL, false, false, false,
-                                                       true);
+      for (FuncCandidateList c =
+               FuncnameGetCandidates(s->funcname, -1, NIL, false, false, false, true);
            c != nullptr; c = c->next) {
         check_function(c->oid, query);
       }

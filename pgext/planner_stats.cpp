@@ -56,8 +56,8 @@ bool may_read(Oid relid, Bitmapset* cols) {
 // (the planner takes the same when it expands them).
 bool samples_readable(Oid relid, AttrNumber att, bool inh, LOCKMODE lockmode) {
   if (relid < FirstNormalObjectId) return true;
-  Bitmapset* cols = att > 0 ? bms_make_singleton(att - FirstLowInvalidHeapAttributeNumber)
-                            : whole_row();
+  Bitmapset* cols =
+      att > 0 ? bms_make_singleton(att - FirstLowInvalidHeapAttributeNumber) : whole_row();
   if (!inh) return may_read(relid, cols);
   List* tables = find_all_inheritors(relid, lockmode, nullptr);
   ListCell* lc;
@@ -75,7 +75,8 @@ bool relation_stats(PlannerInfo* root, RangeTblEntry* rte, AttrNumber att,
   if (g_prev_relation_stats != nullptr && g_prev_relation_stats(root, rte, att, vardata)) {
     return true;
   }
-  if (rte->rtekind != RTE_RELATION || samples_readable(rte->relid, att, rte->inh, rte->rellockmode)) return false;
+  if (rte->rtekind != RTE_RELATION || samples_readable(rte->relid, att, rte->inh, rte->rellockmode))
+    return false;
   vardata->statsTuple = nullptr;
   return true;
 }
@@ -84,7 +85,8 @@ bool relation_stats(PlannerInfo* root, RangeTblEntry* rte, AttrNumber att,
 bool index_stats(PlannerInfo* root, Oid index, AttrNumber att, VariableStatData* vardata) {
   if (g_prev_index_stats != nullptr && g_prev_index_stats(root, index, att, vardata)) return true;
   if (index < FirstNormalObjectId) return false;
-  if (samples_readable(IndexGetRelation(index, false), InvalidAttrNumber, false, NoLock)) return false;
+  if (samples_readable(IndexGetRelation(index, false), InvalidAttrNumber, false, NoLock))
+    return false;
   vardata->statsTuple = nullptr;
   return true;
 }
