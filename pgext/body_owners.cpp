@@ -1,5 +1,7 @@
 #include "pgext/body_owners.h"
 
+#include "pgext/foreign_calls.h"
+
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
 // and postgres.h first among them.
 // clang-format off
@@ -84,6 +86,8 @@ void on_call(FmgrHookEventType event, FmgrInfo* flinfo, Datum* priv) {
   }
   if (!OidIsValid(owner)) return;
   if (event == FHET_START) {
+    // Before the count: a refusal here gets no FHET_ABORT.
+    if (!own_code(owner)) check_call_of(owner);
     start(owner);
   } else {
     finish(owner);

@@ -7,6 +7,7 @@
 #include "pgext/access_memo.h"
 #include "pgext/body_owners.h"
 #include "pgext/decision_timing.h"
+#include "pgext/foreign_calls.h"
 #include "pgext/log_hook.h"
 #include "pgext/module.h"
 #include "pgext/pg_access.h"
@@ -194,6 +195,7 @@ bool vault_check_rtable(List* rtable, bool ereport_on_violation) {
     case Fast::kCatalogsOnly:
       return true;
     case Fast::kAllowed:
+      check_trigger_owners(rtable);
       if (start != 0) decision_timing().decisions.add(monotonic_ns() - start);
       return true;
     case Fast::kFull:
@@ -205,6 +207,7 @@ bool vault_check_rtable(List* rtable, bool ereport_on_violation) {
   if (accesses.n == 0) return true;
   if (vault_check(accesses.items, accesses.n, debug_query_string, AccessCheck::kDecide)) {
     guard_row_descriptions(rtable);
+    check_trigger_owners(rtable);
     if (start != 0) decision_timing().decisions.add(monotonic_ns() - start);
     return true;
   }
@@ -228,6 +231,7 @@ bool check_perms(List* rtable, bool ereport_on_violation) {
 void executor_start(QueryDesc* query, int eflags) {
   List* const rtable = query->plannedstmt->rtable;
   vault_check_rtable(rtable, true);
+  statement_started(query);
   List* const outer = g_checked_rtable;
   g_checked_rtable = rtable;
   PG_TRY();

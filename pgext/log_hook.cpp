@@ -64,8 +64,17 @@ void redact_field(char** text, bool to_client, bool context = false) {
   *text = pstrdup(redact_guarded(*text, context) ? redacted().c_str() : "?");
 }
 
-// The start of the statement that writes rows the session may not read whole.
-TimestampTz g_hidden_rows_statement = 0;
+// Set by a statement that writes rows the session may not read whole, until its transaction
+// ends (a deferred constraint fails at COMMIT, during the transaction's end, before this
+// flag is reset by the transaction callback, and its error is reported before the abort).
+bool g_hidden_rows_in_transaction = false;
+
+void on_transaction_end(XactEvent event, void*) {
+  if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
+      event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) {
+    g_hidden_rows_in_transaction = false;
+  }
+}
 
 bool describes_rows(int sqlerrcode) {
   const int category = ERRCODE_TO_CATEGORY(sqlerrcode);
@@ -74,11 +83,7 @@ bool describes_rows(int sqlerrcode) {
 }
 
 void hide_row_values(ErrorData* edata) {
-  if (g_hidden_rows_statement == 0 ||
-      g_hidden_rows_statement != GetCurrentStatementStartTimestamp() ||
-      !describes_rows(edata->sqlerrcode)) {
-    return;
-  }
+  if (!g_hidden_rows_in_transaction || !describes_rows(edata->sqlerrcode)) return;
   const char* kHidden =
       "dbvault: the row's values are not shown (the session may not read all "
       "of the table's columns)";
@@ -105,11 +110,12 @@ void emit_log(ErrorData* edata) {
 
 void mark_secret_statement() { g_secret_statement = GetCurrentStatementStartTimestamp(); }
 
-void mark_hidden_row_values() { g_hidden_rows_statement = GetCurrentStatementStartTimestamp(); }
+void mark_hidden_row_values() { g_hidden_rows_in_transaction = true; }
 
 void install_log_hook() {
   g_prev_emit_log = emit_log_hook;
   emit_log_hook = emit_log;
+  RegisterXactCallback(on_transaction_end, nullptr);
 }
 
 }  // namespace dbvault::pgext

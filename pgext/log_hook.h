@@ -19,7 +19,8 @@ void install_log_hook();
 void mark_secret_statement();
 
 // The current statement writes rows of a table the session may not read whole: from now until
-// the statement ends, the DETAIL of an integrity or check-option violation (class 23 and 44:
+// the transaction ends (so that a deferred constraint checked at COMMIT or at SET CONSTRAINTS
+// ... IMMEDIATE, after the statement that wrote the row, is covered too), the DETAIL of an integrity or check-option violation (class 23 and 44:
 // "Failing row contains (...)", "Key (...)=(...) already exists") is replaced, for the
 // client and the log, since PostgreSQL shows there every column the role's privileges let it
 // read, realm columns included.

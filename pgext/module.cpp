@@ -12,9 +12,11 @@
 #include "pgext/data_owners.h"
 #include "pgext/decision_timing.h"
 #include "pgext/executor_hook.h"
+#include "pgext/foreign_calls.h"
 #include "pgext/function_hook.h"
 #include "pgext/log_hook.h"
 #include "pgext/login_hook.h"
+#include "pgext/planner_stats.h"
 #include "pgext/utility_hook.h"
 
 // PostgreSQL last: its headers define macros (snprintf, ...) that break the C++ library;
@@ -270,5 +272,7 @@ extern "C" void _PG_init(void) {
   install_log_hook();
   install_utility_hook();
   install_function_hook();
+  install_planner_stats_hooks();
+  install_foreign_calls();
   register_audit_worker();
 }

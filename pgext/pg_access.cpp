@@ -315,6 +315,12 @@ bool vault_may_read(const PgAccess* accesses, int n) {
   return may;
 }
 
+bool vault_check_as_owner(const PgAccess* accesses, int n, const char* query, unsigned int owner) {
+  if (!ensure_open() || !sync_policy()) return false;
+  const char* name = GetUserNameFromId(owner, true);
+  return run_check(accesses, n, query, AccessCheck::kDecide, name != nullptr ? name : "");
+}
+
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check) {
   if (!ensure_open() || !sync_policy()) return false;
   if (!run_check(accesses, n, query, check, nullptr)) return false;

@@ -96,6 +96,11 @@ enum class AccessCheck {
 // `query`: the statement text for audit records (literals are replaced there).
 bool vault_check(const PgAccess* accesses, int n, const char* query, AccessCheck check);
 
+// The body check alone for role `owner` (a role OID): the accesses checked for that role's
+// vault user with standing authorizations only (BackendVault::check_as_body_owner), audited
+// as a refusal. False with backend_state().error set on a refusal or failure.
+bool vault_check_as_owner(const PgAccess* accesses, int n, const char* query, unsigned int owner);
+
 // The accesses as the vault's object ids against the current snapshot
 // (BackendVault::resolve): *nresolved of them, in backend-lifetime storage valid until the
 // next call. nullptr with backend_state().error set on failure. REQUIRES: the vault is open.

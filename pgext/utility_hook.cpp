@@ -1,5 +1,7 @@
 #include "pgext/utility_hook.h"
 
+#include "pgext/ddl_reach.h"
+#include "pgext/function_changes.h"
 #include "pgext/module.h"
 #include "pgext/module_files.h"
 #include "pgext/pg_access.h"
@@ -251,6 +253,8 @@ void check_duties(Node* node) {
 
 void check_utility(Node* node, const char* query) {
   check_duties(node);
+  check_ddl_reach(node, query);
+  check_function_change(node, query);
   switch (nodeTag(node)) {
     case T_LoadStmt:
       refuse("LOAD");

@@ -13,6 +13,10 @@
 //   LOAD, COPY ... PROGRAM, ALTER SYSTEM of dbvault.* or the preload
 //   and library settings (or RESET ALL)                                refused for everyone
 //
+// Also what a statement reaches beyond the tables it names (ddl_reach.h: children,
+// partitions, FK-referencing tables, domain columns) and changes of functions realm tables
+// call (function_changes.h).
+//
 // Checks run for the backend's authenticated user's vault session, as in the executor hook.
 #pragma once
 
