@@ -78,8 +78,7 @@ Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
   const auto unmasked = without_mask_views(st.compiled.facts, st.conn.masks);
   const StatementFacts& facts = unmasked ? *unmasked : st.compiled.facts;
   // An index scan reads the index's columns: their order reaches the session (index_reads.h).
-  auto indexed =
-      with_index_reads(st.conn.db, *st.conn.auth, snap, st.compiled.stmt.get(), facts);
+  auto indexed = with_index_reads(st.conn.db, *st.conn.auth, snap, st.compiled.stmt.get(), facts);
   if (!indexed) return std::move(indexed).error();
   if (*indexed) return enforce(ctx, snap, **indexed, resolve(snap, **indexed), st.shown());
   if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.shown());

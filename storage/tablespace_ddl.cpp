@@ -246,7 +246,8 @@ Status Connection::create_table_in(const ast::CreateTable& ct, std::string* noti
     auto scope = c.auth->internal();
     in_main = main_has(c.db, ct.table.name);
   }
-  if (creates_if_not_exists(ct.source) && (holder || in_main)) {  // PostgreSQL: a NOTICE, nothing done
+  // IF NOT EXISTS over an existing table: PostgreSQL's NOTICE, and nothing done.
+  if (creates_if_not_exists(ct.source) && (holder || in_main)) {
     if (notice != nullptr) *notice = "relation \"" + ct.table.name + "\" already exists, skipping";
     return ok_status();
   }
