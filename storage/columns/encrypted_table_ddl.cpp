@@ -116,9 +116,11 @@ Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::C
                                                            : columns::ColumnMode::kRandomized});
   }
   // One transaction from the check of the name to the catalog record: no other session sees
-  // the table before its record (an INSERT there would store plaintext), nor creates it
-  // between the check and the CREATE (IF NOT EXISTS would then run over its table).
-  DBV_RETURN_IF_ERROR(exec_internal(c.db, *c.auth, "BEGIN IMMEDIATE"));
+  // the table before its record (an INSERT there would store plaintext). A table another
+  // session creates after the check makes the CREATE fail (its write needs the snapshot the
+  // check read: SQLITE_BUSY_SNAPSHOT), never run over that table. Deferred, not IMMEDIATE:
+  // that would also take the write lock of every attached tablespace.
+  DBV_RETURN_IF_ERROR(exec_internal(c.db, *c.auth, "BEGIN"));
   bool recorded = false;
   Status done = [&]() -> Status {
     auto existing = existing_relation(c, table);
