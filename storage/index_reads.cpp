@@ -116,7 +116,7 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
                                                          const vault::PolicySnapshot& snap,
                                                          sqlite3_stmt* stmt,
                                                          const StatementFacts& facts) {
-  if (stmt == nullptr || sqlite3_stmt_isexplain(stmt) > 0) return nullptr;
+  if (stmt == nullptr || sqlite3_stmt_isexplain(stmt) > 0) return std::unique_ptr<StatementFacts>();
   std::map<TableKey, std::map<std::string, IndexColumns>> candidates;
   for (const auto& a : facts.accesses) {
     if (a.schema.empty() || fold_ascii(a.schema) == "temp") continue;
@@ -127,7 +127,7 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
     candidates.emplace(key, std::move(*found));
   }
   std::erase_if(candidates, [](const auto& entry) { return entry.second.empty(); });
-  if (candidates.empty()) return nullptr;
+  if (candidates.empty()) return std::unique_ptr<StatementFacts>();
   std::vector<EngineAccess> implied;
   for (const auto& [table, indexes] : candidates) add_unique_reads(facts, table, indexes, implied);
   const char* text = sqlite3_sql(stmt);
@@ -151,7 +151,7 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
     if (*counted) added.clear();
   }
   added.insert(added.end(), implied.begin(), implied.end());
-  if (added.empty()) return nullptr;
+  if (added.empty()) return std::unique_ptr<StatementFacts>();
   auto out = std::make_unique<StatementFacts>(facts);
   for (auto& a : added) {
     if (out->seen.insert(a).second) out->accesses.push_back(std::move(a));
