@@ -81,6 +81,10 @@ Result<Database> Database::open(const std::filesystem::path& path, OpenOptions o
 
 Result<Database> Database::adopt(sqlite3* raw, OpenOptions options) {
   Database db(raw, std::move(options.label));
+  // The stores run only their own statements; still, nothing loads an extension or hands
+  // fts3_tokenizer a pointer on any connection of the server.
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
   if (options.wal) DBV_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL;"));
   DBV_RETURN_IF_ERROR(db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
   return db;

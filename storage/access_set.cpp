@@ -28,6 +28,7 @@ Result<std::unique_ptr<SqliteAccessResolver>> SqliteAccessResolver::open(
     return e;
   }
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
   return std::unique_ptr<SqliteAccessResolver>(new SqliteAccessResolver(db, std::move(vfs)));

@@ -346,6 +346,8 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
 
 }  // namespace
 
+bool builtin_function(std::string_view name) { return listed(kBuiltinFunctions, name); }
+
 void StatementFacts::add(EngineAccess a) {
   if (seen.insert(a).second) accesses.push_back(std::move(a));
 }

@@ -164,6 +164,12 @@ class Authorizer {
   int seal_calls_ = 0;
 };
 
+// True for SQLite's built-in functions that read nothing but their arguments (core, date,
+// JSON, math, aggregate, window): the allow list of the authorizer, for other connections
+// that run a user's SQL (the vault views). load_extension, fts3_tokenizer and every
+// application function are not on it.
+bool builtin_function(std::string_view name);
+
 // The engine's own bookkeeping table; no user statement touches it.
 inline constexpr std::string_view kCreatorsTable = "dbvault_body_creators";
 

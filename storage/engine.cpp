@@ -25,6 +25,7 @@ Error open_error(const fs::path& path, sqlite3* db, int rc) {
 Status configure(sqlite3* db, const EngineOptions& o) {
   int ignored = 0;
   const std::pair<int, int> settings[] = {{SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0},
+                                          {SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0},
                                           {SQLITE_DBCONFIG_DEFENSIVE, 1},
                                           {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0},
                                           {SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0},
@@ -264,6 +265,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
                       "names beginning with dbvault_seal are reserved to the engine's encrypted "
                       "columns");
   }
+  const std::uint64_t columns_epoch = state_->engine.columns.epoch();
   auto c = compile(state_->db, *state_->auth, sql, Completion::kMayDefer);
   bool sealed = false;
   std::string checked;
@@ -288,6 +290,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
   st->plan = state_->columns->plan(st->compiled.stmt.get());
   st->exported = options.exported;
   st->masks = std::move(masks);
+  record_encrypted_shape(*st, columns_epoch);
   if (st->compiled.pending) {  // checked at its first execution, once complete
     return std::unique_ptr<Statement>(new Statement(std::move(st)));
   }

@@ -219,7 +219,11 @@ class Connection {
   // transaction block; 42501 denied, or the tablespace's key not released to this session.
   // With ENCRYPTED columns (and no TABLESPACE): creates main.t, records its encrypted columns
   // (RANDOMIZED) and makes sure its column key exists (docs/encryption.md §13.3); errors there.
-  Status create_table_in(const ast::CreateTable& statement);
+  // The name check, the table, its record and its key are one transaction: nobody sees the
+  // table before its record. IF NOT EXISTS over an existing table or view (main or a
+  // tablespace) does nothing at all and sets `notice` (when given) to PostgreSQL's NOTICE
+  // text, "relation \"t\" already exists, skipping" (SQLSTATE 42P07).
+  Status create_table_in(const ast::CreateTable& statement, std::string* notice = nullptr);
 
  private:
   friend class Engine;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +88,10 @@ struct StatementState {
   columns::ResultPlan plan;
   std::vector<std::optional<Value>> decrypted;
   std::vector<std::string> drops_encrypted;  // dropped_encrypted_tables() of this statement
+  // The encrypted columns of its tables when it was compiled, and the column catalog's epoch
+  // then (check_encrypted_shape).
+  std::uint64_t columns_epoch = 0;
+  std::map<std::string, std::vector<columns::EncryptedColumn>> shape;
   std::string rules_text;  // the text the operator rules were checked on ("" for none)
   std::vector<std::optional<std::int64_t>> rules_schema;  // rules_schema() at that check
 };
@@ -117,8 +122,22 @@ std::vector<std::string> dropped_encrypted_tables(const ConnectionState& conn,
                                                   const StatementFacts& facts);
 Status check_encrypted_drop(const ConnectionState& conn, const std::vector<std::string>& tables);
 Status finish_encrypted_drop(ConnectionState& conn, const std::vector<std::string>& tables);
+// The shape of a statement's encrypted columns (columns/encrypted_shape.cpp): SQLite compiles a
+// statement again on its own after DROP TABLE t + CREATE TABLE t (... ENCRYPTED), but the
+// engine's rewrite that seals its writes and the plan that opens its results were made for the
+// old table: a prepared INSERT would store plaintext in the new encrypted column, a SELECT
+// return ciphertext. encrypted_shape(): "schema.table" -> its encrypted columns, for each table
+// the facts touch that has any. record_encrypted_shape(): at prepare, with the catalog epoch
+// read before compile(). check_encrypted_shape(): before each execution; when the shape
+// changed, the statement is stale (needs_prepare) and 0A000 "cached plan must not change
+// result type", as PostgreSQL answers for a prepared statement whose table changed shape.
+using EncryptedShape = std::map<std::string, std::vector<columns::EncryptedColumn>>;
+EncryptedShape encrypted_shape(const ConnectionState& c, const StatementFacts& facts);
+void record_encrypted_shape(StatementState& st, std::uint64_t epoch_before_compile);
+Status check_encrypted_shape(StatementState& st);
 // CREATE TABLE ... ENCRYPTED (encrypted_table_ddl.cpp); Connection::create_table_in's branch.
-Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::CreateTable& ct);
+Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::CreateTable& ct,
+                              std::string* notice);
 
 // The checks of a compiled statement against `snap`, at prepare and at each execution: the
 // masks (storage/masking.h), then enforce() (storage/enforcement.h). REQUIRES: st.resolved

@@ -6,6 +6,7 @@
 #include "common/sqlstate.h"
 #include "grammar/printer.h"
 #include "storage/compile.h"
+#include "storage/index_reads.h"
 #include "storage/masking.h"
 #include "storage/sql_words.h"
 
@@ -26,18 +27,6 @@ Result<bool> is_trigger(sqlite3* db, Authorizer& auth, const std::string& name) 
       db, auth, "SELECT name FROM main" + where + " UNION ALL SELECT name FROM temp" + where, 0);
   if (!found) return std::move(found).error();
   return !found->empty();
-}
-
-// True if one of the plan's lines names index `name` ("... USING [COVERING] INDEX name ...").
-bool plan_reads(const std::vector<std::string>& plan, const std::string& name) {
-  const std::string needle = "INDEX " + name;
-  return std::any_of(plan.begin(), plan.end(), [&](const std::string& line) {
-    for (auto at = line.find(needle); at != std::string::npos; at = line.find(needle, at + 1)) {
-      const auto end = at + needle.size();
-      if (end == line.size() || line[end] == ' ' || line[end] == '(') return true;
-    }
-    return false;
-  });
 }
 
 Error order_refusal(const std::string& index, const std::string& table, std::string why) {
@@ -121,7 +110,7 @@ Status check_index_order(const MaskCheck& check, const StatementFacts& facts,
   if (!plan) return std::move(plan).error();
   for (const auto& [table, names] : indexes) {
     for (const auto& name : names) {
-      if (plan_reads(*plan, name)) {
+      if (plan_reads_index(*plan, name)) {
         return order_refusal(name, table.first + "." + table.second, "the statement's plan reads");
       }
     }

@@ -104,4 +104,11 @@ std::string fold_ascii(std::string_view s) {
   return out;
 }
 
+bool creates_if_not_exists(std::string_view sql) {
+  auto w = leading_words(sql, 7);
+  if (w.size() > 1 && (w[1] == "TEMP" || w[1] == "TEMPORARY")) w.erase(w.begin() + 1);
+  return w.size() >= 5 && w[0] == "CREATE" && w[1] == "TABLE" && w[2] == "IF" && w[3] == "NOT" &&
+         w[4] == "EXISTS";
+}
+
 }  // namespace dbvault::storage

@@ -14,6 +14,9 @@ namespace dbvault::storage {
 // as written), punctuation as one-character words; comments and white space skipped.
 std::vector<std::string> leading_words(std::string_view sql, std::size_t max);
 
+// True for CREATE [TEMP | TEMPORARY] TABLE IF NOT EXISTS ...
+bool creates_if_not_exists(std::string_view sql);
+
 struct StatementShape {
   bool vacuum = false;       // VACUUM [schema] [INTO file], also after EXPLAIN
   bool vacuum_into = false;  // VACUUM [schema] INTO file: a copy outside the engine

@@ -4,6 +4,7 @@
 #include "storage/busy_wait.h"
 #include "storage/engine.h"
 #include "storage/engine_internal.h"
+#include "storage/index_reads.h"
 
 namespace dbvault::storage {
 
@@ -75,6 +76,11 @@ Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
                                    st.conn.db, st.conn.auth.get(), st.compiled.stmt.get()},
                                   st.compiled.facts));
   const auto unmasked = without_mask_views(st.compiled.facts, st.conn.masks);
+  const StatementFacts& facts = unmasked ? *unmasked : st.compiled.facts;
+  // An index scan reads the index's columns: their order reaches the session (index_reads.h).
+  auto indexed = with_index_reads(st.conn.db, *st.conn.auth, snap, st.compiled.stmt.get(), facts);
+  if (!indexed) return std::move(indexed).error();
+  if (*indexed) return enforce(ctx, snap, **indexed, resolve(snap, **indexed), st.shown());
   if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.shown());
   return enforce(ctx, snap, *unmasked, resolve(snap, *unmasked), st.shown());
 }
@@ -95,6 +101,7 @@ static Status check_execution(StatementState& st) {
       return s;
     }
   }
+  DBV_RETURN_IF_ERROR(check_encrypted_shape(st));
   const auto snap = st.conn.engine.vault.snapshot();
   if (fresh || snap->version() != st.resolved_version) {
     st.resolved = resolve(*snap, st.compiled.facts);

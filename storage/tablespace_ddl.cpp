@@ -243,9 +243,9 @@ Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const 
   return ok_status();
 }
 
-Status Connection::create_table_in(const ast::CreateTable& ct) {
+Status Connection::create_table_in(const ast::CreateTable& ct, std::string* notice) {
   ConnectionState& c = *state_;
-  if (!ct.encrypted_columns.empty()) return create_encrypted_table(*this, c, ct);
+  if (!ct.encrypted_columns.empty()) return create_encrypted_table(*this, c, ct, notice);
   if (ct.temporary) {
     return make_error(sqlstate::kInvalidParameterValue,
                       "a TEMP table lives in memory and cannot be placed in a tablespace");
@@ -271,6 +271,11 @@ Status Connection::create_table_in(const ast::CreateTable& ct) {
   {
     auto scope = c.auth->internal();
     in_main = main_has(c.db, ct.table.name);
+  }
+  // IF NOT EXISTS over an existing table: PostgreSQL's NOTICE, and nothing done.
+  if (creates_if_not_exists(ct.source) && (holder || in_main)) {
+    if (notice != nullptr) *notice = "relation \"" + ct.table.name + "\" already exists, skipping";
+    return ok_status();
   }
   if (holder || in_main || policy_names_main) {
     return make_error(

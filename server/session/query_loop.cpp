@@ -305,7 +305,15 @@ Status QueryLoop::run_vault_statement(std::string_view text) {
   // it as any CREATE TABLE), then its catalog and keys.
   const auto* ct = std::get_if<ast::CreateTable>(&parsed->node);
   if (ct != nullptr && (ct->tablespace || !ct->encrypted_columns.empty())) {
-    DBV_RETURN_IF_ERROR(conn_->create_table_in(*ct));
+    std::string notice;  // IF NOT EXISTS over an existing table: nothing was done
+    DBV_RETURN_IF_ERROR(conn_->create_table_in(*ct, &notice));
+    if (!notice.empty()) {
+      wire::ErrorFields fields;
+      fields.severity = "NOTICE";
+      fields.code = "42P07";
+      fields.message = std::move(notice);
+      wire::append_notice_response(io_.out(), fields);
+    }
     wire::append_command_complete(io_.out(), "CREATE TABLE");
     return ok_status();
   }

@@ -323,7 +323,12 @@ Status VaultViews::open() {
     sqlite3_free(err);
     return make_error(sqlstate::kSystemError, "cannot create the vault views: " + message);
   }
-  return ok_status();
+  Status guarded = guard_.install(db_);
+  if (!guarded) {  // never an unguarded connection for the next query
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+  return guarded;
 }
 
 namespace {
@@ -344,7 +349,9 @@ Result<pgcompat::ResultSet> VaultViews::query(std::string_view sql) {
   if (mentions_audit_log(sql)) DBV_RETURN_IF_ERROR(ctx_.services.audit->flush());
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
+  (void)guard_.take_refusal();
   if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw, &tail) != SQLITE_OK) {
+    if (auto refused = guard_.take_refusal()) return std::move(*refused);
     const std::string msg = sqlite3_errmsg(db_);
     if (msg.size() > 6 && msg[5] == ':')
       return make_error(SqlState{msg.substr(0, 5)}, msg.substr(6));

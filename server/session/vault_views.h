@@ -7,7 +7,8 @@
 // engine's connection), so a query on them cannot reach an engine table, and an engine
 // statement cannot reach them. Every view requires AUDIT_VIEWER or VAULT_ADMIN, checked against
 // the policy snapshot at every query (42501 otherwise); none ever shows key material, a
-// password or a token (tokens: ids and expiries only).
+// password or a token (tokens: ids and expiries only). A query only reads: ViewGuard refuses
+// ATTACH, PRAGMA, writes and every function but SQLite's pure built-ins (42501).
 //
 // Thread-safety: one session's thread.
 #pragma once
@@ -17,6 +18,7 @@
 
 #include "server/pgcompat/pgcompat.h"
 #include "server/session/context.h"
+#include "server/session/view_guard.h"
 #include "vault/session.h"
 
 struct sqlite3;
@@ -38,6 +40,7 @@ class VaultViews {
   ServerContext& ctx_;
   vault::Session& session_;
   sqlite3* db_ = nullptr;
+  ViewGuard guard_;  // what a query may do on db_ (view_guard.h)
 };
 
 }  // namespace dbvault::server::session

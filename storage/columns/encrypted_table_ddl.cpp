@@ -12,6 +12,7 @@ namespace dbvault::storage {
 namespace {
 
 constexpr SqlState kActiveTransaction{"25001"};
+constexpr SqlState kDuplicateTable{"42P07"};
 
 Status run_to_end(Connection& conn, const std::string& sql) {
   auto st = conn.prepare(sql);
@@ -64,9 +65,22 @@ Status check_encryptable(ConnectionState& c, const std::string& table,
   return ok_status();
 }
 
+// Where a table or view named `table` exists ("main", or the tablespace holding it); "" none.
+Result<std::string> existing_relation(ConnectionState& c, const std::string& table) {
+  if (const auto holder = c.engine.tablespaces.tablespace_of_table(table)) return *holder;
+  auto found = query_column(c.db, *c.auth,
+                            "SELECT name FROM main.sqlite_schema WHERE type IN ('table', 'view') "
+                            "AND name = " +
+                                grammar::quote_literal(table) + " COLLATE NOCASE",
+                            0);
+  if (!found) return std::move(found).error();
+  return found->empty() ? std::string() : std::string("main");
+}
+
 }  // namespace
 
-Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::CreateTable& ct) {
+Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::CreateTable& ct,
+                              std::string* notice) {
   if (ct.tablespace) {
     return make_error(sqlstate::kFeatureNotSupported,
                       "ENCRYPTED columns in a table of a TABLESPACE are not supported yet: "
@@ -101,19 +115,37 @@ Status create_encrypted_table(Connection& conn, ConnectionState& c, const ast::C
     record.columns.push_back({fold_ascii(e), deterministic ? columns::ColumnMode::kDeterministic
                                                            : columns::ColumnMode::kRandomized});
   }
-  std::string sql = ct.engine_sql;
-  DBV_RETURN_IF_ERROR(run_to_end(conn, sql));
+  // One transaction from the check of the name to the catalog record: no other session sees
+  // the table before its record (an INSERT there would store plaintext). A table another
+  // session creates after the check makes the CREATE fail (its write needs the snapshot the
+  // check read: SQLITE_BUSY_SNAPSHOT), never run over that table. Deferred, not IMMEDIATE:
+  // that would also take the write lock of every attached tablespace.
+  DBV_RETURN_IF_ERROR(exec_internal(c.db, *c.auth, "BEGIN"));
+  bool recorded = false;
   Status done = [&]() -> Status {
+    auto existing = existing_relation(c, table);
+    if (!existing) return std::move(existing).error();
+    if (!existing->empty()) {
+      if (!creates_if_not_exists(ct.source)) {
+        return make_error(kDuplicateTable, "relation \"" + table + "\" already exists" +
+                                               (*existing == "main" ? "" : " in " + *existing));
+      }
+      if (notice != nullptr) *notice = "relation \"" + table + "\" already exists, skipping";
+      return ok_status();  // touches nothing: no check, no key, no record
+    }
+    DBV_RETURN_IF_ERROR(run_to_end(conn, ct.engine_sql));
     DBV_RETURN_IF_ERROR(check_encryptable(c, table, record.columns));
     DBV_RETURN_IF_ERROR(keys->create(columns::ColumnCatalog::scope_of(vault_name)));
     auto scope = c.auth->internal();
     DBV_RETURN_IF_ERROR(c.engine.columns.remove(c.db, vault_name));  // a dropped table's record
-    return c.engine.columns.add(c.db, record);
+    DBV_RETURN_IF_ERROR(c.engine.columns.add(c.db, record));
+    recorded = true;
+    return exec_internal(c.db, *c.auth, "COMMIT");
   }();
-  if (!done) {
+  if (!done || conn.in_transaction()) {
+    (void)exec_internal(c.db, *c.auth, "ROLLBACK");
     auto scope = c.auth->internal();
-    const std::string drop = "DROP TABLE main." + quote_ident(table);
-    (void)sqlite3_exec(c.db, drop.c_str(), nullptr, nullptr, nullptr);
+    if (recorded) (void)c.engine.columns.remove(c.db, vault_name);  // the memory of a lost one
   }
   return done;
 }

@@ -62,6 +62,9 @@ Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what) {
 }
 
 Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
+  // No connection of the engine loads an extension or hands fts3_tokenizer a pointer.
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
   const int rc = sqlite3_exec(db, kConnectionPragmas, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) {
     return tde_error(vfs, db, sqlite3_extended_errcode(db),

@@ -1,0 +1,162 @@
+// with_index_reads() (storage/index_reads.h): a plan that scans an index reads its columns.
+#include "storage/index_reads.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "common/sqlstate.h"
+#include "grammar/printer.h"
+#include "storage/compile.h"
+#include "storage/sql_words.h"
+
+namespace dbvault::storage {
+namespace {
+
+using TableKey = std::pair<std::string, std::string>;  // (schema, table) as the facts name them
+
+// The columns of schema.table the policy names (folded), from `names`.
+std::set<std::string> named_columns(const vault::PolicySnapshot& snap, const TableKey& t,
+                                    const std::vector<std::string>& names) {
+  std::set<std::string> out;
+  for (const auto& n : names) {
+    const auto id = snap.resolve_access_object({{t.first, t.second}, n});
+    const auto* o = id ? snap.object(*id) : nullptr;
+    if (o != nullptr && o->table_id != rules::kNoId) out.insert(fold_ascii(n));
+  }
+  return out;
+}
+
+struct IndexColumns {
+  std::set<std::string> named;  // the columns the policy names that a scan of it reads
+  std::set<std::string> keys;   // every key column (folded; "" for an expression)
+  bool unique = false;
+};
+
+// The indexes of `t` (by name) with a key column the policy names.
+Result<std::map<std::string, IndexColumns>> named_indexes(sqlite3* db, Authorizer& auth,
+                                                          const vault::PolicySnapshot& snap,
+                                                          const TableKey& t) {
+  const std::string s = grammar::quote_literal(t.first);
+  auto rows =
+      query_schema(db, auth, t.first,
+                   "SELECT il.name, il.partial, ii.cid, COALESCE(ii.name, ''), il.\"unique\" "
+                   "FROM pragma_index_list(" +
+                       grammar::quote_literal(t.second) + ", " + s +
+                       ") il, pragma_index_xinfo(il.name, " + s + ") ii WHERE ii.key = 1");
+  if (!rows) return std::move(rows).error();
+  std::map<std::string, IndexColumns> out;
+  std::optional<std::set<std::string>> every;  // all named columns of the table, when needed
+  for (const auto& row : **rows) {
+    if (row.size() < 5) continue;
+    IndexColumns& index = out[row[0]];
+    index.keys.insert(fold_ascii(row[3]));
+    index.unique = row[4] == "1";
+    if (row[1] == "1" || row[2] == "-2") {  // partial, or an expression: not parsed
+      if (!every) {
+        auto all = table_columns(db, auth, t.first, t.second, true);
+        if (!all) return std::move(all).error();
+        every = named_columns(snap, t, *all);
+      }
+      index.named.insert(every->begin(), every->end());
+    } else {
+      const auto named = named_columns(snap, t, {row[3]});
+      index.named.insert(named.begin(), named.end());
+    }
+  }
+  std::erase_if(out, [](const auto& entry) { return entry.second.named.empty(); });
+  return out;
+}
+
+// An UPDATE of a key column of a UNIQUE index fails (23505) exactly when another row holds the
+// same values in all its key columns: an implied read of the index's named columns.
+void add_unique_reads(const StatementFacts& facts, const TableKey& table,
+                      const std::map<std::string, IndexColumns>& indexes,
+                      std::vector<EngineAccess>& added) {
+  for (const auto& a : facts.accesses) {
+    if (a.command != ast::Command::kUpdate || a.column.empty() || a.schema != table.first ||
+        a.table != table.second) {
+      continue;
+    }
+    for (const auto& [name, index] : indexes) {
+      if (!index.unique || !index.keys.contains(fold_ascii(a.column))) continue;
+      for (const auto& column : index.named) {
+        EngineAccess read{ast::Command::kSelect, table.first, table.second, column, a.context};
+        read.implied = true;
+        added.push_back(std::move(read));
+      }
+    }
+  }
+}
+
+// `SELECT count(*) FROM t` answered by counting an index: one plan line, a Count opcode.
+Result<bool> simple_count(sqlite3* db, Authorizer& auth, const std::vector<std::string>& plan,
+                          const std::string& text) {
+  if (plan.size() != 1) return false;
+  auto ops = query_column(db, auth, "EXPLAIN " + text, 1);
+  if (!ops) return std::move(ops).error();
+  return std::find(ops->begin(), ops->end(), "Count") != ops->end();
+}
+
+}  // namespace
+
+bool plan_reads_index(const std::vector<std::string>& plan, const std::string& name) {
+  const std::string needle = "INDEX " + name;
+  return std::any_of(plan.begin(), plan.end(), [&](const std::string& line) {
+    for (auto at = line.find(needle); at != std::string::npos; at = line.find(needle, at + 1)) {
+      const auto end = at + needle.size();
+      if (end == line.size() || line[end] == ' ' || line[end] == '(') return true;
+    }
+    return false;
+  });
+}
+
+Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
+                                                         const vault::PolicySnapshot& snap,
+                                                         sqlite3_stmt* stmt,
+                                                         const StatementFacts& facts) {
+  if (stmt == nullptr || sqlite3_stmt_isexplain(stmt) > 0) return std::unique_ptr<StatementFacts>();
+  std::map<TableKey, std::map<std::string, IndexColumns>> candidates;
+  for (const auto& a : facts.accesses) {
+    if (a.schema.empty() || fold_ascii(a.schema) == "temp") continue;
+    const TableKey key{a.schema, a.table};
+    if (candidates.contains(key)) continue;
+    auto found = named_indexes(db, auth, snap, key);
+    if (!found) return std::move(found).error();
+    candidates.emplace(key, std::move(*found));
+  }
+  std::erase_if(candidates, [](const auto& entry) { return entry.second.empty(); });
+  if (candidates.empty()) return std::unique_ptr<StatementFacts>();
+  std::vector<EngineAccess> implied;
+  for (const auto& [table, indexes] : candidates) add_unique_reads(facts, table, indexes, implied);
+  const char* text = sqlite3_sql(stmt);
+  if (text == nullptr) {
+    return make_error(sqlstate::kInternalError, "the statement's plan cannot be checked");
+  }
+  auto plan = query_column(db, auth, std::string("EXPLAIN QUERY PLAN ") + text, 3);
+  if (!plan) return std::move(plan).error();
+  std::vector<EngineAccess> added;  // the scans first: an explicit read is never implied
+  for (const auto& [table, indexes] : candidates) {
+    for (const auto& [name, index] : indexes) {
+      if (!plan_reads_index(*plan, name)) continue;
+      for (const auto& column : index.named) {
+        added.push_back({ast::Command::kSelect, table.first, table.second, column, ""});
+      }
+    }
+  }
+  if (!added.empty()) {
+    auto counted = simple_count(db, auth, *plan, text);
+    if (!counted) return std::move(counted).error();
+    if (*counted) added.clear();
+  }
+  added.insert(added.end(), implied.begin(), implied.end());
+  if (added.empty()) return std::unique_ptr<StatementFacts>();
+  auto out = std::make_unique<StatementFacts>(facts);
+  for (auto& a : added) {
+    if (out->seen.insert(a).second) out->accesses.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace dbvault::storage
