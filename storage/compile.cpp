@@ -212,6 +212,8 @@ Status find_isolated_bodies(sqlite3* db, Authorizer& auth, std::string_view sql,
   return ok_status();
 }
 
+}  // namespace
+
 // The schema queries that complete a statement's facts, run first in a deferred transaction
 // (BEGIN, nothing run yet), would open its read snapshot, and the writing statement would then
 // have to upgrade it: SQLITE_BUSY at once, without waiting, whenever another connection wrote
@@ -230,6 +232,8 @@ Status take_write_lock(sqlite3* db, Authorizer& auth) {
   if (rc != SQLITE_OK) return engine_error(db, rc);
   return ok_status();
 }
+
+namespace {
 
 // The schemas whose every table a VACUUM reads: main and temp as before, plus the schema it
 // names (a tablespace: `VACUUM ts INTO 'f'` copies ts's tables, which must be checked as

@@ -55,6 +55,12 @@ Result<Compiled> compile(sqlite3* db, Authorizer& auth, std::string_view sql,
 // then runs the schema queries. Clears `pending`. Errors as compile()'s.
 Status complete_deferred(sqlite3* db, Authorizer& auth, std::string_view sql, Compiled& c);
 
+// A writing statement in an explicit transaction that has read nothing yet: its checks' schema
+// queries would open a read snapshot SQLite cannot upgrade without SQLITE_BUSY, so
+// take_write_lock() first (a write that changes nothing; the busy handler waits for it).
+bool needs_write_lock_first(sqlite3* db, sqlite3_stmt* stmt);
+Status take_write_lock(sqlite3* db, Authorizer& auth);
+
 // Before an execution of a statement prepared earlier: 42501 when a name it reported without
 // a schema (facts.placements) would now be found in another schema than the one it was
 // checked in (a TEMP table that shadowed it was dropped): SQLite re-prepares the statement on

@@ -120,6 +120,9 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
   std::map<TableKey, std::map<std::string, IndexColumns>> candidates;
   for (const auto& a : facts.accesses) {
     if (a.schema.empty() || fold_ascii(a.schema) == "temp") continue;
+    // A schema detached since prepare (a tablespace whose key was locked): no index of it can
+    // be read, and the statement itself is refused (the vault) or fails to compile again.
+    if (sqlite3_db_filename(db, a.schema.c_str()) == nullptr) return std::unique_ptr<StatementFacts>();
     const TableKey key{a.schema, a.table};
     if (candidates.contains(key)) continue;
     auto found = named_indexes(db, auth, snap, key);

@@ -88,6 +88,12 @@ Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
 // The check of this execution: against the snapshot and session of this moment (names are
 // resolved again when the policy changed since prepare).
 static Status check_execution(StatementState& st) {
+  // The checks below read the schema (indexes, masks, placement): a write in an explicit
+  // transaction takes the write lock first, while SQLite still waits for it — a read
+  // transaction opened by those reads would get SQLITE_BUSY at once on its upgrade.
+  if (needs_write_lock_first(st.conn.db, st.compiled.stmt.get())) {
+    DBV_RETURN_IF_ERROR(take_write_lock(st.conn.db, *st.conn.auth));
+  }
   bool fresh = false;
   if (st.compiled.pending) {  // Completion::kMayDefer: the facts are completed first
     DBV_RETURN_IF_ERROR(complete_deferred(st.conn.db, *st.conn.auth, st.sql, st.compiled));
