@@ -53,8 +53,11 @@ Result<std::string> TablespaceCatalog::normalize_name(std::string_view name) {
   }
   if (name[0] >= '0' && name[0] <= '9') return bad("it must not start with a digit");
   std::string folded = fold_ascii(name);
+  // The engine's own schemas, and those the server routes elsewhere: vault.* to the vault
+  // views, pg_* and information_schema to the catalog emulation, public to main.
   if (folded == "main" || folded == "temp" || folded == "default" || folded.starts_with("sqlite") ||
-      folded.starts_with("dbvault")) {
+      folded.starts_with("dbvault") || folded == "vault" || folded == "public" ||
+      folded == "information_schema" || folded.starts_with("pg_")) {
     return bad("the name is reserved");
   }
   return folded;

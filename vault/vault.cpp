@@ -185,6 +185,22 @@ std::optional<std::string> Vault::scram_verifier(std::string_view user) const {
   return std::nullopt;
 }
 
+namespace {
+// The realm whose own tablespace `schema` is (CREATE REALM ... TABLESPACE), or "".
+std::string realm_of_tablespace(const PolicySnapshot& snap, const std::string& schema) {
+  std::string folded = schema;  // tablespace names are stored folded, like the SQL's lower()
+  for (char& c : folded) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  const auto& d = snap.data();
+  for (const auto& b : d.realm_tablespaces) {
+    if (b.tablespace != folded) continue;
+    for (const auto& r : d.realms) {
+      if (r.id == b.realm_id) return r.name;
+    }
+  }
+  return {};
+}
+}  // namespace
+
 Status Vault::register_table(const ast::ObjectName& table, const std::vector<std::string>& columns,
                              std::string_view owner) {
   auto owner_id = impl_->snap()->find_user(owner);
@@ -195,6 +211,7 @@ Status Vault::register_table(const ast::ObjectName& table, const std::vector<std
   audit::Event ev = impl_->event(audit::EventType::kPolicyChanged, system);
   ev.detail["statement"] = "REGISTER TABLE";
   ev.detail["object"] = store::schema_of(table) + "." + table.name;
+  ev.realm = realm_of_tablespace(*impl_->snap(), store::schema_of(table));  // the join below
   return impl_->change(
       [&](PolicyStore::Db& db) -> Status {
         const std::string schema = store::schema_of(table);
