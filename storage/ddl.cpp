@@ -3,6 +3,7 @@
 // bodies"). All of it inside a savepoint, so that a creation that fails any of it is undone.
 #include "common/sqlstate.h"
 #include "storage/engine_internal.h"
+#include "storage/sql_words.h"
 
 namespace dbvault::storage {
 namespace {
@@ -145,6 +146,15 @@ Status finish_ddl(StatementState& st) {
     if (st.preexisting[i] || created[i].kind == CreatedObject::Kind::kTable) continue;
     s = check_new_body(st, created[i]);
   }
+  // CREATE TABLE ... TABLESPACE: the table is in the tablespace's catalog (and file) before
+  // its registration withdraws the keys (tablespace_ddl.cpp).
+  const CreatedObject* placed = nullptr;
+  for (std::size_t i = 0; i < created.size() && s.ok() && st.conn.creating_in_tablespace; ++i) {
+    if (st.preexisting[i] || created[i].kind != CreatedObject::Kind::kTable) continue;
+    if (!st.conn.engine.tablespaces.find(fold_ascii(created[i].schema))) continue;
+    s = place_in_tablespace(st.conn, fold_ascii(created[i].schema), created[i].name);
+    if (s.ok()) placed = &created[i];
+  }
   for (std::size_t i = 0; i < created.size() && s.ok(); ++i) {  // last: it cannot be undone
     if (st.preexisting[i] || created[i].kind == CreatedObject::Kind::kTrigger) continue;
     s = register_object(st, created[i]);
@@ -153,7 +163,12 @@ Status finish_ddl(StatementState& st) {
     s = exec_internal(st.conn.db, *st.conn.auth, std::string("RELEASE ") + kSavepoint);
     if (s.ok()) st.in_savepoint = false;
   }
-  if (!s.ok()) abort_ddl(st);
+  if (!s.ok()) {
+    abort_ddl(st);
+    if (placed != nullptr) {
+      unplace_from_tablespace(st.conn, fold_ascii(placed->schema), placed->name);
+    }
+  }
   return s;
 }
 

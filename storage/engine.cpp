@@ -132,7 +132,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
   std::unique_ptr<EngineShared> shared(
-      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}, {}});
+      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}, {}, {}});
   DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
   DBV_RETURN_IF_ERROR(shared->columns.load(db));
   shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
@@ -302,7 +302,9 @@ Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
   // Encrypted columns' operator rules, after the vault (a refused session learns nothing of
   // them); a deferred statement is checked at its first execution, in the same order.
   DBV_RETURN_IF_ERROR(recheck_operator_rules(*st));
-  DBV_RETURN_IF_ERROR(state_->tablespaces->check_runnable(st->resolved.names));
+  if (!state_->creating_in_tablespace) {  // see Statement::recheck
+    DBV_RETURN_IF_ERROR(state_->tablespaces->check_runnable(st->resolved.names));
+  }
   return std::unique_ptr<Statement>(new Statement(std::move(st)));
 }
 

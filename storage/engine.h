@@ -162,6 +162,11 @@ class Engine {
   // catalog is refreshed from the file then); else forgets the tablespace and removes its
   // files (the TEK is the caller's to destroy). 42704 unknown.
   Status drop_tablespace(std::string_view name, std::shared_ptr<const vfs::PageKey> key);
+  // The key layer of the server itself, which writes the definition of a table that
+  // CREATE TABLE ... TABLESPACE makes for a session not given the tablespace's key (a DBA
+  // filling a realm's own tablespace: docs/encryption.md §9.7). Without it such a creation is
+  // refused (42501). REQUIRES: called before the first connect().
+  void set_server_keys(std::shared_ptr<TablespaceKeys> keys);
 
  private:
   explicit Engine(std::unique_ptr<EngineShared> shared);

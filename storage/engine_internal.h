@@ -39,6 +39,8 @@ struct EngineShared {
   // CREATE TABLE ... TABLESPACE and DROP TABLESPACE, one at a time: a drop racing a table's
   // creation left the file behind, the name blocked and the policy naming a table never made.
   std::mutex tablespace_ddl;
+  // The key layer as the server itself sees it (every tablespace's key); nullptr: none.
+  std::shared_ptr<TablespaceKeys> server_keys;
 
   bool file_allowed(std::string_view name) const;
 };
@@ -54,6 +56,7 @@ struct ConnectionState {
   ExecutionHook on_execution;                          // may be empty
   std::unique_ptr<TablespaceAttachments> tablespaces;  // closed after db (destroyed later)
   bool creating_in_tablespace = false;                 // create_table_in() is running
+  bool placed_in_file = false;  // place_in_tablespace() wrote the definition into the file
   MaskViews masks;                                     // the session's mask views
   std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
   StatementCache statements;                           // Connection::prepare_cached()
@@ -158,6 +161,16 @@ Result<EngineDbPtr> open_bookkeeping(const EngineOptions& options);
 // other than by create_table_in().
 Status check_tablespace_names(const ConnectionState& c, const StatementFacts& facts,
                               std::string_view sql);
+
+// CREATE TABLE ... TABLESPACE ts, after the table was made on this connection and before its
+// registration with the vault (tablespace_ddl.cpp): the table enters the catalog (so the key
+// layer counts it before the registration's policy change withdraws the keys), and when this
+// connection holds a stand-in of ts (the session does not hold ts's key: a DBA outside the
+// realm whose own tablespace ts is), its definition is written into ts's file under the
+// server's key (Engine::set_server_keys; 42501 when there is none). unplace_from_tablespace
+// undoes it after a failed registration.
+Status place_in_tablespace(ConnectionState& c, const std::string& ts, const std::string& table);
+void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const std::string& table);
 
 // DDL bookkeeping (ddl.cpp). The engine's table of trigger and view creators.
 Status ensure_creators_table(sqlite3* db);

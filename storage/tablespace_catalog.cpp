@@ -168,6 +168,21 @@ Status TablespaceCatalog::add_table(sqlite3* db, std::string_view tablespace,
   return ok_status();
 }
 
+Status TablespaceCatalog::remove_table(sqlite3* db, std::string_view tablespace,
+                                       std::string_view name) {
+  const std::string ts = fold_ascii(tablespace);
+  const std::string table = fold_ascii(name);
+  DBV_RETURN_IF_ERROR(run(
+      db, "DELETE FROM main.dbvault_tablespace_tables WHERE tablespace = ? AND name = ?",
+      {ts, table}));
+  std::lock_guard lock(mu_);
+  auto it = spaces_.find(ts);
+  if (it == spaces_.end()) return ok_status();
+  std::erase_if(it->second.tables, [&](const TablespaceTable& t) { return t.name == table; });
+  ++epoch_;
+  return ok_status();
+}
+
 Status TablespaceCatalog::remove(sqlite3* db, std::string_view name) {
   const std::string ts = fold_ascii(name);
   if (!find(ts)) {

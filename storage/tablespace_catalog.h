@@ -69,6 +69,8 @@ class TablespaceCatalog final : public vault::ScopeCatalog {
   // 42710 if the tablespace or table exists.
   Status add(sqlite3* db, const TablespaceInfo& info);
   Status add_table(sqlite3* db, std::string_view tablespace, const TablespaceTable& table);
+  // Forgets table `name` of `tablespace` (the undo of add_table); unknown ones are ignored.
+  Status remove_table(sqlite3* db, std::string_view tablespace, std::string_view name);
   // Drops the tablespace and its table records. 42704 if absent.
   Status remove(sqlite3* db, std::string_view name);
   // Replaces the table records of `tablespace` by `tables` (what its file holds now).

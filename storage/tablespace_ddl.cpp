@@ -101,6 +101,28 @@ Result<std::vector<TablespaceTable>> tables_in_file(const fs::path& file, std::s
   return out;
 }
 
+// Runs `sql` on a connection of the server's own to the file of tablespace `ts`, under the key
+// the gate releases to the server (audited as key_access, user dbvault).
+Status exec_in_tablespace_file(EngineShared& e, std::string_view ts, const std::string& sql) {
+  if (!e.server_keys) {
+    return make_error(sqlstate::kInsufficientPrivilege,
+                      "permission denied: the key of tablespace \"" + std::string(ts) +
+                          "\" is not released to this session, and the engine has no key of "
+                          "its own to write the new table's definition");
+  }
+  auto key = release_ring(*e.server_keys, TablespaceCatalog::scope_of(ts));
+  if (!key) return std::move(key).error();
+  auto tde = vfs::TdeVfs::create(std::move(*key));
+  if (!tde) return std::move(tde).error();
+  vfs::EncryptedOpenOptions o;
+  o.create = false;
+  auto db = vfs::open_encrypted(TablespaceCatalog::file_of(e.tablespace_dir, ts), **tde, o);
+  if (!db) return std::move(db).error();
+  const int rc = sqlite3_exec(db->get(), sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return vfs::tde_error(**tde, db->get(), rc, "write the table definition");
+  return ok_status();
+}
+
 // Whether main or temp of `db` has a table or view `name`.
 bool main_has(sqlite3* db, std::string_view name) {
   sqlite3_stmt* raw = nullptr;
@@ -300,17 +322,43 @@ Status Connection::create_table_in(const ast::CreateTable& ct, std::string* noti
     }
   }();
   c.creating_in_tablespace = false;
-  DBV_RETURN_IF_ERROR(ran);
-  auto scope = c.auth->internal();
-  auto stored = schema_sql_of(c.db, ts, ct.table.name);
-  Status recorded =
-      stored ? c.engine.tablespaces.add_table(c.db, ts, {fold_ascii(ct.table.name), *stored})
-             : Status(std::move(stored).error());
-  if (!recorded) {
-    const std::string drop = "DROP TABLE " + sql_ident(ts) + "." + sql_ident(ct.table.name);
-    (void)sqlite3_exec(c.db, drop.c_str(), nullptr, nullptr, nullptr);
+  c.placed_in_file = false;
+  return ran;  // the catalog, the file and the registration: finish_ddl, place_in_tablespace
+}
+
+Status place_in_tablespace(ConnectionState& c, const std::string& ts, const std::string& table) {
+  c.placed_in_file = false;
+  auto scope = c.auth->internal();  // the catalog's tables are the engine's own
+  auto text = schema_sql_of(c.db, ts, table);
+  if (!text) return std::move(text).error();
+  const std::string stored = std::move(*text);
+  if (!c.tablespaces->attached_for_real(ts)) {
+    // The session does not hold the key: the definition is the server's to write (the
+    // statement touched the stand-in only, and reads nothing).
+    auto sql = qualified_create(stored, "main", table);
+    if (!sql) return std::move(sql).error();
+    DBV_RETURN_IF_ERROR(exec_in_tablespace_file(c.engine, ts, *sql));
+    c.placed_in_file = true;
+  }
+  Status recorded = c.engine.tablespaces.add_table(c.db, ts, {fold_ascii(table), stored});
+  if (!recorded && c.placed_in_file) {
+    (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
+    c.placed_in_file = false;
   }
   return recorded;
+}
+
+void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const std::string& table) {
+  {
+    auto scope = c.auth->internal();
+    (void)c.engine.tablespaces.remove_table(c.db, ts, fold_ascii(table));
+  }
+  if (c.placed_in_file) (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
+  c.placed_in_file = false;
+}
+
+void Engine::set_server_keys(std::shared_ptr<TablespaceKeys> keys) {
+  shared_->server_keys = std::move(keys);
 }
 
 }  // namespace dbvault::storage

@@ -11,7 +11,10 @@ crypto::KeyAuthorization TablespaceKeyAuthorizer::authorize(const crypto::Sessio
       return {true, TimePoint::max()};
     }
     const auto info = catalog_.find(scope.name());
-    if (info && info->tables.empty()) return {true, TimePoint::max()};
+    if (!info) return {};
+    if (info->tables.empty() && !policy_.snapshot()->realm_of_tablespace(scope.name())) {
+      return {true, TimePoint::max()};
+    }
   }
   return vault_.authorize(session, scope);
 }

@@ -1,10 +1,14 @@
 // The key layer for tablespaces, over crypto::KeyGate (docs/encryption.md §9).
 //
 // TablespaceKeyAuthorizer decorates the vault's authorizer (vault::KeyAuthorizer): a
-// tablespace that holds no table protects no data, so its key is released to any session
-// (to create the first table); the server itself (`server`, when given) gets every
-// tablespace's key, to create and drop the files; every other answer is the vault's. Registering
-// the first table is a policy change, which withdraws every released key of every tablespace
+// tablespace that holds no table and is no realm's own protects no data, so its key is released
+// to any session; the key of a realm's own tablespace (CREATE REALM ... TABLESPACE) is the
+// vault's answer from the start (admission to that realm), so a session outside the realm never
+// holds it; the server itself (`server`, when given) gets every tablespace's key, to create and
+// drop the files and to write the definition of a table created by a session that does not hold
+// the key (Engine::set_server_keys); a tablespace the catalog does not have gets no key; every
+// other answer is the vault's. A table enters the catalog before its registration, a policy
+// change that withdraws every released key of every tablespace
 // (vault::KeyAuthorizer::policy_changed), so from then on only the vault's answer counts.
 //
 // GateTablespaceKeys is one session's TablespaceKeys: may_release asks the gate's authorizer
@@ -18,20 +22,23 @@
 #include "crypto/key_gate.h"
 #include "storage/tablespace_attach.h"
 #include "storage/tablespace_catalog.h"
+#include "vault/vault.h"
 
 namespace dbvault::storage {
 
 class TablespaceKeyAuthorizer final : public crypto::KeyAuthorizer {
  public:
-  // REQUIRES: both outlive this object.
-  TablespaceKeyAuthorizer(const crypto::KeyAuthorizer& vault, const TablespaceCatalog& catalog,
+  // REQUIRES: `vault`, `policy` and `catalog` outlive this object.
+  TablespaceKeyAuthorizer(const crypto::KeyAuthorizer& vault, const vault::Vault& policy,
+                          const TablespaceCatalog& catalog,
                           std::optional<crypto::SessionRef> server = std::nullopt)
-      : vault_(vault), catalog_(catalog), server_(std::move(server)) {}
+      : vault_(vault), policy_(policy), catalog_(catalog), server_(std::move(server)) {}
   crypto::KeyAuthorization authorize(const crypto::SessionRef& session,
                                      const crypto::KeyScope& scope) const override;
 
  private:
   const crypto::KeyAuthorizer& vault_;
+  const vault::Vault& policy_;
   const TablespaceCatalog& catalog_;
   const std::optional<crypto::SessionRef> server_;
 };

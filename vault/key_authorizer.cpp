@@ -29,6 +29,14 @@ void for_each_realm(const PolicySnapshot& snap, rules::ObjectId id, const Object
     if (column != nullptr && column->table_id == id) fn(ro.realm_id);
   }
 }
+// The end of the session's admission to `realm` (kForever for a realm in SIMULATION: not
+// enforced; 0: not admitted).
+std::int64_t realm_until(const Session& s, const PolicySnapshot& snap, rules::RealmId realm,
+                         std::int64_t now_us) {
+  const RealmInfo* r = snap.realm(realm);
+  if (r != nullptr && r->state == ast::ObjectState::kSimulation) return kForever;
+  return s.admitted_until(realm, now_us, snap);
+}
 }  // namespace
 
 void MemoryScopeCatalog::set(const crypto::KeyScope& scope, std::vector<ast::ObjectRef> objects) {
@@ -75,9 +83,7 @@ std::int64_t KeyAuthorizer::object_until(const Session& s, const PolicySnapshot&
   if (info == nullptr) return 0;  // unknown to the policy: fail closed
   std::int64_t until = kForever;
   const auto admit = [&](rules::RealmId realm) {
-    const RealmInfo* r = snap.realm(realm);
-    if (r != nullptr && r->state == ast::ObjectState::kSimulation) return;  // not enforced
-    until = std::min(until, s.admitted_until(realm, now_us, snap));
+    until = std::min(until, realm_until(s, snap, realm, now_us));
   };
   for_each_realm(snap, *id, *info, with_columns, admit);
   return until;
@@ -88,12 +94,14 @@ crypto::KeyAuthorization KeyAuthorizer::authorize(const crypto::SessionRef& ref,
   const bool tablespace = scope.kind() == crypto::ScopeKind::kTablespace;
   if (!tablespace && scope.kind() != crypto::ScopeKind::kColumns) return {};
   const auto objects = catalog_.objects(scope);
-  if (objects.empty()) return {};
+  auto snap = vault_.snapshot();
+  // A realm's own tablespace is the realm's from its creation, before it holds a table.
+  const auto own_realm = tablespace ? snap->realm_of_tablespace(scope.name()) : std::nullopt;
+  if (objects.empty() && !own_realm) return {};
   std::lock_guard lock(mu_);  // the session stays attached while it is read
   auto it = sessions_.find(ref.session_id);
   if (it == sessions_.end() || it->second->user_name() != ref.user) return {};
   const Session& s = *it->second;
-  auto snap = vault_.snapshot();
   if (!snap->vault_enabled()) return {true, TimePoint::max()};
   const std::int64_t now_us = clock_.now().time_since_epoch().count();
   // The worst of the objects the key decrypts: a tablespace's key opens the pages of every
@@ -103,6 +111,9 @@ crypto::KeyAuthorization KeyAuthorizer::authorize(const crypto::SessionRef& ref,
   for (const auto& o : objects) {
     until = std::min(until, object_until(s, *snap, o, now_us, tablespace));
   }
+  // Each table of it joined the realm when it was made (ALTER REALM ... REMOVE TABLE takes one
+  // out, deliberately); before the first, the realm alone answers.
+  if (objects.empty()) until = realm_until(s, *snap, *own_realm, now_us);
   if (until <= now_us) return {};
   return {true, time_of(until)};
 }
@@ -119,6 +130,11 @@ void KeyAuthorizer::unlocks_ended(const Session& /*session*/,
   std::vector<crypto::KeyScope> touched;
   for (const auto& scope : catalog_.scopes()) {
     const bool tablespace = scope.kind() == crypto::ScopeKind::kTablespace;
+    const auto own_realm = tablespace ? snap->realm_of_tablespace(scope.name()) : std::nullopt;
+    if (own_realm && std::find(realms.begin(), realms.end(), *own_realm) != realms.end()) {
+      touched.push_back(scope);
+      continue;
+    }
     for (const auto& o : catalog_.objects(scope)) {
       const auto id = snap->resolve_access_object(o);
       const ObjectInfo* info = id ? snap->object(*id) : nullptr;

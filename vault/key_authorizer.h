@@ -5,7 +5,9 @@
 //   tablespace:<name>       the tables stored in the tablespace. Its pages hold each of them,
 //                           so the key is released only when the session is admitted to every
 //                           realm of every one of those tables: a session kept from one of them
-//                           never holds a key that opens its pages.
+//                           never holds a key that opens its pages. A realm's own tablespace
+//                           (CREATE REALM ... TABLESPACE) holding no table yet: admission to
+//                           that realm (each table made in it joins the realm).
 //   columns:<schema.table>  the table's encrypted columns, one object together: the key is
 //                           released when the session is admitted to every realm of the table
 //                           and of each of those columns.

@@ -317,6 +317,19 @@ std::optional<rules::ObjectId> PolicySnapshot::find_object(const ast::ObjectRef&
   const std::string schema = ref.table.schema.empty() ? "main" : ref.table.schema;
   return lookup(objects_by_name_, folded_key(schema, ref.table.name, ref.column));
 }
+std::optional<rules::RealmId> PolicySnapshot::realm_of_tablespace(
+    std::string_view tablespace) const {
+  const auto same = [&](const std::string& stored) {  // stored folded, as lower() does
+    return std::equal(stored.begin(), stored.end(), tablespace.begin(), tablespace.end(),
+                      [](char a, char b) {
+                        return a == ((b >= 'A' && b <= 'Z') ? static_cast<char>(b - 'A' + 'a') : b);
+                      });
+  };
+  for (const auto& b : data_.realm_tablespaces) {
+    if (same(b.tablespace) && realm(b.realm_id) != nullptr) return b.realm_id;
+  }
+  return std::nullopt;
+}
 const ast::CreateRuleSet* PolicySnapshot::find_rule_set(std::string_view name) const {
   auto it = rule_sets_.find(name);
   return it == rule_sets_.end() ? nullptr : &it->second;

@@ -85,6 +85,9 @@ class PolicySnapshot final : public rules::NameResolver {
   std::optional<rules::UserId> find_user(std::string_view name) const override;
   std::optional<rules::RealmId> find_realm(std::string_view name) const override;
   std::optional<rules::ObjectId> find_object(const ast::ObjectRef& ref) const override;
+  // The realm whose own tablespace `tablespace` is (CREATE REALM ... TABLESPACE), by name,
+  // ASCII case-insensitive; nullopt when none claims it.
+  std::optional<rules::RealmId> realm_of_tablespace(std::string_view tablespace) const;
   const ast::CreateRuleSet* find_rule_set(std::string_view name) const override;
   // Object names compare as SQLite compares them: ASCII case-insensitive in schema, table
   // and column ("main.\"Patients\"" is main.patients). Store rows whose names differ only in

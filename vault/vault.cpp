@@ -188,16 +188,8 @@ std::optional<std::string> Vault::scram_verifier(std::string_view user) const {
 namespace {
 // The realm whose own tablespace `schema` is (CREATE REALM ... TABLESPACE), or "".
 std::string realm_of_tablespace(const PolicySnapshot& snap, const std::string& schema) {
-  std::string folded = schema;  // tablespace names are stored folded, like the SQL's lower()
-  for (char& c : folded) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  const auto& d = snap.data();
-  for (const auto& b : d.realm_tablespaces) {
-    if (b.tablespace != folded) continue;
-    for (const auto& r : d.realms) {
-      if (r.id == b.realm_id) return r.name;
-    }
-  }
-  return {};
+  const auto id = snap.realm_of_tablespace(schema);
+  return id ? snap.realm(*id)->name : std::string();
 }
 }  // namespace
 

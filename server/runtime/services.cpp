@@ -287,10 +287,13 @@ Status attach_tablespaces(Services& s, storage::Engine& engine) {
   s.vault_key_authorizer =
       std::make_unique<vault::KeyAuthorizer>(*s.vault, engine.key_scopes(), *s.clock);
   s.tablespace_authorizer = std::make_unique<storage::TablespaceKeyAuthorizer>(
-      *s.vault_key_authorizer, engine.tablespaces(),
+      *s.vault_key_authorizer, *s.vault, engine.tablespaces(),
       crypto::SessionRef{kServerKeySession, kServerKeyUser});
   s.vault_key_authorizer->set_gate(s.gate.get());
   s.vault->set_key_listener(s.vault_key_authorizer.get());
+  // The server writes the definitions of tables created for sessions not given the key.
+  engine.set_server_keys(std::make_shared<storage::GateTablespaceKeys>(
+      *s.gate, *s.key_authorizer, crypto::SessionRef{kServerKeySession, kServerKeyUser}));
   if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(s.key_authorizer.get())) {
     a->set_tablespaces(s.tablespace_authorizer.get());
   }

@@ -3,18 +3,14 @@
 joined the realm (docs/encryption.md §9.4, §9.7).
 
 CREATE REALM r TABLESPACE ts binds ts to r; the DBA's first CREATE TABLE ... TABLESPACE ts
-registers the table (a policy change that withdraws every tablespace key), and only then records
-it in the tablespace catalog. Between the two the catalog still says "ts holds no table", and
-storage::TablespaceKeyAuthorizer gives the key of an empty tablespace to any session, with no
-expiry. A session that r does not admit (eve), running statements while the DBA creates the
-table, is given ts's key in that window and keeps ts attached for real afterwards: nothing
-withdraws it again (no further policy change), although ts now holds a table of r.
-`PRAGMA ts.journal_mode` shows it: 'wal' on the real file, 'memory' on the stand-in.
-
-Observed on main (f6d36e3): eve holds the real file in 8 of 8 rounds. Correct behaviour: after
-the CREATE TABLE returns, a session outside r never has ts attached for real (journal_mode
-'memory' in every round): the table is in the catalog before the policy change withdraws the
-keys, or the catalog's emptiness is not taken as "no data" for a tablespace bound to a realm.
+registers the table (a policy change that withdraws every tablespace key). It used to record the
+table in the tablespace catalog only after that, and an empty tablespace's key went to any
+session: a session r does not admit (eve), running statements while the DBA created the table,
+was given ts's key in that window and kept ts attached for real afterwards (8 of 8 rounds on
+f6d36e3). Now the key of a realm's own tablespace follows admission to r from its creation, and
+a table is in the catalog before its registration. `PRAGMA ts.journal_mode` shows which file a
+session has: 'wal' on the real file, 'memory' on the stand-in; eve must see 'memory' in every
+round.
 """
 
 import threading
