@@ -22,6 +22,16 @@ Error shifted(Error e, std::size_t offset) {
   return e;
 }
 
+// The vault statements a client transaction block may hold: those of the session alone (its
+// unlocks) and those that only read. Every other one changes the policy, the keys or the files
+// at once, beyond the reach of the block's ROLLBACK (docs/sql-reference.md, "Transactions").
+bool runs_in_a_block(const ast::Statement& st) {
+  return std::holds_alternative<ast::UnlockRealm>(st.node) ||
+         std::holds_alternative<ast::LockRealm>(st.node) ||
+         std::holds_alternative<ast::ExplainVault>(st.node) ||
+         std::holds_alternative<ast::VerifyAuditLog>(st.node);
+}
+
 }  // namespace
 
 QueryLoop::QueryLoop(ServerContext& ctx, ConnectionIo& io, vault::Session session,
@@ -316,6 +326,12 @@ Status QueryLoop::run_vault_statement(std::string_view text) {
     }
     wire::append_command_complete(io_.out(), "CREATE TABLE");
     return ok_status();
+  }
+  if (conn_->in_transaction() && !runs_in_a_block(*parsed)) {
+    return make_error(SqlState{"25001"},
+                      std::string(ast::statement_kind(*parsed)) +
+                          " cannot run inside a transaction block (a vault statement takes "
+                          "effect at once, and ROLLBACK could not undo it)");
   }
   auto result = ctx_.services.vault->execute(vsession_, *parsed);
   // LOCK REALM, a revocation...: keys the vault withdrew leave this connection now.
