@@ -28,11 +28,16 @@ POLICY_FILES = ("policy.db", "policy.db-tde", "policy.db-tdv", "policy.db-wal", 
 
 
 def run(server, user, sql):
-    with psycopg2.connect(**server.conninfo(user)) as conn:
+    # Not `with psycopg2.connect(...)`: since psycopg2 2.9 that block sends BEGIN even in
+    # autocommit mode, and vault statements are refused in a block (docs/sql-reference.md §1.9).
+    conn = psycopg2.connect(**server.conninfo(user))
+    try:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(sql)
             return cur.fetchall() if cur.description else None
+    finally:
+        conn.close()
 
 
 def copy_policy(src: Path, dst: Path) -> None:
