@@ -56,7 +56,7 @@ struct ConnectionState {
   ExecutionHook on_execution;                          // may be empty
   std::unique_ptr<TablespaceAttachments> tablespaces;  // closed after db (destroyed later)
   bool creating_in_tablespace = false;                 // create_table_in() is running
-  bool placed_in_file = false;  // place_in_tablespace() wrote the definition into the file
+  bool placed_in_file = false;                         // place_in_tablespace() wrote the file
   MaskViews masks;                                     // the session's mask views
   std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
   StatementCache statements;                           // Connection::prepare_cached()

@@ -353,7 +353,9 @@ void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const st
     auto scope = c.auth->internal();
     (void)c.engine.tablespaces.remove_table(c.db, ts, fold_ascii(table));
   }
-  if (c.placed_in_file) (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
+  if (c.placed_in_file) {
+    (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
+  }
   c.placed_in_file = false;
 }
 

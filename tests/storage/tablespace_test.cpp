@@ -68,7 +68,7 @@ struct TablespaceFixture : EngineFixture {
   void wire_keys() {
     vault_authz = std::make_unique<vault::KeyAuthorizer>(*vault, engine->tablespaces(), clock);
     authz = std::make_unique<TablespaceKeyAuthorizer>(*vault_authz, *vault, engine->tablespaces(),
-                                                     kServer);
+                                                      kServer);
     gate = std::make_unique<crypto::KeyGate>(*store, *authz, key_audit, clock);
     engine->set_server_keys(std::make_shared<GateTablespaceKeys>(*gate, *authz, kServer));
     vault_authz->set_gate(gate.get());
