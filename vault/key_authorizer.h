@@ -12,7 +12,8 @@
 //                           released when the session is admitted to every realm of the table
 //                           and of each of those columns.
 //   audit, policy           never released to a session.
-// "Admitted" is Session::admitted_until: a DISABLED realm, an authorization-only realm that
+// "Admitted" is Session::admitted_until (or, for an object in a REGULAR realm, being its
+// owner, as in the decision): a DISABLED realm, an authorization-only realm that
 // authorizes the user, a live unlock, an approved emergency access; a realm in SIMULATION and
 // a disabled vault admit everyone, as the decision does. An object the policy snapshot cannot
 // resolve admits nobody (fail closed). The answer's `until` is the earliest end of the
