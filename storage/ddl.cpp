@@ -149,11 +149,17 @@ Status finish_ddl(StatementState& st) {
   // CREATE TABLE ... TABLESPACE: the table is in the tablespace's catalog (and file) before
   // its registration withdraws the keys (tablespace_ddl.cpp).
   const CreatedObject* placed = nullptr;
+  bool wrote_file = false;
   for (std::size_t i = 0; i < created.size() && s.ok() && st.conn.creating_in_tablespace; ++i) {
     if (st.preexisting[i] || created[i].kind != CreatedObject::Kind::kTable) continue;
     if (!st.conn.engine.tablespaces.find(fold_ascii(created[i].schema))) continue;
-    s = place_in_tablespace(st.conn, fold_ascii(created[i].schema), created[i].name);
-    if (s.ok()) placed = &created[i];
+    auto wrote = place_in_tablespace(st.conn, fold_ascii(created[i].schema), created[i].name);
+    if (!wrote) {
+      s = std::move(wrote).error();
+    } else {
+      placed = &created[i];
+      wrote_file = *wrote;
+    }
   }
   for (std::size_t i = 0; i < created.size() && s.ok(); ++i) {  // last: it cannot be undone
     if (st.preexisting[i] || created[i].kind == CreatedObject::Kind::kTrigger) continue;
@@ -166,7 +172,7 @@ Status finish_ddl(StatementState& st) {
   if (!s.ok()) {
     abort_ddl(st);
     if (placed != nullptr) {
-      unplace_from_tablespace(st.conn, fold_ascii(placed->schema), placed->name);
+      unplace_from_tablespace(st.conn, fold_ascii(placed->schema), placed->name, wrote_file);
     }
   }
   return s;

@@ -56,7 +56,6 @@ struct ConnectionState {
   ExecutionHook on_execution;                          // may be empty
   std::unique_ptr<TablespaceAttachments> tablespaces;  // closed after db (destroyed later)
   bool creating_in_tablespace = false;                 // create_table_in() is running
-  bool placed_in_file = false;                         // place_in_tablespace() wrote the file
   MaskViews masks;                                     // the session's mask views
   std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
   StatementCache statements;                           // Connection::prepare_cached()
@@ -167,10 +166,12 @@ Status check_tablespace_names(const ConnectionState& c, const StatementFacts& fa
 // layer counts it before the registration's policy change withdraws the keys), and when this
 // connection holds a stand-in of ts (the session does not hold ts's key: a DBA outside the
 // realm whose own tablespace ts is), its definition is written into ts's file under the
-// server's key (Engine::set_server_keys; 42501 when there is none). unplace_from_tablespace
-// undoes it after a failed registration.
-Status place_in_tablespace(ConnectionState& c, const std::string& ts, const std::string& table);
-void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const std::string& table);
+// server's key (Engine::set_server_keys; 42501 when there is none). Returns whether it wrote
+// the file; unplace_from_tablespace(..., that) undoes it after a failed registration.
+Result<bool> place_in_tablespace(ConnectionState& c, const std::string& ts,
+                                 const std::string& table);
+void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const std::string& table,
+                             bool wrote_file);
 
 // DDL bookkeeping (ddl.cpp). The engine's table of trigger and view creators.
 Status ensure_creators_table(sqlite3* db);

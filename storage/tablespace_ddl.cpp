@@ -322,41 +322,37 @@ Status Connection::create_table_in(const ast::CreateTable& ct, std::string* noti
     }
   }();
   c.creating_in_tablespace = false;
-  c.placed_in_file = false;
   return ran;  // the catalog, the file and the registration: finish_ddl, place_in_tablespace
 }
 
-Status place_in_tablespace(ConnectionState& c, const std::string& ts, const std::string& table) {
-  c.placed_in_file = false;
+Result<bool> place_in_tablespace(ConnectionState& c, const std::string& ts,
+                                 const std::string& table) {
   auto scope = c.auth->internal();  // the catalog's tables are the engine's own
-  auto text = schema_sql_of(c.db, ts, table);
-  if (!text) return std::move(text).error();
-  const std::string stored = std::move(*text);
-  if (!c.tablespaces->attached_for_real(ts)) {
-    // The session does not hold the key: the definition is the server's to write (the
-    // statement touched the stand-in only, and reads nothing).
-    auto sql = qualified_create(stored, "main", table);
+  auto stored = schema_sql_of(c.db, ts, table);
+  if (!stored) return std::move(stored).error();
+  // Without the key the session touched its stand-in only (and read nothing): the definition
+  // is the server's to write.
+  const bool write_file = !c.tablespaces->attached_for_real(ts);
+  if (write_file) {
+    auto sql = qualified_create(*stored, "main", table);
     if (!sql) return std::move(sql).error();
     DBV_RETURN_IF_ERROR(exec_in_tablespace_file(c.engine, ts, *sql));
-    c.placed_in_file = true;
   }
-  Status recorded = c.engine.tablespaces.add_table(c.db, ts, {fold_ascii(table), stored});
-  if (!recorded && c.placed_in_file) {
-    (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
-    c.placed_in_file = false;
+  Status recorded = c.engine.tablespaces.add_table(c.db, ts, {fold_ascii(table), *stored});
+  if (!recorded) {
+    if (write_file) (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
+    return std::move(recorded).error();
   }
-  return recorded;
+  return write_file;
 }
 
-void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const std::string& table) {
+void unplace_from_tablespace(ConnectionState& c, const std::string& ts, const std::string& table,
+                             bool wrote_file) {
   {
     auto scope = c.auth->internal();
     (void)c.engine.tablespaces.remove_table(c.db, ts, fold_ascii(table));
   }
-  if (c.placed_in_file) {
-    (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
-  }
-  c.placed_in_file = false;
+  if (wrote_file) (void)exec_in_tablespace_file(c.engine, ts, "DROP TABLE " + sql_ident(table));
 }
 
 void Engine::set_server_keys(std::shared_ptr<TablespaceKeys> keys) {

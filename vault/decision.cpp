@@ -22,10 +22,7 @@ bool passes(RealmCheck c) { return c <= RealmCheck::kEmergency; }
 RealmCheck check_realm(const PolicySnapshot& snap, const Session& s, rules::RealmId id,
                        const RealmInfo& realm, const ObjectInfo& obj, std::int64_t now_us) {
   if (realm.state == ast::ObjectState::kDisabled) return RealmCheck::kDisabled;
-  if (realm.mode == ast::RealmMode::kRegular && obj.owner_user != 0 &&
-      obj.owner_user == s.user_id()) {
-    return RealmCheck::kOwnerExempt;
-  }
+  if (owner_exempt(realm, obj, s.user_id())) return RealmCheck::kOwnerExempt;
   if (s.unlocked(id, now_us, snap)) return RealmCheck::kUnlocked;
   if (!realm.require_password && snap.authorized(s.user_id(), realm, false)) {
     return RealmCheck::kAuthorized;

@@ -83,12 +83,8 @@ std::int64_t KeyAuthorizer::object_until(const Session& s, const PolicySnapshot&
   if (info == nullptr) return 0;  // unknown to the policy: fail closed
   std::int64_t until = kForever;
   const auto admit = [&](rules::RealmId realm) {
-    // A REGULAR realm exempts the object's owner, as the decision does (vault/decision.cpp).
     const RealmInfo* r = snap.realm(realm);
-    if (r != nullptr && r->mode == ast::RealmMode::kRegular && info->owner_user != 0 &&
-        info->owner_user == s.user_id()) {
-      return;
-    }
+    if (r != nullptr && owner_exempt(*r, *info, s.user_id())) return;  // as the decision
     until = std::min(until, realm_until(s, snap, realm, now_us));
   };
   for_each_realm(snap, *id, *info, with_columns, admit);

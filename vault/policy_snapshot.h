@@ -54,6 +54,13 @@ struct ObjectInfo {
   bool in_realm = false;
 };
 
+// A REGULAR realm exempts the recorded owner of its object (the decision's realm check and
+// the key layer both ask this).
+inline bool owner_exempt(const RealmInfo& realm, const ObjectInfo& object, std::uint32_t user) {
+  return realm.mode == ast::RealmMode::kRegular && object.owner_user != 0 &&
+         object.owner_user == user;
+}
+
 struct ObjectName {
   std::string schema, table, column;
 };
