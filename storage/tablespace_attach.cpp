@@ -101,7 +101,8 @@ Status TablespaceAttachments::attach_real(sqlite3* db, Authorizer& auth,
   if (!made) return std::move(made).error();
   std::shared_ptr<vfs::TdeVfs> tde(std::move(*made));
   auto scope = auth.internal();
-  DBV_RETURN_IF_ERROR(vfs::configure_connection(db, *tde));
+  // The engine connection's WAL hook stays (the tablespace's checkpointer checkpoints).
+  DBV_RETURN_IF_ERROR(vfs::configure_connection(db, *tde, /*pace_checkpoints=*/false));
   const auto file = TablespaceCatalog::file_of(dir_, info.name);
   if (!std::filesystem::exists(file)) {
     return make_error(sqlstate::kSystemError, "the file of tablespace \"" + info.name + "\" (" +
@@ -153,6 +154,13 @@ Status TablespaceAttachments::sync(sqlite3* db, Authorizer& auth) {
     }
   }
   return ok_status();
+}
+
+TablespaceAttachments::RealAttachment TablespaceAttachments::real_attachment(
+    std::string_view schema) const {
+  auto it = attached_.find(schema);
+  if (it == attached_.end() || !it->second.real) return {};
+  return {it->second.vfs, it->second.key};
 }
 
 bool TablespaceAttachments::attached_for_real(std::string_view tablespace) const {

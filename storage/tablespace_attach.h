@@ -84,6 +84,13 @@ class TablespaceAttachments {
   // real under a key still valid.
   Status check_runnable(const std::vector<std::string>& names) const;
   bool attached_for_real(std::string_view tablespace) const;
+  // The VFS and key `schema` is attached with for real (both null otherwise), for the
+  // tablespace's background checkpointer (storage/engine_checkpoints.h).
+  struct RealAttachment {
+    std::shared_ptr<vfs::TdeVfs> vfs;
+    std::shared_ptr<const vfs::PageKey> key;
+  };
+  RealAttachment real_attachment(std::string_view schema) const;
 
  private:
   struct Attached {

@@ -261,6 +261,7 @@ Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const 
         "tablespace \"" + name + "\" is not empty: it holds " + list + " (drop them first)");
   }
   DBV_RETURN_IF_ERROR(shared_->tablespaces.remove(book->get(), name));
+  shared_->checkpoints->forget(name);
   remove_files(file);
   return ok_status();
 }
