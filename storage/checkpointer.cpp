@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "storage/busy_wait.h"
@@ -57,7 +58,7 @@ Status Checkpointer::stop(bool final_checkpoint) {
 // A new attempt right now: the WAL is past the threshold and has grown by a step since the last
 // attempt (or there was none since it restarted).
 bool Checkpointer::due_locked() const {
-  if (error_ || frames_ < options_.threshold_frames) return false;
+  if (frames_ < options_.threshold_frames) return false;
   return attempted_at_ == 0 || frames_ >= attempted_at_ + options_.step_frames;
 }
 
@@ -68,7 +69,7 @@ void Checkpointer::run() {
   while (true) {
     const auto retry = std::chrono::milliseconds(options_.retry_ms);
     auto wake = [&] { return stopping_ || due_locked(); };
-    if (incomplete && !error_) {
+    if (incomplete) {
       // Woken by a commit, or none for retry_ms: try again (a reader may have ended).
       (void)cv_.wait_for(lock, retry, wake);
     } else {
@@ -101,18 +102,32 @@ void Checkpointer::run() {
       if (rc != SQLITE_OK && !busy(rc)) failure = engine_error(db_.db.get(), rc);
     }
     notify_write_ended();  // sessions waiting for the write lock a TRUNCATE held
+    const bool ran = db_.db != nullptr;
     if (!keep_open_) db_ = {};
     lock.lock();
     if (failure) {
-      spdlog::error("checkpoint of {} failed ({}): {}; no new statement runs on the engine",
-                    label_, failure->code.code(), failure->message);
+      if (!error_ || error_->message != failure->message) {
+        spdlog::error("checkpoint of {} failed ({}): {}", label_, failure->code.code(),
+                      failure->message);
+      }
       error_ = std::move(failure);
       failed_.store(true, std::memory_order_release);
+      incomplete = true;
       continue;
     }
+    if (error_) {
+      spdlog::info("checkpoint of {}: succeeded again", label_);
+      error_.reset();
+      failed_.store(false, std::memory_order_release);
+    }
     const bool complete = rc == SQLITE_OK && log >= 0 && copied == log;
-    incomplete = !complete;
-    if (mode == Mode::kTruncate && !complete) escalate_after = Clock::now() + retry;
+    incomplete = ran && !complete;  // no connection (no key): wait for the next commit
+    // A TRUNCATE that readers outlasted held the write lock for escalation_wait_ms: the next
+    // one comes no sooner than four times that later, so commits run at least 80 % of the time.
+    if (mode == Mode::kTruncate && !complete) {
+      escalate_after = Clock::now() + std::max(retry, 4 * std::chrono::milliseconds(
+                                                              options_.escalation_wait_ms));
+    }
     if (mode == Mode::kTruncate && complete) {
       attempted_at_ = 0;
       if (frames_ == seen) frames_ = 0;  // truncated: the next commit starts a new WAL
@@ -121,7 +136,7 @@ void Checkpointer::run() {
       if (frames_ == seen && log >= 0) frames_ = log;
     }
   }
-  if (!final_checkpoint_ || error_) return;
+  if (!final_checkpoint_) return;
   lock.unlock();
   if (!db_.db) {
     auto opened = open_();
@@ -134,6 +149,12 @@ void Checkpointer::run() {
   int copied = -1;
   const int rc =
       vfs::run_wal_checkpoint(db_.db.get(), "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
+  lock.lock();
+  if (rc == SQLITE_OK || busy(rc)) {
+    error_.reset();
+    failed_.store(false, std::memory_order_release);
+  }
+  lock.unlock();
   if (rc != SQLITE_OK && !busy(rc)) {
     Error e = engine_error(db_.db.get(), rc);
     spdlog::error("final checkpoint of {} failed ({}): {}", label_, e.code.code(), e.message);

@@ -19,12 +19,14 @@
 //     TRUNCATE checkpoint, which waits up to escalation_wait_ms for the readers of old
 //     snapshots to end (holding the write lock meanwhile, so sessions' commits wait as for
 //     any write lock), restarts the WAL and truncates its file: the WAL stays bounded. If it
-//     does not complete in time, the next escalation waits retry_ms.
+//     does not complete in time, the next escalation comes 4 x escalation_wait_ms later at the
+//     earliest (so commits are held back at most a fifth of the time).
 //   - stop(): a final TRUNCATE checkpoint, then the thread ends.
 // An error other than "busy" (an I/O error, a page that does not authenticate) is logged
-// (file and SQLSTATE, never data) and kept: status() returns it from then on, and the engine
-// fails every new statement with it (fail closed). A failed checkpoint loses nothing: the
-// committed frames stay in the WAL.
+// (file and SQLSTATE, never data) and kept: status() returns it until an attempt succeeds
+// again (attempts go on every retry_ms), and the engine fails every new statement with the
+// engine database's (fail closed). A failed checkpoint loses nothing: the committed frames
+// stay in the WAL.
 //
 // Thread-safety: signal(), status() and stop() may be called from any thread.
 #pragma once
@@ -68,11 +70,12 @@ class Checkpointer {
 
   // From a WAL hook: the WAL now holds `frames` frames. Cheap; never checkpoints itself.
   void signal(int frames);
-  // The first checkpoint error, or OK. failed() is its lock-free test.
+  // The last attempt's error, or OK. failed() is its lock-free test.
   Status status() const;
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   // Runs the final TRUNCATE checkpoint (unless `final_checkpoint` is false, e.g. the file is
-  // about to be removed) and joins the thread. Returns status() after it. Idempotent.
+  // about to be removed) and joins the thread. Returns status() after it (the final
+  // checkpoint's error, or the last attempt's when there was none). Idempotent.
   Status stop(bool final_checkpoint = true);
 
  private:

@@ -95,12 +95,8 @@ void EngineCheckpoints::signal_tablespace(std::string_view name, const Tablespac
 }
 
 Status EngineCheckpoints::status() const {
-  if (main_->failed()) return main_->status();
-  std::lock_guard lock(mu_);
-  for (const auto& [name, ts] : tablespaces_) {
-    if (ts->checkpointer->failed()) return ts->checkpointer->status();
-  }
-  return ok_status();
+  if (!main_->failed()) return ok_status();
+  return main_->status();
 }
 
 Status EngineCheckpoints::stop() {

@@ -50,7 +50,10 @@ class EngineCheckpoints {
   // checkpoint and the paced one): the connection then runs no checkpoint itself.
   static void install(sqlite3* db, SessionHook& hook);
 
-  // The first checkpoint error of any file (the engine's error for the next statement).
+  // The engine database's checkpoint error, if its last attempt failed (the engine's error for
+  // the next statement). A tablespace checkpoint's error is only logged: it runs under a
+  // session's key, which may be older than the file (a rotation under way), and the sessions'
+  // own statements on the file report damage as theirs.
   Status status() const;
   // The final checkpoint of every file, then the threads end. Idempotent.
   Status stop();
