@@ -65,18 +65,23 @@ bool Checkpointer::due_locked() const {
 void Checkpointer::run() {
   std::unique_lock lock(mu_);
   bool incomplete = false;  // the last attempt left frames behind: retry after retry_ms
+  bool truncate_now = false;  // a complete PASSIVE left a WAL file past the cap: shrink it
   Clock::time_point escalate_after{};
   while (true) {
     const auto retry = std::chrono::milliseconds(options_.retry_ms);
     auto wake = [&] { return stopping_ || due_locked(); };
-    if (incomplete) {
+    if (truncate_now) {
+      // At once: the frames are all in the file, only the readers still on the WAL are waited for.
+    } else if (incomplete) {
       // Woken by a commit, or none for retry_ms: try again (a reader may have ended).
       (void)cv_.wait_for(lock, retry, wake);
     } else {
       cv_.wait(lock, wake);
     }
     if (stopping_) break;
-    const bool cap = frames_ >= options_.hard_cap_frames && Clock::now() >= escalate_after;
+    const bool cap = truncate_now || (frames_ >= options_.hard_cap_frames &&
+                                      Clock::now() >= escalate_after);
+    truncate_now = false;
     const int seen = frames_;
     lock.unlock();
     const Mode mode = cap ? Mode::kTruncate : Mode::kPassive;
@@ -103,7 +108,7 @@ void Checkpointer::run() {
     }
     notify_write_ended();  // sessions waiting for the write lock a TRUNCATE held
     const bool ran = db_.db != nullptr;
-    if (!keep_open_) db_ = {};
+    if (!keep_open_) close_db();
     lock.lock();
     if (failure) {
       if (!error_ || error_->message != failure->message) {
@@ -134,6 +139,7 @@ void Checkpointer::run() {
     } else {
       attempted_at_ = log > 0 ? log : seen;
       if (frames_ == seen && log >= 0) frames_ = log;
+      truncate_now = mode == Mode::kPassive && complete && log >= options_.hard_cap_frames;
     }
   }
   if (!final_checkpoint_) return;
@@ -164,7 +170,12 @@ void Checkpointer::run() {
   } else if (rc != SQLITE_OK) {
     spdlog::warn("final checkpoint of {}: a reader kept the WAL from being checkpointed", label_);
   }
-  db_ = {};
+  close_db();
+}
+
+void Checkpointer::close_db() {
+  db_.db.reset();  // the connection, then what it needs (a move assignment would go the other way)
+  db_.keep.reset();
 }
 
 }  // namespace dbvault::storage

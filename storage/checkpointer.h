@@ -20,7 +20,9 @@
 //     snapshots to end (holding the write lock meanwhile, so sessions' commits wait as for
 //     any write lock), restarts the WAL and truncates its file: the WAL stays bounded. If it
 //     does not complete in time, the next escalation comes 4 x escalation_wait_ms later at the
-//     earliest (so commits are held back at most a fifth of the time).
+//     earliest (so commits are held back at most a fifth of the time). A PASSIVE checkpoint
+//     that completes on a WAL past the cap (its readers ended) is followed at once by a
+//     TRUNCATE, which then only waits for the readers still on the WAL's last snapshot.
 //   - stop(): a final TRUNCATE checkpoint, then the thread ends.
 // An error other than "busy" (an I/O error, a page that does not authenticate) is logged
 // (file and SQLSTATE, never data) and kept: status() returns it until an attempt succeeds
@@ -83,6 +85,7 @@ class Checkpointer {
   void run();
   void attempt(Mode mode);
   bool due_locked() const;
+  void close_db();
 
   const std::string label_;
   const Opener open_;

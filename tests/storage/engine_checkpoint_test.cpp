@@ -4,6 +4,7 @@
 // end without another commit, and stop() leaves the WAL checkpointed.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(a_sessions_commit_never_checkpoints_on_its_own_thread) {
     std::lock_guard lock(mu);
     ++(std::this_thread::get_id() == session_thread ? on_session_thread : elsewhere);
   });
-  while (wal_frames() < 3 * kThreshold) commit_row();
+  while (wal_frames() < static_cast<std::uintmax_t>(3 * kThreshold)) commit_row();
   BOOST_TEST(eventually([&] {
     std::lock_guard lock(mu);
     return elsewhere > 0;
@@ -103,17 +104,25 @@ BOOST_AUTO_TEST_CASE(the_wal_stays_bounded_while_readers_overlap_without_end) {
   // ends: a PASSIVE checkpoint never completes and the WAL never restarts on its own.
   std::atomic<bool> stop{false};
   std::atomic<int> snapshots{0};
-  std::thread readers([&] {
-    vfs::DatabasePtr r[2] = {reader(), reader()};
-    begin_read(r[0].get());
+  std::atomic<int> failures{0};
+  vfs::DatabasePtr r[2] = {reader(), reader()};
+  std::thread readers([&] {  // no Boost.Test macro off the test's thread
+    auto sql = [&](sqlite3* db, const char* text) {
+      if (sqlite3_exec(db, text, nullptr, nullptr, nullptr) != SQLITE_OK) failures.fetch_add(1);
+    };
+    auto begin = [&](sqlite3* db) {
+      sql(db, "BEGIN");
+      sql(db, "SELECT count(*) FROM log");
+    };
+    begin(r[0].get());
     for (int i = 1; !stop.load(); ++i) {
       std::this_thread::sleep_for(20ms);
-      begin_read(r[i % 2].get());
-      run(r[(i + 1) % 2].get(), "COMMIT");
+      begin(r[i % 2].get());
+      sql(r[(i + 1) % 2].get(), "COMMIT");
       snapshots.fetch_add(1);
     }
-    run(r[0].get(), "ROLLBACK");
-    run(r[1].get(), "ROLLBACK");
+    sql(r[0].get(), "ROLLBACK");
+    sql(r[1].get(), "ROLLBACK");
   });
   std::uintmax_t most = 0;
   int commits = 0;
@@ -127,13 +136,14 @@ BOOST_AUTO_TEST_CASE(the_wal_stays_bounded_while_readers_overlap_without_end) {
   BOOST_TEST_MESSAGE("WAL at most " << most << " frames over " << commits << " commits, "
                                     << snapshots.load() << " reader snapshots");
   BOOST_TEST(snapshots.load() > 10);
+  BOOST_TEST(failures.load() <= 2);  // at most the final ROLLBACK of a reader with none open
   BOOST_TEST(most <= static_cast<std::uintmax_t>(2 * kCap));
 }
 
 BOOST_AUTO_TEST_CASE(a_wal_a_reader_held_is_brought_down_once_it_ends_without_a_commit) {
   auto r = reader();
   begin_read(r.get());
-  while (wal_frames() < kCap + 2 * kStep) commit_row();  // the reader blocks every attempt
+  while (wal_frames() < static_cast<std::uintmax_t>(kCap + 2 * kStep)) commit_row();  // the reader blocks every attempt
   const auto held = wal_frames();
   run(r.get(), "COMMIT");
   // No further commit: the checkpointer retries on its own, past the cap with TRUNCATE.
