@@ -96,7 +96,9 @@ void Checkpointer::run() {
       } else if (*opened) {
         db_ = std::move(**opened);
         sqlite3_wal_hook(db_.db.get(), nullptr, nullptr);  // it commits nothing
-        sqlite3_busy_timeout(db_.db.get(), options_.escalation_wait_ms);
+        // The engine's busy wait: woken when a session ends a write, so a TRUNCATE gets the
+        // write lock between back-to-back commits (SQLite's backing-off poll rarely would).
+        install_busy_wait(db_.db.get(), options_.escalation_wait_ms);
       }
     }
     if (db_.db && !failure) {
@@ -150,7 +152,7 @@ void Checkpointer::run() {
   }
   if (!db_.db) return;
   sqlite3_wal_hook(db_.db.get(), nullptr, nullptr);
-  sqlite3_busy_timeout(db_.db.get(), options_.escalation_wait_ms);
+  install_busy_wait(db_.db.get(), options_.escalation_wait_ms);
   int log = -1;
   int copied = -1;
   const int rc =
