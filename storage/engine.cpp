@@ -133,17 +133,16 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
   std::unique_ptr<EngineShared> shared(
       new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}, {}, {}, {}});
-  DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
+  shared->tablespace_dir = shared->options.database.parent_path();
+  DBV_RETURN_IF_ERROR(shared->tablespaces.load(db, shared->tablespace_dir));
   DBV_RETURN_IF_ERROR(shared->columns.load(db));
   shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
-  shared->tablespace_dir = shared->options.database.parent_path();
   for (const auto& p : shared->options.protected_paths) {
     shared->forbidden.push_back(canonical_as_far_as_exists(p));
   }
   shared->forbidden.push_back(canonical_as_far_as_exists(shared->options.database).parent_path());
   shared->checkpoints =
-      std::make_unique<EngineCheckpoints>(shared->options, shared->tablespace_dir,
-                                          shared->options.checkpoints);
+      std::make_unique<EngineCheckpoints>(shared->options, shared->options.checkpoints);
   return std::unique_ptr<Engine>(new Engine(std::move(shared)));
 }
 

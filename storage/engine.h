@@ -160,7 +160,7 @@ class Engine {
                                               const std::function<Status(sqlite3*)>& setup = {},
                                               ExecutionHook on_execution = {});
 
-  // Encrypted tablespaces (docs/encryption.md §9). Their files are <dir>/ts_<name>.db, <dir>
+  // Encrypted tablespaces (docs/encryption.md §9). Their files are <dir>/ts_<file id>.db, <dir>
   // the engine database's directory; the catalog answers the key layer (vault::ScopeCatalog).
   const TablespaceCatalog& tablespaces() const;
   // Encrypted columns (docs/encryption.md §13): which columns of which table are encrypted.
@@ -170,7 +170,7 @@ class Engine {
   const vault::ScopeCatalog& key_scopes() const;
   // CREATE TABLESPACE: creates the file (0600, WAL) through a TdeVfs under `key` (the new TEK
   // of tablespace:<name>) and records the tablespace. 22023 invalid name (rules in
-  // tablespace_catalog.h); 42710 it exists, or a file of its name is left over; 58000 / 58030
+  // tablespace_catalog.h); 42710 it exists; 58000 / 58030
   // as open_encrypted. On error no record and no file is left.
   Status create_tablespace(std::string_view name, std::shared_ptr<const vfs::PageKey> key);
   // DROP TABLESPACE: reads the tables the file holds under `key`; 55000 if it holds any (the

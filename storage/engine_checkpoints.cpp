@@ -15,10 +15,8 @@ struct EngineCheckpoints::Tablespace {
   std::unique_ptr<Checkpointer> checkpointer;
 };
 
-EngineCheckpoints::EngineCheckpoints(const EngineOptions& options,
-                                     std::filesystem::path tablespace_dir,
-                                     CheckpointerOptions checkpoint)
-    : options_(options), dir_(std::move(tablespace_dir)), checkpoint_(checkpoint) {
+EngineCheckpoints::EngineCheckpoints(const EngineOptions& options, CheckpointerOptions checkpoint)
+    : options_(options), checkpoint_(checkpoint) {
   main_ = std::make_unique<Checkpointer>(
       options_.database.string(),
       [this]() -> Result<std::optional<Checkpointer::Db>> {
@@ -58,11 +56,10 @@ void EngineCheckpoints::signal_tablespace(std::string_view name, const Tablespac
       if (frames < checkpoint_.threshold_frames) return;
       auto made = std::make_unique<Tablespace>();
       Tablespace* raw = made.get();
-      const auto file = TablespaceCatalog::file_of(dir_, std::string(name));
       const std::string label = "tablespace " + std::string(name);
       made->checkpointer = std::make_unique<Checkpointer>(
           label,
-          [raw, file, label]() -> Result<std::optional<Checkpointer::Db>> {
+          [raw, label]() -> Result<std::optional<Checkpointer::Db>> {
             Attachment a;
             {
               std::lock_guard l(raw->mu);
@@ -71,7 +68,7 @@ void EngineCheckpoints::signal_tablespace(std::string_view name, const Tablespac
             if (!a.vfs || !a.key || a.key->expired()) return std::optional<Checkpointer::Db>();
             vfs::EncryptedOpenOptions o;
             o.create = false;
-            auto db = vfs::open_encrypted(file, *a.vfs, o);
+            auto db = vfs::open_encrypted(a.file, *a.vfs, o);
             if (!db) {  // the sessions' own statements on it report the error
               spdlog::warn("checkpoint of {}: cannot open the file: {}", label,
                            db.error().message);

@@ -33,8 +33,7 @@ class EngineCheckpoints {
  public:
   // Starts the engine database's checkpointer, over connections open_bookkeeping makes.
   // `options` must outlive this object.
-  EngineCheckpoints(const EngineOptions& options, std::filesystem::path tablespace_dir,
-                    CheckpointerOptions checkpoint = {});
+  EngineCheckpoints(const EngineOptions& options, CheckpointerOptions checkpoint = {});
   ~EngineCheckpoints();  // stop()
 
   // Which VFS and key a session's connection has a tablespace schema attached with (both
@@ -66,7 +65,6 @@ class EngineCheckpoints {
   void signal_tablespace(std::string_view name, const TablespaceSource& source, int frames);
 
   const EngineOptions& options_;
-  const std::filesystem::path dir_;
   const CheckpointerOptions checkpoint_;
   std::unique_ptr<Checkpointer> main_;
   mutable std::mutex mu_;
