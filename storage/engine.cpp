@@ -114,7 +114,7 @@ bool EngineShared::file_allowed(std::string_view name) const {
 }
 
 Engine::Engine(std::unique_ptr<EngineShared> shared) : shared_(std::move(shared)) {}
-Engine::~Engine() = default;
+Engine::~Engine() { (void)stop(); }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault& vault) {
   if (options.database.empty()) {
@@ -132,17 +132,23 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options, vault::Vault
   }
   DBV_RETURN_IF_ERROR(ensure_creators_table(db));
   std::unique_ptr<EngineShared> shared(
-      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}, {}, {}});
-  DBV_RETURN_IF_ERROR(shared->tablespaces.load(db));
+      new EngineShared{std::move(options), vault, {}, {}, {}, {}, {}, {}, {}, {}});
+  shared->tablespace_dir = shared->options.database.parent_path();
+  DBV_RETURN_IF_ERROR(shared->tablespaces.load(db, shared->tablespace_dir));
   DBV_RETURN_IF_ERROR(shared->columns.load(db));
   shared->scopes = std::make_unique<columns::EngineScopes>(shared->tablespaces, shared->columns);
-  shared->tablespace_dir = shared->options.database.parent_path();
   for (const auto& p : shared->options.protected_paths) {
     shared->forbidden.push_back(canonical_as_far_as_exists(p));
   }
   shared->forbidden.push_back(canonical_as_far_as_exists(shared->options.database).parent_path());
+  shared->checkpoints =
+      std::make_unique<EngineCheckpoints>(shared->options, shared->options.checkpoints);
   return std::unique_ptr<Engine>(new Engine(std::move(shared)));
 }
+
+Status Engine::stop() { return shared_->checkpoints->stop(); }
+
+Status Engine::health() const { return shared_->checkpoints->status(); }
 
 Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
                                                     const std::function<Status(sqlite3*)>& setup,
@@ -160,6 +166,12 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
   state->on_execution = std::move(on_execution);
   state->tablespaces =
       std::make_unique<TablespaceAttachments>(shared_->tablespaces, shared_->tablespace_dir);
+  ConnectionState* cs = state.get();
+  state->checkpoint_hook.checkpoints = shared_->checkpoints.get();
+  state->checkpoint_hook.tablespaces = [cs](std::string_view schema) {
+    return cs->tablespaces->real_attachment(schema);
+  };
+  EngineCheckpoints::install(db, state->checkpoint_hook);  // no checkpoint on this thread
   EngineShared* shared = shared_.get();
   state->auth->set_file_policy([shared](std::string_view f) { return shared->file_allowed(f); });
   return std::unique_ptr<Connection>(new Connection(std::move(state)));
@@ -241,6 +253,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
 
 Result<Statement*> Connection::prepare_cached(std::string_view sql, std::string_view source,
                                               PrepareOptions options) {
+  DBV_RETURN_IF_ERROR(state_->engine.checkpoints->status());
   const std::uint64_t version = state_->engine.vault.snapshot()->version();
   if (Statement* hit = state_->statements.find(sql, options.exported, version)) {
     // What prepare() does first, for this execution too: the keys released or locked since.
@@ -257,6 +270,7 @@ Result<Statement*> Connection::prepare_cached(std::string_view sql, std::string_
 Result<std::unique_ptr<Statement>> Connection::prepare_as(std::string_view sql,
                                                           std::string_view source,
                                                           PrepareOptions options) {
+  DBV_RETURN_IF_ERROR(state_->engine.checkpoints->status());  // fail closed (checkpointer.h)
   DBV_RETURN_IF_ERROR(state_->tablespaces->sync(state_->db, *state_->auth));
   auto masks = vault::masks_for(*state_->engine.vault.snapshot(), state_->session.user_id());
   DBV_RETURN_IF_ERROR(state_->masks.sync(state_->db, *state_->auth, masks));

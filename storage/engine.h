@@ -45,6 +45,7 @@
 
 #include "common/result.h"
 #include "crypto/secret_bytes.h"
+#include "storage/checkpoint_options.h"
 #include "vault/access_resolver.h"
 #include "vault/session.h"
 #include "vault/vault.h"
@@ -107,6 +108,8 @@ struct EngineOptions {
   // the vault's check never sees), with the refusal and the statement: the server audits
   // them. If it fails, prepare() returns its error (58000) instead of the refusal.
   std::function<Status(vault::Session&, const Error&, std::string_view sql)> on_refusal;
+  // When the background checkpointers checkpoint (docs/engine.md, "Checkpoints").
+  CheckpointerOptions checkpoints;
 };
 
 class Statement;
@@ -131,8 +134,20 @@ class Engine {
   // (who created which trigger and view). `vault` must outlive the Engine.
   // 22023 for a missing database path; 58030 if the file cannot be opened or set up; with
   // EngineOptions::vfs, 58000 / XX001 as that says.
+  // Starts the background checkpointer of the engine database (docs/engine.md, "Checkpoints":
+  // session connections run no checkpoint themselves).
   static Result<std::unique_ptr<Engine>> open(EngineOptions options, vault::Vault& vault);
-  ~Engine();
+  ~Engine();  // stop()
+
+  // The final checkpoint of the engine database and of every tablespace file whose key a
+  // session still holds (TRUNCATE: the WAL is emptied unless a reader of another process
+  // holds it), then the checkpointer threads end. Returns the first checkpoint error, if
+  // any. Idempotent; later commits are no longer checkpointed until the engine is reopened
+  // (SQLite checkpoints when the last connection closes). REQUIRES: no statement running.
+  Status stop();
+  // OK, or the first error a background checkpoint met (58030 I/O, XX001 integrity): once
+  // set, every prepare() fails with it too (fail closed; the committed rows stay in the WAL).
+  Status health() const;
 
   // A new SQLite connection for `session`, which must outlive the Connection and is used by
   // the Connection's thread only. 58030 if the connection cannot be opened (with a VFS: 58000
@@ -145,7 +160,7 @@ class Engine {
                                               const std::function<Status(sqlite3*)>& setup = {},
                                               ExecutionHook on_execution = {});
 
-  // Encrypted tablespaces (docs/encryption.md §9). Their files are <dir>/ts_<name>.db, <dir>
+  // Encrypted tablespaces (docs/encryption.md §9). Their files are <dir>/ts_<file id>.db, <dir>
   // the engine database's directory; the catalog answers the key layer (vault::ScopeCatalog).
   const TablespaceCatalog& tablespaces() const;
   // Encrypted columns (docs/encryption.md §13): which columns of which table are encrypted.
@@ -155,7 +170,7 @@ class Engine {
   const vault::ScopeCatalog& key_scopes() const;
   // CREATE TABLESPACE: creates the file (0600, WAL) through a TdeVfs under `key` (the new TEK
   // of tablespace:<name>) and records the tablespace. 22023 invalid name (rules in
-  // tablespace_catalog.h); 42710 it exists, or a file of its name is left over; 58000 / 58030
+  // tablespace_catalog.h); 42710 it exists; 58000 / 58030
   // as open_encrypted. On error no record and no file is left.
   Status create_tablespace(std::string_view name, std::shared_ptr<const vfs::PageKey> key);
   // DROP TABLESPACE: reads the tables the file holds under `key`; 55000 if it holds any (the

@@ -16,6 +16,7 @@
 #include "storage/columns/column_session.h"
 #include "storage/compile.h"
 #include "storage/enforcement.h"
+#include "storage/engine_checkpoints.h"
 #include "storage/engine.h"
 #include "storage/masking.h"
 #include "storage/statement_cache.h"
@@ -41,6 +42,8 @@ struct EngineShared {
   std::mutex tablespace_ddl;
   // The key layer as the server itself sees it (every tablespace's key); nullptr: none.
   std::shared_ptr<TablespaceKeys> server_keys;
+  // The background checkpointers (docs/engine.md, "Checkpoints"); stopped first.
+  std::unique_ptr<EngineCheckpoints> checkpoints;
 
   bool file_allowed(std::string_view name) const;
 };
@@ -59,6 +62,7 @@ struct ConnectionState {
   MaskViews masks;                                     // the session's mask views
   std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
   StatementCache statements;                           // Connection::prepare_cached()
+  EngineCheckpoints::SessionHook checkpoint_hook;      // db's WAL hook (outlives db)
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);

@@ -82,7 +82,7 @@ Status TablespaceAttachments::attach_standin(sqlite3* db, Authorizer& auth,
                                              const TablespaceInfo& info) {
   auto scope = auth.internal();
   if (int rc = attach(db, ":memory:", info.name); rc != SQLITE_OK) return engine_error(db, rc);
-  attached_[info.name] = Attached{false, catalog_.epoch(), nullptr, nullptr};
+  attached_[info.name] = Attached{false, catalog_.epoch(), nullptr, nullptr, {}};
   for (const auto& t : info.tables) {
     if (sqlite3_exec(db, t.sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
       Error e = engine_error(db, sqlite3_extended_errcode(db));
@@ -101,8 +101,9 @@ Status TablespaceAttachments::attach_real(sqlite3* db, Authorizer& auth,
   if (!made) return std::move(made).error();
   std::shared_ptr<vfs::TdeVfs> tde(std::move(*made));
   auto scope = auth.internal();
-  DBV_RETURN_IF_ERROR(vfs::configure_connection(db, *tde));
-  const auto file = TablespaceCatalog::file_of(dir_, info.name);
+  // The engine connection's WAL hook stays (the tablespace's checkpointer checkpoints).
+  DBV_RETURN_IF_ERROR(vfs::configure_connection(db, *tde, /*pace_checkpoints=*/false));
+  const auto file = TablespaceCatalog::file_of(dir_, info);
   if (!std::filesystem::exists(file)) {
     return make_error(sqlstate::kSystemError, "the file of tablespace \"" + info.name + "\" (" +
                                                   file.string() + ") is missing");
@@ -110,7 +111,7 @@ Status TablespaceAttachments::attach_real(sqlite3* db, Authorizer& auth,
   if (int rc = attach(db, uri_of(file, tde->name()), info.name); rc != SQLITE_OK) {
     return vfs::tde_error(*tde, db, rc, "cannot attach tablespace \"" + info.name + "\"");
   }
-  attached_[info.name] = Attached{true, catalog_.epoch(), *key, tde};
+  attached_[info.name] = Attached{true, catalog_.epoch(), *key, tde, file};
   // Per-schema settings, and the key proven now (the schema is read through the VFS).
   const std::string pragmas = "PRAGMA \"" + info.name + "\".synchronous = FULL; PRAGMA \"" +
                               info.name + "\".mmap_size = 0; SELECT count(*) FROM \"" + info.name +
@@ -153,6 +154,13 @@ Status TablespaceAttachments::sync(sqlite3* db, Authorizer& auth) {
     }
   }
   return ok_status();
+}
+
+TablespaceAttachments::RealAttachment TablespaceAttachments::real_attachment(
+    std::string_view schema) const {
+  auto it = attached_.find(schema);
+  if (it == attached_.end() || !it->second.real) return {};
+  return {it->second.vfs, it->second.key, it->second.file};
 }
 
 bool TablespaceAttachments::attached_for_real(std::string_view tablespace) const {

@@ -84,6 +84,14 @@ class TablespaceAttachments {
   // real under a key still valid.
   Status check_runnable(const std::vector<std::string>& names) const;
   bool attached_for_real(std::string_view tablespace) const;
+  // The VFS, key and file `schema` is attached with for real (all empty otherwise), for the
+  // tablespace's background checkpointer (storage/engine_checkpoints.h).
+  struct RealAttachment {
+    std::shared_ptr<vfs::TdeVfs> vfs;
+    std::shared_ptr<const vfs::PageKey> key;
+    std::filesystem::path file;
+  };
+  RealAttachment real_attachment(std::string_view schema) const;
 
  private:
   struct Attached {
@@ -91,6 +99,7 @@ class TablespaceAttachments {
     std::uint64_t epoch = 0;  // the catalog's when a stand-in was made
     std::shared_ptr<const vfs::PageKey> key;
     std::shared_ptr<vfs::TdeVfs> vfs;  // outlives the attachment
+    std::filesystem::path file;
   };
   Status attach_real(sqlite3* db, Authorizer& auth, const TablespaceInfo& info);
   Status attach_standin(sqlite3* db, Authorizer& auth, const TablespaceInfo& info);

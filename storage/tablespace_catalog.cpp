@@ -1,6 +1,11 @@
 #include "storage/tablespace_catalog.h"
 
+#include <array>
+#include <system_error>
+
 #include "common/sqlstate.h"
+#include "crypto/random.h"
+#include "storage/backup_io.h"
 #include "storage/catalog_sql.h"
 #include "storage/compile.h"
 #include "storage/sql_words.h"
@@ -63,37 +68,119 @@ Result<std::string> TablespaceCatalog::normalize_name(std::string_view name) {
   return folded;
 }
 
+Result<std::string> TablespaceCatalog::new_file_id() {
+  std::array<std::uint8_t, 16> raw{};
+  DBV_RETURN_IF_ERROR(crypto::random_bytes(raw));
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string id;
+  for (std::uint8_t b : raw) {
+    id += kDigits[b >> 4];
+    id += kDigits[b & 0xf];
+  }
+  return id;
+}
+
 std::filesystem::path TablespaceCatalog::file_of(const std::filesystem::path& dir,
-                                                 std::string_view name) {
-  return dir / ("ts_" + std::string(name) + ".db");
+                                                 const TablespaceInfo& info) {
+  return dir / ("ts_" + info.file_id + ".db");
+}
+
+namespace {
+
+constexpr std::array<const char*, 8> kSideFiles = {"",     "-wal",     "-shm", "-tde",
+                                                   "-tde.new", "-tdv", "-tdv.new", "-journal"};
+
+std::vector<std::filesystem::path> files_beside(const std::filesystem::path& file) {
+  std::vector<std::filesystem::path> out;
+  for (const char* suffix : kSideFiles) out.emplace_back(file.string() + suffix);
+  return out;
+}
+
+// The files of a tablespace an older version named after it (ts_<name>.db) take its file id's
+// names, each on its own; one already renamed is skipped. 58030 if a file exists under both.
+Status rename_legacy_files(const std::filesystem::path& dir, const TablespaceInfo& info) {
+  const auto from = files_beside(dir / ("ts_" + info.name + ".db"));
+  const auto to = TablespaceCatalog::files_of(dir, info);
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    std::error_code ec;
+    if (!std::filesystem::exists(from[i], ec)) continue;
+    if (std::filesystem::exists(to[i], ec)) {
+      return make_error(sqlstate::kIoError, "tablespace catalog: both " + from[i].string() +
+                                                " and " + to[i].string() +
+                                                " exist (remove the stale one)");
+    }
+    std::filesystem::rename(from[i], to[i], ec);
+    if (ec) {
+      return make_error(sqlstate::kIoError, "tablespace catalog: cannot rename " +
+                                                from[i].string() + ": " + ec.message());
+    }
+  }
+  return backup::sync_directory(dir);
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> TablespaceCatalog::files_of(const std::filesystem::path& dir,
+                                                               const TablespaceInfo& info) {
+  return files_beside(file_of(dir, info));
 }
 
 crypto::KeyScope TablespaceCatalog::scope_of(std::string_view name) {
   return crypto::KeyScope::tablespace(std::string(name));
 }
 
-Status TablespaceCatalog::load(sqlite3* db) {
+Status TablespaceCatalog::load(sqlite3* db, const std::filesystem::path& dir) {
   DBV_RETURN_IF_ERROR(
       run(db,
           "CREATE TABLE IF NOT EXISTS main.dbvault_tablespaces (name TEXT PRIMARY KEY, "
-          "algorithm TEXT NOT NULL)"));
+          "algorithm TEXT NOT NULL, file TEXT, moving INTEGER NOT NULL DEFAULT 0)"));
+  bool has_file = false;  // a catalog of an older version lacks the file columns
+  DBV_RETURN_IF_ERROR(
+      run(db, "SELECT 1 FROM pragma_table_info('dbvault_tablespaces') WHERE name = 'file'", {},
+          [&](sqlite3_stmt*) { has_file = true; }));
+  if (!has_file) {
+    Status added = atomically(db, [&]() -> Status {
+      DBV_RETURN_IF_ERROR(run(db, "ALTER TABLE main.dbvault_tablespaces ADD COLUMN file TEXT"));
+      return run(db,
+                 "ALTER TABLE main.dbvault_tablespaces ADD COLUMN moving INTEGER NOT NULL "
+                 "DEFAULT 0");
+    });
+    if (!added) return added;
+  }
   DBV_RETURN_IF_ERROR(
       run(db,
           "CREATE TABLE IF NOT EXISTS main.dbvault_tablespace_tables (tablespace TEXT NOT NULL, "
           "name TEXT NOT NULL, sql TEXT NOT NULL, PRIMARY KEY (tablespace, name))"));
   std::map<std::string, TablespaceInfo, std::less<>> loaded;
+  std::vector<std::string> moving;
   Status bad = ok_status();
-  DBV_RETURN_IF_ERROR(
-      run(db, "SELECT name, algorithm FROM main.dbvault_tablespaces", {}, [&](sqlite3_stmt* st) {
+  DBV_RETURN_IF_ERROR(run(
+      db, "SELECT name, algorithm, file, moving FROM main.dbvault_tablespaces", {},
+      [&](sqlite3_stmt* st) {
         auto algorithm = crypto::parse_aead_algorithm(text(st, 1));
         if (!algorithm) {
           bad = make_error(sqlstate::kDataCorrupted,
                            "tablespace catalog: unknown algorithm of tablespace " + text(st, 0));
           return;
         }
-        loaded[text(st, 0)] = TablespaceInfo{text(st, 0), *algorithm, {}};
+        loaded[text(st, 0)] = TablespaceInfo{text(st, 0), *algorithm, {}, text(st, 2)};
+        if (sqlite3_column_int(st, 3) != 0 || text(st, 2).empty()) moving.push_back(text(st, 0));
       }));
   DBV_RETURN_IF_ERROR(bad);
+  for (const auto& name : moving) {
+    TablespaceInfo& info = loaded[name];
+    if (info.file_id.empty()) {  // recorded by an older version: its id first, then the files
+      auto id = new_file_id();
+      if (!id) return std::move(id).error();
+      DBV_RETURN_IF_ERROR(run(
+          db, "UPDATE main.dbvault_tablespaces SET file = ?, moving = 1 WHERE name = ?",
+          {*id, name}));
+      info.file_id = *id;
+    }
+    DBV_RETURN_IF_ERROR(rename_legacy_files(dir, info));
+    DBV_RETURN_IF_ERROR(
+        run(db, "UPDATE main.dbvault_tablespaces SET moving = 0 WHERE name = ?", {name}));
+  }
   DBV_RETURN_IF_ERROR(run(db,
                           "SELECT tablespace, name, sql FROM main.dbvault_tablespace_tables "
                           "ORDER BY tablespace, name",
@@ -114,6 +201,13 @@ std::optional<TablespaceInfo> TablespaceCatalog::find(std::string_view name) con
   auto it = spaces_.find(fold_ascii(name));
   if (it == spaces_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<std::filesystem::path> TablespaceCatalog::file(const std::filesystem::path& dir,
+                                                              std::string_view name) const {
+  auto info = find(name);
+  if (!info) return std::nullopt;
+  return file_of(dir, *info);
 }
 
 std::vector<TablespaceInfo> TablespaceCatalog::list() const {
@@ -139,11 +233,11 @@ Status TablespaceCatalog::add(sqlite3* db, const TablespaceInfo& info) {
     return make_error(sqlstate::kDuplicateObject,
                       "tablespace \"" + info.name + "\" already exists");
   }
-  DBV_RETURN_IF_ERROR(run(db,
-                          "INSERT INTO main.dbvault_tablespaces (name, algorithm) VALUES (?, ?)",
-                          {info.name, crypto::algorithm_name(info.algorithm)}));
+  DBV_RETURN_IF_ERROR(
+      run(db, "INSERT INTO main.dbvault_tablespaces (name, algorithm, file) VALUES (?, ?, ?)",
+          {info.name, crypto::algorithm_name(info.algorithm), info.file_id}));
   std::lock_guard lock(mu_);
-  spaces_[info.name] = TablespaceInfo{info.name, info.algorithm, {}};
+  spaces_[info.name] = TablespaceInfo{info.name, info.algorithm, {}, info.file_id};
   ++epoch_;
   return ok_status();
 }

@@ -60,12 +60,9 @@ Result<std::string> qualified_create(std::string_view sql, std::string_view sche
          "." + sql_ident(table) + " " + std::string(sql.substr(*paren));
 }
 
-void remove_files(const fs::path& file) {
+void remove_files(const fs::path& dir, const TablespaceInfo& info) {
   std::error_code ec;
-  for (const char* suffix :
-       {"", "-wal", "-shm", "-tde", "-tde.new", "-tdv", "-tdv.new", "-journal"}) {
-    fs::remove(fs::path(file.string() + suffix), ec);
-  }
+  for (const auto& f : TablespaceCatalog::files_of(dir, info)) fs::remove(f, ec);
 }
 
 // The tables and views the file of `name` holds, read under `key`.
@@ -116,7 +113,12 @@ Status exec_in_tablespace_file(EngineShared& e, std::string_view ts, const std::
   if (!tde) return std::move(tde).error();
   vfs::EncryptedOpenOptions o;
   o.create = false;
-  auto db = vfs::open_encrypted(TablespaceCatalog::file_of(e.tablespace_dir, ts), **tde, o);
+  auto file = e.tablespaces.file(e.tablespace_dir, ts);
+  if (!file) {
+    return make_error(sqlstate::kUndefinedObject,
+                      "tablespace \"" + std::string(ts) + "\" does not exist");
+  }
+  auto db = vfs::open_encrypted(*file, **tde, o);
   if (!db) return std::move(db).error();
   const int rc = sqlite3_exec(db->get(), sql.c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return vfs::tde_error(**tde, db->get(), rc, "write the table definition");
@@ -217,37 +219,33 @@ Status Engine::create_tablespace(std::string_view raw_name,
   if (shared_->tablespaces.find(*name)) {
     return make_error(sqlstate::kDuplicateObject, "tablespace \"" + *name + "\" already exists");
   }
-  const fs::path file = TablespaceCatalog::file_of(shared_->tablespace_dir, *name);
-  if (fs::exists(file) || fs::exists(file.string() + "-tde") ||
-      fs::exists(file.string() + "-tdv")) {
-    return make_error(sqlstate::kDuplicateObject,
-                      "the file " + file.string() + " of a tablespace \"" + *name +
-                          "\" exists already (left by an interrupted DROP TABLESPACE?)");
-  }
-  const auto algorithm = key->algorithm();
+  auto file_id = TablespaceCatalog::new_file_id();
+  if (!file_id) return std::move(file_id).error();
+  const TablespaceInfo info{*name, key->algorithm(), {}, *file_id};
+  const fs::path file = TablespaceCatalog::file_of(shared_->tablespace_dir, info);
   {
     auto tde = vfs::TdeVfs::create(std::move(key));
     if (!tde) return std::move(tde).error();
     auto db = vfs::open_encrypted(file, **tde, {});
     if (!db) {
-      remove_files(file);
+      remove_files(shared_->tablespace_dir, info);
       return std::move(db).error();
     }
   }
   auto book = open_bookkeeping(shared_->options);
-  Status s = book ? shared_->tablespaces.add(book->get(), {*name, algorithm, {}})
-                  : Status(std::move(book).error());
-  if (!s) remove_files(file);
+  Status s = book ? shared_->tablespaces.add(book->get(), info) : Status(std::move(book).error());
+  if (!s) remove_files(shared_->tablespace_dir, info);
   return s;
 }
 
 Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const vfs::PageKey> key) {
   const std::string name = fold_ascii(raw_name);
   std::lock_guard lock(shared_->tablespace_ddl);
-  if (!shared_->tablespaces.find(name)) {
+  const auto info = shared_->tablespaces.find(name);
+  if (!info) {
     return make_error(sqlstate::kUndefinedObject, "tablespace \"" + name + "\" does not exist");
   }
-  const fs::path file = TablespaceCatalog::file_of(shared_->tablespace_dir, name);
+  const fs::path file = TablespaceCatalog::file_of(shared_->tablespace_dir, *info);
   auto tables = tables_in_file(file, name, std::move(key));
   if (!tables) return std::move(tables).error();
   auto book = open_bookkeeping(shared_->options);
@@ -261,7 +259,8 @@ Status Engine::drop_tablespace(std::string_view raw_name, std::shared_ptr<const 
         "tablespace \"" + name + "\" is not empty: it holds " + list + " (drop them first)");
   }
   DBV_RETURN_IF_ERROR(shared_->tablespaces.remove(book->get(), name));
-  remove_files(file);
+  shared_->checkpoints->forget(name);
+  remove_files(shared_->tablespace_dir, *info);
   return ok_status();
 }
 

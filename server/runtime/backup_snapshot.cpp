@@ -123,11 +123,11 @@ Result<std::vector<SnapshotFile>> snapshot_stores(Services& s,
   for (const auto& d : {copy.keys(), copy.data(), copy.audit()}) DBV_RETURN_IF_ERROR(make_dir(d));
 
   // 1. The key version each tablespace copy is sealed under.
-  std::map<std::string, std::uint32_t> versions;
-  for (const auto& ts : tablespaces.list()) {
+  std::vector<std::pair<storage::TablespaceInfo, std::uint32_t>> versions;
+  for (auto& ts : tablespaces.list()) {
     auto current = s.keys->current(storage::TablespaceCatalog::scope_of(ts.name));
     if (!current) return std::move(current).error();
-    versions[ts.name] = current->version;
+    versions.emplace_back(std::move(ts), current->version);
   }
   // 2.-3. The key store and the policy store.
   DBV_RETURN_IF_ERROR(
@@ -135,11 +135,11 @@ Result<std::vector<SnapshotFile>> snapshot_stores(Services& s,
   DBV_RETURN_IF_ERROR(copy_encrypted_store(dir.policy(), copy.policy(), *s.policy_vfs));
   // 4. The engine database and the tablespaces, each under its own key.
   DBV_RETURN_IF_ERROR(copy_encrypted_store(dir.engine_db(), copy.engine_db(), *s.engine_vfs));
-  for (const auto& [name, version] : versions) {
-    auto key = tablespace_key(s, name, version);
+  for (const auto& [info, version] : versions) {
+    auto key = tablespace_key(s, info.name, version);
     if (!key) return std::move(key).error();
-    DBV_RETURN_IF_ERROR(copy_encrypted_store(storage::TablespaceCatalog::file_of(dir.data(), name),
-                                             storage::TablespaceCatalog::file_of(copy.data(), name),
+    DBV_RETURN_IF_ERROR(copy_encrypted_store(storage::TablespaceCatalog::file_of(dir.data(), info),
+                                             storage::TablespaceCatalog::file_of(copy.data(), info),
                                              *key->vfs));
   }
   // 5. The audit store, last.

@@ -55,11 +55,11 @@ struct Target {
 Result<Target> target_of(const Services& s, const storage::Engine& engine, std::string_view name) {
   const std::string folded = storage::fold_ascii(name);
   if (folded == kDefault) return Target{folded, engine_key_scope(), s.dir.engine_db()};
-  if (!engine.tablespaces().find(folded)) {
+  auto file = engine.tablespaces().file(s.dir.data(), folded);
+  if (!file) {
     return make_error(sqlstate::kUndefinedObject, "tablespace \"" + folded + "\" does not exist");
   }
-  return Target{folded, storage::TablespaceCatalog::scope_of(folded),
-                storage::TablespaceCatalog::file_of(s.dir.data(), folded)};
+  return Target{folded, storage::TablespaceCatalog::scope_of(folded), *file};
 }
 
 // The decrypt-only versions of `scope` (a rotation under way when not empty) and the active one.

@@ -35,7 +35,7 @@ Result<std::vector<TablespaceKey>> tablespaces(const ServerContext& ctx) {
   for (const auto& t : ctx.engine.tablespaces().list()) {
     auto key = s.keys->current(storage::TablespaceCatalog::scope_of(t.name));
     if (!key) return std::move(key).error();
-    TablespaceKey row{t.name, storage::TablespaceCatalog::file_of(s.dir.data(), t.name), {}, *key};
+    TablespaceKey row{t.name, storage::TablespaceCatalog::file_of(s.dir.data(), t), {}, *key};
     for (const auto& table : t.tables) row.tables.push_back(t.name + "." + table.name);
     out.push_back(std::move(row));
   }

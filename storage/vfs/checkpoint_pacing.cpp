@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,7 +48,7 @@ int paced_checkpoint(void* arg, sqlite3* db, const char* name, int frames) {
     return SQLITE_OK;  // another connection attempts now
   int log = 0;
   int copied = 0;
-  const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  const int rc = run_wal_checkpoint(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
   if (rc == SQLITE_OK && log >= 0 && copied == log) {
     int mine = frames;
     record.attempted_at.compare_exchange_strong(mine, 0, std::memory_order_relaxed);
@@ -55,7 +56,28 @@ int paced_checkpoint(void* arg, sqlite3* db, const char* name, int frames) {
   return SQLITE_OK;  // as sqlite3WalDefaultHook: a failed attempt is retried later
 }
 
+std::mutex observer_mu;
+std::function<void(sqlite3*)>& observer() {
+  static std::function<void(sqlite3*)> f;
+  return f;
+}
+std::atomic<bool> observed{false};
+
 }  // namespace
+
+int run_wal_checkpoint(sqlite3* db, const char* schema, int mode, int* log, int* copied) {
+  if (observed.load(std::memory_order_acquire)) {
+    std::lock_guard lock(observer_mu);
+    if (observer()) observer()(db);
+  }
+  return sqlite3_wal_checkpoint_v2(db, schema, mode, log, copied);
+}
+
+void set_checkpoint_observer(std::function<void(sqlite3*)> f) {
+  std::lock_guard lock(observer_mu);
+  observed.store(static_cast<bool>(f), std::memory_order_release);
+  observer() = std::move(f);
+}
 
 void install_checkpoint_pacing(sqlite3* db, int threshold_frames, int step_frames) {
   // One Pacing per (threshold, step) pair in use, alive for the process: the hook's argument

@@ -19,6 +19,8 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+
 namespace dbvault::storage::vfs {
 
 inline constexpr int kCheckpointThresholdFrames = 1000;  // SQLite's wal_autocheckpoint default
@@ -30,5 +32,12 @@ inline constexpr int kCheckpointStepFrames = 250;
 // checkpoint or read, as with SQLite's own automatic checkpoint. REQUIRES: threshold, step > 0.
 void install_checkpoint_pacing(sqlite3* db, int threshold_frames = kCheckpointThresholdFrames,
                                int step_frames = kCheckpointStepFrames);
+
+// sqlite3_wal_checkpoint_v2, as every checkpoint the engine and this paced one run it: first
+// tells the observer (if one is set) which connection checkpoints, so tests can count them.
+int run_wal_checkpoint(sqlite3* db, const char* schema, int mode, int* log, int* copied);
+// For tests: called with the connection of each run_wal_checkpoint, on the thread that runs
+// it, before it runs. An empty function removes it. Thread-safe.
+void set_checkpoint_observer(std::function<void(sqlite3*)> observer);
 
 }  // namespace dbvault::storage::vfs

@@ -61,7 +61,7 @@ Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what) {
   return make_error(sqlstate::kIoError, std::string(what) + ": " + detail);
 }
 
-Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
+Status configure_connection(sqlite3* db, const TdeVfs& vfs, bool pace_checkpoints) {
   // No connection of the engine loads an extension or hands fts3_tokenizer a pointer.
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
@@ -70,7 +70,7 @@ Status configure_connection(sqlite3* db, const TdeVfs& vfs) {
     return tde_error(vfs, db, sqlite3_extended_errcode(db),
                      "cannot configure the encrypted connection");
   }
-  install_checkpoint_pacing(db);
+  if (pace_checkpoints) install_checkpoint_pacing(db);
   return ok_status();
 }
 

@@ -59,9 +59,11 @@ Result<DatabasePtr> open_encrypted(const std::filesystem::path& path, TdeVfs& vf
 // otherwise reach the disk, and the VFS refuses them), mmap_size = 0, and synchronous = FULL
 // (each commit syncs the WAL, which is when the WAL state record marks the WAL as holding
 // commits: a WAL deleted after that is detected). For a connection that uses the VFS without
-// open_encrypted (e.g. one that ATTACHes an encrypted file).
+// open_encrypted (e.g. one that ATTACHes an encrypted file). `pace_checkpoints`: installs the
+// paced automatic checkpoint (checkpoint_pacing.h); false leaves the connection's WAL hook
+// alone (the engine's connections, whose checkpoints run on a background thread).
 // Errors as tde_error.
-Status configure_connection(sqlite3* db, const TdeVfs& vfs);
+Status configure_connection(sqlite3* db, const TdeVfs& vfs, bool pace_checkpoints = true);
 
 // The dbvault error for SQLite result `rc` (extended codes) on `db`, opened through `vfs`.
 Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what);

@@ -73,6 +73,15 @@ class ServerCase(unittest.TestCase):
         finally:
             connection.close()
 
+    @classmethod
+    def tablespace_file(cls, name: str):
+        """The file of tablespace `name`, as vault.tablespaces names it (data/ts_<file id>.db)."""
+        rows = cls.execute("SELECT file FROM vault.tablespaces WHERE name = %s", user="auditor",
+                           params=(name,))
+        if len(rows) != 1:
+            raise AssertionError(f"vault.tablespaces has no tablespace {name}")
+        return cls.server.data_dir / rows[0][0]
+
     def run_client(self, command: list[str], user: str = "dba", password: str | None = None,
                    input_text: str | None = None, timeout: float = 120, check: bool = True,
                    extra_env: dict[str, str] | None = None,

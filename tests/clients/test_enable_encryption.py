@@ -46,7 +46,7 @@ class EnableEncryption(client_case.ServerCase):
     refused_code = test_rotation.Rotation.refused_code
 
     def file(self):
-        return self.server.data_dir / "data" / "ts_cts.db"
+        return self.tablespace_file("cts")
 
     def header_algorithm(self) -> str:
         return HEADER_ALGORITHM[self.file().read_bytes()[5]]

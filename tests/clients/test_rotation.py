@@ -178,7 +178,7 @@ class Rotation(client_case.ServerCase):
 
     # --- the stories -----------------------------------------------------------------------
     def test_a_tablespace_rotates_under_four_writers(self) -> None:
-        self.rotate_under_writers("rts", "rts.items", self.server.data_dir / "data" / "ts_rts.db")
+        self.rotate_under_writers("rts", "rts.items", self.tablespace_file("rts"))
 
     def test_b_default_tablespace_rotates_under_four_writers(self) -> None:
         self.rotate_under_writers("default", "plain_items",
@@ -202,8 +202,7 @@ class Rotation(client_case.ServerCase):
         self.assertEqual((int(state[1]), int(state[2])), (old, old + 1))
         self.assertEqual(self.keys_db_versions("tablespace:rts"), [(old + 1, "active")])
         self.assertEqual(self.count("rts.items"), rows + 1)
-        self.assertEqual(set(trailer_versions(self.server.data_dir / "data" / "ts_rts.db")),
-                         {old + 1})
+        self.assertEqual(set(trailer_versions(self.tablespace_file("rts"))), {old + 1})
 
     def test_d_only_vault_admin_rotates_and_alter_table_says_what_it_rotates(self) -> None:
         self.assertEqual(self.refused_code("ALTER TABLESPACE rts ROTATE ENCRYPTION KEY", "dba"),
@@ -220,7 +219,9 @@ class Rotation(client_case.ServerCase):
         self.assertEqual(self.keys_db_versions("tablespace:rts"), [(old + 1, "active")])
         rows = self.execute("SELECT name, file, algorithm, tables FROM vault.tablespaces "
                             "ORDER BY name", user="auditor")
-        self.assertIn(("rts", "data/ts_rts.db", "AES-256-GCM", "rts.items"), rows)
+        files = {row[0]: row[1] for row in rows}
+        self.assertRegex(files["rts"], r"^data/ts_[0-9a-f]{32}\.db$")  # no name in a file name
+        self.assertIn(("rts", files["rts"], "AES-256-GCM", "rts.items"), rows)
         self.assertIn(("default", "data/main.db", "AES-256-GCM", ""), rows)
 
     def refused_code(self, sql: str, user: str) -> str:

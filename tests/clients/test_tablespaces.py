@@ -103,14 +103,16 @@ class Tablespaces(client_case.ServerCase):
         self.assertIn("not empty", self.refused(admin, "DROP TABLESPACE vaultspace", "55000"))
         with admin.cursor() as cursor:
             cursor.execute("CREATE TABLESPACE scratch ENCRYPTION USING 'CHACHA20-POLY1305'")
+            scratch = self.tablespace_file("scratch")
+            self.assertTrue(scratch.exists())
             cursor.execute("DROP TABLESPACE scratch")
             cursor.execute("DROP TABLESPACE IF EXISTS scratch")
-        self.assertFalse((self.server.data_dir / "data" / "ts_scratch.db").exists())
+        self.assertFalse(scratch.exists())
         self.refused(admin, "DROP TABLESPACE scratch", "42704")
 
     def test_e_rows_survive_a_restart_and_no_file_holds_a_marker(self) -> None:
         data = self.server.data_dir
-        self.assertTrue((data / "data" / "ts_vaultspace.db").exists())
+        self.assertTrue(self.tablespace_file("vaultspace").exists())
         self.assertEqual(scan(data, MARKERS), [], "while the server runs")
         self.restart()
         self.assertEqual(self.notes(self.clerk()), MARKERS)

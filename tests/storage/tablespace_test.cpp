@@ -150,11 +150,15 @@ struct TablespaceFixture : EngineFixture {
     }
     return n;
   }
+  std::filesystem::path file_of(std::string_view ts) {
+    auto file = engine->tablespaces().file(engine_db.parent_path(), ts);
+    BOOST_TEST_REQUIRE(file.has_value());
+    return *file;
+  }
   std::string file_bytes(std::string_view ts) {
     std::string all;
     for (const char* suffix : {"", "-wal"}) {
-      std::ifstream in(TablespaceCatalog::file_of(engine_db.parent_path(), ts).string() + suffix,
-                       std::ios::binary);
+      std::ifstream in(file_of(ts).string() + suffix, std::ios::binary);
       all.append(std::istreambuf_iterator<char>(in), {});
     }
     return all;
@@ -264,10 +268,11 @@ BOOST_AUTO_TEST_CASE(drop_tablespace_refuses_a_tablespace_that_holds_a_table) {
   BOOST_TEST(e.error().code.code() == "55000");
   BOOST_TEST(e.error().message.find("secure.cards") != std::string::npos);
   create_ts("empty");
+  const auto empty_file = file_of("empty");
+  BOOST_TEST(std::filesystem::exists(empty_file));
   BOOST_TEST(engine->drop_tablespace("empty", server_key("empty")).ok());
   BOOST_TEST(!engine->tablespaces().find("empty").has_value());
-  BOOST_TEST(
-      !std::filesystem::exists(TablespaceCatalog::file_of(engine_db.parent_path(), "empty")));
+  BOOST_TEST(!std::filesystem::exists(empty_file));
   BOOST_TEST(engine->drop_tablespace("empty", server_key("secure")).error().code.code() == "42704");
 }
 
@@ -288,6 +293,50 @@ BOOST_AUTO_TEST_CASE(the_catalog_survives_a_restart) {
   BOOST_TEST_REQUIRE(info->tables.size() == 1u);
   BOOST_TEST(info->tables[0].name == "cards");
   refused(client("dba_alice"), "SELECT * FROM cards", "42501");
+}
+
+BOOST_AUTO_TEST_CASE(no_file_name_shows_a_tablespace_name) {
+  create_ts("payrollsecret");
+  const auto file = file_of("payrollsecret");
+  BOOST_TEST(file.parent_path() == engine_db.parent_path());
+  BOOST_TEST(file.filename().string().size() == std::string("ts_.db").size() + 32);
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    BOOST_TEST(f.path().filename().string().find("payrollsecret") == std::string::npos,
+               f.path().string());
+  }
+  create_ts("other");  // each its own random id
+  BOOST_TEST(file_of("other") != file);
+}
+
+// A directory of the version that named a tablespace's files after it (ts_<name>.db, no file
+// id in the catalog) is migrated when the engine opens: renamed, recorded, rows intact.
+BOOST_AUTO_TEST_CASE(files_named_after_their_tablespace_are_renamed_at_open) {
+  secure_cards();
+  ok(session_of("bob"), "UNLOCK REALM vaultr PASSWORD 'vr-secret-2026'");
+  exec(client("bob"), "INSERT INTO secure.cards VALUES (7, 'kept')");
+  const auto current = file_of("secure");
+  sessions.clear();
+  vault->set_key_listener(nullptr);
+  engine.reset();
+  const auto legacy = engine_db.parent_path() / "ts_secure.db";
+  for (const char* suffix : {"", "-wal", "-shm", "-tde", "-tdv"}) {
+    std::error_code ec;
+    std::filesystem::rename(current.string() + suffix, legacy.string() + suffix, ec);
+  }
+  raw_exec("UPDATE dbvault_tablespaces SET file = NULL, moving = 0");
+  EngineOptions o;
+  o.database = engine_db;
+  o.vfs = engine_vfs;
+  auto e = Engine::open(o, *vault);
+  BOOST_TEST_REQUIRE(e.ok(), (e.ok() ? "" : e.error().message));
+  engine = std::move(*e);
+  wire_keys();
+  const auto migrated = file_of("secure");
+  BOOST_TEST(migrated != legacy);
+  BOOST_TEST(std::filesystem::exists(migrated));
+  BOOST_TEST(!std::filesystem::exists(legacy));
+  ok(session_of("bob"), "UNLOCK REALM vaultr PASSWORD 'vr-secret-2026'");
+  BOOST_TEST(rows(client("bob"), "SELECT note FROM secure.cards WHERE id = 7")[0][0] == "kept");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
