@@ -1,5 +1,7 @@
 #include "crypto/key_gate.h"
 
+#include <atomic>
+
 namespace dbvault::crypto {
 
 // An unwrapped TEK shared by the cache and the handles released from it.
@@ -14,11 +16,10 @@ class CachedTek {
   void zeroize() {
     std::lock_guard lock(mu_);
     key_.wipe();
+    withdrawn_.store(true, std::memory_order_release);
   }
-  bool zeroized() const {
-    std::lock_guard lock(mu_);
-    return key_.empty();
-  }
+  // Lock-free: the page ciphers test it before every page they read or write.
+  bool zeroized() const { return withdrawn_.load(std::memory_order_acquire); }
   Status with_key(const std::function<void(const SecretBytes&)>& fn) const {
     std::lock_guard lock(mu_);
     if (key_.empty()) {
@@ -35,6 +36,7 @@ class CachedTek {
   const TekInfo info_;
   mutable std::mutex mu_;
   SecretBytes key_;
+  std::atomic<bool> withdrawn_{false};
   std::shared_ptr<InvocationBudget> budget_;
 };
 
@@ -46,7 +48,8 @@ std::string key_id_of(const TekInfo& info) {
 
 const TekInfo& TekHandle::info() const { return tek_->info(); }
 std::string TekHandle::key_id() const { return key_id_of(tek_->info()); }
-bool TekHandle::expired() const { return tek_->zeroized() || clock_->now() >= until_; }
+bool TekHandle::expired() const { return withdrawn() || clock_->now() >= until_; }
+bool TekHandle::withdrawn() const { return tek_->zeroized(); }
 
 Status TekHandle::check_authorization() const {
   if (clock_->now() < until_) return ok_status();

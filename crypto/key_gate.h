@@ -93,6 +93,9 @@ class TekHandle {
   // True once the gate zeroized the key (expiry, lock, shutdown, MEK failure) or the
   // authorization it was released on ended.
   bool expired() const;
+  // True once the gate zeroized the key: the lock-free part of expired(), which also reads
+  // the clock.
+  bool withdrawn() const;
   // When the authorization it was released on ends (KeyAuthorization::until).
   TimePoint authorized_until() const { return until_; }
   // An AEAD keyed with this TEK, counting against the key's shared invocation budget.

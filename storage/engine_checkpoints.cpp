@@ -11,7 +11,10 @@ namespace dbvault::storage {
 
 struct EngineCheckpoints::Tablespace {
   std::mutex mu;
-  Attachment last;  // the last session's that committed there, guarded by mu
+  // The key of the last session that committed there, and the file, guarded by mu. Weak: once
+  // that session has closed its connection (logout) the checkpointer has no key of it.
+  std::weak_ptr<const vfs::PageKey> key;
+  std::filesystem::path file;
   std::unique_ptr<Checkpointer> checkpointer;
 };
 
@@ -32,6 +35,10 @@ EngineCheckpoints::~EngineCheckpoints() { (void)stop(); }
 
 void EngineCheckpoints::install(sqlite3* db, SessionHook& hook) {
   sqlite3_wal_hook(db, &EngineCheckpoints::hook, &hook);
+  // Nor when it closes, or detaches a tablespace as the file's last connection: that would
+  // checkpoint with whatever key the connection holds then, e.g. one LOCK REALM has just
+  // withdrawn (the file's checkpointer runs only under a key still valid).
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
 }
 
 int EngineCheckpoints::hook(void* arg, sqlite3*, const char* schema, int frames) {
@@ -60,21 +67,31 @@ void EngineCheckpoints::signal_tablespace(std::string_view name, const Tablespac
       made->checkpointer = std::make_unique<Checkpointer>(
           label,
           [raw, label]() -> Result<std::optional<Checkpointer::Db>> {
-            Attachment a;
+            std::shared_ptr<const vfs::PageKey> key;
+            std::filesystem::path file;
             {
               std::lock_guard l(raw->mu);
-              a = raw->last;
+              key = raw->key.lock();
+              file = raw->file;
             }
-            if (!a.vfs || !a.key || a.key->expired()) return std::optional<Checkpointer::Db>();
+            if (!key || key->expired()) return std::optional<Checkpointer::Db>();
+            // A VFS of the attempt's own, under the session's key, asked before every page.
+            auto own = vfs::TdeVfs::create(key);
+            if (!own) return std::optional<Checkpointer::Db>();
+            std::shared_ptr<vfs::TdeVfs> tde(std::move(*own));
+            tde->check_key_every_page();
             vfs::EncryptedOpenOptions o;
             o.create = false;
-            auto db = vfs::open_encrypted(a.file, *a.vfs, o);
+            auto db = vfs::open_encrypted(file, *tde, o);
             if (!db) {  // the sessions' own statements on it report the error
               spdlog::warn("checkpoint of {}: cannot open the file: {}", label,
                            db.error().message);
               return std::optional<Checkpointer::Db>();
             }
-            return std::optional<Checkpointer::Db>(Checkpointer::Db{a.vfs, std::move(*db)});
+            // Its checkpoints are the explicit ones, each page under a live key (the VFS
+            // stops at the first page after the key is withdrawn): none when it closes.
+            sqlite3_db_config(db->get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+            return std::optional<Checkpointer::Db>(Checkpointer::Db{tde, std::move(*db)});
           },
           false, checkpoint_);
       it = tablespaces_.emplace(std::string(name), std::move(made)).first;
@@ -85,7 +102,8 @@ void EngineCheckpoints::signal_tablespace(std::string_view name, const Tablespac
     Attachment a = source(name);
     if (a.vfs && a.key) {
       std::lock_guard l(ts->mu);
-      ts->last = std::move(a);
+      ts->key = a.key;
+      ts->file = a.file;
     }
   }
   ts->checkpointer->signal(frames);

@@ -4,9 +4,12 @@
 // "Checkpoints"). Internal to storage/.
 //
 // A tablespace's key is released per session (KeyGate), never to the engine: its checkpointer
-// opens the file, for each attempt, through the VFS of the last session that committed there,
-// while that session's key is still valid, and closes it afterwards. Without such a key the
-// attempt waits for the next commit.
+// opens the file, for each attempt, through a VFS of its own under the key of the last session
+// that committed there, while that session's connection is open and the key valid, and closes
+// it afterwards; the VFS asks for the key before every page (TdeVfs::check_key_every_page), so
+// LOCK REALM or an unlock's expiry stops a checkpoint under way. Without such a key the attempt
+// waits for the next commit. Session connections never checkpoint themselves, not even when
+// they close or detach a tablespace (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once

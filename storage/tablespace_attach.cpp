@@ -79,10 +79,12 @@ int TablespaceAttachments::detach_locked(sqlite3* db, Authorizer& auth, bool all
 }
 
 Status TablespaceAttachments::attach_standin(sqlite3* db, Authorizer& auth,
-                                             const TablespaceInfo& info) {
+                                             const TablespaceInfo& info,
+                                             std::optional<Error> failure) {
   auto scope = auth.internal();
   if (int rc = attach(db, ":memory:", info.name); rc != SQLITE_OK) return engine_error(db, rc);
-  attached_[info.name] = Attached{false, catalog_.epoch(), nullptr, nullptr, {}};
+  attached_[info.name] =
+      Attached{false, catalog_.epoch(), nullptr, nullptr, {}, std::move(failure)};
   for (const auto& t : info.tables) {
     if (sqlite3_exec(db, t.sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
       Error e = engine_error(db, sqlite3_extended_errcode(db));
@@ -111,7 +113,7 @@ Status TablespaceAttachments::attach_real(sqlite3* db, Authorizer& auth,
   if (int rc = attach(db, uri_of(file, tde->name()), info.name); rc != SQLITE_OK) {
     return vfs::tde_error(*tde, db, rc, "cannot attach tablespace \"" + info.name + "\"");
   }
-  attached_[info.name] = Attached{true, catalog_.epoch(), *key, tde, file};
+  attached_[info.name] = Attached{true, catalog_.epoch(), *key, tde, file, std::nullopt};
   // Per-schema settings, and the key proven now (the schema is read through the VFS).
   const std::string pragmas = "PRAGMA \"" + info.name + "\".synchronous = FULL; PRAGMA \"" +
                               info.name + "\".mmap_size = 0; SELECT count(*) FROM \"" + info.name +
@@ -150,7 +152,11 @@ Status TablespaceAttachments::sync(sqlite3* db, Authorizer& auth) {
     if (auto s = attach_real(db, auth, info); !s) {
       spdlog::warn("tablespace {}: not attached for this session: {}", info.name,
                    s.error().message);
-      DBV_RETURN_IF_ERROR(attach_standin(db, auth, info));
+      // The vault admitted the session: a refusal now is the gate's (42501, as for a stand-in
+      // without a key); anything else is the file's, and statements on it say so.
+      std::optional<Error> failure;
+      if (s.error().code != sqlstate::kInsufficientPrivilege) failure = s.error();
+      DBV_RETURN_IF_ERROR(attach_standin(db, auth, info, std::move(failure)));
     }
   }
   return ok_status();
@@ -175,6 +181,7 @@ Status TablespaceAttachments::check_runnable(const std::vector<std::string>& nam
     auto it = attached_.find(schema);
     if (it == attached_.end()) continue;
     if (it->second.real && !it->second.key->expired()) continue;
+    if (it->second.failure) return *it->second.failure;
     return make_error(sqlstate::kInsufficientPrivilege,
                       "permission denied: the key of tablespace \"" + schema +
                           "\" is not released to this session (its realm is locked, or the "

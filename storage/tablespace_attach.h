@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,9 +101,13 @@ class TablespaceAttachments {
     std::shared_ptr<const vfs::PageKey> key;
     std::shared_ptr<vfs::TdeVfs> vfs;  // outlives the attachment
     std::filesystem::path file;
+    // A stand-in for a file the session's key was released for but that could not be
+    // attached (damaged, swapped, its WAL gone): the error statements on it get, not 42501.
+    std::optional<Error> failure;
   };
   Status attach_real(sqlite3* db, Authorizer& auth, const TablespaceInfo& info);
-  Status attach_standin(sqlite3* db, Authorizer& auth, const TablespaceInfo& info);
+  Status attach_standin(sqlite3* db, Authorizer& auth, const TablespaceInfo& info,
+                        std::optional<Error> failure = std::nullopt);
   bool detach(sqlite3* db, Authorizer& auth, const std::string& name);
 
   const TablespaceCatalog& catalog_;

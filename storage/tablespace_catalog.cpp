@@ -1,5 +1,6 @@
 #include "storage/tablespace_catalog.h"
 
+#include <algorithm>
 #include <array>
 #include <system_error>
 
@@ -90,6 +91,13 @@ namespace {
 constexpr std::array<const char*, 8> kSideFiles = {"",     "-wal",     "-shm", "-tde",
                                                    "-tde.new", "-tdv", "-tdv.new", "-journal"};
 
+// What new_file_id() makes: 32 lowercase hexadecimal digits.
+bool is_file_id(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 std::vector<std::filesystem::path> files_beside(const std::filesystem::path& file) {
   std::vector<std::filesystem::path> out;
   for (const char* suffix : kSideFiles) out.emplace_back(file.string() + suffix);
@@ -163,7 +171,14 @@ Status TablespaceCatalog::load(sqlite3* db, const std::filesystem::path& dir) {
                            "tablespace catalog: unknown algorithm of tablespace " + text(st, 0));
           return;
         }
-        loaded[text(st, 0)] = TablespaceInfo{text(st, 0), *algorithm, {}, text(st, 2)};
+        const std::string file = text(st, 2);
+        if (!file.empty() && !is_file_id(file)) {  // a path of its own, e.g. "../x"
+          bad = make_error(sqlstate::kDataCorrupted,
+                           "tablespace catalog: the file id of tablespace " + text(st, 0) +
+                               " is not 32 hexadecimal digits");
+          return;
+        }
+        loaded[text(st, 0)] = TablespaceInfo{text(st, 0), *algorithm, {}, file};
         if (sqlite3_column_int(st, 3) != 0 || text(st, 2).empty()) moving.push_back(text(st, 0));
       }));
   DBV_RETURN_IF_ERROR(bad);

@@ -21,7 +21,8 @@ Status exec(const TdeVfs& vfs, sqlite3* db, const char* sql, std::string_view wh
 
 // Creates `path` mode 0600 if missing; returns whether it is empty (a new database).
 Result<bool> prepare_file(const fs::path& path, bool create) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  const int fd =
+      ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
   if (fd < 0) {
     return make_error(sqlstate::kIoError,
                       "cannot open the encrypted database " + path.string() + ": " +

@@ -61,6 +61,7 @@ struct PageKey::Material {
 Result<PageCipher::Layer> PageKey::Material::layer() const {
   std::optional<Result<crypto::Aead>> pages;
   std::optional<Result<Subkeys>> subkeys;
+  std::optional<crypto::TekHandle> lease;
   if (const auto* bytes = std::get_if<crypto::SecretBytes>(&key)) {
     pages.emplace(crypto::Aead::create(algorithm, *bytes, budget));
     subkeys.emplace(derive_subkeys(algorithm, *bytes));
@@ -70,13 +71,15 @@ Result<PageCipher::Layer> PageKey::Material::layer() const {
     if (!*pages) return std::move(*pages).error();
     DBV_RETURN_IF_ERROR(handle.with_key(
         [&](const crypto::SecretBytes& tek) { subkeys.emplace(derive_subkeys(algorithm, tek)); }));
+    lease = handle;
   }
   if (!*pages) return std::move(*pages).error();
   if (!subkeys) return make_error(sqlstate::kSystemError, "no subkeys");
   if (!*subkeys) return std::move(*subkeys).error();
   Subkeys& sub = **subkeys;
-  return PageCipher::Layer{version, algorithm, std::move(**pages), std::move(*sub.masks),
-                           std::move(sub.state)};
+  return PageCipher::Layer{
+      version,         algorithm, std::move(**pages), std::move(*sub.masks), std::move(sub.state),
+      std::move(lease)};
 }
 
 PageKey::PageKey(std::vector<std::shared_ptr<Material>> parts)
@@ -163,6 +166,28 @@ Result<PageCipher> PageKey::cipher() const {
 }
 
 PageCipher::PageCipher(std::vector<Layer> layers) : layers_(std::move(layers)) {}
+
+bool PageCipher::live() {
+  const Layer& sealing = layers_.back();
+  if (sealing.lease && sealing.lease->withdrawn()) return false;
+  // An older version withdrawn while the sealing one is not: a rotation finished and destroyed
+  // it (no page is under it any more), so it leaves the ring and its key schedules go with it.
+  if (layers_.size() > 1) {
+    layers_.erase(std::remove_if(layers_.begin(), layers_.end() - 1,
+                                 [](const Layer& l) { return l.lease && l.lease->withdrawn(); }),
+                  layers_.end() - 1);
+  }
+  const bool leased = std::any_of(layers_.begin(), layers_.end(),
+                                  [](const Layer& l) { return l.lease.has_value(); });
+  if (!leased) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_lease_check_) return true;
+  for (const auto& l : layers_) {
+    if (l.lease && l.lease->expired()) return false;
+  }
+  next_lease_check_ = now + kLeaseCheckInterval;
+  return true;
+}
 
 PageCipher::Layer* PageCipher::layer_of(std::uint32_t version) {
   for (auto& l : layers_) {

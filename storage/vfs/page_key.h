@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -89,9 +90,20 @@ class PageCipher {
     crypto::Aead pages;
     ChecksumMask masks;
     crypto::SecretBytes state_key;
+    // The gate's handle the layer was keyed from (none for key bytes): while the file is open
+    // its cipher stays keyed, so live() asks the handle whether the key was withdrawn.
+    std::optional<crypto::TekHandle> lease;
   };
   // REQUIRES: `layers` non-empty, ascending by version. Seals under the last one.
   explicit PageCipher(std::vector<Layer> layers);
+
+  // False once a layer's key was withdrawn by the gate (a realm locked, the gate's expiry or
+  // shutdown: tested on every call) or the authorization it was released on ended (the clock
+  // is read at most every kLeaseCheckInterval). The VFS asks before every page it reads or
+  // writes, so an open file, e.g. the checkpointer's in the middle of a checkpoint, stops using
+  // a key once it is withdrawn: a released key never outlives its lock.
+  bool live();
+  static constexpr std::chrono::milliseconds kLeaseCheckInterval{5};
 
   // The version new images are sealed under, and its algorithm (what page 1's header names).
   std::uint32_t key_version() const { return layers_.back().version; }
@@ -138,6 +150,7 @@ class PageCipher {
   // The fork generation (or process id) `nonces_` were drawn in: a child after fork() draws
   // its own.
   std::uint64_t nonce_origin_ = 0;
+  std::chrono::steady_clock::time_point next_lease_check_{};
 };
 
 }  // namespace dbvault::storage::vfs

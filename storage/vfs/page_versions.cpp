@@ -57,7 +57,7 @@ Result<std::optional<PageVersions>> read_page_versions(const std::string& databa
                                                        const FileId& id, const PageCipher& cipher,
                                                        bool authenticated) {
   const std::string path = page_versions_path(database);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<PageVersions>();
     return read_error(path);

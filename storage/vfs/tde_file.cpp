@@ -2,6 +2,8 @@
 // each method, and the main database file's read and write paths.
 #include "storage/vfs/tde_file.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -374,6 +376,11 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
   return rc;
 }
 
+bool is_symlink(const char* path) {
+  struct stat st {};
+  return path != nullptr && ::lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 int file_handle_size(const sqlite3_vfs* root) {
   return static_cast<int>(kHandleSize) + root->szOsFile;
 }
@@ -381,9 +388,13 @@ int file_handle_size(const sqlite3_vfs* root) {
 int refresh_cipher(TdeFile& f) {
   if (f.role == FileRole::kPlain) return SQLITE_OK;
   const std::uint64_t generation = f.vfs->key_generation();
-  if (generation == f.key_generation) return SQLITE_OK;
+  if (generation == f.key_generation &&
+      (!f.vfs->checks_key_every_page() || !f.cipher || f.cipher->live()))
+    return SQLITE_OK;
+  // A new key, or this file's was withdrawn: the VFS renews it through its key source, if it
+  // has one that may (else the file is unusable until it is opened again with a key).
   auto cipher = f.vfs->cipher();
-  if (!cipher) return f.fail(SQLITE_IOERR, ": no usable key: " + cipher.error().message);
+  if (!cipher) return f.fail(SQLITE_IOERR, ": no usable key: " + cipher.error().message, true);
   f.cipher.emplace(std::move(*cipher));
   f.key_generation = generation;
   return SQLITE_OK;
@@ -398,6 +409,11 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
     vfs.record_failure(
         "a temporary file would reach the disk unencrypted: use PRAGMA temp_store = MEMORY");
     return SQLITE_CANTOPEN;
+  }
+  if (is_symlink(name)) {  // a WAL or journal replaced by a link (the database: x_full_pathname)
+    vfs.record_failure(std::string(name) +
+                       " is a symbolic link: encrypted databases are opened only as files");
+    return SQLITE_CANTOPEN_SYMLINK;
   }
   auto* real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kHandleSize);
   std::memset(real, 0, static_cast<std::size_t>(vfs.root()->szOsFile));

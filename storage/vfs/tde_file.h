@@ -128,5 +128,7 @@ int versions_commit(TdeFile& f, bool synced);
 // xOpen of TdeVfs; the size SQLite must allocate per file.
 int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags);
 int file_handle_size(const sqlite3_vfs* root);
+// True if `path` names a symbolic link (lstat).
+bool is_symlink(const char* path);
 
 }  // namespace dbvault::storage::vfs::internal

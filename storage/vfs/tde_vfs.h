@@ -95,6 +95,14 @@ class TdeVfs {
   Status renew_key();
   // Counts the installed keys: a file whose cipher is older takes a new one.
   std::uint64_t key_generation() const { return generation_.load(std::memory_order_acquire); }
+  // From now on every file of this VFS asks its cipher before each page, WAL frame or journal
+  // record whether the key is still live (PageCipher::live), and fails (58000) once it was
+  // withdrawn: for a connection that must stop at once when a realm is locked, such as a
+  // tablespace's background checkpointer. Without it a file opened under a key keeps it until
+  // it is closed or a new key is installed (a session's statement runs to its end; the session
+  // detaches the tablespace before its next one).
+  void check_key_every_page() { every_page_.store(true, std::memory_order_release); }
+  bool checks_key_every_page() const { return every_page_.load(std::memory_order_acquire); }
   // The most recent failure (an unauthenticated page, a refused file), for error messages;
   // empty if none. Names a file and a page, never data.
   std::string last_failure() const;
@@ -122,6 +130,7 @@ class TdeVfs {
   mutable std::mutex key_mu_;
   std::shared_ptr<const PageKey> key_;  // guarded by key_mu_
   std::atomic<std::uint64_t> generation_{1};
+  std::atomic<bool> every_page_{false};
   const KeySource source_;
   sqlite3_vfs* root_;
   std::string name_;

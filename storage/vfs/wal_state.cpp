@@ -79,7 +79,7 @@ bool wal_state_exists(const std::string& database) {
 Result<std::optional<WalState>> read_wal_state(const std::string& database, const FileId& id,
                                                const PageCipher& cipher) {
   const std::string path = wal_state_path(database);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<WalState>();
     return io_error(path, "read");

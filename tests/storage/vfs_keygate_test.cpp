@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "crypto/env_provider.h"
 #include "crypto/key_gate.h"
@@ -44,6 +45,11 @@ struct GateFixture {
   }
 
   std::filesystem::path db_path() const { return dir.path() / "users.db"; }
+  static EncryptedOpenOptions small_cache() {
+    EncryptedOpenOptions o;
+    o.cache_kib = 64;
+    return o;
+  }
 
   dbvault::test::TempDir dir{"vfs_gate"};
   ManualClock clock{TimePoint(std::chrono::seconds(1'700'000'000))};
@@ -89,6 +95,46 @@ BOOST_AUTO_TEST_CASE(a_locked_key_opens_no_file) {
   auto db = open_encrypted(db_path(), *vfs);
   BOOST_REQUIRE(!db.ok());
   BOOST_TEST(db.error().code == sqlstate::kSystemError);
+}
+
+// An open connection's file keeps its cipher keyed: a VFS that checks the key every page (the
+// tablespace checkpointer's) still stops at the next page once the key is withdrawn (attack 11),
+// and the connection cannot checkpoint the WAL into the file with it either.
+BOOST_AUTO_TEST_CASE(an_open_connection_stops_at_the_next_page_once_the_key_is_locked) {
+  auto vfs = vfs_for(alice);
+  vfs->check_key_every_page();
+  auto db = open_encrypted(db_path(), *vfs, small_cache());
+  BOOST_REQUIRE(db.ok());
+  exec(db->get(), "CREATE TABLE t(v TEXT)");
+  exec(db->get(),
+       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+       "INSERT INTO t SELECT printf('%0500d', i) FROM n");
+  exec(db->get(), "PRAGMA cache_size = 0; PRAGMA shrink_memory");
+  const auto before = read_file(db_path());
+
+  const crypto::KeyScope scopes[] = {users};
+  gate->lock_scopes(scopes);
+  BOOST_TEST(sqlite3_exec(db->get(), "SELECT count(*) FROM t WHERE v LIKE '%7%'", nullptr, nullptr,
+                          nullptr) != SQLITE_OK);
+  BOOST_TEST(vfs->last_failure_was_key());
+  BOOST_TEST(sqlite3_exec(db->get(), "INSERT INTO t VALUES ('after the lock')", nullptr, nullptr,
+                          nullptr) != SQLITE_OK);
+  sqlite3_wal_checkpoint_v2(db->get(), "main", SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  db->reset();  // SQLite's checkpoint on close cannot use the key either
+  BOOST_TEST((read_file(db_path()) == before));
+}
+
+BOOST_AUTO_TEST_CASE(an_open_connection_stops_once_its_authorization_ends) {
+  authorizer.grant(alice.session_id, users, clock.now() + std::chrono::minutes(5));
+  auto vfs = vfs_for(alice);
+  vfs->check_key_every_page();
+  auto db = open_encrypted(db_path(), *vfs, small_cache());
+  BOOST_REQUIRE(db.ok());
+  exec(db->get(), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('in time')");
+  clock.advance(std::chrono::minutes(6));
+  std::this_thread::sleep_for(PageCipher::kLeaseCheckInterval * 2);  // the clock is asked again
+  BOOST_TEST(sqlite3_exec(db->get(), "INSERT INTO t VALUES ('too late')", nullptr, nullptr,
+                          nullptr) != SQLITE_OK);
 }
 
 BOOST_AUTO_TEST_CASE(an_unauthorized_session_gets_no_key) {
