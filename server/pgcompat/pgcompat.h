@@ -165,9 +165,17 @@ class Settings {
   // Transaction boundaries, so that SET follows PostgreSQL's transactional rules. translate()
   // calls these for BEGIN/COMMIT/ROLLBACK; the session layer calls on_transaction_end() when
   // the engine ends a transaction on its own (an error in an implicit transaction).
-  void on_transaction_begin();
+  // `implicit`: the session layer's implicit block around a simple Query of several
+  // statements (PostgreSQL's TBLOCK_IMPLICIT_INPROGRESS). translate() treats it as a block
+  // (SET LOCAL lasts until it ends, COMMIT / ROLLBACK end it, DISCARD ALL is 25001), except
+  // that BEGIN makes it an ordinary block without a warning and SAVEPOINT, RELEASE and
+  // ROLLBACK TO are 25P01, as in PostgreSQL. Inside a transaction on_transaction_begin() only
+  // makes an implicit block an ordinary one (BEGIN in such a string: the statements before it
+  // become part of the new block), and on_transaction_begin(true) does nothing.
+  void on_transaction_begin(bool implicit = false);
   void on_transaction_end(bool committed);
   bool in_transaction() const { return in_transaction_; }
+  bool in_implicit_block() const { return implicit_block_; }
   // PostgreSQL's failed transaction block: after an error inside a transaction, every
   // statement but ROLLBACK [TO SAVEPOINT] is refused (25P02) and COMMIT rolls back.
   // translate() marks it for its own errors; the session layer calls on_statement_failed()
@@ -193,6 +201,7 @@ class Settings {
   // after the constructor (set, reset, transaction begin and end), cleared by take_changed.
   bool maybe_changed_ = false;
   bool in_transaction_ = false;
+  bool implicit_block_ = false;  // in_transaction_, and the block is the session's implicit one
   bool failed_ = false;
 };
 

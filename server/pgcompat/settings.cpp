@@ -141,9 +141,13 @@ std::vector<std::pair<std::string, std::string>> Settings::take_changed() {
   return out;
 }
 
-void Settings::on_transaction_begin() {
-  if (in_transaction_) return;
+void Settings::on_transaction_begin(bool implicit) {
+  if (in_transaction_) {
+    if (!implicit) implicit_block_ = false;
+    return;
+  }
   in_transaction_ = true;
+  implicit_block_ = implicit;
   maybe_changed_ = true;
   at_begin_ = session_;
   // A new transaction starts with the session's defaults for its own characteristics.
@@ -154,6 +158,7 @@ void Settings::on_transaction_begin() {
 void Settings::on_transaction_end(bool committed) {
   if (!in_transaction_) return;
   in_transaction_ = false;
+  implicit_block_ = false;
   maybe_changed_ = true;
   failed_ = false;
   if (!committed) session_ = at_begin_;

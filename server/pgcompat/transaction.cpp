@@ -1,7 +1,8 @@
 // BEGIN / START TRANSACTION / COMMIT / END / ROLLBACK / ABORT / SAVEPOINT / RELEASE, with
 // PostgreSQL's rules where SQLite's differ: BEGIN inside a transaction and COMMIT outside one
-// are warnings, not errors; SAVEPOINT needs a transaction block (SQLite would open one);
-// after an error the block is failed and COMMIT rolls it back.
+// are warnings, not errors; SAVEPOINT needs a transaction block (SQLite would open one), and
+// the implicit block of a multi-statement query is none; after an error the block is failed
+// and COMMIT rolls it back.
 #include "server/pgcompat/statement.h"
 
 namespace dbvault::server::pgcompat::detail {
@@ -53,6 +54,15 @@ Result<Translation> begin(const Stmt& s, Settings& settings, std::size_t i) {
     engine += " " + identifier_name(s.tokens[i++]);
     i = skip_work(s, i);
   }
+  if (settings.in_implicit_block()) {
+    // BEGIN in a query string of several statements: the implicit block (whose engine
+    // transaction is open) becomes an ordinary one, the statements before it included, as in
+    // PostgreSQL. Its modes apply from here; a mode it cannot take fails the implicit block.
+    auto end = apply_modes(s, i, settings, false);
+    if (!end) return std::move(end).error();
+    settings.on_transaction_begin();
+    return Translation{command_done("BEGIN")};
+  }
   if (settings.in_transaction()) {
     return Translation{command_done("BEGIN", "there is already a transaction in progress")};
   }
@@ -88,7 +98,7 @@ Result<Translation> rollback(const Stmt& s, Settings& settings, std::size_t i) {
         (s.tokens[n].kind != Token::Kind::kWord && s.tokens[n].kind != Token::Kind::kQuoted)) {
       return syntax_error(s, n);
     }
-    if (!settings.in_transaction()) {
+    if (!settings.in_transaction() || settings.in_implicit_block()) {
       return make_error(SqlState("25P01"),
                         "ROLLBACK TO SAVEPOINT can only be used in transaction blocks");
     }
@@ -112,7 +122,7 @@ Result<Translation> savepoint(const Stmt& s, Settings& settings, bool release) {
       (s.tokens[n].kind != Token::Kind::kWord && s.tokens[n].kind != Token::Kind::kQuoted)) {
     return syntax_error(s, n);
   }
-  if (!settings.in_transaction()) {
+  if (!settings.in_transaction() || settings.in_implicit_block()) {
     return make_error(SqlState("25P01"), std::string(release ? "RELEASE SAVEPOINT" : "SAVEPOINT") +
                                              " can only be used in transaction blocks");
   }

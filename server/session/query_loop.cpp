@@ -4,7 +4,6 @@
 
 #include "grammar/classifier.h"
 #include "grammar/parser.h"
-#include "grammar/splitter.h"
 #include "server/session/catalog.h"
 #include "server/session/data_export.h"
 #include "server/session/extended.h"
@@ -17,14 +16,11 @@
 namespace dbvault::server::session {
 namespace {
 
-Error shifted(Error e, std::size_t offset) {
-  if (e.position > 0) e.position += static_cast<int>(offset);
-  return e;
-}
-
-// The vault statements a client transaction block may hold: those of the session alone (its
-// unlocks) and those that only read. Every other one changes the policy, the keys or the files
-// at once, beyond the reach of the block's ROLLBACK (docs/sql-reference.md, "Transactions").
+// The vault statements a transaction block may hold — a client's (BEGIN) or the implicit one of
+// a multi-statement query: those of the session alone (its unlocks) and those that only read.
+// Every other one changes the policy, the keys or the files at once, beyond the reach of the
+// block's ROLLBACK (docs/sql-reference.md §1.9). CREATE TABLE ... TABLESPACE / ENCRYPTED is
+// refused by the storage inside a block (its key and catalog record would outlive a ROLLBACK).
 bool runs_in_a_block(const ast::Statement& st) {
   return std::holds_alternative<ast::UnlockRealm>(st.node) ||
          std::holds_alternative<ast::LockRealm>(st.node) ||
@@ -229,6 +225,10 @@ bool QueryLoop::handle(wire::FrontendMessage& m) {
 }
 
 void QueryLoop::note_error() {
+  if (settings_->in_implicit_block()) {
+    rollback_implicit_block();  // nothing of the string is left; ReadyForQuery says 'I'
+    return;
+  }
   if (conn_ && conn_->in_transaction()) block_failed_ = true;
 }
 
@@ -261,34 +261,6 @@ Error QueryLoop::explain_cancel(Error e) const {
   return e;
 }
 
-void QueryLoop::simple_query(const std::string& sql) {
-  // A simple Query ends any extended-protocol error state.
-  skip_until_sync_ = false;
-  const auto statements = grammar::split_statements(sql);
-  if (statements.empty()) {
-    wire::append_empty_query_response(io_.out());
-    ready_for_query();
-    return;
-  }
-  for (const auto& st : statements) {
-    arm_timeout();
-    auto s = run_statement(st.text);
-    disarm_timeout();
-    if (!s) {
-      io_.error(shifted(explain_cancel(std::move(s).error()), st.offset));
-      note_error();
-      break;
-    }
-    send_changed_parameters();
-    if (io_.out().size() > kFlushThreshold) io_.flush();
-  }
-  // A COMMIT or ROLLBACK here ended the block: its portals go with it, as in PostgreSQL (and
-  // with them their statements' read snapshots, which would keep a tablespace whose key was
-  // locked attached, refusing every statement on it, until each portal was closed).
-  if (!(conn_ && conn_->in_transaction())) portals_.clear();
-  ready_for_query();
-}
-
 Status QueryLoop::run_statement(std::string_view text) {
   if (block_failed_) {
     if (!aborted_block_allows(text)) {
@@ -316,6 +288,9 @@ Status QueryLoop::run_vault_statement(std::string_view text) {
   const auto* ct = std::get_if<ast::CreateTable>(&parsed->node);
   if (ct != nullptr && (ct->tablespace || !ct->encrypted_columns.empty())) {
     std::string notice;  // IF NOT EXISTS over an existing table: nothing was done
+    // In a multi-statement string the engine's block is open first, so that the storage
+    // refuses it (25001) as inside BEGIN: its key and catalog record outlive a ROLLBACK.
+    DBV_RETURN_IF_ERROR(join_implicit_block());
     DBV_RETURN_IF_ERROR(conn_->create_table_in(*ct, &notice));
     if (!notice.empty()) {
       wire::ErrorFields fields;
@@ -327,7 +302,7 @@ Status QueryLoop::run_vault_statement(std::string_view text) {
     wire::append_command_complete(io_.out(), "CREATE TABLE");
     return ok_status();
   }
-  if (conn_->in_transaction() && !runs_in_a_block(*parsed)) {
+  if (in_block() && !runs_in_a_block(*parsed)) {
     return make_error(SqlState{"25001"},
                       std::string(ast::statement_kind(*parsed)) +
                           " cannot run inside a transaction block (a vault statement takes "
@@ -368,6 +343,7 @@ Status QueryLoop::run_engine_statement(std::string_view text) {
     if (!rs) return std::move(rs).error();
     return send_result_set(*rs);
   }
+  DBV_RETURN_IF_ERROR(join_implicit_block());
   auto translated = pgcompat::translate(text, *settings_, *catalog_);
   if (!translated) return std::move(translated).error();
   if (auto* rs = std::get_if<pgcompat::ResultSet>(&*translated)) return send_result_set(*rs);

@@ -5,7 +5,8 @@
 // the vault and return their rows; engine statements go through pgcompat::translate and then
 // storage::Connection, which checks each access set with the vault before anything runs.
 // After an error inside a transaction block every statement but ROLLBACK (or COMMIT, which
-// then rolls back) fails with 25P02, as in PostgreSQL; after an error in the extended protocol
+// then rolls back) fails with 25P02, as in PostgreSQL; a simple Query of several statements
+// runs as one implicit transaction (simple_query); after an error in the extended protocol
 // messages are discarded until Sync.
 //
 // Thread-safety: one thread (the connection's). interrupt() may be called from any thread.
@@ -75,12 +76,29 @@ class QueryLoop {
   Status send_vault_rows(const std::vector<std::string>& columns,
                          const std::vector<std::vector<std::string>>& rows);
 
+  // A simple Query message (implicit_block.cpp). Several statements in it run as one implicit
+  // transaction block, as in PostgreSQL ("Multiple Statements in a Simple Query"): outside a
+  // block one is opened before a statement (again after a COMMIT or ROLLBACK in the string),
+  // committed after the last statement, and rolled back at the first error, after which the
+  // rest is skipped and ReadyForQuery says 'I'. BEGIN in the string makes it an ordinary block.
   void simple_query(const std::string& sql);
+  // Inside a block: a client's (the engine's transaction is open) or the implicit one.
+  bool in_block() const;
+  // The implicit block's engine transaction begins at its first statement that needs the
+  // engine: the session's own statements before it (UNLOCK REALM) take effect outside a
+  // transaction, so the tablespaces an unlock opened are attached for the statements after
+  // it (nothing is attached inside a transaction). No-op outside an implicit block.
+  Status join_implicit_block();
+  // Ends the implicit block: COMMIT (on error nothing of it is committed; the caller rolls
+  // back), or ROLLBACK. Both end the settings' transaction too.
+  Status commit_implicit_block();
+  void rollback_implicit_block();
   bool handle(wire::FrontendMessage& m);  // false: end the session
   char transaction_status() const;
   void ready_for_query();
   void send_changed_parameters();
-  // After an error: inside a transaction block the block is failed until it ends.
+  // After an error: inside a transaction block the block is failed until it ends; the
+  // implicit block of a multi-statement query is rolled back.
   void note_error();
   bool aborted_block_allows(std::string_view text) const;
   std::optional<std::chrono::milliseconds> read_timeout() const;

@@ -230,6 +230,45 @@ BOOST_AUTO_TEST_CASE(transaction_statements_follow_postgresql_rules) {
   BOOST_TEST(tag_of(s, "ROLLBACK") == "ROLLBACK -> ROLLBACK");
 }
 
+// The session layer's implicit block around a query string of several statements
+// (PostgreSQL's TBLOCK_IMPLICIT_INPROGRESS): a block for SET LOCAL, COMMIT and DISCARD ALL,
+// none for savepoints, and BEGIN makes it an ordinary one without a warning.
+BOOST_AUTO_TEST_CASE(implicit_block_of_a_multi_statement_query) {
+  PgSession s;
+  // Each error ends the implicit block in the server (it rolls the string back).
+  for (const char* sql :
+       {"SAVEPOINT a", "RELEASE SAVEPOINT a", "ROLLBACK TO SAVEPOINT a", "DISCARD ALL"}) {
+    s.settings().on_transaction_begin(/*implicit=*/true);
+    BOOST_TEST(s.settings().in_implicit_block());
+    BOOST_TEST(tag_of(s, sql) == (sql[0] == 'D' ? "ERROR 25001" : "ERROR 25P01"), sql);
+    s.settings().on_transaction_end(false);
+  }
+  s.settings().on_transaction_begin(/*implicit=*/true);
+  BOOST_TEST(tag_of(s, "SET LOCAL application_name = 'local'") == "SET");
+  BOOST_TEST(*s.settings().show("application_name") == "local");
+  BOOST_TEST(tag_of(s, "COMMIT") == "COMMIT -> COMMIT");  // ends it: the engine commits
+  BOOST_TEST(!s.settings().in_transaction());
+  BOOST_TEST(*s.settings().show("application_name") == "");
+
+  s.settings().on_transaction_begin(/*implicit=*/true);
+  BOOST_TEST(tag_of(s, "SET application_name = 'before_begin'") == "SET");
+  // The engine's transaction is already open: no engine BEGIN, and no warning.
+  BOOST_TEST(tag_of(s, "BEGIN READ ONLY") == "BEGIN");
+  BOOST_TEST(s.settings().in_transaction());
+  BOOST_TEST(!s.settings().in_implicit_block());
+  BOOST_TEST(*s.settings().show("transaction_read_only") == "on");
+  BOOST_TEST(tag_of(s, "SAVEPOINT a") == "SAVEPOINT a -> SAVEPOINT");
+  BOOST_TEST(tag_of(s, "BEGIN") == "BEGIN (warning)");
+  BOOST_TEST(tag_of(s, "ROLLBACK") == "ROLLBACK -> ROLLBACK");
+  BOOST_TEST(*s.settings().show("application_name") == "");  // the SET before BEGIN too
+
+  s.settings().on_transaction_begin(/*implicit=*/true);
+  BOOST_TEST(tag_of(s, "BEGIN ISOLATION LEVEL NONSENSE") == "ERROR 42601");
+  BOOST_TEST(s.settings().in_implicit_block());  // still the implicit block (rolled back whole)
+  s.settings().on_transaction_end(false);
+  BOOST_TEST(!s.settings().in_implicit_block());
+}
+
 BOOST_AUTO_TEST_CASE(set_show_reset_as_drivers_send_them) {
   PgSession s;
   BOOST_TEST(tag_of(s, "SET extra_float_digits = 3") == "SET");                       // pgjdbc
