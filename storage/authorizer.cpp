@@ -319,10 +319,15 @@ std::optional<Error> map_action(int action, const char* a1, const char* a2, cons
       f.ddl = true;
       add(Command::kAlter, a1, nullptr);
       return std::nullopt;
+    case SQLITE_TRANSACTION:
+      f.transaction = str(a1);
+      return std::nullopt;
+    case SQLITE_SAVEPOINT:
+      f.savepoint_op = str(a1);
+      f.savepoint_name = str(a2);
+      return std::nullopt;
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
-    case SQLITE_TRANSACTION:
-    case SQLITE_SAVEPOINT:
       return std::nullopt;
     case SQLITE_PRAGMA: {
       const std::string name = str(a1);

@@ -87,6 +87,12 @@ struct StatementFacts {
   // resolve the name elsewhere (DROP of the TEMP table that shadowed it), so every execution
   // places them again first (check_placement).
   std::vector<std::pair<std::string, std::string>> placements;
+  // A transaction statement (BEGIN, COMMIT, ROLLBACK: `transaction`) or savepoint statement
+  // (BEGIN, RELEASE, ROLLBACK of `savepoint_name`), as SQLite reported it: the connection
+  // keeps its open savepoints' names (SavepointNames).
+  std::string transaction;
+  std::string savepoint_op;
+  std::string savepoint_name;
 
   void add(EngineAccess a);
 };

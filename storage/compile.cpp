@@ -356,6 +356,8 @@ Error engine_error(sqlite3* db, int rc) {
     code = sqlstate::kUndefinedColumn;
   } else if (msg.starts_with("no such function")) {
     code = sqlstate::kUndefinedFunction;
+  } else if (msg.starts_with("no such savepoint")) {
+    code = SqlState{"3B001"};  // invalid_savepoint_specification
   } else if (msg.find("syntax error") != std::string::npos || msg.starts_with("incomplete input")) {
     code = sqlstate::kSyntaxError;
   } else if (primary == SQLITE_INTERRUPT) {

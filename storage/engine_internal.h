@@ -16,9 +16,10 @@
 #include "storage/columns/column_session.h"
 #include "storage/compile.h"
 #include "storage/enforcement.h"
-#include "storage/engine_checkpoints.h"
 #include "storage/engine.h"
+#include "storage/engine_checkpoints.h"
 #include "storage/masking.h"
+#include "storage/savepoint_names.h"
 #include "storage/statement_cache.h"
 #include "storage/tablespace_attach.h"
 #include "storage/tablespace_catalog.h"
@@ -63,6 +64,7 @@ struct ConnectionState {
   std::unique_ptr<columns::ColumnSession> columns;     // sealing and result decryption
   StatementCache statements;                           // Connection::prepare_cached()
   EngineCheckpoints::SessionHook checkpoint_hook;      // db's WAL hook (outlives db)
+  SavepointNames savepoints;                           // of db's transaction
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);

@@ -1,3 +1,4 @@
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include "common/sqlstate.h"
@@ -127,10 +128,24 @@ Result<bool> Statement::step() {
   StatementState& st = *state_;
   if (st.finished) reset();  // SQLite would restart it on its own: make it a new execution
   if (!st.started) {
-    DBV_RETURN_IF_ERROR(check_execution(st));
-    if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
-    st.drops_encrypted = dropped_encrypted_tables(st.conn, st.compiled.facts);
-    DBV_RETURN_IF_ERROR(check_encrypted_drop(st.conn, st.drops_encrypted));
+    // A write in a transaction that has done nothing yet takes the write lock before its
+    // checks (check_execution): if they refuse it, the lock goes back (SavepointNames).
+    const bool lock_first = needs_write_lock_first(st.conn.db, st.compiled.stmt.get());
+    Status admitted = [&]() -> Status {
+      DBV_RETURN_IF_ERROR(check_execution(st));
+      if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
+      st.drops_encrypted = dropped_encrypted_tables(st.conn, st.compiled.facts);
+      return check_encrypted_drop(st.conn, st.drops_encrypted);
+    }();
+    if (!admitted) {
+      if (lock_first && sqlite3_txn_state(st.conn.db, nullptr) == SQLITE_TXN_WRITE) {
+        if (Status s = st.conn.savepoints.restart_transaction(st.conn.db, *st.conn.auth); !s) {
+          spdlog::warn("the write lock of a refused statement was not given back: {}",
+                       s.error().message);
+        }
+      }
+      return std::move(admitted).error();
+    }
     if (!st.compiled.facts.created.empty()) DBV_RETURN_IF_ERROR(begin_ddl(st));
     st.started = true;
   }
@@ -157,6 +172,7 @@ Result<bool> Statement::step() {
       (was_writing || sqlite3_stmt_readonly(st.compiled.stmt.get()) == 0)) {
     notify_write_ended();
   }
+  st.conn.savepoints.after(st.compiled.facts, rc == SQLITE_DONE, st.conn.db);
   if (rc == SQLITE_DONE) {
     st.changes = sqlite3_changes64(st.conn.db);
     if (st.in_savepoint) DBV_RETURN_IF_ERROR(finish_ddl(st));

@@ -232,6 +232,13 @@ void QueryLoop::note_error() {
   if (conn_ && conn_->in_transaction()) block_failed_ = true;
 }
 
+bool QueryLoop::rolls_back_to_savepoint(std::string_view text) {
+  const auto words = leading_words(text, 3);
+  if (words.size() < 2 || words[0] != "ROLLBACK") return false;
+  if (words[1] == "TO") return true;
+  return words.size() == 3 && (words[1] == "WORK" || words[1] == "TRANSACTION") && words[2] == "TO";
+}
+
 bool QueryLoop::aborted_block_allows(std::string_view text) const {
   const auto words = leading_words(text, 2);
   if (words.empty()) return false;
@@ -267,6 +274,13 @@ Status QueryLoop::run_statement(std::string_view text) {
       return make_error(SqlState{"25P02"},
                         "current transaction is aborted, commands ignored until end of "
                         "transaction block");
+    }
+    // ROLLBACK TO SAVEPOINT recovers the block, as in PostgreSQL (before, it rolled back the
+    // whole block, and what followed ran outside any block).
+    if (rolls_back_to_savepoint(text)) {
+      auto s = run_engine_statement(text);
+      if (s) block_failed_ = false;
+      return s;
     }
     // COMMIT of a failed block rolls back, as in PostgreSQL.
     auto s = run_engine_sql("ROLLBACK", "ROLLBACK");

@@ -101,6 +101,7 @@ class QueryLoop {
   // implicit block of a multi-statement query is rolled back.
   void note_error();
   bool aborted_block_allows(std::string_view text) const;
+  static bool rolls_back_to_savepoint(std::string_view text);
   std::optional<std::chrono::milliseconds> read_timeout() const;
   // Arms the statement timeout (SET statement_timeout, else statement_timeout_ms) for the
   // statement about to run; disarm_timeout() after it. A 57014 error then says why.
