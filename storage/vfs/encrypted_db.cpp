@@ -50,6 +50,12 @@ Error tde_error(const TdeVfs& vfs, sqlite3* db, int rc, std::string_view what) {
       failure.empty() ? std::string(db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc))
                       : failure;
   const int primary = rc & 0xff;
+  // The VFS had no usable key (withdrawn, expired): 58000, whatever SQLite made of the failed
+  // read or write — not an integrity error.
+  if (!failure.empty() && vfs.last_failure_was_key() && rc != SQLITE_IOERR_DATA &&
+      (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_CANTOPEN)) {
+    return make_error(sqlstate::kSystemError, std::string(what) + ": " + detail);
+  }
   if (rc == SQLITE_IOERR_DATA || primary == SQLITE_CORRUPT ||
       (!failure.empty() && vfs.last_failure_was_integrity() &&
        (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN))) {

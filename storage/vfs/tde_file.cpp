@@ -376,9 +376,12 @@ int main_write(TdeFile& f, const void* buf, int amt, sqlite3_int64 off) {
   return rc;
 }
 
-bool is_symlink(const char* path) {
+bool refuse_symlink(const TdeVfs& vfs, const char* path) {
   struct stat st {};
-  return path != nullptr && ::lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+  if (path == nullptr || ::lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) return false;
+  vfs.record_failure(std::string(path) +
+                     " is a symbolic link: encrypted databases are opened only as files");
+  return true;
 }
 
 int file_handle_size(const sqlite3_vfs* root) {
@@ -410,11 +413,8 @@ int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags,
         "a temporary file would reach the disk unencrypted: use PRAGMA temp_store = MEMORY");
     return SQLITE_CANTOPEN;
   }
-  if (is_symlink(name)) {  // a WAL or journal replaced by a link (the database: x_full_pathname)
-    vfs.record_failure(std::string(name) +
-                       " is a symbolic link: encrypted databases are opened only as files");
-    return SQLITE_CANTOPEN_SYMLINK;
-  }
+  // A WAL or journal replaced by a link (the database itself: x_full_pathname).
+  if (refuse_symlink(vfs, name)) return SQLITE_CANTOPEN_SYMLINK;
   auto* real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(file) + kHandleSize);
   std::memset(real, 0, static_cast<std::size_t>(vfs.root()->szOsFile));
   int rc = vfs.root()->xOpen(vfs.root(), name, real, flags, out_flags);

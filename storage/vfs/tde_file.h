@@ -128,7 +128,8 @@ int versions_commit(TdeFile& f, bool synced);
 // xOpen of TdeVfs; the size SQLite must allocate per file.
 int open_file(TdeVfs& vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags);
 int file_handle_size(const sqlite3_vfs* root);
-// True if `path` names a symbolic link (lstat).
-bool is_symlink(const char* path);
+// True (and the failure recorded) if `path` names a symbolic link (lstat): the VFS opens
+// databases, WALs and journals only as files.
+bool refuse_symlink(const TdeVfs& vfs, const char* path);
 
 }  // namespace dbvault::storage::vfs::internal

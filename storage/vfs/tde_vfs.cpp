@@ -39,11 +39,7 @@ int x_access(sqlite3_vfs* v, const char* name, int flags, int* out) {
 int x_full_pathname(sqlite3_vfs* v, const char* name, int n, char* out) {
   // SQLite resolves a symbolic link here, and would then keep the file's WAL and journal
   // next to its target: a file of the data directory replaced by a link is refused instead.
-  if (internal::is_symlink(name)) {
-    self(v).record_failure(std::string(name) +
-                           " is a symbolic link: encrypted databases are opened only as files");
-    return SQLITE_CANTOPEN_SYMLINK;
-  }
+  if (internal::refuse_symlink(self(v), name)) return SQLITE_CANTOPEN_SYMLINK;
   return root(v)->xFullPathname(root(v), name, n, out);
 }
 // No extension loading through an encrypting VFS.

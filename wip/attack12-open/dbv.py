@@ -4,6 +4,7 @@ import psycopg2
 
 BIN = os.environ.get("DBVAULT_BIN", "/work/attack2/bin/dbvault")
 PW = {"dba": "dba-Secret-1", "secadmin": "sec-Secret-1", "auditor": "aud-Secret-1"}
+# A throwaway test master key (an obvious pattern), never a real one.
 MK = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 def env():
