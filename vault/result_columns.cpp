@@ -20,6 +20,8 @@ std::vector<std::string> result_columns(const ast::Statement& statement) {
           return {"path", "backup_id", "files", "bytes", "restore_password"};
         } else if constexpr (std::is_same_v<T, ast::RestoreDatabase>) {
           return {"data_dir", "backup_id", "files", "bytes", "audit_records"};
+        } else if constexpr (std::is_same_v<T, ast::VerifyAuditLog>) {
+          return {"status", "records", "purged", "last_seq"};
         } else if constexpr (std::is_same_v<T, ast::ExplainVault>) {
           return {"object", "check", "verdict", "why"};
         } else {

@@ -312,5 +312,6 @@ void Vault::set_key_listener(KeyListener* listener) { impl_->key_listener.store(
 
 void Vault::set_tablespace_host(TablespaceHost* host) { impl_->tablespace_host.store(host); }
 void Vault::set_backup_host(BackupHost* host) { impl_->backup_host.store(host); }
+void Vault::set_audit_host(AuditHost* host) { impl_->audit_host.store(host); }
 
 }  // namespace dbvault::vault

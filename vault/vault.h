@@ -179,6 +179,29 @@ class BackupHost {
                                          const BackupActor& actor) = 0;
 };
 
+// What VERIFY AUDIT LOG and CREATE / DROP AUDIT HOLD do once the vault allowed them
+// (AUDIT_VIEWER): the host's audit log walks its chain or records the hold (audit::Log,
+// docs/audit.md §6-7). Errors are returned by execute() unchanged.
+struct AuditVerification {
+  bool ok = true;
+  std::uint64_t records = 0;        // records checked
+  std::uint64_t purged = 0;         // seqs covered by purge checkpoints
+  std::uint64_t last_seq = 0;       // last seq found
+  std::uint64_t first_bad_seq = 0;  // when !ok: the first seq missing, altered or out of place
+  std::string problem;              // when !ok: what is wrong (no record content)
+};
+using AuditActor = BackupActor;
+class AuditHost {
+ public:
+  virtual ~AuditHost() = default;
+  virtual Result<AuditVerification> verify() = 0;
+  // The seq of the audit_hold record written. 42710 / 22023 / 42704 as audit::Log.
+  virtual Result<std::uint64_t> add_hold(const ast::CreateAuditHold& statement,
+                                         const AuditActor& actor) = 0;
+  virtual Result<std::uint64_t> drop_hold(const ast::DropAuditHold& statement,
+                                          const AuditActor& actor) = 0;
+};
+
 class Vault {
  public:
   // Opens (creating, migrating) the policy store, bootstraps an empty one and publishes the
@@ -245,6 +268,9 @@ class Vault {
   // Who carries out BACKUP / RESTORE DATABASE (nullptr: they are 0A000). REQUIRES: `host`
   // outlives the Vault or is reset first. Thread-safe.
   void set_backup_host(BackupHost* host);
+  // Who carries out VERIFY AUDIT LOG and CREATE / DROP AUDIT HOLD (nullptr: they are 0A000).
+  // REQUIRES: `host` outlives the Vault or is reset first. Thread-safe.
+  void set_audit_host(AuditHost* host);
 
  private:
   explicit Vault(std::unique_ptr<VaultImpl> impl);

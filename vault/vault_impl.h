@@ -29,6 +29,7 @@ struct VaultImpl {
   std::atomic<KeyListener*> key_listener{nullptr};
   std::atomic<TablespaceHost*> tablespace_host{nullptr};  // Vault::set_tablespace_host
   std::atomic<BackupHost*> backup_host{nullptr};          // Vault::set_backup_host
+  std::atomic<AuditHost*> audit_host{nullptr};            // Vault::set_audit_host
 
   TimePoint now() const { return clock->now(); }
   std::int64_t now_us() const { return now().time_since_epoch().count(); }
@@ -106,6 +107,9 @@ struct VaultImpl {
   Result<StatementResult> run(Session& s, const ast::RotateTablespaceKey& st);
   Result<StatementResult> run(Session& s, const ast::RotateTableKey& st);
   Result<StatementResult> run(Session& s, const ast::EnableTablespaceEncryption& st);
+  Result<StatementResult> run(Session& s, const ast::VerifyAuditLog& st);  // exec_audit.cpp
+  Result<StatementResult> run(Session& s, const ast::CreateAuditHold& st);
+  Result<StatementResult> run(Session& s, const ast::DropAuditHold& st);
 
   // A vault.* view (exec_views.cpp).
   Result<StatementResult> view(Session& s, std::string_view name);

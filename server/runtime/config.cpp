@@ -128,6 +128,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          c.export_programs = to_list(v);
          return ok_status();
        }},
+      {"audit.alert_file", text(&ServerConfig::audit_alert_file)},
+      {"audit.alert_command", text(&ServerConfig::audit_alert_command)},
       {"audit.realm_access", boolean(&ServerConfig::realm_access_audit)},
       {"audit.realm_access_coalesce_ms",
        integer(&ServerConfig::realm_access_coalesce, 0, 3600 * 1000)},

@@ -47,6 +47,9 @@ struct ServerConfig {
   std::chrono::seconds idle_in_transaction_timeout{0};  // 0: none
   std::chrono::milliseconds statement_timeout{0};       // 0: none
   std::vector<std::string> export_programs;  // application_names whose reads are data_export
+  // Where audit alerts go besides the server log (server/runtime/alert_sinks.h); empty: nowhere.
+  std::filesystem::path audit_alert_file;    // relative paths: under the data dir
+  std::string audit_alert_command;           // run with /bin/sh -c, the alert on standard input
   bool realm_access_audit = true;            // a realm_access record per statement on a realm
   // Repeats of a session's statement within this window share one record (0: none do).
   std::chrono::milliseconds realm_access_coalesce{1000};

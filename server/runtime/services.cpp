@@ -9,6 +9,8 @@
 #include "audit/key_access_log.h"
 #include "audit/keys.h"
 #include "crypto/kdf.h"
+#include "server/runtime/alert_sinks.h"
+#include "server/runtime/audit_host.h"
 #include "server/runtime/backup_host.h"
 #include "server/runtime/master_key_rotation.h"
 #include "server/runtime/policy_store_file.h"
@@ -253,6 +255,7 @@ Services::~Services() {
   if (vault) {
     vault->set_tablespace_host(nullptr);
     vault->set_backup_host(nullptr);
+    vault->set_audit_host(nullptr);
     vault->set_key_listener(nullptr);
   }
   if (auto* a = dynamic_cast<ServerKeyAuthorizer*>(key_authorizer.get()))
@@ -268,6 +271,7 @@ Services::~Services() {
   gate.reset();
   tablespace_host.reset();
   backup_host.reset();
+  audit_host.reset();
   tablespace_authorizer.reset();
   vault_key_authorizer.reset();
   key_authorizer.reset();
@@ -327,6 +331,7 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
   log_options.dir = dir.audit();
   log_options.clock = &clock;
   log_options.create_if_missing = mode.create;
+  log_options.alerts = server_alert_sink(config, dir);
   auto log = audit::Log::open(std::move(log_options), std::move(*audit_keys));
   if (!log) return std::move(log).error();
   s->audit = std::move(*log);
@@ -391,6 +396,8 @@ Result<std::unique_ptr<Services>> open_services(const DataDir& dir, const Server
     return std::move(vault).error();
   }
   s->vault = std::move(*vault);
+  s->audit_host = make_audit_host(*s->audit);
+  s->vault->set_audit_host(s->audit_host.get());
   return s;
 }
 

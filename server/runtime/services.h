@@ -56,6 +56,8 @@ struct Services {
   std::unique_ptr<vault::TablespaceHost> tablespace_host;
   // Set by attach_tablespaces(): BACKUP / RESTORE DATABASE (server/runtime/backup_host.h).
   std::unique_ptr<vault::BackupHost> backup_host;
+  // VERIFY AUDIT LOG and CREATE / DROP AUDIT HOLD on `audit` (server/runtime/audit_host.h).
+  std::unique_ptr<vault::AuditHost> audit_host;
   std::unique_ptr<crypto::KeyGate> gate;
   // The engine database's encrypting VFS, under the `tablespace:default` TEK released by
   // `gate` (renewed through it when the cached key expires). Every connection to the engine
