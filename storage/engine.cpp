@@ -248,7 +248,7 @@ Connection::~Connection() = default;
 
 Result<std::unique_ptr<Statement>> Connection::prepare(std::string_view sql,
                                                        PrepareOptions options) {
-  return prepare_as(sql, {}, options);
+  return prepare_as(sql, options.source, options);
 }
 
 Result<Statement*> Connection::prepare_cached(std::string_view sql, std::string_view source,

@@ -126,6 +126,10 @@ struct PrepareOptions {
   // list): every read also counts as an EXPORT of the same object, so command rules
   // `FOR EXPORT` apply as well as those `FOR SELECT`.
   bool exported = false;
+  // The text the client sent, when the engine runs another one for it (COPY ... FROM STDIN
+  // runs an INSERT per row): what refusals, audit records and Statement::sql() show. Empty:
+  // the SQL itself. Read during prepare() only.
+  std::string_view source;
 };
 
 class Engine {
@@ -284,6 +288,11 @@ class Statement {
   // or written. After a CREATE TABLE/VIEW/TRIGGER completes, the new object is registered
   // (Vault::register_table with the session user as owner; the creator of a view or trigger).
   Result<bool> step();
+  // The checks of the next execution's first step, run now, reading and writing nothing: for
+  // a caller that must know before it asks for input (COPY FROM STDIN refuses before the
+  // client sends a row). 42501 (audited) when refused. The first step() checks again. OK while
+  // an execution is running.
+  Status admit();
   // Checks the running execution again, as its first step did, against the policy and
   // session of this moment: for a portal resumed after other statements ran on the session
   // (LOCK REALM, an unlock that expired or was revoked meanwhile). 42501 (audited) if the

@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <functional>
+
 #include "common/sqlstate.h"
 #include "storage/busy_wait.h"
 #include "storage/engine.h"
@@ -124,28 +126,37 @@ static Status check_execution(StatementState& st) {
   return st.conn.tablespaces->check_runnable(st.resolved.names);
 }
 
+// Runs `checks`; a write in a transaction that has done nothing yet takes the write lock before
+// its checks (check_execution): if they refuse it, the lock goes back (SavepointNames).
+static Status admitted(StatementState& st, const std::function<Status()>& checks) {
+  const bool lock_first = needs_write_lock_first(st.conn.db, st.compiled.stmt.get());
+  Status verdict = checks();
+  if (!verdict && lock_first && sqlite3_txn_state(st.conn.db, nullptr) == SQLITE_TXN_WRITE) {
+    if (Status s = st.conn.savepoints.restart_transaction(st.conn.db, *st.conn.auth); !s) {
+      spdlog::warn("the write lock of a refused statement was not given back: {}",
+                   s.error().message);
+    }
+  }
+  return verdict;
+}
+
+Status Statement::admit() {
+  StatementState& st = *state_;
+  if (st.started && !st.finished) return ok_status();
+  return admitted(st, [&] { return check_execution(st); });
+}
+
 Result<bool> Statement::step() {
   StatementState& st = *state_;
   if (st.finished) reset();  // SQLite would restart it on its own: make it a new execution
   if (!st.started) {
-    // A write in a transaction that has done nothing yet takes the write lock before its
-    // checks (check_execution): if they refuse it, the lock goes back (SavepointNames).
-    const bool lock_first = needs_write_lock_first(st.conn.db, st.compiled.stmt.get());
-    Status admitted = [&]() -> Status {
+    Status verdict = admitted(st, [&]() -> Status {
       DBV_RETURN_IF_ERROR(check_execution(st));
       if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
       st.drops_encrypted = dropped_encrypted_tables(st.conn, st.compiled.facts);
       return check_encrypted_drop(st.conn, st.drops_encrypted);
-    }();
-    if (!admitted) {
-      if (lock_first && sqlite3_txn_state(st.conn.db, nullptr) == SQLITE_TXN_WRITE) {
-        if (Status s = st.conn.savepoints.restart_transaction(st.conn.db, *st.conn.auth); !s) {
-          spdlog::warn("the write lock of a refused statement was not given back: {}",
-                       s.error().message);
-        }
-      }
-      return std::move(admitted).error();
-    }
+    });
+    if (!verdict) return std::move(verdict).error();
     if (!st.compiled.facts.created.empty()) DBV_RETURN_IF_ERROR(begin_ddl(st));
     st.started = true;
   }

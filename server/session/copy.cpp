@@ -80,9 +80,14 @@ Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
   }
   const std::string insert = "INSERT INTO " + grammar::quote_identifier(spec.table) + " (" +
                              column_list(spec.columns) + ") VALUES (" + placeholders + ")";
-  auto st = conn_->prepare(insert);
+  const std::string shown = "COPY " + grammar::quote_identifier(spec.table) + " (" +
+                            column_list(spec.columns) + ") FROM STDIN";
+  auto st = conn_->prepare(insert, {.exported = false, .source = shown});
   if (!st) return std::move(st).error();
   auto& stmt = **st;
+  // Refused before the client sends a row, as PostgreSQL does (each row's execution is checked
+  // again: a LOCK REALM or an expiry during the COPY stops it).
+  DBV_RETURN_IF_ERROR(stmt.admit());
   // All rows or none, as PostgreSQL's COPY: a savepoint (which opens a transaction when none).
   DBV_RETURN_IF_ERROR(run_quietly("SAVEPOINT dbvault_copy"));
   auto undo = [&](Error e) -> Status {

@@ -12,8 +12,8 @@ Result<storage::Statement*> QueryLoop::prepare_simple(const std::string& sql, bo
                                                       std::unique_ptr<storage::Statement>& owned) {
   if (use_cache && ctx_.config().simple_query_cache) {
     if (auto p = pgcompat::auto_parameterize(sql)) {
-      auto cached =
-          conn_->prepare_cached(p->sql, sql, {.exported = is_export_program(ctx_, vsession_)});
+      auto cached = conn_->prepare_cached(
+          p->sql, sql, {.exported = is_export_program(ctx_, vsession_), .source = {}});
       if (cached) {
         for (std::size_t i = 0; i < p->values.size(); ++i) {
           const auto v =

@@ -382,7 +382,8 @@ Status QueryLoop::run_quietly(const std::string& sql) {
 
 Result<std::unique_ptr<storage::Statement>> QueryLoop::prepare_engine(std::string_view sql,
                                                                       bool copy_to) {
-  return conn_->prepare(sql, {.exported = copy_to || is_export_program(ctx_, vsession_)});
+  return conn_->prepare(sql,
+                        {.exported = copy_to || is_export_program(ctx_, vsession_), .source = {}});
 }
 
 Status QueryLoop::audit_execution(const storage::Statement& stmt) {

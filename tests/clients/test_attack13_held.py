@@ -3,9 +3,14 @@
 tests/sql/attack13/savepoint_replay.test).
 
 - C1: `COPY p FROM STDIN` into a locked realm's table inside a block, through copy_expert
-  (the server takes the rows, then refuses them): 42501, no row in p, the block failed (E);
+  (refused before the server asks for rows, as PostgreSQL does): 42501, no row in p, the
+  block failed (E);
   with a savepoint before it, ROLLBACK TO recovers the block (T) and its COMMIT keeps the
   insert made after.
+- COPY FROM STDIN refused before CopyInResponse (stop 27; until then the server took every row
+  and refused the first): a plain `execute("COPY p FROM STDIN")`, which cannot send rows, gets
+  42501 from the server, in autocommit and in a block; each refusal is one audit record naming
+  the COPY (not the INSERT the server runs for it), also for a COPY that sends no row at all.
 - S10 / S10b: a refused write in a string of several statements rolls the whole string back
   and leaves no block (I); inside a BEGIN of the string the block is failed (E), and
   `ROLLBACK TO a; INSERT ...` in one string recovers it (T).
@@ -79,6 +84,26 @@ class Held(client_case.ServerCase):
         self.cursor.execute("COMMIT")
         self.assertEqual(self.ids(), [300])
         self.assertEqual(self.rows_of_p(), [])
+
+    def test_copy_from_stdin_is_refused_before_any_row(self) -> None:
+        def violations() -> int:
+            return self.execute("SELECT count(*) FROM vault.audit_log WHERE event_type = "
+                                "'command_rule_violation' AND json_extract(detail, '$.check') = "
+                                "'realm' AND json_extract(detail, '$.query') LIKE "
+                                "'COPY p (id, v) FROM STDIN'", user="auditor")[0][0]
+        before = violations()
+        # psycopg2's execute() has no rows to send: only a refusal before CopyInResponse
+        # reaches it as the server's 42501 (after CopyInResponse it fails on the client side).
+        error = self.failing("COPY p FROM STDIN")
+        self.assertEqual(error.pgcode, "42501", str(error))
+        self.assertIn("realm rp13h is locked", error.diag.message_primary)
+        self.assertEqual(self.status(), "I")
+        self.cursor.execute("BEGIN")
+        self.assertEqual(self.failing("COPY p (id, v) FROM STDIN").pgcode, "42501")
+        self.assertEqual(self.status(), "E")
+        self.cursor.execute("ROLLBACK")
+        self.assertEqual(self.rows_of_p(), [])
+        self.assertEqual(violations(), before + 2)  # one record per refused COPY
 
     def test_s10_refused_write_in_strings(self) -> None:
         error = self.failing("SELECT 1; DELETE FROM p; INSERT INTO t VALUES (10, 'x')")

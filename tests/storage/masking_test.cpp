@@ -86,13 +86,13 @@ BOOST_AUTO_TEST_CASE(exports_are_masked_as_reads_are) {
   // COPY people TO / COPY (query) TO: the server prepares the SELECT with `exported`.
   for (const char* sql : {"SELECT id, ssn FROM people WHERE id = 1",
                           "SELECT id, upper(ssn) FROM (SELECT * FROM people) WHERE id = 1"}) {
-    auto st = bob.prepare(sql, {.exported = true});
+    auto st = bob.prepare(sql, {.exported = true, .source = {}});
     BOOST_TEST_REQUIRE(st.ok(), sql << ": " << (st.ok() ? "" : st.error().message));
     auto row = (*st)->step();
     BOOST_TEST_REQUIRE((row.ok() && *row), sql);
     BOOST_TEST((std::get<std::string>((*st)->column(1)) == "***"), sql);
   }
-  auto direct = bob.prepare("SELECT ssn FROM main.people", {.exported = true});
+  auto direct = bob.prepare("SELECT ssn FROM main.people", {.exported = true, .source = {}});
   BOOST_TEST_REQUIRE(!direct.ok());
   BOOST_TEST(mentions(direct.error(), "masked"));
 }
