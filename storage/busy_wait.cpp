@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 namespace dbvault::storage {
 namespace {
@@ -27,9 +28,10 @@ Waiters& waiters() {
 }
 
 thread_local Clock::time_point wait_started;
+thread_local bool wait_cancelled = false;
 
-int busy_wait(void* arg, int count) {
-  const auto timeout = std::chrono::milliseconds(reinterpret_cast<std::intptr_t>(arg));
+// One call of SQLite's busy handler: 1 to try the lock again, 0 to give up.
+int wait_once(std::chrono::milliseconds timeout, int count) {
   if (count == 0) wait_started = Clock::now();  // SQLite counts the calls of one wait from 0
   const auto left = timeout - (Clock::now() - wait_started);
   if (left <= Clock::duration::zero()) return 0;
@@ -42,12 +44,32 @@ int busy_wait(void* arg, int count) {
   return 1;
 }
 
+int busy_wait(void* arg, int count) {
+  return wait_once(std::chrono::milliseconds(reinterpret_cast<std::intptr_t>(arg)), count);
+}
+
+int cancellable_wait(void* arg, int count) {
+  auto& wait = *static_cast<BusyWait*>(arg);
+  if (count == 0) wait_cancelled = false;
+  if (wait.cancelled.load(std::memory_order_acquire)) {
+    wait_cancelled = true;
+    return 0;
+  }
+  return wait_once(std::chrono::milliseconds(wait.timeout_ms), count);
+}
+
 }  // namespace
 
 void install_busy_wait(sqlite3* db, int timeout_ms) {
   sqlite3_busy_handler(db, timeout_ms > 0 ? busy_wait : nullptr,
                        reinterpret_cast<void*>(static_cast<std::intptr_t>(timeout_ms)));
 }
+
+void install_busy_wait(sqlite3* db, BusyWait& wait) {
+  sqlite3_busy_handler(db, wait.timeout_ms > 0 ? cancellable_wait : nullptr, &wait);
+}
+
+bool take_cancelled_wait() { return std::exchange(wait_cancelled, false); }
 
 void notify_write_ended() {
   Waiters& w = waiters();

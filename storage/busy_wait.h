@@ -15,11 +15,26 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+
 namespace dbvault::storage {
 
 // Installs the handler on `db`: a statement waits up to `timeout_ms` (at least that long)
 // for a lock, then fails with SQLITE_BUSY. 0: no waiting.
 void install_busy_wait(sqlite3* db, int timeout_ms);
+
+// A session connection's wait: its timeout, and a flag Connection::interrupt() sets, so that a
+// statement waiting for a lock stops within a poll (a cancel or statement_timeout: 57014)
+// instead of waiting out the timeout (SQLite 3.40's handler cannot see sqlite3_interrupt).
+struct BusyWait {
+  int timeout_ms = 0;
+  std::atomic<bool> cancelled{false};
+};
+// As above, with `wait`, which must outlive db's use of the handler.
+void install_busy_wait(sqlite3* db, BusyWait& wait);
+// True when this thread's last lock wait stopped because it was cancelled; clears it (so a
+// SQLITE_BUSY that follows is reported as 57014, not 55P03).
+bool take_cancelled_wait();
 
 // Wakes the waiters: a connection's write transaction may have ended. Cheap when nobody waits.
 void notify_write_ended();

@@ -123,7 +123,16 @@ void Checkpointer::run() {
       continue;
     }
     if (error_) {
-      spdlog::info("checkpoint of {}: succeeded again", label_);
+      // Without a connection nothing ran: no key is released (a tablespace whose realm was
+      // locked), which is a wait, not a failure; the WAL keeps its frames meanwhile.
+      if (ran) {
+        spdlog::info("checkpoint of {}: succeeded again", label_);
+      } else {
+        spdlog::info(
+            "checkpoint of {}: waiting for a session that holds its key (its WAL keeps "
+            "the frames until then)",
+            label_);
+      }
       error_.reset();
       failed_.store(false, std::memory_order_release);
     }

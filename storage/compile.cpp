@@ -8,6 +8,7 @@
 
 #include "common/sqlstate.h"
 #include "grammar/printer.h"
+#include "storage/busy_wait.h"
 #include "storage/masking.h"
 #include "storage/schema_reads.h"
 #include "storage/sql_words.h"
@@ -360,8 +361,9 @@ Error engine_error(sqlite3* db, int rc) {
     code = SqlState{"3B001"};  // invalid_savepoint_specification
   } else if (msg.find("syntax error") != std::string::npos || msg.starts_with("incomplete input")) {
     code = sqlstate::kSyntaxError;
-  } else if (primary == SQLITE_INTERRUPT) {
-    code = SqlState{"57014"};  // query_canceled
+  } else if (primary == SQLITE_INTERRUPT ||
+             ((primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && take_cancelled_wait())) {
+    code = SqlState{"57014"};  // query_canceled (also while it waited for a lock)
   } else if (rc == SQLITE_BUSY_SNAPSHOT) {
     code = SqlState{"40001"};  // serialization_failure: retry the transaction
   } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {

@@ -158,6 +158,8 @@ Result<std::unique_ptr<Connection>> Engine::connect(vault::Session& session,
   sqlite3* db = owned.value().release();
   auto state = std::make_unique<ConnectionState>(*shared_, session, db);  // owns db now
   DBV_RETURN_IF_ERROR(configure(db, shared_->options));
+  state->busy.timeout_ms = shared_->options.busy_timeout_ms;
+  install_busy_wait(db, state->busy);  // a cancel stops a lock wait too (busy_wait.h)
   if (setup) DBV_RETURN_IF_ERROR(setup(db));
   DBV_RETURN_IF_ERROR(register_mask_function(db, shared_->options.masking_key));
   state->columns = std::make_unique<columns::ColumnSession>(shared_->columns);
@@ -328,7 +330,10 @@ Result<vault::StatementAccesses> Connection::accesses(std::string_view sql) {
   return resolve(*state_->engine.vault.snapshot(), c->facts);
 }
 
-void Connection::interrupt() { sqlite3_interrupt(state_->db); }
+void Connection::interrupt() {
+  state_->busy.cancelled.store(true, std::memory_order_release);
+  sqlite3_interrupt(state_->db);
+}
 
 bool Connection::in_transaction() const { return sqlite3_get_autocommit(state_->db) == 0; }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/authorizer.h"
+#include "storage/busy_wait.h"
 #include "storage/columns/column_catalog.h"
 #include "storage/columns/column_session.h"
 #include "storage/compile.h"
@@ -65,6 +66,7 @@ struct ConnectionState {
   StatementCache statements;                           // Connection::prepare_cached()
   EngineCheckpoints::SessionHook checkpoint_hook;      // db's WAL hook (outlives db)
   SavepointNames savepoints;                           // of db's transaction
+  BusyWait busy;                                       // db's lock wait (outlives db)
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);

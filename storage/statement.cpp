@@ -150,6 +150,10 @@ Result<bool> Statement::step() {
   StatementState& st = *state_;
   if (st.finished) reset();  // SQLite would restart it on its own: make it a new execution
   if (!st.started) {
+    // A cancel of an earlier execution does not stop this one's lock waits (as
+    // sqlite3_interrupt, which is forgotten once no statement runs).
+    st.conn.busy.cancelled.store(false, std::memory_order_release);
+    (void)take_cancelled_wait();
     Status verdict = admitted(st, [&]() -> Status {
       DBV_RETURN_IF_ERROR(check_execution(st));
       if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
