@@ -1,17 +1,19 @@
 #include "audit/alert.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "audit/segment.h"
-#include <spdlog/spdlog.h>
 
 namespace dbvault::audit {
 
@@ -67,6 +69,20 @@ Status CommandAlertSink::deliver(const Alert& alert) {
   return ok_status();
 }
 
+namespace {
+
+// PATH (a fixed default when unset), HOME, the locale and TZ of the server, nothing else.
+std::vector<std::string> command_environment() {
+  std::vector<std::string> out;
+  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"}) {
+    if (const char* value = std::getenv(name)) out.push_back(std::string(name) + "=" + value);
+  }
+  if (std::getenv("PATH") == nullptr) out.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
+  return out;
+}
+
+}  // namespace
+
 void CommandAlertSink::run() {
   while (true) {
     std::string line;
@@ -77,12 +93,20 @@ void CommandAlertSink::run() {
       line = std::move(queue_.front());
       queue_.pop_front();
     }
+    // The command gets a clean environment, never the server's: that may hold the master key
+    // (kms = env) or a PKCS#11 PIN. Made before fork(): the child only calls execve.
+    const std::vector<std::string> env = command_environment();
+    std::vector<char*> envp;
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                          const_cast<char*>(command_.c_str()), nullptr};
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) continue;
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::dup2(fds[0], STDIN_FILENO);
-      ::execl("/bin/sh", "sh", "-c", command_.c_str(), static_cast<char*>(nullptr));
+      ::execve("/bin/sh", argv, envp.data());
       ::_exit(127);
     }
     ::close(fds[0]);

@@ -229,7 +229,18 @@ Result<PurgeReport> Log::purge(const Actor& actor) {
 
 Result<VerifyReport> Log::verify() {
   DBV_RETURN_IF_ERROR(flush());
+  // Every record this log acknowledged so far must still be there: a store rolled back under
+  // the running process (older HEAD and segments put back) would otherwise verify as a shorter,
+  // intact chain until the next write.
+  const std::uint64_t acknowledged = durable_seq();
   auto report = reader_->verify();
+  if (report && report->ok && report->last_seq < acknowledged) {
+    report->ok = false;
+    report->first_bad_seq = report->last_seq + 1;
+    report->problem = "the log ends at seq " + std::to_string(report->last_seq) +
+                      ", but this server acknowledged records up to seq " +
+                      std::to_string(acknowledged) + " (the store was rolled back or cut)";
+  }
   if (report && !report->ok && options_.alerts) {
     auto s = options_.alerts->deliver(Alert{"audit_verify_failed",
                                             "audit chain broken at seq " +

@@ -24,13 +24,39 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// %q: the log message with control characters escaped (\n, \r, \t, \xNN), so that a name
+// holding a newline (a quoted identifier may) cannot forge a line of the text log, which is
+// where audit alerts go (docs/audit.md §8).
+class TextMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x20 && u != 0x7f) {
+        dest.push_back(c);
+      } else if (c == '\n' || c == '\r' || c == '\t') {
+        const char escaped[2] = {'\\', c == '\n' ? 'n' : c == '\r' ? 'r' : 't'};
+        dest.append(escaped, escaped + 2);
+      } else {
+        const char escaped[4] = {'\\', 'x', kHex[u >> 4], kHex[u & 0xf]};
+        dest.append(escaped, escaped + 4);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<TextMessageFlag>();
+  }
+};
+
 std::unique_ptr<spdlog::formatter> make_formatter(LogFormat format) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (format == LogFormat::kJson) {
     formatter->add_flag<JsonMessageFlag>('j').set_pattern(
         R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","pid":%P,"thread":%t,"msg":"%j"})");
   } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%t] %v");
+    formatter->add_flag<TextMessageFlag>('q').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%t] %q");
   }
   return formatter;
 }

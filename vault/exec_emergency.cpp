@@ -109,7 +109,23 @@ Result<StatementResult> VaultImpl::run(Session& s, const ast::EmergencyUnlock& s
   e.detail["approver"] = st.authorized_by;
   e.detail["duration_s"] = static_cast<std::int64_t>(st.valid_for.count());
   if (Status outer_ = change(
-          [&](PolicyStore::Db& db) {
+          [&](PolicyStore::Db& db) -> Status {
+            // One pending request per requester and realm: a request is a CRITICAL record and
+            // an alert, so repeating it must not be a way to flood the alert channel and hide
+            // another alert (a lockout) in the noise.
+            auto q = db.prepare(
+                "SELECT public_id FROM emergency_requests WHERE user_id = ? AND realm_id = ? AND "
+                "state = 'pending' LIMIT 1");
+            if (!q) return std::move(q).error();
+            q->bind_all(s.user_id(), r->first);
+            auto row = q->step();
+            if (!row) return std::move(row).error();
+            if (*row) {
+              return make_error(sqlstate::kObjectNotInPrerequisiteState,
+                                "emergency unlock request " + q->text(0) + " of " + s.user_name() +
+                                    " on realm " + r->second->name +
+                                    " is still pending: its approver decides it first");
+            }
             return db.run(
                 "INSERT INTO emergency_requests (public_id, realm_id, realm_name, user_id, "
                 "requester, authorizer, authorizer_id, reason, valid_for_s, requested_at, state) "

@@ -89,10 +89,14 @@ Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
   // again: a LOCK REALM or an expiry during the COPY stops it).
   DBV_RETURN_IF_ERROR(stmt.admit());
   // All rows or none, as PostgreSQL's COPY: a savepoint (which opens a transaction when none).
+  const bool in_block_before = conn_->in_transaction();
   DBV_RETURN_IF_ERROR(run_quietly("SAVEPOINT dbvault_copy"));
   auto undo = [&](Error e) -> Status {
     (void)run_quietly("ROLLBACK TO dbvault_copy");
     (void)run_quietly("RELEASE dbvault_copy");
+    // A COPY outside a block leaves none behind, whatever its refusal did to the transaction
+    // (a refused write may restart it, storage/savepoint_names.h): the session stays idle.
+    if (!in_block_before && conn_->in_transaction()) (void)run_quietly("ROLLBACK");
     return e;
   };
   std::vector<wire::Format> formats(spec.columns.size(), wire::Format::kText);

@@ -138,7 +138,13 @@ class RendezvousClock final : public Clock {
 BOOST_AUTO_TEST_CASE(concurrent_decisions_one_wins) {
   constexpr int kRequests = 8;
   std::vector<std::string> ids;
-  for (int i = 0; i < kRequests; ++i) ids.push_back(request("dba_alice", "sec_admin"));
+  // One pending request per requester and realm: eight requesters.
+  Session boot = login("dba_boot");
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string user = "oncall_" + std::to_string(i);
+    ok(boot, "CREATE USER " + user + " PASSWORD 'pw-" + user + "'");
+    ids.push_back(request(user, "sec_admin"));
+  }
   RendezvousClock gate(clock);
   vault.reset();
   Options o = options();
@@ -161,6 +167,17 @@ BOOST_AUTO_TEST_CASE(concurrent_decisions_one_wins) {
   }
   BOOST_TEST(count_events(audit::EventType::kEmergencyAccess) ==
              static_cast<std::size_t>(kRequests));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_pending_request_for_the_same_realm_is_55000) {
+  const std::string first = request("dba_alice", "sec_admin");
+  Session alice = login("dba_alice");
+  fails(alice,
+        "EMERGENCY UNLOCK REALM pii AUTHORIZED BY sec_admin REASON 'again' VALID FOR '10 minutes'",
+        "55000");
+  Session sec = login("sec_admin");
+  ok(sec, "REJECT EMERGENCY UNLOCK '" + first + "'");
+  request("dba_alice", "sec_admin");  // decided: a new one may be made
 }
 
 BOOST_AUTO_TEST_CASE(dropping_users_keeps_emergency_history) {
