@@ -49,6 +49,11 @@ bool changes_the_session(std::string_view text) {
          std::find(std::begin(kWords), std::end(kWords), words[0]) != std::end(kWords);
 }
 
+bool is_copy(std::string_view text) {
+  const auto words = leading_words(text, 1);
+  return !words.empty() && words[0] == "COPY";
+}
+
 Status parameter_count_matches(std::size_t supplied, std::size_t required) {
   if (supplied == required) return ok_status();
   return make_error(sqlstate::kProtocolViolation,
@@ -194,21 +199,28 @@ void QueryLoop::on_bind(wire::Bind& m) {
       }
       bound.text = substitute_vault_parameters(prep.text, prep.text_markers, bound.values);
     }
-    std::string saved = std::move(io_.out());
-    io_.out().clear();
-    answer_formats_ = m.result_formats;
-    auto s = prep.text.empty() ? Status()
-                               : run_statement(prep.text_markers.empty() ? prep.text : bound.text);
-    answer_formats_.clear();
-    std::string captured = std::move(io_.out());
-    io_.out() = std::move(saved);
-    if (!s) {
-      extended_error(s.error());
-      return;
+    if (is_copy(prep.text)) {
+      // COPY talks to the client (CopyInResponse, CopyData): it runs at Execute, after the
+      // client's Describe and Execute were read, as in PostgreSQL. Describe gives NoData.
+      portal->run_at_execute = prep.text;
+    } else {
+      std::string saved = std::move(io_.out());
+      io_.out().clear();
+      answer_formats_ = m.result_formats;
+      auto s = prep.text.empty()
+                   ? Status()
+                   : run_statement(prep.text_markers.empty() ? prep.text : bound.text);
+      answer_formats_.clear();
+      std::string captured = std::move(io_.out());
+      io_.out() = std::move(saved);
+      if (!s) {
+        extended_error(s.error());
+        return;
+      }
+      if (prep.text.empty()) wire::append_empty_query_response(captured);
+      split_capture(captured, portal->captured_description, portal->captured_rest);
+      send_changed_parameters();
     }
-    if (prep.text.empty()) wire::append_empty_query_response(captured);
-    split_capture(captured, portal->captured_description, portal->captured_rest);
-    send_changed_parameters();
   } else {
     if (auto s = parameter_count_matches(m.params.size(), prep.param_types.size()); !s) {
       return extended_error(s.error());
@@ -334,6 +346,10 @@ void QueryLoop::on_execute(const wire::Execute& m) {
     return;
   }
   Portal& p = *it->second;
+  if (p.stmt == nullptr && !p.run_at_execute.empty()) {
+    if (auto s = run_statement(std::exchange(p.run_at_execute, {})); !s) extended_error(s.error());
+    return;
+  }
   if (p.stmt == nullptr) {
     io_.out() += p.captured_rest;
     p.captured_rest.clear();

@@ -53,6 +53,7 @@ struct QueryLoop::Portal {
   // Text-run portals: the captured RowDescription, the rest (DataRows + CommandComplete).
   std::string captured_description;
   std::string captured_rest;
+  std::string run_at_execute;  // a COPY: run by the Execute (on_bind)
   bool uses_prepared_stmt = false;
 
   ~Portal();

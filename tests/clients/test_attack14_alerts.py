@@ -14,6 +14,10 @@ findings kept closed (stop 27; wip/ holds no reproducer, they are these tests):
   the seq the server acknowledged: XX001.
 - F5: a COPY FROM STDIN in autocommit stopped midway by the vault (the table joined a realm)
   left the session in a failed block (E, 25P02) it never opened. It is idle (I) now, no row kept.
+- F6: `COPY ... FROM STDIN` over the extended protocol (libpq's PQsendQueryParams: Parse, Bind,
+  Describe, Execute, Sync) ran at Bind and read the client's Describe as COPY data ("unexpected
+  Describe message during COPY from stdin"). It runs at Execute now, as in PostgreSQL; a realm
+  table is still refused before CopyInResponse.
 """
 
 import os
@@ -156,6 +160,37 @@ class Attack14(client_case.ServerCase):
             self.assertEqual(c.fetchall(), [(1,)])
         self.assertEqual(self.execute("UNLOCK REALM r14c PASSWORD 'a14-realm-3'",
                                       "SELECT count(*) FROM free"), [(0,)])
+
+    def extended_copy(self, sql: bytes, data: bytes) -> list[str]:
+        import psycopg
+        from psycopg import pq
+        info = self.server.conninfo("dba")
+        connection = psycopg.connect(**info, autocommit=True)
+        self.addCleanup(connection.close)
+        pg = connection.pgconn
+        pg.send_query_params(sql, None)
+        errors = []
+        result = pg.get_result()
+        if result is not None and result.status == pq.ExecStatus.COPY_IN:
+            pg.put_copy_data(data)
+            pg.put_copy_end()
+            result = pg.get_result()
+        while result is not None:
+            if result.status == pq.ExecStatus.FATAL_ERROR:
+                errors.append(result.error_field(pq.DiagnosticField.SQLSTATE).decode())
+            result = pg.get_result()
+        return errors
+
+    def test_f6_copy_over_the_extended_protocol(self):
+        self.execute("CREATE TABLE ext (id INTEGER PRIMARY KEY, v TEXT)")
+        self.assertEqual(self.extended_copy(b"COPY ext FROM STDIN", b"1\tx\n2\ty\n"), [])
+        self.assertEqual(self.execute("SELECT id, v FROM ext ORDER BY id"), [(1, "x"), (2, "y")])
+        self.execute("CREATE TABLE ext_p (id INTEGER PRIMARY KEY)")
+        self.execute("CREATE REALM r14d REQUIRE VAULT PASSWORD 'a14-realm-4'",
+                     "ALTER REALM r14d ADD TABLE ext_p", user="secadmin")
+        self.assertEqual(self.extended_copy(b"COPY ext_p FROM STDIN", b"1\n"), ["42501"])
+        self.assertEqual(self.execute("UNLOCK REALM r14d PASSWORD 'a14-realm-4'",
+                                      "SELECT count(*) FROM ext_p"), [(0,)])
 
 
 if __name__ == "__main__":
