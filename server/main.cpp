@@ -12,6 +12,7 @@
 #include "server/init_command.h"
 #include "server/parse_command.h"
 #include "server/serve_command.h"
+#include "storage/sqlite_process.h"
 
 namespace {
 
@@ -63,6 +64,7 @@ int usage_error(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  (void)dbvault::storage::configure_sqlite_process();  // before anything opens a database
   std::vector<std::string_view> args(argv + 1, argv + argc);
   dbvault::server::CommandLineLog cli_log;
   dbvault::LogOptions& log_options = cli_log.options;

@@ -184,6 +184,7 @@ ConnectionState::ConnectionState(EngineShared& e, vault::Session& s, sqlite3* d)
 
 ConnectionState::~ConnectionState() {
   statements.clear();  // its statements are finalized while the connection is whole
+  read_pin.reset();
   auth.reset();        // before the handle goes
   sqlite3_close_v2(db);
   notify_write_ended();  // closing rolled back any write transaction it had

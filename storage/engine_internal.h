@@ -19,7 +19,9 @@
 #include "storage/enforcement.h"
 #include "storage/engine.h"
 #include "storage/engine_checkpoints.h"
+#include "storage/index_reads.h"
 #include "storage/masking.h"
+#include "storage/read_pin.h"
 #include "storage/savepoint_names.h"
 #include "storage/statement_cache.h"
 #include "storage/tablespace_attach.h"
@@ -67,6 +69,7 @@ struct ConnectionState {
   EngineCheckpoints::SessionHook checkpoint_hook;      // db's WAL hook (outlives db)
   SavepointNames savepoints;                           // of db's transaction
   BusyWait busy;                                       // db's lock wait (outlives db)
+  ReadPin::Query read_pin;                             // ReadPin's query (finalized first)
 
   EnforcementContext enforcement();
   Result<std::optional<std::vector<BodyCreator>>> creators_of(std::string_view body);
@@ -104,6 +107,7 @@ struct StatementState {
   std::map<std::string, std::vector<columns::EncryptedColumn>> shape;
   std::string rules_text;  // the text the operator rules were checked on ("" for none)
   std::vector<std::optional<std::int64_t>> rules_schema;  // rules_schema() at that check
+  IndexPlanMemo index_plan;  // with_index_reads()'s plan of earlier executions
 };
 
 // Encrypted columns (column_writes.cpp): a statement on a table with encrypted columns is

@@ -99,6 +99,29 @@ Result<bool> simple_count(sqlite3* db, Authorizer& auth, const std::vector<std::
   return std::find(ops->begin(), ops->end(), "Count") != ops->end();
 }
 
+// The memo's key now; nullopt when no memo may be used (IndexPlanMemo).
+std::optional<IndexPlanMemo::Key> memo_key(Authorizer& auth, sqlite3_stmt* stmt,
+                                           const StatementFacts& facts, const char* text) {
+  if (sqlite3_expired(stmt) != 0) return std::nullopt;
+  auto scope = auth.internal();
+  SchemaCache& cache = auth.schema_cache();
+  std::set<std::string> schemas{"main", "temp"};
+  for (const auto& a : facts.accesses) {
+    if (!a.schema.empty()) schemas.insert(a.schema);
+  }
+  IndexPlanMemo::Key key;
+  for (const auto& schema : schemas) {
+    const auto cookie = cache.cookie(schema);  // nullopt in a write transaction
+    if (!cookie) return std::nullopt;
+    key.cookies.emplace_back(schema, *cookie);
+  }
+  key.stmt = stmt;
+  key.reprepares = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+  key.generation = cache.generation();  // after the cookies: a file changed clears the cache
+  key.text = text;
+  return key;
+}
+
 }  // namespace
 
 bool plan_reads_index(const std::vector<std::string>& plan, const std::string& name) {
@@ -115,7 +138,8 @@ bool plan_reads_index(const std::vector<std::string>& plan, const std::string& n
 Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
                                                          const vault::PolicySnapshot& snap,
                                                          sqlite3_stmt* stmt,
-                                                         const StatementFacts& facts) {
+                                                         const StatementFacts& facts,
+                                                         IndexPlanMemo* memo) {
   if (stmt == nullptr || sqlite3_stmt_isexplain(stmt) > 0) return std::unique_ptr<StatementFacts>();
   std::map<TableKey, std::map<std::string, IndexColumns>> candidates;
   for (const auto& a : facts.accesses) {
@@ -137,8 +161,17 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
   if (text == nullptr) {
     return make_error(sqlstate::kInternalError, "the statement's plan cannot be checked");
   }
-  auto plan = query_column(db, auth, std::string("EXPLAIN QUERY PLAN ") + text, 3);
-  if (!plan) return std::move(plan).error();
+  IndexPlanMemo local;  // without a memo: this execution's own
+  const auto key = memo != nullptr ? memo_key(auth, stmt, facts, text) : std::nullopt;
+  if (memo == nullptr) memo = &local;
+  if (!key || memo->key != key) {
+    *memo = IndexPlanMemo{};
+    auto read = query_column(db, auth, std::string("EXPLAIN QUERY PLAN ") + text, 3);
+    if (!read) return std::move(read).error();
+    memo->plan = std::move(*read);
+    memo->key = key;
+  }
+  const std::vector<std::string>* plan = &memo->plan;
   std::vector<EngineAccess> added;  // the scans first: an explicit read is never implied
   for (const auto& [table, indexes] : candidates) {
     for (const auto& [name, index] : indexes) {
@@ -149,9 +182,12 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
     }
   }
   if (!added.empty()) {
-    auto counted = simple_count(db, auth, *plan, text);
-    if (!counted) return std::move(counted).error();
-    if (*counted) added.clear();
+    if (!memo->counted) {
+      auto counted = simple_count(db, auth, *plan, text);
+      if (!counted) return std::move(counted).error();
+      memo->counted = *counted;
+    }
+    if (*memo->counted) added.clear();
   }
   added.insert(added.end(), implied.begin(), implied.end());
   if (added.empty()) return std::unique_ptr<StatementFacts>();

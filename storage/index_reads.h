@@ -9,8 +9,11 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -18,6 +21,30 @@
 #include "vault/policy_snapshot.h"
 
 namespace dbvault::storage {
+
+// The plan of one statement as with_index_reads() last read it (EXPLAIN QUERY PLAN compiles
+// the text again, and SQLite takes its global mutex for that: per execution it was the
+// largest cost of a prepared SELECT). The plan SQLite runs is the one the statement was
+// compiled with; it changes only when SQLite compiles it again: a schema change (the cookie of
+// a schema it reads), an expiry (ANALYZE, a flag PRAGMA, a LIKE redefined), a re-prepare. So
+// the memo holds while the statement's re-prepare count, its expiry, the cookies of main,
+// temp and every schema its facts name, and the connection's SchemaCache::generation()
+// (ATTACH, DETACH, another file under a schema's name, a DDL statement executed) are all
+// as they were; never inside a write transaction (an uncommitted cookie can be rolled back
+// and reused by other DDL). One per statement, the connection's thread.
+struct IndexPlanMemo {
+  struct Key {
+    const sqlite3_stmt* stmt = nullptr;
+    int reprepares = 0;
+    std::uint64_t generation = 0;
+    std::string text;
+    std::vector<std::pair<std::string, std::int64_t>> cookies;  // by schema name, sorted
+    bool operator==(const Key&) const = default;
+  };
+  std::optional<Key> key;  // nullopt: nothing stored
+  std::vector<std::string> plan;
+  std::optional<bool> counted;  // simple_count's verdict, once asked
+};
 
 // True if one of the EXPLAIN QUERY PLAN lines names index `name` ("... USING [COVERING]
 // INDEX name ..."), as a whole word.
@@ -32,10 +59,12 @@ bool plan_reads_index(const std::vector<std::string>& plan, const std::string& n
 // `SELECT count(*) FROM t` the engine answers by counting an index's entries (its one plan
 // line, and the program's Count opcode), which tells no order. nullptr when nothing is added
 // (the common case costs one cached schema query per table touched). 58030 on engine errors;
-// an EXPLAIN statement reads no row and gets nothing added.
+// an EXPLAIN statement reads no row and gets nothing added. `memo` (may be null): the
+// statement's plan from an earlier execution, used and refreshed as IndexPlanMemo says.
 Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
                                                          const vault::PolicySnapshot& snap,
                                                          sqlite3_stmt* stmt,
-                                                         const StatementFacts& facts);
+                                                         const StatementFacts& facts,
+                                                         IndexPlanMemo* memo = nullptr);
 
 }  // namespace dbvault::storage

@@ -5,6 +5,9 @@ namespace dbvault::storage {
 std::optional<std::int64_t> SchemaCache::cookie(const std::string& schema) {
   if (sqlite3_txn_state(db_, nullptr) == SQLITE_TXN_WRITE) return std::nullopt;
   const char* file = sqlite3_db_filename(db_, schema.c_str());
+  // temp has no file name (or none until it is first used); no other file can answer to it
+  // (ATTACH ... AS temp is refused by SQLite).
+  if (file == nullptr && sqlite3_stricmp(schema.c_str(), "temp") == 0) file = "";
   if (file == nullptr) return std::nullopt;  // no such schema: the query will say so
   auto it = cookie_queries_.find(schema);
   if (it != cookie_queries_.end() && it->second.file != file) {
@@ -44,6 +47,7 @@ void SchemaCache::store(const std::string& sql, std::int64_t cookie,
 }
 
 void SchemaCache::clear() {
+  ++generation_;
   answers_.clear();
   cookie_queries_.clear();
 }

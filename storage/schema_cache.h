@@ -43,7 +43,11 @@ class SchemaCache {
   // The answer stored for `sql` under `cookie`, if any.
   std::shared_ptr<const Rows> find(const std::string& sql, std::int64_t cookie) const;
   void store(const std::string& sql, std::int64_t cookie, std::shared_ptr<const Rows> rows);
-  void clear();
+  void clear();  // also a new generation()
+  // A number that changes with every clear() and every changed(): what was derived from the
+  // schema under one generation (index_reads.h's plan memo) is not used under another.
+  std::uint64_t generation() const { return generation_; }
+  void changed() { ++generation_; }
 
  private:
   struct Finalize {
@@ -62,6 +66,7 @@ class SchemaCache {
   };
   std::map<std::string, CookieQuery> cookie_queries_;
   std::map<std::string, Entry> answers_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace dbvault::storage

@@ -81,7 +81,8 @@ Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
   const auto unmasked = without_mask_views(st.compiled.facts, st.conn.masks);
   const StatementFacts& facts = unmasked ? *unmasked : st.compiled.facts;
   // An index scan reads the index's columns: their order reaches the session (index_reads.h).
-  auto indexed = with_index_reads(st.conn.db, *st.conn.auth, snap, st.compiled.stmt.get(), facts);
+  auto indexed = with_index_reads(st.conn.db, *st.conn.auth, snap, st.compiled.stmt.get(), facts,
+                                  &st.index_plan);
   if (!indexed) return std::move(indexed).error();
   if (*indexed) return enforce(ctx, snap, **indexed, resolve(snap, **indexed), st.shown());
   if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.shown());
@@ -149,11 +150,16 @@ Status Statement::admit() {
 Result<bool> Statement::step() {
   StatementState& st = *state_;
   if (st.finished) reset();  // SQLite would restart it on its own: make it a new execution
+  ReadPin pin;               // until the first step below (read_pin.h)
   if (!st.started) {
     // A cancel of an earlier execution does not stop this one's lock waits (as
     // sqlite3_interrupt, which is forgotten once no statement runs).
     st.conn.busy.cancelled.store(false, std::memory_order_release);
     (void)take_cancelled_wait();
+    if (!st.compiled.pending &&
+        ReadPin::applies(st.conn.db, st.compiled.stmt.get(), st.compiled.facts)) {
+      pin.hold(st.conn.db, *st.conn.auth, st.conn.read_pin);
+    }
     Status verdict = admitted(st, [&]() -> Status {
       DBV_RETURN_IF_ERROR(check_execution(st));
       if (st.conn.on_execution) DBV_RETURN_IF_ERROR(st.conn.on_execution(*this));
@@ -173,6 +179,7 @@ Result<bool> Statement::step() {
     rc = sqlite3_step(st.compiled.stmt.get());
     st.conn.auth->set_sealing(false);
   }
+  pin.release();
   if (rc == SQLITE_ROW) {
     if (st.plan.empty()) return true;
     auto opened = st.conn.columns->decrypt_row(st.compiled.stmt.get(), st.plan);
@@ -181,6 +188,8 @@ Result<bool> Statement::step() {
     return true;
   }
   st.finished = true;
+  // Plans derived from the schema before it (IndexPlanMemo) are not used after it.
+  if (st.compiled.facts.ddl) st.conn.auth->schema_cache().changed();
   // A write transaction ended (COMMIT, ROLLBACK — "read-only" statements to SQLite — or an
   // autocommit write): sessions waiting for the write lock retry now.
   if (sqlite3_txn_state(st.conn.db, nullptr) != SQLITE_TXN_WRITE &&

@@ -49,6 +49,10 @@ struct QueryLoop::Portal {
   bool started = false;
   bool done = false;
   std::optional<Row> peeked;  // a row stepped to (Describe) and not yet sent
+  // The Describe that stepped it: its message number (QueryLoop::handled_), and whether more
+  // of the client's bytes were already waiting when it began (a pipelined Execute).
+  std::uint64_t stepped_by_message = 0;
+  bool stepped_with_more_waiting = false;
   std::int64_t rows = 0;
   // Text-run portals: the captured RowDescription, the rest (DataRows + CommandComplete).
   std::string captured_description;

@@ -189,6 +189,7 @@ void QueryLoop::run() {
 }
 
 bool QueryLoop::handle(wire::FrontendMessage& m) {
+  ++handled_;
   if (auto* q = std::get_if<wire::Query>(&m)) {
     simple_query(q->sql);
   } else if (auto* p = std::get_if<wire::Parse>(&m)) {

@@ -138,6 +138,7 @@ class QueryLoop {
   std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
   std::atomic<bool> timed_out_{false};
   bool block_failed_ = false;
+  std::uint64_t handled_ = 0;  // messages handled so far (handle())
   bool skip_until_sync_ = false;
   bool terminate_ = false;
   bool copy_out_running_ = false;  // copy_out() is running its statement
