@@ -108,6 +108,10 @@ struct StatementState {
   std::string rules_text;  // the text the operator rules were checked on ("" for none)
   std::vector<std::optional<std::int64_t>> rules_schema;  // rules_schema() at that check
   IndexPlanMemo index_plan;  // with_index_reads()'s plan of earlier executions
+  // Its facts (when it added reads) resolved against the snapshot of indexed_version.
+  std::shared_ptr<const StatementFacts> indexed_facts;
+  std::uint64_t indexed_version = 0;
+  vault::StatementAccesses indexed_resolved;
 };
 
 // Encrypted columns (column_writes.cpp): a statement on a table with encrypted columns is

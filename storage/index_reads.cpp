@@ -122,6 +122,13 @@ std::optional<IndexPlanMemo::Key> memo_key(Authorizer& auth, sqlite3_stmt* stmt,
   return key;
 }
 
+// The facts a kept answer was derived for (a session's mask views can drop accesses).
+bool same_accesses(const std::vector<EngineAccess>& a, const std::vector<EngineAccess>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.key() == y.key() && x.implied == y.implied;
+  });
+}
+
 }  // namespace
 
 bool plan_reads_index(const std::vector<std::string>& plan, const std::string& name) {
@@ -135,28 +142,13 @@ bool plan_reads_index(const std::vector<std::string>& plan, const std::string& n
   });
 }
 
-Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
-                                                         const vault::PolicySnapshot& snap,
-                                                         sqlite3_stmt* stmt,
-                                                         const StatementFacts& facts,
-                                                         IndexPlanMemo* memo) {
-  if (stmt == nullptr || sqlite3_stmt_isexplain(stmt) > 0) return std::unique_ptr<StatementFacts>();
-  std::map<TableKey, std::map<std::string, IndexColumns>> candidates;
-  for (const auto& a : facts.accesses) {
-    if (a.schema.empty() || fold_ascii(a.schema) == "temp") continue;
-    // A schema detached since prepare (a tablespace whose key was locked): no index of it can
-    // be read, and the statement itself is refused (the vault) or fails to compile again.
-    if (sqlite3_db_filename(db, a.schema.c_str()) == nullptr) return std::unique_ptr<StatementFacts>();
-    const TableKey key{a.schema, a.table};
-    if (candidates.contains(key)) continue;
-    auto found = named_indexes(db, auth, snap, key);
-    if (!found) return std::move(found).error();
-    candidates.emplace(key, std::move(*found));
-  }
-  std::erase_if(candidates, [](const auto& entry) { return entry.second.empty(); });
-  if (candidates.empty()) return std::unique_ptr<StatementFacts>();
-  std::vector<EngineAccess> implied;
-  for (const auto& [table, indexes] : candidates) add_unique_reads(facts, table, indexes, implied);
+Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
+                                                               const vault::PolicySnapshot& snap,
+                                                               sqlite3_stmt* stmt,
+                                                               const StatementFacts& facts,
+                                                               IndexPlanMemo* memo) {
+  using Out = std::shared_ptr<const StatementFacts>;
+  if (stmt == nullptr || sqlite3_stmt_isexplain(stmt) > 0) return Out();
   const char* text = sqlite3_sql(stmt);
   if (text == nullptr) {
     return make_error(sqlstate::kInternalError, "the statement's plan cannot be checked");
@@ -164,18 +156,46 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
   IndexPlanMemo local;  // without a memo: this execution's own
   const auto key = memo != nullptr ? memo_key(auth, stmt, facts, text) : std::nullopt;
   if (memo == nullptr) memo = &local;
-  if (!key || memo->key != key) {
-    *memo = IndexPlanMemo{};
+  if (!key || memo->key != key) *memo = IndexPlanMemo{};
+  if (memo->key && memo->derived && memo->policy_version == snap.version() &&
+      same_accesses(memo->made_for, facts.accesses)) {
+    return memo->result;
+  }
+  std::map<TableKey, std::map<std::string, IndexColumns>> candidates;
+  for (const auto& a : facts.accesses) {
+    if (a.schema.empty() || fold_ascii(a.schema) == "temp") continue;
+    // A schema detached since prepare (a tablespace whose key was locked): no index of it can
+    // be read, and the statement itself is refused (the vault) or fails to compile again.
+    if (sqlite3_db_filename(db, a.schema.c_str()) == nullptr) return Out();
+    const TableKey table{a.schema, a.table};
+    if (candidates.contains(table)) continue;
+    auto found = named_indexes(db, auth, snap, table);
+    if (!found) return std::move(found).error();
+    candidates.emplace(table, std::move(*found));
+  }
+  std::erase_if(candidates, [](const auto& entry) { return entry.second.empty(); });
+  auto derived = [&](Out result) -> Out {
+    memo->key = key;  // nullopt (nothing kept) when no key could be read
+    memo->derived = true;
+    memo->policy_version = snap.version();
+    memo->made_for = facts.accesses;
+    memo->result = result;
+    return result;
+  };
+  if (candidates.empty()) return derived(Out());
+  std::vector<EngineAccess> implied;
+  for (const auto& [table, indexes] : candidates) add_unique_reads(facts, table, indexes, implied);
+  if (!memo->plan_read) {
     auto read = query_column(db, auth, std::string("EXPLAIN QUERY PLAN ") + text, 3);
     if (!read) return std::move(read).error();
     memo->plan = std::move(*read);
-    memo->key = key;
+    memo->plan_read = true;
   }
-  const std::vector<std::string>* plan = &memo->plan;
+  const std::vector<std::string>& plan = memo->plan;
   std::vector<EngineAccess> added;  // the scans first: an explicit read is never implied
   for (const auto& [table, indexes] : candidates) {
     for (const auto& [name, index] : indexes) {
-      if (!plan_reads_index(*plan, name)) continue;
+      if (!plan_reads_index(plan, name)) continue;
       for (const auto& column : index.named) {
         added.push_back({ast::Command::kSelect, table.first, table.second, column, ""});
       }
@@ -183,19 +203,19 @@ Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer
   }
   if (!added.empty()) {
     if (!memo->counted) {
-      auto counted = simple_count(db, auth, *plan, text);
+      auto counted = simple_count(db, auth, plan, text);
       if (!counted) return std::move(counted).error();
       memo->counted = *counted;
     }
     if (*memo->counted) added.clear();
   }
   added.insert(added.end(), implied.begin(), implied.end());
-  if (added.empty()) return std::unique_ptr<StatementFacts>();
-  auto out = std::make_unique<StatementFacts>(facts);
+  if (added.empty()) return derived(Out());
+  auto out = std::make_shared<StatementFacts>(facts);
   for (auto& a : added) {
     if (out->seen.insert(a).second) out->accesses.push_back(std::move(a));
   }
-  return out;
+  return derived(std::move(out));
 }
 
 }  // namespace dbvault::storage

@@ -31,7 +31,10 @@ namespace dbvault::storage {
 // temp and every schema its facts name, and the connection's SchemaCache::generation()
 // (ATTACH, DETACH, another file under a schema's name, a DDL statement executed) are all
 // as they were; never inside a write transaction (an uncommitted cookie can be rolled back
-// and reused by other DDL). One per statement, the connection's thread.
+// and reused by other DDL). Under the same key and policy version, with_index_reads()'s whole
+// answer is kept too (the indexes of its tables are part of the schema the cookies name; the
+// columns the policy names, of the snapshot's version). One per statement, made for one set
+// of facts (the caller clears it when they change), the connection's thread.
 struct IndexPlanMemo {
   struct Key {
     const sqlite3_stmt* stmt = nullptr;
@@ -42,8 +45,13 @@ struct IndexPlanMemo {
     bool operator==(const Key&) const = default;
   };
   std::optional<Key> key;  // nullopt: nothing stored
+  bool plan_read = false;
   std::vector<std::string> plan;
   std::optional<bool> counted;  // simple_count's verdict, once asked
+  bool derived = false;         // `result` is the answer under `key` and `policy_version`
+  std::uint64_t policy_version = 0;
+  std::vector<EngineAccess> made_for;  // the facts' accesses it was derived for
+  std::shared_ptr<const StatementFacts> result;
 };
 
 // True if one of the EXPLAIN QUERY PLAN lines names index `name` ("... USING [COVERING]
@@ -61,10 +69,10 @@ bool plan_reads_index(const std::vector<std::string>& plan, const std::string& n
 // (the common case costs one cached schema query per table touched). 58030 on engine errors;
 // an EXPLAIN statement reads no row and gets nothing added. `memo` (may be null): the
 // statement's plan from an earlier execution, used and refreshed as IndexPlanMemo says.
-Result<std::unique_ptr<StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
-                                                         const vault::PolicySnapshot& snap,
-                                                         sqlite3_stmt* stmt,
-                                                         const StatementFacts& facts,
-                                                         IndexPlanMemo* memo = nullptr);
+Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Authorizer& auth,
+                                                               const vault::PolicySnapshot& snap,
+                                                               sqlite3_stmt* stmt,
+                                                               const StatementFacts& facts,
+                                                               IndexPlanMemo* memo = nullptr);
 
 }  // namespace dbvault::storage

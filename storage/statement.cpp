@@ -84,7 +84,14 @@ Status check_statement(StatementState& st, const vault::PolicySnapshot& snap) {
   auto indexed = with_index_reads(st.conn.db, *st.conn.auth, snap, st.compiled.stmt.get(), facts,
                                   &st.index_plan);
   if (!indexed) return std::move(indexed).error();
-  if (*indexed) return enforce(ctx, snap, **indexed, resolve(snap, **indexed), st.shown());
+  if (*indexed) {
+    if (st.indexed_facts != *indexed || st.indexed_version != snap.version()) {
+      st.indexed_resolved = resolve(snap, **indexed);
+      st.indexed_facts = *indexed;
+      st.indexed_version = snap.version();
+    }
+    return enforce(ctx, snap, **indexed, st.indexed_resolved, st.shown());
+  }
   if (!unmasked) return enforce(ctx, snap, st.compiled.facts, st.resolved, st.shown());
   return enforce(ctx, snap, *unmasked, resolve(snap, *unmasked), st.shown());
 }
@@ -102,6 +109,7 @@ static Status check_execution(StatementState& st) {
   if (st.compiled.pending) {  // Completion::kMayDefer: the facts are completed first
     DBV_RETURN_IF_ERROR(complete_deferred(st.conn.db, *st.conn.auth, st.sql, st.compiled));
     if (st.exported) add_export_accesses(st.compiled.facts);
+    st.index_plan = IndexPlanMemo{};  // made for the facts before
     fresh = true;
   } else {
     if (Status s =
