@@ -153,6 +153,13 @@ Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Auth
   if (text == nullptr) {
     return make_error(sqlstate::kInternalError, "the statement's plan cannot be checked");
   }
+  // No table of an attached file: no index to read, and nothing read (in a block, reading a
+  // cookie would begin its transaction; a deferred statement's check waits for one).
+  if (std::none_of(facts.accesses.begin(), facts.accesses.end(), [](const EngineAccess& a) {
+        return !a.schema.empty() && fold_ascii(a.schema) != "temp";
+      })) {
+    return Out();
+  }
   IndexPlanMemo local;  // without a memo: this execution's own
   const auto key = memo != nullptr ? memo_key(auth, stmt, facts, text) : std::nullopt;
   if (memo == nullptr) memo = &local;
