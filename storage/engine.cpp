@@ -32,7 +32,10 @@ Status configure(sqlite3* db, const EngineOptions& o) {
                                           {SQLITE_DBCONFIG_DQS_DML, 0},
                                           {SQLITE_DBCONFIG_DQS_DDL, 0},
                                           {SQLITE_DBCONFIG_ENABLE_TRIGGER, 1},
-                                          {SQLITE_DBCONFIG_ENABLE_VIEW, 1}};
+                                          {SQLITE_DBCONFIG_ENABLE_VIEW, 1},
+                                          // One plan whatever the bound values: the plan the
+                                          // index-read check reads is the one that runs.
+                                          {SQLITE_DBCONFIG_ENABLE_QPSG, 1}};
   for (const auto& [op, value] : settings) {
     if (sqlite3_db_config(db, op, value, &ignored) != SQLITE_OK) {
       return make_error(sqlstate::kIoError, "engine: cannot configure the connection");

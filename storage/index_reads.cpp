@@ -90,6 +90,59 @@ void add_unique_reads(const StatementFacts& facts, const TableKey& table,
   }
 }
 
+// The triggers of `schema` (folded names).
+Result<std::set<std::string>> trigger_names(sqlite3* db, Authorizer& auth,
+                                            const std::string& schema) {
+  auto names = query_schema_column(db, auth, schema,
+                                   "SELECT name FROM " + grammar::quote_identifier(schema) +
+                                       ".sqlite_schema WHERE type = 'trigger'",
+                                   0);
+  if (!names) return std::move(names).error();
+  std::set<std::string> out;
+  for (const auto& n : *names) out.insert(fold_ascii(n));
+  return out;
+}
+
+// A trigger body's scans are not in the firing statement's plan (nor those of a view it
+// reads): when a trigger fires, every table read or written inside a trigger or view is taken
+// to be scanned through each of its indexes (fail closed).
+Status add_trigger_reads(sqlite3* db, Authorizer& auth, const StatementFacts& facts,
+                         const std::map<TableKey, std::map<std::string, IndexColumns>>& candidates,
+                         std::vector<EngineAccess>& added) {
+  std::map<std::string, std::set<std::string>> triggers;  // by schema
+  auto in = [&](const std::string& schema, const std::string& name) -> Result<bool> {
+    auto it = triggers.find(schema);
+    if (it == triggers.end()) {
+      auto found = trigger_names(db, auth, schema);
+      if (!found) return std::move(found).error();
+      it = triggers.emplace(schema, std::move(*found)).first;
+    }
+    return it->second.contains(fold_ascii(name));
+  };
+  bool fires = false;
+  for (const auto& a : facts.accesses) {
+    if (a.context.empty() || a.schema.empty()) continue;
+    // A trigger is in its table's schema, or a TEMP one.
+    for (const std::string& schema : {a.schema, std::string("temp")}) {
+      auto found = in(schema, a.context);
+      if (!found) return std::move(found).error();
+      fires = fires || *found;
+    }
+    if (fires) break;
+  }
+  if (!fires) return ok_status();
+  for (const auto& a : facts.accesses) {
+    const auto table = candidates.find({a.schema, a.table});
+    if (a.context.empty() || table == candidates.end()) continue;
+    for (const auto& [name, index] : table->second) {
+      for (const auto& column : index.named) {
+        added.push_back({ast::Command::kSelect, a.schema, a.table, column, a.context});
+      }
+    }
+  }
+  return ok_status();
+}
+
 // `SELECT count(*) FROM t` answered by counting an index: one plan line, a Count opcode.
 Result<bool> simple_count(sqlite3* db, Authorizer& auth, const std::vector<std::string>& plan,
                           const std::string& text) {
@@ -216,6 +269,7 @@ Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Auth
     }
     if (*memo->counted) added.clear();
   }
+  DBV_RETURN_IF_ERROR(add_trigger_reads(db, auth, facts, candidates, added));
   added.insert(added.end(), implied.begin(), implied.end());
   if (added.empty()) return derived(Out());
   auto out = std::make_shared<StatementFacts>(facts);

@@ -325,7 +325,8 @@ void QueryLoop::on_describe(const wire::Describe& m) {
     // Step to the first row so that expression columns get the type of their value.
     p.started = true;
     p.stepped_by_message = handled_;
-    p.stepped_with_more_waiting = io_.decoder().buffered() > 0;
+    // All of the Execute already here: it runs next, without waiting for the client.
+    p.stepped_with_more_waiting = io_.decoder().next_is_complete('E');
     auto row = p.stmt->step();
     if (!row) {
       extended_error(row.error());

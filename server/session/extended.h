@@ -49,8 +49,9 @@ struct QueryLoop::Portal {
   bool started = false;
   bool done = false;
   std::optional<Row> peeked;  // a row stepped to (Describe) and not yet sent
-  // The Describe that stepped it: its message number (QueryLoop::handled_), and whether more
-  // of the client's bytes were already waiting when it began (a pipelined Execute).
+  // The Describe that stepped it: its message number (QueryLoop::handled_), and whether the
+  // whole next message, an Execute, was already waiting when it began (a pipelined Execute;
+  // a partly sent one could be held back by the client for as long as it likes).
   std::uint64_t stepped_by_message = 0;
   bool stepped_with_more_waiting = false;
   std::int64_t rows = 0;

@@ -1,6 +1,7 @@
 #include "server/wire/decoder.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "server/wire/frontend_parse.h"
@@ -30,6 +31,17 @@ Error protocol_violation(std::string message) {
 }  // namespace
 
 Decoder::Decoder(DecoderOptions options) : options_(options), phase_(options.phase) {}
+
+bool Decoder::next_is_complete(char type) const {
+  if (phase_ != Phase::kNormal || failed() || buffered() < 5 || buffer_[start_] != type) {
+    return false;
+  }
+  std::uint32_t length = 0;
+  for (int i = 1; i <= 4; ++i) {
+    length = (length << 8) | static_cast<unsigned char>(buffer_[start_ + i]);
+  }
+  return length >= 4 && length <= buffered() - 1;
+}
 
 void Decoder::feed(std::string_view bytes) {
   if (failed()) return;

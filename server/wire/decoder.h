@@ -74,6 +74,9 @@ class Decoder {
   bool failed() const { return error_.has_value(); }
   // Bytes fed and not yet returned as messages.
   std::size_t buffered() const { return buffer_.size() - start_; }
+  // True when the next message (kNormal) is of `type` and all its bytes are already fed, so
+  // that next() returns it without waiting for the client.
+  bool next_is_complete(char type) const;
 
  private:
   Result<std::optional<FrontendMessage>> fail(Error error);

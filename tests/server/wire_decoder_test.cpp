@@ -275,6 +275,28 @@ BOOST_AUTO_TEST_CASE(a_message_under_the_limit_is_buffered_only_as_its_bytes_arr
       sqlstate::kProtocolViolation);
 }
 
+// The Execute recheck skip (server/session/extended.cpp) relies on this: an Execute counts as
+// waiting only once every byte of it is here (attack 15: a client that sent one byte of it
+// could hold the rest back while its access ended).
+BOOST_AUTO_TEST_CASE(next_is_complete_only_when_all_of_the_message_is_fed) {
+  const std::string execute = from_hex("45 00000009 00 0000000a");
+  for (std::size_t n = 0; n < execute.size(); ++n) {
+    Decoder d({.phase = Phase::kNormal});
+    d.feed(execute.substr(0, n));
+    BOOST_TEST(!d.next_is_complete('E'), "after " << n << " bytes");
+  }
+  Decoder d({.phase = Phase::kNormal});
+  d.feed(execute);
+  BOOST_TEST(d.next_is_complete('E'));
+  BOOST_TEST(!d.next_is_complete('S'));  // another type
+  d.feed(from_hex("53 00000004"));
+  BOOST_REQUIRE(d.next().ok());  // the Execute
+  BOOST_TEST(d.next_is_complete('S'));
+  Decoder startup;  // kStartup: no type byte to look at
+  startup.feed(execute);
+  BOOST_TEST(!startup.next_is_complete('E'));
+}
+
 BOOST_AUTO_TEST_CASE(messages_that_carry_only_a_name_have_a_small_limit) {
   for (char type : {'D', 'E', 'C', 'S', 'H', 'X', 'c'}) {
     BOOST_TEST_INFO(type);
