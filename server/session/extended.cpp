@@ -326,7 +326,7 @@ void QueryLoop::on_describe(const wire::Describe& m) {
     p.started = true;
     p.stepped_by_message = handled_;
     // All of the Execute already here: it runs next, without waiting for the client.
-    p.stepped_with_more_waiting = io_.decoder().next_is_complete('E');
+    p.execute_already_here = io_.decoder().next_is_complete('E');
     auto row = p.stmt->step();
     if (!row) {
       extended_error(row.error());
@@ -369,7 +369,7 @@ void QueryLoop::on_execute(const wire::Execute& m) {
   // of this session ran between them). pgbench -M prepared, and most drivers, send Bind,
   // Describe, Execute, Sync at once: a second full check per execution cost a third of it.
   const bool pipelined_after_describe =
-      p.stepped_with_more_waiting && p.rows == 0 && p.stepped_by_message + 1 == handled_;
+      p.execute_already_here && p.rows == 0 && p.stepped_by_message + 1 == handled_;
   if (!p.done && !pipelined_after_describe) {
     // A portal resumed after other messages (or described, which reads its first row, and
     // executed later): since its rows began, the session may have locked the realm, or its

@@ -53,7 +53,7 @@ struct QueryLoop::Portal {
   // whole next message, an Execute, was already waiting when it began (a pipelined Execute;
   // a partly sent one could be held back by the client for as long as it likes).
   std::uint64_t stepped_by_message = 0;
-  bool stepped_with_more_waiting = false;
+  bool execute_already_here = false;
   std::int64_t rows = 0;
   // Text-run portals: the captured RowDescription, the rest (DataRows + CommandComplete).
   std::string captured_description;

@@ -1,7 +1,6 @@
 #include "server/wire/decoder.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 
 #include "server/wire/frontend_parse.h"
@@ -36,11 +35,8 @@ bool Decoder::next_is_complete(char type) const {
   if (phase_ != Phase::kNormal || failed() || buffered() < 5 || buffer_[start_] != type) {
     return false;
   }
-  std::uint32_t length = 0;
-  for (int i = 1; i <= 4; ++i) {
-    length = (length << 8) | static_cast<unsigned char>(buffer_[start_ + i]);
-  }
-  return length >= 4 && length <= buffered() - 1;
+  const auto length = internal::ByteReader(std::string_view(buffer_).substr(start_ + 1, 4)).u32();
+  return length && *length >= 4 && *length <= buffered() - 1;
 }
 
 void Decoder::feed(std::string_view bytes) {
