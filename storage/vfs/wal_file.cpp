@@ -179,6 +179,17 @@ int uncommitted_tail(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot&
   return SQLITE_OK;
 }
 
+// True if a frame with older salts was given them by hand: its image authenticates under the
+// current salts, and a commit frame of the current generation that authenticates follows it. A
+// crash between write_frame's two writes leaves the first half of that state, the new image
+// under the old salts, but only at the log's end, where dropping the frame loses no commit.
+bool salts_altered(TdeFile& f, std::span<const std::uint8_t> header,
+                   std::span<const std::uint8_t> image, std::span<const std::uint8_t> salts,
+                   const FrameSpot& spot) {
+  return opens_with_salts(f, header, image, salts, spot) &&
+         later_commit_authenticates(f, spot, salts);
+}
+
 // A whole frame read: recovery. A frame of an older WAL generation is left for SQLite to reject
 // by its salts (its image zeroed), unless its salts were altered; a frame of this generation
 // must authenticate.
@@ -192,7 +203,7 @@ int read_whole_frame(TdeFile& f, std::span<std::uint8_t> frame, const FrameSpot&
   if (rc != SQLITE_OK) return rc;
   const auto salts = std::span<const std::uint8_t>(wal_header).subspan(kWalSaltOffset, 8);
   if (!std::equal(salts.begin(), salts.end(), header.begin() + kSaltOffset)) {
-    if (opens_with_salts(f, header, image, salts, spot)) {
+    if (salts_altered(f, header, image, salts, spot)) {
       return frame_failure(f, spot, "had its salts altered");
     }
     std::fill(image.begin(), image.end(), 0);

@@ -132,12 +132,24 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_in_any_wal_frame_is_refused) {
   const auto good = read_all(copy_db(), *vfs);
   BOOST_REQUIRE(good.ok());
   BOOST_TEST(good->at(3).starts_with("3:update-3"));
-  for (std::size_t f = 0; f < (wal.size() - 32) / frame; ++f) {
+  const std::size_t frames = (wal.size() - 32) / frame;
+  for (std::size_t f = 0; f < frames; ++f) {
     const std::size_t start = 32 + f * frame;
     for (std::size_t in : {std::size_t{0}, std::size_t{3}, std::size_t{7}, std::size_t{8},
                            std::size_t{15}, std::size_t{16}, std::size_t{23}, std::size_t{24 + 200},
                            frame - kReservedBytes + 1, frame - 1}) {
       flip_copy("ts.db-wal", wal, start + in);
+      const bool salt = in >= 8 && in < 16;
+      if (f + 1 == frames && salt) {
+        // Other salts on the last commit frame are what a crash between the frame's two writes
+        // leaves (its header still that of an older frame): its transaction is dropped, as
+        // cutting the WAL there would drop it (docs/encryption.md §3.4, "Not covered").
+        const auto rows = read_all(copy_db(), *vfs);
+        BOOST_REQUIRE_MESSAGE(rows.ok(), (rows.ok() ? "" : rows.error().message));
+        BOOST_TEST(rows->at(4).starts_with("4:update-4"));
+        BOOST_TEST(rows->at(5).starts_with("5:value-5"));
+        continue;
+      }
       expect_refused(copy_db(), *vfs,
                      "frame " + std::to_string(f + 1) + " byte " + std::to_string(in));
     }
