@@ -164,15 +164,52 @@ std::optional<IndexPlanMemo::Key> memo_key(Authorizer& auth, sqlite3_stmt* stmt,
   }
   IndexPlanMemo::Key key;
   for (const auto& schema : schemas) {
-    const auto cookie = cache.cookie(schema);  // nullopt in a write transaction
+    const auto version = cache.data_version(schema);  // before the cookie, in its transaction
+    const auto cookie = cache.cookie(schema);         // nullopt in a write transaction
     if (!cookie) return std::nullopt;
-    key.cookies.emplace_back(schema, *cookie);
+    key.cookies.push_back({schema, *cookie, version});
   }
   key.stmt = stmt;
   key.reprepares = sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
   key.generation = cache.generation();  // after the cookies: a file changed clears the cache
   key.text = text;
   return key;
+}
+
+// True if `c` is its schema's cookie now: its file's data version has not moved since it was
+// read, or the cookie read again has the same value (then its data version is the new one).
+bool cookie_holds(SchemaCache& cache, IndexPlanMemo::Cookie& c) {
+  const auto version = cache.data_version(c.schema);
+  if (version && c.data_version == version) return true;
+  const auto now = cache.cookie(c.schema);
+  if (!now || *now != c.value) return false;
+  c.data_version = version;
+  return true;
+}
+
+// True if the memo's key is what memo_key() would make now, compared in place.
+bool memo_holds(Authorizer& auth, sqlite3_stmt* stmt, const StatementFacts& facts, const char* text,
+                IndexPlanMemo& memo) {
+  if (!memo.key) return false;
+  IndexPlanMemo::Key& key = *memo.key;
+  if (key.stmt != stmt || sqlite3_expired(stmt) != 0 ||
+      key.reprepares != sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0) ||
+      key.text != text) {
+    return false;
+  }
+  for (const auto& a : facts.accesses) {
+    if (!a.schema.empty() &&
+        std::none_of(key.cookies.begin(), key.cookies.end(),
+                     [&](const IndexPlanMemo::Cookie& c) { return c.schema == a.schema; })) {
+      return false;
+    }
+  }
+  auto scope = auth.internal();
+  SchemaCache& cache = auth.schema_cache();
+  for (auto& c : key.cookies) {
+    if (!cookie_holds(cache, c)) return false;
+  }
+  return key.generation == cache.generation();  // after the cookies, as in memo_key
 }
 
 // The facts a kept answer was derived for (a session's mask views can drop accesses).
@@ -214,9 +251,10 @@ Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Auth
     return Out();
   }
   IndexPlanMemo local;  // without a memo: this execution's own
-  const auto key = memo != nullptr ? memo_key(auth, stmt, facts, text) : std::nullopt;
+  const bool holds = memo != nullptr && memo_holds(auth, stmt, facts, text, *memo);
+  auto key = memo != nullptr && !holds ? memo_key(auth, stmt, facts, text) : std::nullopt;
   if (memo == nullptr) memo = &local;
-  if (!key || memo->key != key) *memo = IndexPlanMemo{};
+  if (!holds) *memo = IndexPlanMemo{};
   if (memo->key && memo->derived && memo->policy_version == snap.version() &&
       same_accesses(memo->made_for, facts.accesses)) {
     return memo->result;
@@ -235,7 +273,7 @@ Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Auth
   }
   std::erase_if(candidates, [](const auto& entry) { return entry.second.empty(); });
   auto derived = [&](Out result) -> Out {
-    memo->key = key;  // nullopt (nothing kept) when no key could be read
+    if (!holds) memo->key = std::move(key);  // nullopt (nothing kept) when none could be read
     memo->derived = true;
     memo->policy_version = snap.version();
     memo->made_for = facts.accesses;

@@ -31,18 +31,23 @@ namespace dbvault::storage {
 // temp and every schema its facts name, and the connection's SchemaCache::generation()
 // (ATTACH, DETACH, another file under a schema's name, a DDL statement executed) are all
 // as they were; never inside a write transaction (an uncommitted cookie can be rolled back
-// and reused by other DDL). Under the same key and policy version, with_index_reads()'s whole
-// answer is kept too (the indexes of its tables are part of the schema the cookies name; the
-// columns the policy names, of the snapshot's version). One per statement, made for one set
-// of facts (the caller clears it when they change), the connection's thread.
+// and reused by other DDL). A cookie is read again only when its file's data version
+// (SchemaCache::data_version) moved since it was read. Under the same key and policy version,
+// with_index_reads()'s whole answer is kept too (the indexes of its tables are part of the schema
+// the cookies name; the columns the policy names, of the snapshot's version). One per statement,
+// made for one set of facts (the caller clears it when they change), the connection's thread.
 struct IndexPlanMemo {
+  struct Cookie {
+    std::string schema;
+    std::int64_t value = 0;
+    std::optional<unsigned> data_version;  // the file's, when value was read (if it could vouch)
+  };
   struct Key {
     const sqlite3_stmt* stmt = nullptr;
     int reprepares = 0;
     std::uint64_t generation = 0;
     std::string text;
-    std::vector<std::pair<std::string, std::int64_t>> cookies;  // by schema name, sorted
-    bool operator==(const Key&) const = default;
+    std::vector<Cookie> cookies;  // main, temp and each schema the facts name
   };
   std::optional<Key> key;  // nullopt: nothing stored
   bool plan_read = false;

@@ -33,6 +33,22 @@ std::optional<std::int64_t> SchemaCache::cookie(const std::string& schema) {
   return value;
 }
 
+std::optional<unsigned> SchemaCache::data_version(const std::string& schema) const {
+  const int state = sqlite3_txn_state(db_, nullptr);
+  if (state == SQLITE_TXN_WRITE) return std::nullopt;
+  const bool temp = sqlite3_stricmp(schema.c_str(), "temp") == 0;
+  if (!temp && sqlite3_txn_state(db_, schema.c_str()) != SQLITE_TXN_READ) return std::nullopt;
+  const auto it = cookie_queries_.find(schema);
+  if (it == cookie_queries_.end()) return std::nullopt;
+  const char* file = sqlite3_db_filename(db_, schema.c_str());
+  if (file == nullptr && temp) file = "";
+  if (file == nullptr || it->second.file != file) return std::nullopt;
+  unsigned version = 0;
+  if (sqlite3_file_control(db_, schema.c_str(), SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
+    return std::nullopt;  // temp before its first use has no file to ask
+  return version;
+}
+
 std::shared_ptr<const SchemaCache::Rows> SchemaCache::find(const std::string& sql,
                                                            std::int64_t cookie) const {
   auto it = answers_.find(sql);

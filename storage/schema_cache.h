@@ -40,6 +40,13 @@ class SchemaCache {
   // transaction, or the cookie query failed: then the caller runs its query uncached).
   // REQUIRES: the authorizer is in internal mode.
   std::optional<std::int64_t> cookie(const std::string& schema);
+  // The data version of `schema`'s file (SQLITE_FCNTL_DATA_VERSION), which changes with every
+  // change to the file, by this connection or another: while it is what it was when cookie()
+  // was read, so is the cookie. nullopt when it cannot vouch for that: no read transaction on
+  // the schema (outside one, SQLite's counter can be behind another connection's commit; temp,
+  // which only this connection changes, needs none), a write transaction, no cookie() read of
+  // the schema yet, or another file under the name since.
+  std::optional<unsigned> data_version(const std::string& schema) const;
   // The answer stored for `sql` under `cookie`, if any.
   std::shared_ptr<const Rows> find(const std::string& sql, std::int64_t cookie) const;
   void store(const std::string& sql, std::int64_t cookie, std::shared_ptr<const Rows> rows);

@@ -79,6 +79,25 @@ class IndexPlanMemo(client_case.ServerCase):
                      "DROP INDEX pm_other_ssn_name")
         self.assert_runs_in_id_order(client, "sel")
 
+    def test_another_sessions_index_seen_from_a_block(self) -> None:
+        # In a block the check of its first statement runs before the block's read
+        # transaction: SQLite's data version of the file has not seen the other session's
+        # commit yet, so it cannot vouch for the kept cookie (SchemaCache::data_version).
+        self.make_table("pm_block")
+        client = self.client()
+        self.prepare(client, "sel", "SELECT id, name FROM pm_block")
+        for _ in range(2):
+            self.assertEqual(self.codes(client.query("BEGIN")), [])
+            self.assertEqual(self.rows(self.run_prepared(client, "sel")), [b"1", b"2", b"3"])
+            self.assertEqual(self.codes(client.query("COMMIT")), [])
+        self.execute(f"UNLOCK REALM rpm PASSWORD '{VAULT_PASSWORD}'",
+                     "CREATE INDEX pm_block_ssn_name ON pm_block (ssn, name)")
+        self.assertEqual(self.codes(client.query("BEGIN")), [])
+        answer = self.run_prepared(client, "sel")
+        self.assertEqual(self.codes(answer), ["42501"])
+        self.assertEqual(self.rows(answer), [])  # not the ssn order 3, 1, 2
+        client.query("ROLLBACK")
+
     def test_this_sessions_index(self) -> None:
         self.make_table("pm_own")
         client = self.client()
