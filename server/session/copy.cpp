@@ -4,6 +4,7 @@
 // EXPORT access (command rules FOR EXPORT), and a data_export record is made durable before
 // the first row leaves.
 #include <algorithm>
+#include <chrono>
 
 #include "grammar/printer.h"
 #include "server/session/copy_format.h"
@@ -11,6 +12,9 @@
 
 namespace dbvault::server::session {
 namespace {
+
+// How often the COPY data wait looks for a cancel or the statement timeout.
+constexpr std::chrono::milliseconds kCancelPoll{100};
 
 std::string column_list(const std::vector<std::string>& columns) {
   std::string out;
@@ -110,7 +114,11 @@ Status QueryLoop::copy_in(const pgcompat::CopySpec& spec) {
     if (!row) return undo(std::move(row).error());
     if (!*row) {
       if (at_end) break;
-      auto next = io_.next();
+      // A cancel or the statement timeout, between rows or while the client sends nothing
+      // (explain_cancel names which).
+      if (cancel_pending_) return undo(make_error(SqlState{"57014"}, "canceling statement"));
+      auto next = io_.next(kCancelPoll);
+      if (next.event == ConnectionIo::Event::kTimeout) continue;
       if (next.event != ConnectionIo::Event::kMessage) {
         terminate_ = true;
         return undo(next.error.value_or(

@@ -71,6 +71,7 @@ Status QueryLoop::start(const wire::Startup& startup) {
   ticket_ = ctx_.registry.enter(
       std::move(summary),
       [this] {
+        cancel_pending_ = true;
         std::lock_guard lock(conn_mu_);
         if (conn_) conn_->interrupt();
       },
@@ -249,11 +250,13 @@ bool QueryLoop::aborted_block_allows(std::string_view text) const {
 
 void QueryLoop::arm_timeout() {
   timed_out_ = false;
+  cancel_pending_ = false;
   std::int64_t ms = settings_->statement_timeout_ms();
   if (ms <= 0) ms = ctx_.config().statement_timeout.count();
   if (ms <= 0) return;
   ctx_.watchdog.arm(ticket_->pid, Watchdog::Clock::now() + std::chrono::milliseconds(ms), [this] {
     timed_out_ = true;
+    cancel_pending_ = true;
     std::lock_guard lock(conn_mu_);
     if (conn_) conn_->interrupt();
   });

@@ -137,6 +137,10 @@ class QueryLoop {
   std::unique_ptr<RealmAccessAudit> realm_audit_;
   std::mutex conn_mu_;  // guards conn_ for interrupt() from other threads
   std::atomic<bool> timed_out_{false};
+  // A CancelRequest or the statement timeout came for the running statement (cleared as each
+  // starts, arm_timeout). The COPY data wait polls it: no engine statement runs there to be
+  // interrupted.
+  std::atomic<bool> cancel_pending_{false};
   bool block_failed_ = false;
   std::uint64_t handled_ = 0;  // messages handled so far (handle())
   bool skip_until_sync_ = false;
