@@ -32,28 +32,65 @@ struct IndexColumns {
   std::set<std::string> named;  // the columns the policy names that a scan of it reads
   std::set<std::string> keys;   // every key column (folded; "" for an expression)
   bool unique = false;
+  // The table's own b-tree: every read of the table scans it. Its reads are implied ones
+  // (schema_reads.h): checked, but no data flow for containment, or every INSERT ... SELECT
+  // from a realm table keyed by a realm column would count as copying it.
+  bool table_order = false;
 };
 
-// The indexes of `t` (by name) with a key column the policy names.
+// The key columns of `t`'s own b-tree, in which order a scan of the table lists its rows: the
+// INTEGER PRIMARY KEY (the rowid; taken as one also when declared DESC, fail closed) or a
+// WITHOUT ROWID table's primary key. Empty for any other table (rowid order tells nothing).
+Result<std::vector<std::string>> table_order_keys(sqlite3* db, Authorizer& auth,
+                                                  const TableKey& t) {
+  const std::string s = grammar::quote_literal(t.first);
+  const std::string n = grammar::quote_literal(t.second);
+  return query_schema_column(
+      db, auth, t.first,
+      "SELECT x.name FROM pragma_table_xinfo(" + n + ", " + s + ") x, pragma_table_list(" + n +
+          ") l WHERE l.schema = " + s +
+          " AND x.pk > 0 AND (l.wr = 1 OR (upper(x.type) = 'INTEGER' AND (SELECT count(*) FROM "
+          "pragma_table_xinfo(" +
+          n + ", " + s + ") WHERE pk > 0) = 1))",
+      0);
+}
+
+// The indexes of `t` (by name) with a key column the policy names; and, under the name "",
+// the table's own b-tree when its key is such a column (table_order).
 Result<std::map<std::string, IndexColumns>> named_indexes(sqlite3* db, Authorizer& auth,
                                                           const vault::PolicySnapshot& snap,
                                                           const TableKey& t) {
   const std::string s = grammar::quote_literal(t.first);
-  auto rows =
-      query_schema(db, auth, t.first,
-                   "SELECT il.name, il.partial, ii.cid, COALESCE(ii.name, ''), il.\"unique\" "
-                   "FROM pragma_index_list(" +
-                       grammar::quote_literal(t.second) + ", " + s +
-                       ") il, pragma_index_xinfo(il.name, " + s + ") ii WHERE ii.key = 1");
+  const std::string n = grammar::quote_literal(t.second);
+  // Column 5: the key column's `hidden` (2, 3: a generated column, an expression in effect).
+  auto rows = query_schema(
+      db, auth, t.first,
+      "SELECT il.name, il.partial, ii.cid, COALESCE(ii.name, ''), il.\"unique\", "
+      "COALESCE((SELECT x.hidden FROM pragma_table_xinfo(" +
+          n + ", " + s +
+          ") x WHERE x.name = ii.name), 0) "
+          "FROM pragma_index_list(" +
+          n + ", " + s + ") il, pragma_index_xinfo(il.name, " + s + ") ii WHERE ii.key = 1");
   if (!rows) return std::move(rows).error();
   std::map<std::string, IndexColumns> out;
+  auto keys = table_order_keys(db, auth, t);
+  if (!keys) return std::move(keys).error();
+  if (!keys->empty()) {
+    IndexColumns& own = out[""];
+    own.table_order = true;
+    own.unique = true;
+    for (const auto& k : *keys) own.keys.insert(fold_ascii(k));
+    const auto named = named_columns(snap, t, *keys);
+    own.named.insert(named.begin(), named.end());
+  }
   std::optional<std::set<std::string>> every;  // all named columns of the table, when needed
   for (const auto& row : **rows) {
-    if (row.size() < 5) continue;
+    if (row.size() < 6) continue;
     IndexColumns& index = out[row[0]];
     index.keys.insert(fold_ascii(row[3]));
-    index.unique = row[4] == "1";
-    if (row[1] == "1" || row[2] == "-2") {  // partial, or an expression: not parsed
+    index.unique = index.unique || row[4] == "1";
+    // Partial, an expression or a generated column: not parsed.
+    if (row[1] == "1" || row[2] == "-2" || row[5] == "2" || row[5] == "3") {
       if (!every) {
         auto all = table_columns(db, auth, t.first, t.second, true);
         if (!all) return std::move(all).error();
@@ -90,17 +127,27 @@ void add_unique_reads(const StatementFacts& facts, const TableKey& table,
   }
 }
 
-// The triggers of `schema` (folded names).
-Result<std::set<std::string>> trigger_names(sqlite3* db, Authorizer& auth,
-                                            const std::string& schema) {
-  auto names = query_schema_column(db, auth, schema,
-                                   "SELECT name FROM " + grammar::quote_identifier(schema) +
-                                       ".sqlite_schema WHERE type = 'trigger'",
-                                   0);
-  if (!names) return std::move(names).error();
-  std::set<std::string> out;
-  for (const auto& n : *names) out.insert(fold_ascii(n));
+// The triggers of `schema` and the tables (or views) they are on (folded names).
+struct Triggers {
+  std::set<std::string> names;
+  std::set<std::string> tables;
+};
+Result<Triggers> triggers_of(sqlite3* db, Authorizer& auth, const std::string& schema) {
+  auto rows = query_schema(db, auth, schema,
+                           "SELECT name, tbl_name FROM " + grammar::quote_identifier(schema) +
+                               ".sqlite_schema WHERE type = 'trigger'");
+  if (!rows) return std::move(rows).error();
+  Triggers out;
+  for (const auto& row : **rows) {
+    if (row.size() < 2) continue;
+    out.names.insert(fold_ascii(row[0]));
+    out.tables.insert(fold_ascii(row[1]));
+  }
   return out;
+}
+
+bool is_write(ast::Command c) {
+  return c == ast::Command::kInsert || c == ast::Command::kUpdate || c == ast::Command::kDelete;
 }
 
 // A trigger body's scans are not in the firing statement's plan (nor those of a view it
@@ -109,22 +156,25 @@ Result<std::set<std::string>> trigger_names(sqlite3* db, Authorizer& auth,
 Status add_trigger_reads(sqlite3* db, Authorizer& auth, const StatementFacts& facts,
                          const std::map<TableKey, std::map<std::string, IndexColumns>>& candidates,
                          std::vector<EngineAccess>& added) {
-  std::map<std::string, std::set<std::string>> triggers;  // by schema
-  auto in = [&](const std::string& schema, const std::string& name) -> Result<bool> {
+  std::map<std::string, Triggers> triggers;  // by schema
+  // True if `a` is made by a trigger of `schema`, or writes a table one of them is on (the
+  // reads of a trigger body seen through a view or a CTE name that view, not the trigger).
+  auto in = [&](const std::string& schema, const EngineAccess& a) -> Result<bool> {
     auto it = triggers.find(schema);
     if (it == triggers.end()) {
-      auto found = trigger_names(db, auth, schema);
+      auto found = triggers_of(db, auth, schema);
       if (!found) return std::move(found).error();
       it = triggers.emplace(schema, std::move(*found)).first;
     }
-    return it->second.contains(fold_ascii(name));
+    return (!a.context.empty() && it->second.names.contains(fold_ascii(a.context))) ||
+           (is_write(a.command) && it->second.tables.contains(fold_ascii(a.table)));
   };
   bool fires = false;
   for (const auto& a : facts.accesses) {
-    if (a.context.empty() || a.schema.empty()) continue;
+    if (a.schema.empty() || (a.context.empty() && !is_write(a.command))) continue;
     // A trigger is in its table's schema, or a TEMP one.
     for (const std::string& schema : {a.schema, std::string("temp")}) {
-      auto found = in(schema, a.context);
+      auto found = in(schema, a);
       if (!found) return std::move(found).error();
       fires = fires || *found;
     }
@@ -136,17 +186,21 @@ Status add_trigger_reads(sqlite3* db, Authorizer& auth, const StatementFacts& fa
     if (a.context.empty() || table == candidates.end()) continue;
     for (const auto& [name, index] : table->second) {
       for (const auto& column : index.named) {
-        added.push_back({ast::Command::kSelect, a.schema, a.table, column, a.context});
+        EngineAccess read{ast::Command::kSelect, a.schema, a.table, column, a.context};
+        read.implied = index.table_order;
+        added.push_back(std::move(read));
       }
     }
   }
   return ok_status();
 }
 
-// `SELECT count(*) FROM t` answered by counting an index: one plan line, a Count opcode.
-Result<bool> simple_count(sqlite3* db, Authorizer& auth, const std::vector<std::string>& plan,
-                          const std::string& text) {
-  if (plan.size() != 1) return false;
+// `SELECT count(*) FROM t` answered by counting an index: one plan line, a Count opcode. Only
+// a read-only statement: EXPLAIN lists the programs of the triggers a write fires too, and a
+// trigger's count(*) is no count of the statement's scan.
+Result<bool> simple_count(sqlite3* db, Authorizer& auth, sqlite3_stmt* stmt,
+                          const std::vector<std::string>& plan, const std::string& text) {
+  if (plan.size() != 1 || sqlite3_stmt_readonly(stmt) == 0) return false;
   auto ops = query_column(db, auth, "EXPLAIN " + text, 1);
   if (!ops) return std::move(ops).error();
   return std::find(ops->begin(), ops->end(), "Count") != ops->end();
@@ -292,16 +346,23 @@ Result<std::shared_ptr<const StatementFacts>> with_index_reads(sqlite3* db, Auth
   const std::vector<std::string>& plan = memo->plan;
   std::vector<EngineAccess> added;  // the scans first: an explicit read is never implied
   for (const auto& [table, indexes] : candidates) {
+    const bool reads_table =
+        std::any_of(facts.accesses.begin(), facts.accesses.end(), [&](auto& a) {
+          return a.command == ast::Command::kSelect && a.schema == table.first &&
+                 a.table == table.second;
+        });
     for (const auto& [name, index] : indexes) {
-      if (!plan_reads_index(plan, name)) continue;
+      if (index.table_order ? !reads_table : !plan_reads_index(plan, name)) continue;
       for (const auto& column : index.named) {
-        added.push_back({ast::Command::kSelect, table.first, table.second, column, ""});
+        EngineAccess read{ast::Command::kSelect, table.first, table.second, column, ""};
+        read.implied = index.table_order;
+        added.push_back(std::move(read));
       }
     }
   }
   if (!added.empty()) {
     if (!memo->counted) {
-      auto counted = simple_count(db, auth, plan, text);
+      auto counted = simple_count(db, auth, stmt, plan, text);
       if (!counted) return std::move(counted).error();
       memo->counted = *counted;
     }
